@@ -1,0 +1,115 @@
+/**
+ * The InfluxDB schema: the one place that says which measurements exist, their tags, their fields, the
+ * field types and units. Sinks use it to type fields (integer vs float), the README documents it from
+ * here, and a test checks every Sample the collector produces against it.
+ */
+import type { Device, Site } from '../core/types.ts';
+
+export type FieldType = 'float' | 'integer' | 'string' | 'boolean';
+
+export interface FieldSpec {
+  readonly type: FieldType;
+  readonly unit: string;
+  readonly description: string;
+}
+
+export interface MeasurementSpec {
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly fields: Readonly<Record<string, FieldSpec>>;
+}
+
+/** Tags every per-device measurement carries: where the device is and what it is. */
+export const DEVICE_TAGS = [
+  'site',
+  'site_name',
+  'category',
+  'kecamatan',
+  'desa',
+  'device',
+  'role',
+  'profile',
+] as const;
+
+const f = (type: FieldType, unit: string, description: string): FieldSpec => ({ type, unit, description });
+
+export const SCHEMA = {
+  interface: {
+    description: 'Per-interface traffic from IF-MIB, as rates computed from counter deltas between two polls.',
+    tags: [...DEVICE_TAGS, 'ifIndex', 'ifName'],
+    fields: {
+      in_bps: f('float', 'bit/s', 'Received traffic (ifHCInOctets, or ifInOctets on 32-bit agents) x 8 / s'),
+      out_bps: f('float', 'bit/s', 'Sent traffic (ifHCOutOctets or ifOutOctets) x 8 / s'),
+      in_pps: f('float', 'packet/s', 'Received unicast packets per second'),
+      out_pps: f('float', 'packet/s', 'Sent unicast packets per second'),
+      in_errors_ps: f('float', 'error/s', 'ifInErrors per second'),
+      out_errors_ps: f('float', 'error/s', 'ifOutErrors per second'),
+      in_discards_ps: f('float', 'packet/s', 'ifInDiscards per second'),
+      out_discards_ps: f('float', 'packet/s', 'ifOutDiscards per second'),
+      oper_status: f('integer', 'enum', 'ifOperStatus: 1 up, 2 down, 3 testing, 5 dormant, 7 lowerLayerDown'),
+      speed_bps: f('integer', 'bit/s', 'ifHighSpeed x 1e6, or ifSpeed'),
+    },
+  },
+  wifi: {
+    description: 'Wi-Fi clients per radio, VAP or WLAN, from the vendor MIB named by the device profile.',
+    tags: [...DEVICE_TAGS, 'index', 'ssid', 'radio'],
+    fields: {
+      clients: f('integer', 'clients', 'Associated stations'),
+    },
+  },
+  device: {
+    description: 'One point per poll attempt of a device: reachability, poll latency and agent uptime.',
+    tags: [...DEVICE_TAGS],
+    fields: {
+      reachable: f('integer', '0/1', '1 when the poll got an answer, 0 when it failed'),
+      poll_ms: f('float', 'ms', 'Wall time of the whole poll (all requests)'),
+      uptime_s: f('float', 's', 'sysUpTime / 100 (successful polls only)'),
+      rebooted: f('integer', '0/1', '1 when sysUpTime went backwards since the previous poll'),
+      failure: f('string', 'reason', 'timeout | refused | auth | decode | agent_error | internal (failed polls)'),
+    },
+  },
+  device_state: {
+    description: 'One point per device state transition (up, suspect, down, unreachable).',
+    tags: [...DEVICE_TAGS, 'state'],
+    fields: {
+      state: f('string', 'state', 'The new state'),
+      previous: f('string', 'state', 'The state before'),
+      state_code: f('integer', 'enum', '1 up, 0 down, -1 unreachable, 2 suspect, 3 unknown'),
+      cause: f('string', 'text', 'Last failure, or the parent device that made this one unreachable'),
+    },
+  },
+  monitor: {
+    description: "The monitor's own health, one point per component every flush interval.",
+    tags: ['component'],
+    fields: {
+      polls: f('integer', 'count', 'Device polls since the previous point'),
+      poll_failures: f('integer', 'count', 'Failed device polls since the previous point'),
+      written: f('integer', 'samples', 'Samples written to the database since the previous point'),
+      buffered: f('integer', 'samples', 'Samples waiting in memory and on disk'),
+      dropped: f('integer', 'samples', 'Samples dropped past the buffer bound, total since start'),
+      invalid: f('integer', 'samples', 'Samples rejected as invalid, total since start'),
+    },
+  },
+} as const satisfies Record<string, MeasurementSpec>;
+
+export type MeasurementName = keyof typeof SCHEMA;
+
+/** The DEVICE_TAGS values for a device at a site. */
+export function deviceTags(site: Site, device: Device): Record<(typeof DEVICE_TAGS)[number], string> {
+  return {
+    site: site.id,
+    site_name: site.name,
+    category: site.category,
+    kecamatan: site.kecamatan,
+    desa: site.desa,
+    device: device.id,
+    role: device.role,
+    profile: device.profile,
+  };
+}
+
+/** The declared type of a field, or undefined when the schema does not know it. */
+export function fieldType(measurement: string, field: string): FieldType | undefined {
+  const spec = (SCHEMA as Record<string, MeasurementSpec>)[measurement];
+  return spec?.fields[field]?.type;
+}
