@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../../collector/core/clock.ts';
+import { memoryLogger } from '../../../collector/core/log.ts';
+import { Scheduler, phaseOf } from '../../../collector/scheduler/scheduler.ts';
+
+/** A job whose completion the test controls. */
+function controllableJobs(clock: FakeClock) {
+  const runs: { id: string; at: number }[] = [];
+  const pending = new Map<string, () => void>();
+  const run = (id: string) =>
+    new Promise<void>((resolve) => {
+      runs.push({ id, at: clock.now() });
+      pending.set(id, resolve);
+    });
+  const finish = async (id: string) => {
+    pending.get(id)?.();
+    pending.delete(id);
+    await flush();
+  };
+  return { runs, pending, run, finish };
+}
+
+/** Let every queued microtask (job completions and the pumps they trigger) run. */
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Advance fake time in 100 ms steps, letting jobs complete in between, as real time would. */
+async function advance(clock: FakeClock, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 100) {
+    clock.advance(Math.min(100, ms - t));
+    await flush();
+  }
+}
+
+describe('Scheduler', () => {
+  it('spreads first turns over one interval and repeats every interval', async () => {
+    const clock = new FakeClock(0);
+    const runs: { id: string; at: number }[] = [];
+    const s = new Scheduler({
+      clock,
+      log: memoryLogger(),
+      intervalMs: 60_000,
+      jitterMs: 0,
+      concurrency: 10,
+      run: async (id) => {
+        runs.push({ id, at: clock.now() });
+      },
+    });
+    const ids = Array.from({ length: 100 }, (_, i) => `dev-${i}`);
+    s.start(ids);
+    await advance(clock, 60_000);
+    expect(new Set(runs.map((r) => r.id)).size).toBe(100);
+    const first = runs.map((r) => r.at);
+    expect(Math.min(...first)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...first)).toBeLessThan(60_000);
+    // The phases are spread: no 10-second slice holds more than a third of the devices.
+    for (let t = 0; t < 60_000; t += 10_000) {
+      expect(first.filter((at) => at >= t && at < t + 10_000).length).toBeLessThan(34);
+    }
+    runs.length = 0;
+    await advance(clock, 60_000);
+    expect(runs.length).toBe(100);
+    for (const r of runs) expect(r.at).toBe(phaseOf(r.id, 60_000) + 60_000);
+    await s.stop();
+  });
+
+  it('never runs more than the concurrency cap, and a stuck job does not hold up the others', async () => {
+    const clock = new FakeClock(0);
+    const jobs = controllableJobs(clock);
+    const s = new Scheduler({
+      clock,
+      log: memoryLogger(),
+      intervalMs: 1_000,
+      jitterMs: 0,
+      concurrency: 2,
+      run: jobs.run,
+    });
+    s.start(['stuck', 'a', 'b', 'c']);
+    clock.advance(1_000);
+    await flush();
+    expect(jobs.pending.size).toBe(2);
+    expect(s.stats().queued).toBe(2);
+    // Finish whatever is not 'stuck': the queue drains through the one free slot.
+    for (let i = 0; i < 5; i++) {
+      for (const id of [...jobs.pending.keys()]) if (id !== 'stuck') await jobs.finish(id);
+    }
+    const ran = new Set(jobs.runs.map((r) => r.id));
+    expect(ran).toEqual(new Set(['stuck', 'a', 'b', 'c']));
+    expect(s.stats().running).toBe(1);
+    await jobs.finish('stuck');
+    await s.stop();
+  });
+
+  it('skips a turn (overrun) instead of stacking when the previous run is still going', async () => {
+    const clock = new FakeClock(0);
+    const jobs = controllableJobs(clock);
+    const s = new Scheduler({ clock, log: memoryLogger(), intervalMs: 1_000, jitterMs: 0, concurrency: 5, run: jobs.run });
+    s.start(['slow']);
+    clock.advance(1_000);
+    await flush();
+    clock.advance(3_000);
+    await flush();
+    expect(jobs.runs.length).toBe(1);
+    expect(s.stats().overruns).toBe(3);
+    await jobs.finish('slow');
+    clock.advance(1_000);
+    await flush();
+    expect(jobs.runs.length).toBe(2);
+    await jobs.finish('slow');
+    await s.stop();
+  });
+
+  it('expedite runs a job now without moving its schedule', async () => {
+    const clock = new FakeClock(0);
+    const runs: number[] = [];
+    const s = new Scheduler({
+      clock,
+      log: memoryLogger(),
+      intervalMs: 60_000,
+      jitterMs: 0,
+      concurrency: 1,
+      run: async () => {
+        runs.push(clock.now());
+      },
+    });
+    s.start(['x']);
+    const phase = phaseOf('x', 60_000);
+    clock.advance(5);
+    s.expedite('x');
+    await flush();
+    expect(runs).toEqual([5]);
+    clock.advance(phase);
+    await flush();
+    expect(runs).toEqual([5, phase]);
+    await s.stop();
+  });
+
+  it('logs a throwing job and keeps scheduling it', async () => {
+    const clock = new FakeClock(0);
+    const log = memoryLogger();
+    let n = 0;
+    const s = new Scheduler({
+      clock,
+      log,
+      intervalMs: 1_000,
+      jitterMs: 0,
+      concurrency: 1,
+      run: () => {
+        n++;
+        return Promise.reject(new Error('boom'));
+      },
+    });
+    s.start(['x']);
+    clock.advance(1_000);
+    await flush();
+    clock.advance(1_000);
+    await flush();
+    expect(n).toBe(2);
+    expect(log.records.filter((r) => r.msg === 'scheduled job failed')).toHaveLength(2);
+    await s.stop();
+  });
+
+  it('applies jitter within bounds', async () => {
+    const clock = new FakeClock(0);
+    const runs: number[] = [];
+    let r = 0;
+    const seq = [0, 1 - 1e-9, 0.5];
+    const s = new Scheduler({
+      clock,
+      log: memoryLogger(),
+      intervalMs: 10_000,
+      jitterMs: 2_000,
+      concurrency: 1,
+      random: () => seq[r++ % seq.length] ?? 0.5,
+      run: async () => {
+        runs.push(clock.now());
+      },
+    });
+    s.start(['x']);
+    clock.advance(50_000);
+    await flush();
+    const gaps = runs.slice(1).map((t, i) => t - (runs[i] ?? 0));
+    for (const g of gaps) {
+      expect(g).toBeGreaterThanOrEqual(8_000);
+      expect(g).toBeLessThanOrEqual(12_000);
+    }
+    await s.stop();
+  });
+});
