@@ -1,0 +1,118 @@
+/**
+ * Holds every device's health, feeds probe results through the pure state machine, cascades parent
+ * changes to dependents, and reports transitions. It does no I/O: the caller wires `onTransition` to
+ * storage and alerting, and `requestProbe` to the scheduler.
+ */
+import type { DeviceState, ProbeResult, Transition } from '../core/types.ts';
+import {
+  applyParentChange,
+  applyProbe,
+  initialHealth,
+  type DeviceHealth,
+  type HealthPolicy,
+  type ParentView,
+  type Step,
+} from './device-state.ts';
+import type { Topology } from './topology.ts';
+
+export interface HealthHooks {
+  onTransition(t: Transition): void;
+  /** Ask for a probe of `deviceId` in `delayMs` (0: as soon as possible). */
+  requestProbe(deviceId: string, delayMs: number): void;
+}
+
+export interface HealthTrackerOptions extends HealthPolicy {
+  /** How soon to re-probe a device that just failed once (fast confirmation). */
+  readonly recheckMs: number;
+}
+
+export class HealthTracker {
+  readonly #health = new Map<string, DeviceHealth>();
+  readonly #topology: Topology;
+  readonly #opts: HealthTrackerOptions;
+  readonly #hooks: HealthHooks;
+
+  constructor(topology: Topology, opts: HealthTrackerOptions, hooks: HealthHooks, now: number) {
+    this.#topology = topology;
+    this.#opts = opts;
+    this.#hooks = hooks;
+    for (const id of topology.deviceIds()) this.#health.set(id, initialHealth(now));
+  }
+
+  /** Seed a device's state (e.g. from a store after restart). */
+  restore(deviceId: string, health: DeviceHealth): void {
+    if (this.#health.has(deviceId)) this.#health.set(deviceId, health);
+  }
+
+  get(deviceId: string): DeviceHealth | undefined {
+    return this.#health.get(deviceId);
+  }
+
+  snapshot(): Map<string, DeviceHealth> {
+    return new Map(this.#health);
+  }
+
+  countByState(): Record<DeviceState, number> {
+    const out: Record<DeviceState, number> = { unknown: 0, up: 0, suspect: 0, down: 0, unreachable: 0 };
+    for (const h of this.#health.values()) out[h.state]++;
+    return out;
+  }
+
+  observe(probe: ProbeResult): void {
+    const h = this.#health.get(probe.deviceId);
+    if (!h) return;
+    const step = applyProbe(h, probe, this.#parentView(probe.deviceId), this.#opts);
+    this.#commit(probe.deviceId, h, step, probe.timeMs);
+    if (!probe.ok && step.next.state === 'suspect') {
+      this.#hooks.requestProbe(probe.deviceId, this.#opts.recheckMs);
+    }
+  }
+
+  #parentView(deviceId: string): ParentView | undefined {
+    const pid = this.#topology.parentOf(deviceId);
+    if (pid === undefined) return undefined;
+    const p = this.#health.get(pid);
+    if (!p) return undefined;
+    return { id: pid, state: p.state, lastOkAt: p.lastOkAt };
+  }
+
+  #commit(deviceId: string, before: DeviceHealth, step: Step, now: number): void {
+    this.#health.set(deviceId, step.next);
+    if (step.verifyParent) {
+      const pid = this.#topology.parentOf(deviceId);
+      if (pid !== undefined) this.#hooks.requestProbe(pid, 0);
+    }
+    if (step.next.state === before.state) return;
+    const site = this.#topology.siteOfDevice(deviceId);
+    this.#hooks.onTransition({
+      deviceId,
+      siteId: site?.id ?? '',
+      from: before.state,
+      to: step.next.state,
+      timeMs: now,
+      cause: step.cause,
+    });
+    this.#cascade(deviceId, step.next.state, now);
+  }
+
+  /** A device changed state: re-judge its failing children, and re-probe them when it came back. */
+  #cascade(deviceId: string, state: DeviceState, now: number): void {
+    for (const child of this.#topology.childrenOf(deviceId)) {
+      const ch = this.#health.get(child);
+      if (!ch) continue;
+      if (state === 'up') {
+        if (ch.failures > 0 || ch.state === 'unreachable') {
+          // Count the child's failures afresh from the parent's return: after a power cut the APs boot
+          // later than the router, and that is not an outage of their own.
+          this.#health.set(child, { ...ch, failures: 0, firstFailureAt: undefined });
+          this.#hooks.requestProbe(child, 0);
+        }
+        continue;
+      }
+      if (state === 'down' || state === 'unreachable') {
+        const step = applyParentChange(ch, this.#parentView(child), this.#opts, now);
+        this.#commit(child, ch, step, now);
+      }
+    }
+  }
+}
