@@ -106,10 +106,18 @@ function judgeFailing(
 
   if (parent && isParentOut(parent)) {
     // Its path to us is gone: we cannot tell whether the device itself is fine.
-    return { next: withState(h, 'unreachable', now), verifyParent: false, cause: `parent ${parent.id} is ${parent.state}` };
+    return {
+      next: withState(h, 'unreachable', now),
+      verifyParent: false,
+      cause: `parent ${parent.id} is ${parent.state}`,
+    };
   }
   if (h.failures < policy.downAfterFailures && !(parentChanged && h.state === 'unreachable')) {
-    return { next: withState(h, h.state === 'unreachable' ? 'unreachable' : 'suspect', now), verifyParent: false, cause: h.lastFailure };
+    return {
+      next: withState(h, h.state === 'unreachable' ? 'unreachable' : 'suspect', now),
+      verifyParent: false,
+      cause: h.lastFailure,
+    };
   }
   if (!parent) return { next: withState(h, 'down', now), verifyParent: false, cause: h.lastFailure };
   const parentConfirmed =

@@ -29,7 +29,13 @@ const dev = (id: string, siteId: string, role: 'router' | 'ap', parent?: string)
 // Site A: router ra with APs a1, a2. Site B reaches the internet through A: router rb, AP b1.
 const inventory: Inventory = {
   sites: [site('A'), site('B', 'A')],
-  devices: [dev('ra', 'A', 'router'), dev('a1', 'A', 'ap', 'ra'), dev('a2', 'A', 'ap', 'ra'), dev('rb', 'B', 'router'), dev('b1', 'B', 'ap', 'rb')],
+  devices: [
+    dev('ra', 'A', 'router'),
+    dev('a1', 'A', 'ap', 'ra'),
+    dev('a2', 'A', 'ap', 'ra'),
+    dev('rb', 'B', 'router'),
+    dev('b1', 'B', 'ap', 'rb'),
+  ],
 };
 
 function harness(downAfterFailures = 2) {
@@ -44,7 +50,14 @@ function harness(downAfterFailures = 2) {
   const probe = (deviceId: string, ok: boolean, timeMs: number): void => {
     const r: ProbeResult = ok
       ? { deviceId, timeMs, ok, durationMs: 5, source: 'snmp' }
-      : { deviceId, timeMs, ok, durationMs: 2000, source: 'snmp', failure: { reason: 'timeout', message: 'no answer' } };
+      : {
+          deviceId,
+          timeMs,
+          ok,
+          durationMs: 2000,
+          source: 'snmp',
+          failure: { reason: 'timeout', message: 'no answer' },
+        };
     tracker.observe(r);
   };
   const state = (id: string) => tracker.get(id)?.state;
@@ -68,7 +81,13 @@ describe('HealthTracker', () => {
     expect(h.probes).toContainEqual({ id: 'ra', delay: 10_000 });
     h.probe('ra', false, 70_000);
     expect(h.state('ra')).toBe('down');
-    expect(h.transitions.at(-1)).toMatchObject({ deviceId: 'ra', from: 'suspect', to: 'down', timeMs: 70_000, siteId: 'A' });
+    expect(h.transitions.at(-1)).toMatchObject({
+      deviceId: 'ra',
+      from: 'suspect',
+      to: 'down',
+      timeMs: 70_000,
+      siteId: 'A',
+    });
   });
 
   it('site cut, APs fail first: they wait for the router and end unreachable, never down', () => {
@@ -144,7 +163,12 @@ describe('HealthTracker', () => {
     h.probe('a2', false, 320_000);
     // ... then it is down: an outage of its own.
     expect(h.state('a2')).toBe('down');
-    expect(h.transitions.filter((t) => t.deviceId === 'ra').map((t) => t.to)).toEqual(['up', 'suspect', 'down', 'up']);
+    expect(h.transitions.filter((t) => t.deviceId === 'ra').map((t) => t.to)).toEqual([
+      'up',
+      'suspect',
+      'down',
+      'up',
+    ]);
   });
 
   it('a down device stays down while its parent goes down later (its outage was its own)', () => {

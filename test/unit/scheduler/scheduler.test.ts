@@ -93,7 +93,14 @@ describe('Scheduler', () => {
   it('skips a turn (overrun) instead of stacking when the previous run is still going', async () => {
     const clock = new FakeClock(0);
     const jobs = controllableJobs(clock);
-    const s = new Scheduler({ clock, log: memoryLogger(), intervalMs: 1_000, jitterMs: 0, concurrency: 5, run: jobs.run });
+    const s = new Scheduler({
+      clock,
+      log: memoryLogger(),
+      intervalMs: 1_000,
+      jitterMs: 0,
+      concurrency: 5,
+      run: jobs.run,
+    });
     s.start(['slow']);
     clock.advance(1_000);
     await flush();

@@ -1,0 +1,86 @@
+/**
+ * Outage alerts. One outage of a device is one alert: opened when the device goes down, resolved when it
+ * answers again. A device that is merely unreachable (its parent is down) gets no alert of its own; it is
+ * listed as affected in its parent's alert.
+ */
+import type { Criticality, DeviceRole, Transition } from '../core/types.ts';
+import type { Topology } from '../health/topology.ts';
+
+export interface AffectedSite {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface Alert {
+  /** Stable for the whole outage: the device and when its outage began. */
+  readonly id: string;
+  readonly status: 'firing' | 'resolved';
+  readonly kind: 'device_down';
+  readonly severity: Criticality;
+  readonly deviceId: string;
+  readonly role: DeviceRole;
+  readonly siteId: string;
+  readonly startedAt: number;
+  readonly resolvedAt?: number | undefined;
+  readonly cause?: string | undefined;
+  /** Devices that depend on this one (APs behind a router, routers of sites behind an upstream). */
+  readonly affectedDevices: readonly string[];
+  /** Other sites that lose their connection with this device. */
+  readonly affectedSites: readonly AffectedSite[];
+}
+
+/** Keeps the open alerts and turns transitions into alert events. */
+export class AlertBook {
+  readonly #open = new Map<string, Alert>();
+  readonly #topology: Topology;
+
+  constructor(topology: Topology) {
+    this.#topology = topology;
+  }
+
+  open(): Alert[] {
+    return [...this.#open.values()];
+  }
+
+  /** The alert event this transition causes, if any. */
+  onTransition(t: Transition): Alert | undefined {
+    const existing = this.#open.get(t.deviceId);
+    if (t.to === 'down' && !existing) {
+      const alert = this.#newAlert(t);
+      if (!alert) return undefined;
+      this.#open.set(t.deviceId, alert);
+      return alert;
+    }
+    if (t.to === 'up' && existing) {
+      this.#open.delete(t.deviceId);
+      return { ...existing, status: 'resolved', resolvedAt: t.timeMs };
+    }
+    return undefined;
+  }
+
+  #newAlert(t: Transition): Alert | undefined {
+    const device = this.#topology.device(t.deviceId);
+    const site = this.#topology.siteOfDevice(t.deviceId);
+    if (!device || !site) return undefined;
+    const affectedDevices = this.#topology.dependentsOf(t.deviceId);
+    const siteIds = new Set<string>();
+    for (const id of affectedDevices) {
+      const s = this.#topology.siteOfDevice(id);
+      if (s && s.id !== site.id) siteIds.add(s.id);
+    }
+    const affectedSites = [...siteIds].map((id) => ({ id, name: this.#topology.site(id)?.name ?? id }));
+    return {
+      id: `${t.deviceId}@${new Date(t.timeMs).toISOString()}`,
+      status: 'firing',
+      kind: 'device_down',
+      severity: site.criticality,
+      deviceId: device.id,
+      role: device.role,
+      siteId: site.id,
+      startedAt: t.timeMs,
+      cause: t.cause,
+      affectedDevices,
+      affectedSites,
+    };
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Alert texts for people: Bahasa Indonesia first, English alongside. Times in WITA (UTC+8), Bali's zone.
+ * Pure: (alert, context) → text.
+ */
+import { CATEGORY_INFO } from '../core/categories.ts';
+import type { Device, Site } from '../core/types.ts';
+import type { Alert } from './alert.ts';
+
+const WITA_OFFSET_MS = 8 * 3600_000;
+
+/** "14:05 WITA, 22-11-2026" */
+export function formatWita(ms: number): string {
+  const d = new Date(ms + WITA_OFFSET_MS);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getUTCHours())}:${p(d.getUTCMinutes())} WITA, ${p(d.getUTCDate())}-${p(d.getUTCMonth() + 1)}-${d.getUTCFullYear()}`;
+}
+
+/** "1 jam 5 menit" / "1 h 5 min" */
+export function formatDuration(ms: number): { id: string; en: string } {
+  const totalMin = Math.max(0, Math.round(ms / 60_000));
+  const h = Math.floor(totalMin / 60);
+  const m = totalMin % 60;
+  if (h === 0) return { id: `${m} menit`, en: `${m} min` };
+  return { id: `${h} jam ${m} menit`, en: `${h} h ${m} min` };
+}
+
+const ROLE = {
+  router: { id: 'Router', en: 'Router' },
+  ap: { id: 'Access point', en: 'Access point' },
+} as const;
+const SEVERITY = {
+  critical: { id: 'KRITIS', en: 'CRITICAL' },
+  high: { id: 'TINGGI', en: 'HIGH' },
+  medium: { id: 'SEDANG', en: 'MEDIUM' },
+  low: { id: 'RENDAH', en: 'LOW' },
+} as const;
+
+export interface AlertText {
+  readonly id: string;
+  readonly en: string;
+}
+
+export function alertText(alert: Alert, site: Site, device: Device, link?: string): AlertText {
+  const cat = CATEGORY_INFO[site.category];
+  const role = ROLE[device.role];
+  const sev = SEVERITY[alert.severity];
+  const place = {
+    id: `${site.name} (${cat.id}, ${site.desa}, Kec. ${site.kecamatan})`,
+    en: `${site.name} (${cat.en}, ${site.desa}, ${site.kecamatan} district)`,
+  };
+  const nAp = alert.affectedDevices.filter((id) => id.length > 0).length;
+  const nSites = alert.affectedSites.length;
+  const sitesList = alert.affectedSites
+    .slice(0, 10)
+    .map((s) => s.name)
+    .join(', ');
+  const more = nSites > 10 ? ` (+${nSites - 10})` : '';
+  const linkLine = link ? `\n${link}` : '';
+
+  if (alert.status === 'firing') {
+    const affId =
+      (nAp > 0 ? ` ${nAp} perangkat di belakangnya tidak terjangkau.` : '') +
+      (nSites > 0 ? ` ${nSites} lokasi lain ikut terputus: ${sitesList}${more}.` : '');
+    const affEn =
+      (nAp > 0 ? ` ${nAp} device(s) behind it are unreachable.` : '') +
+      (nSites > 0 ? ` ${nSites} other site(s) lost their link: ${sitesList}${more}.` : '');
+    return {
+      id: `[${sev.id}] GANGGUAN: ${role.id} ${device.id} di ${place.id} tidak merespons sejak ${formatWita(alert.startedAt)}.${affId}${linkLine}`,
+      en: `[${sev.en}] DOWN: ${role.en} ${device.id} at ${place.en} not responding since ${formatWita(alert.startedAt)}.${affEn}${linkLine}`,
+    };
+  }
+  const dur = formatDuration((alert.resolvedAt ?? alert.startedAt) - alert.startedAt);
+  const at = formatWita(alert.resolvedAt ?? alert.startedAt);
+  return {
+    id: `PULIH: ${role.id} ${device.id} di ${place.id} kembali normal pukul ${at} setelah gangguan ${dur.id}.${linkLine}`,
+    en: `RECOVERED: ${role.en} ${device.id} at ${place.en} back up at ${at} after ${dur.en} down.${linkLine}`,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * Sends every notification to every channel, each on its own with retries, and logs each delivery and
+ * each final failure (the log of every notification sent). It never throws into the pipeline: alerting
+ * goes on while a channel is down. `stop()` waits for deliveries in flight.
+ */
+import type { Clock } from '../core/clock.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import { retry, type RetryPolicy } from '../core/retry.ts';
+import type { Notification } from './notification.ts';
+import type { Notifier } from './notifier.ts';
+
+export interface DispatchStats {
+  sent: number;
+  failed: number;
+  retries: number;
+}
+
+export class Dispatcher {
+  readonly #notifiers: readonly Notifier[];
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #policy: RetryPolicy;
+  readonly #inFlight = new Set<Promise<void>>();
+  readonly #stats: DispatchStats = { sent: 0, failed: 0, retries: 0 };
+
+  constructor(notifiers: readonly Notifier[], clock: Clock, log: Logger, policy?: RetryPolicy) {
+    this.#notifiers = notifiers;
+    this.#clock = clock;
+    this.#log = log;
+    this.#policy = policy ?? { attempts: 6, baseMs: 1_000, maxMs: 60_000 };
+  }
+
+  dispatch(n: Notification): void {
+    for (const notifier of this.#notifiers) {
+      const p = this.#deliver(notifier, n);
+      this.#inFlight.add(p);
+      void p.finally(() => this.#inFlight.delete(p));
+    }
+  }
+
+  stats(): DispatchStats {
+    return { ...this.#stats };
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.#inFlight]);
+  }
+
+  async #deliver(notifier: Notifier, n: Notification): Promise<void> {
+    try {
+      await retry(
+        () => notifier.send(n),
+        this.#clock,
+        this.#policy,
+        (err, attempt, delayMs) => {
+          this.#stats.retries++;
+          this.#log.warn('notification retry', {
+            channel: notifier.name,
+            alert: n.id,
+            attempt: attempt + 1,
+            delayMs,
+            error: errorMessage(err),
+          });
+        },
+      );
+      this.#stats.sent++;
+      this.#log.info('notification sent', { channel: notifier.name, alert: n.id, status: n.status });
+    } catch (err) {
+      this.#stats.failed++;
+      this.#log.error('notification failed', {
+        channel: notifier.name,
+        alert: n.id,
+        status: n.status,
+        error: errorMessage(err),
+      });
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import type { Logger } from '../core/log.ts';
+import type { Notification } from './notification.ts';
+import type { Notifier } from './notifier.ts';
+
+/** Writes each notification as one structured log line (the always-on channel). */
+export class LogNotifier implements Notifier {
+  readonly name = 'log';
+  readonly #log: Logger;
+
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+
+  send(n: Notification): Promise<void> {
+    const level = n.status === 'firing' ? 'warn' : 'info';
+    this.#log[level](n.status === 'firing' ? 'ALERT' : 'RECOVERED', {
+      alert: n.id,
+      severity: n.severity,
+      device: n.device.id,
+      site: n.site.id,
+      text_id: n.text.id,
+      text_en: n.text.en,
+    });
+    return Promise.resolve();
+  }
+}
