@@ -1,6 +1,6 @@
 /** Small hand-built inventories for unit tests. */
 import { Secret } from '../../collector/core/secret.ts';
-import type { Category, Device, Inventory, Site } from '../../collector/core/types.ts';
+import type { Device, Inventory, Site } from '../../collector/core/types.ts';
 
 export function testSite(id: string, over: Partial<Site> = {}): Site {
   return {

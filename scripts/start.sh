@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The monitor on its embedded default, on one machine, loopback only:
+#   InfluxDB (Debian's influxd, data in var/influxdb) + the fleet simulator answering SNMP for the 987
+#   Badung sites + the collector polling them, alerting to the log (and any webhook you configure).
+# Safe to run twice: a running instance is reported, not started again. Ctrl-C stops it all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+# shellcheck source=scripts/lib/apt.sh
+source scripts/lib/apt.sh
+
+CONFIG=${NETMON_CONFIG:-config/netmon.example.yaml}
+INVENTORY=var/badung.inventory.yaml
+SIM_CONTROL=${NETMON_SIM_CONTROL:-127.0.0.1:8161}
+mkdir -p var
+
+if [ -f var/netmon.pid ] && kill -0 "$(cat var/netmon.pid)" 2>/dev/null; then
+  echo "badung-netmon is already running (pid $(cat var/netmon.pid)); stop it with Ctrl-C in its terminal or: kill $(cat var/netmon.pid)"
+  exit 0
+fi
+
+ensure_node_modules .
+ensure_debs influxdb
+
+if [ ! -f "$INVENTORY" ]; then
+  echo "Generating the Badung inventory (987 sites) into $INVENTORY"
+  npx tsx scripts/generate-inventory.ts --out "$INVENTORY"
+fi
+
+bash scripts/influxdb.sh start
+
+SIM_PID=""
+cleanup() {
+  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+  bash scripts/influxdb.sh stop || true
+  rm -f var/netmon.pid
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+echo $$ > var/netmon.pid
+
+echo "Starting the fleet simulator (log: var/simulator.log)"
+npx tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" > var/simulator.log 2>&1 &
+SIM_PID=$!
+for _ in $(seq 1 120); do
+  grep -q '"ready"' var/simulator.log 2>/dev/null && break
+  kill -0 "$SIM_PID" 2>/dev/null || { echo "the simulator failed to start:"; tail -20 var/simulator.log; exit 1; }
+  sleep 0.5
+done
+
+cat <<MSG
+
+badung-netmon is starting. Where to look:
+  InfluxDB        http://127.0.0.1:8086   database 'netmon'   e.g.
+                  curl -sG http://127.0.0.1:8086/query --data-urlencode db=netmon \\
+                    --data-urlencode "q=SELECT count(reachable) FROM device WHERE time > now() - 5m GROUP BY kecamatan"
+  Monitor status  http://127.0.0.1:8080/health   http://127.0.0.1:8080/api/status   http://127.0.0.1:8080/api/alerts
+  Simulator       http://$SIM_CONTROL/status   cut a site:  curl -X POST http://$SIM_CONTROL/sites/<site-id>/cut
+  Logs            this terminal (JSON lines; alerts are level "warn", msg "ALERT")
+Every site is polled within the first minute; rates appear from the second poll on.
+
+MSG
+npx tsx collector/main.ts --config "$CONFIG"
