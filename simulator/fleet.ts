@@ -1,0 +1,349 @@
+/**
+ * FleetSimulator: one SNMP agent per inventory device, each at its own loopback address, serving the
+ * value model of device-model.ts, plus the faults a demo or a test needs (cut a site or a device, reboot,
+ * slow replies, 32-bit counter wraps).
+ *
+ * Lifecycle: the constructor validates the inventory and builds every device model without the network;
+ * start() binds the sockets (all or none); stop() closes them and drops replies still waiting.
+ *
+ * Reachability follows the topology: a cut device is silent, and so is every device whose parent chain
+ * (an AP's site router) contains a cut device, as on a real network where the monitor reaches the APs
+ * through the router.
+ */
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import { systemClock } from '../collector/core/clock.ts';
+import type { Clock } from '../collector/core/clock.ts';
+import { Secret } from '../collector/core/secret.ts';
+import type { Device, Inventory, SnmpCredentials } from '../collector/core/types.ts';
+import { buildDeviceModel, deviceValuesAt, wrapOffsets } from './device-model.ts';
+import type { DeviceControl, DeviceModel, DeviceValues } from './device-model.ts';
+import { SimulatorControlError, SimulatorStartError } from './errors.ts';
+import { answerPdu, mibViewFor } from './mib-view.ts';
+import type { MibView } from './mib-view.ts';
+import { SnmpAgent, emptyStats } from './snmp-agent.ts';
+import type { AgentStats } from './snmp-agent.ts';
+
+export interface FleetSimulatorOptions {
+  readonly inventory: Inventory;
+  /** Seed of every simulated value (default 1). */
+  readonly seed?: number | undefined;
+  /** The time the values follow (default: the system clock). */
+  readonly clock?: Clock | undefined;
+  /** Schedules slowDevice's late replies (default: the system clock; real time even when `clock` is fake). */
+  readonly timer?: Clock | undefined;
+  /** Credentials for devices the inventory gives none (default: SNMPv2c community "public"). */
+  readonly defaultCredentials?: SnmpCredentials | undefined;
+}
+
+export interface DeviceStatus {
+  readonly id: string;
+  readonly siteId: string;
+  readonly endpoint: string;
+  readonly profile: string;
+  readonly legacy: boolean;
+  /** "up", "cut" (itself or its site), or "unreachable" (a parent is cut). */
+  readonly state: 'up' | 'cut' | 'unreachable';
+  readonly delayMs: number;
+}
+
+export interface FleetStatus {
+  readonly listening: boolean;
+  readonly seed: number;
+  readonly timeMs: number;
+  readonly sites: number;
+  readonly devices: number;
+  readonly cutSites: readonly string[];
+  readonly cutDevices: readonly string[];
+  /** Devices not answering right now, for any reason. */
+  readonly silentDevices: number;
+  readonly slowDevices: Readonly<Record<string, number>>;
+  readonly wrapped32: readonly string[];
+  readonly stats: Readonly<AgentStats>;
+}
+
+interface SimDevice {
+  readonly device: Device;
+  readonly model: DeviceModel;
+  readonly view: MibView;
+  control: DeviceControl;
+  delayMs: number;
+  agent: SnmpAgent;
+}
+
+const MAX_DELAY_MS = 600_000;
+const BIND_BATCH = 256;
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
+/** A stable SNMP engine ID per device (RFC 3411 SnmpEngineID: enterprise 8072, format 5 = octets). */
+export function engineIdFor(seed: number, deviceId: string): Buffer {
+  const h = createHash('sha1').update(`${seed}/${deviceId}`).digest().subarray(0, 12);
+  return Buffer.concat([Buffer.from([0x80, 0x00, 0x1f, 0x88, 0x05]), h]);
+}
+
+export class FleetSimulator {
+  readonly seed: number;
+  readonly #clock: Clock;
+  readonly #timer: Clock;
+  readonly #devices = new Map<string, SimDevice>();
+  readonly #sites = new Map<string, string[]>();
+  readonly #cutSites = new Set<string>();
+  readonly #cutDevices = new Set<string>();
+  readonly #stats: AgentStats = emptyStats();
+  #listening = false;
+
+  constructor(opts: FleetSimulatorOptions) {
+    this.seed = opts.seed ?? 1;
+    this.#clock = opts.clock ?? systemClock;
+    this.#timer = opts.timer ?? systemClock;
+    const inv = opts.inventory;
+    const sites = new Map(inv.sites.map((s) => [s.id, s]));
+    for (const s of inv.sites) this.#sites.set(s.id, []);
+    const aps = new Map<string, number>();
+    for (const d of inv.devices) if (d.role === 'ap') aps.set(d.siteId, (aps.get(d.siteId) ?? 0) + 1);
+    const endpoints = new Map<string, string>();
+    const fallback: SnmpCredentials = opts.defaultCredentials ?? {
+      version: '2c',
+      community: new Secret('public'),
+    };
+
+    for (const device of inv.devices) {
+      const site = sites.get(device.siteId);
+      if (!site) throw new SimulatorStartError(`device ${device.id}: unknown site ${device.siteId}`);
+      if (this.#devices.has(device.id)) throw new SimulatorStartError(`duplicate device id ${device.id}`);
+      if (!isLoopback(device.host)) {
+        throw new SimulatorStartError(
+          `device ${device.id}: ${device.host} is not a loopback address; the simulator only serves on 127.0.0.0/8 or ::1`,
+        );
+      }
+      const endpoint = `${device.host}:${device.port}`;
+      const other = endpoints.get(endpoint);
+      if (other) throw new SimulatorStartError(`devices ${other} and ${device.id} share ${endpoint}`);
+      endpoints.set(endpoint, device.id);
+      const model = buildDeviceModel(device, site, { seed: this.seed, apsAtSite: aps.get(site.id) ?? 0 });
+      const sim: SimDevice = {
+        device,
+        model,
+        view: mibViewFor(model),
+        control: {},
+        delayMs: 0,
+        agent: undefined as unknown as SnmpAgent,
+      };
+      sim.agent = new SnmpAgent({
+        host: device.host,
+        port: device.port,
+        credentials: device.snmp ?? fallback,
+        engineId: engineIdFor(this.seed, device.id),
+        stats: this.#stats,
+        timer: this.#timer,
+        responder: {
+          isSilent: () => this.#isSilent(sim),
+          replyDelayMs: () => sim.delayMs,
+          answer: (pdu, budget) => {
+            let values: DeviceValues | undefined;
+            const now = this.#clock.now();
+            return answerPdu(
+              sim.view,
+              sim.model,
+              () => (values ??= deviceValuesAt(sim.model, sim.control, now)),
+              pdu,
+              budget,
+            );
+          },
+        },
+      });
+      this.#devices.set(device.id, sim);
+      this.#sites.get(site.id)?.push(device.id);
+    }
+    for (const sim of this.#devices.values()) {
+      const p = sim.device.parent;
+      if (p !== undefined && !this.#devices.has(p)) {
+        throw new SimulatorStartError(`device ${sim.device.id}: unknown parent ${p}`);
+      }
+    }
+  }
+
+  get listening(): boolean {
+    return this.#listening;
+  }
+
+  /** Bind every device's socket. On any failure the ones already bound are closed again. */
+  async start(): Promise<void> {
+    if (this.#listening) return;
+    const sims = [...this.#devices.values()];
+    const started: SnmpAgent[] = [];
+    try {
+      for (let i = 0; i < sims.length; i += BIND_BATCH) {
+        const batch = sims.slice(i, i + BIND_BATCH).map((s) => s.agent);
+        const results = await Promise.allSettled(batch.map((a) => a.start()));
+        results.forEach((r, j) => {
+          const a = batch[j];
+          if (r.status === 'fulfilled' && a) started.push(a);
+        });
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        if (failed) throw failed.reason;
+      }
+    } catch (err) {
+      await Promise.all(started.map((a) => a.stop()));
+      throw err instanceof SimulatorStartError
+        ? err
+        : new SimulatorStartError('cannot start the simulator', { cause: err });
+    }
+    this.#listening = true;
+  }
+
+  async stop(): Promise<void> {
+    this.#listening = false;
+    await Promise.all([...this.#devices.values()].map((s) => s.agent.stop()));
+  }
+
+  // ---- control ----
+
+  cutSite(siteId: string): void {
+    this.#site(siteId);
+    this.#cutSites.add(siteId);
+  }
+
+  restoreSite(siteId: string): void {
+    this.#site(siteId);
+    this.#cutSites.delete(siteId);
+  }
+
+  cutDevice(id: string): void {
+    this.#device(id);
+    this.#cutDevices.add(id);
+  }
+
+  restoreDevice(id: string): void {
+    this.#device(id);
+    this.#cutDevices.delete(id);
+  }
+
+  /** The device restarts now: sysUpTime and every counter start again from 0, a new SNMPv3 engine boot. */
+  rebootDevice(id: string): { bootAtMs: number } {
+    const sim = this.#device(id);
+    const now = this.#clock.now();
+    sim.control = { rebootAtMs: now };
+    sim.agent.restartEngine();
+    return { bootAtMs: now };
+  }
+
+  /** Answer `delayMs` late (0 restores prompt replies). */
+  slowDevice(id: string, delayMs: number): void {
+    const sim = this.#device(id);
+    if (!Number.isFinite(delayMs) || delayMs < 0 || delayMs > MAX_DELAY_MS) {
+      throw new SimulatorControlError(400, `delayMs must be a number from 0 to ${MAX_DELAY_MS}`);
+    }
+    sim.delayMs = Math.round(delayMs);
+  }
+
+  /**
+   * Set the 32-bit octet counters (ifInOctets/ifOutOctets) so they wrap within the next `withinS` seconds
+   * at the current rate. The rate is unchanged, so a poller doing modular arithmetic sees no spike across
+   * the wrap. The counters jump once, now, to their new values: take a fresh baseline after calling this.
+   */
+  wrapCounters32(id: string, withinS: number): { setAtMs: number; wrapsBeforeMs: number } {
+    const sim = this.#device(id);
+    if (!Number.isFinite(withinS) || withinS <= 0 || withinS > 86_400) {
+      throw new SimulatorControlError(400, 'withinS must be a number of seconds from 1 to 86400');
+    }
+    const now = this.#clock.now();
+    const values = deviceValuesAt(sim.model, sim.control, now);
+    sim.control = {
+      ...sim.control,
+      wrap32: {
+        setAtMs: now,
+        bootAtMs: values.bootAtMs,
+        offsets: wrapOffsets(sim.model, sim.control, now, withinS),
+      },
+    };
+    return { setAtMs: now, wrapsBeforeMs: now + withinS * 1000 };
+  }
+
+  status(): FleetStatus {
+    let silent = 0;
+    const slow: Record<string, number> = {};
+    const wrapped: string[] = [];
+    for (const sim of this.#devices.values()) {
+      if (this.#isSilent(sim)) silent += 1;
+      if (sim.delayMs > 0) slow[sim.device.id] = sim.delayMs;
+      if (sim.control.wrap32) wrapped.push(sim.device.id);
+    }
+    return {
+      listening: this.#listening,
+      seed: this.seed,
+      timeMs: this.#clock.now(),
+      sites: this.#sites.size,
+      devices: this.#devices.size,
+      cutSites: [...this.#cutSites].sort(),
+      cutDevices: [...this.#cutDevices].sort(),
+      silentDevices: silent,
+      slowDevices: slow,
+      wrapped32: wrapped.sort(),
+      stats: { ...this.#stats },
+    };
+  }
+
+  deviceStatus(id: string): DeviceStatus {
+    const sim = this.#device(id);
+    const d = sim.device;
+    const own = this.#cutDevices.has(d.id) || this.#cutSites.has(d.siteId);
+    return {
+      id: d.id,
+      siteId: d.siteId,
+      endpoint: `${d.host}:${d.port}`,
+      profile: sim.model.profile,
+      legacy: sim.model.legacy,
+      state: own ? 'cut' : this.#isSilent(sim) ? 'unreachable' : 'up',
+      delayMs: sim.delayMs,
+    };
+  }
+
+  /** The device's value model (for tests: pair with deviceValuesAt / meanRateBps). */
+  model(id: string): DeviceModel {
+    return this.#device(id).model;
+  }
+
+  /** The control state the values depend on (reboots, wraps). */
+  control(id: string): DeviceControl {
+    return this.#device(id).control;
+  }
+
+  /** What the device serves at `tMs` (default: now). */
+  valuesAt(id: string, tMs: number = this.#clock.now()): DeviceValues {
+    const sim = this.#device(id);
+    return deviceValuesAt(sim.model, sim.control, tMs);
+  }
+
+  /** The SNMPv3 engine ID of a device (clients may pin it). */
+  engineId(id: string): Buffer {
+    this.#device(id);
+    return engineIdFor(this.seed, id);
+  }
+
+  #isSilent(sim: SimDevice): boolean {
+    let cur: SimDevice | undefined = sim;
+    for (let hops = 0; cur && hops < 16; hops++) {
+      if (this.#cutDevices.has(cur.device.id) || this.#cutSites.has(cur.device.siteId)) return true;
+      const p: string | undefined = cur.device.parent;
+      cur = p === undefined ? undefined : this.#devices.get(p);
+    }
+    return false;
+  }
+
+  #device(id: string): SimDevice {
+    const sim = this.#devices.get(id);
+    if (!sim) throw new SimulatorControlError(404, `unknown device ${id}`);
+    return sim;
+  }
+
+  #site(id: string): string[] {
+    const s = this.#sites.get(id);
+    if (!s) throw new SimulatorControlError(404, `unknown site ${id}`);
+    return s;
+  }
+}
