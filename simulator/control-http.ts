@@ -1,0 +1,177 @@
+/**
+ * The simulator's control API over HTTP/JSON, on loopback only:
+ *
+ *   GET  /status                       fleet status
+ *   GET  /devices/:id                  a device's state and the values it serves now
+ *   POST /sites/:id/cut | restore      a site loses / regains power or uplink (all its devices go silent)
+ *   POST /devices/:id/cut | restore    one device
+ *   POST /devices/:id/reboot           sysUpTime and counters restart from 0
+ *   POST /devices/:id/slow             body {"delayMs": 2500} (0 = prompt again)
+ *   POST /devices/:id/wrap32           body {"withinS": 60}
+ *
+ * Errors are JSON {"error": "..."} with 400 (bad body or argument), 404 (unknown route, site or
+ * device) or 405 (wrong method).
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { FleetSimulator } from './fleet.ts';
+import { SimulatorControlError, SimulatorStartError } from './errors.ts';
+import { isLoopback } from './fleet.ts';
+
+const MAX_BODY = 16 * 1024;
+
+type Json = Record<string, unknown>;
+
+export class ControlServer {
+  readonly #sim: FleetSimulator;
+  readonly #host: string;
+  readonly #port: number;
+  #server: Server | undefined;
+  #url = '';
+
+  constructor(sim: FleetSimulator, opts: { host: string; port: number }) {
+    if (!isLoopback(opts.host)) throw new SimulatorStartError(`control address ${opts.host} is not loopback`);
+    this.#sim = sim;
+    this.#host = opts.host;
+    this.#port = opts.port;
+  }
+
+  /** Base URL, e.g. http://127.0.0.1:8099 (after start()). */
+  get url(): string {
+    return this.#url;
+  }
+
+  async start(): Promise<string> {
+    const server = createServer((req, res) => {
+      this.#handle(req, res).catch((err: unknown) => {
+        send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) =>
+        reject(
+          new SimulatorStartError(
+            `control server cannot listen on ${this.#host}:${this.#port}: ${err.message}`,
+            { cause: err },
+          ),
+        ),
+      );
+      server.listen(this.#port, this.#host, () => resolve());
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : this.#port;
+    const host = this.#host.includes(':') ? `[${this.#host}]` : this.#host;
+    this.#url = `http://${host}:${port}`;
+    this.#server = server;
+    return this.#url;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const parts = url.pathname
+      .split('/')
+      .filter((p) => p !== '')
+      .map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    const sim = this.#sim;
+    try {
+      if (parts.length === 1 && parts[0] === 'status') {
+        if (method !== 'GET') return send(res, 405, { error: 'use GET /status' });
+        return send(res, 200, { ...sim.status() });
+      }
+      const [kind, id, action] = parts;
+      if ((kind === 'sites' || kind === 'devices') && id !== undefined) {
+        if (kind === 'devices' && action === undefined) {
+          if (method !== 'GET') return send(res, 405, { error: 'use GET /devices/:id' });
+          return send(res, 200, { ...sim.deviceStatus(id), values: sim.valuesAt(id) });
+        }
+        if (action === undefined || parts.length !== 3)
+          return send(res, 404, { error: `no route ${url.pathname}` });
+        if (method !== 'POST') return send(res, 405, { error: `use POST ${url.pathname}` });
+        const body = await readJson(req);
+        if (kind === 'sites') {
+          if (action === 'cut') sim.cutSite(id);
+          else if (action === 'restore') sim.restoreSite(id);
+          else return send(res, 404, { error: `no site action ${action}; use cut or restore` });
+          return send(res, 200, { ok: true, site: id, action });
+        }
+        switch (action) {
+          case 'cut':
+            sim.cutDevice(id);
+            return send(res, 200, { ok: true, device: id, action });
+          case 'restore':
+            sim.restoreDevice(id);
+            return send(res, 200, { ok: true, device: id, action });
+          case 'reboot':
+            return send(res, 200, { ok: true, device: id, action, ...sim.rebootDevice(id) });
+          case 'slow': {
+            const delayMs = numberField(body, url, 'delayMs');
+            sim.slowDevice(id, delayMs);
+            return send(res, 200, { ok: true, device: id, action, delayMs });
+          }
+          case 'wrap32': {
+            const withinS = numberField(body, url, 'withinS');
+            return send(res, 200, { ok: true, device: id, action, ...sim.wrapCounters32(id, withinS) });
+          }
+          default:
+            return send(res, 404, {
+              error: `no device action ${action}; use cut, restore, reboot, slow or wrap32`,
+            });
+        }
+      }
+      return send(res, 404, { error: `no route ${url.pathname}` });
+    } catch (err) {
+      if (err instanceof SimulatorControlError) return send(res, err.status, { error: err.message });
+      throw err;
+    }
+  }
+}
+
+function send(res: ServerResponse, status: number, body: Json): void {
+  const text = JSON.stringify(body, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+async function readJson(req: IncomingMessage): Promise<Json> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const b = chunk as Buffer;
+    size += b.length;
+    if (size > MAX_BODY) throw new SimulatorControlError(400, 'request body too large');
+    chunks.push(b);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new SimulatorControlError(400, 'request body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new SimulatorControlError(400, 'request body must be a JSON object');
+  }
+  return parsed as Json;
+}
+
+/** A number from the JSON body, or else from the query string (`?delayMs=500`). */
+function numberField(body: Json, url: URL, name: string): number {
+  const raw = body[name] ?? url.searchParams.get(name) ?? undefined;
+  if (raw === undefined) throw new SimulatorControlError(400, `missing ${name}`);
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n)) throw new SimulatorControlError(400, `${name} must be a number`);
+  return n;
+}

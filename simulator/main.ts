@@ -1,0 +1,140 @@
+/**
+ * The fleet simulator's command line:
+ *
+ *   npx tsx simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N]
+ *
+ * Loads the inventory with config/inventory.ts, answers SNMP for every device at its own loopback
+ * address, serves the control API, prints one JSON line when ready
+ * ({"msg":"simulator ready","control":"http://...","devices":N,...}) and stops cleanly on SIGTERM/SIGINT.
+ */
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
+import { createLogger } from '../collector/core/log.ts';
+import type { Logger } from '../collector/core/log.ts';
+import { errorMessage } from '../collector/core/errors.ts';
+import type { Inventory } from '../collector/core/types.ts';
+import { ControlServer } from './control-http.ts';
+import { FleetSimulator } from './fleet.ts';
+import { SimulatorControlError } from './errors.ts';
+
+export type InventoryLoader = (file: string) => Promise<Inventory>;
+
+export interface CliOptions {
+  readonly inventory: string;
+  readonly controlHost: string;
+  readonly controlPort: number;
+  readonly seed: number;
+}
+
+const USAGE = 'usage: simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N]';
+
+export function parseCli(argv: readonly string[]): CliOptions {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      inventory: { type: 'string' },
+      control: { type: 'string', default: '127.0.0.1:0' },
+      seed: { type: 'string', default: '1' },
+    },
+    strict: true,
+  });
+  if (!values.inventory) throw new SimulatorControlError(400, `--inventory is required; ${USAGE}`);
+  const m = /^(.+):(\d{1,5})$/.exec(values.control);
+  if (!m?.[1] || !m[2]) throw new SimulatorControlError(400, `--control must be HOST:PORT; ${USAGE}`);
+  const seed = Number(values.seed);
+  if (!Number.isSafeInteger(seed))
+    throw new SimulatorControlError(400, `--seed must be an integer; ${USAGE}`);
+  return {
+    inventory: values.inventory,
+    controlHost: m[1].replace(/^\[|\]$/g, ''),
+    controlPort: Number(m[2]),
+    seed,
+  };
+}
+
+/** The config module is written in parallel with this one: load it at run time, by its documented signature. */
+async function defaultLoader(): Promise<InventoryLoader> {
+  const href = new URL('../config/inventory.ts', import.meta.url).href;
+  const mod = (await import(href)) as { loadInventory?: unknown };
+  if (typeof mod.loadInventory !== 'function')
+    throw new Error('config/inventory.ts does not export loadInventory(file)');
+  return mod.loadInventory as InventoryLoader;
+}
+
+export interface RunningSimulator {
+  readonly sim: FleetSimulator;
+  readonly control: ControlServer;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Start everything the CLI starts; the caller owns signals and exit codes. */
+export async function runSimulator(
+  opts: CliOptions,
+  load: InventoryLoader,
+  log: Logger,
+): Promise<RunningSimulator> {
+  const started = Date.now();
+  const inventory = await load(opts.inventory);
+  const sim = new FleetSimulator({ inventory, seed: opts.seed });
+  const control = new ControlServer(sim, { host: opts.controlHost, port: opts.controlPort });
+  await sim.start();
+  let url: string;
+  try {
+    url = await control.start();
+  } catch (err) {
+    await sim.stop();
+    throw err;
+  }
+  log.info('simulator ready', {
+    control: url,
+    devices: inventory.devices.length,
+    sites: inventory.sites.length,
+    seed: opts.seed,
+    startupMs: Date.now() - started,
+    rssMiB: Math.round(process.memoryUsage().rss / 1048576),
+  });
+  return {
+    sim,
+    control,
+    url,
+    stop: async () => {
+      await control.stop();
+      await sim.stop();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const log = createLogger({ bindings: { component: 'simulator' } });
+  let opts: CliOptions;
+  try {
+    opts = parseCli(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${errorMessage(err)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const running = await runSimulator(opts, await defaultLoader(), log);
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    running.stop().then(
+      () => log.info('simulator stopped', { signal }),
+      (err: unknown) => {
+        log.error('simulator stop failed', { error: errorMessage(err) });
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`simulator: ${errorMessage(err)}\n`);
+    process.exitCode = 1;
+  });
+}
