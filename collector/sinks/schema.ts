@@ -35,7 +35,8 @@ const f = (type: FieldType, unit: string, description: string): FieldSpec => ({ 
 
 export const SCHEMA = {
   interface: {
-    description: 'Per-interface traffic from IF-MIB, as rates computed from counter deltas between two polls.',
+    description:
+      'Per-interface traffic from IF-MIB, as rates computed from counter deltas between two polls.',
     tags: [...DEVICE_TAGS, 'ifIndex', 'ifName'],
     fields: {
       in_bps: f('float', 'bit/s', 'Received traffic (ifHCInOctets, or ifInOctets on 32-bit agents) x 8 / s'),
@@ -65,7 +66,11 @@ export const SCHEMA = {
       poll_ms: f('float', 'ms', 'Wall time of the whole poll (all requests)'),
       uptime_s: f('float', 's', 'sysUpTime / 100 (successful polls only)'),
       rebooted: f('integer', '0/1', '1 when sysUpTime went backwards since the previous poll'),
-      failure: f('string', 'reason', 'timeout | refused | auth | decode | agent_error | internal (failed polls)'),
+      failure: f(
+        'string',
+        'reason',
+        'timeout | refused | auth | decode | agent_error | internal (failed polls)',
+      ),
     },
   },
   device_state: {
