@@ -27,7 +27,8 @@ export type Category = (typeof CATEGORIES)[number];
 export const CRITICALITIES = ['critical', 'high', 'medium', 'low'] as const;
 export type Criticality = (typeof CRITICALITIES)[number];
 
-export const DEVICE_ROLES = ['router', 'ap'] as const;
+/** router and ap are polled over SNMP; a sensor (or gateway) only speaks MQTT. */
+export const DEVICE_ROLES = ['router', 'ap', 'sensor'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
 
 export interface Site {
@@ -71,6 +72,19 @@ export interface Device {
   readonly snmp?: SnmpCredentials | undefined;
   /** Device id of the router this device reaches the monitor through (an AP's site router). */
   readonly parent?: string | undefined;
+  /** Present when the device also (or only) speaks MQTT to the broker. */
+  readonly mqtt?: MqttIdentity | undefined;
+}
+
+/**
+ * A device's MQTT account. The password is stored only as a hash:
+ * `scrypt$<N>$<r>$<p>$<salt base64>$<hash base64>` (broker/accounts.ts).
+ */
+export interface MqttIdentity {
+  readonly username: string;
+  readonly passwordHash: string;
+  /** The keepalive the device is configured with, in seconds (liveness grace is derived from it). */
+  readonly keepaliveS?: number | undefined;
 }
 
 export interface Inventory {
