@@ -24,10 +24,11 @@ export function formatDuration(ms: number): { id: string; en: string } {
   return { id: `${h} jam ${m} menit`, en: `${h} h ${m} min` };
 }
 
-const ROLE = {
+const ROLE: Record<Device['role'], { readonly id: string; readonly en: string }> = {
   router: { id: 'Router', en: 'Router' },
   ap: { id: 'Access point', en: 'Access point' },
-} as const;
+  sensor: { id: 'Sensor', en: 'Sensor' },
+};
 const SEVERITY = {
   critical: { id: 'KRITIS', en: 'CRITICAL' },
   high: { id: 'TINGGI', en: 'HIGH' },
