@@ -43,7 +43,7 @@ echo "Starting the fleet simulator (log: var/simulator.log)"
 npx tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" > var/simulator.log 2>&1 &
 SIM_PID=$!
 for _ in $(seq 1 120); do
-  grep -q '"ready"' var/simulator.log 2>/dev/null && break
+  grep -q 'simulator ready' var/simulator.log 2>/dev/null && break
   kill -0 "$SIM_PID" 2>/dev/null || { echo "the simulator failed to start:"; tail -20 var/simulator.log; exit 1; }
   sleep 0.5
 done

@@ -12,7 +12,19 @@ ensure_debs() {
   echo "badung-netmon: installing Debian packages: ${missing[*]}" >&2
   # A fresh machine has no package lists; an old list can name versions the mirror no longer has.
   $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # Packages such as influxdb and mosquitto would start a system service listening on every interface;
+  # the project runs its own instances on loopback, so services are not started at install
+  # (policy-rc.d exit 101 = action forbidden), unless the machine already has a policy of its own.
+  local policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+  fi
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || rc=$?
+  [ -n "$policy" ] && $sudo rm -f "$policy"
+  return "$rc"
 }
 
 # npm packages: install when node_modules is missing or older than the lock file.
