@@ -1,0 +1,169 @@
+/**
+ * DeviceReading (raw counters as the agent reported them) → Sample[] in the schema of sinks/schema.ts.
+ * Pure: the previous reading is passed in, nothing is kept here.
+ *
+ * Rates are counter deltas over the wall time between the two polls. The traps, and what happens:
+ *   - 32-bit counter wrapped (cur < prev):   delta = cur + 2^32 - prev, kept only when the implied rate is
+ *                                            plausible (≤ the interface speed, or ≤ MAX_PLAUSIBLE_BPS)
+ *   - 64-bit counter went backwards:         a reset (agent restart, counter cleared): no rate
+ *   - the agent rebooted:                    sysUpTime is smaller than the previous one plus the elapsed
+ *                                            time allows; no rates at all for this poll, rebooted = 1.
+ *                                            A reboot never shows as a traffic spike.
+ *   - sysUpTime itself wraps at 2^32 cs (497 days): not a reboot when the wrapped value matches the
+ *                                            elapsed time
+ *   - counter width changed (device swapped), interface new or gone, dt ≤ 0: no rate, a warning
+ */
+import type { Device, DeviceReading, InterfaceReading, Sample, Site } from '../core/types.ts';
+import { deviceTags } from '../sinks/schema.ts';
+
+export interface NormaliseContext {
+  readonly site: Site;
+  readonly device: Device;
+}
+
+export interface NormaliseResult {
+  readonly samples: Sample[];
+  readonly rebooted: boolean;
+  readonly warnings: string[];
+}
+
+const TWO_32 = 2n ** 32n;
+const UPTIME_WRAP_CS = 2 ** 32;
+/** Above this a wrapped 32-bit counter is not believed when the interface speed is unknown. */
+export const MAX_PLAUSIBLE_BPS = 100e9;
+/** Slack between sysUpTime and wall time before a smaller uptime is called a reboot (agent clocks drift). */
+const UPTIME_SLACK_CS = 500;
+
+type CounterKey =
+  | 'inOctets'
+  | 'outOctets'
+  | 'inUcastPkts'
+  | 'outUcastPkts'
+  | 'inErrors'
+  | 'outErrors'
+  | 'inDiscards'
+  | 'outDiscards';
+
+const RATE_FIELDS: readonly { key: CounterKey; field: string; scale: number; octets: boolean }[] = [
+  { key: 'inOctets', field: 'in_bps', scale: 8, octets: true },
+  { key: 'outOctets', field: 'out_bps', scale: 8, octets: true },
+  { key: 'inUcastPkts', field: 'in_pps', scale: 1, octets: false },
+  { key: 'outUcastPkts', field: 'out_pps', scale: 1, octets: false },
+  { key: 'inErrors', field: 'in_errors_ps', scale: 1, octets: false },
+  { key: 'outErrors', field: 'out_errors_ps', scale: 1, octets: false },
+  { key: 'inDiscards', field: 'in_discards_ps', scale: 1, octets: false },
+  { key: 'outDiscards', field: 'out_discards_ps', scale: 1, octets: false },
+];
+
+/**
+ * Whether the agent restarted between two readings. sysUpTime should have grown by about the wall time
+ * elapsed; if it is smaller than before (and not a 497-day wrap), the agent rebooted.
+ */
+export function detectReboot(prev: DeviceReading, cur: DeviceReading): boolean {
+  if (prev.sysUpTimeCs === undefined || cur.sysUpTimeCs === undefined) return false;
+  if (cur.sysUpTimeCs >= prev.sysUpTimeCs) return false;
+  const elapsedCs = (cur.timeMs - prev.timeMs) / 10;
+  const wrapped = cur.sysUpTimeCs + UPTIME_WRAP_CS - prev.sysUpTimeCs;
+  return !(Math.abs(wrapped - elapsedCs) <= UPTIME_SLACK_CS + elapsedCs * 0.01);
+}
+
+/** The increase of a counter between two readings, or a reason there is none. Pure. */
+export function counterDelta(
+  prev: bigint,
+  cur: bigint,
+  bits: 32 | 64,
+): { ok: true; delta: bigint; wrapped: boolean } | { ok: false; reason: string } {
+  if (cur >= prev) return { ok: true, delta: cur - prev, wrapped: false };
+  if (bits === 32) return { ok: true, delta: cur + TWO_32 - prev, wrapped: true };
+  return { ok: false, reason: 'counter went backwards (reset)' };
+}
+
+export function normalise(
+  prev: DeviceReading | undefined,
+  cur: DeviceReading,
+  ctx: NormaliseContext,
+): NormaliseResult {
+  const base = deviceTags(ctx.site, ctx.device);
+  const warnings: string[] = [];
+  const rebooted = prev !== undefined && detectReboot(prev, cur);
+  const samples: Sample[] = [];
+
+  const deviceFields: Record<string, number> = { reachable: 1, rebooted: rebooted ? 1 : 0 };
+  if (cur.sysUpTimeCs !== undefined) deviceFields.uptime_s = cur.sysUpTimeCs / 100;
+  samples.push({ measurement: 'device', tags: base, fields: deviceFields, timeMs: cur.timeMs });
+
+  const dtS = prev ? (cur.timeMs - prev.timeMs) / 1000 : 0;
+  if (prev && dtS <= 0) warnings.push(`poll time did not advance (${dtS}s): no rates`);
+  const prevByIndex = new Map<number, InterfaceReading>(prev?.interfaces.map((i) => [i.ifIndex, i]));
+
+  for (const ifc of cur.interfaces) {
+    const fields: Record<string, number> = {};
+    if (ifc.operStatus !== undefined) fields.oper_status = ifc.operStatus;
+    if (ifc.speedBps !== undefined) fields.speed_bps = ifc.speedBps;
+    const before = prevByIndex.get(ifc.ifIndex);
+    if (prev && !before)
+      warnings.push(`ifIndex ${ifc.ifIndex} (${ifc.name}) is new: no rate until the next poll`);
+    if (before && !rebooted && dtS > 0) {
+      if (before.counterBits !== ifc.counterBits) {
+        warnings.push(
+          `ifIndex ${ifc.ifIndex}: counter width changed ${before.counterBits} → ${ifc.counterBits}: no rate`,
+        );
+      } else {
+        addRates(fields, before, ifc, dtS, warnings);
+      }
+    }
+    if (Object.keys(fields).length === 0) continue;
+    samples.push({
+      measurement: 'interface',
+      tags: { ...base, ifIndex: String(ifc.ifIndex), ifName: ifc.name || `if${ifc.ifIndex}` },
+      fields,
+      timeMs: cur.timeMs,
+    });
+  }
+  if (prev) {
+    const now = new Set(cur.interfaces.map((i) => i.ifIndex));
+    for (const old of prev.interfaces)
+      if (!now.has(old.ifIndex)) warnings.push(`ifIndex ${old.ifIndex} (${old.name}) is gone`);
+  }
+
+  for (const w of cur.wifi) {
+    const tags: Record<string, string> = { ...base, index: w.index };
+    if (w.ssid) tags.ssid = w.ssid;
+    if (w.radio) tags.radio = w.radio;
+    samples.push({ measurement: 'wifi', tags, fields: { clients: w.clients }, timeMs: cur.timeMs });
+  }
+  return { samples, rebooted, warnings };
+}
+
+function addRates(
+  fields: Record<string, number>,
+  before: InterfaceReading,
+  ifc: InterfaceReading,
+  dtS: number,
+  warnings: string[],
+): void {
+  // Only the octet counters come in two widths; the others (ifTable) are always 32-bit, except the HC
+  // packet counters, which the reading reports with the octets' width.
+  for (const { key, field, scale, octets } of RATE_FIELDS) {
+    const a = before[key];
+    const b = ifc[key];
+    if (a === undefined || b === undefined) continue;
+    const bits: 32 | 64 = octets || key.endsWith('UcastPkts') ? ifc.counterBits : 32;
+    const d = counterDelta(a, b, bits);
+    if (!d.ok) {
+      warnings.push(`ifIndex ${ifc.ifIndex} ${key}: ${d.reason}: no rate`);
+      continue;
+    }
+    const rate = (Number(d.delta) * scale) / dtS;
+    if (d.wrapped && octets) {
+      const cap = ifc.speedBps && ifc.speedBps > 0 ? ifc.speedBps * 1.05 : MAX_PLAUSIBLE_BPS;
+      if (rate > cap) {
+        warnings.push(
+          `ifIndex ${ifc.ifIndex} ${key}: decrease implies ${Math.round(rate)} bit/s, above the link: treated as a reset`,
+        );
+        continue;
+      }
+    }
+    fields[field] = rate;
+  }
+}

@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceReading, InterfaceReading, Sample } from '../../../collector/core/types.ts';
+import { counterDelta, detectReboot, normalise } from '../../../collector/normalise/normalise.ts';
+import { fieldType } from '../../../collector/sinks/schema.ts';
+import { smallInventory } from '../../support/fixtures.ts';
+
+const inv = smallInventory();
+const site = inv.sites[0]!;
+const device = inv.devices[0]!;
+const ctx = { site, device };
+const T0 = Date.UTC(2026, 10, 22, 2, 0);
+
+function ifc(over: Partial<InterfaceReading> = {}): InterfaceReading {
+  return {
+    ifIndex: 1,
+    name: 'ether1',
+    counterBits: 64,
+    operStatus: 1,
+    speedBps: 100_000_000,
+    inOctets: 0n,
+    outOctets: 0n,
+    ...over,
+  };
+}
+function reading(
+  tMs: number,
+  uptimeCs: number | undefined,
+  interfaces: InterfaceReading[],
+  wifi: DeviceReading['wifi'] = [],
+): DeviceReading {
+  return { deviceId: device.id, timeMs: tMs, sysUpTimeCs: uptimeCs, interfaces, wifi };
+}
+const iface = (samples: Sample[], ifIndex = 1) =>
+  samples.find((s) => s.measurement === 'interface' && s.tags.ifIndex === String(ifIndex));
+const dev = (samples: Sample[]) => samples.find((s) => s.measurement === 'device');
+
+describe('counterDelta', () => {
+  it.each([
+    [10n, 25n, 64, 15n, false],
+    [4294967000n, 200n, 32, 496n, true],
+    [0n, 0n, 32, 0n, false],
+  ] as const)('%s → %s (%s-bit) = %s', (a, b, bits, delta, wrapped) => {
+    expect(counterDelta(a, b, bits)).toEqual({ ok: true, delta, wrapped });
+  });
+  it('a 64-bit decrease is a reset, not a wrap', () => {
+    expect(counterDelta(1000n, 10n, 64).ok).toBe(false);
+  });
+});
+
+describe('detectReboot', () => {
+  it('uptime grew: no reboot', () => {
+    expect(detectReboot(reading(T0, 1000, []), reading(T0 + 60_000, 7000, []))).toBe(false);
+  });
+  it('uptime fell: reboot', () => {
+    expect(detectReboot(reading(T0, 500_000, []), reading(T0 + 60_000, 3000, []))).toBe(true);
+  });
+  it('the 497-day sysUpTime wrap matching the elapsed time is not a reboot', () => {
+    expect(detectReboot(reading(T0, 2 ** 32 - 3000, []), reading(T0 + 60_000, 3000, []))).toBe(false);
+  });
+  it('no uptime in the recording: no reboot inferred', () => {
+    expect(detectReboot(reading(T0, undefined, []), reading(T0 + 60_000, undefined, []))).toBe(false);
+  });
+});
+
+describe('normalise', () => {
+  it('first poll: device and status fields, no rates', () => {
+    const r = normalise(undefined, reading(T0, 100, [ifc({ inOctets: 5000n })]), ctx);
+    expect(dev(r.samples)?.fields).toEqual({ reachable: 1, rebooted: 0, uptime_s: 1 });
+    expect(iface(r.samples)?.fields).toEqual({ oper_status: 1, speed_bps: 100_000_000 });
+    expect(r.rebooted).toBe(false);
+  });
+
+  it('steady counters give exact rates in bit/s and per second', () => {
+    const a = reading(T0, 100, [ifc({ inOctets: 1_000n, outOctets: 0n, inUcastPkts: 10n, inErrors: 0n })]);
+    const b = reading(T0 + 30_000, 3100, [
+      ifc({ inOctets: 3_751_000n, outOctets: 375_000n, inUcastPkts: 3010n, inErrors: 30n }),
+    ]);
+    const f = iface(normalise(a, b, ctx).samples)?.fields;
+    expect(f?.in_bps).toBe(1_000_000);
+    expect(f?.out_bps).toBe(100_000);
+    expect(f?.in_pps).toBe(100);
+    expect(f?.in_errors_ps).toBe(1);
+  });
+
+  it('a 32-bit wrap gives the true rate', () => {
+    const a = reading(T0, 100, [ifc({ counterBits: 32, inOctets: 4_294_000_000n })]);
+    const b = reading(T0 + 10_000, 1100, [ifc({ counterBits: 32, inOctets: 1_032_704n })]);
+    // (2^32 - 4_294_000_000 + 1_032_704) octets = 2_000_000 octets in 10 s = 1.6 Mbit/s
+    expect(iface(normalise(a, b, ctx).samples)?.fields.in_bps).toBe(1_600_000);
+  });
+
+  it('an implausible 32-bit "wrap" (above the link speed) is a reset, not a spike', () => {
+    const a = reading(T0, 100, [ifc({ counterBits: 32, speedBps: 10_000_000, inOctets: 3_000_000_000n })]);
+    const b = reading(T0 + 10_000, 1100, [ifc({ counterBits: 32, speedBps: 10_000_000, inOctets: 100n })]);
+    const r = normalise(a, b, ctx);
+    expect(iface(r.samples)?.fields.in_bps).toBeUndefined();
+    expect(r.warnings.join()).toMatch(/above the link/);
+  });
+
+  it('a reboot gives no rates for that poll and rebooted = 1; rates resume on the next poll', () => {
+    const a = reading(T0, 8_640_000, [ifc({ inOctets: 9_000_000_000n })]);
+    const b = reading(T0 + 60_000, 2_000, [ifc({ inOctets: 125_000n })]);
+    const c = reading(T0 + 120_000, 8_000, [ifc({ inOctets: 7_625_000n })]);
+    const rb = normalise(a, b, ctx);
+    expect(rb.rebooted).toBe(true);
+    expect(dev(rb.samples)?.fields.rebooted).toBe(1);
+    expect(iface(rb.samples)?.fields.in_bps).toBeUndefined();
+    expect(iface(normalise(b, c, ctx).samples)?.fields.in_bps).toBe(1_000_000);
+  });
+
+  it('a reboot on a 32-bit agent (counters restart) is not read as a wrap', () => {
+    const a = reading(T0, 500_000, [ifc({ counterBits: 32, inOctets: 100_000n })]);
+    const b = reading(T0 + 60_000, 1_000, [ifc({ counterBits: 32, inOctets: 50n })]);
+    expect(iface(normalise(a, b, ctx).samples)?.fields.in_bps).toBeUndefined();
+  });
+
+  it('a 64-bit counter reset without reboot: no rate, a warning', () => {
+    const a = reading(T0, 100, [ifc({ inOctets: 10_000n })]);
+    const b = reading(T0 + 10_000, 1100, [ifc({ inOctets: 10n })]);
+    const r = normalise(a, b, ctx);
+    expect(iface(r.samples)?.fields.in_bps).toBeUndefined();
+    expect(r.warnings.join()).toMatch(/reset/);
+  });
+
+  it('new, vanished and width-changed interfaces get no rate and a warning', () => {
+    const a = reading(T0, 100, [ifc({ ifIndex: 1 }), ifc({ ifIndex: 2, counterBits: 32 })]);
+    const b = reading(T0 + 10_000, 1100, [ifc({ ifIndex: 2, inOctets: 10n }), ifc({ ifIndex: 3 })]);
+    const r = normalise(a, b, ctx);
+    expect(iface(r.samples, 2)?.fields.in_bps).toBeUndefined();
+    expect(iface(r.samples, 3)?.fields.in_bps).toBeUndefined();
+    expect(r.warnings.join('\n')).toMatch(
+      /width changed[\s\S]*ifIndex 3[\s\S]*is new[\s\S]*ifIndex 1[\s\S]*gone/,
+    );
+  });
+
+  it('time not advancing gives no rate', () => {
+    const a = reading(T0, 100, [ifc()]);
+    const r = normalise(a, reading(T0, 100, [ifc({ inOctets: 5n })]), ctx);
+    expect(iface(r.samples)?.fields.in_bps).toBeUndefined();
+    expect(r.warnings.length).toBeGreaterThan(0);
+  });
+
+  it('Wi-Fi clients per VAP with SSID and radio tags; every sample fits the schema', () => {
+    const r = normalise(
+      undefined,
+      reading(T0, 100, [ifc()], [{ index: '3', ssid: 'Badung-Free-WiFi', radio: 'na', clients: 17 }]),
+      ctx,
+    );
+    const wifi = r.samples.find((s) => s.measurement === 'wifi');
+    expect(wifi?.tags).toMatchObject({
+      site: site.id,
+      device: device.id,
+      index: '3',
+      ssid: 'Badung-Free-WiFi',
+      radio: 'na',
+    });
+    expect(wifi?.fields).toEqual({ clients: 17 });
+    for (const s of r.samples)
+      for (const k of Object.keys(s.fields))
+        expect(fieldType(s.measurement, k), `${s.measurement}.${k}`).toBeDefined();
+  });
+});
