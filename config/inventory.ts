@@ -1,0 +1,306 @@
+/**
+ * The inventory: sites and their devices, from one YAML file, validated completely at load.
+ *
+ *   credentials:                 # named SNMP credential sets; secrets may come from the environment
+ *     public-v2: { version: 2c, community: "${NETMON_COMMUNITY:-public}" }
+ *     ops-v3: { version: 3, user: netmon, level: authPriv, authProtocol: sha, authKey: "${NETMON_V3_AUTH}",
+ *               privProtocol: aes, privKey: "${NETMON_V3_PRIV}" }
+ *   defaults: { port: 161, credentials: public-v2, profile: generic }
+ *   sites:
+ *     - id: pkm-petang-1            # lower-case letters, digits, dashes
+ *       name: Puskesmas Petang I
+ *       category: puskesmas         # kantor_camat kantor_desa kantor_lurah banjar lingkungan sd smp puskesmas pustu obyek_wisata
+ *       kecamatan: Petang
+ *       desa: Petang                # desa or kelurahan
+ *       lat: -8.33
+ *       lon: 115.23
+ *       criticality: critical       # optional; default by category (collector/core/categories.ts)
+ *       upstream: kd-petang         # optional: the site this one reaches the internet through
+ *       devices:
+ *         - { id: pkm-petang-1-rtr, role: router, host: 127.20.0.1, port: 1161, profile: mikrotik-routeros, credentials: ops-v3 }
+ *         - { id: pkm-petang-1-ap1, role: ap, host: 127.20.0.2, profile: unifi-ap }   # parent: the site's router
+ *         - { id: pkm-petang-1-env, role: sensor, mqtt: { username: pkm-petang-1-env, passwordHash: "scrypt$..." } }
+ *
+ * Every error names file:line:column, the path and the fix; all errors of a file are reported at once.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { CATEGORY_INFO } from '../collector/core/categories.ts';
+import { ConfigError } from '../collector/core/errors.ts';
+import { Secret } from '../collector/core/secret.ts';
+import {
+  CATEGORIES,
+  CRITICALITIES,
+  DEVICE_ROLES,
+  type Device,
+  type Inventory,
+  type Site,
+  type SnmpCredentials,
+} from '../collector/core/types.ts';
+import { PROFILE_NAMES } from './profiles.ts';
+import { dotted, formatIssues, parseDuration, parseYamlSource, type YamlSource } from './yaml-source.ts';
+
+/** Bali, generously: catches swapped or sign-flipped coordinates. */
+export const BOUNDS = { latMin: -9.0, latMax: -8.0, lonMin: 114.4, lonMax: 115.8 } as const;
+
+const ID_RE = /^[a-z0-9][a-z0-9._-]*$/;
+const id = z
+  .string()
+  .regex(ID_RE, { message: 'use lower-case letters, digits, dots, dashes or underscores' });
+const secret = z.string().min(1);
+const port = z.number().int().min(1).max(65535);
+
+const v2c = z.strictObject({ version: z.union([z.literal('2c'), z.literal('2')]), community: secret });
+const v3 = z.strictObject({
+  version: z.union([z.literal(3), z.literal('3')]),
+  user: z.string().min(1),
+  level: z.enum(['noAuthNoPriv', 'authNoPriv', 'authPriv']),
+  authProtocol: z.enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']).optional(),
+  authKey: secret.min(8, { message: 'SNMPv3 keys must be at least 8 characters' }).optional(),
+  privProtocol: z.enum(['des', 'aes', 'aes256b', 'aes256r']).optional(),
+  privKey: secret.min(8, { message: 'SNMPv3 keys must be at least 8 characters' }).optional(),
+});
+const credentialsSchema = z.union([v2c, v3], {
+  message: 'expected { version: 2c, community } or { version: 3, user, level, ... }',
+});
+
+const HASH_RE = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
+const mqttSchema = z.strictObject({
+  username: z.string().min(1).max(128),
+  passwordHash: z.string().regex(HASH_RE, {
+    message: 'expected scrypt$N$r$p$salt$hash (make one with: npx tsx scripts/hash-password.ts)',
+  }),
+  keepalive: z.union([z.string(), z.number()]).optional(),
+});
+
+const deviceSchema = z.strictObject({
+  id,
+  role: z.enum(DEVICE_ROLES),
+  host: z.string().min(1).optional(),
+  port: port.optional(),
+  profile: z.enum(PROFILE_NAMES, { message: `expected one of ${PROFILE_NAMES.join(', ')}` }).optional(),
+  credentials: z.string().optional(),
+  parent: z.string().optional(),
+  mqtt: mqttSchema.optional(),
+});
+
+const siteSchema = z.strictObject({
+  id,
+  name: z.string().min(1),
+  category: z.enum(CATEGORIES, { message: `expected one of ${CATEGORIES.join(', ')}` }),
+  kecamatan: z.string().min(1),
+  desa: z.string().min(1),
+  lat: z
+    .number()
+    .min(BOUNDS.latMin, {
+      message: `latitude must be ${BOUNDS.latMin}..${BOUNDS.latMax} (Bali; south is negative)`,
+    })
+    .max(BOUNDS.latMax, {
+      message: `latitude must be ${BOUNDS.latMin}..${BOUNDS.latMax} (Bali; south is negative)`,
+    }),
+  lon: z
+    .number()
+    .min(BOUNDS.lonMin, { message: `longitude must be ${BOUNDS.lonMin}..${BOUNDS.lonMax} (Bali)` })
+    .max(BOUNDS.lonMax, { message: `longitude must be ${BOUNDS.lonMin}..${BOUNDS.lonMax} (Bali)` }),
+  criticality: z.enum(CRITICALITIES).optional(),
+  upstream: z.string().optional(),
+  devices: z.array(deviceSchema).default([]),
+});
+
+const inventorySchema = z.strictObject({
+  credentials: z.record(z.string(), credentialsSchema).default({}),
+  defaults: z
+    .strictObject({
+      port: port.optional(),
+      credentials: z.string().optional(),
+      profile: z.enum(PROFILE_NAMES).optional(),
+    })
+    .default({}),
+  sites: z.array(siteSchema).min(1, { message: 'an inventory needs at least one site' }),
+});
+
+type RawInventory = z.infer<typeof inventorySchema>;
+
+function toCredentials(c: z.infer<typeof credentialsSchema>): SnmpCredentials {
+  if ('community' in c) return { version: '2c', community: new Secret(c.community) };
+  return {
+    version: '3',
+    user: c.user,
+    level: c.level,
+    authProtocol: c.authProtocol,
+    authKey: c.authKey === undefined ? undefined : new Secret(c.authKey),
+    privProtocol: c.privProtocol,
+    privKey: c.privKey === undefined ? undefined : new Secret(c.privKey),
+  };
+}
+
+/** Parse and validate an inventory document. Pure: `source` names the file in errors. */
+export function parseInventory(
+  text: string,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Inventory {
+  const src = parseYamlSource(text, source, env);
+  const r = inventorySchema.safeParse(src.data ?? {});
+  if (!r.success)
+    throw new ConfigError(source, `invalid inventory:\n  ${formatIssues(src, r.error.issues).join('\n  ')}`);
+  return resolve(r.data, src);
+}
+
+export async function loadInventory(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      file,
+      `cannot read the inventory (${(err as NodeJS.ErrnoException).code ?? 'error'}); generate one with: npx tsx scripts/generate-inventory.ts --out ${file}`,
+      { cause: err },
+    );
+  }
+  return parseInventory(text, file, env);
+}
+
+function resolve(raw: RawInventory, src: YamlSource): Inventory {
+  const errors: string[] = [];
+  const err = (path: PropertyKey[], msg: string): void => {
+    if (errors.length < 20) errors.push(`${src.locate(path)}: ${dotted(path)}: ${msg}`);
+  };
+  const creds = new Map(Object.entries(raw.credentials).map(([k, v]) => [k, toCredentials(v)]));
+  for (const [name, c] of Object.entries(raw.credentials)) {
+    if (!('community' in c)) {
+      if (c.level !== 'noAuthNoPriv' && (!c.authProtocol || !c.authKey))
+        err(['credentials', name], `level ${c.level} needs authProtocol and authKey`);
+      if (c.level === 'authPriv' && (!c.privProtocol || !c.privKey))
+        err(['credentials', name], 'level authPriv needs privProtocol and privKey');
+    }
+  }
+  const credName = (p: PropertyKey[], name: string | undefined): SnmpCredentials | undefined => {
+    if (name === undefined) return undefined;
+    const c = creds.get(name);
+    if (!c)
+      err(
+        p,
+        `unknown credentials '${name}' (defined: ${[...creds.keys()].join(', ') || 'none'}; add it under credentials:)`,
+      );
+    return c;
+  };
+  const defaultCreds = credName(['defaults', 'credentials'], raw.defaults.credentials);
+
+  const siteIds = new Map<string, number>();
+  raw.sites.forEach((s, i) => {
+    if (siteIds.has(s.id))
+      err(['sites', i, 'id'], `duplicate site id '${s.id}' (also sites[${siteIds.get(s.id)}])`);
+    else siteIds.set(s.id, i);
+  });
+  const deviceIds = new Map<string, string>();
+  const mqttUsers = new Map<string, string>();
+  const endpoints = new Map<string, string>();
+  const sites: Site[] = [];
+  const devices: Device[] = [];
+
+  raw.sites.forEach((s, i) => {
+    if (s.upstream !== undefined) {
+      if (!siteIds.has(s.upstream)) err(['sites', i, 'upstream'], `unknown site '${s.upstream}'`);
+      else if (s.upstream === s.id) err(['sites', i, 'upstream'], 'a site cannot be its own upstream');
+    }
+    sites.push({
+      id: s.id,
+      name: s.name,
+      category: s.category,
+      kecamatan: s.kecamatan,
+      desa: s.desa,
+      lat: s.lat,
+      lon: s.lon,
+      criticality: s.criticality ?? CATEGORY_INFO[s.category].criticality,
+      upstream: s.upstream,
+    });
+    const routers = s.devices.filter((d) => d.role === 'router');
+    const siteRouter = routers[0]?.id;
+    s.devices.forEach((d, j) => {
+      const p = ['sites', i, 'devices', j];
+      if (deviceIds.has(d.id))
+        err([...p, 'id'], `duplicate device id '${d.id}' (also at site ${deviceIds.get(d.id)})`);
+      deviceIds.set(d.id, s.id);
+      let keepaliveS: number | undefined;
+      if (d.mqtt) {
+        if (mqttUsers.has(d.mqtt.username))
+          err(
+            [...p, 'mqtt', 'username'],
+            `MQTT username '${d.mqtt.username}' is also used by ${mqttUsers.get(d.mqtt.username)}`,
+          );
+        mqttUsers.set(d.mqtt.username, d.id);
+        if (d.mqtt.keepalive !== undefined) {
+          const ms = parseDuration(d.mqtt.keepalive);
+          if (ms === undefined || ms < 1000)
+            err([...p, 'mqtt', 'keepalive'], "expected a duration of 1s or more, e.g. '30s'");
+          else keepaliveS = Math.round(ms / 1000);
+        }
+      }
+      if (d.role === 'sensor') {
+        if (!d.mqtt) err(p, 'a sensor speaks only MQTT: give it mqtt: { username, passwordHash }');
+        if (d.credentials) err([...p, 'credentials'], 'a sensor is not polled over SNMP: remove credentials');
+      } else if (!d.host) {
+        err(p, `a ${d.role} needs host: (its management address)`);
+      }
+      const snmp =
+        d.role === 'sensor' ? undefined : (credName([...p, 'credentials'], d.credentials) ?? defaultCreds);
+      if (d.role !== 'sensor' && !snmp && !d.credentials)
+        err(p, 'no SNMP credentials: set credentials: here or defaults.credentials');
+      const parent = d.parent ?? (d.role === 'router' ? undefined : siteRouter);
+      const host = d.host ?? '';
+      const devPort = d.role === 'sensor' && !d.host ? 0 : (d.port ?? raw.defaults.port ?? 161);
+      if (host) {
+        const ep = `${host}:${devPort}`;
+        if (endpoints.has(ep)) err([...p, 'host'], `${ep} is also the address of ${endpoints.get(ep)}`);
+        endpoints.set(ep, d.id);
+      }
+      devices.push({
+        id: d.id,
+        siteId: s.id,
+        role: d.role,
+        host,
+        port: devPort,
+        profile: d.profile ?? raw.defaults.profile ?? 'generic',
+        snmp,
+        parent,
+        mqtt: d.mqtt
+          ? { username: d.mqtt.username, passwordHash: d.mqtt.passwordHash, keepaliveS }
+          : undefined,
+      });
+    });
+  });
+
+  // Parents: must exist and be routers; no loops.
+  const byId = new Map(devices.map((d) => [d.id, d]));
+  raw.sites.forEach((s, i) =>
+    s.devices.forEach((d, j) => {
+      if (d.parent === undefined) return;
+      const parent = byId.get(d.parent);
+      if (!parent) err(['sites', i, 'devices', j, 'parent'], `unknown device '${d.parent}'`);
+      else if (parent.role !== 'router')
+        err(
+          ['sites', i, 'devices', j, 'parent'],
+          `'${d.parent}' is a ${parent.role}; a parent must be a router`,
+        );
+      else if (parent.id === d.id)
+        err(['sites', i, 'devices', j, 'parent'], 'a device cannot be its own parent');
+    }),
+  );
+  // Upstream chains must end.
+  const upstreamOf = new Map(sites.map((s) => [s.id, s.upstream]));
+  sites.forEach((s, i) => {
+    const seen = [s.id];
+    let next = s.upstream;
+    while (next !== undefined && upstreamOf.has(next)) {
+      if (seen.includes(next)) {
+        err(['sites', i, 'upstream'], `upstream cycle: ${[...seen, next].join(' → ')}`);
+        break;
+      }
+      seen.push(next);
+      next = upstreamOf.get(next);
+    }
+  });
+  if (errors.length > 0) throw new ConfigError(src.file, `invalid inventory:\n  ${errors.join('\n  ')}`);
+  return { sites, devices };
+}

@@ -1,0 +1,259 @@
+/**
+ * The monitor's configuration (config/netmon.example.yaml is the documented example), validated once at
+ * load into a MonitorConfig whose values are ready to use: durations in ms, sizes in bytes, paths
+ * absolute, secrets wrapped, the inventory loaded. Nothing downstream re-checks it.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../collector/core/errors.ts';
+import { Secret } from '../collector/core/secret.ts';
+import type { Inventory } from '../collector/core/types.ts';
+import { loadInventory } from './inventory.ts';
+import { formatIssues, parseDuration, parseSize, parseYamlSource } from './yaml-source.ts';
+
+export type InfluxConfig =
+  | {
+      readonly api: 'v1';
+      readonly url: string;
+      readonly database: string;
+      readonly username?: string | undefined;
+      readonly password?: Secret | undefined;
+      readonly retentionPolicy?: string | undefined;
+      readonly timeoutMs: number;
+    }
+  | {
+      readonly api: 'v2';
+      readonly url: string;
+      readonly org: string;
+      readonly bucket: string;
+      readonly token?: Secret | undefined;
+      readonly timeoutMs: number;
+    };
+
+export interface MonitorConfig {
+  readonly inventoryFile: string;
+  readonly inventory: Inventory;
+  readonly influx: InfluxConfig;
+  readonly writer: {
+    readonly batchSize: number;
+    readonly flushIntervalMs: number;
+    readonly bufferDir: string;
+    readonly maxBufferBytes: number;
+  };
+  readonly snmp: {
+    readonly intervalMs: number;
+    readonly jitterMs: number;
+    readonly timeoutMs: number;
+    readonly retries: number;
+    readonly concurrency: number;
+    readonly maxRepetitions: number;
+  };
+  readonly health: { readonly downAfterFailures: number; readonly recheckMs: number };
+  readonly alerts: {
+    readonly webhooks: readonly {
+      readonly name: string;
+      readonly url: string;
+      readonly headers: Readonly<Record<string, Secret>>;
+    }[];
+    readonly linkBase?: string | undefined;
+  };
+  readonly http: { readonly listen: { readonly host: string; readonly port: number } };
+  readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
+}
+
+const duration = (def: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(def)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `'${v}' is not a duration; write e.g. 500ms, 30s, 2m` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+const size = (def: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(def)
+    .transform((v, ctx) => {
+      const b = parseSize(v);
+      if (b === undefined) {
+        ctx.addIssue({ code: 'custom', message: `'${v}' is not a size; write e.g. 64MiB, 512KiB, 1GiB` });
+        return z.NEVER;
+      }
+      return b;
+    });
+const url = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+const influxSchema = z.discriminatedUnion(
+  'api',
+  [
+    z.strictObject({
+      api: z.literal('v1'),
+      url,
+      database: z.string().min(1),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      retentionPolicy: z.string().optional(),
+      timeout: duration('10s'),
+    }),
+    z.strictObject({
+      api: z.literal('v2'),
+      url,
+      org: z.string().min(1),
+      bucket: z.string().min(1),
+      token: z.string().optional(),
+      timeout: duration('10s'),
+    }),
+  ],
+  { message: "influx.api must be 'v1' (InfluxDB 1.x API, the default) or 'v2' (/api/v2/write)" },
+);
+
+const configSchema = z.strictObject({
+  inventory: z.string().min(1, { message: 'path of the inventory YAML' }),
+  influx: influxSchema,
+  writer: z
+    .strictObject({
+      batchSize: int(1, 100_000, 5000),
+      flushInterval: duration('1s'),
+      bufferDir: z.string().default('var/buffer'),
+      maxBufferSize: size('256MiB'),
+    })
+    .default({} as never),
+  snmp: z
+    .strictObject({
+      interval: duration('60s'),
+      jitter: duration('10s'),
+      timeout: duration('2s'),
+      retries: int(0, 10, 1),
+      concurrency: int(1, 10_000, 256),
+      maxRepetitions: int(1, 200, 25),
+    })
+    .default({} as never),
+  health: z
+    .strictObject({ downAfterFailures: int(1, 100, 2), recheck: duration('10s') })
+    .default({} as never),
+  alerts: z
+    .strictObject({
+      webhooks: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[a-z0-9-]+$/, { message: 'lower-case letters, digits and dashes' }),
+            url,
+            headers: z.record(z.string(), z.string()).default({}),
+          }),
+        )
+        .default([]),
+      linkBase: url.optional(),
+    })
+    .default({} as never),
+  http: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      allowNonLoopback: z.boolean().default(false),
+    })
+    .default({} as never),
+  log: z
+    .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
+    .default({} as never),
+});
+
+/** Validate a config document (pure apart from loading the inventory it names). */
+export async function parseConfig(
+  text: string,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<MonitorConfig> {
+  const src = parseYamlSource(text, source, env);
+  const r = configSchema.safeParse(src.data ?? {});
+  if (!r.success) {
+    throw new ConfigError(source, `invalid config:\n  ${formatIssues(src, r.error.issues).join('\n  ')}`);
+  }
+  const c = r.data;
+  const errors: string[] = [];
+  if (!c.http.allowNonLoopback && !LOOPBACK.test(c.http.host)) {
+    errors.push(
+      `${src.locate(['http', 'host'])}: http.host: ${c.http.host} is not a loopback address; the API has no authentication yet: keep it on 127.0.0.1 or set http.allowNonLoopback: true behind a proxy`,
+    );
+  }
+  if (c.snmp.jitter >= c.snmp.interval) {
+    errors.push(`${src.locate(['snmp', 'jitter'])}: snmp.jitter must be smaller than snmp.interval`);
+  }
+  if (errors.length > 0) throw new ConfigError(source, `invalid config:\n  ${errors.join('\n  ')}`);
+
+  const base = dirname(resolve(source));
+  const inventoryFile = resolve(base, env.NETMON_INVENTORY ?? c.inventory);
+  const inventory = await loadInventory(inventoryFile, env);
+  const influx: InfluxConfig =
+    c.influx.api === 'v1'
+      ? {
+          api: 'v1',
+          url: c.influx.url,
+          database: c.influx.database,
+          username: c.influx.username,
+          password: c.influx.password === undefined ? undefined : new Secret(c.influx.password),
+          retentionPolicy: c.influx.retentionPolicy,
+          timeoutMs: c.influx.timeout,
+        }
+      : {
+          api: 'v2',
+          url: c.influx.url,
+          org: c.influx.org,
+          bucket: c.influx.bucket,
+          token: c.influx.token === undefined ? undefined : new Secret(c.influx.token),
+          timeoutMs: c.influx.timeout,
+        };
+  return {
+    inventoryFile,
+    inventory,
+    influx,
+    writer: {
+      batchSize: c.writer.batchSize,
+      flushIntervalMs: c.writer.flushInterval,
+      bufferDir: resolve(base, c.writer.bufferDir),
+      maxBufferBytes: c.writer.maxBufferSize,
+    },
+    snmp: {
+      intervalMs: c.snmp.interval,
+      jitterMs: c.snmp.jitter,
+      timeoutMs: c.snmp.timeout,
+      retries: c.snmp.retries,
+      concurrency: c.snmp.concurrency,
+      maxRepetitions: c.snmp.maxRepetitions,
+    },
+    health: { downAfterFailures: c.health.downAfterFailures, recheckMs: c.health.recheck },
+    alerts: {
+      webhooks: c.alerts.webhooks.map((w) => ({
+        name: w.name,
+        url: w.url,
+        headers: Object.fromEntries(Object.entries(w.headers).map(([k, v]) => [k, new Secret(v)])),
+      })),
+      linkBase: c.alerts.linkBase,
+    },
+    http: { listen: { host: c.http.host, port: c.http.port } },
+    log: { level: c.log.level },
+  };
+}
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<MonitorConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      file,
+      `cannot read the config (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return parseConfig(text, file, env);
+}
