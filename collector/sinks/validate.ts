@@ -1,0 +1,77 @@
+/**
+ * Sample validation against SCHEMA (schema.ts), before a sample is buffered or sent: a sample the
+ * database would reject (or store with the wrong type) is rejected on its own, with a reason, so it
+ * never fails the batch it travels in. Pure.
+ */
+import type { Sample } from '../core/types.ts';
+import { SCHEMA, type FieldType, type MeasurementSpec } from './schema.ts';
+
+export type Validation = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface InvalidSample {
+  readonly sample: Sample;
+  readonly reason: string;
+}
+
+const OK: Validation = { ok: true };
+const SPECS = SCHEMA as Record<string, MeasurementSpec>;
+// Line protocol is one point per line: a newline cannot be escaped in a measurement, tag key or value.
+const NEWLINE = /[\r\n]/;
+
+export function validateSample(sample: Sample): Validation {
+  const spec = Object.hasOwn(SPECS, sample.measurement) ? SPECS[sample.measurement] : undefined;
+  if (!spec) return bad(`unknown measurement '${String(sample.measurement)}'`);
+  if (!Number.isSafeInteger(sample.timeMs) || sample.timeMs < 0) {
+    return bad(
+      `${sample.measurement}: timeMs must be a non-negative integer (epoch ms), got ${String(sample.timeMs)}`,
+    );
+  }
+  const tagNames: readonly string[] = spec.tags;
+  for (const [key, value] of Object.entries(sample.tags)) {
+    if (!tagNames.includes(key)) return bad(`${sample.measurement}: unknown tag '${key}'`);
+    if (typeof value !== 'string') return bad(`${sample.measurement}: tag '${key}' is not a string`);
+    if (NEWLINE.test(value)) return bad(`${sample.measurement}: tag '${key}' contains a newline`);
+  }
+  const fields = Object.entries(sample.fields);
+  if (fields.length === 0) return bad(`${sample.measurement}: no fields`);
+  for (const [key, value] of fields) {
+    const field = Object.hasOwn(spec.fields, key) ? spec.fields[key] : undefined;
+    if (!field) return bad(`${sample.measurement}: unknown field '${key}'`);
+    const problem = checkType(field.type, value);
+    if (problem) return bad(`${sample.measurement}.${key}: ${problem}`);
+  }
+  return OK;
+}
+
+/** Split a batch into the samples to send and the rejected ones, keeping order. */
+export function partitionSamples(samples: readonly Sample[]): { valid: Sample[]; invalid: InvalidSample[] } {
+  const valid: Sample[] = [];
+  const invalid: InvalidSample[] = [];
+  for (const sample of samples) {
+    const v = validateSample(sample);
+    if (v.ok) valid.push(sample);
+    else invalid.push({ sample, reason: v.reason });
+  }
+  return { valid, invalid };
+}
+
+function checkType(type: FieldType, value: unknown): string | undefined {
+  switch (type) {
+    case 'float':
+      if (typeof value !== 'number') return `expected float, got ${typeof value}`;
+      if (!Number.isFinite(value)) return `expected a finite float, got ${String(value)}`;
+      return undefined;
+    case 'integer':
+      if (typeof value !== 'number') return `expected integer, got ${typeof value}`;
+      if (!Number.isSafeInteger(value)) return `expected a safe integer, got ${String(value)}`;
+      return undefined;
+    case 'string':
+      return typeof value === 'string' ? undefined : `expected string, got ${typeof value}`;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `expected boolean, got ${typeof value}`;
+  }
+}
+
+function bad(reason: string): Validation {
+  return { ok: false, reason };
+}

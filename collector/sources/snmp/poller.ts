@@ -1,0 +1,197 @@
+/**
+ * SnmpPoller: reads what a device's profile declares and returns a DeviceReading (or throws SnmpError with
+ * a ProbeFailureReason as `code`). It only fetches; decode.ts transforms.
+ *
+ * One poll is two round trips in the common case:
+ *   1. GET of the profile's scalars (sysUpTime.0). This is also the liveness check: it gets the full
+ *      timeout x (retries + 1), and a dead device fails here.
+ *   2. One multi-column GETBULK walk of every interface and Wi-Fi column the profile names (walk.ts), so
+ *      only the needed ifTable/ifXTable columns travel, several per request. The device answered step 1,
+ *      so a timeout here is most likely a reply too big for a datagram: the walk halves the repetitions.
+ *      The repetitions that worked are remembered per device, so the next poll does not pay for the
+ *      fallback again.
+ *
+ * Sessions (one UDP socket each) are kept per device and reused; close() closes them all.
+ */
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
+import { SnmpError, errorMessage } from '../../core/errors.ts';
+import type { Device, DeviceReading, ProbeFailureReason, ProbeResult } from '../../core/types.ts';
+import type { Profile, ProfileSet } from '../../../config/profiles.ts';
+import { decodeReading, type DecodeWarning } from './decode.ts';
+import { SnmpRequestError, openSnmpClient, type SnmpClient, type SnmpClientOptions } from './session.ts';
+import { walkColumns } from './walk.ts';
+
+export interface SnmpPollerOptions {
+  /** Per request attempt. */
+  readonly timeoutMs: number;
+  /** Extra attempts after a timeout. */
+  readonly retries: number;
+  /** GETBULK max-repetitions to start with (halved on too-big replies). */
+  readonly maxRepetitions: number;
+  readonly profiles: ProfileSet;
+  readonly clock?: Clock | undefined;
+  /** Values skipped while decoding (wrong type, bad index): the rest of the reading is kept. */
+  readonly onDecodeWarning?: ((device: Device, warning: DecodeWarning) => void) | undefined;
+  /** Tests pass a fake transport. */
+  readonly openClient?: ((device: Device, opts: SnmpClientOptions) => SnmpClient) | undefined;
+}
+
+/** What one poll did, besides the reading: for tests, benchmarks and logs. */
+export interface PollDetail {
+  readonly reading: DeviceReading;
+  readonly warnings: readonly DecodeWarning[];
+  readonly requests: number;
+  readonly fallbacks: number;
+  readonly repetitions: number;
+}
+
+interface SessionEntry {
+  /** The device fields the session was built from: a change means a new session. */
+  readonly host: string;
+  readonly port: number;
+  readonly snmp: Device['snmp'];
+  readonly client: SnmpClient;
+  /** Learned GETBULK repetitions that this device answers. */
+  repetitions: number;
+}
+
+export class SnmpPoller {
+  readonly #opts: SnmpPollerOptions;
+  readonly #clock: Clock;
+  readonly #sessions = new Map<string, SessionEntry>();
+  #closed = false;
+
+  constructor(opts: SnmpPollerOptions) {
+    if (!(opts.timeoutMs > 0)) throw new RangeError('timeoutMs must be > 0');
+    if (!(opts.retries >= 0)) throw new RangeError('retries must be >= 0');
+    if (!(opts.maxRepetitions >= 1)) throw new RangeError('maxRepetitions must be >= 1');
+    this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
+  }
+
+  async poll(device: Device): Promise<DeviceReading> {
+    const detail = await this.pollDetailed(device);
+    for (const w of detail.warnings) this.#opts.onDecodeWarning?.(device, w);
+    return detail.reading;
+  }
+
+  async pollDetailed(device: Device): Promise<PollDetail> {
+    const profile = this.#profileOf(device);
+    const entry = this.#session(device);
+    const scalarOids = profile.scalars.sysUpTime === undefined ? [] : [profile.scalars.sysUpTime];
+    const columns = columnsOf(profile);
+
+    try {
+      // sysUpTime first: the liveness check (see the header). A profile without scalars still needs one.
+      const scalars = await entry.client.get(scalarOids.length > 0 ? scalarOids : ['1.3.6.1.2.1.1.3.0']);
+      const timeMs = this.#clock.now();
+      const walk =
+        columns.length > 0
+          ? await walkColumns(entry.client, columns, { maxRepetitions: entry.repetitions })
+          : { columns: new Map(), requests: 0, fallbacks: 0, repetitions: entry.repetitions };
+      entry.repetitions = walk.repetitions;
+      const { reading, warnings } = decodeReading(
+        profile,
+        { scalars: scalarOids.length > 0 ? scalars : [], columns: walk.columns },
+        { deviceId: device.id, timeMs },
+      );
+      return {
+        reading,
+        warnings,
+        requests: 1 + walk.requests,
+        fallbacks: walk.fallbacks,
+        repetitions: walk.repetitions,
+      };
+    } catch (err) {
+      throw err instanceof SnmpError
+        ? err
+        : new SnmpRequestError('internal', `${device.id}: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  /** One liveness check (GET sysUpTime.0), for the health state machine. Never throws. */
+  async probe(device: Device): Promise<ProbeResult> {
+    const started = this.#clock.now();
+    try {
+      const entry = this.#session(device);
+      await entry.client.get([this.#profileOrUndefined(device)?.scalars.sysUpTime ?? '1.3.6.1.2.1.1.3.0']);
+      const now = this.#clock.now();
+      return { deviceId: device.id, timeMs: now, ok: true, durationMs: now - started, source: 'snmp' };
+    } catch (err) {
+      const now = this.#clock.now();
+      const reason: ProbeFailureReason = err instanceof SnmpRequestError ? err.reason : 'internal';
+      return {
+        deviceId: device.id,
+        timeMs: now,
+        ok: false,
+        durationMs: now - started,
+        source: 'snmp',
+        failure: { reason, message: errorMessage(err) },
+      };
+    }
+  }
+
+  /** Close every session; polls in flight fail with `internal`. The poller cannot be used afterwards. */
+  close(): void {
+    this.#closed = true;
+    for (const s of this.#sessions.values()) s.client.close();
+    this.#sessions.clear();
+  }
+
+  /** Forget one device's session (inventory change). */
+  forget(deviceId: string): void {
+    this.#sessions.get(deviceId)?.client.close();
+    this.#sessions.delete(deviceId);
+  }
+
+  get openSessions(): number {
+    return this.#sessions.size;
+  }
+
+  #profileOrUndefined(device: Device): Profile | undefined {
+    return this.#opts.profiles.get(device.profile);
+  }
+
+  #profileOf(device: Device): Profile {
+    const p = this.#profileOrUndefined(device);
+    if (!p) throw new SnmpRequestError('internal', `${device.id}: unknown SNMP profile "${device.profile}"`);
+    return p;
+  }
+
+  #session(device: Device): SessionEntry {
+    if (this.#closed) throw new SnmpRequestError('internal', 'SNMP poller is closed');
+    // A changed address or credential object (inventory reload) gets a new session.
+    const existing = this.#sessions.get(device.id);
+    if (
+      existing &&
+      existing.host === device.host &&
+      existing.port === device.port &&
+      existing.snmp === device.snmp
+    ) {
+      return existing;
+    }
+    existing?.client.close();
+    const open = this.#opts.openClient ?? openSnmpClient;
+    const entry: SessionEntry = {
+      host: device.host,
+      port: device.port,
+      snmp: device.snmp,
+      client: open(device, { timeoutMs: this.#opts.timeoutMs, retries: this.#opts.retries }),
+      repetitions: this.#opts.maxRepetitions,
+    };
+    this.#sessions.set(device.id, entry);
+    return entry;
+  }
+}
+
+/** Every walked column of a profile: interface columns then Wi-Fi columns, without duplicates. */
+export function columnsOf(profile: Profile): string[] {
+  const cols = Object.values(profile.interfaces);
+  if (profile.wifi) {
+    cols.push(profile.wifi.clients);
+    if (profile.wifi.ssid !== undefined) cols.push(profile.wifi.ssid);
+    if (profile.wifi.radio !== undefined) cols.push(profile.wifi.radio);
+  }
+  return [...new Set(cols)];
+}

@@ -1,0 +1,147 @@
+/**
+ * Run a server binary as a plain child process (no systemd), loopback only, and wait until it answers.
+ * Shared by influxd.ts and victoria-metrics.ts; only scripts and tests use it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
+
+/** A started server. `restart()` keeps the port and the data directory. */
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export class ServerStartError extends Error {
+  constructor(message: string, opts: { cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'ServerStartError';
+  }
+}
+
+/** Fail early, naming the binary and the Debian package that provides it. */
+export function requireBinary(path: string, debPackage: string): void {
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new ServerStartError(
+      `${path} not found or not executable: install the Debian package '${debPackage}' (sudo apt-get install ${debPackage})`,
+    );
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ProcessSpec {
+  /** For messages: "influxd", "victoria-metrics". */
+  readonly name: string;
+  readonly binary: string;
+  readonly args: readonly string[];
+  readonly port: number;
+  /** Path that answers 2xx when the server is ready, e.g. "/ping" or "/health". */
+  readonly readyPath: string;
+  readonly startTimeoutMs: number;
+  readonly stopTimeoutMs?: number;
+}
+
+const TAIL_BYTES = 4096;
+
+/** Start the process and wait for its ready path; restart() re-runs the same command line. */
+export async function startProcess(spec: ProcessSpec): Promise<RunningServer> {
+  const url = `http://127.0.0.1:${spec.port}`;
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+
+  const launch = async (): Promise<void> => {
+    let tail = '';
+    let exitInfo: string | undefined;
+    const proc = spawn(spec.binary, [...spec.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    const keep = (chunk: Buffer): void => {
+      tail = (tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    exited = new Promise<void>((resolve) => {
+      proc.once('exit', (code, signal) => {
+        exitInfo = signal ? `signal ${signal}` : `exit code ${String(code)}`;
+        resolve();
+      });
+      proc.once('error', (err) => {
+        exitInfo = `spawn error: ${err.message}`;
+        resolve();
+      });
+    });
+    const deadline = Date.now() + spec.startTimeoutMs;
+    for (;;) {
+      if (exitInfo !== undefined) {
+        throw new ServerStartError(
+          `${spec.name} exited before it was ready (${exitInfo}); output:\n${tail.trim()}`,
+        );
+      }
+      if (await answers(`${url}${spec.readyPath}`)) return;
+      if (Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new ServerStartError(
+          `${spec.name} did not answer ${url}${spec.readyPath} within ${spec.startTimeoutMs} ms; output:\n${tail.trim()}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  const stop = async (): Promise<void> => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    proc.kill('SIGTERM');
+    const timeoutMs = spec.stopTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        proc.kill('SIGKILL');
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([exited, killed]);
+    clearTimeout(timer);
+    await exited;
+  };
+
+  await launch();
+  return {
+    url,
+    port: spec.port,
+    get pid() {
+      return child?.pid;
+    },
+    stop,
+    restart: async () => {
+      await stop();
+      await launch();
+    },
+  };
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
