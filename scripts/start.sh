@@ -40,7 +40,7 @@ trap 'exit 130' INT TERM
 echo $$ > var/netmon.pid
 
 echo "Starting the fleet simulator (log: var/simulator.log)"
-npx tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" > var/simulator.log 2>&1 &
+node --import tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" > var/simulator.log 2>&1 &
 SIM_PID=$!
 for _ in $(seq 1 120); do
   grep -q 'simulator ready' var/simulator.log 2>/dev/null && break
@@ -60,4 +60,4 @@ badung-netmon is starting. Where to look:
 Every site is polled within the first minute; rates appear from the second poll on.
 
 MSG
-npx tsx collector/main.ts --config "$CONFIG"
+node --import tsx collector/main.ts --config "$CONFIG"
