@@ -1,0 +1,78 @@
+/**
+ * The multi-column GETBULK walk with a requester that behaves like an agent dropping replies too big for a
+ * datagram (a fault a real agent shows only with some data, so faked here on cue).
+ */
+import { describe, expect, it } from 'vitest';
+import { SnmpError } from '../../../collector/core/errors.ts';
+import type { VarBind } from '../../../collector/sources/snmp/session.ts';
+import { compareOids, walkColumns, type BulkRequester } from '../../../collector/sources/snmp/walk.ts';
+
+const COLS = ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.10'];
+const ROWS = 12;
+const MIB: VarBind[] = COLS.flatMap((c) =>
+  Array.from({ length: ROWS }, (_, i) => ({
+    oid: `${c}.${i + 1}`,
+    type: 'Counter32' as const,
+    value: i * 100,
+  })),
+).sort((a, b) => compareOids(a.oid, b.oid));
+
+class DroppingAgent implements BulkRequester {
+  requests: number[] = [];
+  constructor(private readonly maxVarbinds: number) {}
+  getBulk(oids: readonly string[], _nr: number, reps: number): Promise<VarBind[][]> {
+    this.requests.push(reps);
+    if (oids.length * reps > this.maxVarbinds) {
+      return Promise.reject(new SnmpError('timeout', 'no response (timeout)', { retryable: true }));
+    }
+    return Promise.resolve(
+      oids.map((start) => {
+        const after = MIB.filter((vb) => compareOids(vb.oid, start) > 0).slice(0, reps);
+        while (after.length < reps) after.push({ oid: start, type: 'endOfMibView', value: null });
+        return after;
+      }),
+    );
+  }
+}
+
+describe('walkColumns', () => {
+  it('reads every row of every column in few requests', async () => {
+    const agent = new DroppingAgent(1000);
+    const r = await walkColumns(agent, COLS, { maxRepetitions: 25 });
+    expect(r.columns.get(COLS[0]!)?.length).toBe(ROWS);
+    expect(r.columns.get(COLS[1]!)?.map((v) => v.value)).toEqual(
+      Array.from({ length: ROWS }, (_, i) => i * 100),
+    );
+    expect(r.requests).toBe(1);
+    expect(r.fallbacks).toBe(0);
+  });
+
+  it('halves the repetitions when a reply is dropped, and reports what worked', async () => {
+    const agent = new DroppingAgent(8); // 2 columns x 4 repetitions fit
+    const r = await walkColumns(agent, COLS, { maxRepetitions: 25 });
+    expect(agent.requests.slice(0, 4)).toEqual([25, 12, 6, 3]);
+    expect(r.fallbacks).toBe(3);
+    expect(r.repetitions).toBe(3);
+    expect(r.columns.get(COLS[1]!)?.length).toBe(ROWS);
+  });
+
+  it('a dead agent fails with the timeout after the fallback reaches one repetition', async () => {
+    const agent = new DroppingAgent(0);
+    await expect(walkColumns(agent, COLS, { maxRepetitions: 4 })).rejects.toMatchObject({ code: 'timeout' });
+    expect(agent.requests).toEqual([4, 2, 1]);
+  });
+
+  it('an agent returning non-increasing OIDs is an error, not an endless walk', async () => {
+    const looping: BulkRequester = {
+      getBulk: (oids) =>
+        Promise.resolve(
+          oids.map((o) => [
+            { oid: o.split('.').length > 10 ? o : `${o}.1`, type: 'Counter32' as const, value: 1 },
+          ]),
+        ),
+    };
+    await expect(walkColumns(looping, ['1.3.6.1.2.1.2.2.1.10'], { maxRepetitions: 5 })).rejects.toMatchObject(
+      { code: 'agent_error' },
+    );
+  });
+});
