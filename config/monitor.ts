@@ -125,7 +125,7 @@ const configSchema = z.strictObject({
       bufferDir: z.string().default('var/buffer'),
       maxBufferSize: size('256MiB'),
     })
-    .default({} as never),
+    .prefault({}),
   snmp: z
     .strictObject({
       interval: duration('60s'),
@@ -135,10 +135,8 @@ const configSchema = z.strictObject({
       concurrency: int(1, 10_000, 256),
       maxRepetitions: int(1, 200, 25),
     })
-    .default({} as never),
-  health: z
-    .strictObject({ downAfterFailures: int(1, 100, 2), recheck: duration('10s') })
-    .default({} as never),
+    .prefault({}),
+  health: z.strictObject({ downAfterFailures: int(1, 100, 2), recheck: duration('10s') }).prefault({}),
   alerts: z
     .strictObject({
       webhooks: z
@@ -152,17 +150,15 @@ const configSchema = z.strictObject({
         .default([]),
       linkBase: url.optional(),
     })
-    .default({} as never),
+    .prefault({}),
   http: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.coerce.number().int().min(0).max(65535).default(8080),
       allowNonLoopback: z.boolean().default(false),
     })
-    .default({} as never),
-  log: z
-    .strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') })
-    .default({} as never),
+    .prefault({}),
+  log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
 });
 
 /** Validate a config document (pure apart from loading the inventory it names). */

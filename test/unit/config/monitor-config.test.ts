@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../../../config/monitor.ts';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'netmon-config-'));
+  writeFileSync(
+    join(dir, 'inv.yaml'),
+    `sites:\n  - { id: s1, name: S1, category: sd, kecamatan: Kuta, desa: Kuta, lat: -8.72, lon: 115.17, devices: [{ id: s1-r, role: router, host: 127.0.0.1, credentials: c }] }\ncredentials: { c: { version: 2c, community: public } }\n`,
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const base = (extra = '') =>
+  `inventory: inv.yaml\ninflux: { api: v1, url: "http://127.0.0.1:8086", database: netmon }\n${extra}`;
+
+describe('monitor config', () => {
+  it('fills defaults, reads durations and sizes, resolves paths against the file', async () => {
+    const c = await parseConfig(
+      base('snmp: { interval: 2m, timeout: 500ms }\nwriter: { maxBufferSize: 64MiB }\n'),
+      join(dir, 'netmon.yaml'),
+      {},
+    );
+    expect(c.snmp).toMatchObject({ intervalMs: 120_000, timeoutMs: 500, retries: 1, concurrency: 256 });
+    expect(c.writer.maxBufferBytes).toBe(64 * 1024 * 1024);
+    expect(c.writer.bufferDir).toBe(join(dir, 'var/buffer'));
+    expect(c.inventoryFile).toBe(join(dir, 'inv.yaml'));
+    expect(c.inventory.devices).toHaveLength(1);
+    expect(c.http.listen).toEqual({ host: '127.0.0.1', port: 8080 });
+  });
+
+  it('the example config is valid', async () => {
+    writeFileSync(join(dir, 'example-inv.yaml'), '');
+    const c = await loadConfig('config/netmon.example.yaml', { NETMON_INVENTORY: join(dir, 'inv.yaml') });
+    expect(c.influx).toMatchObject({ api: 'v1', database: 'netmon' });
+  });
+
+  it.each([
+    [
+      'a bad duration',
+      base('snmp: { interval: 30 sec }\n'),
+      /netmon\.yaml:3:\d+: snmp\.interval: '30 sec' is not a duration; write e\.g\. 500ms, 30s, 2m/,
+    ],
+    [
+      'an unknown api',
+      'inventory: inv.yaml\ninflux: { api: v3, url: "http://x" }\n',
+      /influx\.api must be 'v1'/,
+    ],
+    [
+      'a public listen address',
+      base('http: { host: 0.0.0.0 }\n'),
+      /http\.host: 0\.0\.0\.0 is not a loopback address/,
+    ],
+    [
+      'jitter above the interval',
+      base('snmp: { interval: 10s, jitter: 20s }\n'),
+      /snmp\.jitter must be smaller than snmp\.interval/,
+    ],
+    ['an unknown key', base('snmp: { intervall: 10s }\n'), /snmp\.intervall: unknown key/],
+    [
+      'a missing inventory file',
+      base().replace('inv.yaml', 'nope.yaml'),
+      /nope\.yaml: cannot read the inventory \(ENOENT\); generate one with/,
+    ],
+  ])('names the place and the fix for %s', async (_what, text, pattern) => {
+    await expect(parseConfig(text, join(dir, 'netmon.yaml'), {})).rejects.toThrow(pattern);
+  });
+});
