@@ -55,13 +55,13 @@ export function importSitesCsv(text: string, source: string): CsvImport {
   const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
   const delimiter = firstLine.includes(';') ? ';' : ',';
   try {
-    rows = parse(body, {
+    rows = parse<string[]>(body, {
       bom: true,
       skip_empty_lines: true,
       relax_column_count: true,
       trim: true,
       delimiter,
-    }) as string[][];
+    });
   } catch (err) {
     const e = err as { lines?: number; message?: string };
     return {
