@@ -55,13 +55,14 @@ export function importSitesCsv(text: string, source: string): CsvImport {
   const firstLine = body.split(/\r?\n/, 1)[0] ?? '';
   const delimiter = firstLine.includes(';') ? ';' : ',';
   try {
-    rows = parse<string[]>(body, {
+    const parsed: unknown = parse(body, {
       bom: true,
       skip_empty_lines: true,
       relax_column_count: true,
       trim: true,
       delimiter,
     });
+    rows = parsed as string[][];
   } catch (err) {
     const e = err as { lines?: number; message?: string };
     return {
