@@ -8,20 +8,10 @@ import { CATEGORY_INFO } from '../collector/core/categories.ts';
 import { Secret } from '../collector/core/secret.ts';
 import type { Category, Device, Inventory, Site, SnmpCredentials } from '../collector/core/types.ts';
 import { between, unit } from './hash.ts';
+import { BADUNG_COUNTS } from '../config/badung/generate.ts';
 
 /** Sites per category in the Kominfo Badung rollout. */
-export const FLEET_CATEGORY_COUNTS: Readonly<Record<Category, number>> = {
-  kantor_camat: 6,
-  kantor_desa: 46,
-  kantor_lurah: 16,
-  banjar: 379,
-  lingkungan: 169,
-  sd: 249,
-  smp: 22,
-  puskesmas: 13,
-  pustu: 54,
-  obyek_wisata: 33,
-};
+export const FLEET_CATEGORY_COUNTS: Readonly<Record<Category, number>> = BADUNG_COUNTS;
 
 export interface SyntheticOptions {
   /** Number of sites (default 987); categories keep the fleet's proportions. */

@@ -1,18 +1,7 @@
-import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (tests never use fixed ports). */
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freeLoopbackPort as freeTcpPort } from '../../scripts/lib/servers/process.ts';
 
 /** A UDP port on 127.0.0.1 that was free a moment ago. */
 export async function freeUdpPort(): Promise<number> {
