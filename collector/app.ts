@@ -43,6 +43,16 @@ export interface MonitorSettings {
   /** How often the monitor writes its own health (`monitor` measurement). */
   readonly selfMetricsMs: number;
   readonly linkBase?: string | undefined;
+  /** An MQTT-only device whose connection was lost is down after this long without coming back. */
+  readonly mqttGraceMs?: number | undefined;
+}
+
+/** What the MQTT side says about a device's connection (collector/sources/mqtt). */
+export interface LivenessReport {
+  readonly deviceId: string;
+  /** connected: it (re)connected; lost: Last Will or lapsed keepalive; clean_disconnect: it said goodbye. */
+  readonly kind: 'connected' | 'lost' | 'clean_disconnect';
+  readonly timeMs: number;
 }
 
 export interface MonitorDeps {
@@ -90,6 +100,7 @@ export class Monitor {
   #polls = { ok: 0, failed: 0 };
   #sincePoint = { polls: 0, failures: 0, written: 0 };
   #selfTimer: ReturnType<Clock['setTimeout']> | undefined;
+  readonly #graceTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
   #running = false;
 
   constructor(deps: MonitorDeps, settings: MonitorSettings) {
@@ -153,6 +164,7 @@ export class Monitor {
     if (!this.#running) return;
     this.#running = false;
     if (this.#selfTimer) this.#deps.clock.clearTimeout(this.#selfTimer);
+    for (const id of [...this.#graceTimers.keys()]) this.#clearGrace(id);
     await this.#scheduler.stop();
     this.#writeSelfMetrics();
     await this.#dispatcher.stop();
@@ -173,6 +185,59 @@ export class Monitor {
       writer: this.#deps.writer.stats(),
       notifications: this.#dispatcher.stats(),
     };
+  }
+
+  /**
+   * MQTT liveness. A lost connection makes the device suspect at once; a device that also speaks SNMP gets
+   * one immediate SNMP probe, which confirms (down) or clears (up); an MQTT-only device is down once
+   * `mqttGraceMs` passes without it coming back. A clean disconnect is not an outage.
+   */
+  reportLiveness(ev: LivenessReport): void {
+    const device = this.#topology.device(ev.deviceId);
+    if (!device || !this.#running) return;
+    this.#clearGrace(device.id);
+    if (ev.kind === 'clean_disconnect') {
+      this.#deps.log.info('mqtt clean disconnect (not an outage)', { device: device.id });
+      return;
+    }
+    if (ev.kind === 'connected') {
+      this.#health.observe({
+        deviceId: device.id,
+        timeMs: ev.timeMs,
+        ok: true,
+        durationMs: 0,
+        source: 'mqtt',
+      });
+      return;
+    }
+    this.#health.observe(mqttLost(device.id, ev.timeMs));
+    if (device.role !== 'sensor') {
+      this.#scheduler.expedite(device.id);
+      return;
+    }
+    const confirm = (): void => {
+      this.#graceTimers.delete(device.id);
+      if (!this.#running) return;
+      const now = this.#deps.clock.now();
+      this.#health.observe(mqttLost(device.id, now));
+      // Still suspect: waiting for the parent router to be confirmed up. Ask again shortly.
+      if (this.#health.get(device.id)?.state === 'suspect') {
+        this.#graceTimers.set(
+          device.id,
+          this.#deps.clock.setTimeout(confirm, Math.min(this.#settings.recheckMs, 1000)),
+        );
+      }
+    };
+    this.#graceTimers.set(
+      device.id,
+      this.#deps.clock.setTimeout(confirm, this.#settings.mqttGraceMs ?? 10_000),
+    );
+  }
+
+  #clearGrace(id: string): void {
+    const t = this.#graceTimers.get(id);
+    if (t) this.#deps.clock.clearTimeout(t);
+    this.#graceTimers.delete(id);
   }
 
   async #pollDevice(id: string): Promise<void> {
@@ -278,6 +343,17 @@ export class Monitor {
     ]);
     this.#sincePoint = { polls: 0, failures: 0, written: w.written };
   }
+}
+
+function mqttLost(deviceId: string, timeMs: number): ProbeResult {
+  return {
+    deviceId,
+    timeMs,
+    ok: false,
+    durationMs: 0,
+    source: 'mqtt',
+    failure: { reason: 'timeout', message: 'MQTT connection lost (Last Will or keepalive)' },
+  };
 }
 
 function withPollMs(samples: readonly Sample[], pollMs: number): Sample[] {

@@ -15,10 +15,16 @@ import { WebhookNotifier } from './notify/webhook.ts';
 import { createSink } from './sinks/create-sink.ts';
 import { SampleWriter } from './sinks/writer.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
+import { MqttSource } from './sources/mqtt/mqtt-source.ts';
+import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
+import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
 
 export interface Runtime {
   readonly monitor: Monitor;
   readonly http: RunningHttp;
+  /** The embedded MQTT broker, when the config runs one. */
+  readonly broker?: RunningBroker | undefined;
+  readonly mqtt?: MqttSource | undefined;
   /** Stops polling, delivers pending notifications, flushes samples (or persists them to the buffer). */
   stop(): Promise<void>;
 }
@@ -74,13 +80,17 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       recheckMs: config.health.recheckMs,
       selfMetricsMs: 10_000,
       linkBase: config.alerts.linkBase,
+      mqttGraceMs: config.mqtt?.graceMs,
     },
   );
   await monitor.start();
+  const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log) : {};
   let http: RunningHttp;
   try {
     http = await startHttp(monitor, config.http.listen, log.child({ component: 'http' }));
   } catch (err) {
+    await mqtt?.stop();
+    await broker?.close();
     await monitor.stop();
     throw err;
   }
@@ -88,9 +98,82 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   return {
     monitor,
     http,
+    broker,
+    mqtt,
     stop: async () => {
       await http.close();
+      await mqtt?.stop();
+      await broker?.close();
       await monitor.stop();
     },
   };
+}
+
+/** The MQTT side: the embedded broker (or none, for an external one) and the collector's client. */
+async function startMqtt(
+  config: MonitorConfig,
+  monitor: Monitor,
+  writer: SampleWriter,
+  clock: Clock,
+  log: Logger,
+): Promise<{ broker?: RunningBroker | undefined; mqtt: MqttSource }> {
+  const m = config.mqtt;
+  if (!m) throw new Error('no mqtt config');
+  let broker: RunningBroker | undefined;
+  let url: string;
+  if (m.broker.kind === 'embedded') {
+    // The collector's own account: the configured password, hashed here (the broker never keeps it).
+    const collector: Account = {
+      username: m.username,
+      passwordHash: hashPassword(m.password.reveal(), { N: 1024 }),
+      role: 'collector',
+    };
+    broker = await startEmbeddedBroker({
+      host: m.broker.host,
+      port: m.broker.port,
+      allowAnonymous: m.broker.allowAnonymous,
+      tls: m.broker.tls,
+      accounts: Accounts.fromInventory(config.inventory, [collector]),
+      log: log.child({ component: 'broker' }),
+    });
+    url = broker.url;
+  } else {
+    url = m.broker.url;
+  }
+  const mqtt = new MqttSource({
+    url,
+    username: m.username,
+    password: m.password,
+    inventory: config.inventory,
+    clock,
+    log: log.child({ component: 'mqtt' }),
+    writer,
+    onLiveness: (ev) => monitor.reportLiveness(ev),
+  });
+  try {
+    await mqtt.start();
+  } catch (err) {
+    await broker?.close();
+    throw err;
+  }
+  // State out: every transition and alert, for the regency's other systems.
+  monitor.onTransition((t, alert) => {
+    const site = monitor.topology.site(t.siteId);
+    const devices = monitor.topology
+      .deviceIds()
+      .filter((id) => monitor.topology.device(id)?.siteId === t.siteId);
+    const states = Object.fromEntries(devices.map((id) => [id, monitor.health.get(id)?.state ?? 'unknown']));
+    const worst =
+      Object.values(states).find((s) => s === 'down') ??
+      Object.values(states).find((s) => s !== 'up') ??
+      'up';
+    mqtt.publishState(
+      t.deviceId,
+      t.to,
+      { state: worst, devices: states, category: site?.category },
+      t.timeMs,
+    );
+    if (alert) mqtt.publishAlert(alert);
+  });
+  return { broker, mqtt };
 }

@@ -60,6 +60,25 @@ export interface MonitorConfig {
   };
   readonly http: { readonly listen: { readonly host: string; readonly port: number } };
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
+  /** MQTT telemetry and liveness; absent: SNMP only. */
+  readonly mqtt?: MqttConfig | undefined;
+}
+
+export interface MqttConfig {
+  /** embedded: the monitor runs the aedes broker; external: it connects to one (e.g. Mosquitto). */
+  readonly broker:
+    | {
+        readonly kind: 'embedded';
+        readonly host: string;
+        readonly port: number;
+        readonly allowAnonymous: boolean;
+        readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+      }
+    | { readonly kind: 'external'; readonly url: string };
+  /** The collector's own account on the broker. */
+  readonly username: string;
+  readonly password: Secret;
+  readonly graceMs: number;
 }
 
 const duration = (def: string) =>
@@ -159,6 +178,22 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+  mqtt: z
+    .strictObject({
+      broker: z.enum(['embedded', 'external']).default('embedded'),
+      host: z.string().default('127.0.0.1'),
+      port: z.coerce.number().int().min(0).max(65535).default(1883),
+      url: z
+        .string()
+        .regex(/^mqtts?:\/\//, { message: 'expected mqtt://host:port or mqtts://host:port' })
+        .optional(),
+      allowAnonymous: z.boolean().default(false),
+      tls: z.strictObject({ cert: z.string(), key: z.string() }).optional(),
+      username: z.string().min(1).default('netmon-collector'),
+      password: z.string().min(8, { message: 'at least 8 characters' }),
+      grace: duration('10s'),
+    })
+    .optional(),
 });
 
 /** Validate a config document (pure apart from loading the inventory it names). */
@@ -181,6 +216,11 @@ export async function parseConfig(
   }
   if (c.snmp.jitter >= c.snmp.interval) {
     errors.push(`${src.locate(['snmp', 'jitter'])}: snmp.jitter must be smaller than snmp.interval`);
+  }
+  if (c.mqtt?.broker === 'external' && !c.mqtt.url) {
+    errors.push(
+      `${src.locate(['mqtt', 'broker'])}: mqtt.url is required with broker: external (e.g. mqtt://127.0.0.1:1883)`,
+    );
   }
   if (errors.length > 0) throw new ConfigError(source, `invalid config:\n  ${errors.join('\n  ')}`);
 
@@ -235,6 +275,24 @@ export async function parseConfig(
     },
     http: { listen: { host: c.http.host, port: c.http.port } },
     log: { level: c.log.level },
+    mqtt: c.mqtt && {
+      broker:
+        c.mqtt.broker === 'external'
+          ? { kind: 'external', url: c.mqtt.url ?? '' }
+          : {
+              kind: 'embedded',
+              host: c.mqtt.host,
+              port: c.mqtt.port,
+              allowAnonymous: c.mqtt.allowAnonymous,
+              tls: c.mqtt.tls && {
+                certFile: resolve(base, c.mqtt.tls.cert),
+                keyFile: resolve(base, c.mqtt.tls.key),
+              },
+            },
+      username: c.mqtt.username,
+      password: new Secret(c.mqtt.password),
+      graceMs: c.mqtt.grace,
+    },
   };
 }
 

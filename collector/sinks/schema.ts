@@ -83,6 +83,22 @@ export const SCHEMA = {
       cause: f('string', 'text', 'Last failure, or the parent device that made this one unreachable'),
     },
   },
+  telemetry: {
+    description: 'What a device publishes over MQTT (netmon/v1/<site>/<device>/telemetry), field by field.',
+    tags: [...DEVICE_TAGS],
+    fields: {
+      uptime_s: f('float', 's', 'Device uptime'),
+      cpu_pct: f('float', '%', 'CPU load'),
+      mem_pct: f('float', '%', 'Memory in use'),
+      load1: f('float', 'load', '1-minute load average'),
+      clients: f('integer', 'clients', 'Associated Wi-Fi stations'),
+      rx_bps: f('float', 'bit/s', 'Received on the uplink'),
+      tx_bps: f('float', 'bit/s', 'Sent on the uplink'),
+      temperature_c: f('float', '°C', 'Board or sensor temperature'),
+      rssi_dbm: f('float', 'dBm', 'Uplink signal strength'),
+      power_v: f('float', 'V', 'Supply voltage'),
+    },
+  },
   monitor: {
     description: "The monitor's own health, one point per component every flush interval.",
     tags: ['component'],
