@@ -45,7 +45,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     log.warn('mqtt connection refused', { client: client.id, username, reason });
     const err: AuthenticateError = Object.assign(new Error(reason), {
       // CONNACK 5 not authorized, 4 bad username or password (aedes' AuthErrorCode is an ambient const enum).
-      returnCode: (reason.startsWith('anonymous') ? 5 : 4),
+      returnCode: reason.startsWith('anonymous') ? 5 : 4,
     });
     return err;
   };

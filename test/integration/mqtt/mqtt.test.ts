@@ -212,11 +212,14 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
       JSON.stringify({ cpu_pct: 500 }),
     ];
     let good = 0;
+    const t0 = Date.now();
     for (const b of bad) {
       await dev.publishAsync(topic, b, { qos: 1 });
       await dev.publishAsync(
         topic,
+        // A real agent stamps its telemetry (points of one series at the same ms would overwrite each other).
         JSON.stringify({
+          ts: t0 + good,
           cpu_pct: 10 + good,
           mem_pct: 40,
           clients: 7,
