@@ -9,7 +9,8 @@ export const MAX_PAYLOAD_BYTES = 4096;
 
 const num = (min: number, max: number) => z.number().finite().min(min).max(max);
 
-export const telemetrySchema = z.strictObject({
+// Unknown fields (firmware strings, radio details) are ignored, not refused: agents send more than we store.
+export const telemetrySchema = z.object({
   /** Unix ms of the measurement; the receive time when absent. */
   ts: z.number().int().positive().optional(),
   uptime_s: num(0, 1e10).optional(),
