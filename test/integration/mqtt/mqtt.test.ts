@@ -285,6 +285,23 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
         .map((n) => n.device.id)
         .sort(),
     ).toEqual([gateway.id, sensor.id].sort());
+
+    // State out: other systems read the current state, retained, from the broker.
+    const reader = await mqtt.connectAsync(url, {
+      username: COLLECTOR.user,
+      password: COLLECTOR.password,
+      reconnectPeriod: 0,
+    });
+    clients.push(reader);
+    const retained = new Map<string, { state: string }>();
+    reader.on('message', (t, p) => retained.set(t, JSON.parse(p.toString()) as { state: string }));
+    await reader.subscribeAsync(
+      [`netmon/v1/state/device/${gateway.id}`, `netmon/v1/state/site/${gateway.siteId}`],
+      { qos: 1 },
+    );
+    await waitFor(() => retained.size === 2, { timeoutMs: 5000 });
+    expect(retained.get(`netmon/v1/state/device/${gateway.id}`)?.state).toBe('down');
+    expect(retained.get(`netmon/v1/state/site/${gateway.siteId}`)?.state).toBe('down');
     sim.restoreDevice(gateway.id);
   });
 });
