@@ -22,6 +22,7 @@ if (!values.out) {
   process.exit(2);
 }
 const gen = generateBadungInventory({
+  mqttSecret: process.env.NETMON_MQTT_SECRET,
   seed: Number(values.seed),
   hostOctet: Number(values['host-octet']),
   port: Number(values.port),

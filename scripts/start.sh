@@ -40,7 +40,7 @@ trap 'exit 130' INT TERM
 echo $$ > var/netmon.pid
 
 echo "Starting the fleet simulator (log: var/simulator.log)"
-node --import tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" > var/simulator.log 2>&1 &
+node --import tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" --mqtt "mqtt://127.0.0.1:${NETMON_MQTT_PORT:-1883}" > var/simulator.log 2>&1 &
 SIM_PID=$!
 for _ in $(seq 1 120); do
   grep -q 'simulator ready' var/simulator.log 2>/dev/null && break

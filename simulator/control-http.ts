@@ -8,6 +8,10 @@
  *   POST /devices/:id/reboot           sysUpTime and counters restart from 0
  *   POST /devices/:id/slow             body {"delayMs": 2500} (0 = prompt again)
  *   POST /devices/:id/wrap32           body {"withinS": 60}
+ *   POST /devices/:id/mqtt-drop        its MQTT connection drops abruptly (the broker sends its Will)
+ *   POST /devices/:id/mqtt-disconnect  it disconnects cleanly (says offline first)
+ *   POST /devices/:id/mqtt-restore     it connects again
+ * (cut and restore of a site or device also drop and restore its MQTT devices)
  *
  * Errors are JSON {"error": "..."} with 400 (bad body or argument), 404 (unknown route, site or
  * device) or 405 (wrong method).
@@ -15,6 +19,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { FleetSimulator } from './fleet.ts';
+import type { MqttFleet } from './mqtt/mqtt-fleet.ts';
 import { SimulatorControlError, SimulatorStartError } from './errors.ts';
 import { isLoopback } from './fleet.ts';
 
@@ -29,9 +34,12 @@ export class ControlServer {
   #server: Server | undefined;
   #url = '';
 
-  constructor(sim: FleetSimulator, opts: { host: string; port: number }) {
+  readonly #mqtt: MqttFleet | undefined;
+
+  constructor(sim: FleetSimulator, opts: { host: string; port: number; mqtt?: MqttFleet | undefined }) {
     if (!isLoopback(opts.host)) throw new SimulatorStartError(`control address ${opts.host} is not loopback`);
     this.#sim = sim;
+    this.#mqtt = opts.mqtt;
     this.#host = opts.host;
     this.#port = opts.port;
   }
@@ -97,19 +105,45 @@ export class ControlServer {
           return send(res, 404, { error: `no route ${url.pathname}` });
         if (method !== 'POST') return send(res, 405, { error: `use POST ${url.pathname}` });
         const body = await readJson(req);
+        const mqtt = this.#mqtt;
         if (kind === 'sites') {
-          if (action === 'cut') sim.cutSite(id);
-          else if (action === 'restore') sim.restoreSite(id);
-          else return send(res, 404, { error: `no site action ${action}; use cut or restore` });
+          if (action === 'cut') {
+            sim.cutSite(id);
+            mqtt?.cutSite(id);
+          } else if (action === 'restore') {
+            sim.restoreSite(id);
+            mqtt?.restoreSite(id);
+          } else return send(res, 404, { error: `no site action ${action}; use cut or restore` });
           return send(res, 200, { ok: true, site: id, action });
         }
+        const hasMqtt = mqtt?.has(id) === true;
+        const snmp = (f: () => void): void => {
+          // An MQTT-only sensor has no SNMP agent: cut/restore act on its MQTT connection alone.
+          try {
+            f();
+          } catch (err) {
+            if (!(hasMqtt && err instanceof SimulatorControlError && err.status === 404)) throw err;
+          }
+        };
         switch (action) {
           case 'cut':
-            sim.cutDevice(id);
+            snmp(() => sim.cutDevice(id));
+            if (hasMqtt) mqtt?.drop(id);
             return send(res, 200, { ok: true, device: id, action });
           case 'restore':
-            sim.restoreDevice(id);
+            snmp(() => sim.restoreDevice(id));
+            if (hasMqtt) mqtt?.restore(id);
             return send(res, 200, { ok: true, device: id, action });
+          case 'mqtt-drop':
+          case 'mqtt-disconnect':
+          case 'mqtt-restore': {
+            if (!mqtt || !hasMqtt)
+              return send(res, 404, { error: `device ${id} has no MQTT connection in this simulator` });
+            if (action === 'mqtt-drop') mqtt.drop(id);
+            else if (action === 'mqtt-disconnect') await mqtt.disconnect(id);
+            else mqtt.restore(id);
+            return send(res, 200, { ok: true, device: id, action });
+          }
           case 'reboot':
             return send(res, 200, { ok: true, device: id, action, ...sim.rebootDevice(id) });
           case 'slow': {
@@ -123,7 +157,7 @@ export class ControlServer {
           }
           default:
             return send(res, 404, {
-              error: `no device action ${action}; use cut, restore, reboot, slow or wrap32`,
+              error: `no device action ${action}; use cut, restore, reboot, slow, wrap32, mqtt-drop, mqtt-disconnect or mqtt-restore`,
             });
         }
       }

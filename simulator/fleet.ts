@@ -112,6 +112,8 @@ export class FleetSimulator {
     };
 
     for (const device of inv.devices) {
+      // Sensors speak only MQTT (simulator/mqtt/): no SNMP agent for them.
+      if (device.role === 'sensor') continue;
       const site = sites.get(device.siteId);
       if (!site) throw new SimulatorStartError(`device ${device.id}: unknown site ${device.siteId}`);
       if (this.#devices.has(device.id)) throw new SimulatorStartError(`duplicate device id ${device.id}`);

@@ -15,6 +15,8 @@ import { errorMessage } from '../collector/core/errors.ts';
 import type { Inventory } from '../collector/core/types.ts';
 import { ControlServer } from './control-http.ts';
 import { FleetSimulator } from './fleet.ts';
+import { MqttFleet } from './mqtt/mqtt-fleet.ts';
+import { DEMO_MQTT_SECRET, mqttPasswordFor } from '../config/badung/mqtt-identity.ts';
 import { SimulatorControlError } from './errors.ts';
 
 export type InventoryLoader = (file: string) => Promise<Inventory>;
@@ -24,9 +26,12 @@ export interface CliOptions {
   readonly controlHost: string;
   readonly controlPort: number;
   readonly seed: number;
+  /** Broker URL for the inventory's MQTT devices (none: no MQTT devices). */
+  readonly mqtt?: string | undefined;
 }
 
-const USAGE = 'usage: simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N]';
+const USAGE =
+  'usage: simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N] [--mqtt mqtt://127.0.0.1:1883]';
 
 export function parseCli(argv: readonly string[]): CliOptions {
   const { values } = parseArgs({
@@ -35,6 +40,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       inventory: { type: 'string' },
       control: { type: 'string', default: '127.0.0.1:0' },
       seed: { type: 'string', default: '1' },
+      mqtt: { type: 'string' },
     },
     strict: true,
   });
@@ -49,6 +55,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     controlHost: m[1].replace(/^\[|\]$/g, ''),
     controlPort: Number(m[2]),
     seed,
+    mqtt: values.mqtt,
   };
 }
 
@@ -77,8 +84,19 @@ export async function runSimulator(
   const started = Date.now();
   const inventory = await load(opts.inventory);
   const sim = new FleetSimulator({ inventory, seed: opts.seed });
-  const control = new ControlServer(sim, { host: opts.controlHost, port: opts.controlPort });
+  const mqtt = opts.mqtt
+    ? new MqttFleet({
+        url: opts.mqtt,
+        inventory,
+        sim,
+        passwordFor: (id) => mqttPasswordFor(id, process.env.NETMON_MQTT_SECRET ?? DEMO_MQTT_SECRET),
+        log,
+      })
+    : undefined;
+  const control = new ControlServer(sim, { host: opts.controlHost, port: opts.controlPort, mqtt });
   await sim.start();
+  // The broker may start after the simulator (it comes with the monitor): the devices keep retrying.
+  mqtt?.start();
   let url: string;
   try {
     url = await control.start();
@@ -91,6 +109,7 @@ export async function runSimulator(
     devices: inventory.devices.length,
     sites: inventory.sites.length,
     seed: opts.seed,
+    mqttDevices: mqtt?.size ?? 0,
     startupMs: Date.now() - started,
     rssMiB: Math.round(process.memoryUsage().rss / 1048576),
   });
@@ -99,6 +118,7 @@ export async function runSimulator(
     control,
     url,
     stop: async () => {
+      await mqtt?.stop();
       await control.stop();
       await sim.stop();
     },

@@ -8,6 +8,7 @@ import { Document, isMap, isSeq } from 'yaml';
 import type { Category } from '../../collector/core/types.ts';
 import { CATEGORY_INFO } from '../../collector/core/categories.ts';
 import { KECAMATAN, PUSKESMAS, TOURIST_SITES } from './areas.ts';
+import { demoPasswordHash } from './mqtt-identity.ts';
 
 export const BADUNG_COUNTS: Readonly<Record<Category, number>> = {
   kantor_camat: 6,
@@ -31,6 +32,8 @@ export interface GenerateOptions {
   readonly hostOctet?: number | undefined;
   /** SNMP port every simulated device answers on (default 1161). */
   readonly port?: number | undefined;
+  /** Secret the demo MQTT passwords derive from (config/badung/mqtt-identity.ts). */
+  readonly mqttSecret?: string | undefined;
 }
 
 interface Area {
@@ -43,11 +46,12 @@ interface Area {
 
 interface RawDevice {
   id: string;
-  role: 'router' | 'ap';
-  host: string;
-  port: number;
-  profile: string;
+  role: 'router' | 'ap' | 'sensor';
+  host?: string;
+  port?: number;
+  profile?: string;
   credentials?: string;
+  mqtt?: { username: string; passwordHash: string; keepalive: string };
 }
 
 interface RawSite {
@@ -297,6 +301,7 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
     n++;
     return h;
   };
+  const sensors: [RawSite, RawDevice][] = [];
   for (const s of sites) {
     const crit = CATEGORY_INFO[s.category].criticality;
     const router: RawDevice = {
@@ -307,7 +312,26 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
       profile: 'mikrotik-routeros',
     };
     if (crit === 'critical' || crit === 'high') router.credentials = 'ops-v3';
+    // About 15 % of routers run an MQTT telemetry agent (OpenWrt-style); about 5 % of sites have an
+    // MQTT-only environment sensor.
+    if (rnd() < 0.15)
+      router.mqtt = {
+        username: router.id,
+        passwordHash: demoPasswordHash(router.id, opts.mqttSecret),
+        keepalive: '30s',
+      };
     s.devices.push(router);
+    if (rnd() < 0.05) {
+      const id = `${s.id}-env`;
+      sensors.push([
+        s,
+        {
+          id,
+          role: 'sensor',
+          mqtt: { username: id, passwordHash: demoPasswordHash(id, opts.mqttSecret), keepalive: '30s' },
+        },
+      ]);
+    }
     const [lo, hi] = AP_RANGE[s.category];
     const aps = lo + Math.floor(rnd() * (hi - lo + 1));
     for (let j = 1; j <= aps; j++) {
@@ -321,6 +345,7 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
     }
   }
 
+  for (const [s, d] of sensors) s.devices.push(d);
   const doc = new Document({
     credentials: {
       'public-v2': { version: '2c', community: '${NETMON_COMMUNITY:-public}' },

@@ -28,7 +28,10 @@ describe('the Badung inventory generator', () => {
       expect(aps).toBeLessThanOrEqual(4);
     }
     expect(new Set(inv.devices.map((d) => `${d.host}:${d.port}`)).size).toBe(inv.devices.length);
-    expect(inv.devices.every((d) => d.host.startsWith('127.'))).toBe(true);
+    expect(inv.devices.filter((d) => d.role !== 'sensor').every((d) => d.host.startsWith('127.'))).toBe(true);
+    // Some routers publish MQTT telemetry, some sites have an MQTT-only sensor.
+    expect(inv.devices.filter((d) => d.role === 'router' && d.mqtt).length).toBeGreaterThan(100);
+    expect(inv.devices.filter((d) => d.role === 'sensor').length).toBeGreaterThan(20);
     // Critical and high sites' routers use SNMPv3.
     const pkm = inv.devices.find((d) => d.id === 'pkm-petang-i-rtr');
     expect(pkm?.snmp?.version).toBe('3');

@@ -1,0 +1,182 @@
+/**
+ * The simulator's MQTT devices: every inventory device with an `mqtt` account connects to the broker, says
+ * `online` (retained) with a Last Will of `offline`, and publishes telemetry every `intervalMs`: routers
+ * from the simulated SNMP values (uptime, Wi-Fi clients, traffic), sensors a temperature and a supply voltage
+ * that follow the time of day. A device can be dropped abruptly (socket destroyed: the broker sends its
+ * Will), disconnected cleanly (it says goodbye first), and restored. Cutting a site or a device in the
+ * fleet drops its MQTT devices too.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from '../../collector/core/log.ts';
+import type { Device, Inventory } from '../../collector/core/types.ts';
+import type { FleetSimulator } from '../fleet.ts';
+
+export interface MqttFleetOptions {
+  readonly url: string;
+  readonly inventory: Inventory;
+  readonly passwordFor: (deviceId: string) => string;
+  readonly sim?: FleetSimulator | undefined;
+  readonly intervalMs?: number | undefined;
+  readonly log: Logger;
+}
+
+interface SimDevice {
+  readonly device: Device;
+  client?: MqttClient | undefined;
+  timer?: NodeJS.Timeout | undefined;
+  state: 'connected' | 'dropped' | 'disconnected' | 'connecting';
+}
+
+const statusTopic = (d: Device): string => `netmon/v1/${d.siteId}/${d.id}/status`;
+const telemetryTopic = (d: Device): string => `netmon/v1/${d.siteId}/${d.id}/telemetry`;
+
+export class MqttFleet {
+  readonly #o: MqttFleetOptions;
+  readonly #devices = new Map<string, SimDevice>();
+
+  constructor(opts: MqttFleetOptions) {
+    this.#o = opts;
+    for (const d of opts.inventory.devices)
+      if (d.mqtt) this.#devices.set(d.id, { device: d, state: 'disconnected' });
+  }
+
+  get size(): number {
+    return this.#devices.size;
+  }
+
+  start(): void {
+    for (const id of this.#devices.keys()) this.#connect(id);
+  }
+
+  /** The simulator stops: every device goes away at once, without waiting on a broker that may be gone. */
+  stop(): Promise<void> {
+    for (const d of this.#devices.values()) {
+      this.#halt(d);
+      d.client?.end(true);
+      d.client = undefined;
+      d.state = 'disconnected';
+    }
+    return Promise.resolve();
+  }
+
+  status(): Record<string, number> {
+    const out: Record<string, number> = { connected: 0, dropped: 0, disconnected: 0, connecting: 0 };
+    for (const d of this.#devices.values()) out[d.state] = (out[d.state] ?? 0) + 1;
+    return out;
+  }
+
+  has(id: string): boolean {
+    return this.#devices.has(id);
+  }
+
+  /** The device vanishes (power, cable): no goodbye, the broker publishes its Will. */
+  drop(id: string): void {
+    const d = this.#get(id);
+    this.#halt(d);
+    d.client?.stream.destroy();
+    d.client?.end(true);
+    d.client = undefined;
+    d.state = 'dropped';
+  }
+
+  /** A planned shutdown: `offline` with clean: true, then DISCONNECT (no Will). */
+  async disconnect(id: string): Promise<void> {
+    const d = this.#get(id);
+    this.#halt(d);
+    const c = d.client;
+    d.client = undefined;
+    d.state = 'disconnected';
+    if (c?.connected) {
+      await c.publishAsync(statusTopic(d.device), JSON.stringify({ state: 'offline', clean: true }), {
+        qos: 1,
+        retain: true,
+      });
+      await c.endAsync();
+    } else c?.end(true);
+  }
+
+  restore(id: string): void {
+    const d = this.#get(id);
+    if (d.state === 'dropped' || d.state === 'disconnected') this.#connect(id);
+  }
+
+  /** A site lost power: its MQTT devices drop. */
+  cutSite(siteId: string): void {
+    for (const d of this.#devices.values())
+      if (d.device.siteId === siteId && d.state !== 'dropped') this.drop(d.device.id);
+  }
+
+  restoreSite(siteId: string): void {
+    for (const d of this.#devices.values()) if (d.device.siteId === siteId) this.restore(d.device.id);
+  }
+
+  #get(id: string): SimDevice {
+    const d = this.#devices.get(id);
+    if (!d) throw new Error(`device ${id} has no MQTT account`);
+    return d;
+  }
+
+  #halt(d: SimDevice): void {
+    if (d.timer) clearInterval(d.timer);
+    d.timer = undefined;
+  }
+
+  #connect(id: string): void {
+    const d = this.#get(id);
+    const dev = d.device;
+    d.state = 'connecting';
+    const client = mqtt.connect(this.#o.url, {
+      username: dev.mqtt?.username,
+      password: this.#o.passwordFor(dev.id),
+      clientId: `sim-${dev.id}`,
+      keepalive: dev.mqtt?.keepaliveS ?? 30,
+      reconnectPeriod: 2000,
+      will: {
+        topic: statusTopic(dev),
+        payload: Buffer.from(JSON.stringify({ state: 'offline', clean: false })),
+        qos: 1,
+        retain: true,
+      },
+    });
+    d.client = client;
+    client.on('connect', () => {
+      if (d.client !== client) return;
+      d.state = 'connected';
+      client.publish(statusTopic(dev), JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
+      this.#halt(d);
+      const every = this.#o.intervalMs ?? 30_000;
+      const publish = (): void =>
+        void client
+          .publishAsync(telemetryTopic(dev), JSON.stringify(this.#telemetry(dev)), { qos: 0 })
+          .catch(() => undefined);
+      setTimeout(publish, Math.floor(Math.random() * Math.min(every, 5000)));
+      d.timer = setInterval(publish, every);
+    });
+    client.on('error', (err) =>
+      this.#o.log.debug('simulated mqtt device error', { device: dev.id, error: err.message }),
+    );
+  }
+
+  #telemetry(dev: Device): Record<string, number> {
+    const now = Date.now();
+    const hour = ((now / 3_600_000 + 8) % 24) / 24; // WITA
+    if (dev.role === 'sensor' || !this.#o.sim) {
+      return {
+        ts: now,
+        temperature_c: Math.round((27 + 5 * Math.sin(2 * Math.PI * (hour - 0.375))) * 10) / 10,
+        power_v: 12.1,
+        uptime_s: Math.round(process.uptime()),
+      };
+    }
+    const v = this.#o.sim.valuesAt(dev.id, now);
+    return {
+      ts: now,
+      uptime_s: v.sysUpTimeCs / 100,
+      clients: v.wifi.reduce((n, w) => n + w.clients, 0),
+      rx_bps: Math.round(v.interfaces.reduce((n, i) => n + i.inRateBps, 0)),
+      tx_bps: Math.round(v.interfaces.reduce((n, i) => n + i.outRateBps, 0)),
+      cpu_pct: Math.round((8 + 30 * hour) * 10) / 10,
+      mem_pct: 41.5,
+    };
+  }
+}
