@@ -12,7 +12,6 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MonitorConfig } from '../../config/monitor.ts';
 import { createLogger, type LogRecord } from '../../collector/core/log.ts';
 import type { Device, DeviceState } from '../../collector/core/types.ts';
 import type { Notification } from '../../collector/notify/notification.ts';
@@ -22,9 +21,10 @@ import type { RunningServer } from '../../scripts/lib/servers/process.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { deviceValuesAt, octetsBetween } from '../../simulator/device-model.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
-import { freeTcpPort, freeUdpPort, waitFor } from '../support/ports.ts';
+import { testMonitorConfig, TEST_INTERVAL_MS } from '../support/monitor-config.ts';
+import { freeUdpPort, waitFor } from '../support/ports.ts';
 
-const INTERVAL_MS = 2_000;
+const INTERVAL_MS = TEST_INTERVAL_MS;
 const DB = 'netmon_e2e';
 
 let dir: string;
@@ -81,29 +81,13 @@ beforeAll(async () => {
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   const hookPort = (hook.address() as { port: number }).port;
 
-  const config: MonitorConfig = {
-    inventoryFile: '(synthetic)',
+  const config = await testMonitorConfig({
     inventory,
-    influx: { api: 'v1', url: influx.url, database: DB, timeoutMs: 5_000 },
-    writer: {
-      batchSize: 500,
-      flushIntervalMs: 200,
-      bufferDir: join(dir, 'buffer'),
-      maxBufferBytes: 16 << 20,
-    },
-    snmp: {
-      intervalMs: INTERVAL_MS,
-      jitterMs: 200,
-      timeoutMs: 300,
-      retries: 0,
-      concurrency: 32,
-      maxRepetitions: 25,
-    },
-    health: { downAfterFailures: 2, recheckMs: 300 },
-    alerts: { webhooks: [{ name: 'oncall', url: `http://127.0.0.1:${hookPort}/hook`, headers: {} }] },
-    http: { listen: { host: '127.0.0.1', port: await freeTcpPort() } },
-    log: { level: 'info' },
-  };
+    influxUrl: influx.url,
+    database: DB,
+    dir,
+    webhooks: [{ name: 'oncall', url: `http://127.0.0.1:${hookPort}/hook`, headers: {} }],
+  });
   const log = createLogger({ level: 'info', write: (_line, rec) => logs.push(rec) });
   runtime = await startRuntime(config, { log });
 });

@@ -17,12 +17,12 @@ import type { Device, Inventory } from '../../../collector/core/types.ts';
 import type { Notification } from '../../../collector/notify/notification.ts';
 import type { Notifier } from '../../../collector/notify/notifier.ts';
 import { startRuntime, type Runtime } from '../../../collector/runtime.ts';
-import type { MonitorConfig } from '../../../config/monitor.ts';
 import { FleetSimulator } from '../../../simulator/fleet.ts';
 import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
 import { influxQuery, startTestInfluxd, type TestServer } from '../../support/influx.ts';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.ts';
-import { freeTcpPort, freeUdpPort, waitFor } from '../../support/ports.ts';
+import { testMonitorConfig } from '../../support/monitor-config.ts';
+import { freeUdpPort, waitFor } from '../../support/ports.ts';
 
 const KEEPALIVE_S = 2;
 const COLLECTOR = { user: 'netmon-collector', password: 'collector-secret' };
@@ -93,28 +93,11 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
         COLLECTOR.user,
       );
     }
-    const config: MonitorConfig = {
-      inventoryFile: '(test)',
+    const config = await testMonitorConfig({
       inventory,
-      influx: { api: 'v1', url: influx.url, database: db, timeoutMs: 5000 },
-      writer: {
-        batchSize: 100,
-        flushIntervalMs: 100,
-        bufferDir: join(dir, 'buffer'),
-        maxBufferBytes: 8 << 20,
-      },
-      snmp: {
-        intervalMs: 2000,
-        jitterMs: 200,
-        timeoutMs: 300,
-        retries: 0,
-        concurrency: 16,
-        maxRepetitions: 25,
-      },
-      health: { downAfterFailures: 2, recheckMs: 300 },
-      alerts: { webhooks: [] },
-      http: { listen: { host: '127.0.0.1', port: await freeTcpPort() } },
-      log: { level: 'warn' },
+      influxUrl: influx.url,
+      database: db,
+      dir,
       mqtt: {
         broker: mosq
           ? { kind: 'external', url: mosq.url }
@@ -123,7 +106,7 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
         password: new Secret(COLLECTOR.password),
         graceMs: 1000,
       },
-    };
+    });
     runtime = await startRuntime(config, { log: memoryLogger('warn'), notifiers: [pager] });
     url = mosq?.url ?? runtime.broker?.url ?? '';
     await waitFor(() => runtime.monitor.health.get(gateway.id)?.state === 'up', { timeoutMs: 15_000 });

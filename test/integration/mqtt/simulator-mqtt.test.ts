@@ -17,7 +17,8 @@ import { FleetSimulator } from '../../../simulator/fleet.ts';
 import { MqttFleet } from '../../../simulator/mqtt/mqtt-fleet.ts';
 import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
 import { influxQuery, startTestInfluxd, type TestServer } from '../../support/influx.ts';
-import { freeTcpPort, freeUdpPort, waitFor } from '../../support/ports.ts';
+import { testMonitorConfig } from '../../support/monitor-config.ts';
+import { freeUdpPort, waitFor } from '../../support/ports.ts';
 
 let influx: TestServer;
 let sim: FleetSimulator;
@@ -57,35 +58,18 @@ beforeAll(async () => {
   sim = new FleetSimulator({ inventory, seed: 5 });
   await sim.start();
   runtime = await startRuntime(
-    {
-      inventoryFile: '(test)',
+    await testMonitorConfig({
       inventory,
-      influx: { api: 'v1', url: influx.url, database: 'simmqtt', timeoutMs: 5000 },
-      writer: {
-        batchSize: 100,
-        flushIntervalMs: 100,
-        bufferDir: join(dir, 'buffer'),
-        maxBufferBytes: 8 << 20,
-      },
-      snmp: {
-        intervalMs: 2000,
-        jitterMs: 200,
-        timeoutMs: 300,
-        retries: 0,
-        concurrency: 16,
-        maxRepetitions: 25,
-      },
-      health: { downAfterFailures: 2, recheckMs: 300 },
-      alerts: { webhooks: [] },
-      http: { listen: { host: '127.0.0.1', port: await freeTcpPort() } },
-      log: { level: 'warn' },
+      influxUrl: influx.url,
+      database: 'simmqtt',
+      dir,
       mqtt: {
         broker: { kind: 'embedded', host: '127.0.0.1', port: 0, allowAnonymous: false },
         username: 'netmon-collector',
         password: new Secret('collector-secret'),
         graceMs: 1000,
       },
-    },
+    }),
     {
       log: memoryLogger('warn'),
       notifiers: [{ name: 'pager', send: (n) => (pages.push(n), Promise.resolve()) }],
