@@ -1,0 +1,243 @@
+/**
+ * Durable incidents in SQLite (better-sqlite3; the only file that imports it). Every change is one
+ * transaction in WAL mode with synchronous=FULL, so a `kill -9` loses nothing that was acknowledged to
+ * the caller. Besides the incidents and their timeline, the store records which notifications were sent,
+ * so a restarted monitor neither loses an open incident nor pages it twice.
+ *
+ *   incidents        one row per outage: open → acknowledged → resolved
+ *   incident_events  the timeline (opened, acknowledged, escalated, notified, resolved, ...)
+ *   notifications    (incident, channel, kind) already delivered: the dedup key across restarts
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
+
+export interface Incident {
+  readonly id: string;
+  /** What the incident is about: a device, an upstream link, an area. */
+  readonly kind: string;
+  /** Dedup key: at most one open incident per key (e.g. `device:pkm-petang-i-rtr`). */
+  readonly key: string;
+  readonly severity: string;
+  readonly status: IncidentStatus;
+  readonly openedAt: number;
+  readonly acknowledgedAt?: number | undefined;
+  readonly acknowledgedBy?: string | undefined;
+  readonly resolvedAt?: number | undefined;
+  readonly siteId?: string | undefined;
+  readonly deviceId?: string | undefined;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface IncidentEvent {
+  readonly incidentId: string;
+  readonly timeMs: number;
+  readonly type: string;
+  readonly actor?: string | undefined;
+  readonly note?: string | undefined;
+}
+
+interface Row {
+  id: string;
+  kind: string;
+  key: string;
+  severity: string;
+  status: IncidentStatus;
+  opened_at: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+  resolved_at: number | null;
+  site_id: string | null;
+  device_id: string | null;
+  data: string;
+}
+
+const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS incidents (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+  opened_at INTEGER NOT NULL,
+  acknowledged_at INTEGER,
+  acknowledged_by TEXT,
+  resolved_at INTEGER,
+  site_id TEXT,
+  device_id TEXT,
+  data TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_open_per_key ON incidents (key) WHERE status != 'resolved';
+CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at);
+CREATE TABLE IF NOT EXISTS incident_events (
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  time_ms INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  actor TEXT,
+  note TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_incident ON incident_events (incident_id, time_ms);
+CREATE TABLE IF NOT EXISTS notifications (
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  channel TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  sent_at INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, channel, kind)
+);
+`;
+
+function fromRow(r: Row): Incident {
+  return {
+    id: r.id,
+    kind: r.kind,
+    key: r.key,
+    severity: r.severity,
+    status: r.status,
+    openedAt: r.opened_at,
+    acknowledgedAt: r.acknowledged_at ?? undefined,
+    acknowledgedBy: r.acknowledged_by ?? undefined,
+    resolvedAt: r.resolved_at ?? undefined,
+    siteId: r.site_id ?? undefined,
+    deviceId: r.device_id ?? undefined,
+    data: JSON.parse(r.data) as Record<string, unknown>,
+  };
+}
+
+export class IncidentStore {
+  readonly #db: Database.Database;
+
+  /** `file` ':memory:' for unit tests. */
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.#db = new Database(file);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.exec(SCHEMA_SQL);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** Open an incident for `key`, or return the one already open (never two open per key). */
+  open(input: Omit<Incident, 'status' | 'acknowledgedAt' | 'acknowledgedBy' | 'resolvedAt'>): {
+    incident: Incident;
+    created: boolean;
+  } {
+    return this.#db.transaction(() => {
+      const existing = this.openByKey(input.key);
+      if (existing) return { incident: existing, created: false };
+      this.#db
+        .prepare(
+          `INSERT INTO incidents (id, kind, key, severity, status, opened_at, site_id, device_id, data)
+           VALUES (@id, @kind, @key, @severity, 'open', @openedAt, @siteId, @deviceId, @data)`,
+        )
+        .run({
+          ...input,
+          siteId: input.siteId ?? null,
+          deviceId: input.deviceId ?? null,
+          data: JSON.stringify(input.data),
+        });
+      this.#event({ incidentId: input.id, timeMs: input.openedAt, type: 'opened' });
+      const created = this.get(input.id);
+      if (!created) throw new Error(`incident ${input.id} vanished`);
+      return { incident: created, created: true };
+    })();
+  }
+
+  acknowledge(id: string, by: string, timeMs: number, note?: string): Incident | undefined {
+    return this.#db.transaction(() => {
+      const res = this.#db
+        .prepare(
+          `UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND status = 'open'`,
+        )
+        .run(timeMs, by, id);
+      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'acknowledged', actor: by, note });
+      return this.get(id);
+    })();
+  }
+
+  resolve(id: string, timeMs: number, actor?: string, note?: string): Incident | undefined {
+    return this.#db.transaction(() => {
+      const res = this.#db
+        .prepare(
+          `UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND status != 'resolved'`,
+        )
+        .run(timeMs, id);
+      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'resolved', actor, note });
+      return this.get(id);
+    })();
+  }
+
+  addEvent(ev: IncidentEvent): void {
+    this.#event(ev);
+  }
+
+  get(id: string): Incident | undefined {
+    const r = this.#db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as Row | undefined;
+    return r && fromRow(r);
+  }
+
+  openByKey(key: string): Incident | undefined {
+    const r = this.#db.prepare(`SELECT * FROM incidents WHERE key = ? AND status != 'resolved'`).get(key) as
+      Row | undefined;
+    return r && fromRow(r);
+  }
+
+  /** Open and acknowledged incidents, oldest first: what a restarted monitor takes over. */
+  unresolved(): Incident[] {
+    return (
+      this.#db.prepare(`SELECT * FROM incidents WHERE status != 'resolved' ORDER BY opened_at`).all() as Row[]
+    ).map(fromRow);
+  }
+
+  timeline(id: string): IncidentEvent[] {
+    const rows = this.#db
+      .prepare('SELECT * FROM incident_events WHERE incident_id = ? ORDER BY time_ms, rowid')
+      .all(id) as {
+      incident_id: string;
+      time_ms: number;
+      type: string;
+      actor: string | null;
+      note: string | null;
+    }[];
+    return rows.map((r) => ({
+      incidentId: r.incident_id,
+      timeMs: r.time_ms,
+      type: r.type,
+      actor: r.actor ?? undefined,
+      note: r.note ?? undefined,
+    }));
+  }
+
+  /**
+   * Record that `kind` (firing, resolved, escalation:N) went out on `channel`. Returns false when it had
+   * already been sent: the caller must not send it again.
+   */
+  markSent(incidentId: string, channel: string, kind: string, timeMs: number): boolean {
+    const res = this.#db
+      .prepare(
+        'INSERT OR IGNORE INTO notifications (incident_id, channel, kind, sent_at) VALUES (?, ?, ?, ?)',
+      )
+      .run(incidentId, channel, kind, timeMs);
+    if (res.changes === 1) this.#event({ incidentId, timeMs, type: `notified:${kind}`, actor: channel });
+    return res.changes === 1;
+  }
+
+  wasSent(incidentId: string, channel: string, kind: string): boolean {
+    return (
+      this.#db
+        .prepare('SELECT 1 FROM notifications WHERE incident_id = ? AND channel = ? AND kind = ?')
+        .get(incidentId, channel, kind) !== undefined
+    );
+  }
+
+  #event(ev: IncidentEvent): void {
+    this.#db
+      .prepare('INSERT INTO incident_events (incident_id, time_ms, type, actor, note) VALUES (?, ?, ?, ?, ?)')
+      .run(ev.incidentId, ev.timeMs, ev.type, ev.actor ?? null, ev.note ?? null);
+  }
+}
