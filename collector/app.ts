@@ -27,6 +27,7 @@ import { HealthTracker } from './health/health-tracker.ts';
 import { Topology } from './health/topology.ts';
 import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
+import type { IncidentStore } from './store/incident-store.ts';
 import { buildNotification } from './notify/notification.ts';
 import type { Notifier } from './notify/notifier.ts';
 import type { DevicePoller, SampleWriterLike, WriterStats } from './pipeline.ts';
@@ -62,6 +63,8 @@ export interface MonitorDeps {
   readonly poller: DevicePoller;
   readonly writer: SampleWriterLike;
   readonly notifiers: readonly Notifier[];
+  /** Durable incidents and the ledger of sent notifications; without it alerts live in memory only. */
+  readonly store?: IncidentStore | undefined;
 }
 
 export interface MonitorStatus {
@@ -107,8 +110,14 @@ export class Monitor {
     this.#deps = deps;
     this.#settings = settings;
     this.#topology = new Topology(deps.inventory);
-    this.#alerts = new AlertBook(this.#topology);
-    this.#dispatcher = new Dispatcher(deps.notifiers, deps.clock, deps.log.child({ component: 'notify' }));
+    this.#alerts = new AlertBook(this.#topology, deps.store);
+    this.#dispatcher = new Dispatcher(
+      deps.notifiers,
+      deps.clock,
+      deps.log.child({ component: 'notify' }),
+      undefined,
+      deps.store,
+    );
     this.#scheduler = new Scheduler({
       clock: deps.clock,
       log: deps.log.child({ component: 'scheduler' }),

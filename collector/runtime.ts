@@ -15,6 +15,7 @@ import { WebhookNotifier } from './notify/webhook.ts';
 import { createSink } from './sinks/create-sink.ts';
 import { SampleWriter } from './sinks/writer.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
+import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
@@ -70,8 +71,9 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     ),
     ...(opts.notifiers ?? []),
   ];
+  const store = new IncidentStore(config.incidents.file);
   const monitor = new Monitor(
-    { clock, log, inventory: config.inventory, poller, writer, notifiers },
+    { clock, log, inventory: config.inventory, poller, writer, notifiers, store },
     {
       intervalMs: config.snmp.intervalMs,
       jitterMs: config.snmp.jitterMs,
@@ -92,6 +94,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     await mqtt?.stop();
     await broker?.close();
     await monitor.stop();
+    store.close();
     throw err;
   }
   log.info('http listening', { url: http.url });
@@ -105,6 +108,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await mqtt?.stop();
       await broker?.close();
       await monitor.stop();
+      store.close();
     },
   };
 }

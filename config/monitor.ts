@@ -50,6 +50,8 @@ export interface MonitorConfig {
     readonly maxRepetitions: number;
   };
   readonly health: { readonly downAfterFailures: number; readonly recheckMs: number };
+  /** Durable incidents (SQLite): survives restarts, never pages twice. */
+  readonly incidents: { readonly file: string };
   readonly alerts: {
     readonly webhooks: readonly {
       readonly name: string;
@@ -156,6 +158,7 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   health: z.strictObject({ downAfterFailures: int(1, 100, 2), recheck: duration('10s') }).prefault({}),
+  incidents: z.strictObject({ file: z.string().min(1).default('var/incidents.db') }).prefault({}),
   alerts: z
     .strictObject({
       webhooks: z
@@ -265,6 +268,7 @@ export async function parseConfig(
       maxRepetitions: c.snmp.maxRepetitions,
     },
     health: { downAfterFailures: c.health.downAfterFailures, recheckMs: c.health.recheck },
+    incidents: { file: resolve(base, c.incidents.file) },
     alerts: {
       webhooks: c.alerts.webhooks.map((w) => ({
         name: w.name,

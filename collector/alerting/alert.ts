@@ -5,6 +5,7 @@
  */
 import type { Criticality, DeviceRole, Transition } from '../core/types.ts';
 import type { Topology } from '../health/topology.ts';
+import type { IncidentStore } from '../store/incident-store.ts';
 
 export interface AffectedSite {
   readonly id: string;
@@ -29,13 +30,29 @@ export interface Alert {
   readonly affectedSites: readonly AffectedSite[];
 }
 
-/** Keeps the open alerts and turns transitions into alert events. */
+/**
+ * Keeps the open alerts and turns transitions into alert events. With a store, every alert is a durable
+ * incident: after a restart (even kill -9) the open ones are taken over, a device still down is not
+ * alerted again (the same incident comes back, and the dispatcher's ledger knows it was sent), and a
+ * device that came back while the monitor was away gets its recovery.
+ */
 export class AlertBook {
   readonly #open = new Map<string, Alert>();
   readonly #topology: Topology;
+  readonly #store: IncidentStore | undefined;
+  /** Devices whose incident was open when this process started and that have not been judged yet. */
+  readonly #takenOver = new Set<string>();
 
-  constructor(topology: Topology) {
+  constructor(topology: Topology, store?: IncidentStore) {
     this.#topology = topology;
+    this.#store = store;
+    for (const inc of store?.unresolved() ?? []) {
+      const alert = inc.kind === 'device_down' ? (inc.data.alert as Alert | undefined) : undefined;
+      if (alert && inc.deviceId) {
+        this.#open.set(inc.deviceId, { ...alert, id: inc.id, status: 'firing' });
+        this.#takenOver.add(inc.deviceId);
+      }
+    }
   }
 
   open(): Alert[] {
@@ -45,14 +62,31 @@ export class AlertBook {
   /** The alert event this transition causes, if any. */
   onTransition(t: Transition): Alert | undefined {
     const existing = this.#open.get(t.deviceId);
+    if (t.to === 'down' && existing && this.#takenOver.delete(t.deviceId)) {
+      // Still down after a restart: the same incident; the dispatcher's ledger skips what was sent.
+      return existing;
+    }
     if (t.to === 'down' && !existing) {
       const alert = this.#newAlert(t);
       if (!alert) return undefined;
-      this.#open.set(t.deviceId, alert);
-      return alert;
+      const stored = this.#store?.open({
+        id: alert.id,
+        kind: alert.kind,
+        key: `device:${alert.deviceId}`,
+        severity: alert.severity,
+        openedAt: alert.startedAt,
+        siteId: alert.siteId,
+        deviceId: alert.deviceId,
+        data: { alert },
+      }).incident;
+      const opened = stored ? { ...alert, id: stored.id, startedAt: stored.openedAt } : alert;
+      this.#open.set(t.deviceId, opened);
+      return opened;
     }
     if (t.to === 'up' && existing) {
       this.#open.delete(t.deviceId);
+      this.#takenOver.delete(t.deviceId);
+      this.#store?.resolve(existing.id, t.timeMs);
       return { ...existing, status: 'resolved', resolvedAt: t.timeMs };
     }
     return undefined;

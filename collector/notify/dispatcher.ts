@@ -16,6 +16,12 @@ export interface DispatchStats {
   retries: number;
 }
 
+/** Where deliveries are recorded (collector/store/incident-store.ts), so a restart does not repeat them. */
+export interface SentLedger {
+  wasSent(incidentId: string, channel: string, kind: string): boolean;
+  markSent(incidentId: string, channel: string, kind: string, timeMs: number): boolean;
+}
+
 export class Dispatcher {
   readonly #notifiers: readonly Notifier[];
   readonly #clock: Clock;
@@ -24,7 +30,16 @@ export class Dispatcher {
   readonly #inFlight = new Set<Promise<void>>();
   readonly #stats: DispatchStats = { sent: 0, failed: 0, retries: 0 };
 
-  constructor(notifiers: readonly Notifier[], clock: Clock, log: Logger, policy?: RetryPolicy) {
+  readonly #ledger: SentLedger | undefined;
+
+  constructor(
+    notifiers: readonly Notifier[],
+    clock: Clock,
+    log: Logger,
+    policy?: RetryPolicy,
+    ledger?: SentLedger,
+  ) {
+    this.#ledger = ledger;
     this.#notifiers = notifiers;
     this.#clock = clock;
     this.#log = log;
@@ -48,6 +63,11 @@ export class Dispatcher {
   }
 
   async #deliver(notifier: Notifier, n: Notification): Promise<void> {
+    // Already delivered before a restart: at most once per incident, channel and status.
+    if (this.#ledger?.wasSent(n.id, notifier.name, n.status)) {
+      this.#log.info('notification already sent', { channel: notifier.name, alert: n.id, status: n.status });
+      return;
+    }
     try {
       await retry(
         () => notifier.send(n),
@@ -65,6 +85,7 @@ export class Dispatcher {
         },
       );
       this.#stats.sent++;
+      this.#ledger?.markSent(n.id, notifier.name, n.status, this.#clock.now());
       this.#log.info('notification sent', { channel: notifier.name, alert: n.id, status: n.status });
     } catch (err) {
       this.#stats.failed++;

@@ -34,6 +34,7 @@ export async function testMonitorConfig(opts: {
       maxRepetitions: 25,
     },
     health: { downAfterFailures: 2, recheckMs: 300 },
+    incidents: { file: join(opts.dir, 'incidents.db') },
     alerts: { webhooks: opts.webhooks ?? [] },
     http: { listen: { host: '127.0.0.1', port: await freeTcpPort() } },
     log: { level: 'info' },
