@@ -100,6 +100,15 @@ function startMonitor(): ChildProcess {
   return child;
 }
 
+function sentRecorded(incidentId: string): boolean {
+  const store = new IncidentStore(join(dir, 'incidents.db'));
+  try {
+    return store.wasSent(incidentId, 'webhook:oncall', 'firing');
+  } finally {
+    store.close();
+  }
+}
+
 async function deviceState(id: string): Promise<string | undefined> {
   const res = await fetch(`http://127.0.0.1:${httpPort}/api/devices`);
   const list = (await res.json()) as { id: string; state: string }[];
@@ -114,6 +123,9 @@ describe('kill -9 during an open incident', () => {
     await waitFor(async () => (await deviceState(router.id)) === 'up', { timeoutMs: 30_000 });
     sim.cutDevice(router.id);
     await waitFor(() => pages.some((p) => p.status === 'firing'), { timeoutMs: 15_000 });
+    // The page is out and recorded as sent: the incident is open. (A kill in the instant between the
+    // receiver's answer and the record would send it again: delivery is at least once.)
+    await waitFor(() => sentRecorded(pages[0]?.id ?? ''), { timeoutMs: 5000 });
 
     const first = monitor;
     first?.kill('SIGKILL');
@@ -151,6 +163,7 @@ describe('kill -9 during an open incident', () => {
     });
     sim.cutDevice(router.id);
     await waitFor(() => pages.slice(before).some((p) => p.status === 'firing'), { timeoutMs: 15_000 });
+    await waitFor(() => sentRecorded(pages[before]?.id ?? ''), { timeoutMs: 5000 });
     const first = monitor;
     first?.kill('SIGKILL');
     await new Promise((r) => first?.once('exit', r));
