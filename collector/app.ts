@@ -28,7 +28,8 @@ import { Topology } from './health/topology.ts';
 import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
 import type { IncidentStore } from './store/incident-store.ts';
-import { buildNotification } from './notify/notification.ts';
+import { buildAreaNotification, buildNotification } from './notify/notification.ts';
+import { AreaGrouper, type AreaIncident, type AreaPolicy } from './alerting/area.ts';
 import type { Notifier } from './notify/notifier.ts';
 import type { DevicePoller, SampleWriterLike, WriterStats } from './pipeline.ts';
 import { Scheduler, type SchedulerStats } from './scheduler/scheduler.ts';
@@ -44,6 +45,8 @@ export interface MonitorSettings {
   /** How often the monitor writes its own health (`monitor` measurement). */
   readonly selfMetricsMs: number;
   readonly linkBase?: string | undefined;
+  /** Area correlation (mass outages per kecamatan); absent: every alert pages on its own. */
+  readonly area?: AreaPolicy | undefined;
   /** An MQTT-only device whose connection was lost is down after this long without coming back. */
   readonly mqttGraceMs?: number | undefined;
 }
@@ -73,6 +76,7 @@ export interface MonitorStatus {
   readonly sites: number;
   readonly states: Record<DeviceState, number>;
   readonly openAlerts: readonly Alert[];
+  readonly openAreas: readonly AreaIncident[];
   readonly polls: { readonly ok: number; readonly failed: number };
   readonly scheduler: SchedulerStats;
   readonly writer: WriterStats;
@@ -97,6 +101,7 @@ export class Monitor {
   readonly #health: HealthTracker;
   readonly #alerts: AlertBook;
   readonly #dispatcher: Dispatcher;
+  readonly #areas: AreaGrouper | undefined;
   readonly #previous = new Map<string, DeviceReading>();
   readonly #listeners = new Set<(t: Transition, alert: Alert | undefined) => void>();
   #startedAt = 0;
@@ -118,6 +123,18 @@ export class Monitor {
       undefined,
       deps.store,
     );
+    this.#areas =
+      settings.area &&
+      new AreaGrouper(settings.area, this.#topology, deps.clock, {
+        page: (alert) => this.#page(alert),
+        area: (inc) => {
+          deps.log.warn(inc.status === 'firing' ? 'AREA OUTAGE' : 'AREA RECOVERED', {
+            kecamatan: inc.kecamatan,
+            sites: inc.sites.length,
+          });
+          this.#dispatcher.dispatch(buildAreaNotification(inc, settings.linkBase));
+        },
+      });
     this.#scheduler = new Scheduler({
       clock: deps.clock,
       log: deps.log.child({ component: 'scheduler' }),
@@ -175,6 +192,7 @@ export class Monitor {
     if (this.#selfTimer) this.#deps.clock.clearTimeout(this.#selfTimer);
     for (const id of [...this.#graceTimers.keys()]) this.#clearGrace(id);
     await this.#scheduler.stop();
+    this.#areas?.flush();
     this.#writeSelfMetrics();
     await this.#dispatcher.stop();
     this.#deps.poller.close();
@@ -189,6 +207,7 @@ export class Monitor {
       sites: this.#deps.inventory.sites.length,
       states: this.#health.countByState(),
       openAlerts: this.#alerts.open(),
+      openAreas: this.#areas?.open() ?? [],
       polls: { ...this.#polls },
       scheduler: this.#scheduler.stats(),
       writer: this.#deps.writer.stats(),
@@ -307,7 +326,10 @@ export class Monitor {
     };
     this.#deps.writer.push([sample]);
     const alert = this.#alerts.onTransition(t);
-    if (alert) this.#dispatcher.dispatch(buildNotification(alert, site, device, this.#settings.linkBase));
+    if (alert) {
+      if (this.#areas) this.#areas.offer(alert);
+      else this.#page(alert);
+    }
     if (t.to !== 'up' || t.from !== 'unknown') {
       this.#deps.log.info('state', {
         device: t.deviceId,
@@ -324,6 +346,13 @@ export class Monitor {
         this.#deps.log.error('transition listener failed', { error: errorMessage(err) });
       }
     }
+  }
+
+  #page(alert: Alert): void {
+    const device = this.#topology.device(alert.deviceId);
+    const site = this.#topology.site(alert.siteId);
+    if (device && site)
+      this.#dispatcher.dispatch(buildNotification(alert, site, device, this.#settings.linkBase));
   }
 
   #armSelfMetrics(): void {

@@ -83,6 +83,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       selfMetricsMs: 10_000,
       linkBase: config.alerts.linkBase,
       mqttGraceMs: config.mqtt?.graceMs,
+      area: config.alerts.area,
     },
   );
   await monitor.start();

@@ -59,6 +59,9 @@ export interface MonitorConfig {
       readonly headers: Readonly<Record<string, Secret>>;
     }[];
     readonly linkBase?: string | undefined;
+    /** Mass-outage correlation per kecamatan (collector/alerting/area.ts). */
+    readonly area?:
+      { readonly windowMs: number; readonly minSites: number; readonly groupWaitMs: number } | undefined;
   };
   readonly http: { readonly listen: { readonly host: string; readonly port: number } };
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
@@ -171,6 +174,13 @@ const configSchema = z.strictObject({
         )
         .default([]),
       linkBase: url.optional(),
+      area: z
+        .strictObject({
+          window: duration('60s'),
+          minSites: int(2, 10_000, 30),
+          groupWait: duration('20s'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   http: z
@@ -276,6 +286,11 @@ export async function parseConfig(
         headers: Object.fromEntries(Object.entries(w.headers).map(([k, v]) => [k, new Secret(v)])),
       })),
       linkBase: c.alerts.linkBase,
+      area: {
+        windowMs: c.alerts.area.window,
+        minSites: c.alerts.area.minSites,
+        groupWaitMs: c.alerts.area.groupWait,
+      },
     },
     http: { listen: { host: c.http.host, port: c.http.port } },
     log: { level: c.log.level },

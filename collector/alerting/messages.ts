@@ -5,6 +5,7 @@
 import { CATEGORY_INFO } from '../core/categories.ts';
 import type { Device, Site } from '../core/types.ts';
 import type { Alert } from './alert.ts';
+import type { AreaIncident } from './area.ts';
 
 const WITA_OFFSET_MS = 8 * 3600_000;
 
@@ -75,5 +76,29 @@ export function alertText(alert: Alert, site: Site, device: Device, link?: strin
   return {
     id: `PULIH: ${role.id} ${device.id} di ${place.id} kembali normal pukul ${at} setelah gangguan ${dur.id}.${linkLine}`,
     en: `RECOVERED: ${role.en} ${device.id} at ${place.en} back up at ${at} after ${dur.en} down.${linkLine}`,
+  };
+}
+
+/** A mass outage in one kecamatan: the texts for BPBD and on-call staff. */
+export function areaText(inc: AreaIncident, link?: string): AlertText {
+  const n = inc.sites.length;
+  const critical = inc.sites.filter((s) => s.criticality === 'critical' || s.criticality === 'high');
+  const names = critical
+    .slice(0, 8)
+    .map((s) => s.name)
+    .join(', ');
+  const linkLine = link ? `\n${link}` : '';
+  if (inc.status === 'firing') {
+    const at = formatWita(inc.startedAt);
+    return {
+      id: `[KRITIS] GANGGUAN MASSAL di Kec. ${inc.kecamatan}: ${n} dari ${inc.totalSites} lokasi terputus sejak ${at}.${critical.length > 0 ? ` Termasuk layanan penting: ${names}.` : ''} Kemungkinan pemadaman listrik, banjir atau gempa.${linkLine}`,
+      en: `[CRITICAL] MASS OUTAGE in ${inc.kecamatan} district: ${n} of ${inc.totalSites} sites down since ${at}.${critical.length > 0 ? ` Including critical services: ${names}.` : ''} Possibly a power cut, flood or earthquake.${linkLine}`,
+    };
+  }
+  const at = formatWita(inc.resolvedAt ?? inc.startedAt);
+  const dur = formatDuration((inc.resolvedAt ?? inc.startedAt) - inc.startedAt);
+  return {
+    id: `PULIH: gangguan massal di Kec. ${inc.kecamatan} berakhir pukul ${at} setelah ${dur.id}.${linkLine}`,
+    en: `RECOVERED: the mass outage in ${inc.kecamatan} district ended at ${at} after ${dur.en}.${linkLine}`,
   };
 }

@@ -49,6 +49,10 @@ export class Topology {
     return [...this.#devices.keys()];
   }
 
+  siteIds(): string[] {
+    return [...this.#sites.keys()];
+  }
+
   parentOf(deviceId: string): string | undefined {
     return this.#parent.get(deviceId);
   }

@@ -16,8 +16,9 @@ export class LogNotifier implements Notifier {
     this.#log[level](n.status === 'firing' ? 'ALERT' : 'RECOVERED', {
       alert: n.id,
       severity: n.severity,
-      device: n.device.id,
-      site: n.site.id,
+      device: n.device?.id,
+      site: n.site?.id,
+      kecamatan: n.area?.kecamatan,
       text_id: n.text.id,
       text_en: n.text.en,
     });

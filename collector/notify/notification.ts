@@ -5,29 +5,43 @@
 import { CATEGORY_INFO } from '../core/categories.ts';
 import type { Device, Site } from '../core/types.ts';
 import type { Alert } from '../alerting/alert.ts';
-import { alertText, type AlertText } from '../alerting/messages.ts';
+import type { AreaIncident } from '../alerting/area.ts';
+import { alertText, areaText, type AlertText } from '../alerting/messages.ts';
 
 export interface Notification {
   readonly schema: 'badung-netmon/alert/v1';
   readonly id: string;
   readonly status: 'firing' | 'resolved';
-  readonly kind: Alert['kind'];
+  readonly kind: Alert['kind'] | 'area_outage';
   readonly severity: Alert['severity'];
   readonly startedAt: string;
   readonly resolvedAt?: string | undefined;
   readonly durationS?: number | undefined;
   readonly cause?: string | undefined;
-  readonly device: { readonly id: string; readonly role: string; readonly host: string };
-  readonly site: {
-    readonly id: string;
-    readonly name: string;
-    readonly category: string;
-    readonly categoryName: { readonly id: string; readonly en: string };
-    readonly kecamatan: string;
-    readonly desa: string;
-    readonly lat: number;
-    readonly lon: number;
-  };
+  /** Absent for an area incident. */
+  readonly device?: { readonly id: string; readonly role: string; readonly host: string } | undefined;
+  /** Absent for an area incident. */
+  readonly site?:
+    | {
+        readonly id: string;
+        readonly name: string;
+        readonly category: string;
+        readonly categoryName: { readonly id: string; readonly en: string };
+        readonly kecamatan: string;
+        readonly desa: string;
+        readonly lat: number;
+        readonly lon: number;
+      }
+    | undefined;
+  /** For an area incident: the kecamatan and the sites down in it. */
+  readonly area?:
+    | {
+        readonly kecamatan: string;
+        readonly sitesDown: number;
+        readonly sitesTotal: number;
+        readonly sites: readonly { readonly id: string; readonly name: string; readonly category: string }[];
+      }
+    | undefined;
   readonly affected: {
     readonly devices: readonly string[];
     readonly sites: readonly { id: string; name: string }[];
@@ -63,6 +77,32 @@ export function buildNotification(alert: Alert, site: Site, device: Device, link
     },
     affected: { devices: alert.affectedDevices, sites: alert.affectedSites },
     text: alertText(alert, site, device, link),
+    link,
+  };
+}
+
+/** One notification for a mass outage in a kecamatan (collector/alerting/area.ts). */
+export function buildAreaNotification(inc: AreaIncident, linkBase?: string): Notification {
+  const link = linkBase
+    ? `${linkBase.replace(/\/$/, '')}/areas/${encodeURIComponent(inc.kecamatan)}`
+    : undefined;
+  return {
+    schema: 'badung-netmon/alert/v1',
+    id: inc.id,
+    status: inc.status,
+    kind: 'area_outage',
+    severity: 'critical',
+    startedAt: new Date(inc.startedAt).toISOString(),
+    resolvedAt: inc.resolvedAt === undefined ? undefined : new Date(inc.resolvedAt).toISOString(),
+    durationS: inc.resolvedAt === undefined ? undefined : Math.round((inc.resolvedAt - inc.startedAt) / 1000),
+    area: {
+      kecamatan: inc.kecamatan,
+      sitesDown: inc.sites.length,
+      sitesTotal: inc.totalSites,
+      sites: inc.sites.map((s) => ({ id: s.id, name: s.name, category: s.category })),
+    },
+    affected: { devices: [], sites: inc.sites.map((s) => ({ id: s.id, name: s.name })) },
+    text: areaText(inc, link),
     link,
   };
 }

@@ -210,7 +210,7 @@ describe('outage scenario on the real simulator and InfluxDB', () => {
     // Two more intervals: nothing else pages.
     const settle = Date.now() + 2 * INTERVAL_MS;
     await waitFor(() => Date.now() > settle, { timeoutMs: 3 * INTERVAL_MS });
-    expect(pages.map((p) => [p.status, p.device.id])).toEqual([['firing', router.id]]);
+    expect(pages.map((p) => [p.status, p.device?.id])).toEqual([['firing', router.id]]);
     const page = pages[0];
     expect(page?.text.id).toContain('GANGGUAN');
     expect(page?.text.en).toContain('DOWN');
@@ -226,7 +226,7 @@ describe('outage scenario on the real simulator and InfluxDB', () => {
     sim.restoreDevice(router.id);
     await waitFor(() => [router, ...aps].every((d) => stateOf(d.id) === 'up'), { timeoutMs: 20_000 });
     await waitFor(() => pages.length >= 2, { timeoutMs: 10_000 });
-    expect(pages.map((p) => [p.status, p.device.id])).toEqual([
+    expect(pages.map((p) => [p.status, p.device?.id])).toEqual([
       ['firing', router.id],
       ['resolved', router.id],
     ]);

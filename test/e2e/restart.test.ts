@@ -141,11 +141,11 @@ describe('kill -9 during an open incident', () => {
     });
     const settle = Date.now() + 3000;
     await waitFor(() => Date.now() > settle, { timeoutMs: 4000 });
-    expect(pages.map((p) => [p.status, p.device.id])).toEqual([['firing', router.id]]);
+    expect(pages.map((p) => [p.status, p.device?.id])).toEqual([['firing', router.id]]);
 
     sim.restoreDevice(router.id);
     await waitFor(() => pages.some((p) => p.status === 'resolved'), { timeoutMs: 15_000 });
-    expect(pages.map((p) => [p.status, p.device.id, p.id])).toEqual([
+    expect(pages.map((p) => [p.status, p.device?.id, p.id])).toEqual([
       ['firing', router.id, pages[0]?.id],
       ['resolved', router.id, pages[0]?.id],
     ]);
@@ -170,7 +170,7 @@ describe('kill -9 during an open incident', () => {
     sim.restoreDevice(router.id); // back while nobody watches
     startMonitor();
     await waitFor(() => pages.slice(before).some((p) => p.status === 'resolved'), { timeoutMs: 20_000 });
-    expect(pages.slice(before).map((p) => [p.status, p.device.id])).toEqual([
+    expect(pages.slice(before).map((p) => [p.status, p.device?.id])).toEqual([
       ['firing', router.id],
       ['resolved', router.id],
     ]);

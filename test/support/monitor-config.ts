@@ -14,6 +14,7 @@ export async function testMonitorConfig(opts: {
   readonly dir: string;
   readonly webhooks?: MonitorConfig['alerts']['webhooks'] | undefined;
   readonly mqtt?: MonitorConfig['mqtt'] | undefined;
+  readonly area?: MonitorConfig['alerts']['area'];
 }): Promise<MonitorConfig> {
   return {
     inventoryFile: '(test)',
@@ -35,7 +36,7 @@ export async function testMonitorConfig(opts: {
     },
     health: { downAfterFailures: 2, recheckMs: 300 },
     incidents: { file: join(opts.dir, 'incidents.db') },
-    alerts: { webhooks: opts.webhooks ?? [] },
+    alerts: { webhooks: opts.webhooks ?? [], area: opts.area },
     http: { listen: { host: '127.0.0.1', port: await freeTcpPort() } },
     log: { level: 'info' },
     mqtt: opts.mqtt,

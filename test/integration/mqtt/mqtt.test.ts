@@ -240,14 +240,14 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
     await s1.endAsync();
     const quietUntil = Date.now() + bound;
     await waitFor(() => Date.now() > quietUntil, { timeoutMs: bound + 1000 });
-    expect(pager.sent.filter((n) => n.device.id === sensor.id)).toEqual([]);
+    expect(pager.sent.filter((n) => n.device?.id === sensor.id)).toEqual([]);
     expect(runtime.monitor.health.get(sensor.id)?.state).toBe('up');
 
     // Abrupt: the MQTT-only sensor vanishes (socket dropped): down after the grace, one page.
     const s2 = await deviceClient(sensor);
     let t0 = Date.now();
     s2.stream.destroy();
-    await waitFor(() => pager.sent.some((n) => n.device.id === sensor.id && n.status === 'firing'), {
+    await waitFor(() => pager.sent.some((n) => n.device?.id === sensor.id && n.status === 'firing'), {
       timeoutMs: bound + 2000,
     });
     expect(Date.now() - t0).toBeLessThan(bound);
@@ -258,14 +258,14 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
     sim.cutDevice(gateway.id);
     t0 = Date.now();
     g.stream.destroy();
-    await waitFor(() => pager.sent.some((n) => n.device.id === gateway.id && n.status === 'firing'), {
+    await waitFor(() => pager.sent.some((n) => n.device?.id === gateway.id && n.status === 'firing'), {
       timeoutMs: bound + 2000,
     });
     expect(Date.now() - t0).toBeLessThan(bound);
     expect(
       pager.sent
         .filter((n) => n.status === 'firing')
-        .map((n) => n.device.id)
+        .map((n) => n.device?.id)
         .sort(),
     ).toEqual([gateway.id, sensor.id].sort());
 

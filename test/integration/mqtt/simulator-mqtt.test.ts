@@ -131,14 +131,14 @@ describe('simulated MQTT devices', () => {
     expect(await post(`/devices/${sensor.id}/mqtt-restore`)).toBe(200);
     await waitFor(() => fleet.status().connected === 2, { timeoutMs: 10_000 });
     expect(await post(`/devices/${sensor.id}/cut`)).toBe(200); // an MQTT-only device: its connection drops
-    await waitFor(() => pages.some((p) => p.device.id === sensor.id && p.status === 'firing'), {
+    await waitFor(() => pages.some((p) => p.device?.id === sensor.id && p.status === 'firing'), {
       timeoutMs: 5000,
     });
     expect(await post(`/devices/${sensor.id}/restore`)).toBe(200);
-    await waitFor(() => pages.some((p) => p.device.id === sensor.id && p.status === 'resolved'), {
+    await waitFor(() => pages.some((p) => p.device?.id === sensor.id && p.status === 'resolved'), {
       timeoutMs: 10_000,
     });
-    expect(pages.map((p) => [p.device.id, p.status])).toEqual([
+    expect(pages.map((p) => [p.device?.id, p.status])).toEqual([
       [sensor.id, 'firing'],
       [sensor.id, 'resolved'],
     ]);

@@ -94,7 +94,7 @@ describe('messages', () => {
       durationS: 3900,
       link: 'http://127.0.0.1:8080/sites/pkm-petang-1',
     });
-    expect(n.site.categoryName).toEqual({ id: 'Puskesmas', en: 'community health centre' });
+    expect(n.site?.categoryName).toEqual({ id: 'Puskesmas', en: 'community health centre' });
     // The JSON never carries the device's credentials.
     expect(JSON.stringify(n)).not.toContain('public');
   });

@@ -91,7 +91,7 @@ describe('Monitor (fake time, scripted devices)', () => {
     const cutAt = clock.now();
     await advance(clock, 180_000);
     const firing = notifier.sent.filter((n) => n.status === 'firing');
-    expect(firing.map((n) => n.device.id)).toEqual(['pkm-petang-1-r1']);
+    expect(firing.map((n) => n.device?.id)).toEqual(['pkm-petang-1-r1']);
     // Detected within one interval plus the recheck.
     expect(Date.parse(firing[0]?.startedAt ?? '') - cutAt).toBeLessThanOrEqual(60_000 + 10_000 + 1_000);
     expect(firing[0]?.affected.sites).toEqual([{ id: 'bjr-pelaga-1', name: 'Banjar Kiadan' }]);
@@ -121,7 +121,7 @@ describe('Monitor (fake time, scripted devices)', () => {
     poller.cut.clear();
     await advance(clock, 120_000);
     const resolved = notifier.sent.filter((n) => n.status === 'resolved');
-    expect(resolved.map((n) => n.device.id)).toEqual(['pkm-petang-1-r1']);
+    expect(resolved.map((n) => n.device?.id)).toEqual(['pkm-petang-1-r1']);
     expect(resolved[0]?.id).toBe(firing[0]?.id);
     expect(notifier.sent).toHaveLength(2);
     expect(monitor.status().states.up).toBe(4);

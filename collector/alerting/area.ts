@@ -1,0 +1,197 @@
+/**
+ * Area correlation: when many sites of one kecamatan go down within a short window, that is a power cut,
+ * a flood or an earthquake, not many separate faults. A site alert pages at once when it is the only site
+ * down in its kecamatan; when others are down nearby it waits `groupWaitMs`, and if meanwhile `minSites`
+ * sites of the kecamatan are down (counted over `windowMs`) the waiting ones are folded into one severe area
+ * incident ("mass outage in Petang: 41 of 58 sites") and page nobody on their own: a 30-site cut is the
+ * first site's page and the area incident. Sites that fail while the area incident is open join it
+ * silently. The area incident resolves when fewer than half of `minSites` of its sites are still down; those
+ * still down then page on their own unless they too come back within the group wait.
+ *
+ * Time comes from the injected clock; output goes to the two callbacks. No I/O.
+ */
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import type { Topology } from '../health/topology.ts';
+import type { Alert } from './alert.ts';
+
+export interface AreaPolicy {
+  /** Sites of one kecamatan down within this window count together. */
+  readonly windowMs: number;
+  /** How many sites make an area incident. */
+  readonly minSites: number;
+  /** How long a site alert waits for others before it pages on its own. */
+  readonly groupWaitMs: number;
+}
+
+export interface AreaSite {
+  readonly id: string;
+  readonly name: string;
+  readonly category: string;
+  readonly criticality: string;
+}
+
+export interface AreaIncident {
+  readonly id: string;
+  readonly status: 'firing' | 'resolved';
+  readonly kecamatan: string;
+  readonly startedAt: number;
+  readonly resolvedAt?: number | undefined;
+  /** Sites down (at firing: all down in the window; at resolution: those that were part of it). */
+  readonly sites: readonly AreaSite[];
+  /** Sites the monitor watches in that kecamatan. */
+  readonly totalSites: number;
+}
+
+export interface AreaOutput {
+  page(alert: Alert): void;
+  area(incident: AreaIncident): void;
+}
+
+interface Held {
+  readonly alert: Alert;
+  readonly kecamatan: string;
+  readonly since: number;
+  timer: TimerHandle;
+}
+
+export class AreaGrouper {
+  readonly #policy: AreaPolicy;
+  readonly #topology: Topology;
+  readonly #clock: Clock;
+  readonly #out: AreaOutput;
+  /** kecamatan → site id → when its alert fired. */
+  readonly #down = new Map<string, Map<string, number>>();
+  readonly #held = new Map<string, Held>();
+  readonly #paged = new Set<string>();
+  /** Open area incidents by kecamatan, with the alerts folded into them. */
+  readonly #areas = new Map<string, { incident: AreaIncident; folded: Map<string, Alert> }>();
+  readonly #totals = new Map<string, number>();
+
+  constructor(policy: AreaPolicy, topology: Topology, clock: Clock, out: AreaOutput) {
+    this.#policy = policy;
+    this.#topology = topology;
+    this.#clock = clock;
+    this.#out = out;
+    for (const id of topology.siteIds()) {
+      const k = topology.site(id)?.kecamatan;
+      if (k) this.#totals.set(k, (this.#totals.get(k) ?? 0) + 1);
+    }
+  }
+
+  open(): AreaIncident[] {
+    return [...this.#areas.values()].map((a) => a.incident);
+  }
+
+  offer(alert: Alert): void {
+    const site = this.#topology.site(alert.siteId);
+    const kec = site?.kecamatan;
+    if (!kec) return this.#out.page(alert);
+    if (alert.status === 'firing') this.#firing(alert, kec);
+    else this.#resolved(alert, kec);
+  }
+
+  /** Release every held alert now (shutdown): nothing waits in memory unsent. */
+  flush(): void {
+    for (const [id, h] of this.#held) {
+      this.#clock.clearTimeout(h.timer);
+      this.#held.delete(id);
+      this.#paged.add(id);
+      this.#out.page(h.alert);
+    }
+  }
+
+  #firing(alert: Alert, kec: string): void {
+    const now = this.#clock.now();
+    const down = this.#down.get(kec) ?? new Map<string, number>();
+    this.#down.set(kec, down);
+    down.set(alert.siteId, now);
+    const area = this.#areas.get(kec);
+    if (area) {
+      area.folded.set(alert.id, alert);
+      return;
+    }
+    const recent = [...down].filter(([, t]) => t >= now - this.#policy.windowMs).map(([id]) => id);
+    if (recent.length === 1) {
+      // The only site down in its kecamatan: an ordinary outage, paged at once (no added delay).
+      this.#paged.add(alert.id);
+      return this.#out.page(alert);
+    }
+    // Others are down nearby: this may be the start of a mass outage. Wait before paging; while the
+    // cluster keeps growing, every waiting alert of the kecamatan waits a little longer (up to the window).
+    this.#held.set(alert.id, { alert, kecamatan: kec, since: now, timer: this.#arm(alert, now, now) });
+    for (const h of this.#held.values()) {
+      if (h.kecamatan !== kec || h.alert.id === alert.id) continue;
+      this.#clock.clearTimeout(h.timer);
+      h.timer = this.#arm(h.alert, h.since, now);
+    }
+    if (recent.length >= this.#policy.minSites) this.#openArea(kec, recent, now);
+  }
+
+  #arm(alert: Alert, since: number, now: number): TimerHandle {
+    const at = Math.min(now + this.#policy.groupWaitMs, since + this.#policy.windowMs);
+    return this.#clock.setTimeout(
+      () => {
+        this.#held.delete(alert.id);
+        this.#paged.add(alert.id);
+        this.#out.page(alert);
+      },
+      Math.max(0, at - now),
+    );
+  }
+
+  #openArea(kec: string, siteIds: readonly string[], now: number): void {
+    const folded = new Map<string, Alert>();
+    for (const [id, h] of this.#held) {
+      if (h.kecamatan !== kec) continue;
+      this.#clock.clearTimeout(h.timer);
+      this.#held.delete(id);
+      folded.set(id, h.alert);
+    }
+    const incident: AreaIncident = {
+      id: `area:${kec}@${new Date(now).toISOString()}`,
+      status: 'firing',
+      kecamatan: kec,
+      startedAt: now,
+      sites: siteIds.map((id) => this.#siteInfo(id)),
+      totalSites: this.#totals.get(kec) ?? siteIds.length,
+    };
+    this.#areas.set(kec, { incident, folded });
+    this.#out.area(incident);
+  }
+
+  #resolved(alert: Alert, kec: string): void {
+    this.#down.get(kec)?.delete(alert.siteId);
+    const held = this.#held.get(alert.id);
+    if (held) {
+      // Back before its page went out: nothing to say.
+      this.#clock.clearTimeout(held.timer);
+      this.#held.delete(alert.id);
+      return;
+    }
+    const area = this.#areas.get(kec);
+    if (area?.folded.delete(alert.id)) {
+      const stillDown = [...area.folded.values()].length;
+      if (stillDown < this.#policy.minSites / 2) this.#closeArea(kec);
+      return;
+    }
+    if (this.#paged.delete(alert.id)) this.#out.page(alert);
+  }
+
+  #closeArea(kec: string): void {
+    const area = this.#areas.get(kec);
+    if (!area) return;
+    this.#areas.delete(kec);
+    this.#out.area({ ...area.incident, status: 'resolved', resolvedAt: this.#clock.now() });
+    // Sites still down after the area recovered are outages of their own, unless they follow the rest
+    // back within the group wait.
+    const now = this.#clock.now();
+    for (const alert of area.folded.values()) {
+      this.#held.set(alert.id, { alert, kecamatan: kec, since: now, timer: this.#arm(alert, now, now) });
+    }
+  }
+
+  #siteInfo(id: string): AreaSite {
+    const s = this.#topology.site(id);
+    return { id, name: s?.name ?? id, category: s?.category ?? '', criticality: s?.criticality ?? '' };
+  }
+}
