@@ -2,14 +2,22 @@
  * The embedded MQTT broker (aedes; the only file that imports it): TCP on loopback, TLS when a certificate
  * is configured. Every client must log in with an account from broker/accounts.ts (anonymous clients are
  * refused unless allowed), may publish only where broker/topics.ts allows, and every refusal is logged with
- * its reason and counted. Liveness is carried by the status topic and the devices' Last Will, which aedes
- * publishes on an abrupt drop or a lapsed keepalive; an external broker (Mosquitto) does the same.
+ * its reason and counted.
+ *
+ * Liveness comes from the broker's own view of each device's connections (`onDeviceLiveness`): connected
+ * when its first client is ready; when its last client goes, clean_disconnect after a DISCONNECT packet,
+ * keepalive_lapsed after aedes' keepalive timeout (1.5 x keepalive, MQTT 3.1.1 §3.1.2.10), will otherwise
+ * (the socket dropped: aedes publishes the Last Will). With an external broker (Mosquitto) the collector reads
+ * the same news from the status topic and the Will (collector/sources/mqtt).
  */
 import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import { systemClock, type Clock } from '../collector/core/clock.ts';
+import { errorMessage } from '../collector/core/errors.ts';
 import type { Logger } from '../collector/core/log.ts';
+import type { LivenessEvent } from '../collector/liveness/mqtt-liveness.ts';
 import type { Account, Accounts } from './accounts.ts';
 import { publishDenied, subscribeDenied } from './topics.ts';
 
@@ -20,6 +28,8 @@ export interface EmbeddedBrokerOptions {
   readonly log: Logger;
   readonly allowAnonymous?: boolean | undefined;
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Time of liveness events; the system clock when absent. */
+  readonly clock?: Clock | undefined;
 }
 
 export interface BrokerStats {
@@ -32,10 +42,19 @@ export interface BrokerStats {
 export interface RunningBroker {
   readonly url: string;
   stats(): BrokerStats;
+  /** Devices connecting and going (see the header); returns the unsubscribe. Listeners must not throw. */
+  onDeviceLiveness(listener: (ev: LivenessEvent) => void): () => void;
   close(): Promise<void>;
 }
 
 const accountOf = new WeakMap<Client, Account>();
+
+/**
+ * aedes sets `_disconnected` only when the client sent DISCONNECT (lib/handlers/index.js, MQTT-3.14.4-3);
+ * that is also what makes it skip the Will. There is no public flag for it.
+ */
+const saidGoodbye = (client: Client): boolean =>
+  (client as unknown as { _disconnected?: boolean })._disconnected === true;
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<RunningBroker> {
   const { log } = opts;
@@ -96,8 +115,45 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       done(null, sub);
     },
   });
-  broker.on('clientReady', () => stats.connected++);
-  broker.on('clientDisconnect', () => stats.connected--);
+  // Device → its clients that are connected now (a device may hold more than one, or be taken over).
+  const online = new Map<string, Set<Client>>();
+  const lapsed = new WeakSet<Client>();
+  const listeners = new Set<(ev: LivenessEvent) => void>();
+  const clock = opts.clock ?? systemClock;
+  const emit = (deviceId: string, kind: LivenessEvent['kind']): void => {
+    const ev: LivenessEvent = { deviceId, kind, timeMs: clock.now() };
+    for (const l of listeners) {
+      try {
+        l(ev);
+      } catch (err) {
+        log.error('mqtt liveness listener failed', { device: deviceId, error: errorMessage(err) });
+      }
+    }
+  };
+  broker.on('clientReady', (client) => {
+    stats.connected++;
+    const deviceId = accountOf.get(client)?.deviceId;
+    if (!deviceId) return;
+    const clients = online.get(deviceId) ?? new Set<Client>();
+    online.set(deviceId, clients);
+    clients.add(client);
+    if (clients.size === 1) emit(deviceId, 'connected');
+  });
+  broker.on('keepaliveTimeout', (client) => {
+    lapsed.add(client);
+    log.info('mqtt keepalive lapsed', { client: client.id, username: accountOf.get(client)?.username });
+  });
+  broker.on('clientDisconnect', (client) => {
+    stats.connected--;
+    const deviceId = accountOf.get(client)?.deviceId;
+    const clients = deviceId ? online.get(deviceId) : undefined;
+    if (!deviceId || !clients?.delete(client) || clients.size > 0) return;
+    online.delete(deviceId);
+    emit(
+      deviceId,
+      saidGoodbye(client) ? 'clean_disconnect' : lapsed.has(client) ? 'keepalive_lapsed' : 'will',
+    );
+  });
   broker.on('clientError', (client, err) =>
     log.debug('mqtt client error', { client: client.id, error: err.message }),
   );
@@ -119,7 +175,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   return {
     url,
     stats: () => ({ ...stats }),
+    onDeviceLiveness: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     close: async () => {
+      listeners.clear();
       await new Promise<void>((r) => broker.close(() => r()));
       await new Promise<void>((r) => server.close(() => r()));
     },

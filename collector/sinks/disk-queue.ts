@@ -1,15 +1,21 @@
 /**
  * A bounded on-disk FIFO of sample batches: where samples wait while the database is away, and where
- * they survive a restart of the monitor.
+ * they survive a restart (or a crash) of the monitor.
  *
- * Layout: `dir/seg-<000000000001>.jsonl`, one JSON array of samples per line, appended and fsync'd.
- * Reading takes the oldest line of the oldest segment; ack() moves past it and a fully read segment is
- * deleted. (A crash between a write and its ack sends that batch again: InfluxDB stores a point with the
- * same series and timestamp once, so a resend is harmless.)
+ * Layout under `dir`:
+ *   seg-<000000000001>.jsonl   one JSON array of samples per line, appended and fsync'd
+ *   ack                        "<seq> <lines>": how many lines of segment <seq> are already written
+ *
+ * peek() hands out the oldest batch and marks it in flight; ack() moves past it (a fully read segment
+ * is deleted, otherwise the `ack` file is rewritten and fsync'd, so a restart does not send it again);
+ * nack() leaves it at the head for the next try.
  *
  * Bound: when the segments exceed `maxBytes`, the oldest segment is deleted and its samples are counted
- * as dropped and reported through `onDrop` — never silent. A torn last line after a crash is skipped
- * and counted as corrupt.
+ * as dropped and reported through `onDrop`, never silently. If the batch in flight belonged to it, that
+ * batch is counted when its fate is known: written (ack) or dropped after all (nack).
+ *
+ * Crash safety: a torn last line (the process died inside a write) is skipped and counted in `corrupt`;
+ * segments found at start are never appended to, so a new batch is never glued onto a torn line.
  */
 import {
   appendFileSync,
@@ -19,8 +25,10 @@ import {
   openSync,
   readFileSync,
   readdirSync,
+  renameSync,
   statSync,
   unlinkSync,
+  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import type { Sample } from '../core/types.ts';
@@ -31,46 +39,77 @@ interface Segment {
   bytes: number;
   /** Samples not yet acknowledged. */
   samples: number;
-  /** Lines of this segment, loaded when it becomes the head; cursor = next line to read. */
-  lines?: Sample[][];
+  /** Lines of this segment, loaded while it is the head; cursor = next line to read. */
+  lines?: Sample[][] | undefined;
   cursor: number;
+}
+
+/** A batch handed out by peek(): give it back with ack() or nack(). */
+export interface QueuedBatch {
+  readonly samples: readonly Sample[];
+  readonly seq: number;
+  readonly line: number;
 }
 
 export interface DiskQueueOptions {
   readonly dir: string;
   readonly maxBytes: number;
-  /** A new segment starts past this size (default maxBytes / 8, at most 8 MiB, at least 64 KiB). */
+  /** A new segment starts past this size (default maxBytes / 8, at most 8 MiB). */
   readonly segmentBytes?: number | undefined;
   readonly onDrop?: ((samples: number, reason: string) => void) | undefined;
 }
+
+const SEGMENT = /^seg-(\d+)\.jsonl$/;
+const segName = (seq: number): string => `seg-${String(seq).padStart(12, '0')}.jsonl`;
 
 export class DiskQueue {
   readonly #opts: DiskQueueOptions;
   readonly #segmentBytes: number;
   readonly #segments: Segment[] = [];
+  #nextSeq = 1;
+  /** false until the first append after start: segments found on disk are not appended to. */
+  #tailWritable = false;
+  #inFlight: { batch: QueuedBatch; orphaned: boolean } | undefined;
   #dropped = 0;
   #corrupt = 0;
 
   constructor(opts: DiskQueueOptions) {
-    if (!(opts.maxBytes > 0)) throw new RangeError('maxBytes must be > 0');
+    if (!(opts.maxBytes > 0)) throw new RangeError('DiskQueue: maxBytes must be > 0');
     this.#opts = opts;
-    this.#segmentBytes =
-      opts.segmentBytes ?? Math.max(64 * 1024, Math.min(8 << 20, Math.floor(opts.maxBytes / 8)));
+    this.#segmentBytes = opts.segmentBytes ?? Math.max(1, Math.min(8 << 20, Math.floor(opts.maxBytes / 8)));
     mkdirSync(opts.dir, { recursive: true });
-    for (const name of readdirSync(opts.dir).sort()) {
-      const m = /^seg-(\d+)\.jsonl$/.exec(name);
-      if (!m) continue;
+    const acked = this.#readAck();
+    // Never reuse the sequence number the ack file names: its line count would skip a new segment's lines.
+    if (acked) this.#nextSeq = acked.seq + 1;
+    const names = readdirSync(opts.dir)
+      .filter((n) => SEGMENT.test(n))
+      .sort();
+    for (const name of names) {
+      const seq = Number(SEGMENT.exec(name)?.[1]);
       const path = join(opts.dir, name);
-      const seg: Segment = { seq: Number(m[1]), path, bytes: statSync(path).size, samples: 0, cursor: 0 };
-      seg.lines = this.#read(path);
-      seg.samples = seg.lines.reduce((n, l) => n + l.length, 0);
-      this.#segments.push(seg);
+      this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
+      // One segment parsed at a time: only the head keeps its lines in memory.
+      const lines = this.#parse(path, true);
+      const cursor = acked?.seq === seq ? Math.min(acked.lines, lines.length) : 0;
+      const samples = lines.slice(cursor).reduce((n, l) => n + l.length, 0);
+      if (samples === 0) {
+        unlinkSync(path);
+        continue;
+      }
+      const first = this.#segments.length === 0;
+      this.#segments.push({
+        seq,
+        path,
+        bytes: statSync(path).size,
+        samples,
+        lines: first ? lines : undefined,
+        cursor,
+      });
     }
-    for (const s of this.#segments.slice(1)) delete s.lines; // only the head stays in memory
     this.#enforceBound();
   }
 
-  /** Samples waiting on disk. */
+  /** Samples waiting on disk (including a batch in flight). */
   get samples(): number {
     return this.#segments.reduce((n, s) => n + s.samples, 0);
   }
@@ -79,6 +118,7 @@ export class DiskQueue {
     return this.#segments.reduce((n, s) => n + s.bytes, 0);
   }
 
+  /** Samples dropped because the queue was over maxBytes, since construction. */
   get dropped(): number {
     return this.#dropped;
   }
@@ -88,24 +128,29 @@ export class DiskQueue {
     return this.#corrupt;
   }
 
+  /** Append a batch durably (fsync'd before it returns). Throws on I/O errors (disk full...). */
   append(batch: readonly Sample[]): void {
     if (batch.length === 0) return;
     const line = JSON.stringify(batch) + '\n';
     let tail = this.#segments.at(-1);
-    if (!tail || tail.bytes >= this.#segmentBytes) {
-      tail = { seq: (tail?.seq ?? 0) + 1, path: '', bytes: 0, samples: 0, cursor: 0 };
-      (tail as { path: string }).path = join(
-        this.#opts.dir,
-        `seg-${String(tail.seq).padStart(12, '0')}.jsonl`,
-      );
+    if (!tail || !this.#tailWritable || tail.bytes >= this.#segmentBytes) {
+      const seq = this.#nextSeq++;
+      tail = { seq, path: join(this.#opts.dir, segName(seq)), bytes: 0, samples: 0, cursor: 0 };
       this.#segments.push(tail);
+      this.#tailWritable = true;
     }
-    const fd = openSync(tail.path, 'a');
+    let fd: number | undefined;
     try {
+      fd = openSync(tail.path, 'a');
       appendFileSync(fd, line);
       fsyncSync(fd);
+    } catch (err) {
+      // Part of the line may be on disk: never append after it again (the reader skips a torn line).
+      this.#tailWritable = false;
+      if (tail.samples === 0) this.#removeSegment(tail);
+      throw err;
     } finally {
-      closeSync(fd);
+      if (fd !== undefined) closeSync(fd);
     }
     tail.bytes += Buffer.byteLength(line);
     tail.samples += batch.length;
@@ -113,56 +158,124 @@ export class DiskQueue {
     this.#enforceBound();
   }
 
-  /** The oldest batch, without removing it. */
-  peek(): readonly Sample[] | undefined {
+  /** The oldest batch, left in the queue and marked in flight until ack() or nack(). */
+  peek(): QueuedBatch | undefined {
+    if (this.#inFlight) return this.#inFlight.batch;
     for (;;) {
       const head = this.#segments[0];
       if (!head) return undefined;
-      head.lines ??= this.#read(head.path);
-      const batch = head.lines[head.cursor];
-      if (batch) return batch;
-      this.#removeHead();
+      head.lines ??= this.#parse(head.path, false);
+      const samples = head.lines[head.cursor];
+      if (samples) {
+        const batch = { samples, seq: head.seq, line: head.cursor };
+        this.#inFlight = { batch, orphaned: false };
+        return batch;
+      }
+      this.#removeSegment(head);
     }
   }
 
-  /** Remove the batch peek() returned. */
-  ack(): void {
+  /** The batch is done with (written, or rejected for good): remove it from the queue. */
+  ack(batch: QueuedBatch): void {
+    const flight = this.#take(batch);
+    if (!flight || flight.orphaned) return; // its segment was dropped meanwhile; nothing left to remove
     const head = this.#segments[0];
-    const batch = head?.lines?.[head.cursor];
-    if (!head || !batch) return;
+    if (!head || head.seq !== batch.seq || head.cursor !== batch.line) return;
     head.cursor++;
-    head.samples -= batch.length;
-    if (head.cursor >= (head.lines?.length ?? 0)) this.#removeHead();
+    head.samples -= batch.samples.length;
+    if (head.cursor >= (head.lines?.length ?? 0)) {
+      this.#removeSegment(head); // the next append starts a new segment if this was the tail
+    } else {
+      this.#writeAck(head.seq, head.cursor);
+    }
   }
 
-  #removeHead(): void {
-    const head = this.#segments.shift();
-    if (head) unlinkSync(head.path);
+  /** Writing the batch failed but may succeed later: it stays at the head. */
+  nack(batch: QueuedBatch): void {
+    const flight = this.#take(batch);
+    if (flight?.orphaned) {
+      this.#dropped += batch.samples.length;
+      this.#opts.onDrop?.(batch.samples.length, this.#boundReason());
+    }
   }
 
-  #read(path: string): Sample[][] {
+  #take(batch: QueuedBatch): { batch: QueuedBatch; orphaned: boolean } | undefined {
+    const flight = this.#inFlight;
+    if (!flight || flight.batch !== batch) return undefined;
+    this.#inFlight = undefined;
+    return flight;
+  }
+
+  #removeSegment(seg: Segment): void {
+    const i = this.#segments.indexOf(seg);
+    if (i >= 0) this.#segments.splice(i, 1);
+    try {
+      unlinkSync(seg.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  /** Parse a segment; unparseable lines are skipped (and counted the first time the file is read). */
+  #parse(path: string, count: boolean): Sample[][] {
     const out: Sample[][] = [];
     for (const line of readFileSync(path, 'utf8').split('\n')) {
       if (line === '') continue;
+      let batch: unknown;
       try {
-        const batch = JSON.parse(line) as unknown;
-        if (Array.isArray(batch)) out.push(batch as Sample[]);
-        else this.#corrupt++;
+        batch = JSON.parse(line);
       } catch {
-        this.#corrupt++;
+        batch = undefined;
       }
+      if (Array.isArray(batch) && batch.length > 0) out.push(batch as Sample[]);
+      else if (count) this.#corrupt++;
     }
     return out;
   }
 
+  #readAck(): { seq: number; lines: number } | undefined {
+    try {
+      const m = /^(\d+) (\d+)\s*$/.exec(readFileSync(join(this.#opts.dir, 'ack'), 'utf8'));
+      return m ? { seq: Number(m[1]), lines: Number(m[2]) } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Write-then-rename, fsync'd: after a crash the file says the old or the new position, never half. */
+  #writeAck(seq: number, lines: number): void {
+    const path = join(this.#opts.dir, 'ack');
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      writeSync(fd, `${seq} ${lines}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  }
+
+  #boundReason(): string {
+    return `disk buffer over ${this.#opts.maxBytes} bytes: oldest samples dropped`;
+  }
+
   #enforceBound(): void {
-    while (this.bytes > this.#opts.maxBytes && this.#segments.length > 1) {
+    while (this.bytes > this.#opts.maxBytes) {
       const head = this.#segments[0];
       if (!head) break;
-      const lost = head.samples;
-      this.#removeHead();
-      this.#dropped += lost;
-      this.#opts.onDrop?.(lost, `buffer over ${this.#opts.maxBytes} bytes: oldest segment dropped`);
+      let lost = head.samples;
+      const flight = this.#inFlight;
+      if (flight && !flight.orphaned && flight.batch.seq === head.seq) {
+        // Being written right now: counted on ack (written) or nack (dropped after all).
+        flight.orphaned = true;
+        lost -= flight.batch.samples.length;
+      }
+      this.#removeSegment(head);
+      if (lost > 0) {
+        this.#dropped += lost;
+        this.#opts.onDrop?.(lost, this.#boundReason());
+      }
     }
   }
 }

@@ -4,6 +4,7 @@
  *
  *   netmon/v1/<site>/<device>/telemetry ─► validate ─► `telemetry` samples ─► the same SampleWriter as SNMP
  *   netmon/v1/<site>/<device>/status    ─► validate ─► liveness events ─► Monitor (suspect, probe, grace)
+ *   (embedded broker: its connection events instead of the status topic; keepalive lapses told apart)
  *   Monitor transitions and alerts      ─► netmon/v1/state/device/<id>, state/site/<id> (retained), alerts
  *
  * A bad message (unknown topic or device, bad JSON, wrong types, too big) is counted by reason, logged with
@@ -15,6 +16,7 @@ import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Secret } from '../../core/secret.ts';
 import type { Device, Inventory, Sample, Site } from '../../core/types.ts';
+import type { LivenessEvent, LivenessKind } from '../../liveness/mqtt-liveness.ts';
 import type { SampleWriterLike } from '../../pipeline.ts';
 import { deviceTags } from '../../sinks/schema.ts';
 import { parsePayload, statusSchema, telemetrySchema } from '../../../broker/payloads.ts';
@@ -26,12 +28,11 @@ import {
   siteStateTopic,
 } from '../../../broker/topics.ts';
 
-export type LivenessKind = 'connected' | 'lost' | 'clean_disconnect';
+export type { LivenessEvent, LivenessKind } from '../../liveness/mqtt-liveness.ts';
 
-export interface LivenessEvent {
-  readonly deviceId: string;
-  readonly kind: LivenessKind;
-  readonly timeMs: number;
+/** Where device liveness comes from when the broker can tell it first-hand (the embedded one). */
+export interface LivenessFeed {
+  onDeviceLiveness(listener: (ev: LivenessEvent) => void): () => void;
 }
 
 export interface MqttSourceOptions {
@@ -43,6 +44,11 @@ export interface MqttSourceOptions {
   readonly log: Logger;
   readonly writer: SampleWriterLike;
   readonly onLiveness: (ev: LivenessEvent) => void;
+  /**
+   * The embedded broker (RunningBroker): liveness from its connection events, and status messages are only
+   * validated. Absent (an external broker): liveness from the status topic and the devices' Last Will.
+   */
+  readonly embedded?: LivenessFeed | undefined;
 }
 
 export interface MqttSourceStats {
@@ -56,6 +62,7 @@ export class MqttSource {
   readonly #o: MqttSourceOptions;
   readonly #devices = new Map<string, { device: Device; site: Site }>();
   #client: MqttClient | undefined;
+  #unfeed: (() => void) | undefined;
   readonly #stats: MqttSourceStats = { received: 0, telemetry: 0, status: 0, invalid: {} };
 
   constructor(opts: MqttSourceOptions) {
@@ -72,6 +79,9 @@ export class MqttSource {
   }
 
   async start(): Promise<void> {
+    this.#unfeed = this.#o.embedded?.onDeviceLiveness((ev) => {
+      if (this.#devices.has(ev.deviceId)) this.#liveness(ev);
+    });
     const client = await mqtt.connectAsync(this.#o.url, {
       username: this.#o.username,
       password: this.#o.password.reveal(),
@@ -89,6 +99,8 @@ export class MqttSource {
   }
 
   async stop(): Promise<void> {
+    this.#unfeed?.();
+    this.#unfeed = undefined;
     await this.#client?.endAsync();
     this.#client = undefined;
   }
@@ -159,11 +171,21 @@ export class MqttSource {
       const p = parsePayload(statusSchema, payload);
       if (!p.ok) return this.#invalid('bad_payload', topic, p.reason);
       this.#stats.status++;
+      if (this.#o.embedded) return;
+      // An external broker cannot tell a lapsed keepalive from a dropped socket: both publish the Will.
       const kind: LivenessKind =
-        p.value.state === 'online' ? 'connected' : p.value.clean ? 'clean_disconnect' : 'lost';
-      this.#o.onLiveness({ deviceId: t.device, kind, timeMs: now });
+        p.value.state === 'online' ? 'connected' : p.value.clean ? 'clean_disconnect' : 'will';
+      this.#liveness({ deviceId: t.device, kind, timeMs: now });
     } catch (err) {
       this.#invalid('internal', topic, errorMessage(err));
+    }
+  }
+
+  #liveness(ev: LivenessEvent): void {
+    try {
+      this.#o.onLiveness(ev);
+    } catch (err) {
+      this.#o.log.error('mqtt liveness handler failed', { device: ev.deviceId, error: errorMessage(err) });
     }
   }
 }
