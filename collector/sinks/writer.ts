@@ -37,14 +37,21 @@ export interface SampleWriterOptions {
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: Infinity, baseMs: 500, maxMs: 30_000 };
 
+/** Invalid samples: the first few are logged one by one, then one summary per interval. */
+const INVALID_LOG_BURST = 20;
+const INVALID_LOG_INTERVAL_MS = 60_000;
+
 export class SampleWriter implements SampleWriterLike {
   readonly #o: SampleWriterOptions;
   readonly #disk: DiskQueue;
   readonly #maxMemory: number;
   #pending: Sample[] = [];
+  /** Samples taken from #pending and being written right now (still counted as buffered). */
+  #inFlight = 0;
   #timer: TimerHandle | undefined;
   #flushing: Promise<void> | undefined;
   #running = false;
+  #stopped = false;
   /** The sink failed with a retryable error: no writes before #retryAt. */
   #down = false;
   #retryAt = 0;
@@ -52,10 +59,16 @@ export class SampleWriter implements SampleWriterLike {
   #stats = { written: 0, dropped: 0, invalid: 0, failures: 0 };
   #lastError: string | undefined;
   #invalidLogged = 0;
+  #invalidUnlogged = 0;
+  #invalidLastLogAt = -Infinity;
+  #invalidLastReason = '';
 
   constructor(opts: SampleWriterOptions) {
-    if (!(opts.batchSize >= 1)) throw new RangeError('batchSize must be >= 1');
-    if (!(opts.flushIntervalMs > 0)) throw new RangeError('flushIntervalMs must be > 0');
+    if (!(opts.batchSize >= 1)) throw new RangeError('SampleWriter: batchSize must be >= 1');
+    if (!(opts.flushIntervalMs > 0)) throw new RangeError('SampleWriter: flushIntervalMs must be > 0');
+    if (opts.maxMemorySamples !== undefined && !(opts.maxMemorySamples >= opts.batchSize)) {
+      throw new RangeError('SampleWriter: maxMemorySamples must be >= batchSize');
+    }
     this.#o = opts;
     this.#maxMemory = opts.maxMemorySamples ?? opts.batchSize * 20;
     this.#disk = new DiskQueue({
@@ -63,7 +76,13 @@ export class SampleWriter implements SampleWriterLike {
       maxBytes: opts.maxBufferBytes,
       onDrop: (n, reason) => {
         this.#stats.dropped += n;
-        opts.log.warn('samples dropped', { samples: n, reason, droppedTotal: this.#stats.dropped });
+        opts.log.warn('samples dropped', {
+          samples: n,
+          reason,
+          droppedTotal: this.#stats.dropped,
+          bufferedSamples: this.#disk.samples,
+          bufferedBytes: this.#disk.bytes,
+        });
       },
     });
     if (this.#disk.samples > 0) {
@@ -72,65 +91,64 @@ export class SampleWriter implements SampleWriterLike {
     if (this.#disk.corrupt > 0) {
       opts.log.warn('skipped unreadable buffer lines (torn write before a crash)', {
         lines: this.#disk.corrupt,
+        dir: opts.bufferDir,
       });
     }
   }
 
+  /** Reach the sink; if it is away (a retryable error) start anyway: samples buffer until it is back. */
   async start(): Promise<void> {
-    this.#running = true;
     try {
       await this.#o.sink.start();
     } catch (err) {
-      // The database may come later: start anyway, buffer, and keep trying.
       if (!isRetryable(err)) throw err;
       this.#markDown(err);
     }
+    this.#running = true;
+    this.#stopped = false;
     this.#arm();
   }
 
   push(samples: readonly Sample[]): void {
     if (samples.length === 0) return;
     const { valid, invalid } = partitionSamples(samples);
-    if (invalid.length > 0) {
-      this.#stats.invalid += invalid.length;
-      // One line per invalid sample would flood the log when a device sends garbage every poll.
-      if (this.#invalidLogged < 100) {
-        this.#invalidLogged++;
-        this.#o.log.warn('invalid sample dropped', {
-          reason: invalid[0]?.reason,
-          count: invalid.length,
-          invalidTotal: this.#stats.invalid,
-        });
-      }
-    }
+    if (invalid.length > 0) this.#countInvalid(invalid.length, invalid[0]?.reason ?? '');
     for (const s of valid) this.#pending.push(s);
-    if (this.#pending.length > this.#maxMemory) this.#spill();
-    if (this.#pending.length >= this.#o.batchSize && !this.#down) void this.flush();
+    if (this.#stopped || this.#pending.length > this.#maxMemory) this.#spill();
+    else if (this.#running && this.#pending.length >= this.#o.batchSize && !this.#down) void this.flush();
   }
 
   stats(): WriterStats {
     return {
       ...this.#stats,
-      buffered: this.#pending.length + this.#disk.samples,
+      buffered: this.#pending.length + this.#inFlight + this.#disk.samples,
       lastError: this.#lastError,
     };
   }
 
-  /** Write what can be written now. Never throws; concurrent calls share one flush. */
+  /** Write what can be written now. Never rejects; concurrent calls share one flush. */
   flush(): Promise<void> {
-    this.#flushing ??= this.#flushLoop().finally(() => (this.#flushing = undefined));
+    this.#flushing ??= this.#flushLoop()
+      .catch((err: unknown) => {
+        // The disk buffer failed under us (deleted, unreadable): say so; the next tick tries again.
+        this.#lastError = errorMessage(err);
+        this.#o.log.error('flush failed', { error: errorMessage(err), dir: this.#o.bufferDir });
+      })
+      .finally(() => (this.#flushing = undefined));
     return this.#flushing;
   }
 
   /** Stop the timer, write what the sink takes, keep the rest on disk for the next start. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#stopped = true;
     if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#flushing;
-    if (this.#down) this.#retryAt = 0; // one last try
+    this.#retryAt = 0; // one last try, even while the sink is down
     await this.flush();
     this.#spill();
+    this.#logInvalidSummary(true);
     if (this.#disk.samples > 0) {
       this.#o.log.warn('samples kept on disk for the next start', {
         samples: this.#disk.samples,
@@ -143,30 +161,53 @@ export class SampleWriter implements SampleWriterLike {
   #arm(): void {
     if (!this.#running) return;
     this.#timer = this.#o.clock.setTimeout(() => {
+      this.#logInvalidSummary(false);
       void this.flush().finally(() => this.#arm());
     }, this.#o.flushIntervalMs);
   }
 
+  /** Everything in memory to disk, in order, a batch per line. */
   #spill(): void {
-    while (this.#pending.length > 0) this.#disk.append(this.#pending.splice(0, this.#o.batchSize));
+    while (this.#pending.length > 0) this.#toDisk(this.#pending.splice(0, this.#o.batchSize));
+  }
+
+  #toDisk(batch: Sample[]): void {
+    try {
+      this.#disk.append(batch);
+    } catch (err) {
+      // Disk full or not writable: these samples cannot be kept. Count them; push() never throws.
+      this.#stats.dropped += batch.length;
+      this.#lastError = errorMessage(err);
+      this.#o.log.error('samples dropped: cannot write the disk buffer', {
+        samples: batch.length,
+        droppedTotal: this.#stats.dropped,
+        dir: this.#o.bufferDir,
+        error: errorMessage(err),
+      });
+    }
   }
 
   async #flushLoop(): Promise<void> {
-    if (this.#down) {
-      if (this.#o.clock.now() < this.#retryAt) {
-        this.#spill(); // keep memory bounded and the samples safe while waiting
-        return;
-      }
+    if (this.#down && this.#o.clock.now() < this.#retryAt) {
+      this.#spill(); // keep memory bounded and the samples safe while waiting
+      return;
     }
     // Oldest first: what waits on disk, then memory.
-    for (let batch = this.#disk.peek(); batch; batch = this.#disk.peek()) {
-      if (!(await this.#write(batch))) return;
-      this.#disk.ack();
+    for (let queued = this.#disk.peek(); queued; queued = this.#disk.peek()) {
+      if (!(await this.#write(queued.samples))) {
+        this.#disk.nack(queued);
+        this.#spill();
+        return;
+      }
+      this.#disk.ack(queued);
     }
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, this.#o.batchSize);
-      if (!(await this.#write(batch))) {
-        this.#disk.append(batch);
+      this.#inFlight = batch.length;
+      const done = await this.#write(batch);
+      this.#inFlight = 0;
+      if (!done) {
+        this.#toDisk(batch);
         this.#spill();
         return;
       }
@@ -191,10 +232,12 @@ export class SampleWriter implements SampleWriterLike {
       this.#stats.failures++;
       this.#lastError = errorMessage(err);
       if (err instanceof PartialWriteError) {
-        this.#stats.written += batch.length - err.droppedSamples;
-        this.#stats.dropped += err.droppedSamples;
-        this.#o.log.warn('database rejected part of a batch', {
-          dropped: err.droppedSamples,
+        const dropped = Math.min(batch.length, err.droppedSamples);
+        this.#stats.written += batch.length - dropped;
+        this.#stats.dropped += dropped;
+        this.#o.log.warn('database rejected part of a batch; those samples dropped', {
+          samples: dropped,
+          droppedTotal: this.#stats.dropped,
           error: err.message,
         });
         return true;
@@ -206,6 +249,7 @@ export class SampleWriter implements SampleWriterLike {
       this.#stats.dropped += batch.length;
       this.#o.log.error('database rejected a batch; dropped (retrying cannot help)', {
         samples: batch.length,
+        droppedTotal: this.#stats.dropped,
         code: err instanceof NetmonError ? err.code : undefined,
         error: errorMessage(err),
       });
@@ -228,5 +272,32 @@ export class SampleWriter implements SampleWriterLike {
     this.#attempt++;
     this.#retryAt = this.#o.clock.now() + delay;
     this.#lastError = errorMessage(err);
+  }
+
+  /** A device sending garbage every poll must not flood the log: a burst, then a summary a minute. */
+  #countInvalid(n: number, reason: string): void {
+    this.#stats.invalid += n;
+    this.#invalidLastReason = reason;
+    if (this.#invalidLogged < INVALID_LOG_BURST) {
+      this.#invalidLogged++;
+      this.#o.log.warn('invalid samples dropped', { samples: n, reason, invalidTotal: this.#stats.invalid });
+      this.#invalidLastLogAt = this.#o.clock.now();
+    } else {
+      this.#invalidUnlogged += n;
+      this.#logInvalidSummary(false);
+    }
+  }
+
+  #logInvalidSummary(force: boolean): void {
+    if (this.#invalidUnlogged === 0) return;
+    const now = this.#o.clock.now();
+    if (!force && now - this.#invalidLastLogAt < INVALID_LOG_INTERVAL_MS) return;
+    this.#o.log.warn('invalid samples dropped', {
+      samples: this.#invalidUnlogged,
+      lastReason: this.#invalidLastReason,
+      invalidTotal: this.#stats.invalid,
+    });
+    this.#invalidUnlogged = 0;
+    this.#invalidLastLogAt = now;
   }
 }
