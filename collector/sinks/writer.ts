@@ -33,6 +33,8 @@ export interface SampleWriterOptions {
   readonly maxMemorySamples?: number | undefined;
   /** Backoff between attempts to reach a sink that is down. */
   readonly retry?: RetryPolicy | undefined;
+  /** Jitter source for the backoff (tests pin it). */
+  readonly random?: (() => number) | undefined;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: Infinity, baseMs: 500, maxMs: 30_000 };
@@ -115,7 +117,8 @@ export class SampleWriter implements SampleWriterLike {
     if (invalid.length > 0) this.#countInvalid(invalid.length, invalid[0]?.reason ?? '');
     for (const s of valid) this.#pending.push(s);
     if (this.#stopped || this.#pending.length > this.#maxMemory) this.#spill();
-    else if (this.#running && this.#pending.length >= this.#o.batchSize && !this.#down) void this.flush();
+    else if (this.#running && this.#pending.length >= this.#o.batchSize && !this.#down)
+      void this.#flush(false);
   }
 
   stats(): WriterStats {
@@ -128,7 +131,12 @@ export class SampleWriter implements SampleWriterLike {
 
   /** Write what can be written now. Never rejects; concurrent calls share one flush. */
   flush(): Promise<void> {
-    this.#flushing ??= this.#flushLoop()
+    return this.#flush(true);
+  }
+
+  /** `all`: also the last, partial batch (timer, stop); otherwise full batches only (batchSize reached). */
+  #flush(all: boolean): Promise<void> {
+    this.#flushing ??= this.#flushLoop(all)
       .catch((err: unknown) => {
         // The disk buffer failed under us (deleted, unreadable): say so; the next tick tries again.
         this.#lastError = errorMessage(err);
@@ -187,7 +195,7 @@ export class SampleWriter implements SampleWriterLike {
     }
   }
 
-  async #flushLoop(): Promise<void> {
+  async #flushLoop(all: boolean): Promise<void> {
     if (this.#down && this.#o.clock.now() < this.#retryAt) {
       this.#spill(); // keep memory bounded and the samples safe while waiting
       return;
@@ -201,7 +209,7 @@ export class SampleWriter implements SampleWriterLike {
       }
       this.#disk.ack(queued);
     }
-    while (this.#pending.length > 0) {
+    while (this.#pending.length >= (all ? 1 : this.#o.batchSize)) {
       const batch = this.#pending.splice(0, this.#o.batchSize);
       this.#inFlight = batch.length;
       const done = await this.#write(batch);
@@ -259,7 +267,7 @@ export class SampleWriter implements SampleWriterLike {
 
   #markDown(err: unknown): void {
     const delay = Math.max(
-      backoffMs(this.#attempt, this.#o.retry ?? DEFAULT_RETRY),
+      backoffMs(this.#attempt, this.#o.retry ?? DEFAULT_RETRY, this.#o.random),
       err instanceof NetmonError ? (err.retryAfterMs ?? 0) : 0,
     );
     if (!this.#down) {

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { Sample } from '../../../collector/core/types.ts';
+import { partitionSamples, validateSample } from '../../../collector/sinks/validate.ts';
+
+const good: Sample = {
+  measurement: 'device',
+  tags: { site: 'bdg-001', device: 'r1' },
+  fields: { reachable: 1, poll_ms: 12.5, failure: 'timeout' },
+  timeMs: 1_764_000_000_000,
+};
+
+const variant = (over: Partial<Sample>): Sample => ({ ...good, ...over });
+
+describe('validateSample', () => {
+  it('accepts a sample that matches SCHEMA', () => {
+    expect(validateSample(good)).toEqual({ ok: true });
+    expect(
+      validateSample({
+        measurement: 'wifi',
+        tags: { ssid: 'Badung Free WiFi' },
+        fields: { clients: 0 },
+        timeMs: 0,
+      }),
+    ).toEqual({ ok: true });
+  });
+
+  it.each<[string, Sample, string]>([
+    ['unknown measurement', variant({ measurement: 'cpu' }), "unknown measurement 'cpu'"],
+    ['inherited name', variant({ measurement: 'toString' }), "unknown measurement 'toString'"],
+    ['fractional time', variant({ timeMs: 1.5 }), 'device: timeMs must be a non-negative integer'],
+    ['negative time', variant({ timeMs: -1 }), 'timeMs must be a non-negative integer'],
+    ['NaN time', variant({ timeMs: NaN }), 'got NaN'],
+    ['unknown tag', variant({ tags: { site: 'a', colour: 'red' } }), "device: unknown tag 'colour'"],
+    ['newline in tag', variant({ tags: { site: 'a\nb' } }), "device: tag 'site' contains a newline"],
+    ['non-string tag', variant({ tags: { site: 5 as unknown as string } }), "tag 'site' is not a string"],
+    ['no fields', variant({ fields: {} }), 'device: no fields'],
+    ['unknown field', variant({ fields: { temperature: 3 } }), "device: unknown field 'temperature'"],
+    [
+      'float in integer field',
+      variant({ fields: { reachable: 0.5 } }),
+      'device.reachable: expected a safe integer',
+    ],
+    [
+      'string in integer field',
+      variant({ fields: { reachable: '1' } }),
+      'device.reachable: expected integer, got string',
+    ],
+    [
+      'NaN in float field',
+      variant({ fields: { poll_ms: NaN } }),
+      'device.poll_ms: expected a finite float, got NaN',
+    ],
+    ['Infinity', variant({ fields: { poll_ms: Infinity } }), 'expected a finite float, got Infinity'],
+    [
+      'number in string field',
+      variant({ fields: { failure: 3 } }),
+      'device.failure: expected string, got number',
+    ],
+    ['huge integer', variant({ fields: { reachable: 2 ** 60 } }), 'expected a safe integer'],
+  ])('rejects %s with a reason naming it', (_name, sample, reason) => {
+    const v = validateSample(sample);
+    expect(v.ok).toBe(false);
+    expect(v.ok ? '' : v.reason).toContain(reason);
+  });
+});
+
+describe('partitionSamples', () => {
+  it('keeps the valid samples in order and gives each invalid one its reason', () => {
+    const bad = variant({ fields: { reachable: 'yes' } });
+    const later = variant({ timeMs: good.timeMs + 1 });
+    const { valid, invalid } = partitionSamples([good, bad, later]);
+    expect(valid).toEqual([good, later]);
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]?.sample).toBe(bad);
+    expect(invalid[0]?.reason).toMatch(/device\.reachable: expected integer/);
+  });
+});
