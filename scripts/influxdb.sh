@@ -12,7 +12,13 @@ PORT=${NETMON_INFLUX_PORT:-8086}
 PIDFILE=$DIR/influxd.pid
 LOG=$DIR/influxd.log
 
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# Ours: the pid in the file is alive and is the influxd wrapper (not a reused pid after a reboot).
+running() {
+  [ -f "$PIDFILE" ] || return 1
+  local pid
+  pid=$(cat "$PIDFILE")
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'servers/influxd.ts'
+}
 ping_ok() { curl -fsS -o /dev/null "http://127.0.0.1:$PORT/ping" 2>/dev/null; }
 
 case "${1:-}" in
@@ -48,8 +54,13 @@ case "${1:-}" in
   stop)
     if running; then
       pid=$(cat "$PIDFILE")
-      kill "$pid" 2>/dev/null || true
+      # The wrapper leads its own process group (setsid): signal the group, influxd included.
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
       for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      if kill -0 "$pid" 2>/dev/null; then
+        echo "InfluxDB did not stop within 10 s: killing it" >&2
+        kill -KILL -- "-$pid" 2>/dev/null || true
+      fi
       echo "InfluxDB stopped"
     else
       echo "InfluxDB is not running"
