@@ -1,8 +1,8 @@
 /**
  * The simulator's MQTT devices: every inventory device with an `mqtt` account connects to the broker, says
- * `online` (retained) with a Last Will of `offline`, and publishes telemetry every `intervalMs`: routers
- * from the simulated SNMP values (uptime, Wi-Fi clients, traffic), sensors a temperature and a supply voltage
- * that follow the time of day. A device can be dropped abruptly (socket destroyed: the broker sends its
+ * `online` (retained) with a Last Will of `offline`, and publishes telemetry every `intervalMs` (telemetry.ts):
+ * routers from the simulated SNMP values (uptime, Wi-Fi clients, traffic), sensors a temperature and a supply
+ * voltage that follow the time of day. A device can be dropped abruptly (socket destroyed: the broker sends its
  * Will), disconnected cleanly (it says goodbye first), and restored. Cutting a site or a device in the
  * fleet drops its MQTT devices too.
  */
@@ -10,6 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../collector/core/log.ts';
 import type { Device, Inventory } from '../../collector/core/types.ts';
 import type { FleetSimulator } from '../fleet.ts';
+import { routerTelemetry, sensorTelemetry } from './telemetry.ts';
 
 export interface MqttFleetOptions {
   readonly url: string;
@@ -157,26 +158,9 @@ export class MqttFleet {
     );
   }
 
-  #telemetry(dev: Device): Record<string, number> {
+  #telemetry(dev: Device): Record<string, unknown> {
     const now = Date.now();
-    const hour = ((now / 3_600_000 + 8) % 24) / 24; // WITA
-    if (dev.role === 'sensor' || !this.#o.sim) {
-      return {
-        ts: now,
-        temperature_c: Math.round((27 + 5 * Math.sin(2 * Math.PI * (hour - 0.375))) * 10) / 10,
-        power_v: 12.1,
-        uptime_s: Math.round(process.uptime()),
-      };
-    }
-    const v = this.#o.sim.valuesAt(dev.id, now);
-    return {
-      ts: now,
-      uptime_s: v.sysUpTimeCs / 100,
-      clients: v.wifi.reduce((n, w) => n + w.clients, 0),
-      rx_bps: Math.round(v.interfaces.reduce((n, i) => n + i.inRateBps, 0)),
-      tx_bps: Math.round(v.interfaces.reduce((n, i) => n + i.outRateBps, 0)),
-      cpu_pct: Math.round((8 + 30 * hour) * 10) / 10,
-      mem_pct: 41.5,
-    };
+    if (dev.role === 'sensor' || !this.#o.sim) return sensorTelemetry(dev.id, now, process.uptime());
+    return routerTelemetry(dev.id, this.#o.sim.valuesAt(dev.id, now), now);
   }
 }
