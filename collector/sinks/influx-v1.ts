@@ -2,16 +2,18 @@
  * InfluxDB 1.x API sink (InfluxDB 1.x, and anything else speaking /write + /query with databases).
  * The only file that imports the npm `influx` package.
  *
- * Field types come from SCHEMA: each measurement is declared to the client as an IMeasurementSchema, so
- * integer fields are sent with the `i` suffix and read back as integers. The client's own host
- * failover and retries are switched off (maxRetries 0, a backoff that never disables the host): the
- * SampleWriter does the buffering and retrying, and needs every failure to surface as a SinkError.
+ * start() uses the `influx` client to create the database (it quotes the name and speaks /query).
+ * write() does not use the client: its tag escaper leaves backslashes alone, so a tag value ending in
+ * "\" escapes the comma after it and influxd refuses the line (the storage integration test shows it).
+ * Batches go out as our own line protocol (line-protocol.ts: the escaping InfluxDB documents, integer
+ * fields with the `i` suffix from SCHEMA), the same bytes the 2.x sink sends, in one POST /write.
+ * No retries here: the SampleWriter buffers and retries, and needs every failure as a SinkError.
  */
-import { FieldType as InfluxFieldType, InfluxDB, type IPoint, type ISchemaOptions } from 'influx';
+import { InfluxDB } from 'influx';
 import { SinkError, errorMessage } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
 import type { Sample } from '../core/types.ts';
-import { SCHEMA, type FieldType, type MeasurementSpec } from './schema.ts';
+import { encodeBatch } from './line-protocol.ts';
 import { httpSinkError, isRetryableNetworkCode, parseRetryAfter, type SampleSink } from './sink.ts';
 
 export interface InfluxV1Options {
@@ -22,23 +24,6 @@ export interface InfluxV1Options {
   readonly password?: Secret | undefined;
   readonly retentionPolicy?: string | undefined;
   readonly timeoutMs: number;
-}
-
-const TYPE_MAP: Record<FieldType, InfluxFieldType> = {
-  float: InfluxFieldType.FLOAT,
-  integer: InfluxFieldType.INTEGER,
-  string: InfluxFieldType.STRING,
-  boolean: InfluxFieldType.BOOLEAN,
-};
-
-/** SCHEMA in the shape the `influx` package wants. Pure. */
-export function influxSchemas(database: string): ISchemaOptions[] {
-  return Object.entries(SCHEMA as Record<string, MeasurementSpec>).map(([measurement, spec]) => ({
-    database,
-    measurement,
-    tags: [...spec.tags],
-    fields: Object.fromEntries(Object.entries(spec.fields).map(([name, f]) => [name, TYPE_MAP[f.type]])),
-  }));
 }
 
 /** A backoff that never takes the (only) host out of the client's pool: we retry ourselves. */
@@ -57,6 +42,8 @@ export class InfluxV1Sink implements SampleSink {
   readonly name: string;
   readonly #opts: InfluxV1Options;
   readonly #client: InfluxDB;
+  readonly #writeUrl: string;
+  readonly #headers: Record<string, string>;
 
   constructor(opts: InfluxV1Options) {
     const url = new URL(opts.url);
@@ -73,9 +60,20 @@ export class InfluxV1Sink implements SampleSink {
       database: opts.database,
       ...(opts.username !== undefined ? { username: opts.username } : {}),
       ...(opts.password !== undefined ? { password: opts.password.reveal() } : {}),
-      schema: influxSchemas(opts.database),
       pool: { maxRetries: 0, requestTimeout: opts.timeoutMs, backoff: noBackoff },
     });
+    const write = new URL(`${url.pathname.replace(/\/$/, '')}/write`, url);
+    write.search = new URLSearchParams({
+      db: opts.database,
+      precision: 'ms',
+      ...(opts.retentionPolicy ? { rp: opts.retentionPolicy } : {}),
+    }).toString();
+    this.#writeUrl = write.toString();
+    this.#headers = { 'content-type': 'text/plain; charset=utf-8' };
+    if (opts.username !== undefined) {
+      const basic = Buffer.from(`${opts.username}:${opts.password?.reveal() ?? ''}`).toString('base64');
+      this.#headers.authorization = `Basic ${basic}`;
+    }
   }
 
   /** Create the database when it is missing (CREATE DATABASE is idempotent in InfluxDB 1.x). */
@@ -90,20 +88,50 @@ export class InfluxV1Sink implements SampleSink {
 
   async write(batch: readonly Sample[]): Promise<void> {
     if (batch.length === 0) return;
-    const points: IPoint[] = batch.map(toPoint);
+    let res: Response;
     try {
-      await this.#client.writePoints(points, {
-        precision: 'ms',
-        database: this.#opts.database,
-        ...(this.#opts.retentionPolicy ? { retentionPolicy: this.#opts.retentionPolicy } : {}),
+      res = await fetch(this.#writeUrl, {
+        method: 'POST',
+        headers: this.#headers,
+        body: encodeBatch(batch),
+        signal: AbortSignal.timeout(this.#opts.timeoutMs),
       });
     } catch (err) {
-      throw this.#toSinkError(err, 'write');
+      throw this.#fetchError(err);
     }
+    const body = await res.text().catch(() => '');
+    if (res.status === 204 || res.ok) return;
+    throw httpSinkError(
+      `${this.name} write`,
+      res.status,
+      body,
+      parseRetryAfter(res.headers.get('retry-after')),
+    );
   }
 
   async close(): Promise<void> {
     // The client keeps no connections or timers of its own once the host is never disabled.
+  }
+
+  /** fetch() failed before an answer: refused, reset, timed out... all may pass later. */
+  #fetchError(err: unknown): SinkError {
+    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+      return new SinkError('timeout', `${this.name} write: no answer within ${this.#opts.timeoutMs} ms`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    const code = (err as { cause?: { code?: unknown } }).cause?.code;
+    const retryable = isRetryableNetworkCode(code) || err instanceof TypeError; // undici: "fetch failed"
+    const why = err instanceof Error && err.cause instanceof Error ? err.cause.message : errorMessage(err);
+    return new SinkError(
+      typeof code === 'string' ? code.toLowerCase() : 'failed',
+      `${this.name} write: ${why}`,
+      {
+        retryable,
+        cause: err,
+      },
+    );
   }
 
   #toSinkError(err: unknown, op: string): SinkError {
@@ -128,10 +156,4 @@ export class InfluxV1Sink implements SampleSink {
     const code = typeof e.code === 'string' ? e.code.toLowerCase() : retryable ? 'unavailable' : 'failed';
     return new SinkError(code, `${this.name} ${op}: ${errorMessage(err)}`, { retryable, cause: err });
   }
-}
-
-function toPoint(s: Sample): IPoint {
-  const tags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s.tags)) if (v !== '') tags[k] = v;
-  return { measurement: s.measurement, tags, fields: { ...s.fields }, timestamp: s.timeMs };
 }

@@ -2,10 +2,14 @@
  * InfluxDB line protocol encoding, precision ms. Pure. Field types come from SCHEMA (schema.ts): an
  * integer field gets the `i` suffix, so it is stored as an integer, not a float.
  *
- * Escaping (https://docs.influxdata.com/influxdb/v1/write_protocols/line_protocol_reference/#special-characters):
- *   measurement:                 comma, space
- *   tag keys, tag values, field keys: comma, equals sign, space
- *   string field values:         double quote, backslash (inside the quotes)
+ * Escaping, as InfluxDB 1.x parses it (models/points.go; checked against influxd 1.6 in the storage
+ * integration test):
+ *   measurement:                       comma, space
+ *   tag keys, tag values, field keys:  comma, equals sign, space
+ *   string field values:               double quote and backslash, inside the double quotes
+ * A backslash in a name or tag value is literal and stays as it is: influxd does not turn "\\" back
+ * into one backslash there. A backslash right before a comma, equals sign or space, or at the end,
+ * cannot be written at all; validateSample() rejects such a tag value.
  * Callers pass samples that validateSample() accepted; empty tag values are left out (InfluxDB has no
  * empty tag value: a point without the tag means the same).
  */
@@ -13,11 +17,11 @@ import type { Sample } from '../core/types.ts';
 import { fieldType, type FieldType } from './schema.ts';
 
 export function escapeMeasurement(s: string): string {
-  return s.replace(/[, \\]/g, (c) => (c === '\\' ? '\\\\' : `\\${c}`));
+  return s.replace(/[, ]/g, '\\$&');
 }
 
 export function escapeKey(s: string): string {
-  return s.replace(/[,= \\]/g, (c) => (c === '\\' ? '\\\\' : `\\${c}`));
+  return s.replace(/[,= ]/g, '\\$&');
 }
 
 export function quoteString(s: string): string {

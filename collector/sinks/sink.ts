@@ -66,11 +66,17 @@ export function parseRetryAfter(
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
-/** InfluxDB 1.x reports "partial write: ... dropped=N" with HTTP 400 when it stored the other points. */
+/**
+ * InfluxDB 1.x answers HTTP 400 "partial write: ..." when it stored some points of a batch. It counts
+ * the points it refused (field type conflicts, outside the retention policy) in "dropped=N", but not
+ * the lines it could not parse: those it lists, one "unable to parse '<line>': <why>" each
+ * (influxdb/models/points.go ParsePoints). The number of points the server did not store is the sum.
+ */
 export function partialWriteDropped(body: string): number | undefined {
   if (!body.includes('partial write')) return undefined;
   const m = /dropped=(\d+)/.exec(body);
-  return m ? Number(m[1]) : undefined;
+  const unparsed = body.split('unable to parse ').length - 1;
+  return (m ? Number(m[1]) : 0) + unparsed;
 }
 
 /** A SinkError for an HTTP answer that was not 2xx. */
@@ -82,7 +88,7 @@ export function httpSinkError(
   cause?: unknown,
 ): SinkError {
   const text = body.trim().slice(0, 500);
-  const dropped = status === 400 ? partialWriteDropped(text) : undefined;
+  const dropped = status === 400 ? partialWriteDropped(body) : undefined;
   if (dropped !== undefined)
     return new PartialWriteError(`${sink}: HTTP ${status}: ${text}`, dropped, { cause });
   return new SinkError(`http_${status}`, `${sink}: HTTP ${status}${text ? `: ${text}` : ''}`, {

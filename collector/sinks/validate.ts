@@ -17,6 +17,9 @@ const OK: Validation = { ok: true };
 const SPECS = SCHEMA as Record<string, MeasurementSpec>;
 // Line protocol is one point per line: a newline cannot be escaped in a measurement, tag key or value.
 const NEWLINE = /[\r\n]/;
+// InfluxDB 1.x reads "\," "\=" "\ " as escapes and cannot end a tag value in a backslash: a value with a
+// backslash there has no line-protocol form (see line-protocol.ts).
+const UNWRITABLE_BACKSLASH = /\\([,= ]|$)/;
 
 export function validateSample(sample: Sample): Validation {
   const spec = Object.hasOwn(SPECS, sample.measurement) ? SPECS[sample.measurement] : undefined;
@@ -31,6 +34,11 @@ export function validateSample(sample: Sample): Validation {
     if (!tagNames.includes(key)) return bad(`${sample.measurement}: unknown tag '${key}'`);
     if (typeof value !== 'string') return bad(`${sample.measurement}: tag '${key}' is not a string`);
     if (NEWLINE.test(value)) return bad(`${sample.measurement}: tag '${key}' contains a newline`);
+    if (UNWRITABLE_BACKSLASH.test(value)) {
+      return bad(
+        `${sample.measurement}: tag '${key}' has a backslash before a comma, equals sign or space, or at the end (InfluxDB cannot store it): ${JSON.stringify(value)}`,
+      );
+    }
   }
   const fields = Object.entries(sample.fields);
   if (fields.length === 0) return bad(`${sample.measurement}: no fields`);

@@ -14,12 +14,14 @@ import type { Sample } from '../../../collector/core/types.ts';
 import { normalise } from '../../../collector/normalise/normalise.ts';
 import { InfluxV1Sink } from '../../../collector/sinks/influx-v1.ts';
 import { InfluxV2Sink } from '../../../collector/sinks/influx-v2.ts';
-import { SCHEMA, deviceTags, type MeasurementSpec } from '../../../collector/sinks/schema.ts';
+import { SCHEMA, deviceTags, type FieldType, type MeasurementSpec } from '../../../collector/sinks/schema.ts';
 import { SampleWriter } from '../../../collector/sinks/writer.ts';
 import {
   influxQuery,
+  influxRows,
   startTestInfluxd,
   startTestVictoriaMetrics,
+  vmExport,
   type TestServer,
 } from '../../support/influx.ts';
 import { smallInventory } from '../../support/fixtures.ts';
@@ -167,6 +169,85 @@ describe('InfluxDB 1.x (real influxd)', () => {
     expect(rate[0]?.values[0]?.slice(1)).toEqual([800_000, 100, 0.1]);
   });
 
+  it('a point of every measurement, every tag and every field reads back with the schema types', async () => {
+    const specs = SCHEMA as Record<string, MeasurementSpec>;
+    const value: Record<FieldType, (i: number) => number | boolean | string> = {
+      integer: (i) => 7 + i,
+      float: (i) => 0.5 + i,
+      string: (i) => `v${i}`,
+      boolean: (i) => i % 2 === 0,
+    };
+    const samples: Sample[] = Object.entries(specs).map(([measurement, spec], m) => ({
+      measurement,
+      tags: Object.fromEntries(spec.tags.map((t) => [t, `${t}-val`])),
+      fields: Object.fromEntries(Object.entries(spec.fields).map(([f, fs], i) => [f, value[fs.type](i)])),
+      timeMs: T0 + m,
+    }));
+    const w = writer('full', join(dir, 'full'));
+    await w.start();
+    w.push(samples);
+    await w.stop();
+    expect(w.stats()).toMatchObject({ written: samples.length, dropped: 0, invalid: 0, buffered: 0 });
+
+    for (const s of samples) {
+      const spec = specs[s.measurement]!;
+      const fieldTypes = (await influxQuery(influx.url, 'full', `SHOW FIELD KEYS FROM "${s.measurement}"`))[0]
+        ?.values;
+      expect(Object.fromEntries(fieldTypes ?? []), s.measurement).toEqual(
+        Object.fromEntries(Object.entries(spec.fields).map(([f, fs]) => [f, fs.type])),
+      );
+      const tagKeys = (await influxQuery(influx.url, 'full', `SHOW TAG KEYS FROM "${s.measurement}"`))[0]
+        ?.values;
+      expect(new Set(tagKeys?.map((v) => String(v[0]))), s.measurement).toEqual(new Set(spec.tags));
+      // Fields and tags apart: device_state has a tag and a field both called `state`.
+      const q = (cols: string[], kind: string): string =>
+        `SELECT ${cols.map((c) => `"${c}"::${kind}`).join(', ')} FROM "${s.measurement}"`;
+      const [fieldRow] = await influxRows(influx.url, 'full', q(Object.keys(s.fields), 'field'));
+      expect(fieldRow, s.measurement).toEqual({ time: s.timeMs, ...s.fields });
+      const tagCols = Object.keys(s.tags);
+      const [tagRow] = await influxRows(
+        influx.url,
+        'full',
+        `SELECT ${tagCols.map((c) => `"${c}"::tag`).join(', ')}, "${Object.keys(s.fields)[0]}"::field FROM "${s.measurement}"`,
+      );
+      const tagValues = Object.values(tagRow ?? {}).slice(1, 1 + tagCols.length);
+      expect(tagValues, s.measurement).toEqual(Object.values(s.tags));
+    }
+  });
+
+  it('awkward tag and string values round-trip through influxd (our line protocol on /write)', async () => {
+    const names = [
+      'Banjar Tegal, Kuta',
+      'Pura "Ulun Danu" = Bedugul',
+      'C:\\netmon\\kantor-desa',
+      'Kantor Desa Pelaga; Petang',
+      'Sekolah Dasar Negeri 1 Mengwi (SDN 1)',
+      'Pantai Kuta — Ni Ketut',
+    ];
+    const samples: Sample[] = names.map((name, i) => ({
+      measurement: 'device',
+      tags: { ...deviceTags(site, device), site_name: name },
+      fields: { reachable: 0, poll_ms: 1, failure: `${name} \\ "x"` },
+      timeMs: T0 + i,
+    }));
+    const w = writer('escape', join(dir, 'escape'));
+    await w.start();
+    // A trailing backslash has no line-protocol form in InfluxDB 1.x: rejected alone, with a reason.
+    w.push([
+      ...samples,
+      { ...samples[0]!, tags: { ...samples[0]!.tags, site_name: 'Kantor\\' }, timeMs: T0 + 99 },
+    ]);
+    await w.stop();
+    expect(w.stats()).toMatchObject({ written: names.length, invalid: 1, dropped: 0 });
+    const rows = await influxRows(
+      influx.url,
+      'escape',
+      'SELECT site_name, failure FROM device ORDER BY time',
+    );
+    expect(rows.map((r) => r.site_name)).toEqual(names);
+    expect(rows.map((r) => r.failure)).toEqual(samples.map((s) => s.fields.failure));
+  });
+
   it('an InfluxDB outage and a monitor restart during it lose no sample', async () => {
     const bufferDir = join(dir, 'outage');
     let w = writer('outage', bufferDir);
@@ -174,36 +255,45 @@ describe('InfluxDB 1.x (real influxd)', () => {
     w.push(points(1000, T0));
     await waitFor(() => w.stats().written === 1000, { timeoutMs: 10_000 });
 
-    await influx.stop();
-    for (let i = 0; i < 10; i++) w.push(points(300, T0 + 1_000_000 + i * 300_000));
-    await waitFor(() => w.stats().failures > 0 && w.stats().buffered === 3000, { timeoutMs: 10_000 });
+    await influx.stop(); // SIGTERM
+    let buffered = 0;
+    for (let i = 0; i < 10; i++) {
+      w.push(points(300, T0 + 1_000_000 + i * 300_000));
+      expect(w.stats().buffered).toBe((buffered += 300)); // rises: nothing is written, nothing lost
+    }
+    await waitFor(() => w.stats().failures > 0, { timeoutMs: 10_000 });
     // The monitor stops while the database is away: the samples stay on disk...
     await w.stop();
-    expect(w.stats().buffered).toBe(3000);
-    // ...and a new monitor resumes them and writes them once the database is back.
+    expect(w.stats()).toMatchObject({ written: 1000, buffered: 3000, dropped: 0 });
+    const firstWritten = w.stats().written;
+    // ...and a new monitor resumes them and writes them once the database is back on the same port.
     w = writer('outage', bufferDir);
+    expect(w.stats().buffered).toBe(3000);
     await w.start();
     w.push(points(500, T0 + 10_000_000));
     expect(w.stats().buffered).toBe(3500);
     await influx.restart();
     await waitFor(() => w.stats().buffered === 0, { timeoutMs: 20_000 });
-    expect(w.stats()).toMatchObject({ written: 3500, dropped: 0, invalid: 0 });
     await w.stop();
-    expect(await count('outage')).toBe(4500);
+    expect(w.stats()).toMatchObject({ written: 3500, dropped: 0, invalid: 0 });
+    expect(firstWritten + w.stats().written).toBe(4500); // written == pushed
+    expect(await count('outage')).toBe(4500); // each exactly once
   });
 
-  it('past the buffer bound the oldest samples are dropped and counted exactly', async () => {
+  it('influxd killed (-9): past the buffer bound the oldest samples are dropped and counted exactly', async () => {
     const w = writer('bounded', join(dir, 'bounded'), 256 * 1024);
     await w.start();
-    await influx.stop();
-    let pushed = 0;
+    w.push(points(500, T0 - 10_000_000));
+    await waitFor(() => w.stats().written === 500, { timeoutMs: 10_000 });
+    process.kill(influx.pid!, 'SIGKILL');
+    let pushed = 500;
     for (let i = 0; i < 40; i++) {
       w.push(points(100, T0 + i * 100_000));
       pushed += 100;
       await waitFor(() => w.stats().failures > 0, { timeoutMs: 5_000 });
     }
     await waitFor(() => w.stats().dropped > 0, { timeoutMs: 5_000 });
-    await influx.restart();
+    await influx.restart(); // the WAL of the killed influxd is replayed
     await waitFor(() => w.stats().buffered === 0, { timeoutMs: 20_000 });
     const s = w.stats();
     await w.stop();
@@ -241,25 +331,59 @@ describe('the 2.x write API (real VictoriaMetrics)', () => {
     await w.start();
     const now = Date.now() - 60_000;
     w.push(points(5, now));
-    await waitFor(() => w.stats().written === 5, { timeoutMs: 10_000 });
-    await w.stop();
-    const exported = await waitFor(
-      async () => {
-        const res = await fetch(
-          `${vm.url}/api/v1/export?match[]=${encodeURIComponent('{__name__="device_poll_ms"}')}`,
-        );
-        const text = await res.text();
-        return text.includes('"values"') ? text : undefined;
+    w.push([
+      {
+        measurement: 'wifi',
+        tags: { ...deviceTags(site, device), index: '1', ssid: 'Badung Free WiFi', radio: '5GHz' },
+        fields: { clients: 17 },
+        timeMs: now,
       },
-      { timeoutMs: 30_000, intervalMs: 250 },
+    ]);
+    await w.stop();
+    expect(w.stats()).toMatchObject({ written: 6, dropped: 0, buffered: 0 });
+    const [poll] = await vmExport(vm.url, '{__name__="device_poll_ms"}');
+    expect(poll?.metric).toMatchObject({ site: site.id, device: device.id, kecamatan: site.kecamatan });
+    expect(poll?.values).toEqual([0.5, 1.5, 2.5, 3.5, 4.5]);
+    expect(poll?.timestamps).toEqual([0, 1, 2, 3, 4].map((i) => now + i * 1000));
+    const [clients] = await vmExport(vm.url, '{__name__="wifi_clients"}');
+    expect(clients?.metric).toMatchObject({ ssid: 'Badung Free WiFi', radio: '5GHz', site_name: site.name });
+    expect(clients?.values).toEqual([17]);
+  });
+
+  it('a stopped VictoriaMetrics is retryable: samples buffer and arrive after its restart', async () => {
+    const w = new SampleWriter({
+      sink: new InfluxV2Sink({
+        url: vm.url,
+        org: 'kominfo-badung',
+        bucket: 'netmon',
+        token: new Secret('unused'),
+        timeoutMs: 2_000,
+      }),
+      clock: systemClock,
+      log: memoryLogger('warn'),
+      batchSize: 100,
+      flushIntervalMs: 50,
+      bufferDir: join(dir, 'vm-outage'),
+      maxBufferBytes: 1 << 20,
+      retry: { attempts: Infinity, baseMs: 100, maxMs: 400 },
+    });
+    await w.start();
+    await vm.stop();
+    const start = Date.now() - 400_000;
+    w.push(
+      points(250, start).map((s) => ({
+        ...s,
+        tags: { ...s.tags, device: 'vm-outage' },
+        fields: { uptime_s: 1 },
+      })),
     );
-    const row = JSON.parse(exported.trim().split('\n')[0] ?? '{}') as {
-      metric: Record<string, string>;
-      values: number[];
-      timestamps: number[];
-    };
-    expect(row.metric).toMatchObject({ site: site.id, device: device.id, kecamatan: site.kecamatan });
-    expect(row.values).toEqual([0.5, 1.5, 2.5, 3.5, 4.5]);
-    expect(row.timestamps).toEqual([0, 1, 2, 3, 4].map((i) => now + i * 1000));
+    await waitFor(() => w.stats().failures > 0, { timeoutMs: 10_000 });
+    expect(w.stats().buffered).toBe(250);
+    await vm.restart();
+    await waitFor(() => w.stats().buffered === 0, { timeoutMs: 20_000 });
+    await w.stop();
+    expect(w.stats()).toMatchObject({ written: 250, dropped: 0 });
+    const [uptime] = await vmExport(vm.url, '{__name__="device_uptime_s",device="vm-outage"}');
+    expect(uptime?.values).toHaveLength(250);
   });
 });

@@ -14,6 +14,7 @@ const variant = (over: Partial<Sample>): Sample => ({ ...good, ...over });
 describe('validateSample', () => {
   it('accepts a sample that matches SCHEMA', () => {
     expect(validateSample(good)).toEqual({ ok: true });
+    expect(validateSample(variant({ tags: { site_name: 'C:\\netmon\\x, a = b' } }))).toEqual({ ok: true });
     expect(
       validateSample({
         measurement: 'wifi',
@@ -32,6 +33,13 @@ describe('validateSample', () => {
     ['NaN time', variant({ timeMs: NaN }), 'got NaN'],
     ['unknown tag', variant({ tags: { site: 'a', colour: 'red' } }), "device: unknown tag 'colour'"],
     ['newline in tag', variant({ tags: { site: 'a\nb' } }), "device: tag 'site' contains a newline"],
+    [
+      'trailing backslash in tag',
+      variant({ tags: { site_name: 'Kantor\\' } }),
+      "tag 'site_name' has a backslash",
+    ],
+    ['backslash before a comma', variant({ tags: { site_name: 'a\\,b' } }), 'InfluxDB cannot store it'],
+    ['backslash before a space', variant({ tags: { site_name: 'a\\ b' } }), 'InfluxDB cannot store it'],
     ['non-string tag', variant({ tags: { site: 5 as unknown as string } }), "tag 'site' is not a string"],
     ['no fields', variant({ fields: {} }), 'device: no fields'],
     ['unknown field', variant({ fields: { temperature: 3 } }), "device: unknown field 'temperature'"],
