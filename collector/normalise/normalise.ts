@@ -6,8 +6,9 @@
  *   - 32-bit counter wrapped (cur < prev):   delta = cur + 2^32 - prev, kept only when the implied rate is
  *                                            plausible (≤ the interface speed, or ≤ MAX_PLAUSIBLE_BPS)
  *   - 64-bit counter went backwards:         a reset (agent restart, counter cleared): no rate
- *   - the agent rebooted:                    sysUpTime is smaller than the previous one plus the elapsed
- *                                            time allows; no rates at all for this poll, rebooted = 1.
+ *   - the agent rebooted:                    sysUpTime grew by less than the wall time elapsed allows (it
+ *                                            went backwards, or the device came back up since the previous
+ *                                            poll); no rates at all for this poll, rebooted = 1.
  *                                            A reboot never shows as a traffic spike.
  *   - sysUpTime itself wraps at 2^32 cs (497 days): not a reboot when the wrapped value matches the
  *                                            elapsed time
@@ -31,8 +32,15 @@ const TWO_32 = 2n ** 32n;
 const UPTIME_WRAP_CS = 2 ** 32;
 /** Above this a wrapped 32-bit counter is not believed when the interface speed is unknown. */
 export const MAX_PLAUSIBLE_BPS = 100e9;
-/** Slack between sysUpTime and wall time before a smaller uptime is called a reboot (agent clocks drift). */
-const UPTIME_SLACK_CS = 500;
+/**
+ * Slack between the sysUpTime advance and the wall time elapsed before it is called a reboot: agent clocks
+ * drift, and a reading's time is when the collector got the reply, not when the agent stamped it (event
+ * loop lag on a busy collector, a retried request).
+ */
+const UPTIME_SLACK_CS = 1000;
+const UPTIME_SLACK_RATIO = 0.02;
+/** The smallest Ethernet frame on the wire (64 bytes + preamble + inter-frame gap), for packet-rate caps. */
+const MIN_FRAME_BITS = 84 * 8;
 
 type CounterKey =
   | 'inOctets'
@@ -56,15 +64,18 @@ const RATE_FIELDS: readonly { key: CounterKey; field: string; scale: number; oct
 ];
 
 /**
- * Whether the agent restarted between two readings. sysUpTime should have grown by about the wall time
- * elapsed; if it is smaller than before (and not a 497-day wrap), the agent rebooted.
+ * Whether the agent restarted between two readings. sysUpTime (RFC 3418) should have advanced by about the
+ * wall time elapsed. It restarted when the advance is clearly shorter: it went backwards (and is not the
+ * 497-day TimeTicks wrap, RFC 2578 section 7.1.8, matching the elapsed time), or it is ahead of the
+ * previous value by less than the time that passed (the device rebooted and has been up for a while).
  */
 export function detectReboot(prev: DeviceReading, cur: DeviceReading): boolean {
   if (prev.sysUpTimeCs === undefined || cur.sysUpTimeCs === undefined) return false;
-  if (cur.sysUpTimeCs >= prev.sysUpTimeCs) return false;
-  const elapsedCs = (cur.timeMs - prev.timeMs) / 10;
+  const elapsedCs = Math.max(0, (cur.timeMs - prev.timeMs) / 10);
+  const slack = UPTIME_SLACK_CS + elapsedCs * UPTIME_SLACK_RATIO;
+  if (cur.sysUpTimeCs >= prev.sysUpTimeCs) return cur.sysUpTimeCs - prev.sysUpTimeCs < elapsedCs - slack;
   const wrapped = cur.sysUpTimeCs + UPTIME_WRAP_CS - prev.sysUpTimeCs;
-  return !(Math.abs(wrapped - elapsedCs) <= UPTIME_SLACK_CS + elapsedCs * 0.01);
+  return Math.abs(wrapped - elapsedCs) > slack;
 }
 
 /** The increase of a counter between two readings, or a reason there is none. Pure. */
@@ -155,11 +166,15 @@ function addRates(
       continue;
     }
     const rate = (Number(d.delta) * scale) / dtS;
-    if (d.wrapped && octets) {
-      const cap = ifc.speedBps && ifc.speedBps > 0 ? ifc.speedBps * 1.05 : MAX_PLAUSIBLE_BPS;
+    if (d.wrapped) {
+      // A decrease is a wrap only if the traffic it implies fits the link; otherwise the counter was reset
+      // (cleared, or the agent restarted without sysUpTime showing it) and the "wrap" would be a spike.
+      const linkBps = ifc.speedBps && ifc.speedBps > 0 ? ifc.speedBps * 1.05 : MAX_PLAUSIBLE_BPS;
+      const cap = octets ? linkBps : linkBps / MIN_FRAME_BITS;
       if (rate > cap) {
+        const unit = octets ? 'bit/s' : '/s';
         warnings.push(
-          `ifIndex ${ifc.ifIndex} ${key}: decrease implies ${Math.round(rate)} bit/s, above the link: treated as a reset`,
+          `ifIndex ${ifc.ifIndex} ${key}: decrease implies ${Math.round(rate)} ${unit}, above the link: treated as a reset`,
         );
         continue;
       }

@@ -57,6 +57,17 @@ describe('detectReboot', () => {
   it('the 497-day sysUpTime wrap matching the elapsed time is not a reboot', () => {
     expect(detectReboot(reading(T0, 2 ** 32 - 3000, []), reading(T0 + 60_000, 3000, []))).toBe(false);
   });
+  it('uptime grew, but by less than the time that passed: rebooted since the previous poll', () => {
+    // Up 50 s at T0; 300 s later it reports 120 s: it came back up at T0 + 180 s.
+    expect(detectReboot(reading(T0, 5_000, []), reading(T0 + 300_000, 12_000, []))).toBe(true);
+  });
+  it('a few seconds of jitter between uptime and wall time is not a reboot', () => {
+    expect(detectReboot(reading(T0, 5_000, []), reading(T0 + 60_000, 5_000 + 5_400, []))).toBe(false);
+    expect(detectReboot(reading(T0, 5_000, []), reading(T0 + 60_000, 5_000 + 6_300, []))).toBe(false);
+  });
+  it('a sysUpTime "wrap" that does not match the elapsed time is a reboot', () => {
+    expect(detectReboot(reading(T0, 2 ** 32 - 3000, []), reading(T0 + 600_000, 3000, []))).toBe(true);
+  });
   it('no uptime in the recording: no reboot inferred', () => {
     expect(detectReboot(reading(T0, undefined, []), reading(T0 + 60_000, undefined, []))).toBe(false);
   });
@@ -106,6 +117,28 @@ describe('normalise', () => {
     expect(dev(rb.samples)?.fields.rebooted).toBe(1);
     expect(iface(rb.samples)?.fields.in_bps).toBeUndefined();
     expect(iface(normalise(b, c, ctx).samples)?.fields.in_bps).toBe(1_000_000);
+  });
+
+  it('an implausible wrap with the link speed unknown is judged against 100 Gbit/s', () => {
+    const a = reading(T0, 100, [ifc({ counterBits: 32, speedBps: undefined, inOctets: 4_000_000_000n })]);
+    const ok = reading(T0 + 1_000, 200, [ifc({ counterBits: 32, speedBps: undefined, inOctets: 5n })]);
+    // 294,967,301 octets in 1 s = 2.36 Gbit/s: a believable wrap on an unknown link.
+    expect(iface(normalise(a, ok, ctx).samples)?.fields.in_bps).toBe(294_967_301 * 8);
+    const fast = reading(T0 + 1, 100, [ifc({ counterBits: 32, speedBps: undefined, inOctets: 5n })]);
+    // The same decrease 1 ms later would be 2.4 Tbit/s: a reset.
+    expect(iface(normalise(a, fast, ctx).samples)?.fields.in_bps).toBeUndefined();
+  });
+
+  it('a 32-bit packet counter "wrap" above the link packet rate is a reset', () => {
+    const a = reading(T0, 100, [ifc({ counterBits: 32, speedBps: 10_000_000, inUcastPkts: 4_000_000_000n })]);
+    const b = reading(T0 + 10_000, 1100, [ifc({ counterBits: 32, speedBps: 10_000_000, inUcastPkts: 7n })]);
+    const r = normalise(a, b, ctx);
+    expect(iface(r.samples)?.fields.in_pps).toBeUndefined();
+    expect(r.warnings.join()).toMatch(/inUcastPkts: decrease implies .* above the link/);
+    // A real wrap: 296 + 704 = 1,000 packets in 10 s.
+    const c = reading(T0, 100, [ifc({ counterBits: 32, speedBps: 10_000_000, inUcastPkts: 4_294_967_000n })]);
+    const d = reading(T0 + 10_000, 1100, [ifc({ counterBits: 32, speedBps: 10_000_000, inUcastPkts: 704n })]);
+    expect(iface(normalise(c, d, ctx).samples)?.fields.in_pps).toBe(100);
   });
 
   it('a reboot on a 32-bit agent (counters restart) is not read as a wrap', () => {
