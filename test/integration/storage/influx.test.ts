@@ -248,6 +248,36 @@ describe('InfluxDB 1.x (real influxd)', () => {
     expect(rows.map((r) => r.failure)).toEqual(samples.map((s) => s.fields.failure));
   });
 
+  it("influxd's own refusals: a missing database is not retried, a type conflict drops just those points", async () => {
+    const missing = new InfluxV1Sink({ url: influx.url, database: 'never_created', timeoutMs: 2_000 });
+    const err: unknown = await missing.write(points(1, T0)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ retryable: false, code: 'http_404' });
+    expect(String((err as Error).message)).toContain('database not found');
+
+    // Another writer stored poll_ms as an integer first (InfluxDB 1.x fixes a field's type per shard).
+    const res = await fetch(`${influx.url}/query?q=${encodeURIComponent('CREATE DATABASE conflict')}`, {
+      method: 'POST',
+    });
+    expect(res.ok).toBe(true);
+    const put = await fetch(`${influx.url}/write?db=conflict&precision=ms`, {
+      method: 'POST',
+      body: `device,device=other poll_ms=5i ${T0}`,
+    });
+    expect(put.status).toBe(204);
+    const w = writer('conflict', join(dir, 'conflict'));
+    await w.start();
+    const batch = points(10, T0 + 1000);
+    // 3 of 10 carry poll_ms (float): refused; the other 7 have only integer fields and are stored.
+    w.push(batch.map((p, i) => (i < 3 ? p : { ...p, fields: { reachable: 1 } })));
+    await w.stop();
+    expect(w.stats()).toMatchObject({ written: 7, dropped: 3, buffered: 0 });
+    const stored = await influxRows(influx.url, 'conflict', `SELECT count(reachable) FROM device`);
+    expect(stored[0]?.count).toBe(7);
+  });
+
   it('an InfluxDB outage and a monitor restart during it lose no sample', async () => {
     const bufferDir = join(dir, 'outage');
     let w = writer('outage', bufferDir);
