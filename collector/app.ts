@@ -54,8 +54,8 @@ export interface MonitorSettings {
 /** What the MQTT side says about a device's connection (collector/sources/mqtt). */
 export interface LivenessReport {
   readonly deviceId: string;
-  /** connected: it (re)connected; lost: Last Will or lapsed keepalive; clean_disconnect: it said goodbye. */
-  readonly kind: 'connected' | 'lost' | 'clean_disconnect';
+  /** connected: it (re)connected; will / keepalive_lapsed: the connection was lost; clean_disconnect: it said goodbye. */
+  readonly kind: 'connected' | 'will' | 'keepalive_lapsed' | 'clean_disconnect';
   readonly timeMs: number;
 }
 
