@@ -1,11 +1,16 @@
 /**
  * MQTT broker benchmark: the embedded aedes broker and Debian's Mosquitto, in the same run, with the same
- * load: N device clients (authenticated, each on its own topic) publishing telemetry of the size a real
- * agent sends (~400 bytes of JSON) as fast as QoS 1 allows, and one collector subscribed to all of it.
- * Prints messages per second through the broker, end-to-end latency percentiles (publish → collector), and
- * the broker's CPU per 1,000 messages. Not a test.
+ * load: N device clients (authenticated, each on its own topic) publishing the simulator's telemetry
+ * (simulator/mqtt/telemetry.ts: three routers in four, 250-460 bytes; one sensor in four, ~170 bytes; plus
+ * a send timestamp), and one collector subscribed to all of it. Two phases per broker:
  *
- *   npx tsx scripts/bench-mqtt.ts [--seconds 10] [--devices 50]
+ *   saturated  every device publishes QoS 1 back to back: the most the broker passes on this machine
+ *   paced      the devices together publish --rate messages/s: latency at a steady, realistic load
+ *
+ * Prints messages per second through the broker, end-to-end latency percentiles (publish → collector), and
+ * the broker's CPU per 1,000 messages (from /proc). Not a test.
+ *
+ *   npx tsx scripts/bench-mqtt.ts [--seconds 10] [--devices 50] [--rate 1000]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,14 +18,22 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { deviceTopic } from '../broker/topics.ts';
+import { FleetSimulator } from '../simulator/fleet.ts';
+import { routerTelemetry, sensorTelemetry } from '../simulator/mqtt/telemetry.ts';
+import { syntheticInventory } from '../simulator/synthetic-inventory.ts';
 import { freeLoopbackPort } from './lib/servers/process.ts';
 import { startMosquitto } from './lib/servers/mosquitto.ts';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '10' }, devices: { type: 'string', default: '50' } },
+  options: {
+    seconds: { type: 'string', default: '10' },
+    devices: { type: 'string', default: '50' },
+    rate: { type: 'string', default: '1000' },
+  },
 });
 const SECONDS = Number(values.seconds);
 const DEVICES = Number(values.devices);
+const RATE = Number(values.rate);
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM')));
@@ -32,42 +45,41 @@ function cpuMsOf(pid: number): number {
   return ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
 }
 
-function payload(i: number, seq: number): string {
-  // What an OpenWrt agent sends, plus the send time for the latency.
+// What each bench device sends: the simulator's payload for a router (three in four) or a sensor.
+const inventory = syntheticInventory({ sites: DEVICES, port: 1161, seed: 7, hostOctet: 7 });
+const fleet = new FleetSimulator({ inventory, seed: 7 });
+const routers = inventory.devices.filter((d) => d.role === 'router');
+const templates: Record<string, unknown>[] = Array.from({ length: DEVICES }, (_, i) => {
+  const now = Date.now();
+  const r = routers[i % routers.length];
+  return i % 4 === 3 || !r
+    ? sensorTelemetry(`bench-${i}`, now, 86_400)
+    : routerTelemetry(`bench-${i}`, fleet.valuesAt(r.id, now), now);
+});
+
+function payload(i: number): string {
+  // The send time (ms, sub-ms precision) for the latency: 25 bytes more than the device sends.
   return JSON.stringify({
+    ...templates[i],
     ts: Date.now(),
     sent: performance.timeOrigin + performance.now(),
-    seq,
-    uptime_s: 86400 + seq,
-    cpu_pct: 12.5,
-    mem_pct: 43.1,
-    load1: 0.21,
-    clients: i % 30,
-    rx_bps: 1843200.5,
-    tx_bps: 402112.25,
-    temperature_c: 48.5,
-    rssi_dbm: -61,
-    power_v: 12.1,
-    fw: 'OpenWrt 23.05.3 r23809-234f1a2efa',
-    board: 'linksys,wrt1200ac',
-    radio: [
-      { band: '2g', ch: 6, noise: -95 },
-      { band: '5g', ch: 44, noise: -102 },
-    ],
   });
 }
+const sizes = templates.map((_, i) => payload(i).length).sort((a, b) => a - b);
+
+type Phase = 'saturated' | 'paced';
 
 interface Run {
+  phase: Phase;
   msgs: number;
   perS: number;
   p50: number;
   p95: number;
   p99: number;
   brokerCpuMsPer1k: number;
-  bytes: number;
 }
 
-async function run(url: string, brokerPid: number): Promise<Run> {
+async function run(url: string, brokerPid: number, phase: Phase): Promise<Run> {
   const collector = await mqtt.connectAsync(url, {
     username: 'netmon-collector',
     password: 'collector-secret',
@@ -94,15 +106,27 @@ async function run(url: string, brokerPid: number): Promise<Run> {
   const until = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
   let sent = 0;
-  await Promise.all(
-    devices.map(async (c, i) => {
-      const topic = deviceTopic('bench', `bench-${i}`, 'telemetry');
-      for (let seq = 0; performance.now() < until; seq++) {
-        await c.publishAsync(topic, payload(i, seq), { qos: 1 });
-        sent++;
+  const topics = devices.map((_, i) => deviceTopic('bench', `bench-${i}`, 'telemetry'));
+  if (phase === 'saturated') {
+    await Promise.all(
+      devices.map(async (c, i) => {
+        while (performance.now() < until) {
+          await c.publishAsync(topics[i] ?? '', payload(i), { qos: 1 });
+          sent++;
+        }
+      }),
+    );
+  } else {
+    // Round robin over the devices, RATE messages a second in 10 ms steps, without waiting for PUBACKs.
+    let next = 0;
+    while (performance.now() < until) {
+      const due = Math.floor(((performance.now() - t0) / 1000) * RATE);
+      for (; sent < due; sent++, next = (next + 1) % DEVICES) {
+        devices[next]?.publish(topics[next] ?? '', payload(next), { qos: 1 });
       }
-    }),
-  );
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
   const deadline = Date.now() + 10_000;
   while (lat.length < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   const wall = (performance.now() - t0) / 1000;
@@ -111,13 +135,13 @@ async function run(url: string, brokerPid: number): Promise<Run> {
   lat.sort((a, b) => a - b);
   const pct = (p: number): number => lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? NaN;
   return {
+    phase,
     msgs: lat.length,
     perS: lat.length / wall,
     p50: pct(50),
     p95: pct(95),
     p99: pct(99),
     brokerCpuMsPer1k: (cpu / Math.max(1, lat.length)) * 1000,
-    bytes: payload(0, 0).length,
   };
 }
 
@@ -144,43 +168,49 @@ async function main(): Promise<void> {
   );
   try {
     console.log(
-      `${DEVICES} devices publishing QoS 1 telemetry for ${SECONDS}s per broker, one collector subscribed; ${cpus().length} cores`,
+      `${DEVICES} devices, QoS 1, one collector subscribed; ${SECONDS} s per phase and broker; ${cpus().length} cores`,
     );
-    const aedes = await run(url, worker.pid ?? 0);
-    const mosquitto = await run(mosq.url, mosqPid);
+    console.log(
+      `payloads ${sizes[0]}-${sizes[sizes.length - 1]} bytes (median ${sizes[Math.floor(sizes.length / 2)]}); paced at ${RATE} msg/s`,
+    );
+    const results: [string, Run][] = [];
+    for (const phase of ['saturated', 'paced'] as const) {
+      results.push(['aedes (embedded)', await run(url, worker.pid ?? 0, phase)]);
+      results.push(['mosquitto', await run(mosq.url, mosqPid, phase)]);
+    }
     const version =
       spawnSync('/usr/sbin/mosquitto', ['-h'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
-    const row = (n: string, r: Run): string =>
+    const cols = (c: string[]): string =>
       [
-        n.padEnd(22),
-        r.perS.toFixed(0).padStart(9),
-        r.p50.toFixed(2).padStart(8),
-        r.p95.toFixed(2).padStart(8),
-        r.p99.toFixed(2).padStart(8),
-        r.brokerCpuMsPer1k.toFixed(1).padStart(14),
+        c[0]?.padEnd(18),
+        c[1]?.padEnd(10),
+        ...c.slice(2, 6).map((x) => x.padStart(8)),
+        c[6]?.padStart(14),
       ].join(' ');
-    console.log(`payload ${aedes.bytes} bytes`);
-    console.log(
-      [
-        'broker'.padEnd(22),
-        'msgs/s'.padStart(9),
-        'p50 ms'.padStart(8),
-        'p95 ms'.padStart(8),
-        'p99 ms'.padStart(8),
-        'CPU ms/1k msg'.padStart(14),
-      ].join(' '),
-    );
-    console.log(row('aedes (embedded)', aedes));
-    console.log(row('mosquitto', mosquitto));
+    console.log(cols(['broker', 'phase', 'msgs/s', 'p50 ms', 'p95 ms', 'p99 ms', 'CPU ms/1k msg']));
+    for (const [name, r] of results) {
+      console.log(
+        cols([
+          name,
+          r.phase,
+          r.perS.toFixed(0),
+          r.p50.toFixed(2),
+          r.p95.toFixed(2),
+          r.p99.toFixed(2),
+          r.brokerCpuMsPer1k.toFixed(1),
+        ]),
+      );
+    }
     console.log(
       JSON.stringify({
         bench: 'mqtt',
         devices: DEVICES,
         seconds: SECONDS,
+        rate: RATE,
+        payloadBytes: { min: sizes[0], max: sizes[sizes.length - 1] },
         node: process.version,
         mosquitto: version.trim(),
-        aedes,
-        mosquitto_: mosquitto,
+        results: results.map(([broker, r]) => ({ broker, ...r })),
       }),
     );
   } finally {
