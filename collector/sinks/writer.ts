@@ -33,6 +33,8 @@ export interface SampleWriterOptions {
   readonly maxMemorySamples?: number | undefined;
   /** Backoff between attempts to reach a sink that is down. */
   readonly retry?: RetryPolicy | undefined;
+  /** stop() writes for at most this long (default 10 s); what is left stays on disk for the next start. */
+  readonly stopTimeoutMs?: number | undefined;
   /** Jitter source for the backoff (tests pin it). */
   readonly random?: (() => number) | undefined;
 }
@@ -54,6 +56,8 @@ export class SampleWriter implements SampleWriterLike {
   #flushing: Promise<void> | undefined;
   #running = false;
   #stopped = false;
+  /** Set by stop(): flushing ends at this time, the rest is kept on disk. */
+  #stopBy: number | undefined;
   /** The sink failed with a retryable error: no writes before #retryAt. */
   #down = false;
   #retryAt = 0;
@@ -152,9 +156,11 @@ export class SampleWriter implements SampleWriterLike {
     this.#stopped = true;
     if (this.#timer) this.#o.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stopBy = this.#o.clock.now() + (this.#o.stopTimeoutMs ?? 10_000);
     await this.#flushing;
     this.#retryAt = 0; // one last try, even while the sink is down
     await this.flush();
+    this.#stopBy = undefined;
     this.#spill();
     this.#logInvalidSummary(true);
     if (this.#disk.samples > 0) {
@@ -201,7 +207,7 @@ export class SampleWriter implements SampleWriterLike {
       return;
     }
     // Oldest first: what waits on disk, then memory.
-    for (let queued = this.#disk.peek(); queued; queued = this.#disk.peek()) {
+    for (let queued = this.#disk.peek(); queued && !this.#pastStop(); queued = this.#disk.peek()) {
       if (!(await this.#write(queued.samples))) {
         this.#disk.nack(queued);
         this.#spill();
@@ -209,7 +215,7 @@ export class SampleWriter implements SampleWriterLike {
       }
       this.#disk.ack(queued);
     }
-    while (this.#pending.length >= (all ? 1 : this.#o.batchSize)) {
+    while (this.#pending.length >= (all ? 1 : this.#o.batchSize) && !this.#pastStop()) {
       const batch = this.#pending.splice(0, this.#o.batchSize);
       this.#inFlight = batch.length;
       const done = await this.#write(batch);
@@ -220,6 +226,10 @@ export class SampleWriter implements SampleWriterLike {
         return;
       }
     }
+  }
+
+  #pastStop(): boolean {
+    return this.#stopBy !== undefined && this.#o.clock.now() >= this.#stopBy;
   }
 
   /** true when the batch is done with (written, or rejected for good); false when it must wait. */

@@ -224,6 +224,24 @@ describe('SampleWriter', () => {
     expect(setup().w.stats().buffered).toBe(0);
   });
 
+  it('stop() writes for at most stopTimeoutMs; the backlog left stays on disk', async () => {
+    const { w, sink, clock, settle } = setup({ stopTimeoutMs: 5000 });
+    await w.start();
+    sink.fail = down;
+    w.push(samples(200));
+    await settle();
+    sink.fail = undefined;
+    // A slow database: every write takes 1 s.
+    const write = sink.write.bind(sink);
+    sink.write = async (batch) => {
+      clock.advance(1000);
+      await write(batch);
+    };
+    await w.stop();
+    expect(w.stats()).toMatchObject({ written: 50, buffered: 150 });
+    expect(times(sink.written)).toEqual(range(50));
+  });
+
   it('memory is bounded: past maxMemorySamples, samples spill to disk and are still written in order', async () => {
     const { w, sink, run } = setup({ maxMemorySamples: 30, batchSize: 10 });
     // Not started: nothing is written, so memory would grow without the bound.
