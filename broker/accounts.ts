@@ -1,9 +1,15 @@
 /**
  * MQTT accounts: who may connect, and as which device. Passwords are stored only as scrypt hashes
- * (`scrypt$N$r$p$saltB64$hashB64`), compared in constant time. Devices come from the inventory
- * (`devices[].mqtt`); service accounts (the collector itself, other regency systems) from the config.
+ * (`scrypt$N$r$p$saltB64$hashB64`, config/mqtt-password.ts), compared in constant time. Devices come from
+ * the inventory (`devices[].mqtt`); service accounts (the collector itself, other regency systems) from the
+ * config.
+ *
+ * Checking a login runs scrypt (N=16384: ~50 ms, 16 MiB) on libuv's thread pool, never on the event loop:
+ * the embedded broker shares its process with the monitor, and after a broker restart the whole fleet
+ * reconnects at once.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { scrypt, timingSafeEqual } from 'node:crypto';
+import { hashMqttPassword, parseMqttPasswordHash, verifyMqttPassword } from '../config/mqtt-password.ts';
 import type { Inventory } from '../collector/core/types.ts';
 
 export type AccountRole = 'device' | 'collector' | 'subscriber';
@@ -17,25 +23,25 @@ export interface Account {
   readonly siteId?: string | undefined;
 }
 
-export function hashPassword(password: string, opts: { N?: number; salt?: Buffer } = {}): string {
-  const N = opts.N ?? 16384;
-  const salt = opts.salt ?? randomBytes(16);
-  const hash = scryptSync(password, salt, 32, { N, r: 8, p: 1 });
-  return `scrypt$${N}$8$1$${salt.toString('base64')}$${hash.toString('base64')}`;
-}
+/** A stored hash for `password` (see config/mqtt-password.ts). */
+export const hashPassword = hashMqttPassword;
+/** Synchronous check, for tools and tests; the broker uses `verifyPasswordAsync`. */
+export const verifyPassword = verifyMqttPassword;
 
-export function verifyPassword(password: string, stored: string): boolean {
-  const m = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)$/.exec(stored);
-  if (!m) return false;
-  const [, n, r, p, salt, hash] = m;
-  const want = Buffer.from(hash ?? '', 'base64');
-  const got = scryptSync(password, Buffer.from(salt ?? '', 'base64'), want.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: 256 * Number(n) * Number(r) + 1024 * 1024,
-  });
-  return got.length === want.length && timingSafeEqual(got, want);
+/** True when `password` matches `stored`; false for a wrong password or a malformed or unsafe hash. */
+export async function verifyPasswordAsync(password: string, stored: string): Promise<boolean> {
+  const h = parseMqttPasswordHash(stored);
+  if (!h) return false;
+  const got = await new Promise<Buffer>((resolve, reject) =>
+    scrypt(
+      password,
+      h.salt,
+      h.hash.length,
+      { N: h.N, r: h.r, p: h.p, maxmem: 256 * h.N * h.r + (1 << 20) },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    ),
+  );
+  return timingSafeEqual(got, h.hash);
 }
 
 export class Accounts {
@@ -67,9 +73,10 @@ export class Accounts {
   }
 
   /** The account, when the password matches. */
-  check(username: string | undefined, password: Buffer | undefined): Account | undefined {
+  async check(username: string | undefined, password: Buffer | undefined): Promise<Account | undefined> {
     if (!username || !password) return undefined;
     const a = this.#byName.get(username);
-    return a && verifyPassword(password.toString('utf8'), a.passwordHash) ? a : undefined;
+    if (!a) return undefined;
+    return (await verifyPasswordAsync(password.toString('utf8'), a.passwordHash)) ? a : undefined;
   }
 }

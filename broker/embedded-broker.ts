@@ -74,10 +74,15 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         if (opts.allowAnonymous) return done(null, true);
         return done(refuse(client, 'anonymous clients are not allowed'), false);
       }
-      const account = opts.accounts.check(username, password);
-      if (!account) return done(refuse(client, 'wrong username or password', username), false);
-      accountOf.set(client, account);
-      done(null, true);
+      opts.accounts.check(username, password).then(
+        (account) => {
+          if (!account) return done(refuse(client, 'wrong username or password', username), false);
+          accountOf.set(client, account);
+          done(null, true);
+        },
+        (err: unknown) =>
+          done(refuse(client, `password check failed: ${errorMessage(err)}`, username), false),
+      );
     },
     authorizePublish: (client, packet, done) => {
       if (!client) return done(null); // the broker's own messages

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Accounts, hashPassword, verifyPassword, type Account } from '../../../broker/accounts.ts';
+import {
+  Accounts,
+  hashPassword,
+  verifyPassword,
+  verifyPasswordAsync,
+  type Account,
+} from '../../../broker/accounts.ts';
 import { parsePayload, statusSchema, telemetrySchema } from '../../../broker/payloads.ts';
 import { parseDeviceTopic, publishDenied, subscribeDenied } from '../../../broker/topics.ts';
 
@@ -23,12 +29,25 @@ describe('passwords', () => {
     expect(verifyPassword('s3cret-pass', 'plain')).toBe(false);
   });
 
-  it('accounts check username and password together', () => {
-    const a = new Accounts([{ ...device, passwordHash: hashPassword('pw', { N: 1024 }) }]);
-    expect(a.check('gw-1', Buffer.from('pw'))?.deviceId).toBe('gw-1');
-    expect(a.check('gw-1', Buffer.from('nope'))).toBeUndefined();
-    expect(a.check(undefined, undefined)).toBeUndefined();
-    expect(a.check('someone', Buffer.from('pw'))).toBeUndefined();
+  it('accounts check username and password together, off the event loop', async () => {
+    const a = new Accounts([
+      { ...device, passwordHash: hashPassword('pw', { N: 1024 }) },
+      { ...collector, passwordHash: 'scrypt$1073741824$8$1$c2FsdHNhbHQ=$aGFzaGhhc2hoYXNoaGFzaA==' },
+    ]);
+    expect((await a.check('gw-1', Buffer.from('pw')))?.deviceId).toBe('gw-1');
+    expect(await a.check('gw-1', Buffer.from('nope'))).toBeUndefined();
+    expect(await a.check(undefined, undefined)).toBeUndefined();
+    expect(await a.check('someone', Buffer.from('pw'))).toBeUndefined();
+    // A hash whose cost would be a memory bomb is refused, not computed.
+    expect(await a.check('netmon-collector', Buffer.from('pw'))).toBeUndefined();
+  });
+
+  it('verifies hashes made by the config tooling, synchronously and asynchronously alike', async () => {
+    const h = hashPassword('kata-sandi', { N: 2048 });
+    expect(verifyPassword('kata-sandi', h)).toBe(true);
+    expect(await verifyPasswordAsync('kata-sandi', h)).toBe(true);
+    expect(await verifyPasswordAsync('kata-sandI', h)).toBe(false);
+    expect(await verifyPasswordAsync('kata-sandi', 'scrypt$16384$8$1$!!$??')).toBe(false);
   });
 });
 
