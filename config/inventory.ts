@@ -37,6 +37,7 @@ import {
   type Site,
   type SnmpCredentials,
 } from '../collector/core/types.ts';
+import { MQTT_HASH_FORMAT, parseMqttPasswordHash } from './mqtt-password.ts';
 import { PROFILE_NAMES } from './profiles.ts';
 import { dotted, formatIssues, parseDuration, parseYamlSource, type YamlSource } from './yaml-source.ts';
 
@@ -48,7 +49,8 @@ const id = z
   .string()
   .regex(ID_RE, { message: 'use lower-case letters, digits, dots, dashes or underscores' });
 const secret = z.string().min(1);
-const port = z.number().int().min(1).max(65535);
+const PORT_MSG = { message: 'expected a port number 1..65535' };
+const port = z.number(PORT_MSG).int(PORT_MSG).min(1, PORT_MSG).max(65535, PORT_MSG);
 
 const v2c = z.strictObject({ version: z.union([z.literal('2c'), z.literal('2')]), community: secret });
 const v3 = z.strictObject({
@@ -64,11 +66,10 @@ const credentialsSchema = z.union([v2c, v3], {
   message: 'expected { version: 2c, community } or { version: 3, user, level, ... }',
 });
 
-const HASH_RE = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
 const mqttSchema = z.strictObject({
   username: z.string().min(1).max(128),
-  passwordHash: z.string().regex(HASH_RE, {
-    message: 'expected scrypt$N$r$p$salt$hash (make one with: npx tsx scripts/hash-password.ts)',
+  passwordHash: z.string().refine((h) => parseMqttPasswordHash(h) !== undefined, {
+    message: `expected ${MQTT_HASH_FORMAT}; make one with hashMqttPassword() from config/mqtt-password.ts`,
   }),
   keepalive: z.union([z.string(), z.number()]).optional(),
 });
@@ -190,7 +191,10 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
   const siteIds = new Map<string, number>();
   raw.sites.forEach((s, i) => {
     if (siteIds.has(s.id))
-      err(['sites', i, 'id'], `duplicate site id '${s.id}' (also sites[${siteIds.get(s.id)}])`);
+      err(
+        ['sites', i, 'id'],
+        `duplicate site id '${s.id}' (also sites[${siteIds.get(s.id)}]); every site needs its own id`,
+      );
     else siteIds.set(s.id, i);
   });
   const deviceIds = new Map<string, string>();
@@ -201,8 +205,10 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
 
   raw.sites.forEach((s, i) => {
     if (s.upstream !== undefined) {
-      if (!siteIds.has(s.upstream)) err(['sites', i, 'upstream'], `unknown site '${s.upstream}'`);
-      else if (s.upstream === s.id) err(['sites', i, 'upstream'], 'a site cannot be its own upstream');
+      if (!siteIds.has(s.upstream))
+        err(['sites', i, 'upstream'], `unknown site '${s.upstream}'; expected the id of a site in this file`);
+      else if (s.upstream === s.id)
+        err(['sites', i, 'upstream'], 'a site cannot be its own upstream; remove upstream:');
     }
     sites.push({
       id: s.id,
@@ -220,7 +226,10 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
     s.devices.forEach((d, j) => {
       const p = ['sites', i, 'devices', j];
       if (deviceIds.has(d.id))
-        err([...p, 'id'], `duplicate device id '${d.id}' (also at site ${deviceIds.get(d.id)})`);
+        err(
+          [...p, 'id'],
+          `duplicate device id '${d.id}' (also at site ${deviceIds.get(d.id)}); every device needs its own id`,
+        );
       deviceIds.set(d.id, s.id);
       let keepaliveS: number | undefined;
       if (d.mqtt) {
@@ -248,11 +257,17 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
       if (d.role !== 'sensor' && !snmp && !d.credentials)
         err(p, 'no SNMP credentials: set credentials: here or defaults.credentials');
       const parent = d.parent ?? (d.role === 'router' ? undefined : siteRouter);
+      if (d.role === 'ap' && parent === undefined)
+        err(p, 'an ap needs a router: add the site router to devices: or set parent: <router id>');
       const host = d.host ?? '';
       const devPort = d.role === 'sensor' && !d.host ? 0 : (d.port ?? raw.defaults.port ?? 161);
       if (host) {
         const ep = `${host}:${devPort}`;
-        if (endpoints.has(ep)) err([...p, 'host'], `${ep} is also the address of ${endpoints.get(ep)}`);
+        if (endpoints.has(ep))
+          err(
+            [...p, 'host'],
+            `${ep} is also the address of ${endpoints.get(ep)}; give each device its own host or port`,
+          );
         endpoints.set(ep, d.id);
       }
       devices.push({
@@ -277,14 +292,18 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
     s.devices.forEach((d, j) => {
       if (d.parent === undefined) return;
       const parent = byId.get(d.parent);
-      if (!parent) err(['sites', i, 'devices', j, 'parent'], `unknown device '${d.parent}'`);
+      if (!parent)
+        err(
+          ['sites', i, 'devices', j, 'parent'],
+          `unknown device '${d.parent}'; expected the id of a router`,
+        );
       else if (parent.role !== 'router')
         err(
           ['sites', i, 'devices', j, 'parent'],
-          `'${d.parent}' is a ${parent.role}; a parent must be a router`,
+          `'${d.parent}' is ${parent.role === 'ap' ? 'an' : 'a'} ${parent.role}; a parent must be a router`,
         );
       else if (parent.id === d.id)
-        err(['sites', i, 'devices', j, 'parent'], 'a device cannot be its own parent');
+        err(['sites', i, 'devices', j, 'parent'], 'a device cannot be its own parent; name its router');
     }),
   );
   // Upstream chains must end.
@@ -294,7 +313,10 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
     let next = s.upstream;
     while (next !== undefined && upstreamOf.has(next)) {
       if (seen.includes(next)) {
-        err(['sites', i, 'upstream'], `upstream cycle: ${[...seen, next].join(' → ')}`);
+        err(
+          ['sites', i, 'upstream'],
+          `upstream cycle: ${[...seen, next].join(' → ')}; one of these sites must have its own uplink (no upstream:)`,
+        );
         break;
       }
       seen.push(next);

@@ -116,7 +116,7 @@ describe('inventory', () => {
         '{ id: bjr-pelaga-1-rtr, role: router, host: 127.0.0.3 }',
         '{ id: bjr-pelaga-1-rtr, role: ap, host: 127.0.0.3, parent: pkm-petang-1-ap1 }',
       ),
-      /'pkm-petang-1-ap1' is a ap; a parent must be a router/,
+      /'pkm-petang-1-ap1' is an ap; a parent must be a router/,
     ],
     [
       'two devices on one address',
@@ -135,6 +135,8 @@ describe('inventory', () => {
   });
 
   it('a missing environment variable without a default is an error naming the place', () => {
-    expect(errorOf(GOOD, {})).toMatch(/inv\.yaml:3:\d+: \$\{TEST_AUTH\} is not set and has no default/);
+    expect(errorOf(GOOD, {})).toMatch(
+      /inv\.yaml:3:\d+: credentials\.v3\.authKey: \$\{TEST_AUTH\} is not set and has no default/,
+    );
   });
 });
