@@ -1,208 +1,322 @@
 /**
- * SNMP poller benchmark: this collector against Debian's prometheus-snmp-exporter (the reference Go
- * poller), in the same run, against the same agent (Debian's snmpd on loopback) and the same OIDs (the
- * exporter's module is generated from config/profiles/generic.yaml). Prints device polls per second and
- * CPU milliseconds per device poll for each, plus latency and the agent's own CPU. Not a test.
+ * SNMP poller benchmark (not a test): this collector's SnmpPoller against Debian's
+ * prometheus-snmp-exporter (the reference Go poller), in one run, against the same agent (Debian's snmpd,
+ * started here on a free 127.0.0.1 UDP port) and the same OIDs (the exporter's module is generated from
+ * the generic profile). Prints, for each: device polls per second, CPU ms per device poll, p50/p95 latency,
+ * the agent's CPU per poll, failures; then whether both read the same data, and one JSON line.
  *
- *   npm run bench -- [--seconds 20] [--concurrency 32]
+ *   npm run bench -- [--seconds 20] [--concurrency 32] [--repetitions 25]
+ *
+ * How each side is measured, over the same duration and with the same number of polls in flight:
+ * - ours: scripts/bench/collector-worker.ts in a child process; CPU = its process.cpuUsage() delta over
+ *   the measured loop only.
+ * - exporter: HTTP scrapes from this process (keep-alive, `concurrency` in flight); CPU = utime + stime of
+ *   the exporter's process from /proc/PID/stat, so this load generator is not counted in it.
+ * - agent: /proc/PID/stat of snmpd over each side's measured interval.
+ * Every process started here is stopped on exit, error, Ctrl-C or SIGTERM.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { columnsOf } from '../collector/sources/snmp/poller.ts';
-import { loadProfiles, type InterfaceField } from '../config/profiles.ts';
-import { freeLoopbackPort } from './lib/servers/process.ts';
+import { Secret } from '../collector/core/secret.ts';
+import type { Device } from '../collector/core/types.ts';
+import { SnmpPoller, columnsOf } from '../collector/sources/snmp/poller.ts';
+import { openSnmpClient } from '../collector/sources/snmp/session.ts';
+import { loadProfiles, type InterfaceField, type Profile } from '../config/profiles.ts';
+import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
+import { ChildSet, type Child } from './bench/children.ts';
+import type { WorkerConfig, WorkerResult } from './bench/collector-worker.ts';
+import { exporterModule, exporterTypeOf, type ExporterModule } from './bench/exporter-module.ts';
+import { cpuMsOfPid, figuresOf, type RawRun, type RunFigures } from './bench/measure.ts';
+import { RecordingClient } from './bench/recording-client.ts';
+import {
+  compareReads,
+  exporterInstances,
+  ourInstances,
+  parseExposition,
+  sameData,
+  type SameDataReport,
+} from './bench/same-data.ts';
 
-const { values } = parseArgs({
+const SNMPD = '/usr/sbin/snmpd';
+const EXPORTER = '/usr/bin/prometheus-snmp-exporter';
+const COMMUNITY = 'bench';
+const MODULE = 'bench';
+const PROFILE = 'generic';
+const TIMEOUT_MS = 2000;
+
+function positiveInt(name: string, raw: string | undefined, max: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new Error(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '32' },
     repetitions: { type: 'string', default: '25' },
   },
 });
-const SECONDS = Number(values.seconds);
-const CONCURRENCY = Number(values.concurrency);
-const REPS = Number(values.repetitions);
-const COMMUNITY = 'bench';
-const EXPORTER = '/usr/bin/prometheus-snmp-exporter';
-const SNMPD = '/usr/sbin/snmpd';
+const SECONDS = positiveInt('seconds', args.seconds, 3600);
+const CONCURRENCY = positiveInt('concurrency', args.concurrency, 1024);
+const REPS = positiveInt('repetitions', args.repetitions, 200);
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-const children: ChildProcess[] = [];
-const dir = mkdtempSync(join(tmpdir(), 'netmon-bench-'));
-function cleanup(): void {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+const children = new ChildSet();
+const dir = mkdtempSync(join(tmpdir(), 'netmon-bench-snmp-'));
+let httpAgent: Agent | undefined;
+process.on('exit', () => {
+  children.killAllNow();
   rmSync(dir, { recursive: true, force: true });
+});
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\nbench-snmp: ${sig}: stopping ${children.running} process(es)`);
+    void children.stopAll(2000).finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+  });
 }
-process.on('exit', cleanup);
-process.on('SIGINT', () => process.exit(130));
-process.on('SIGTERM', () => process.exit(143));
 
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Install the Debian packages only when a binary is missing (scripts/lib/apt.sh). */
 function ensureInstalled(): void {
-  const missing = [SNMPD, EXPORTER, '/usr/bin/snmpget'].some(
-    (b) => spawnSync('test', ['-x', b]).status !== 0,
-  );
-  if (!missing) return;
+  if ([SNMPD, EXPORTER, '/usr/bin/snmpget'].every(isExecutable)) return;
   const r = spawnSync(
     'bash',
     ['-c', 'source scripts/lib/apt.sh && ensure_debs snmpd snmp prometheus-snmp-exporter'],
     { stdio: 'inherit' },
   );
-  if (r.status !== 0) throw new Error('could not install snmpd, snmp and prometheus-snmp-exporter');
-}
-
-/** utime + stime of a process in ms, from /proc/PID/stat. */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
-async function waitUntil(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  if (r.status !== 0 || ![SNMPD, EXPORTER].every(isExecutable)) {
+    throw new Error('could not install snmpd, snmp and prometheus-snmp-exporter (apt-get, as root)');
   }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
-async function startSnmpd(): Promise<{ port: number; pid: number }> {
-  const port = await freeLoopbackPort();
+function firstLine(cmd: string, argv: string[]): string {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8' });
+  return (
+    `${r.stdout}\n${r.stderr}`
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? 'unknown'
+  );
+}
+
+/** A bench device: the same credentials object for every device, as an inventory would share it. */
+const credentials = { version: '2c' as const, community: new Secret(COMMUNITY) };
+const deviceAt = (port: number, id = 'bench-verify'): Device => ({
+  id,
+  siteId: 'bench',
+  role: 'router',
+  host: '127.0.0.1',
+  port,
+  profile: PROFILE,
+  snmp: credentials,
+});
+
+interface SnmpAgent {
+  readonly child: Child;
+  readonly port: number;
+}
+
+async function startSnmpd(verifier: SnmpPoller): Promise<SnmpAgent> {
+  const port = await freeUdpPort();
   const conf = join(dir, 'snmpd.conf');
-  // The listening address is the command line's (the same one in agentAddress too would bind twice).
-  writeFileSync(conf, `rocommunity ${COMMUNITY} 127.0.0.1\n`);
-  const child = spawn(
-    SNMPD,
-    ['-f', '-Lo', '-C', '-c', conf, '-M', '/nonexistent', '-m', '', `udp:127.0.0.1:${port}`],
-    { stdio: 'ignore' },
+  // Read-only v2c for loopback only. Per-request "Connection from" log lines would cost the agent CPU
+  // on every poll: off. The listening address is the command line's.
+  writeFileSync(conf, `rocommunity ${COMMUNITY} 127.0.0.1\ndontLogTCPWrappersConnects yes\n`);
+  const child = await children.start('snmpd', SNMPD, [
+    '-f',
+    '-C',
+    '-c',
+    conf,
+    '-Lf',
+    join(dir, 'snmpd.log'),
+    '-M',
+    '/nonexistent',
+    '-m',
+    '',
+    '-p',
+    join(dir, 'snmpd.pid'),
+    `udp:127.0.0.1:${port}`,
+  ]);
+  const device = deviceAt(port, 'bench-ready');
+  await waitFor(
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`snmpd exited: ${child.tail()}`);
+      return (await verifier.probe(device)).ok;
+    },
+    { timeoutMs: 15_000, intervalMs: 100, what: `snmpd on 127.0.0.1:${port}` },
   );
-  children.push(child);
-  await waitUntil(
-    () =>
-      spawnSync('snmpget', [
-        '-v2c',
-        '-c',
-        COMMUNITY,
-        '-t',
-        '0.3',
-        '-r',
-        '0',
-        `127.0.0.1:${port}`,
-        '1.3.6.1.2.1.1.3.0',
-      ]).status === 0,
-    'snmpd',
-  );
-  return { port, pid: child.pid ?? 0 };
+  verifier.forget(device.id);
+  return { child, port };
 }
 
-/** The exporter module reading exactly the generic profile's OIDs. */
-function exporterModule(): string {
-  const profile = loadProfiles().get('generic');
-  if (!profile) throw new Error('no generic profile');
-  const typeOf = (f: InterfaceField): string =>
-    f === 'descr' || f === 'name' || f === 'alias'
-      ? 'DisplayString'
-      : /Octets|Pkts|Errors|Discards/.test(f)
-        ? 'counter'
-        : 'gauge';
-  const metrics = [
-    {
-      name: 'sysUpTime',
-      oid: profile.scalars.sysUpTime?.replace(/\.0$/, ''),
-      type: 'gauge',
-      help: 'sysUpTime',
+async function startExporter(module: ExporterModule): Promise<{ child: Child; port: number }> {
+  const file = join(dir, 'snmp.yml');
+  writeFileSync(file, stringify({ [MODULE]: module }));
+  const check = spawnSync(EXPORTER, [`--config.file=${file}`, '--dry-run'], { encoding: 'utf8' });
+  if (check.status !== 0) {
+    throw new Error(`snmp_exporter --dry-run rejects the generated module ${file}: ${check.stderr.trim()}`);
+  }
+  const port = await freeTcpPort();
+  const child = await children.start('snmp_exporter', EXPORTER, [
+    `--config.file=${file}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ]);
+  await waitFor(
+    async () => {
+      if (child.proc.exitCode !== null) throw new Error(`snmp_exporter exited: ${child.tail()}`);
+      return (await httpGet(port, '/')).status === 200;
     },
-    ...(Object.entries(profile.interfaces) as [InterfaceField, string][]).map(([f, oid]) => ({
-      name: `if_${f}`,
-      oid,
-      type: typeOf(f),
-      help: f,
-      indexes: [{ labelname: 'ifIndex', type: 'gauge' }],
-    })),
-  ];
-  // snmp_exporter 0.21: modules at the top level of snmp.yml.
-  return stringify({
-    bench: {
-      walk: columnsOf(profile),
-      get: [profile.scalars.sysUpTime],
-      metrics,
-      version: 2,
-      max_repetitions: REPS,
-      retries: 0,
-      timeout: '2s',
-      auth: { community: COMMUNITY },
-    },
+    { timeoutMs: 15_000, intervalMs: 100, what: `snmp_exporter on 127.0.0.1:${port}` },
+  );
+  return { child, port };
+}
+
+function httpGet(port: number, path: string, agent?: Agent): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.setTimeout(TIMEOUT_MS * 5, () => req.destroy(new Error(`no answer in ${TIMEOUT_MS * 5} ms`)));
+    req.on('error', reject);
+    req.end();
   });
 }
 
-async function startExporter(): Promise<{ url: string; pid: number }> {
-  const file = join(dir, 'snmp.yml');
-  writeFileSync(file, exporterModule());
-  const check = spawnSync(EXPORTER, [`--config.file=${file}`, '--dry-run'], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`snmp_exporter rejects the module: ${check.stderr}`);
-  const port = await freeLoopbackPort();
-  const child = spawn(
-    EXPORTER,
-    [`--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'],
-    { stdio: 'ignore' },
-  );
-  children.push(child);
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(async () => (await fetch(`${url}/`)).ok, 'snmp_exporter');
-  return { url, pid: child.pid ?? 0 };
+const metricOf = (body: string, name: string): number | undefined => {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
+  return m ? Number(m[1]) : undefined;
+};
+
+/** One read by each poller, back to back, compared OID by OID. */
+async function verifySameData(
+  profile: Profile,
+  module: ExporterModule,
+  agentPort: number,
+  exporterPort: number,
+  scrapePath: string,
+): Promise<{ report: SameDataReport; exporterRequests: number; expectedPdus: number }> {
+  let recorder: RecordingClient | undefined;
+  const poller = new SnmpPoller({
+    timeoutMs: TIMEOUT_MS,
+    retries: 0,
+    maxRepetitions: REPS,
+    profiles: new Map([[profile.name, profile]]),
+    openClient: (device, opts) => (recorder = new RecordingClient(openSnmpClient(device, opts))),
+  });
+  try {
+    await poller.pollDetailed(deviceAt(agentPort));
+  } finally {
+    poller.close();
+  }
+  const scrape = await httpGet(exporterPort, scrapePath);
+  if (scrape.status !== 200)
+    throw new Error(`exporter scrape ${scrapePath}: HTTP ${scrape.status}: ${scrape.body}`);
+  const ours = ourInstances(recorder?.received ?? [], { gets: module.get, columns: module.walk });
+  const theirs = exporterInstances(module, parseExposition(scrape.body));
+  const volatileBases = [
+    ...module.metrics.filter((m) => m.type === 'counter').map((m) => m.oid),
+    ...(profile.scalars.sysUpTime ? [profile.scalars.sysUpTime.replace(/\.0$/, '')] : []),
+  ];
+  const rowColumn = profile.interfaces.descr ?? profile.interfaces.name ?? module.walk[0] ?? '';
+  return {
+    report: compareReads(ours, theirs, { volatileBases, rowColumn }),
+    exporterRequests: metricOf(scrape.body, 'snmp_scrape_packets_sent') ?? NaN,
+    expectedPdus: metricOf(scrape.body, 'snmp_scrape_pdus_returned') ?? NaN,
+  };
 }
 
-interface Result {
-  polls: number;
-  failures: number;
-  wallMs: number;
-  cpuMs: number;
-  p50: number;
-  p95: number;
-  agentCpuMs: number;
-  interfaces: number;
-}
-
-async function runCollector(agent: { port: number; pid: number }): Promise<Result> {
-  const a0 = cpuMsOf(agent.pid);
-  const out = spawnSync(
+async function runCollector(agent: SnmpAgent): Promise<RawRun> {
+  const cfg: WorkerConfig = {
+    port: agent.port,
+    community: COMMUNITY,
+    profile: PROFILE,
+    seconds: SECONDS,
+    concurrency: CONCURRENCY,
+    maxRepetitions: REPS,
+    timeoutMs: TIMEOUT_MS,
+  };
+  const worker = await children.start(
+    'collector-worker',
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      'scripts/bench/collector-worker.ts',
-      String(agent.port),
-      COMMUNITY,
-      String(SECONDS),
-      String(CONCURRENCY),
-      String(REPS),
-    ],
-    { encoding: 'utf8' },
+    ['--import', 'tsx', 'scripts/bench/collector-worker.ts', JSON.stringify(cfg)],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
   );
-  if (out.status !== 0) throw new Error(`collector worker failed: ${out.stderr}`);
-  const line = out.stdout.trim().split('\n').at(-1) ?? '{}';
-  return { ...(JSON.parse(line) as Omit<Result, 'agentCpuMs'>), agentCpuMs: cpuMsOf(agent.pid) - a0 };
+  const stdout = worker.proc.stdout;
+  if (!stdout) throw new Error('collector worker: no stdout');
+  const lines = createInterface({ input: stdout });
+  const iter = lines[Symbol.asyncIterator]();
+  const next = async (what: string): Promise<string> => {
+    const line = await iter.next();
+    if (line.done === true) {
+      throw new Error(`collector worker ${await worker.exited} before ${what}: ${worker.tail()}`);
+    }
+    return line.value;
+  };
+  const ready = JSON.parse(await next('ready')) as { requestsPerPoll: number };
+  const a0 = cpuMsOfPid(agent.child.pid, CLK_TCK);
+  worker.proc.stdin?.write('go\n');
+  const result = JSON.parse(await next('its result')) as WorkerResult;
+  const agentCpuMs = cpuMsOfPid(agent.child.pid, CLK_TCK) - a0;
+  lines.close();
+  await worker.exited;
+  return {
+    polls: result.polls,
+    failures: result.failures,
+    firstFailure: result.firstFailure,
+    wallMs: result.wallMs,
+    cpuMs: result.cpuMs,
+    agentCpuMs,
+    latenciesMs: result.latenciesMs,
+    requestsPerPoll: ready.requestsPerPoll,
+  };
 }
 
 async function runExporter(
-  agent: { port: number; pid: number },
-  exporter: { url: string; pid: number },
-): Promise<Result> {
-  const target = `${exporter.url}/snmp?target=127.0.0.1:${agent.port}&module=bench`;
-  const sample = await (await fetch(target)).text();
-  const interfaces = sample.split('\n').filter((l) => l.startsWith('if_hcInOctets{')).length;
-  const latencies: number[] = [];
+  agent: SnmpAgent,
+  exporter: { child: Child; port: number },
+  scrapePath: string,
+  expect: { pdus: number; requests: number },
+): Promise<RawRun & { loadGenCpuMs: number }> {
+  httpAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const agentHttp = httpAgent;
+  // Warm-up with every connection open, as the collector's worker warms its sessions.
+  await Promise.all(Array.from({ length: CONCURRENCY }, () => httpGet(exporter.port, scrapePath, agentHttp)));
+  const latenciesMs: number[] = [];
   let failures = 0;
-  const a0 = cpuMsOf(agent.pid);
-  const e0 = cpuMsOf(exporter.pid);
+  let firstFailure: string | undefined;
+  const fail = (why: string): void => {
+    failures++;
+    firstFailure ??= why;
+  };
+  const a0 = cpuMsOfPid(agent.child.pid, CLK_TCK);
+  const e0 = cpuMsOfPid(exporter.child.pid, CLK_TCK);
+  const self0 = process.cpuUsage();
   const t0 = performance.now();
   const until = t0 + SECONDS * 1000;
   await Promise.all(
@@ -210,90 +324,157 @@ async function runExporter(
       while (performance.now() < until) {
         const s = performance.now();
         try {
-          const res = await fetch(target);
-          const body = await res.text();
-          if (!res.ok || !body.includes('if_hcInOctets')) failures++;
-          else latencies.push(performance.now() - s);
-        } catch {
-          failures++;
+          const res = await httpGet(exporter.port, scrapePath, agentHttp);
+          // A complete scrape returns every varbind the verification scrape returned.
+          const pdus = metricOf(res.body, 'snmp_scrape_pdus_returned');
+          if (res.status !== 200) fail(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
+          else if (pdus !== expect.pdus) fail(`${pdus} varbinds instead of ${expect.pdus}`);
+          else latenciesMs.push(performance.now() - s);
+        } catch (err) {
+          fail(err instanceof Error ? err.message : String(err));
         }
       }
     }),
   );
   const wallMs = performance.now() - t0;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number =>
-    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  const cpuMs = cpuMsOfPid(exporter.child.pid, CLK_TCK) - e0;
+  const agentCpuMs = cpuMsOfPid(agent.child.pid, CLK_TCK) - a0;
+  const self = process.cpuUsage(self0);
+  agentHttp.destroy();
   return {
-    polls: latencies.length,
+    polls: latenciesMs.length,
     failures,
+    firstFailure,
     wallMs,
-    cpuMs: cpuMsOf(exporter.pid) - e0,
-    p50: pct(50),
-    p95: pct(95),
-    agentCpuMs: cpuMsOf(agent.pid) - a0,
-    interfaces,
+    cpuMs,
+    agentCpuMs,
+    latenciesMs,
+    requestsPerPoll: expect.requests,
+    loadGenCpuMs: (self.user + self.system) / 1000,
   };
+}
+
+function table(rows: [string, RunFigures][]): string {
+  const cols: [string, number, (f: RunFigures) => string][] = [
+    ['polls/s', 9, (f) => f.pollsPerS.toFixed(0)],
+    ['CPU ms/poll', 12, (f) => f.cpuMsPerPoll.toFixed(3)],
+    ['CPU cores', 10, (f) => f.cpuCores.toFixed(2)],
+    ['p50 ms', 8, (f) => f.p50Ms.toFixed(2)],
+    ['p95 ms', 8, (f) => f.p95Ms.toFixed(2)],
+    ['req/poll', 9, (f) => String(f.requestsPerPoll)],
+    ['agent req/s', 12, (f) => (f.pollsPerS * f.requestsPerPoll).toFixed(0)],
+    ['agent ms/poll', 14, (f) => f.agentCpuMsPerPoll.toFixed(3)],
+    ['agent cores', 12, (f) => f.agentCpuCores.toFixed(2)],
+    ['polls', 8, (f) => String(f.polls)],
+    ['failed', 7, (f) => String(f.failures)],
+  ];
+  const head = ['poller'.padEnd(26), ...cols.map(([h, w]) => h.padStart(w))].join(' ');
+  const body = rows.map(([name, f]) =>
+    [name.padEnd(26), ...cols.map(([, w, v]) => v(f).padStart(w))].join(' '),
+  );
+  return [head, '-'.repeat(head.length), ...body].join('\n');
+}
+
+function describeSameData(r: SameDataReport): string[] {
+  const out = [
+    `same data: ${sameData(r) ? 'YES' : 'NO'}: ours ${r.ours} values (${r.interfaces.ours} interfaces), ` +
+      `snmp_exporter ${r.exporter} values (${r.interfaces.exporter} interfaces); ${r.common} OIDs in common, ` +
+      `${r.equal} equal, ${r.moved} counters/uptime moved between the two reads, ${r.mismatched.length} differ`,
+  ];
+  if (r.onlyOurs.length > 0) out.push(`  only ours: ${r.onlyOurs.slice(0, 5).join(', ')}`);
+  if (r.onlyExporter.length > 0) out.push(`  only snmp_exporter: ${r.onlyExporter.slice(0, 5).join(', ')}`);
+  for (const m of r.mismatched.slice(0, 5)) out.push(`  differs: ${m}`);
+  return out;
 }
 
 async function main(): Promise<void> {
   ensureInstalled();
-  const agent = await startSnmpd();
-  const exporter = await startExporter();
+  const profile = loadProfiles().get(PROFILE);
+  if (!profile) throw new Error(`no "${PROFILE}" profile in config/profiles/`);
+  const module = exporterModule(profile, {
+    community: COMMUNITY,
+    maxRepetitions: REPS,
+    timeoutMs: TIMEOUT_MS,
+    retries: 0,
+  });
+
+  const prober = new SnmpPoller({ timeoutMs: 300, retries: 0, maxRepetitions: 1, profiles: loadProfiles() });
+  const agent = await startSnmpd(prober).finally(() => prober.close());
+  const exporter = await startExporter(module);
+  const scrapePath = `/snmp?target=127.0.0.1:${agent.port}&module=${MODULE}`;
+
+  const versions = {
+    node: process.version,
+    snmpExporter: firstLine(EXPORTER, ['--version']),
+    agent: `Debian snmpd (${firstLine(SNMPD, ['-v'])})`,
+  };
+  const columns = columnsOf(profile);
+  const fieldTypes = (Object.keys(profile.interfaces) as InterfaceField[]).map(exporterTypeOf);
   console.log(
-    `agent: Debian snmpd on 127.0.0.1:${agent.port}; ${SECONDS}s per poller, ${CONCURRENCY} in flight, max-repetitions ${REPS}, ${cpus().length} cores`,
+    `agent: ${versions.agent} on 127.0.0.1:${agent.port} (udp, v2c), serving this machine's interfaces\n` +
+      `OIDs: profile "${PROFILE}": sysUpTime.0 by GET + ${columns.length} ifTable/ifXTable columns walked ` +
+      `(${fieldTypes.filter((t) => t === 'counter').length} counters), max-repetitions ${REPS}, timeout ${TIMEOUT_MS} ms, no retries\n` +
+      `load: ${SECONDS} s per poller, ${CONCURRENCY} polls in flight; ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}); ` +
+      `node ${versions.node}; ${versions.snmpExporter}`,
   );
+
+  const verify = await verifySameData(profile, module, agent.port, exporter.port, scrapePath);
+  for (const l of describeSameData(verify.report)) console.log(l);
+
+  console.log(`\nmeasuring badung-netmon SnmpPoller (${SECONDS} s)...`);
   const ours = await runCollector(agent);
-  const ref = await runExporter(agent, exporter);
-  const row = (name: string, r: Result): string =>
-    [
-      name.padEnd(26),
-      (r.polls / (r.wallMs / 1000)).toFixed(0).padStart(10),
-      (r.cpuMs / Math.max(1, r.polls)).toFixed(3).padStart(12),
-      r.p50.toFixed(2).padStart(8),
-      r.p95.toFixed(2).padStart(8),
-      (r.agentCpuMs / Math.max(1, r.polls)).toFixed(3).padStart(14),
-      String(r.failures).padStart(8),
-      String(r.interfaces).padStart(6),
-    ].join(' ');
+  console.log(`measuring snmp_exporter (${SECONDS} s)...`);
+  const ref = await runExporter(agent, exporter, scrapePath, {
+    pdus: verify.expectedPdus,
+    requests: verify.exporterRequests,
+  });
+  await children.stopAll();
+
+  const oursF = figuresOf(ours);
+  const refF = figuresOf(ref);
+  console.log();
   console.log(
-    [
-      'poller'.padEnd(26),
-      'polls/s'.padStart(10),
-      'CPU ms/poll'.padStart(12),
-      'p50 ms'.padStart(8),
-      'p95 ms'.padStart(8),
-      'agent ms/poll'.padStart(14),
-      'failed'.padStart(8),
-      'ifs'.padStart(6),
-    ].join(' '),
+    table([
+      ['badung-netmon (node)', oursF],
+      ['snmp_exporter 0.21 (go)', refF],
+    ]),
   );
-  console.log(row('badung-netmon (node)', ours));
-  console.log(row('snmp_exporter 0.21 (go)', ref));
-  const version = spawnSync(EXPORTER, ['--version'], { encoding: 'utf8' }).stderr.split('\n')[0] ?? '';
+  for (const [name, f] of [
+    ['badung-netmon', oursF],
+    ['snmp_exporter', refF],
+  ] as const) {
+    if (f.firstFailure !== undefined) console.log(`${name}: first failure: ${f.firstFailure}`);
+  }
+  console.log(
+    `ratio: ours ${(oursF.pollsPerS / refF.pollsPerS).toFixed(2)}x the polls/s, ` +
+      `${(oursF.cpuMsPerPoll / refF.cpuMsPerPoll).toFixed(2)}x the CPU per poll, ` +
+      `${(oursF.agentCpuMsPerPoll / refF.agentCpuMsPerPoll).toFixed(2)}x the agent CPU per poll of snmp_exporter; ` +
+      `HTTP load generator (not counted for the exporter): ${(ref.loadGenCpuMs / Math.max(1, ref.polls)).toFixed(3)} ms/scrape`,
+  );
+  const strip = ({ firstFailure: _f, ...f }: RunFigures): Omit<RunFigures, 'firstFailure'> => f;
   console.log(
     JSON.stringify({
       bench: 'snmp',
+      agent: versions.agent,
+      profile: PROFILE,
       seconds: SECONDS,
       concurrency: CONCURRENCY,
+      maxRepetitions: REPS,
       cores: cpus().length,
-      node: process.version,
-      exporter: version.trim(),
-      collector: {
-        pollsPerS: ours.polls / (ours.wallMs / 1000),
-        cpuMsPerPoll: ours.cpuMs / Math.max(1, ours.polls),
-        ...ours,
-      },
-      snmpExporter: {
-        pollsPerS: ref.polls / (ref.wallMs / 1000),
-        cpuMsPerPoll: ref.cpuMs / Math.max(1, ref.polls),
-        ...ref,
-      },
+      versions,
+      sameData: { ok: sameData(verify.report), ...verify.report },
+      collector: strip(oursF),
+      snmpExporter: { ...strip(refF), loadGenCpuMsPerScrape: ref.loadGenCpuMs / Math.max(1, ref.polls) },
     }),
   );
 }
 
-main().catch((err: unknown) => {
-  console.error(`bench-snmp: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+main()
+  .catch((err: unknown) => {
+    console.error(`bench-snmp: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    httpAgent?.destroy();
+    void children.stopAll();
+  });

@@ -1,47 +1,84 @@
 /**
- * The collector side of scripts/bench-snmp.ts, in its own process so its CPU time is only the poller's:
- * `concurrency` loops, each polling its own device (own session, same agent) back to back for `seconds`.
- * Prints one JSON line: polls, failures, cpuMs (process.cpuUsage delta), latency percentiles, interfaces read.
+ * The collector side of scripts/bench-snmp.ts, in a process of its own so that its CPU time is the
+ * poller's alone (process.cpuUsage of this process, over the measured loop only).
  *
- *   node --import tsx scripts/bench/collector-worker.ts PORT COMMUNITY SECONDS CONCURRENCY REPETITIONS
+ * Protocol with the parent, one JSON line each way:
+ *   argv[2]  WorkerConfig as JSON
+ *   stdout   {"ready":true,"requestsPerPoll":N}   after one warm-up poll of every device
+ *   stdin    any line                             start the measured loop
+ *   stdout   WorkerResult                         when `seconds` have passed
+ * `concurrency` loops each poll their own device (own session and socket, same agent) back to back, so
+ * `concurrency` polls are in flight at any time, as in the collector's scheduler under load.
  */
+import { createInterface } from 'node:readline';
 import { Secret } from '../../collector/core/secret.ts';
+import { errorMessage } from '../../collector/core/errors.ts';
 import type { Device } from '../../collector/core/types.ts';
 import { SnmpPoller } from '../../collector/sources/snmp/poller.ts';
 import { loadProfiles } from '../../config/profiles.ts';
 
-const [port, community, seconds, concurrency, reps] = process.argv.slice(2);
+export interface WorkerConfig {
+  readonly port: number;
+  readonly community: string;
+  readonly profile: string;
+  readonly seconds: number;
+  readonly concurrency: number;
+  readonly maxRepetitions: number;
+  readonly timeoutMs: number;
+}
+
+export interface WorkerResult {
+  readonly polls: number;
+  readonly failures: number;
+  readonly firstFailure?: string | undefined;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly latenciesMs: number[];
+}
+
+const cfg = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 const poller = new SnmpPoller({
-  timeoutMs: 2000,
+  timeoutMs: cfg.timeoutMs,
   retries: 0,
-  maxRepetitions: Number(reps ?? 25),
+  maxRepetitions: cfg.maxRepetitions,
   profiles: loadProfiles(),
 });
-const devices: Device[] = Array.from({ length: Number(concurrency) }, (_, i) => ({
+const credentials = { version: '2c' as const, community: new Secret(cfg.community) };
+const devices: Device[] = Array.from({ length: cfg.concurrency }, (_, i) => ({
   id: `bench-${i}`,
   siteId: 'bench',
   role: 'router',
   host: '127.0.0.1',
-  port: Number(port),
-  profile: 'generic',
-  snmp: { version: '2c', community: new Secret(community ?? 'public') },
+  port: cfg.port,
+  profile: cfg.profile,
+  snmp: credentials,
 }));
 
-const first = await poller.pollDetailed(devices[0]!); // warm-up, and what one poll reads
-const latencies: number[] = [];
+// Warm-up: open every session and let V8 compile the hot paths before the clock starts.
+let requestsPerPoll = 0;
+for (const d of devices) requestsPerPoll = (await poller.pollDetailed(d)).requests;
+process.stdout.write(`${JSON.stringify({ ready: true, requestsPerPoll })}\n`);
+
+const lines = createInterface({ input: process.stdin });
+await new Promise<void>((resolve) => lines.once('line', () => resolve()));
+lines.close();
+
+const latenciesMs: number[] = [];
 let failures = 0;
+let firstFailure: string | undefined;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
-const until = t0 + Number(seconds) * 1000;
+const until = t0 + cfg.seconds * 1000;
 await Promise.all(
   devices.map(async (d) => {
     while (performance.now() < until) {
       const s = performance.now();
       try {
         await poller.poll(d);
-        latencies.push(performance.now() - s);
-      } catch {
+        latenciesMs.push(Math.round((performance.now() - s) * 1000) / 1000);
+      } catch (err) {
         failures++;
+        firstFailure ??= `${d.id}: ${errorMessage(err)}`;
       }
     }
   }),
@@ -49,22 +86,12 @@ await Promise.all(
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
 poller.close();
-latencies.sort((a, b) => a - b);
-const pct = (p: number): number =>
-  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
-console.log(
-  JSON.stringify({
-    polls: latencies.length,
-    failures,
-    wallMs,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    p50: pct(50),
-    p95: pct(95),
-    interfaces: first.reading.interfaces.length,
-    requestsPerPoll: first.requests,
-    values: first.reading.interfaces.reduce(
-      (n, i) => n + Object.values(i).filter((v) => v !== undefined).length,
-      0,
-    ),
-  }),
-);
+const result: WorkerResult = {
+  polls: latenciesMs.length,
+  failures,
+  firstFailure,
+  wallMs,
+  cpuMs: (cpu.user + cpu.system) / 1000,
+  latenciesMs,
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);
