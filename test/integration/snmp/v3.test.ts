@@ -1,78 +1,99 @@
 /**
- * The collector's poller over SNMPv3 authPriv (SHA/AES) against the fleet simulator's USM agent: it reads
- * the device; a wrong key is an `auth` failure and a wrong community a timeout, each typed.
+ * The collector's poller against Debian's real net-snmp agent (snmpd): SNMPv3 authPriv (SHA/AES) reads
+ * this machine's interfaces as the kernel lists them; wrong keys or users fail with a typed `auth` error
+ * (snmpd answers with a USM report), a wrong v2c community with a `timeout` (snmpd stays silent).
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../../collector/core/secret.ts';
 import type { Device, SnmpCredentials } from '../../../collector/core/types.ts';
 import { SnmpPoller } from '../../../collector/sources/snmp/poller.ts';
+import { SnmpRequestError } from '../../../collector/sources/snmp/session.ts';
 import { loadProfiles } from '../../../config/profiles.ts';
-import { FleetSimulator } from '../../../simulator/fleet.ts';
-import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
-import { freeUdpPort } from '../../support/ports.ts';
+import { startSnmpd, type Snmpd } from '../../support/snmpd.ts';
 
-const V3: SnmpCredentials = {
-  version: '3',
-  user: 'netmon',
-  level: 'authPriv',
-  authProtocol: 'sha',
-  authKey: new Secret('badung-auth-key'),
-  privProtocol: 'aes',
-  privKey: new Secret('badung-priv-key'),
-};
-let sim: FleetSimulator;
-let router: Device;
-const poller = new SnmpPoller({ timeoutMs: 800, retries: 0, maxRepetitions: 25, profiles: loadProfiles() });
+let agent: Snmpd;
+let v3: Extract<SnmpCredentials, { version: '3' }>;
+const poller = new SnmpPoller({ timeoutMs: 600, retries: 0, maxRepetitions: 25, profiles: loadProfiles() });
 
 beforeAll(async () => {
-  const port = await freeUdpPort();
-  const inventory = syntheticInventory({
-    sites: 1,
-    port,
-    seed: 4,
-    credentials: V3,
-    hostOctet: 150 + Math.floor(Math.random() * 20),
-  });
-  sim = new FleetSimulator({ inventory, seed: 4 });
-  await sim.start();
-  const r = inventory.devices.find((d) => d.role === 'router');
-  if (!r) throw new Error('no router');
-  router = r;
+  agent = await startSnmpd();
+  v3 = {
+    version: '3',
+    user: agent.user,
+    level: 'authPriv',
+    authProtocol: 'sha',
+    authKey: new Secret(agent.authKey),
+    privProtocol: 'aes',
+    privKey: new Secret(agent.privKey),
+  };
 });
 afterAll(async () => {
   poller.close();
-  await sim?.stop();
+  await agent?.stop();
 });
 
-describe('SNMPv3 authPriv', () => {
-  it('reads interfaces, counters and uptime', async () => {
-    const reading = await poller.poll(router);
-    const want = sim.deviceStatus(router.id);
-    expect(want.state).toBe('up');
-    expect(reading.interfaces.length).toBe(sim.model(router.id).interfaces.length);
-    expect(reading.interfaces.every((i) => i.inOctets !== undefined)).toBe(true);
+function device(id: string, snmp: SnmpCredentials): Device {
+  return { id, siteId: 'lab', role: 'router', host: agent.host, port: agent.port, profile: 'generic', snmp };
+}
+
+/** The kernel's own list: name → ifIndex (IF-MIB ifIndex is the kernel ifindex on Linux net-snmp). */
+function kernelInterfaces(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const name of readdirSync('/sys/class/net'))
+    out.set(name, Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim()));
+  return out;
+}
+
+async function failure(p: Promise<unknown>): Promise<SnmpRequestError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof SnmpRequestError) return err;
+    throw err;
+  }
+  throw new Error('the poll succeeded');
+}
+
+describe('SNMPv3 authPriv against snmpd', () => {
+  it('reads every interface of this machine with 64-bit counters and uptime', async () => {
+    const reading = await poller.poll(device('lab-v3', v3));
+    const kernel = kernelInterfaces();
+    expect(new Map(reading.interfaces.map((i) => [i.name, i.ifIndex]))).toEqual(kernel);
+    const lo = reading.interfaces.find((i) => i.name === 'lo');
+    expect(lo?.counterBits).toBe(64);
+    // lo carried every SNMP datagram of this test: its counter is positive and at most what the kernel
+    // counts now (snmpd may serve a value cached a few seconds ago).
+    const rxNow = BigInt(readFileSync('/sys/class/net/lo/statistics/rx_bytes', 'utf8').trim());
+    expect(lo?.inOctets).toBeGreaterThan(0n);
+    expect(lo?.inOctets).toBeLessThanOrEqual(rxNow);
     expect(reading.sysUpTimeCs).toBeGreaterThan(0);
   });
 
-  it('a wrong privacy or auth key is an auth failure, not a silent timeout', async () => {
-    const wrong = {
-      ...router,
-      id: `${router.id}-wrong`,
-      snmp: { ...V3, authKey: new Secret('not-the-key') } as SnmpCredentials,
-    };
-    await expect(poller.poll(wrong)).rejects.toMatchObject({
-      code: 'auth',
-    });
-    // The right credentials still work afterwards.
-    expect((await poller.poll(router)).interfaces.length).toBeGreaterThan(0);
+  // A wrong digest or an unknown user gets a USM report (RFC 3414 section 3.2): net-snmp says `auth`, not
+  // retryable. A wrong privacy key is different: snmpd cannot parse the encrypted scopedPDU and drops the
+  // message without a report ("security service 3 error parsing ScopedPDU" in its log), so the poller can
+  // only see a timeout, as for a dead device.
+  it.each([
+    ['auth key', { authKey: new Secret('not-the-auth-key') }, { code: 'auth', retryable: false }],
+    ['user', { user: 'intruder' }, { code: 'auth', retryable: false }],
+    ['privacy key', { privKey: new Secret('not-the-priv-key') }, { code: 'timeout', retryable: true }],
+  ])('a wrong %s fails with a typed error; the right credentials still work', async (what, change, want) => {
+    const err = await failure(poller.poll(device(`lab-wrong-${what}`, { ...v3, ...change })));
+    expect({ code: err.code, retryable: err.retryable }).toEqual(want);
+    expect(err.reason).toBe(want.code);
+    expect(err.message).not.toContain('not-the');
+    expect((await poller.poll(device('lab-v3', v3))).interfaces.length).toBeGreaterThan(0);
   });
 
-  it('a v2c request to a v3-only device gets no answer: timeout', async () => {
-    const v2 = {
-      ...router,
-      id: `${router.id}-v2`,
-      snmp: { version: '2c', community: new Secret('public') } as SnmpCredentials,
-    };
-    await expect(poller.poll(v2)).rejects.toMatchObject({ code: 'timeout' });
+  it('v2c with the right community reads the same interfaces; a wrong one is a timeout', async () => {
+    const ok = await poller.poll(
+      device('lab-v2c', { version: '2c', community: new Secret(agent.community) }),
+    );
+    expect(ok.interfaces.map((i) => i.name).sort()).toEqual([...kernelInterfaces().keys()].sort());
+    const err = await failure(
+      poller.poll(device('lab-v2c-wrong', { version: '2c', community: new Secret('wrong-community') })),
+    );
+    expect({ code: err.code, retryable: err.retryable }).toEqual({ code: 'timeout', retryable: true });
   });
 });
