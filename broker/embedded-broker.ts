@@ -28,6 +28,12 @@ export interface EmbeddedBrokerOptions {
   readonly log: Logger;
   readonly allowAnonymous?: boolean | undefined;
   readonly tls?: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /**
+   * Larger publishes are dropped (counted, logged) instead of passed on: aedes itself has no packet size
+   * limit. The collector's own limit for telemetry is smaller (broker/payloads.ts); this one protects the
+   * other subscribers and retained storage. Default 64 KiB.
+   */
+  readonly maxPayloadBytes?: number | undefined;
   /** Time of liveness events; the system clock when absent. */
   readonly clock?: Clock | undefined;
 }
@@ -48,6 +54,7 @@ export interface RunningBroker {
 }
 
 const accountOf = new WeakMap<Client, Account>();
+const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
 
 /**
  * aedes sets `_disconnected` only when the client sent DISCONNECT (lib/handlers/index.js, MQTT-3.14.4-3);
@@ -58,6 +65,7 @@ const saidGoodbye = (client: Client): boolean =>
 
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<RunningBroker> {
   const { log } = opts;
+  const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
   const stats: BrokerStats = { connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0 };
   const refuse = (client: Client, reason: string, username?: string): AuthenticateError => {
     stats.refusedConnections++;
@@ -87,7 +95,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     authorizePublish: (client, packet, done) => {
       if (!client) return done(null); // the broker's own messages
       const account = accountOf.get(client);
-      const why = account ? publishDenied(account, packet.topic) : 'not logged in';
+      const size = Buffer.byteLength(packet.payload);
+      const why = !account
+        ? 'not logged in'
+        : size > maxPayload
+          ? `payload of ${size} bytes exceeds the broker's limit of ${maxPayload}`
+          : publishDenied(account, packet.topic);
       if (why) {
         stats.deniedPublishes++;
         log.warn('mqtt publish refused', {

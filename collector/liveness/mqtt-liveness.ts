@@ -25,8 +25,9 @@ export type LivenessKind = 'will' | 'keepalive_lapsed' | 'connected' | 'clean_di
 export interface LivenessEvent {
   readonly deviceId: string;
   /**
-   * connected: it (re)connected; will: its Last Will came (abrupt drop; with an external broker also a
-   * lapsed keepalive); keepalive_lapsed: the embedded broker timed it out; clean_disconnect: it said goodbye.
+   * connected: it (re)connected; will: it vanished without a DISCONNECT, its Last Will fires (with an
+   * external broker this includes a lapsed keepalive); keepalive_lapsed: the embedded broker timed it out;
+   * clean_disconnect: it said goodbye.
    */
   readonly kind: LivenessKind;
   readonly timeMs: number;
