@@ -230,7 +230,8 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
       areaOf(names[(i * 3) % names.length] ?? ''),
     );
   }
-  // Banjar belong to desa, lingkungan to kelurahan. Every 8th banjar reaches the internet through its kantor desa.
+  // Banjar belong to desa, lingkungan to kelurahan. Every 8th banjar reaches the internet through its kantor
+  // desa and every 8th lingkungan through its kantor lurah (a wireless hop), for upstream correlation.
   spread(BADUNG_COUNTS.banjar, desa.length).forEach((n, i) => {
     const a = desa[i];
     if (!a) return;
@@ -240,7 +241,7 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
       add(
         'banjar',
         `bjr-${slug(a.name)}-${j + 1}`,
-        `Banjar ${part}${suffix}, ${a.name}`,
+        `Banjar Adat ${a.name} ${part}${suffix}`,
         a,
         j % 8 === 7 ? `kds-${slug(a.name)}` : undefined,
       );
@@ -251,11 +252,13 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
     if (!a) return;
     for (let j = 0; j < n; j++) {
       const part = BANJAR_PARTS[(j + 3) % BANJAR_PARTS.length] ?? 'Tengah';
+      const suffix = j >= BANJAR_PARTS.length ? ` ${Math.floor(j / BANJAR_PARTS.length) + 1}` : '';
       add(
         'lingkungan',
         `lkg-${slug(a.name)}-${j + 1}`,
-        `Lingkungan ${part}${j >= BANJAR_PARTS.length ? ` ${Math.floor(j / BANJAR_PARTS.length) + 1}` : ''}, ${a.name}`,
+        `Lingkungan ${a.name} ${part}${suffix}`,
         a,
+        j % 8 === 7 ? `klr-${slug(a.name)}` : undefined,
       );
     }
   });
@@ -282,7 +285,7 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
         areaOf(names[(j * 2) % names.length] ?? ''),
       );
   });
-  // Pustu: 54 of the 62 desa/kelurahan (every area but the seats of the 8 largest puskesmas areas).
+  // Pustu: 54 of the 62 desa/kelurahan (all but every eighth area, starting with the fourth).
   const pustuAreas = all.filter((_, i) => i % 8 !== 3).slice(0, BADUNG_COUNTS.pustu);
   for (const a of pustuAreas) add('pustu', `pst-${slug(a.name)}`, `Puskesmas Pembantu ${a.name}`, a);
   // Tourist sites: the named ones, then village tourism (desa wisata) to the count.

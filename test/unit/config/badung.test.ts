@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { KECAMATAN, PUSKESMAS } from '../../../config/badung/areas.ts';
 import { BADUNG_BOX, BADUNG_COUNTS, generateBadungInventory } from '../../../config/badung/generate.ts';
 import { parseInventory } from '../../../config/inventory.ts';
 
@@ -36,6 +37,54 @@ describe('the Badung inventory generator', () => {
     // Critical and high sites' routers use SNMPv3.
     const pkm = inv.devices.find((d) => d.id === 'pkm-petang-i-rtr');
     expect(pkm?.snmp?.version).toBe('3');
+  });
+
+  it('has one kantor camat per kecamatan, a kantor desa/lurah per desa/kelurahan and the 13 named puskesmas', () => {
+    const names = (c: string) =>
+      inv.sites
+        .filter((s) => s.category === c)
+        .map((s) => s.name)
+        .sort();
+    expect(names('kantor_camat')).toEqual(KECAMATAN.map((k) => `Kantor Camat ${k.name}`).sort());
+    expect(names('kantor_desa')).toEqual(
+      KECAMATAN.flatMap((k) => k.desa.map((d) => `Kantor Desa ${d}`)).sort(),
+    );
+    expect(names('kantor_lurah')).toEqual(
+      KECAMATAN.flatMap((k) => k.kelurahan.map((d) => `Kantor Lurah ${d}`)).sort(),
+    );
+    expect(names('puskesmas')).toEqual(PUSKESMAS.map((p) => `Puskesmas ${p.name}`).sort());
+    expect(inv.sites.find((s) => s.id === 'pkm-petang-i')?.kecamatan).toBe('Petang');
+    // Banjar only in desa, lingkungan only in kelurahan, named after them.
+    const kelurahan = new Set(KECAMATAN.flatMap((k) => k.kelurahan));
+    for (const s of inv.sites) {
+      if (s.category === 'banjar') {
+        expect(kelurahan.has(s.desa)).toBe(false);
+        expect(s.name.startsWith(`Banjar Adat ${s.desa} `)).toBe(true);
+      }
+      if (s.category === 'lingkungan') expect(kelurahan.has(s.desa)).toBe(true);
+    }
+    expect(inv.sites.map((s) => s.name)).toContain('Banjar Adat Pelaga Kaja');
+  });
+
+  it('north is Petang, south is Kuta Selatan', () => {
+    const meanLat = (k: string) => {
+      const l = inv.sites.filter((s) => s.kecamatan === k).map((s) => s.lat);
+      return l.reduce((a, b) => a + b, 0) / l.length;
+    };
+    const order = KECAMATAN.map((k) => k.name).sort((a, b) => meanLat(b) - meanLat(a));
+    expect(order[0]).toBe('Petang');
+    expect(order.at(-1)).toBe('Kuta Selatan');
+  });
+
+  it('some banjar and lingkungan reach the internet through their own kantor desa/lurah', () => {
+    const byId = new Map(inv.sites.map((s) => [s.id, s]));
+    const withUpstream = inv.sites.filter((s) => s.upstream !== undefined);
+    expect(withUpstream.length).toBeGreaterThan(30);
+    for (const s of withUpstream) {
+      const up = byId.get(s.upstream ?? '');
+      expect(up?.category).toBe(s.category === 'banjar' ? 'kantor_desa' : 'kantor_lurah');
+      expect(up?.desa).toBe(s.desa);
+    }
   });
 
   it('is deterministic for a seed', () => {
