@@ -48,7 +48,10 @@ export interface BrokerStats {
 export interface RunningBroker {
   readonly url: string;
   stats(): BrokerStats;
-  /** Devices connecting and going (see the header); returns the unsubscribe. Listeners must not throw. */
+  /**
+   * Devices connecting and going (see the header), starting with a `connected` for each device connected
+   * now; returns the unsubscribe. Listeners must not throw.
+   */
   onDeviceLiveness(listener: (ev: LivenessEvent) => void): () => void;
   close(): Promise<void>;
 }
@@ -195,6 +198,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     stats: () => ({ ...stats }),
     onDeviceLiveness: (listener) => {
       listeners.add(listener);
+      // Devices that connected before this listener came are connected now: say so, or it would never know.
+      for (const deviceId of online.keys()) listener({ deviceId, kind: 'connected', timeMs: clock.now() });
       return () => listeners.delete(listener);
     },
     close: async () => {

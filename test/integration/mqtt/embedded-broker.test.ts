@@ -96,4 +96,17 @@ describe('embedded broker', () => {
     // The collector is no device: its connection is nobody's liveness.
     expect(events.every((e) => e.deviceId.startsWith('bjr-1-'))).toBe(true);
   });
+
+  it('a listener that comes late hears first of the devices connected now', async () => {
+    await login('bjr-1-env', { keepalive: 30 });
+    await waitFor(() => events.filter((e) => e.deviceId === 'bjr-1-env').length === 5);
+    const late: LivenessEvent[] = [];
+    const off = broker.onDeviceLiveness((ev) => late.push(ev));
+    off();
+    // bjr-1-r1 from the first test and bjr-1-env.
+    expect(late.map((e) => [e.deviceId, e.kind]).sort()).toEqual([
+      ['bjr-1-env', 'connected'],
+      ['bjr-1-r1', 'connected'],
+    ]);
+  });
 });
