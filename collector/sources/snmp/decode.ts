@@ -56,6 +56,15 @@ function int(vb: VarBind): Decoded<number> {
   return { ok: true, value: vb.value };
 }
 
+/** An enumerated INTEGER: anything outside the MIB's range is a broken agent, not a new state. */
+function enumInt(min: number, max: number): (vb: VarBind) => Decoded<number> {
+  return (vb) => {
+    const d = int(vb);
+    if (!d.ok) return d;
+    return d.value >= min && d.value <= max ? d : bad(`expected ${min}..${max}, got ${d.value}`);
+  };
+}
+
 function counter32(vb: VarBind): Decoded<bigint> {
   const d = uint(vb, ['Counter32']);
   return d.ok ? { ok: true, value: BigInt(d.value) } : d;
@@ -84,9 +93,9 @@ const IF_DECODERS: Readonly<Record<InterfaceField, (vb: VarBind) => Decoded<IfVa
   descr: text,
   name: text,
   alias: text,
-  type: int,
-  adminStatus: int,
-  operStatus: int,
+  type: enumInt(1, 2147483647), // IANAifType
+  adminStatus: enumInt(1, 3), // RFC 2863: up, down, testing
+  operStatus: enumInt(1, 7), // up, down, testing, unknown, dormant, notPresent, lowerLayerDown
   speed: (vb) => uint(vb, ['Gauge32', 'Integer']),
   highSpeed: (vb) => uint(vb, ['Gauge32', 'Integer']),
   inOctets: counter32,
