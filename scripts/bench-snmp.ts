@@ -5,7 +5,13 @@
  * the generic profile). Prints, for each: device polls per second, CPU ms per device poll, p50/p95 latency,
  * the agent's CPU per poll, failures; then whether both read the same data, and one JSON line.
  *
- *   npm run bench -- [--seconds 20] [--concurrency 32] [--repetitions 25]
+ *   npm run bench -- [--seconds 20] [--concurrency 32] [--repetitions 25] [--agent snmpd|simulator] [--sites 100]
+ *
+ * Agents: `snmpd` (default) serves this machine's interfaces at one address, and `concurrency` devices of
+ * ours (own sessions) and the exporter's scrapes all go there. `simulator` runs the project's fleet
+ * simulator (scripts/bench/simulator-agent.ts: a synthetic Badung inventory of `--sites` sites, every
+ * device at its own 127.20.x.y address), and both pollers go through all its devices in turn, each read
+ * with the generic profile's IF-MIB OIDs.
  *
  * How each side is measured, over the same duration and with the same number of polls in flight:
  * - ours: scripts/bench/collector-worker.ts in a child process; CPU = its process.cpuUsage() delta over
@@ -30,7 +36,8 @@ import { openSnmpClient } from '../collector/sources/snmp/session.ts';
 import { loadProfiles, type InterfaceField, type Profile } from '../config/profiles.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
 import { ChildSet, type Child } from './bench/children.ts';
-import type { WorkerConfig, WorkerResult } from './bench/collector-worker.ts';
+import type { WorkerConfig, WorkerResult, WorkerTarget } from './bench/collector-worker.ts';
+import type { SimulatorAgentConfig, SimulatorAgentReady } from './bench/simulator-agent.ts';
 import { exporterModule, exporterTypeOf, type ExporterModule } from './bench/exporter-module.ts';
 import { cpuMsOfPid, figuresOf, type RawRun, type RunFigures } from './bench/measure.ts';
 import { RecordingClient } from './bench/recording-client.ts';
@@ -63,8 +70,15 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '32' },
     repetitions: { type: 'string', default: '25' },
+    agent: { type: 'string', default: 'snmpd' },
+    sites: { type: 'string', default: '100' },
   },
 });
+if (args.agent !== 'snmpd' && args.agent !== 'simulator') {
+  throw new Error(`--agent must be snmpd or simulator, got "${args.agent}"`);
+}
+const AGENT_KIND: 'snmpd' | 'simulator' = args.agent;
+const SITES = positiveInt('sites', args.sites, 987);
 const SECONDS = positiveInt('seconds', args.seconds, 3600);
 const CONCURRENCY = positiveInt('concurrency', args.concurrency, 1024);
 const REPS = positiveInt('repetitions', args.repetitions, 200);
@@ -121,19 +135,21 @@ function firstLine(cmd: string, argv: string[]): string {
 
 /** A bench device: the same credentials object for every device, as an inventory would share it. */
 const credentials = { version: '2c' as const, community: new Secret(COMMUNITY) };
-const deviceAt = (port: number, id = 'bench-verify'): Device => ({
-  id,
+const deviceAt = (t: WorkerTarget): Device => ({
+  id: t.id,
   siteId: 'bench',
   role: 'router',
-  host: '127.0.0.1',
-  port,
+  host: t.host,
+  port: t.port,
   profile: PROFILE,
   snmp: credentials,
 });
 
+/** The agent under both pollers: its process (for /proc CPU) and the devices it answers for. */
 interface SnmpAgent {
   readonly child: Child;
-  readonly port: number;
+  readonly targets: readonly WorkerTarget[];
+  readonly description: string;
 }
 
 async function startSnmpd(verifier: SnmpPoller): Promise<SnmpAgent> {
@@ -157,7 +173,7 @@ async function startSnmpd(verifier: SnmpPoller): Promise<SnmpAgent> {
     join(dir, 'snmpd.pid'),
     `udp:127.0.0.1:${port}`,
   ]);
-  const device = deviceAt(port, 'bench-ready');
+  const device = deviceAt({ id: 'bench-ready', host: '127.0.0.1', port });
   await waitFor(
     async () => {
       if (child.proc.exitCode !== null) throw new Error(`snmpd exited: ${child.tail()}`);
@@ -166,7 +182,34 @@ async function startSnmpd(verifier: SnmpPoller): Promise<SnmpAgent> {
     { timeoutMs: 15_000, intervalMs: 100, what: `snmpd on 127.0.0.1:${port}` },
   );
   verifier.forget(device.id);
-  return { child, port };
+  return {
+    child,
+    targets: Array.from({ length: CONCURRENCY }, (_, i) => ({ id: `bench-${i}`, host: '127.0.0.1', port })),
+    description: `Debian snmpd (${firstLine(SNMPD, ['-v'])}) on 127.0.0.1:${port} (udp, v2c), serving this machine's interfaces`,
+  };
+}
+
+async function startSimulator(): Promise<SnmpAgent> {
+  const cfg: SimulatorAgentConfig = { sites: SITES, port: await freeUdpPort(), community: COMMUNITY };
+  const child = await children.start('fleet simulator', process.execPath, [
+    '--import',
+    'tsx',
+    'scripts/bench/simulator-agent.ts',
+    JSON.stringify(cfg),
+  ]);
+  const stdout = child.proc.stdout;
+  if (!stdout) throw new Error('fleet simulator: no stdout');
+  const first = await createInterface({ input: stdout })[Symbol.asyncIterator]().next();
+  if (first.done === true) throw new Error(`fleet simulator ${await child.exited}: ${child.tail()}`);
+  const ready = JSON.parse(first.value) as SimulatorAgentReady;
+  return {
+    child,
+    targets: ready.devices.map((d) => ({ id: d.id, host: d.host, port: d.port })),
+    description:
+      `fleet simulator (simulator/fleet.ts, one node process): ${SITES} synthetic sites, ` +
+      `${ready.devices.length} devices, each at its own 127.20.x.y:${cfg.port} (udp, v2c), ` +
+      `all read with the generic profile's IF-MIB OIDs`,
+  };
 }
 
 async function startExporter(module: ExporterModule): Promise<{ child: Child; port: number }> {
@@ -208,6 +251,8 @@ function httpGet(port: number, path: string, agent?: Agent): Promise<{ status: n
   });
 }
 
+const scrapePathOf = (t: WorkerTarget): string => `/snmp?target=${t.host}:${t.port}&module=${MODULE}`;
+
 const metricOf = (body: string, name: string): number | undefined => {
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(body);
   return m ? Number(m[1]) : undefined;
@@ -217,10 +262,9 @@ const metricOf = (body: string, name: string): number | undefined => {
 async function verifySameData(
   profile: Profile,
   module: ExporterModule,
-  agentPort: number,
+  target: WorkerTarget,
   exporterPort: number,
-  scrapePath: string,
-): Promise<{ report: SameDataReport; exporterRequests: number; expectedPdus: number }> {
+): Promise<{ report: SameDataReport; ourRequests: number; exporterRequests: number }> {
   let recorder: RecordingClient | undefined;
   const poller = new SnmpPoller({
     timeoutMs: TIMEOUT_MS,
@@ -229,11 +273,11 @@ async function verifySameData(
     profiles: new Map([[profile.name, profile]]),
     openClient: (device, opts) => (recorder = new RecordingClient(openSnmpClient(device, opts))),
   });
-  try {
-    await poller.pollDetailed(deviceAt(agentPort));
-  } finally {
-    poller.close();
-  }
+  const ourRequests = await poller
+    .pollDetailed(deviceAt(target))
+    .then((d) => d.requests)
+    .finally(() => poller.close());
+  const scrapePath = scrapePathOf(target);
   const scrape = await httpGet(exporterPort, scrapePath);
   if (scrape.status !== 200)
     throw new Error(`exporter scrape ${scrapePath}: HTTP ${scrape.status}: ${scrape.body}`);
@@ -246,14 +290,15 @@ async function verifySameData(
   const rowColumn = profile.interfaces.descr ?? profile.interfaces.name ?? module.walk[0] ?? '';
   return {
     report: compareReads(ours, theirs, { volatileBases, rowColumn }),
+    ourRequests,
     exporterRequests: metricOf(scrape.body, 'snmp_scrape_packets_sent') ?? NaN,
-    expectedPdus: metricOf(scrape.body, 'snmp_scrape_pdus_returned') ?? NaN,
   };
 }
 
-async function runCollector(agent: SnmpAgent): Promise<RawRun> {
+/** `requestsPerPoll`: of the verification poll of the first device (the same figure as the exporter's). */
+async function runCollector(agent: SnmpAgent, requestsPerPoll: number): Promise<RawRun> {
   const cfg: WorkerConfig = {
-    port: agent.port,
+    targets: agent.targets,
     community: COMMUNITY,
     profile: PROFILE,
     seconds: SECONDS,
@@ -278,7 +323,8 @@ async function runCollector(agent: SnmpAgent): Promise<RawRun> {
     }
     return line.value;
   };
-  const ready = JSON.parse(await next('ready')) as { requestsPerPoll: number };
+  const ready = JSON.parse(await next('ready')) as { warmFailures: number };
+  if (ready.warmFailures > 0) console.log(`  (${ready.warmFailures} warm-up polls failed)`);
   const a0 = cpuMsOfPid(agent.child.pid, CLK_TCK);
   worker.proc.stdin?.write('go\n');
   const result = JSON.parse(await next('its result')) as WorkerResult;
@@ -293,20 +339,26 @@ async function runCollector(agent: SnmpAgent): Promise<RawRun> {
     cpuMs: result.cpuMs,
     agentCpuMs,
     latenciesMs: result.latenciesMs,
-    requestsPerPoll: ready.requestsPerPoll,
+    requestsPerPoll,
   };
 }
 
 async function runExporter(
   agent: SnmpAgent,
   exporter: { child: Child; port: number },
-  scrapePath: string,
-  expect: { pdus: number; requests: number },
+  requestsPerPoll: number,
 ): Promise<RawRun & { loadGenCpuMs: number }> {
   httpAgent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const agentHttp = httpAgent;
   // Warm-up with every connection open, as the collector's worker warms its sessions.
-  await Promise.all(Array.from({ length: CONCURRENCY }, () => httpGet(exporter.port, scrapePath, agentHttp)));
+  const paths = agent.targets.map(scrapePathOf);
+  let cursor = 0;
+  const nextPath = (): string => paths[cursor++ % paths.length] ?? '';
+  await Promise.all(
+    Array.from({ length: Math.min(CONCURRENCY, paths.length) }, () =>
+      httpGet(exporter.port, nextPath(), agentHttp),
+    ),
+  );
   const latenciesMs: number[] = [];
   let failures = 0;
   let firstFailure: string | undefined;
@@ -324,11 +376,12 @@ async function runExporter(
       while (performance.now() < until) {
         const s = performance.now();
         try {
-          const res = await httpGet(exporter.port, scrapePath, agentHttp);
-          // A complete scrape returns every varbind the verification scrape returned.
-          const pdus = metricOf(res.body, 'snmp_scrape_pdus_returned');
-          if (res.status !== 200) fail(`HTTP ${res.status}: ${res.body.slice(0, 200)}`);
-          else if (pdus !== expect.pdus) fail(`${pdus} varbinds instead of ${expect.pdus}`);
+          const path = nextPath();
+          const res = await httpGet(exporter.port, path, agentHttp);
+          // snmp_exporter answers 500 when the SNMP walk failed; a 200 carries what it read.
+          const pdus = metricOf(res.body, 'snmp_scrape_pdus_returned') ?? 0;
+          if (res.status !== 200) fail(`${path}: HTTP ${res.status}: ${res.body.slice(0, 200)}`);
+          else if (!(pdus > 0)) fail(`${path}: no varbinds`);
           else latenciesMs.push(performance.now() - s);
         } catch (err) {
           fail(err instanceof Error ? err.message : String(err));
@@ -349,7 +402,7 @@ async function runExporter(
     cpuMs,
     agentCpuMs,
     latenciesMs,
-    requestsPerPoll: expect.requests,
+    requestsPerPoll,
     loadGenCpuMs: (self.user + self.system) / 1000,
   };
 }
@@ -399,35 +452,39 @@ async function main(): Promise<void> {
   });
 
   const prober = new SnmpPoller({ timeoutMs: 300, retries: 0, maxRepetitions: 1, profiles: loadProfiles() });
-  const agent = await startSnmpd(prober).finally(() => prober.close());
+  const agent =
+    AGENT_KIND === 'snmpd' ? await startSnmpd(prober).finally(() => prober.close()) : await startSimulator();
+  prober.close();
   const exporter = await startExporter(module);
-  const scrapePath = `/snmp?target=127.0.0.1:${agent.port}&module=${MODULE}`;
+  const target = agent.targets[0];
+  if (!target) throw new Error('the agent serves no devices');
 
   const versions = {
     node: process.version,
     snmpExporter: firstLine(EXPORTER, ['--version']),
-    agent: `Debian snmpd (${firstLine(SNMPD, ['-v'])})`,
+    snmpd: firstLine(SNMPD, ['-v']),
   };
   const columns = columnsOf(profile);
   const fieldTypes = (Object.keys(profile.interfaces) as InterfaceField[]).map(exporterTypeOf);
   console.log(
-    `agent: ${versions.agent} on 127.0.0.1:${agent.port} (udp, v2c), serving this machine's interfaces\n` +
+    `agent: ${agent.description}\n` +
       `OIDs: profile "${PROFILE}": sysUpTime.0 by GET + ${columns.length} ifTable/ifXTable columns walked ` +
       `(${fieldTypes.filter((t) => t === 'counter').length} counters), max-repetitions ${REPS}, timeout ${TIMEOUT_MS} ms, no retries\n` +
-      `load: ${SECONDS} s per poller, ${CONCURRENCY} polls in flight; ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}); ` +
+      `load: ${SECONDS} s per poller, ${CONCURRENCY} polls in flight over ${agent.targets.length} devices; ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}); ` +
       `node ${versions.node}; ${versions.snmpExporter}`,
   );
 
-  const verify = await verifySameData(profile, module, agent.port, exporter.port, scrapePath);
+  const verify = await verifySameData(profile, module, target, exporter.port);
   for (const l of describeSameData(verify.report)) console.log(l);
+  console.log(
+    `requests per poll of ${target.id}: ours ${verify.ourRequests} (GET + multi-column GETBULK), ` +
+      `snmp_exporter ${verify.exporterRequests} (GET + one GETBULK walk per column)`,
+  );
 
   console.log(`\nmeasuring badung-netmon SnmpPoller (${SECONDS} s)...`);
-  const ours = await runCollector(agent);
+  const ours = await runCollector(agent, verify.ourRequests);
   console.log(`measuring snmp_exporter (${SECONDS} s)...`);
-  const ref = await runExporter(agent, exporter, scrapePath, {
-    pdus: verify.expectedPdus,
-    requests: verify.exporterRequests,
-  });
+  const ref = await runExporter(agent, exporter, verify.exporterRequests);
   await children.stopAll();
 
   const oursF = figuresOf(ours);
@@ -455,7 +512,9 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       bench: 'snmp',
-      agent: versions.agent,
+      agent: agent.description,
+      agentKind: AGENT_KIND,
+      devices: agent.targets.length,
       profile: PROFILE,
       seconds: SECONDS,
       concurrency: CONCURRENCY,

@@ -4,11 +4,13 @@
  *
  * Protocol with the parent, one JSON line each way:
  *   argv[2]  WorkerConfig as JSON
- *   stdout   {"ready":true,"requestsPerPoll":N}   after one warm-up poll of every device
+ *   stdout   {"ready":true,"warmFailures":N}      after one warm-up poll of every device
  *   stdin    any line                             start the measured loop
  *   stdout   WorkerResult                         when `seconds` have passed
- * `concurrency` loops each poll their own device (own session and socket, same agent) back to back, so
- * `concurrency` polls are in flight at any time, as in the collector's scheduler under load.
+ * `concurrency` loops poll the targets in turn (a shared cursor: each device has its own session and
+ * socket) back to back, so `concurrency` polls are in flight at any time, as in the collector's scheduler
+ * under load. Against snmpd the targets are `concurrency` devices at the same address; against the fleet
+ * simulator, every simulated device.
  */
 import { createInterface } from 'node:readline';
 import { Secret } from '../../collector/core/secret.ts';
@@ -17,8 +19,14 @@ import type { Device } from '../../collector/core/types.ts';
 import { SnmpPoller } from '../../collector/sources/snmp/poller.ts';
 import { loadProfiles } from '../../config/profiles.ts';
 
-export interface WorkerConfig {
+export interface WorkerTarget {
+  readonly id: string;
+  readonly host: string;
   readonly port: number;
+}
+
+export interface WorkerConfig {
+  readonly targets: readonly WorkerTarget[];
   readonly community: string;
   readonly profile: string;
   readonly seconds: number;
@@ -44,20 +52,42 @@ const poller = new SnmpPoller({
   profiles: loadProfiles(),
 });
 const credentials = { version: '2c' as const, community: new Secret(cfg.community) };
-const devices: Device[] = Array.from({ length: cfg.concurrency }, (_, i) => ({
-  id: `bench-${i}`,
+const devices: Device[] = cfg.targets.map((t) => ({
+  id: t.id,
   siteId: 'bench',
   role: 'router',
-  host: '127.0.0.1',
-  port: cfg.port,
+  host: t.host,
+  port: t.port,
   profile: cfg.profile,
   snmp: credentials,
 }));
 
+/** `concurrency` loops, each taking the next device in turn, until `more()` says stop. */
+async function loops(more: (done: number) => boolean, each: (d: Device) => Promise<void>): Promise<void> {
+  let cursor = 0;
+  await Promise.all(
+    Array.from({ length: cfg.concurrency }, async () => {
+      while (more(cursor)) {
+        const d = devices[cursor++ % devices.length];
+        if (d) await each(d);
+      }
+    }),
+  );
+}
+
 // Warm-up: open every session and let V8 compile the hot paths before the clock starts.
-let requestsPerPoll = 0;
-for (const d of devices) requestsPerPoll = (await poller.pollDetailed(d)).requests;
-process.stdout.write(`${JSON.stringify({ ready: true, requestsPerPoll })}\n`);
+let warmFailures = 0;
+await loops(
+  (done) => done < Math.max(devices.length, cfg.concurrency),
+  async (d) => {
+    try {
+      await poller.poll(d);
+    } catch {
+      warmFailures++;
+    }
+  },
+);
+process.stdout.write(`${JSON.stringify({ ready: true, warmFailures })}\n`);
 
 const lines = createInterface({ input: process.stdin });
 await new Promise<void>((resolve) => lines.once('line', () => resolve()));
@@ -69,19 +99,18 @@ let firstFailure: string | undefined;
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const until = t0 + cfg.seconds * 1000;
-await Promise.all(
-  devices.map(async (d) => {
-    while (performance.now() < until) {
-      const s = performance.now();
-      try {
-        await poller.poll(d);
-        latenciesMs.push(Math.round((performance.now() - s) * 1000) / 1000);
-      } catch (err) {
-        failures++;
-        firstFailure ??= `${d.id}: ${errorMessage(err)}`;
-      }
+await loops(
+  () => performance.now() < until,
+  async (d) => {
+    const s = performance.now();
+    try {
+      await poller.poll(d);
+      latenciesMs.push(Math.round((performance.now() - s) * 1000) / 1000);
+    } catch (err) {
+      failures++;
+      firstFailure ??= `${d.id}: ${errorMessage(err)}`;
     }
-  }),
+  },
 );
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
