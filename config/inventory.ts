@@ -108,8 +108,9 @@ const siteSchema = z.strictObject({
   devices: z.array(deviceSchema).default([]),
 });
 
+/** The top level; credentials and sites are validated one by one, so one bad site hides no other error. */
 const inventorySchema = z.strictObject({
-  credentials: z.record(z.string(), credentialsSchema).default({}),
+  credentials: z.record(z.string(), z.unknown()).default({}),
   defaults: z
     .strictObject({
       port: port.optional(),
@@ -117,10 +118,25 @@ const inventorySchema = z.strictObject({
       profile: z.enum(PROFILE_NAMES).optional(),
     })
     .default({}),
-  sites: z.array(siteSchema).min(1, { message: 'an inventory needs at least one site' }),
+  sites: z.array(z.unknown()).min(1, { message: 'an inventory needs at least one site' }),
 });
 
-type RawInventory = z.infer<typeof inventorySchema>;
+interface RawInventory {
+  readonly credentials: Record<string, z.infer<typeof credentialsSchema>>;
+  readonly defaults: z.infer<typeof inventorySchema>['defaults'];
+  readonly sites: z.infer<typeof siteSchema>[];
+  /** sites[k] is sites[at[k]] of the file (sites that failed validation are left out). */
+  readonly at: number[];
+  /** Names present in the file, valid or not: a reference to an invalid one is not reported twice. */
+  readonly credentialNames: ReadonlySet<string>;
+  readonly siteIds: ReadonlySet<string>;
+  readonly deviceIds: ReadonlySet<string>;
+}
+
+const idOf = (v: unknown): string | undefined =>
+  v !== null && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string'
+    ? (v as { id: string }).id
+    : undefined;
 
 function toCredentials(c: z.infer<typeof credentialsSchema>): SnmpCredentials {
   if ('community' in c) return { version: '2c', community: new Secret(c.community) };
@@ -145,7 +161,44 @@ export function parseInventory(
   const r = inventorySchema.safeParse(src.data ?? {});
   if (!r.success)
     throw new ConfigError(source, `invalid inventory:\n  ${formatIssues(src, r.error.issues).join('\n  ')}`);
-  return resolve(r.data, src);
+  const issues: z.core.$ZodIssue[] = [];
+  const prefixed = (prefix: PropertyKey[], list: readonly z.core.$ZodIssue[]) => {
+    for (const issue of list) issues.push({ ...issue, path: [...prefix, ...issue.path] });
+  };
+  const credentials: RawInventory['credentials'] = {};
+  for (const [name, c] of Object.entries(r.data.credentials)) {
+    const cr = credentialsSchema.safeParse(c);
+    if (cr.success) credentials[name] = cr.data;
+    else prefixed(['credentials', name], cr.error.issues);
+  }
+  const sites: RawInventory['sites'] = [];
+  const at: number[] = [];
+  const siteIds = new Set<string>();
+  const deviceIds = new Set<string>();
+  r.data.sites.forEach((raw, i) => {
+    const id = idOf(raw);
+    if (id !== undefined) siteIds.add(id);
+    const devs = (raw as { devices?: unknown } | null)?.devices;
+    if (Array.isArray(devs)) for (const d of devs) if (idOf(d) !== undefined) deviceIds.add(idOf(d) ?? '');
+    const sr = siteSchema.safeParse(raw);
+    if (sr.success) {
+      sites.push(sr.data);
+      at.push(i);
+    } else prefixed(['sites', i], sr.error.issues);
+  });
+  return resolve(
+    {
+      credentials,
+      defaults: r.data.defaults,
+      sites,
+      at,
+      credentialNames: new Set(Object.keys(r.data.credentials)),
+      siteIds,
+      deviceIds,
+    },
+    src,
+    formatIssues(src, issues),
+  );
 }
 
 export async function loadInventory(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Inventory> {
@@ -162,8 +215,8 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
   return parseInventory(text, file, env);
 }
 
-function resolve(raw: RawInventory, src: YamlSource): Inventory {
-  const errors: string[] = [];
+function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly string[]): Inventory {
+  const errors: string[] = [...schemaErrors];
   const err = (path: PropertyKey[], msg: string): void => {
     if (errors.length < 20) errors.push(`${src.locate(path)}: ${dotted(path)}: ${msg}`);
   };
@@ -179,7 +232,7 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
   const credName = (p: PropertyKey[], name: string | undefined): SnmpCredentials | undefined => {
     if (name === undefined) return undefined;
     const c = creds.get(name);
-    if (!c)
+    if (!c && !raw.credentialNames.has(name))
       err(
         p,
         `unknown credentials '${name}' (defined: ${[...creds.keys()].join(', ') || 'none'}; add it under credentials:)`,
@@ -192,8 +245,8 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
   raw.sites.forEach((s, i) => {
     if (siteIds.has(s.id))
       err(
-        ['sites', i, 'id'],
-        `duplicate site id '${s.id}' (also sites[${siteIds.get(s.id)}]); every site needs its own id`,
+        ['sites', raw.at[i] ?? i, 'id'],
+        `duplicate site id '${s.id}' (also sites[${raw.at[siteIds.get(s.id) ?? 0]}]); every site needs its own id`,
       );
     else siteIds.set(s.id, i);
   });
@@ -205,10 +258,14 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
 
   raw.sites.forEach((s, i) => {
     if (s.upstream !== undefined) {
-      if (!siteIds.has(s.upstream))
-        err(['sites', i, 'upstream'], `unknown site '${s.upstream}'; expected the id of a site in this file`);
-      else if (s.upstream === s.id)
-        err(['sites', i, 'upstream'], 'a site cannot be its own upstream; remove upstream:');
+      if (!siteIds.has(s.upstream)) {
+        if (!raw.siteIds.has(s.upstream))
+          err(
+            ['sites', raw.at[i] ?? i, 'upstream'],
+            `unknown site '${s.upstream}'; expected the id of a site in this file`,
+          );
+      } else if (s.upstream === s.id)
+        err(['sites', raw.at[i] ?? i, 'upstream'], 'a site cannot be its own upstream; remove upstream:');
     }
     sites.push({
       id: s.id,
@@ -224,7 +281,7 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
     const routers = s.devices.filter((d) => d.role === 'router');
     const siteRouter = routers[0]?.id;
     s.devices.forEach((d, j) => {
-      const p = ['sites', i, 'devices', j];
+      const p = ['sites', raw.at[i] ?? i, 'devices', j];
       if (deviceIds.has(d.id))
         err(
           [...p, 'id'],
@@ -292,18 +349,22 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
     s.devices.forEach((d, j) => {
       if (d.parent === undefined) return;
       const parent = byId.get(d.parent);
-      if (!parent)
+      if (!parent) {
+        if (!raw.deviceIds.has(d.parent))
+          err(
+            ['sites', raw.at[i] ?? i, 'devices', j, 'parent'],
+            `unknown device '${d.parent}'; expected the id of a router`,
+          );
+      } else if (parent.role !== 'router')
         err(
-          ['sites', i, 'devices', j, 'parent'],
-          `unknown device '${d.parent}'; expected the id of a router`,
-        );
-      else if (parent.role !== 'router')
-        err(
-          ['sites', i, 'devices', j, 'parent'],
+          ['sites', raw.at[i] ?? i, 'devices', j, 'parent'],
           `'${d.parent}' is ${parent.role === 'ap' ? 'an' : 'a'} ${parent.role}; a parent must be a router`,
         );
       else if (parent.id === d.id)
-        err(['sites', i, 'devices', j, 'parent'], 'a device cannot be its own parent; name its router');
+        err(
+          ['sites', raw.at[i] ?? i, 'devices', j, 'parent'],
+          'a device cannot be its own parent; name its router',
+        );
     }),
   );
   // Upstream chains must end.
@@ -314,7 +375,7 @@ function resolve(raw: RawInventory, src: YamlSource): Inventory {
     while (next !== undefined && upstreamOf.has(next)) {
       if (seen.includes(next)) {
         err(
-          ['sites', i, 'upstream'],
+          ['sites', raw.at[i] ?? i, 'upstream'],
           `upstream cycle: ${[...seen, next].join(' → ')}; one of these sites must have its own uplink (no upstream:)`,
         );
         break;

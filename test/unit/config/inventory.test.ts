@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../collector/core/errors.ts';
 import { parseInventory } from '../../../config/inventory.ts';
@@ -132,11 +133,65 @@ describe('inventory', () => {
     const msg = errorOf(GOOD.replace('category: banjar', 'category: x').replace('lon: 115.22', 'lon: 200'));
     expect(msg).toMatch(/sites\[1\]\.category/);
     expect(msg).toMatch(/sites\[0\]\.lon/);
+    // sites[0] is invalid, yet sites[1] naming it as upstream is no second (false) error.
+    expect(msg).not.toMatch(/unknown site/);
+    // An error inside one site hides no error elsewhere.
+    const two = errorOf(
+      GOOD.replace('lon: 115.22', 'lon: 200').replace('host: 127.0.0.3', 'host: 127.0.0.3, parent: nope'),
+    );
+    expect(two).toMatch(/sites\[0\]\.lon: longitude must be/);
+    expect(two).toMatch(
+      /sites\[1\]\.devices\[0\]\.parent: unknown device 'nope'; expected the id of a router/,
+    );
   });
 
   it('a missing environment variable without a default is an error naming the place', () => {
     expect(errorOf(GOOD, {})).toMatch(
       /inv\.yaml:3:\d+: credentials\.v3\.authKey: \$\{TEST_AUTH\} is not set and has no default/,
     );
+  });
+});
+
+describe('config/README.md', () => {
+  const readme = readFileSync('config/README.md', 'utf8');
+
+  it('its example inventory loads as documented', () => {
+    const example = /```yaml\n(credentials:[\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const inv = parseInventory(example ?? '', 'README.md', {
+      NETMON_V3_AUTH: 'auth-key-1',
+      NETMON_V3_PRIV: 'priv-key-1',
+    });
+    expect(inv.sites.map((s) => [s.id, s.criticality, s.upstream])).toEqual([
+      ['pkm-petang-i', 'critical', 'kds-belok-sidan'],
+      ['kds-belok-sidan', 'medium', undefined],
+    ]);
+    const env = inv.devices.find((d) => d.id === 'pkm-petang-i-env');
+    expect(env).toMatchObject({ role: 'sensor', host: '', port: 0, parent: 'pkm-petang-i-rtr' });
+    expect(env?.mqtt?.keepaliveS).toBe(30);
+    expect(env?.snmp).toBeUndefined();
+    expect(inv.devices.find((d) => d.id === 'kds-belok-sidan-rtr')).toMatchObject({
+      port: 1161,
+      profile: 'generic',
+    });
+  });
+
+  it('its example errors are the ones the loader prints', () => {
+    const lines = /```\n(var\/inv\.yaml: invalid inventory:\n[\s\S]*?)```/
+      .exec(readme)?.[1]
+      ?.trim()
+      .split('\n');
+    expect(lines).toBeDefined();
+    for (const line of lines?.slice(1) ?? []) {
+      const text = line.trim().replace(/^var\/inv\.yaml:\d+:\d+: /, '');
+      expect(
+        errorOf(
+          GOOD.replace('upstream: pkm-petang-1', 'upstream: nowhere').replace(
+            'profile: unifi-ap',
+            'profile: unifi',
+          ),
+        ),
+      ).toContain(text);
+    }
   });
 });
