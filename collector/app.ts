@@ -24,6 +24,8 @@ import type {
   Transition,
 } from './core/types.ts';
 import { HealthTracker } from './health/health-tracker.ts';
+import { MqttLivenessController } from './liveness/liveness-controller.ts';
+import { hasSnmp, type LivenessEvent } from './liveness/mqtt-liveness.ts';
 import { Topology } from './health/topology.ts';
 import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
@@ -51,13 +53,8 @@ export interface MonitorSettings {
   readonly mqttGraceMs?: number | undefined;
 }
 
-/** What the MQTT side says about a device's connection (collector/sources/mqtt). */
-export interface LivenessReport {
-  readonly deviceId: string;
-  /** connected: it (re)connected; will / keepalive_lapsed: the connection was lost; clean_disconnect: it said goodbye. */
-  readonly kind: 'connected' | 'will' | 'keepalive_lapsed' | 'clean_disconnect';
-  readonly timeMs: number;
-}
+/** What the MQTT side says about a device's connection (collector/liveness/mqtt-liveness.ts). */
+export type LivenessReport = LivenessEvent;
 
 export interface MonitorDeps {
   readonly clock: Clock;
@@ -108,7 +105,7 @@ export class Monitor {
   #polls = { ok: 0, failed: 0 };
   #sincePoint = { polls: 0, failures: 0, written: 0 };
   #selfTimer: ReturnType<Clock['setTimeout']> | undefined;
-  readonly #graceTimers = new Map<string, ReturnType<Clock['setTimeout']>>();
+  readonly #liveness: MqttLivenessController;
   #running = false;
 
   constructor(deps: MonitorDeps, settings: MonitorSettings) {
@@ -155,6 +152,16 @@ export class Monitor {
       },
       deps.clock.now(),
     );
+    this.#liveness = new MqttLivenessController({
+      clock: deps.clock,
+      log: deps.log.child({ component: 'liveness' }),
+      policy: { graceMs: settings.mqttGraceMs ?? 10_000, retryMs: Math.min(settings.recheckMs, 1000) },
+      hooks: {
+        observe: (p) => this.#health.observe(p),
+        probeSnmp: (id) => this.#scheduler.expedite(id),
+        stateOf: (id) => this.#health.get(id)?.state,
+      },
+    });
   }
 
   get topology(): Topology {
@@ -176,7 +183,7 @@ export class Monitor {
     this.#running = true;
     await this.#deps.writer.start();
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
-    this.#scheduler.start(this.#deps.inventory.devices.filter((d) => d.role !== 'sensor').map((d) => d.id));
+    this.#scheduler.start(this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id));
     this.#armSelfMetrics();
     this.#deps.log.info('monitor started', {
       sites: this.#deps.inventory.sites.length,
@@ -190,7 +197,7 @@ export class Monitor {
     if (!this.#running) return;
     this.#running = false;
     if (this.#selfTimer) this.#deps.clock.clearTimeout(this.#selfTimer);
-    for (const id of [...this.#graceTimers.keys()]) this.#clearGrace(id);
+    this.#liveness.stop();
     await this.#scheduler.stop();
     this.#areas?.flush();
     this.#writeSelfMetrics();
@@ -216,56 +223,13 @@ export class Monitor {
   }
 
   /**
-   * MQTT liveness. A lost connection makes the device suspect at once; a device that also speaks SNMP gets
-   * one immediate SNMP probe, which confirms (down) or clears (up); an MQTT-only device is down once
-   * `mqttGraceMs` passes without it coming back. A clean disconnect is not an outage.
+   * MQTT liveness (collector/liveness/): a lost connection makes the device suspect at once; a device that
+   * also speaks SNMP gets one immediate SNMP probe, which confirms or clears; an MQTT-only device is down
+   * once `mqttGraceMs` passes without it coming back. A clean disconnect is not an outage.
    */
   reportLiveness(ev: LivenessReport): void {
     const device = this.#topology.device(ev.deviceId);
-    if (!device || !this.#running) return;
-    this.#clearGrace(device.id);
-    if (ev.kind === 'clean_disconnect') {
-      this.#deps.log.info('mqtt clean disconnect (not an outage)', { device: device.id });
-      return;
-    }
-    if (ev.kind === 'connected') {
-      this.#health.observe({
-        deviceId: device.id,
-        timeMs: ev.timeMs,
-        ok: true,
-        durationMs: 0,
-        source: 'mqtt',
-      });
-      return;
-    }
-    this.#health.observe(mqttLost(device.id, ev.timeMs));
-    if (device.role !== 'sensor') {
-      this.#scheduler.expedite(device.id);
-      return;
-    }
-    const confirm = (): void => {
-      this.#graceTimers.delete(device.id);
-      if (!this.#running) return;
-      const now = this.#deps.clock.now();
-      this.#health.observe(mqttLost(device.id, now));
-      // Still suspect: waiting for the parent router to be confirmed up. Ask again shortly.
-      if (this.#health.get(device.id)?.state === 'suspect') {
-        this.#graceTimers.set(
-          device.id,
-          this.#deps.clock.setTimeout(confirm, Math.min(this.#settings.recheckMs, 1000)),
-        );
-      }
-    };
-    this.#graceTimers.set(
-      device.id,
-      this.#deps.clock.setTimeout(confirm, this.#settings.mqttGraceMs ?? 10_000),
-    );
-  }
-
-  #clearGrace(id: string): void {
-    const t = this.#graceTimers.get(id);
-    if (t) this.#deps.clock.clearTimeout(t);
-    this.#graceTimers.delete(id);
+    if (device && this.#running) this.#liveness.report(ev, device);
   }
 
   async #pollDevice(id: string): Promise<void> {
@@ -381,17 +345,6 @@ export class Monitor {
     ]);
     this.#sincePoint = { polls: 0, failures: 0, written: w.written };
   }
-}
-
-function mqttLost(deviceId: string, timeMs: number): ProbeResult {
-  return {
-    deviceId,
-    timeMs,
-    ok: false,
-    durationMs: 0,
-    source: 'mqtt',
-    failure: { reason: 'timeout', message: 'MQTT connection lost (Last Will or keepalive)' },
-  };
 }
 
 function withPollMs(samples: readonly Sample[], pollMs: number): Sample[] {

@@ -153,6 +153,7 @@ async function startMqtt(
     clock,
     log: log.child({ component: 'mqtt' }),
     writer,
+    embedded: broker,
     onLiveness: (ev) => monitor.reportLiveness(ev),
   });
   try {
