@@ -113,6 +113,10 @@ const size = (def: string) =>
 const url = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
+const PORT_MSG = { message: 'expected a port number 0..65535 (0: any free port)' };
+const listenPort = (def: number) =>
+  z.coerce.number(PORT_MSG).int(PORT_MSG).min(0, PORT_MSG).max(65535, PORT_MSG).default(def);
+
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 const influxSchema = z.discriminatedUnion(
@@ -186,7 +190,7 @@ const configSchema = z.strictObject({
   http: z
     .strictObject({
       host: z.string().default('127.0.0.1'),
-      port: z.coerce.number().int().min(0).max(65535).default(8080),
+      port: listenPort(8080),
       allowNonLoopback: z.boolean().default(false),
     })
     .prefault({}),
@@ -195,7 +199,7 @@ const configSchema = z.strictObject({
     .strictObject({
       broker: z.enum(['embedded', 'external']).default('embedded'),
       host: z.string().default('127.0.0.1'),
-      port: z.coerce.number().int().min(0).max(65535).default(1883),
+      port: listenPort(1883),
       url: z
         .string()
         .regex(/^mqtts?:\/\//, { message: 'expected mqtt://host:port or mqtts://host:port' })

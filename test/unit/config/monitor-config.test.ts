@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +38,28 @@ describe('monitor config', () => {
     expect(c.influx).toMatchObject({ api: 'v1', database: 'netmon' });
   });
 
+  it('v2 API, secrets from the environment, never printed', async () => {
+    const c = await parseConfig(
+      'inventory: inv.yaml\n' +
+        'influx: { api: v2, url: "http://127.0.0.1:8428", org: kominfo, bucket: netmon, token: "${TOK}" }\n' +
+        'alerts: { webhooks: [{ name: oncall, url: "https://hooks.example.go.id/x", headers: { Authorization: "Bearer ${HOOK:-h00k}" } }] }\n',
+      join(dir, 'netmon.yaml'),
+      { TOK: 'tok-123456' },
+    );
+    expect(c.influx.api === 'v2' && c.influx.token?.reveal()).toBe('tok-123456');
+    expect(c.alerts.webhooks[0]?.headers.Authorization?.reveal()).toBe('Bearer h00k');
+    const printed = JSON.stringify({ influx: c.influx, alerts: c.alerts });
+    expect(printed).not.toContain('tok-123456');
+    expect(printed).not.toContain('h00k');
+  });
+
+  it('NETMON_INVENTORY overrides the inventory path', async () => {
+    writeFileSync(join(dir, 'other.yaml'), readFileSync(join(dir, 'inv.yaml'), 'utf8').replace(/s1/g, 's9'));
+    const c = await parseConfig(base(), join(dir, 'netmon.yaml'), { NETMON_INVENTORY: 'other.yaml' });
+    expect(c.inventoryFile).toBe(join(dir, 'other.yaml'));
+    expect(c.inventory.sites.map((s) => s.id)).toEqual(['s9']);
+  });
+
   it.each([
     [
       'a bad duration',
@@ -60,6 +82,21 @@ describe('monitor config', () => {
       /snmp\.jitter must be smaller than snmp\.interval/,
     ],
     ['an unknown key', base('snmp: { intervall: 10s }\n'), /snmp\.intervall: unknown key/],
+    [
+      'a bad size',
+      base('writer: { maxBufferSize: 64 megs }\n'),
+      /netmon\.yaml:3:\d+: writer\.maxBufferSize: '64 megs' is not a size; write e\.g\. 64MiB/,
+    ],
+    [
+      'a missing variable',
+      base('influx2: 1\n').replace('database: netmon', 'database: "${DB}"'),
+      /netmon\.yaml:2:\d+: influx\.database: \$\{DB\} is not set and has no default/,
+    ],
+    [
+      'a port out of range',
+      base('http: { port: 70000 }\n'),
+      /netmon\.yaml:3:\d+: http\.port: expected a port number 0\.\.65535/,
+    ],
     [
       'a missing inventory file',
       base().replace('inv.yaml', 'nope.yaml'),
