@@ -9,7 +9,10 @@
  *      only the needed ifTable/ifXTable columns travel, several per request. The device answered step 1,
  *      so a timeout here is most likely a reply too big for a datagram: the walk halves the repetitions.
  *      The repetitions that worked are remembered per device, so the next poll does not pay for the
- *      fallback again.
+ *      fallback again. One lost datagram on a lossy backhaul also looks like a too-big reply, so after
+ *      REGROW_AFTER_POLLS clean polls the repetitions are doubled again (up to maxRepetitions): a device
+ *      that really needs few pays one timeout per REGROW_AFTER_POLLS polls, and one that had bad luck
+ *      does not stay at a round trip per row for ever.
  *
  * Sessions (one UDP socket each) are kept per device and reused; close() closes them all.
  */
@@ -21,6 +24,9 @@ import type { Profile, ProfileSet } from '../../../config/profiles.ts';
 import { decodeReading, type DecodeWarning } from './decode.ts';
 import { SnmpRequestError, openSnmpClient, type SnmpClient, type SnmpClientOptions } from './session.ts';
 import { walkColumns } from './walk.ts';
+
+/** Clean polls (no fallback) at learned repetitions before trying twice as many again. */
+export const REGROW_AFTER_POLLS = 20;
 
 export interface SnmpPollerOptions {
   /** Per request attempt. */
@@ -54,6 +60,8 @@ interface SessionEntry {
   readonly client: SnmpClient;
   /** Learned GETBULK repetitions that this device answers. */
   repetitions: number;
+  /** Polls without a fallback since the repetitions last changed. */
+  cleanPolls: number;
 }
 
 export class SnmpPoller {
@@ -90,7 +98,7 @@ export class SnmpPoller {
         columns.length > 0
           ? await walkColumns(entry.client, columns, { maxRepetitions: entry.repetitions })
           : { columns: new Map(), requests: 0, fallbacks: 0, repetitions: entry.repetitions };
-      entry.repetitions = walk.repetitions;
+      this.#learn(entry, walk.fallbacks, walk.repetitions);
       const { reading, warnings } = decodeReading(
         profile,
         { scalars: scalarOids.length > 0 ? scalars : [], columns: walk.columns },
@@ -149,6 +157,16 @@ export class SnmpPoller {
     return this.#sessions.size;
   }
 
+  #learn(entry: SessionEntry, fallbacks: number, worked: number): void {
+    if (fallbacks > 0) {
+      entry.repetitions = worked;
+      entry.cleanPolls = 0;
+    } else if (entry.repetitions < this.#opts.maxRepetitions && ++entry.cleanPolls >= REGROW_AFTER_POLLS) {
+      entry.repetitions = Math.min(this.#opts.maxRepetitions, entry.repetitions * 2);
+      entry.cleanPolls = 0;
+    }
+  }
+
   #profileOrUndefined(device: Device): Profile | undefined {
     return this.#opts.profiles.get(device.profile);
   }
@@ -179,6 +197,7 @@ export class SnmpPoller {
       snmp: device.snmp,
       client: open(device, { timeoutMs: this.#opts.timeoutMs, retries: this.#opts.retries }),
       repetitions: this.#opts.maxRepetitions,
+      cleanPolls: 0,
     };
     this.#sessions.set(device.id, entry);
     return entry;
