@@ -57,26 +57,40 @@ const MODULE = 'bench';
 const PROFILE = 'generic';
 const TIMEOUT_MS = 2000;
 
+const USAGE =
+  'usage: npm run bench -- [--seconds 20] [--concurrency 32] [--repetitions 25] [--agent snmpd|simulator] [--sites 100]';
+
+/** A bad command line: say what and how, no stack trace, exit 2. */
+function usage(message: string): never {
+  console.error(`bench-snmp: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
 function positiveInt(name: string, raw: string | undefined, max: number): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    throw new Error(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
-  }
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    usage(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
   return n;
 }
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '20' },
-    concurrency: { type: 'string', default: '32' },
-    repetitions: { type: 'string', default: '25' },
-    agent: { type: 'string', default: 'snmpd' },
-    sites: { type: 'string', default: '100' },
-  },
-});
-if (args.agent !== 'snmpd' && args.agent !== 'simulator') {
-  throw new Error(`--agent must be snmpd or simulator, got "${args.agent}"`);
+function parseCommandLine(): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'] {
+  try {
+    return parseArgs({ options: OPTIONS }).values;
+  } catch (err) {
+    return usage(err instanceof Error ? err.message : String(err));
+  }
 }
+
+const OPTIONS = {
+  seconds: { type: 'string', default: '20' },
+  concurrency: { type: 'string', default: '32' },
+  repetitions: { type: 'string', default: '25' },
+  agent: { type: 'string', default: 'snmpd' },
+  sites: { type: 'string', default: '100' },
+} as const;
+const args = parseCommandLine();
+if (args.agent !== 'snmpd' && args.agent !== 'simulator')
+  usage(`--agent must be snmpd or simulator, got "${args.agent}"`);
 const AGENT_KIND: 'snmpd' | 'simulator' = args.agent;
 const SITES = positiveInt('sites', args.sites, 987);
 const SECONDS = positiveInt('seconds', args.seconds, 3600);
