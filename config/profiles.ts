@@ -102,21 +102,18 @@ export interface ProfileSource {
 
 const NAME_RE = /^[a-z0-9][a-z0-9-]*$/;
 
-function locate(
-  src: ProfileSource,
+/** The line of the deepest node of `path` that exists in the document (1-based), if any. */
+function lineOf(
   lc: LineCounter,
   doc: ReturnType<typeof parseDocument>,
   path: PropertyKey[],
-): string {
+): number | undefined {
   const keys = path.filter((k): k is string | number => typeof k === 'string' || typeof k === 'number');
   for (let n = keys.length; n >= 0; n--) {
     const node = doc.getIn(keys.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node && typeof node === 'object' && node.range) {
-      const { line } = lc.linePos(node.range[0]);
-      return `${src.file}:${line}`;
-    }
+    if (node && typeof node === 'object' && node.range) return lc.linePos(node.range[0]).line;
   }
-  return src.file;
+  return undefined;
 }
 
 function parseOne(src: ProfileSource): ProfileFile {
@@ -129,16 +126,24 @@ function parseOne(src: ProfileSource): ProfileFile {
   }
   const result = profileFileSchema.safeParse(doc.toJS() ?? {});
   if (!result.success) {
-    const msgs = result.error.issues.map((issue) => {
+    const issues = result.error.issues.map((issue) => {
       const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
       const dotted = path.map(String).join('.') || '(top level)';
       const hint =
         issue.code === 'unrecognized_keys'
           ? ` (allowed here: ${allowedKeys(issue.path.map(String)).join(', ')})`
           : '';
-      return `${locate(src, lc, doc, path)}: ${dotted}: ${issue.message}${hint}`;
+      return { line: lineOf(lc, doc, path), text: `${dotted}: ${issue.message}${hint}` };
     });
-    throw new ConfigError(src.file, msgs.join('; '));
+    issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+    const [first] = issues;
+    if (issues.length === 1 && first) {
+      throw new ConfigError(first.line === undefined ? src.file : `${src.file}:${first.line}`, first.text);
+    }
+    throw new ConfigError(
+      src.file,
+      issues.map((i) => (i.line === undefined ? i.text : `line ${i.line}: ${i.text}`)).join('; '),
+    );
   }
   return result.data;
 }
