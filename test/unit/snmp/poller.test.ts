@@ -23,25 +23,31 @@ const profiles = parseProfiles([
     ].join('\n'),
   },
 ]);
-const ROWS = 12;
-const MIB: VarBind[] = [
-  ...Array.from({ length: ROWS }, (_, i) => ({
-    oid: `1.3.6.1.2.1.2.2.1.2.${i + 1}`,
-    type: 'OctetString' as const,
-    value: Buffer.from(`ether${i + 1}`),
-  })),
-  ...Array.from({ length: ROWS }, (_, i) => ({
-    oid: `1.3.6.1.2.1.2.2.1.10.${i + 1}`,
-    type: 'Counter32' as const,
-    value: 1000 * (i + 1),
-  })),
-].sort((a, b) => compareOids(a.oid, b.oid));
+const ROWS = 40;
+function mib(rows: number): VarBind[] {
+  return [
+    ...Array.from({ length: rows }, (_, i) => ({
+      oid: `1.3.6.1.2.1.2.2.1.2.${i + 1}`,
+      type: 'OctetString' as const,
+      value: Buffer.from(`ether${i + 1}`),
+    })),
+    ...Array.from({ length: rows }, (_, i) => ({
+      oid: `1.3.6.1.2.1.2.2.1.10.${i + 1}`,
+      type: 'Counter32' as const,
+      value: 1000 * (i + 1),
+    })),
+  ].sort((a, b) => compareOids(a.oid, b.oid));
+}
 
 /** An agent whose replies are lost when they would carry more than `limit` varbinds. */
 class FakeAgent implements SnmpClient {
   limit = Infinity;
   dead = false;
   bulkSizes: number[] = [];
+  readonly #mib: VarBind[];
+  constructor(rows: number) {
+    this.#mib = mib(rows);
+  }
   get(oids: readonly string[]): Promise<VarBind[]> {
     if (this.dead)
       return Promise.reject(new SnmpError('timeout', 'no response (timeout)', { retryable: true }));
@@ -53,7 +59,7 @@ class FakeAgent implements SnmpClient {
       return Promise.reject(new SnmpError('timeout', 'no response (timeout)', { retryable: true }));
     return Promise.resolve(
       oids.map((start) => {
-        const after = MIB.filter((vb) => compareOids(vb.oid, start) > 0).slice(0, reps);
+        const after = this.#mib.filter((vb) => compareOids(vb.oid, start) > 0).slice(0, reps);
         while (after.length < reps) after.push({ oid: start, type: 'endOfMibView', value: null });
         return after;
       }),
@@ -75,8 +81,8 @@ const device: Device = {
   snmp: { version: '2c', community: new Secret('public') },
 };
 
-function setup(maxRepetitions = 16) {
-  const agent = new FakeAgent();
+function setup(maxRepetitions = 16, rows = ROWS) {
+  const agent = new FakeAgent(rows);
   const poller = new SnmpPoller({
     timeoutMs: 100,
     retries: 0,
@@ -95,7 +101,7 @@ describe('SnmpPoller repetitions', () => {
     expect(first.fallbacks).toBe(2); // 16 → 8 → 4
     expect(first.repetitions).toBe(4);
     expect(first.reading.interfaces).toHaveLength(ROWS);
-    expect(first.reading.interfaces[11]).toMatchObject({ name: 'ether12', inOctets: 12_000n });
+    expect(first.reading.interfaces[ROWS - 1]).toMatchObject({ name: `ether${ROWS}`, inOctets: 40_000n });
     agent.bulkSizes = [];
     const second = await poller.pollDetailed(device);
     expect(second.fallbacks).toBe(0);
@@ -126,6 +132,17 @@ describe('SnmpPoller repetitions', () => {
     for (let i = 0; i < polls; i++) fallbacks += (await poller.pollDetailed(device)).fallbacks;
     // 2 on the first poll, then one (8 → 4) each time it tries 8 again.
     expect(fallbacks).toBe(2 + Math.floor((polls - 1) / (REGROW_AFTER_POLLS + 1)));
+  });
+
+  it('once the table size is known, asks for rows + 1 repetitions: every row and each column end', async () => {
+    const { agent, poller } = setup(25, 12);
+    const first = await poller.pollDetailed(device);
+    expect(agent.bulkSizes).toEqual([25]);
+    agent.bulkSizes = [];
+    const second = await poller.pollDetailed(device);
+    expect(agent.bulkSizes).toEqual([13]);
+    expect(second.requests).toBe(2);
+    expect(second.reading.interfaces).toEqual(first.reading.interfaces);
   });
 
   it('a dead device fails with a timeout, the learned repetitions unchanged', async () => {
