@@ -30,6 +30,8 @@ export interface Snmpd {
   readonly user: string;
   readonly authKey: string;
   readonly privKey: string;
+  /** Stop and start again on the same port, with the same users (a reboot as the agent sees it). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,42 +80,31 @@ export async function startSnmpd(opts: SnmpdOptions = {}): Promise<Snmpd> {
     ].join('\n'),
   );
 
-  // -f foreground, -Lo log to stdout, -C no default config files, -c ours; MIBS empty: Debian ships none.
-  const child: ChildProcess = spawn(SNMPD, ['-f', '-Lo', '-C', '-c', conf, '-p', join(dir, 'snmpd.pid')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SNMP_PERSISTENT_DIR: persist, MIBS: '', MIBDIRS: dir },
-  });
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
   let output = '';
-  const keep = (b: Buffer): void => {
-    output = (output + b.toString()).slice(-4000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
+  /** Start the agent and wait until it answers a GET. */
+  const launch = async (): Promise<void> => {
+    output = '';
+    // -f foreground, -Lo log to stdout, -C no default config files, -c ours; MIBS empty: Debian ships none.
+    const proc = spawn(SNMPD, ['-f', '-Lo', '-C', '-c', conf, '-p', join(dir, 'snmpd.pid')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SNMP_PERSISTENT_DIR: persist, MIBS: '', MIBDIRS: dir },
+    });
+    child = proc;
+    const keep = (b: Buffer): void => {
+      output = (output + b.toString()).slice(-4000);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     await waitFor(
       async () => {
-        if (child.exitCode !== null) throw new Error(`snmpd exited (${child.exitCode}): ${output.trim()}`);
+        if (proc.exitCode !== null) throw new Error(`snmpd exited (${proc.exitCode}): ${output.trim()}`);
         try {
-          await run(SNMPGET, [
-            '-v2c',
-            '-c',
-            community,
-            '-t',
-            '0.3',
-            '-r',
-            '0',
-            `127.0.0.1:${port}`,
-            '1.3.6.1.2.1.1.3.0',
-          ]);
+          const args = ['-v2c', '-c', community, '-t', '0.3', '-r', '0', `127.0.0.1:${port}`];
+          await run(SNMPGET, [...args, '1.3.6.1.2.1.1.3.0']);
           return true;
         } catch {
           return false;
@@ -121,9 +112,35 @@ export async function startSnmpd(opts: SnmpdOptions = {}): Promise<Snmpd> {
       },
       { timeoutMs: 15_000, intervalMs: 100, what: 'snmpd to answer' },
     );
+  };
+  const halt = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  const stop = async (): Promise<void> => {
+    await halt();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await launch();
   } catch (err) {
     await stop();
     throw err;
   }
-  return { host: '127.0.0.1', port, community, user, authKey, privKey, stop };
+  return {
+    host: '127.0.0.1',
+    port,
+    community,
+    user,
+    authKey,
+    privKey,
+    stop,
+    // The agent restarts: sysUpTime starts again from 0 (the kernel's interface counters do not).
+    restart: async () => {
+      await halt();
+      await launch();
+    },
+  };
 }

@@ -7,9 +7,12 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../../collector/core/secret.ts';
 import type { Device, SnmpCredentials } from '../../../collector/core/types.ts';
+import { normalise } from '../../../collector/normalise/normalise.ts';
 import { SnmpPoller } from '../../../collector/sources/snmp/poller.ts';
 import { SnmpRequestError } from '../../../collector/sources/snmp/session.ts';
 import { loadProfiles } from '../../../config/profiles.ts';
+import { testSite } from '../../support/fixtures.ts';
+import { waitFor } from '../../support/ports.ts';
 import { startSnmpd, type Snmpd } from '../../support/snmpd.ts';
 
 let agent: Snmpd;
@@ -95,5 +98,31 @@ describe('SNMPv3 authPriv against snmpd', () => {
       poller.poll(device('lab-v2c-wrong', { version: '2c', community: new Secret('wrong-community') })),
     );
     expect({ code: err.code, retryable: err.retryable }).toEqual({ code: 'timeout', retryable: true });
+  });
+
+  // Last in this file: it restarts the agent.
+  it('an agent restart is a reboot to normalise (no rates, no spike), and the v3 session re-syncs', async () => {
+    const v2 = device('lab-v2c', { version: '2c', community: new Secret(agent.community) });
+    const dv3 = device('lab-v3', v3);
+    // Up for a while first, so the restarted agent's uptime is clearly smaller.
+    const before = await waitFor(
+      async () => {
+        const r = await poller.poll(v2);
+        return (r.sysUpTimeCs ?? 0) >= 150 ? r : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 100, what: 'snmpd to be up 1.5 s' },
+    );
+    await poller.poll(dv3);
+    await agent.restart();
+    const after = await poller.poll(v2);
+    expect(after.sysUpTimeCs).toBeLessThan(before.sysUpTimeCs ?? 0);
+    const { samples, rebooted } = normalise(before, after, { site: testSite('lab'), device: v2 });
+    expect(rebooted).toBe(true);
+    expect(samples.find((s) => s.measurement === 'device')?.fields.rebooted).toBe(1);
+    const rates = samples.filter((s) => s.measurement === 'interface' && 'in_bps' in s.fields);
+    expect(rates).toEqual([]);
+    // RFC 3414 section 3.2 step 7: the restarted engine has a new boots count; the USM session must
+    // rediscover it instead of failing as "not in time window" from now on.
+    expect((await poller.poll(dv3)).interfaces.length).toBeGreaterThan(0);
   });
 });
