@@ -141,16 +141,20 @@ const AP_PROFILES = [
   'cisco-wlc',
   'airmax',
 ] as const;
+/**
+ * APs per site by category: schools, puskesmas and tourist sites cover more rooms and grounds. About 2.5
+ * on average, so the fleet is ~3,500 devices (987 routers, ~2,450 APs, ~50 sensors).
+ */
 const AP_RANGE: Readonly<Record<Category, readonly [number, number]>> = {
   kantor_camat: [3, 4],
-  kantor_desa: [1, 3],
-  kantor_lurah: [1, 3],
-  banjar: [1, 2],
-  lingkungan: [1, 2],
+  kantor_desa: [2, 4],
+  kantor_lurah: [2, 4],
+  banjar: [1, 3],
+  lingkungan: [1, 3],
   sd: [2, 4],
-  smp: [2, 4],
+  smp: [3, 4],
   puskesmas: [3, 4],
-  pustu: [1, 2],
+  pustu: [1, 3],
   obyek_wisata: [2, 4],
 };
 

@@ -1,7 +1,11 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { KECAMATAN, PUSKESMAS } from '../../../config/badung/areas.ts';
 import { BADUNG_BOX, BADUNG_COUNTS, generateBadungInventory } from '../../../config/badung/generate.ts';
-import { parseInventory } from '../../../config/inventory.ts';
+import { loadInventory, parseInventory } from '../../../config/inventory.ts';
 
 describe('the Badung inventory generator', () => {
   const gen = generateBadungInventory({ seed: 1 });
@@ -34,9 +38,43 @@ describe('the Badung inventory generator', () => {
     // Some routers publish MQTT telemetry, some sites have an MQTT-only sensor.
     expect(inv.devices.filter((d) => d.role === 'router' && d.mqtt).length).toBeGreaterThan(100);
     expect(inv.devices.filter((d) => d.role === 'sensor').length).toBeGreaterThan(20);
-    // Critical and high sites' routers use SNMPv3.
+    // Critical and high sites' routers use SNMPv3 authPriv, every other device v2c.
     const pkm = inv.devices.find((d) => d.id === 'pkm-petang-i-rtr');
     expect(pkm?.snmp?.version).toBe('3');
+    const critOf = new Map(inv.sites.map((s) => [s.id, s.criticality]));
+    for (const d of inv.devices) {
+      if (d.role === 'sensor') expect(d.snmp).toBeUndefined();
+      else if (d.role === 'router' && ['critical', 'high'].includes(critOf.get(d.siteId) ?? ''))
+        expect(d.snmp).toMatchObject({
+          version: '3',
+          level: 'authPriv',
+          authProtocol: 'sha',
+          privProtocol: 'aes',
+        });
+      else expect(d.snmp?.version, d.id).toBe('2c');
+    }
+  });
+
+  it('has ~3,500 devices, more APs at schools and puskesmas than at banjar, every AP behind its router', () => {
+    expect(inv.devices.length).toBeGreaterThan(3300);
+    expect(inv.devices.length).toBeLessThan(3700);
+    const meanAps = (c: string) => {
+      const ids = new Set(inv.sites.filter((s) => s.category === c).map((s) => s.id));
+      return inv.devices.filter((d) => d.role === 'ap' && ids.has(d.siteId)).length / ids.size;
+    };
+    expect(meanAps('sd')).toBeGreaterThan(meanAps('banjar') + 0.5);
+    expect(meanAps('puskesmas')).toBeGreaterThan(meanAps('banjar') + 0.5);
+    const profiles = new Set(inv.devices.filter((d) => d.role === 'ap').map((d) => d.profile));
+    expect([...profiles].sort()).toEqual(['airmax', 'cisco-wlc', 'mikrotik-routeros', 'unifi-ap']);
+    for (const d of inv.devices.filter((x) => x.role !== 'router'))
+      expect(d.parent, d.id).toBe(`${d.siteId}-rtr`);
+    // About 15 % of sites' routers have an MQTT identity, about 5 % an MQTT-only sensor.
+    const mqttRouters = inv.devices.filter((d) => d.role === 'router' && d.mqtt).length / 987;
+    const sensors = inv.devices.filter((d) => d.role === 'sensor').length / 987;
+    expect(mqttRouters).toBeGreaterThan(0.1);
+    expect(mqttRouters).toBeLessThan(0.2);
+    expect(sensors).toBeGreaterThan(0.02);
+    expect(sensors).toBeLessThan(0.08);
   });
 
   it('has one kantor camat per kecamatan, a kantor desa/lurah per desa/kelurahan and the 13 named puskesmas', () => {
@@ -84,6 +122,44 @@ describe('the Badung inventory generator', () => {
       const up = byId.get(s.upstream ?? '');
       expect(up?.category).toBe(s.category === 'banjar' ? 'kantor_desa' : 'kantor_lurah');
       expect(up?.desa).toBe(s.desa);
+    }
+  });
+
+  it('the CLI writes a file loadInventory reads, and running it again replaces it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netmon-gen-'));
+    try {
+      const out = join(dir, 'sub', 'badung.inventory.yaml');
+      const run = () =>
+        spawnSync(
+          process.execPath,
+          ['--import', 'tsx', 'scripts/generate-inventory.ts', '--out', out, '--seed', '1'],
+          {
+            encoding: 'utf8',
+          },
+        );
+      const first = run();
+      expect(first.status, first.stderr).toBe(0);
+      expect(first.stdout).toMatch(
+        /^wrote .*: 987 sites, \d+ devices, 6 kecamatan, 62 desa\/kelurahan \(seed 1;/,
+      );
+      const text = readFileSync(out, 'utf8');
+      expect(text).toBe(gen.yaml);
+      expect(run().status).toBe(0);
+      expect(readFileSync(out, 'utf8')).toBe(text);
+      expect(readdirSync(join(dir, 'sub'))).toEqual(['badung.inventory.yaml']);
+      const loaded = await loadInventory(out, {});
+      expect(loaded.devices.length).toBe(inv.devices.length);
+      const bad = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/generate-inventory.ts', '--seed', 'x'],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toMatch(/usage: scripts\/generate-inventory\.ts --out FILE/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
