@@ -5,6 +5,7 @@
  * the bad value and the fix; the good rows are kept.
  */
 import { parse } from 'csv-parse/sync';
+import { isMap, isSeq, parseDocument, stringify, type YAMLMap } from 'yaml';
 import { CATEGORY_INFO } from '../collector/core/categories.ts';
 import {
   CATEGORIES,
@@ -13,6 +14,7 @@ import {
   type Criticality,
   type Site,
 } from '../collector/core/types.ts';
+import { ConfigError } from '../collector/core/errors.ts';
 import { BOUNDS } from './inventory.ts';
 
 export interface CsvError {
@@ -25,9 +27,22 @@ export interface CsvError {
 export interface CsvImport {
   readonly sites: Site[];
   readonly errors: CsvError[];
+  /** The canonical columns the header had (id, name, ..., criticality?, upstream?). */
+  readonly columns: readonly SiteColumn[];
 }
 
-const ALIASES: Record<string, readonly string[]> = {
+export interface CsvImportOptions {
+  /**
+   * Site ids that exist outside the file (the inventory being merged into): an upstream may name them.
+   * Without it, an upstream must name a site of the file.
+   */
+  readonly knownSiteIds?: ReadonlySet<string> | undefined;
+}
+
+export type SiteColumn =
+  'id' | 'name' | 'category' | 'kecamatan' | 'desa' | 'lat' | 'lon' | 'criticality' | 'upstream';
+
+const ALIASES: Record<SiteColumn, readonly string[]> = {
   id: ['id', 'site_id', 'kode', 'kode_lokasi'],
   name: ['name', 'nama', 'nama_lokasi'],
   category: ['category', 'kategori', 'jenis'],
@@ -47,7 +62,7 @@ const norm = (h: string): string =>
     .toLowerCase()
     .replace(/[\s/-]+/g, '_');
 
-export function importSitesCsv(text: string, source: string): CsvImport {
+export function importSitesCsv(text: string, source: string, opts: CsvImportOptions = {}): CsvImport {
   const errors: CsvError[] = [];
   let rows: string[][];
   const body = text.replace(/^\uFEFF/, '');
@@ -67,6 +82,7 @@ export function importSitesCsv(text: string, source: string): CsvImport {
     const e = err as { lines?: number; message?: string };
     return {
       sites: [],
+      columns: [],
       errors: [
         { row: e.lines ?? 0, column: '-', message: `${source}: not valid CSV: ${e.message ?? String(err)}` },
       ],
@@ -76,22 +92,25 @@ export function importSitesCsv(text: string, source: string): CsvImport {
   if (!header)
     return {
       sites: [],
+      columns: [],
       errors: [{ row: 1, column: '-', message: `${source}: empty file; expected a header row` }],
     };
-  const index = new Map<string, number>();
+  const index = new Map<SiteColumn, number>();
   header.forEach((h, i) => {
     const n = norm(h);
-    for (const [key, names] of Object.entries(ALIASES))
+    for (const [key, names] of Object.entries(ALIASES) as [SiteColumn, readonly string[]][])
       if (names.includes(n) && !index.has(key)) index.set(key, i);
   });
+  const columns = [...index.keys()];
   const missing = REQUIRED.filter((k) => !index.has(k));
   if (missing.length > 0) {
     return {
       sites: [],
+      columns,
       errors: missing.map((k) => ({
         row: 1,
         column: k,
-        message: `missing column '${k}' (accepted headers: ${ALIASES[k]?.join(', ')})`,
+        message: `missing column '${k}' (accepted headers: ${ALIASES[k].join(', ')})`,
       })),
     };
   }
@@ -99,7 +118,7 @@ export function importSitesCsv(text: string, source: string): CsvImport {
   const seen = new Map<string, number>();
   rows.slice(1).forEach((cells, i) => {
     const row = i + 2;
-    const get = (k: string): string => {
+    const get = (k: SiteColumn): string => {
       const ix = index.get(k);
       return ix === undefined ? '' : (cells[ix] ?? '').trim();
     };
@@ -139,6 +158,8 @@ export function importSitesCsv(text: string, source: string): CsvImport {
       );
     }
     const upstream = get('upstream') || undefined;
+    if (upstream !== undefined && upstream === id)
+      bad('upstream', `'${upstream}' is the row's own id; leave it empty`);
     if (rowErrors.length > 0 || !category) {
       errors.push(...rowErrors);
       return;
@@ -156,20 +177,93 @@ export function importSitesCsv(text: string, source: string): CsvImport {
       upstream,
     });
   });
-  // Upstreams must name a site of this file (or be fixed by hand when merging).
-  const ids = new Set(sites.map((s) => s.id));
-  for (const s of sites) {
-    if (s.upstream && !ids.has(s.upstream)) {
-      errors.push({
-        row: seen.get(s.id) ?? 0,
-        column: 'upstream',
-        message: `'${s.upstream}' is not a site id in this file`,
-      });
-    }
+  // An upstream must name a kept site of this file or a known one; a row naming a rejected or unknown site
+  // is rejected too (and so on, until every kept site's upstream exists), so what is written loads.
+  const known = opts.knownSiteIds ?? new Set<string>();
+  const rejectedRows = new Map<string, number>();
+  for (const e of errors) {
+    const idCell = rows[e.row - 1]?.[index.get('id') ?? -1]?.trim();
+    if (idCell && !seen.has(idCell)) rejectedRows.set(idCell, e.row);
   }
-  return { sites, errors };
+  let kept = sites;
+  for (;;) {
+    const ids = new Set(kept.map((s) => s.id));
+    const next = kept.filter((s) => {
+      if (s.upstream === undefined || ids.has(s.upstream) || known.has(s.upstream)) return true;
+      const row = seen.get(s.id) ?? 0;
+      const why = rejectedRows.has(s.upstream)
+        ? `'${s.upstream}' is the site of row ${rejectedRows.get(s.upstream)}, which was rejected; fix that row`
+        : `'${s.upstream}' is not a site id in this file${opts.knownSiteIds ? ' or the inventory' : ''}; expected the id of the site this one reaches the internet through`;
+      errors.push({ row, column: 'upstream', message: why });
+      rejectedRows.set(s.id, row);
+      return false;
+    });
+    if (next.length === kept.length) break;
+    kept = next;
+  }
+  errors.sort((a, b) => a.row - b.row);
+  return { sites: kept, errors, columns };
 }
 
 export function formatCsvError(source: string, e: CsvError): string {
   return `${source}: row ${e.row}, column ${e.column}: ${e.message}`;
+}
+
+function siteFields(s: Site): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    id: s.id,
+    name: s.name,
+    category: s.category,
+    kecamatan: s.kecamatan,
+    desa: s.desa,
+    lat: s.lat,
+    lon: s.lon,
+  };
+  // The category's default is left implicit, so a later change of defaults reaches these sites too.
+  if (s.criticality !== CATEGORY_INFO[s.category].criticality) o.criticality = s.criticality;
+  if (s.upstream !== undefined) o.upstream = s.upstream;
+  return o;
+}
+
+/**
+ * The imported sites as inventory YAML: a fragment of sites without devices, or, given the text of an
+ * inventory, that inventory with the sites merged in by id. A merged site keeps its devices and every key
+ * the CSV has no column for; an optional column (criticality, upstream) that is present but empty for the
+ * row removes the key. The rest of the document (comments, flow style, other sites) is left as it was.
+ */
+export function sitesToInventoryYaml(
+  imported: Pick<CsvImport, 'sites' | 'columns'>,
+  mergeInto?: { readonly text: string; readonly source: string },
+): string {
+  if (mergeInto === undefined)
+    return stringify(
+      { sites: imported.sites.map((s) => ({ ...siteFields(s), devices: [] })) },
+      { lineWidth: 0 },
+    );
+  const doc = parseDocument(mergeInto.text);
+  if (doc.errors.length > 0)
+    throw new ConfigError(mergeInto.source, `invalid YAML: ${doc.errors[0]?.message.split('\n')[0] ?? ''}`);
+  let seq = doc.get('sites', true);
+  if (!isSeq(seq)) {
+    seq = doc.createNode([]);
+    doc.set('sites', seq);
+  }
+  if (!isSeq(seq)) throw new ConfigError(mergeInto.source, 'sites: expected a list');
+  const byId = new Map<string, YAMLMap>();
+  for (const item of seq.items) {
+    const id: unknown = isMap(item) ? item.get('id') : undefined;
+    if (isMap(item) && typeof id === 'string') byId.set(id, item);
+  }
+  for (const s of imported.sites) {
+    const fields = siteFields(s);
+    const node = byId.get(s.id);
+    if (!node) {
+      seq.items.push(doc.createNode({ ...fields, devices: [] }));
+      continue;
+    }
+    for (const [k, v] of Object.entries(fields)) node.set(k, v);
+    for (const k of ['criticality', 'upstream'] as const)
+      if (imported.columns.includes(k) && !(k in fields)) node.delete(k);
+  }
+  return doc.toString({ lineWidth: 0 });
 }

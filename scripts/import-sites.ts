@@ -4,42 +4,75 @@
  *   npx tsx scripts/import-sites.ts sites.csv --out sites.yaml [--merge inventory.yaml]
  *
  * Bad rows are printed to stderr by row and column; the good rows are written; the exit code is 1 when any
- * row was bad, 0 otherwise. With --merge, the sites are added to (or replace by id) those of an inventory.
+ * row was bad, 0 otherwise, 2 on a usage error or an unreadable file. With --merge, the sites are added to
+ * (or update by id) those of an inventory, which keeps its devices, comments and layout. What is written is
+ * validated as an inventory first: if it would not load, nothing is written and the error is printed.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseDocument, stringify } from 'yaml';
-import { formatCsvError, importSitesCsv } from '../config/csv-import.ts';
+import { ConfigError, errorMessage } from '../collector/core/errors.ts';
+import { formatCsvError, importSitesCsv, sitesToInventoryYaml } from '../config/csv-import.ts';
+import { parseInventory } from '../config/inventory.ts';
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { out: { type: 'string' }, merge: { type: 'string' } },
-});
-const file = positionals[0];
-if (!file || !values.out) {
-  console.error('usage: scripts/import-sites.ts FILE.csv --out FILE.yaml [--merge INVENTORY.yaml]');
+const usage = 'usage: scripts/import-sites.ts FILE.csv --out FILE.yaml [--merge INVENTORY.yaml]';
+let args;
+try {
+  args = parseArgs({
+    allowPositionals: true,
+    options: { out: { type: 'string' }, merge: { type: 'string' } },
+  });
+} catch (err) {
+  console.error(`${errorMessage(err)}\n${usage}`);
   process.exit(2);
 }
-const { sites, errors } = importSitesCsv(readFileSync(file, 'utf8'), file);
-for (const e of errors) console.error(formatCsvError(file, e));
-
-const plain = sites.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined)));
-let out: string;
-if (values.merge) {
-  const doc = parseDocument(readFileSync(values.merge, 'utf8'));
-  const existing = ((doc.toJS() as { sites?: Record<string, unknown>[] }).sites ?? []).map(
-    (s) => [String(s.id), s] as const,
-  );
-  const byId = new Map<string, Record<string, unknown>>(existing);
-  for (const s of plain) {
-    const old = byId.get(String(s.id));
-    byId.set(String(s.id), { ...old, ...s, devices: old?.devices ?? [] });
-  }
-  doc.set('sites', [...byId.values()]);
-  out = doc.toString({ lineWidth: 0 });
-} else {
-  out = stringify({ sites: plain.map((s) => ({ ...s, devices: [] })) }, { lineWidth: 0 });
+const { values, positionals } = args;
+const file = positionals[0];
+const out = values.out;
+if (!file || !out || positionals.length > 1) {
+  console.error(usage);
+  process.exit(2);
 }
-writeFileSync(values.out, out);
-console.log(`${file}: ${sites.length} site(s) imported into ${values.out}, ${errors.length} error(s)`);
-process.exitCode = errors.length > 0 ? 1 : 0;
+
+function read(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    console.error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`);
+    process.exit(2);
+  }
+}
+
+// The output keeps its ${VAR} references; validating it must not need the secrets they stand for.
+const placeholders = new Proxy(process.env, {
+  get: (env, name) => (typeof name === 'string' ? env[name] || 'placeholder-for-validation' : undefined),
+});
+
+function check<T>(what: () => T): T {
+  try {
+    return what();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}
+
+const merge = values.merge === undefined ? undefined : { text: read(values.merge), source: values.merge };
+const known = merge && check(() => parseInventory(merge.text, merge.source, placeholders));
+const imported = importSitesCsv(read(file), file, {
+  knownSiteIds: known && new Set(known.sites.map((s) => s.id)),
+});
+for (const e of imported.errors) console.error(formatCsvError(file, e));
+
+const yaml = check(() => {
+  const text = sitesToInventoryYaml(imported, merge);
+  parseInventory(text, out, placeholders);
+  return text;
+});
+const tmp = `${out}.${process.pid}.tmp`;
+writeFileSync(tmp, yaml);
+renameSync(tmp, out);
+console.log(
+  `${file}: ${imported.sites.length} site(s) ${merge ? `merged into ${merge.source}, written to` : 'written to'} ${out}, ${new Set(imported.errors.map((e) => e.row)).size} bad row(s)`,
+);
+process.exitCode = imported.errors.length > 0 ? 1 : 0;
