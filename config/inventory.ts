@@ -41,6 +41,9 @@ import { MQTT_HASH_FORMAT, parseMqttPasswordHash } from './mqtt-password.ts';
 import { PROFILE_NAMES } from './profiles.ts';
 import { dotted, formatIssues, parseDuration, parseYamlSource, type YamlSource } from './yaml-source.ts';
 
+/** Errors listed in one ConfigError; the rest are counted. */
+const MAX_ERRORS = 20;
+
 /** Bali, generously: catches swapped or sign-flipped coordinates. */
 export const BOUNDS = { latMin: -9.0, latMax: -8.0, lonMin: 114.4, lonMax: 115.8 } as const;
 
@@ -105,7 +108,8 @@ const siteSchema = z.strictObject({
     .max(BOUNDS.lonMax, { message: `longitude must be ${BOUNDS.lonMin}..${BOUNDS.lonMax} (Bali)` }),
   criticality: z.enum(CRITICALITIES).optional(),
   upstream: z.string().optional(),
-  devices: z.array(deviceSchema).default([]),
+  // Validated one by one (deviceSchema), so one bad device hides no error of its neighbours.
+  devices: z.array(z.unknown(), { message: 'expected a list of devices' }).default([]),
 });
 
 /** The top level; credentials and sites are validated one by one, so one bad site hides no other error. */
@@ -121,10 +125,18 @@ const inventorySchema = z.strictObject({
   sites: z.array(z.unknown()).min(1, { message: 'an inventory needs at least one site' }),
 });
 
+type RawSite = Omit<z.infer<typeof siteSchema>, 'devices'> & {
+  readonly devices: z.infer<typeof deviceSchema>[];
+  /** devices[k] is devices[deviceAt[k]] of the file. */
+  readonly deviceAt: number[];
+  /** False when some device of the site failed validation (checks that need all siblings are skipped). */
+  readonly allDevices: boolean;
+};
+
 interface RawInventory {
   readonly credentials: Record<string, z.infer<typeof credentialsSchema>>;
   readonly defaults: z.infer<typeof inventorySchema>['defaults'];
-  readonly sites: z.infer<typeof siteSchema>[];
+  readonly sites: RawSite[];
   /** sites[k] is sites[at[k]] of the file (sites that failed validation are left out). */
   readonly at: number[];
   /** Names present in the file, valid or not: a reference to an invalid one is not reported twice. */
@@ -175,16 +187,56 @@ export function parseInventory(
   const at: number[] = [];
   const siteIds = new Set<string>();
   const deviceIds = new Set<string>();
+  // Duplicate ids are found over the whole file, valid entries or not.
+  const firstSite = new Map<string, number>();
+  const firstDevice = new Map<string, string>();
+  const duplicate = (path: PropertyKey[], message: string): void => {
+    issues.push({ code: 'custom', path, message, input: undefined });
+  };
   r.data.sites.forEach((raw, i) => {
     const id = idOf(raw);
-    if (id !== undefined) siteIds.add(id);
-    const devs = (raw as { devices?: unknown } | null)?.devices;
-    if (Array.isArray(devs)) for (const d of devs) if (idOf(d) !== undefined) deviceIds.add(idOf(d) ?? '');
+    if (id !== undefined) {
+      siteIds.add(id);
+      const first = firstSite.get(id);
+      if (first !== undefined)
+        duplicate(
+          ['sites', i, 'id'],
+          `duplicate site id '${id}' (also sites[${first}]); every site needs its own id`,
+        );
+      else firstSite.set(id, i);
+    }
     const sr = siteSchema.safeParse(raw);
+    if (!sr.success) prefixed(['sites', i], sr.error.issues);
+    const rawDevices = (raw as { devices?: unknown } | null)?.devices;
+    const devices: z.infer<typeof deviceSchema>[] = [];
+    const deviceAt: number[] = [];
+    let allDevices = true;
+    if (Array.isArray(rawDevices))
+      rawDevices.forEach((d: unknown, j) => {
+        const did = idOf(d);
+        if (did !== undefined) {
+          deviceIds.add(did);
+          const first = firstDevice.get(did);
+          if (first !== undefined)
+            duplicate(
+              ['sites', i, 'devices', j, 'id'],
+              `duplicate device id '${did}' (also ${first}); every device needs its own id`,
+            );
+          else firstDevice.set(did, `sites[${i}].devices[${j}]`);
+        }
+        const dr = deviceSchema.safeParse(d);
+        if (dr.success) {
+          devices.push(dr.data);
+          deviceAt.push(j);
+        } else {
+          allDevices = false;
+          prefixed(['sites', i, 'devices', j], dr.error.issues);
+        }
+      });
     if (sr.success) {
-      sites.push(sr.data);
+      sites.push({ ...sr.data, devices, deviceAt, allDevices });
       at.push(i);
-    } else prefixed(['sites', i], sr.error.issues);
+    }
   });
   return resolve(
     {
@@ -217,8 +269,10 @@ export async function loadInventory(file: string, env: NodeJS.ProcessEnv = proce
 
 function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly string[]): Inventory {
   const errors: string[] = [...schemaErrors];
+  let more = 0;
   const err = (path: PropertyKey[], msg: string): void => {
-    if (errors.length < 20) errors.push(`${src.locate(path)}: ${dotted(path)}: ${msg}`);
+    if (errors.length < MAX_ERRORS) errors.push(`${src.locate(path)}: ${dotted(path)}: ${msg}`);
+    else more++;
   };
   const creds = new Map(Object.entries(raw.credentials).map(([k, v]) => [k, toCredentials(v)]));
   for (const [name, c] of Object.entries(raw.credentials)) {
@@ -241,16 +295,11 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
   };
   const defaultCreds = credName(['defaults', 'credentials'], raw.defaults.credentials);
 
+  // Duplicates were reported over the whole file (parseInventory); the first of an id is the one used.
   const siteIds = new Map<string, number>();
   raw.sites.forEach((s, i) => {
-    if (siteIds.has(s.id))
-      err(
-        ['sites', raw.at[i] ?? i, 'id'],
-        `duplicate site id '${s.id}' (also sites[${raw.at[siteIds.get(s.id) ?? 0]}]); every site needs its own id`,
-      );
-    else siteIds.set(s.id, i);
+    if (!siteIds.has(s.id)) siteIds.set(s.id, i);
   });
-  const deviceIds = new Map<string, string>();
   const mqttUsers = new Map<string, string>();
   const endpoints = new Map<string, string>();
   const sites: Site[] = [];
@@ -280,14 +329,8 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
     });
     const routers = s.devices.filter((d) => d.role === 'router');
     const siteRouter = routers[0]?.id;
-    s.devices.forEach((d, j) => {
-      const p = ['sites', raw.at[i] ?? i, 'devices', j];
-      if (deviceIds.has(d.id))
-        err(
-          [...p, 'id'],
-          `duplicate device id '${d.id}' (also at site ${deviceIds.get(d.id)}); every device needs its own id`,
-        );
-      deviceIds.set(d.id, s.id);
+    s.devices.forEach((d, k) => {
+      const p = ['sites', raw.at[i] ?? i, 'devices', s.deviceAt[k] ?? k];
       let keepaliveS: number | undefined;
       if (d.mqtt) {
         if (mqttUsers.has(d.mqtt.username))
@@ -311,10 +354,10 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
       }
       const snmp =
         d.role === 'sensor' ? undefined : (credName([...p, 'credentials'], d.credentials) ?? defaultCreds);
-      if (d.role !== 'sensor' && !snmp && !d.credentials)
+      if (d.role !== 'sensor' && !snmp && !d.credentials && raw.defaults.credentials === undefined)
         err(p, 'no SNMP credentials: set credentials: here or defaults.credentials');
       const parent = d.parent ?? (d.role === 'router' ? undefined : siteRouter);
-      if (d.role === 'ap' && parent === undefined)
+      if (d.role === 'ap' && parent === undefined && s.allDevices)
         err(p, 'an ap needs a router: add the site router to devices: or set parent: <router id>');
       const host = d.host ?? '';
       const devPort = d.role === 'sensor' && !d.host ? 0 : (d.port ?? raw.defaults.port ?? 161);
@@ -346,7 +389,8 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
   // Parents: must exist and be routers; no loops.
   const byId = new Map(devices.map((d) => [d.id, d]));
   raw.sites.forEach((s, i) =>
-    s.devices.forEach((d, j) => {
+    s.devices.forEach((d, k) => {
+      const j = s.deviceAt[k] ?? k;
       if (d.parent === undefined) return;
       const parent = byId.get(d.parent);
       if (!parent) {
@@ -384,6 +428,7 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
       next = upstreamOf.get(next);
     }
   });
+  if (more > 0) errors.push(`... and ${more} more`);
   if (errors.length > 0) throw new ConfigError(src.file, `invalid inventory:\n  ${errors.join('\n  ')}`);
   return { sites, devices };
 }

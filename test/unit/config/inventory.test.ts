@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../collector/core/errors.ts';
 import { parseInventory } from '../../../config/inventory.ts';
+import { hashMqttPassword } from '../../../config/mqtt-password.ts';
 
 const GOOD = `credentials:
   v2: { version: 2c, community: "\${TEST_COMMUNITY:-public}" }
@@ -125,6 +126,49 @@ describe('inventory', () => {
       /127\.0\.0\.2:1161 is also the address of pkm-petang-1-ap1/,
     ],
     ['bad YAML', GOOD.replace('  - id: bjr-pelaga-1', ' - id: [bjr'), /inv\.yaml:\d+:\d+: invalid YAML/],
+    [
+      'a duplicate site id',
+      GOOD.replace('  - id: bjr-pelaga-1', '  - id: pkm-petang-1'),
+      /inv\.yaml:16:9: sites\[1\]\.id: duplicate site id 'pkm-petang-1' \(also sites\[0\]\); every site needs its own id/,
+    ],
+    [
+      'a port out of range',
+      GOOD.replace('host: 127.0.0.3 }', 'host: 127.0.0.3, port: 70000 }'),
+      /inv\.yaml:25:70: sites\[1\]\.devices\[0\]\.port: expected a port number 1\.\.65535/,
+    ],
+    [
+      'unknown default credentials',
+      GOOD.replace('credentials: v2 }', 'credentials: v9 }'),
+      /inv\.yaml:4:\d+: defaults\.credentials: unknown credentials 'v9' \(defined: v2, v3; add it under credentials:\)/,
+    ],
+    [
+      'an incomplete SNMPv3 set',
+      GOOD.replace(', privProtocol: aes, privKey: secret-priv-key', ''),
+      /inv\.yaml:3:\d+: credentials\.v3: level authPriv needs privProtocol and privKey/,
+    ],
+    [
+      'a latitude outside Bali',
+      GOOD.replace('lat: -8.30', 'lat: 8.30'),
+      /sites\[0\]\.lat: latitude must be -9\.\.-8 \(Bali; south is negative\)/,
+    ],
+    [
+      'a sensor without an MQTT identity',
+      GOOD.replace(
+        '{ id: bjr-pelaga-1-rtr, role: router, host: 127.0.0.3 }',
+        '{ id: bjr-pelaga-1-rtr, role: router, host: 127.0.0.3 }\n      - { id: bjr-pelaga-1-env, role: sensor, credentials: v2 }',
+      ),
+      /inv\.yaml:26:9: sites\[1\]\.devices\[1\]: a sensor speaks only MQTT: give it mqtt: \{ username, passwordHash \}/,
+    ],
+    [
+      'a plain-text MQTT password',
+      GOOD.replace('host: 127.0.0.3 }', 'host: 127.0.0.3, mqtt: { username: b1, passwordHash: hunter2 } }'),
+      /sites\[1\]\.devices\[0\]\.mqtt\.passwordHash: expected scrypt\$N\$r\$p\$saltBase64\$hashBase64 .*make one with hashMqttPassword\(\)/,
+    ],
+    [
+      'an AP in a site without a router',
+      GOOD.replace('{ id: bjr-pelaga-1-rtr, role: router', '{ id: bjr-pelaga-1-ap, role: ap'),
+      /sites\[1\]\.devices\[0\]: an ap needs a router: add the site router to devices: or set parent: <router id>/,
+    ],
   ])('names the place and the fix for %s', (_what, text, pattern) => {
     expect(errorOf(text)).toMatch(pattern);
   });
@@ -143,6 +187,56 @@ describe('inventory', () => {
     expect(two).toMatch(
       /sites\[1\]\.devices\[0\]\.parent: unknown device 'nope'; expected the id of a router/,
     );
+  });
+
+  it('MQTT identities: a sensor has no SNMP address, keepalive in seconds, usernames unique', () => {
+    const hash = hashMqttPassword('sensor-password', { N: 16 });
+    const withSensor = (extra: string) =>
+      GOOD.replace(
+        '{ id: bjr-pelaga-1-rtr, role: router, host: 127.0.0.3 }',
+        `{ id: bjr-pelaga-1-rtr, role: router, host: 127.0.0.3, mqtt: { username: bjr-1, passwordHash: "${hash}" } }\n` +
+          `      - { id: bjr-pelaga-1-env, role: sensor, mqtt: { username: ${extra}, passwordHash: "${hash}", keepalive: 1m } }`,
+      );
+    const inv = parseInventory(withSensor('env-1'), 'inv.yaml', ENV);
+    expect(inv.devices.find((d) => d.id === 'bjr-pelaga-1-env')).toMatchObject({
+      role: 'sensor',
+      host: '',
+      port: 0,
+      parent: 'bjr-pelaga-1-rtr',
+      snmp: undefined,
+      mqtt: { username: 'env-1', passwordHash: hash, keepaliveS: 60 },
+    });
+    expect(inv.devices.find((d) => d.id === 'bjr-pelaga-1-rtr')?.mqtt?.username).toBe('bjr-1');
+    expect(errorOf(withSensor('bjr-1'))).toMatch(
+      /inv\.yaml:26:65: sites\[1\]\.devices\[1\]\.mqtt\.username: MQTT username 'bjr-1' is also used by bjr-pelaga-1-rtr/,
+    );
+    expect(errorOf(withSensor('env-1').replace('keepalive: 1m', 'keepalive: soon'))).toMatch(
+      /sites\[1\]\.devices\[1\]\.mqtt\.keepalive: expected a duration of 1s or more, e\.g\. '30s'/,
+    );
+  });
+
+  it('a bad device hides no error of its neighbours, and a long list is cut at 20 with a count', () => {
+    const msg = errorOf(
+      GOOD.replace(
+        'profile: mikrotik-routeros, credentials: v3 }',
+        'profile: mikrotik-routeros, credentials: v3, colour: red }',
+      ).replace('host: 127.0.0.2, profile: unifi-ap }', 'host: 127.0.0.2, profile: unifi-ap, parent: nope }'),
+    );
+    expect(msg).toMatch(/sites\[0\]\.devices\[0\]\.colour: unknown key 'colour'/);
+    expect(msg).toMatch(/sites\[0\]\.devices\[1\]\.parent: unknown device 'nope'/);
+    // The AP's router failed validation: no false 'an ap needs a router' on top.
+    expect(msg).not.toMatch(/needs a router/);
+    const many =
+      'sites:\n' +
+      Array.from(
+        { length: 30 },
+        (_, i) =>
+          `  - { id: s${i}, name: S, category: sd, kecamatan: K, desa: D, lat: -8.7, lon: 115.17, upstream: nope }\n`,
+      ).join('');
+    const lines = errorOf(many).split('\n');
+    expect(lines).toHaveLength(22);
+    expect(lines[1]).toMatch(/^  inv\.yaml:2:\d+: sites\[0\]\.upstream: unknown site 'nope'/);
+    expect(lines[21]).toBe('  ... and 10 more');
   });
 
   it('a missing environment variable without a default is an error naming the place', () => {
