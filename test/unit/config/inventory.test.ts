@@ -235,7 +235,7 @@ describe('inventory', () => {
       ).join('');
     const lines = errorOf(many).split('\n');
     expect(lines).toHaveLength(22);
-    expect(lines[1]).toMatch(/^  inv\.yaml:2:\d+: sites\[0\]\.upstream: unknown site 'nope'/);
+    expect(lines[1]).toMatch(/^ {2}inv\.yaml:2:\d+: sites\[0\]\.upstream: unknown site 'nope'/);
     expect(lines[21]).toBe('  ... and 10 more');
   });
 
