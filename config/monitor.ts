@@ -213,12 +213,18 @@ const configSchema = z.strictObject({
     .optional(),
 });
 
-/** Validate a config document (pure apart from loading the inventory it names). */
-export async function parseConfig(
+/** A MonitorConfig before the inventory it names is loaded: what parseConfig returns. */
+export type MonitorSettings = Omit<MonitorConfig, 'inventory'>;
+
+/**
+ * Validate a config document. Pure: no file is read (loadConfig then loads the inventory); `source` names
+ * the file in errors and relative paths are resolved against its directory.
+ */
+export function parseConfig(
   text: string,
   source: string,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<MonitorConfig> {
+): MonitorSettings {
   const src = parseYamlSource(text, source, env);
   const r = configSchema.safeParse(src.data ?? {});
   if (!r.success) {
@@ -239,11 +245,17 @@ export async function parseConfig(
       `${src.locate(['mqtt', 'broker'])}: mqtt.url is required with broker: external (e.g. mqtt://127.0.0.1:1883)`,
     );
   }
+  const names = c.alerts.webhooks.map((w) => w.name);
+  names.forEach((name, i) => {
+    if (names.indexOf(name) !== i)
+      errors.push(
+        `${src.locate(['alerts', 'webhooks', i, 'name'])}: alerts.webhooks[${i}].name: '${name}' is also the name of alerts.webhooks[${names.indexOf(name)}]; give each webhook its own name`,
+      );
+  });
   if (errors.length > 0) throw new ConfigError(source, `invalid config:\n  ${errors.join('\n  ')}`);
 
   const base = dirname(resolve(source));
-  const inventoryFile = resolve(base, env.NETMON_INVENTORY ?? c.inventory);
-  const inventory = await loadInventory(inventoryFile, env);
+  const inventoryFile = resolve(base, env.NETMON_INVENTORY || c.inventory);
   const influx: InfluxConfig =
     c.influx.api === 'v1'
       ? {
@@ -265,7 +277,6 @@ export async function parseConfig(
         };
   return {
     inventoryFile,
-    inventory,
     influx,
     writer: {
       batchSize: c.writer.batchSize,
@@ -332,5 +343,6 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
       },
     );
   }
-  return parseConfig(text, file, env);
+  const settings = parseConfig(text, file, env);
+  return { ...settings, inventory: await loadInventory(settings.inventoryFile, env) };
 }

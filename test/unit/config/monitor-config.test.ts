@@ -19,17 +19,32 @@ const base = (extra = '') =>
 
 describe('monitor config', () => {
   it('fills defaults, reads durations and sizes, resolves paths against the file', async () => {
-    const c = await parseConfig(
-      base('snmp: { interval: 2m, timeout: 500ms }\nwriter: { maxBufferSize: 64MiB }\n'),
+    writeFileSync(
       join(dir, 'netmon.yaml'),
-      {},
+      base('snmp: { interval: 2m, timeout: 500ms }\nwriter: { maxBufferSize: 64MiB }\n'),
     );
+    const c = await loadConfig(join(dir, 'netmon.yaml'), {});
     expect(c.snmp).toMatchObject({ intervalMs: 120_000, timeoutMs: 500, retries: 1, concurrency: 256 });
     expect(c.writer.maxBufferBytes).toBe(64 * 1024 * 1024);
     expect(c.writer.bufferDir).toBe(join(dir, 'var/buffer'));
     expect(c.inventoryFile).toBe(join(dir, 'inv.yaml'));
     expect(c.inventory.devices).toHaveLength(1);
     expect(c.http.listen).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c).toMatchObject({
+      influx: { api: 'v1', url: 'http://127.0.0.1:8086', database: 'netmon', timeoutMs: 10_000 },
+      writer: { batchSize: 5000, flushIntervalMs: 1000 },
+      snmp: { jitterMs: 10_000, maxRepetitions: 25 },
+      health: { downAfterFailures: 2, recheckMs: 10_000 },
+      alerts: { webhooks: [] },
+      log: { level: 'info' },
+    });
+    expect(c.mqtt).toBeUndefined();
+  });
+
+  it('parseConfig reads no file: the inventory is loaded by loadConfig', () => {
+    const s = parseConfig(base().replace('inv.yaml', 'not-there.yaml'), join(dir, 'netmon.yaml'), {});
+    expect(s.inventoryFile).toBe(join(dir, 'not-there.yaml'));
+    expect('inventory' in s).toBe(false);
   });
 
   it('the example config is valid', async () => {
@@ -39,7 +54,7 @@ describe('monitor config', () => {
   });
 
   it('v2 API, secrets from the environment, never printed', async () => {
-    const c = await parseConfig(
+    const c = parseConfig(
       'inventory: inv.yaml\n' +
         'influx: { api: v2, url: "http://127.0.0.1:8428", org: kominfo, bucket: netmon, token: "${TOK}" }\n' +
         'alerts: { webhooks: [{ name: oncall, url: "https://hooks.example.go.id/x", headers: { Authorization: "Bearer ${HOOK:-h00k}" } }] }\n',
@@ -55,7 +70,8 @@ describe('monitor config', () => {
 
   it('NETMON_INVENTORY overrides the inventory path', async () => {
     writeFileSync(join(dir, 'other.yaml'), readFileSync(join(dir, 'inv.yaml'), 'utf8').replace(/s1/g, 's9'));
-    const c = await parseConfig(base(), join(dir, 'netmon.yaml'), { NETMON_INVENTORY: 'other.yaml' });
+    writeFileSync(join(dir, 'netmon.yaml'), base());
+    const c = await loadConfig(join(dir, 'netmon.yaml'), { NETMON_INVENTORY: 'other.yaml' });
     expect(c.inventoryFile).toBe(join(dir, 'other.yaml'));
     expect(c.inventory.sites.map((s) => s.id)).toEqual(['s9']);
   });
@@ -102,7 +118,21 @@ describe('monitor config', () => {
       base().replace('inv.yaml', 'nope.yaml'),
       /nope\.yaml: cannot read the inventory \(ENOENT\); generate one with/,
     ],
+    [
+      'two webhooks of one name',
+      base(
+        'alerts: { webhooks: [{ name: oncall, url: "https://a.example/x" }, { name: oncall, url: "https://b.example/y" }] }\n',
+      ),
+      /netmon\.yaml:3:\d+: alerts\.webhooks\[1\]\.name: 'oncall' is also the name of alerts\.webhooks\[0\]/,
+    ],
+    [
+      'a webhook URL that is not http(s)',
+      base('alerts: { webhooks: [{ name: oncall, url: "ftp://a.example/x" }] }\n'),
+      /netmon\.yaml:3:\d+: alerts\.webhooks\[0\]\.url: expected an http:\/\/ or https:\/\/ URL/,
+    ],
   ])('names the place and the fix for %s', async (_what, text, pattern) => {
-    await expect(parseConfig(text, join(dir, 'netmon.yaml'), {})).rejects.toThrow(pattern);
+    const file = join(dir, 'netmon.yaml');
+    writeFileSync(file, text);
+    await expect(loadConfig(file, {})).rejects.toThrow(pattern);
   });
 });
