@@ -411,22 +411,23 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
         );
     }),
   );
-  // Upstream chains must end.
+  // Upstream chains must end. A cycle is reported once, at its first site in the file; a site that merely
+  // leads into a cycle is not on it and gets no error of its own (a self-upstream was reported above).
   const upstreamOf = new Map(sites.map((s) => [s.id, s.upstream]));
+  const inReportedCycle = new Set<string>();
   sites.forEach((s, i) => {
     const seen = [s.id];
     let next = s.upstream;
-    while (next !== undefined && upstreamOf.has(next)) {
-      if (seen.includes(next)) {
-        err(
-          ['sites', raw.at[i] ?? i, 'upstream'],
-          `upstream cycle: ${[...seen, next].join(' → ')}; one of these sites must have its own uplink (no upstream:)`,
-        );
-        break;
-      }
+    while (next !== undefined && upstreamOf.has(next) && !seen.includes(next)) {
       seen.push(next);
       next = upstreamOf.get(next);
     }
+    if (next !== s.id || seen.length < 2 || inReportedCycle.has(s.id)) return;
+    for (const id of seen) inReportedCycle.add(id);
+    err(
+      ['sites', raw.at[i] ?? i, 'upstream'],
+      `upstream cycle: ${[...seen, s.id].join(' → ')}; one of these sites must have its own uplink (no upstream:)`,
+    );
   });
   if (more > 0) errors.push(`... and ${more} more`);
   if (errors.length > 0) throw new ConfigError(src.file, `invalid inventory:\n  ${errors.join('\n  ')}`);

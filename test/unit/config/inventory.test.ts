@@ -189,6 +189,23 @@ describe('inventory', () => {
     );
   });
 
+  it('reports an upstream cycle once, at its first site, and not at the sites leading into it', () => {
+    const site = (id: string, upstream: string) =>
+      `  - { id: ${id}, name: N, category: banjar, kecamatan: Petang, desa: Pelaga, lat: -8.3, lon: 115.2, upstream: ${upstream} }\n`;
+    const msg = errorOf(
+      'sites:\n' + site('x', 'a') + site('a', 'b') + site('b', 'c') + site('c', 'a') + site('s', 's'),
+    );
+    const lines = msg.split('\n').slice(1);
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^ {2}inv\.yaml:6:\d+: sites\[4\]\.upstream: a site cannot be its own upstream; remove upstream:$/,
+      ),
+      expect.stringMatching(
+        /^ {2}inv\.yaml:3:\d+: sites\[1\]\.upstream: upstream cycle: a → b → c → a; one of these sites must have its own uplink/,
+      ),
+    ]);
+  });
+
   it('MQTT identities: a sensor has no SNMP address, keepalive in seconds, usernames unique', () => {
     const hash = hashMqttPassword('sensor-password', { N: 16 });
     const withSensor = (extra: string) =>
