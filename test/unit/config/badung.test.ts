@@ -11,6 +11,13 @@ describe('the Badung inventory generator', () => {
   const gen = generateBadungInventory({ seed: 1 });
   const inv = parseInventory(gen.yaml, 'badung.yaml', {});
 
+  it('offers the parsed inventory too, the same as loading its YAML', () => {
+    expect(gen.inventory.sites).toEqual(inv.sites);
+    expect(gen.inventory.devices.map((d) => d.id)).toEqual(inv.devices.map((d) => d.id));
+    expect(gen.inventory).toBe(gen.inventory);
+    expect(gen.devices).toBe(inv.devices.filter((d) => d.role !== 'sensor').length);
+  });
+
   it('has exactly the 987 sites of the reference by category, in 6 kecamatan and 62 desa/kelurahan', () => {
     expect(inv.sites).toHaveLength(987);
     const byCat: Record<string, number> = {};
