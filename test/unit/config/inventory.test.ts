@@ -66,6 +66,15 @@ describe('inventory', () => {
         .join();
     expect(text).not.toContain('auth-key-123');
     expect(text).not.toContain('secret-priv-key');
+    // Nor does an error about a secret quote it.
+    const msg = errorOf(GOOD.replace('privKey: secret-priv-key', 'privKey: k3y!'), {
+      TEST_AUTH: 'c0mmunity-x',
+    });
+    expect(msg).toMatch(/credentials\.v3\.privKey: SNMPv3 keys must be at least 8 characters/);
+    expect(msg).not.toContain('k3y!');
+    const wrongType = errorOf(GOOD.replace('community: "${TEST_COMMUNITY:-public}"', 'community: [p4ss]'));
+    expect(wrongType).toMatch(/credentials\.v2/);
+    expect(wrongType).not.toContain('p4ss');
   });
 
   it.each([
