@@ -127,7 +127,8 @@ export function importSitesCsv(text: string, source: string, opts: CsvImportOpti
       rowErrors.push({ row, column, message });
     };
     const id = get('id');
-    if (!ID_RE.test(id)) bad('id', `'${id}' is not a valid id: use lower-case letters, digits, dots, dashes`);
+    if (!ID_RE.test(id))
+      bad('id', `'${id}' is not a valid id: use lower-case letters, digits, dots, dashes or underscores`);
     else if (seen.has(id)) bad('id', `'${id}' is already used in row ${seen.get(id)}`);
     const name = get('name');
     if (!name) bad('name', 'empty: give the site a name');
