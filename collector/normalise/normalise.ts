@@ -13,6 +13,8 @@
  *   - sysUpTime itself wraps at 2^32 cs (497 days): not a reboot when the wrapped value matches the
  *                                            elapsed time
  *   - counter width changed (device swapped), interface new or gone, dt ≤ 0: no rate, a warning
+ *   - an increase beyond 100 Gbit/s (or the link, if faster): a discontinuity, no rate, a warning
+ *   - sysUpTime frozen at the same value: not a reboot (the counters still show a restart), a warning
  */
 import type { Device, DeviceReading, InterfaceReading, Sample, Site } from '../core/types.ts';
 import { deviceTags } from '../sinks/schema.ts';
@@ -71,6 +73,11 @@ const RATE_FIELDS: readonly { key: CounterKey; field: string; scale: number; oct
  */
 export function detectReboot(prev: DeviceReading, cur: DeviceReading): boolean {
   if (prev.sysUpTimeCs === undefined || cur.sysUpTimeCs === undefined) return false;
+  // The very same value again is a frozen agent clock (some firmwares, cached agents), not a restart: a
+  // device that came back up would not land on the same hundredth of a second. Judging it a reboot would
+  // suppress every rate of that device for ever; its counters still reveal a real restart (64-bit
+  // decrease, implausible 32-bit wrap).
+  if (cur.sysUpTimeCs === prev.sysUpTimeCs) return false;
   const elapsedCs = Math.max(0, (cur.timeMs - prev.timeMs) / 10);
   const slack = UPTIME_SLACK_CS + elapsedCs * UPTIME_SLACK_RATIO;
   if (cur.sysUpTimeCs >= prev.sysUpTimeCs) return cur.sysUpTimeCs - prev.sysUpTimeCs < elapsedCs - slack;
@@ -98,6 +105,15 @@ export function normalise(
   const warnings: string[] = [];
   const rebooted = prev !== undefined && detectReboot(prev, cur);
   const samples: Sample[] = [];
+  if (
+    prev?.sysUpTimeCs !== undefined &&
+    prev.sysUpTimeCs === cur.sysUpTimeCs &&
+    cur.timeMs - prev.timeMs > UPTIME_SLACK_CS * 10
+  ) {
+    warnings.push(
+      `sysUpTime stayed at ${cur.sysUpTimeCs} for ${(cur.timeMs - prev.timeMs) / 1000}s (frozen agent clock): restarts judged by the counters alone`,
+    );
+  }
 
   const deviceFields: Record<string, number> = { reachable: 1, rebooted: rebooted ? 1 : 0 };
   if (cur.sysUpTimeCs !== undefined) deviceFields.uptime_s = cur.sysUpTimeCs / 100;
@@ -166,15 +182,27 @@ function addRates(
       continue;
     }
     const rate = (Number(d.delta) * scale) / dtS;
+    const knownBps = ifc.speedBps && ifc.speedBps > 0 ? ifc.speedBps * 1.05 : undefined;
+    const unit = octets ? 'bit/s' : '/s';
+    const perUnit = (bps: number): number => (octets ? bps : bps / MIN_FRAME_BITS);
     if (d.wrapped) {
       // A decrease is a wrap only if the traffic it implies fits the link; otherwise the counter was reset
       // (cleared, or the agent restarted without sysUpTime showing it) and the "wrap" would be a spike.
-      const linkBps = ifc.speedBps && ifc.speedBps > 0 ? ifc.speedBps * 1.05 : MAX_PLAUSIBLE_BPS;
-      const cap = octets ? linkBps : linkBps / MIN_FRAME_BITS;
+      const cap = perUnit(knownBps ?? MAX_PLAUSIBLE_BPS);
       if (rate > cap) {
-        const unit = octets ? 'bit/s' : '/s';
         warnings.push(
           `ifIndex ${ifc.ifIndex} ${key}: decrease implies ${Math.round(rate)} ${unit}, above the link: treated as a reset`,
+        );
+        continue;
+      }
+    } else {
+      // An increase is not checked against ifSpeed (wireless and virtual interfaces often report a wrong
+      // or nominal speed), only against what no link here carries: a jump beyond that is a discontinuity
+      // (a replaced device under the same ifIndex, an agent that re-based its counters), not traffic.
+      const cap = perUnit(Math.max(MAX_PLAUSIBLE_BPS, knownBps ?? 0));
+      if (rate > cap) {
+        warnings.push(
+          `ifIndex ${ifc.ifIndex} ${key}: increase implies ${Math.round(rate)} ${unit}, beyond any link: a discontinuity, no rate`,
         );
         continue;
       }

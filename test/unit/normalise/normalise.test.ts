@@ -68,6 +68,11 @@ describe('detectReboot', () => {
   it('a sysUpTime "wrap" that does not match the elapsed time is a reboot', () => {
     expect(detectReboot(reading(T0, 2 ** 32 - 3000, []), reading(T0 + 600_000, 3000, []))).toBe(true);
   });
+  it('the very same uptime again is a frozen agent clock, not a reboot', () => {
+    expect(detectReboot(reading(T0, 5_000, []), reading(T0 + 300_000, 5_000, []))).toBe(false);
+    // One hundredth of a second apart is no longer "frozen": it fell behind the wall time.
+    expect(detectReboot(reading(T0, 5_000, []), reading(T0 + 300_000, 5_001, []))).toBe(true);
+  });
   it('no uptime in the recording: no reboot inferred', () => {
     expect(detectReboot(reading(T0, undefined, []), reading(T0 + 60_000, undefined, []))).toBe(false);
   });
@@ -164,6 +169,42 @@ describe('normalise', () => {
     expect(r.warnings.join('\n')).toMatch(
       /width changed[\s\S]*ifIndex 3[\s\S]*is new[\s\S]*ifIndex 1[\s\S]*gone/,
     );
+  });
+
+  it('a frozen sysUpTime: rates go on, with a warning; a counter reset still gives no spike', () => {
+    const a = reading(T0, 7_777, [ifc({ inOctets: 1_000_000n, outOctets: 9_000_000n })]);
+    const b = reading(T0 + 300_000, 7_777, [ifc({ inOctets: 38_500_000n, outOctets: 5n })]);
+    const r = normalise(a, b, ctx);
+    expect(r.rebooted).toBe(false);
+    expect(dev(r.samples)?.fields.rebooted).toBe(0);
+    // 37,500,000 octets in 300 s = 1 Mbit/s; the out counter went backwards (64-bit): a reset, no rate.
+    expect(iface(r.samples)?.fields.in_bps).toBe(1_000_000);
+    expect(iface(r.samples)?.fields.out_bps).toBeUndefined();
+    expect(r.warnings.join('\n')).toMatch(
+      /sysUpTime stayed at 7777 for 300s[\s\S]*outOctets: counter went backwards/,
+    );
+    // Polled again within the slack (an agent that caches its values): no warning.
+    const c = reading(T0 + 305_000, 7_777, [ifc({ inOctets: 38_500_000n, outOctets: 5n })]);
+    expect(normalise(b, c, ctx).warnings).toEqual([]);
+  });
+
+  it('an increase beyond any link is a discontinuity, not a spike; a fast link keeps its rate', () => {
+    const a = reading(T0, 100, [ifc({ speedBps: undefined, inOctets: 1_000n, inUcastPkts: 0n })]);
+    const b = reading(T0 + 10_000, 1100, [
+      // 2^50 octets in 10 s ≈ 900 Tbit/s; 2^40 packets in 10 s ≈ 110 G packets/s.
+      ifc({ speedBps: undefined, inOctets: 1_000n + 2n ** 50n, inUcastPkts: 2n ** 40n }),
+    ]);
+    const r = normalise(a, b, ctx);
+    expect(iface(r.samples)?.fields.in_bps).toBeUndefined();
+    expect(iface(r.samples)?.fields.in_pps).toBeUndefined();
+    expect(iface(r.samples)?.fields.out_bps).toBe(0);
+    expect(r.warnings.join('\n')).toMatch(/inOctets: increase implies .* beyond any link[\s\S]*inUcastPkts/);
+    // 200 Gbit/s on a 400 Gbit/s link is traffic.
+    const fast = (t: number, octets: bigint) =>
+      reading(t, t / 10 - T0 / 10 + 100, [ifc({ speedBps: 400e9, inOctets: octets })]);
+    const ok = normalise(fast(T0, 0n), fast(T0 + 10_000, 250_000_000_000n), ctx);
+    expect(iface(ok.samples)?.fields.in_bps).toBe(200e9);
+    expect(ok.warnings).toEqual([]);
   });
 
   it('time not advancing gives no rate', () => {
