@@ -198,7 +198,9 @@ describe('too-big replies', () => {
   it('a path that loses large replies: the walk halves the repetitions, and the next poll reuses them', async () => {
     const direct = await poller.poll(device('vrp_ar169sfp'));
     const path = await startLossyPath(sim, 1400);
-    const lossy = new SnmpPoller({ timeoutMs: 300, retries: 1, maxRepetitions: 25, profiles });
+    // Each lost reply costs one timeout; 800 ms leaves a loaded CI machine room to answer the others in time
+    // (a slow reply taken for a lost one would show as a fallback without a drop).
+    const lossy = new SnmpPoller({ timeoutMs: 800, retries: 1, maxRepetitions: 25, profiles });
     try {
       const d = device('vrp_ar169sfp', { id: 'vrp-behind-vpn', host: path.host, port: path.port });
       const first = await lossy.pollDetailed(d);
