@@ -174,7 +174,9 @@ export class AreaGrouper {
       if (stillDown < this.#policy.minSites / 2) this.#closeArea(kec);
       return;
     }
-    if (this.#paged.delete(alert.id)) this.#out.page(alert);
+    // Paged before (by this process, or before a restart: the incident store knows): its recovery goes out.
+    this.#paged.delete(alert.id);
+    this.#out.page(alert);
   }
 
   #closeArea(kec: string): void {
