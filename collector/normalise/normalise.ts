@@ -31,6 +31,7 @@ export interface NormaliseResult {
 }
 
 const TWO_32 = 2n ** 32n;
+const TWO_64 = 2n ** 64n;
 const UPTIME_WRAP_CS = 2 ** 32;
 /** Above this a wrapped 32-bit counter is not believed when the interface speed is unknown. */
 export const MAX_PLAUSIBLE_BPS = 100e9;
@@ -91,6 +92,11 @@ export function counterDelta(
   cur: bigint,
   bits: 32 | 64,
 ): { ok: true; delta: bigint; wrapped: boolean } | { ok: false; reason: string } {
+  // A reading's counters come from the decoder, which keeps Counter32 values below 2^32; anything else is
+  // a caller's mistake, and a "wrap" computed from it would be negative.
+  const limit = bits === 32 ? TWO_32 : TWO_64;
+  if (prev < 0n || cur < 0n || prev >= limit || cur >= limit)
+    return { ok: false, reason: `value out of the ${bits}-bit range (${prev} → ${cur})` };
   if (cur >= prev) return { ok: true, delta: cur - prev, wrapped: false };
   if (bits === 32) return { ok: true, delta: cur + TWO_32 - prev, wrapped: true };
   return { ok: false, reason: 'counter went backwards (reset)' };

@@ -45,6 +45,14 @@ describe('counterDelta', () => {
   it('a 64-bit decrease is a reset, not a wrap', () => {
     expect(counterDelta(1000n, 10n, 64).ok).toBe(false);
   });
+  it('a value outside the counter width is refused, never a negative "wrap"', () => {
+    expect(counterDelta(2n ** 40n, 10n, 32)).toEqual({
+      ok: false,
+      reason: 'value out of the 32-bit range (1099511627776 → 10)',
+    });
+    expect(counterDelta(5n, -1n, 64).ok).toBe(false);
+    expect(counterDelta(2n ** 64n - 1n, 2n ** 64n - 1n, 64)).toEqual({ ok: true, delta: 0n, wrapped: false });
+  });
 });
 
 describe('detectReboot', () => {
