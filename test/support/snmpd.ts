@@ -30,6 +30,10 @@ export interface Snmpd {
   readonly user: string;
   readonly authKey: string;
   readonly privKey: string;
+  /** The running snmpd's process id (a new one after restart()). */
+  readonly pid: number | undefined;
+  /** The temp dir with its config and persistent keys (removed by stop()). */
+  readonly dir: string;
   /** Stop and start again on the same port, with the same users (a reboot as the agent sees it). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -99,6 +103,13 @@ export async function startSnmpd(opts: SnmpdOptions = {}): Promise<Snmpd> {
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
     exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    // A test process that exits without stop() must not leave an snmpd behind.
+    const orphanGuard = (): void => {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.once('exit', orphanGuard);
+    proc.once('exit', () => process.removeListener('exit', orphanGuard));
     await waitFor(
       async () => {
         if (proc.exitCode !== null) throw new Error(`snmpd exited (${proc.exitCode}): ${output.trim()}`);
@@ -132,6 +143,10 @@ export async function startSnmpd(opts: SnmpdOptions = {}): Promise<Snmpd> {
   return {
     host: '127.0.0.1',
     port,
+    dir,
+    get pid() {
+      return child?.pid;
+    },
     community,
     user,
     authKey,

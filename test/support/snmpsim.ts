@@ -38,6 +38,10 @@ const run = promisify(execFile);
 export interface Snmpsim {
   readonly host: string;
   readonly port: number;
+  /** The snmpsimd process id. */
+  readonly pid: number | undefined;
+  /** The temp dir with its data and cache (removed by stop()). */
+  readonly dir: string;
   stop(): Promise<void>;
 }
 
@@ -88,8 +92,16 @@ export async function startSnmpsim(
   const child: ChildProcess = spawn(SNMPSIMD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  // A test process that exits without stop() (a failed beforeAll, a worker torn down) must not leave an
+  // snmpsimd behind on a 2-core CI machine.
+  const orphanGuard = (): void => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', orphanGuard);
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null) {
+    process.removeListener('exit', orphanGuard);
+    if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       // A snmpsimd caught in its GETBULK loop (see the header) may not get to its handler in time.
@@ -119,5 +131,5 @@ export async function startSnmpsim(
     await stop();
     throw err;
   }
-  return { host: '127.0.0.1', port, stop };
+  return { host: '127.0.0.1', port, pid: child.pid, dir, stop };
 }
