@@ -18,7 +18,7 @@ export async function freeUdpPort(): Promise<number> {
 /** Poll `check` until it returns a truthy value or the deadline passes. Never a bare sleep. */
 export async function waitFor<T>(
   check: () => T | Promise<T>,
-  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string | (() => string) } = {},
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let lastErr: unknown;
@@ -31,7 +31,8 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const why = lastErr instanceof Error ? ` (last error: ${lastErr.message})` : '';
-      throw new Error(`timed out waiting for ${opts.what ?? 'condition'}${why}`);
+      const what = typeof opts.what === 'function' ? opts.what() : opts.what;
+      throw new Error(`timed out waiting for ${what ?? 'condition'}${why}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 50));
   }

@@ -47,6 +47,7 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
   let gateway: Device; // a router that also publishes telemetry
   let sensor: Device; // an MQTT-only device
   const pager = new Pager();
+  const log = memoryLogger('info');
   const clients: MqttClient[] = [];
   const db = `mqtt_${kind}`;
 
@@ -107,7 +108,7 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
         graceMs: 1000,
       },
     });
-    runtime = await startRuntime(config, { log: memoryLogger('warn'), notifiers: [pager] });
+    runtime = await startRuntime(config, { log, notifiers: [pager] });
     url = mosq?.url ?? runtime.broker?.url ?? '';
     await waitFor(() => runtime.monitor.health.get(gateway.id)?.state === 'up', { timeoutMs: 15_000 });
   });
@@ -120,6 +121,17 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
     await influx?.dispose();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  /** What the monitor knew of these devices, for a failure message. */
+  const diagnose = (...ids: string[]): string =>
+    JSON.stringify({
+      health: ids.map((id) => ({ id, ...runtime.monitor.health.get(id) })),
+      log: log.records
+        .filter((r) => ids.some((id) => JSON.stringify(r).includes(id)))
+        .slice(-30)
+        .map((r) => JSON.stringify(r)),
+      sent: pager.sent.map((n) => `${n.status} ${n.device?.id ?? n.area?.kecamatan ?? ''}`),
+    });
 
   async function deviceClient(d: Device, opts: { password?: string } = {}): Promise<MqttClient> {
     const status = deviceTopic(d.siteId, d.id, 'status');
@@ -249,6 +261,7 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
     s2.stream.destroy();
     await waitFor(() => pager.sent.some((n) => n.device?.id === sensor.id && n.status === 'firing'), {
       timeoutMs: bound + 2000,
+      what: () => `the sensor's page: ${diagnose(sensor.id, sensor.parent ?? '')}`,
     });
     expect(Date.now() - t0).toBeLessThan(bound);
 
@@ -260,6 +273,7 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
     g.stream.destroy();
     await waitFor(() => pager.sent.some((n) => n.device?.id === gateway.id && n.status === 'firing'), {
       timeoutMs: bound + 2000,
+      what: () => `the gateway's page: ${diagnose(gateway.id)}`,
     });
     expect(Date.now() - t0).toBeLessThan(bound);
     expect(
