@@ -28,6 +28,9 @@ export interface AreaSite {
   readonly name: string;
   readonly category: string;
   readonly criticality: string;
+  /** WGS 84, from the inventory; absent only for a site the topology does not know. */
+  readonly lat?: number | undefined;
+  readonly lon?: number | undefined;
 }
 
 export interface AreaIncident {
@@ -194,6 +197,13 @@ export class AreaGrouper {
 
   #siteInfo(id: string): AreaSite {
     const s = this.#topology.site(id);
-    return { id, name: s?.name ?? id, category: s?.category ?? '', criticality: s?.criticality ?? '' };
+    return {
+      id,
+      name: s?.name ?? id,
+      category: s?.category ?? '',
+      criticality: s?.criticality ?? '',
+      lat: s?.lat,
+      lon: s?.lon,
+    };
   }
 }

@@ -39,7 +39,14 @@ export interface Notification {
         readonly kecamatan: string;
         readonly sitesDown: number;
         readonly sitesTotal: number;
-        readonly sites: readonly { readonly id: string; readonly name: string; readonly category: string }[];
+        /** lat/lon (WGS 84) when the inventory knows the site: the feeds draw the area from them. */
+        readonly sites: readonly {
+          readonly id: string;
+          readonly name: string;
+          readonly category: string;
+          readonly lat?: number | undefined;
+          readonly lon?: number | undefined;
+        }[];
       }
     | undefined;
   readonly affected: {
@@ -99,7 +106,7 @@ export function buildAreaNotification(inc: AreaIncident, linkBase?: string): Not
       kecamatan: inc.kecamatan,
       sitesDown: inc.sites.length,
       sitesTotal: inc.totalSites,
-      sites: inc.sites.map((s) => ({ id: s.id, name: s.name, category: s.category })),
+      sites: inc.sites.map((s) => ({ id: s.id, name: s.name, category: s.category, lat: s.lat, lon: s.lon })),
     },
     affected: { devices: [], sites: inc.sites.map((s) => ({ id: s.id, name: s.name })) },
     text: areaText(inc, link),
