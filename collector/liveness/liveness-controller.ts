@@ -112,7 +112,7 @@ export class MqttLivenessController {
         this.#cancel(a.deviceId);
         this.#timers.set(
           a.deviceId,
-          clock.setTimeout(() => this.#wake(a.deviceId), Math.max(0, a.atMs - clock.now())),
+          clock.setTimeout(() => this.#wake(a.deviceId), Math.max(1, a.atMs - clock.now())),
         );
         return;
       case 'note':

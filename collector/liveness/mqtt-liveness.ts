@@ -141,7 +141,10 @@ export function applyLivenessWake(
   health: DeviceState | undefined,
   policy: LivenessPolicy,
 ): LivenessStep {
-  if (prev?.state !== 'lost' || nowMs < prev.since + policy.graceMs) return { next: prev, actions: [] };
+  if (prev?.state !== 'lost') return { next: prev, actions: [] };
+  // A timer may fire a millisecond early by the wall clock: not due yet is a wake-up re-armed, never dropped.
+  const due = prev.since + policy.graceMs;
+  if (nowMs < due) return { next: prev, actions: [{ type: 'wake', deviceId, atMs: due }] };
   if (health === 'down' || health === 'unreachable') return { next: prev, actions: [] };
   const goneS = Math.round((nowMs - prev.since) / 1000);
   return {

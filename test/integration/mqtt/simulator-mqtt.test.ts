@@ -29,6 +29,7 @@ let dir: string;
 let gateway: Device;
 let sensor: Device;
 const pages: Notification[] = [];
+const log = memoryLogger('info');
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netmon-simmqtt-'));
@@ -71,7 +72,7 @@ beforeAll(async () => {
       },
     }),
     {
-      log: memoryLogger('warn'),
+      log,
       notifiers: [{ name: 'pager', send: (n) => (pages.push(n), Promise.resolve()) }],
     },
   );
@@ -87,6 +88,17 @@ beforeAll(async () => {
   await control.start();
   fleet.start();
 });
+
+/** What the monitor knew of these devices, for a failure message. */
+const diagnose = (...ids: string[]): string =>
+  JSON.stringify({
+    health: ids.map((id) => ({ id, ...runtime.monitor.health.get(id) })),
+    log: log.records
+      .filter((r) => ids.some((id) => JSON.stringify(r).includes(id)))
+      .slice(-30)
+      .map((r) => JSON.stringify(r)),
+    sent: pages.map((n) => `${n.status} ${n.device?.id ?? ''}`),
+  });
 
 afterAll(async () => {
   await fleet?.stop();
@@ -133,6 +145,7 @@ describe('simulated MQTT devices', () => {
     expect(await post(`/devices/${sensor.id}/cut`)).toBe(200); // an MQTT-only device: its connection drops
     await waitFor(() => pages.some((p) => p.device?.id === sensor.id && p.status === 'firing'), {
       timeoutMs: 5000,
+      what: () => `the sensor's page: ${diagnose(sensor.id, sensor.parent ?? '')}`,
     });
     expect(await post(`/devices/${sensor.id}/restore`)).toBe(200);
     await waitFor(() => pages.some((p) => p.device?.id === sensor.id && p.status === 'resolved'), {

@@ -25,8 +25,15 @@ const sensor: Device = {
 const inventory: Inventory = { sites: [testSite('bjr-1')], devices: [router, sensor] };
 const GRACE = 10_000;
 
-function harness(opts: { downAfterFailures?: number; failingHook?: boolean } = {}) {
-  const clock = new FakeClock(0);
+/** Node's timers run on the monotonic clock: by Date.now() one may fire a millisecond early. */
+class EarlyClock extends FakeClock {
+  override setTimeout(fn: () => void, ms: number) {
+    return super.setTimeout(fn, ms > 1 ? ms - 1 : ms);
+  }
+}
+
+function harness(opts: { downAfterFailures?: number; failingHook?: boolean; early?: boolean } = {}) {
+  const clock = opts.early ? new EarlyClock(0) : new FakeClock(0);
   const log = memoryLogger('debug');
   const transitions: Transition[] = [];
   const snmpProbes: string[] = [];
@@ -85,6 +92,16 @@ describe('MqttLivenessController', () => {
     h.clock.advance(60_000);
     expect(h.liveness.pending()).toBe(0);
     expect(h.states()).toHaveLength(4);
+  });
+
+  it('a grace timer that fires a millisecond early still ends in down', () => {
+    const h = harness({ early: true });
+    h.snmp(router, true);
+    h.report(sensor, 'connected');
+    h.report(sensor, 'will');
+    h.snmp(router, true);
+    h.clock.advance(GRACE + 5);
+    expect(h.health.get(sensor.id)?.state).toBe('down');
   });
 
   it('coming back within the grace: no outage', () => {

@@ -109,9 +109,14 @@ describe('MQTT liveness wake-ups', () => {
     ['it came back', back, 11_000],
     ['it said goodbye', bye, 11_000],
     ['nothing known', undefined, 11_000],
-    ['the grace is not over (a stale timer)', lost, 10_999],
   ] as const)('nothing when %s', (_what, conn, now) => {
     expect(applyLivenessWake(conn, 'd1', now, 'suspect', policy).actions).toEqual([]);
+  });
+
+  it('a wake-up a millisecond early (timers run by another clock than Date.now) is re-armed, not lost', () => {
+    const s = applyLivenessWake(lost, 'd1', 10_999, 'suspect', policy);
+    expect(s.next).toBe(lost);
+    expect(s.actions).toEqual([{ type: 'wake', deviceId: 'd1', atMs: 11_000 }]);
   });
 });
 
