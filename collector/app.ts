@@ -15,6 +15,7 @@ import type { Clock } from './core/clock.ts';
 import { NetmonError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
 import type {
+  Criticality,
   DeviceReading,
   DeviceState,
   Inventory,
@@ -29,9 +30,18 @@ import { hasSnmp, type LivenessEvent } from './liveness/mqtt-liveness.ts';
 import { Topology } from './health/topology.ts';
 import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
-import type { IncidentStore } from './store/incident-store.ts';
+import type { Incident, IncidentStore } from './store/incident-store.ts';
 import { buildAreaNotification, buildNotification } from './notify/notification.ts';
 import { AreaGrouper, type AreaIncident, type AreaPolicy } from './alerting/area.ts';
+import { escalationText } from './alerting/messages.ts';
+import {
+  DEFAULT_ONCALL,
+  channelsUpTo,
+  escalationChain,
+  readClock,
+  severityOf,
+  type OnCallPolicy,
+} from './alerting/oncall.ts';
 import type { Notifier } from './notify/notifier.ts';
 import type { DevicePoller, SampleWriterLike, WriterStats } from './pipeline.ts';
 import { Scheduler, type SchedulerStats } from './scheduler/scheduler.ts';
@@ -51,7 +61,16 @@ export interface MonitorSettings {
   readonly area?: AreaPolicy | undefined;
   /** An MQTT-only device whose connection was lost is down after this long without coming back. */
   readonly mqttGraceMs?: number | undefined;
+  /** Severity overrides, clocks, contacts and routes (collector/alerting/oncall.ts). */
+  readonly oncall?: OnCallPolicy | undefined;
+  /** How often the incident clocks are read (escalations are at most this late). Default 15 s. */
+  readonly clockCheckMs?: number | undefined;
 }
+
+export type IncidentActionResult =
+  | { readonly outcome: 'ok'; readonly incident: Incident }
+  | { readonly outcome: 'not_found' }
+  | { readonly outcome: 'conflict'; readonly incident: Incident; readonly why: string };
 
 /** What the MQTT side says about a device's connection (collector/liveness/mqtt-liveness.ts). */
 export type LivenessReport = LivenessEvent;
@@ -105,6 +124,8 @@ export class Monitor {
   #polls = { ok: 0, failed: 0 };
   #sincePoint = { polls: 0, failures: 0, written: 0 };
   #selfTimer: ReturnType<Clock['setTimeout']> | undefined;
+  #clockTimer: ReturnType<Clock['setTimeout']> | undefined;
+  readonly #oncall: OnCallPolicy;
   readonly #liveness: MqttLivenessController;
   #running = false;
 
@@ -112,7 +133,8 @@ export class Monitor {
     this.#deps = deps;
     this.#settings = settings;
     this.#topology = new Topology(deps.inventory);
-    this.#alerts = new AlertBook(this.#topology, deps.store);
+    this.#oncall = settings.oncall ?? DEFAULT_ONCALL;
+    this.#alerts = new AlertBook(this.#topology, deps.store, (site) => severityOf(this.#oncall, site));
     this.#dispatcher = new Dispatcher(
       deps.notifiers,
       deps.clock,
@@ -129,7 +151,11 @@ export class Monitor {
             kecamatan: inc.kecamatan,
             sites: inc.sites.length,
           });
-          this.#dispatcher.dispatch(buildAreaNotification(inc, settings.linkBase));
+          const routed = { kind: 'area_outage', severity: 'critical' as const, kecamatan: inc.kecamatan };
+          this.#dispatcher.dispatch(
+            buildAreaNotification(inc, settings.linkBase),
+            channelsUpTo(this.#oncall, routed, 0),
+          );
         },
       });
     this.#scheduler = new Scheduler({
@@ -185,6 +211,7 @@ export class Monitor {
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
     this.#scheduler.start(this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id));
     this.#armSelfMetrics();
+    this.#armClocks();
     this.#deps.log.info('monitor started', {
       sites: this.#deps.inventory.sites.length,
       devices: this.#deps.inventory.devices.length,
@@ -197,6 +224,7 @@ export class Monitor {
     if (!this.#running) return;
     this.#running = false;
     if (this.#selfTimer) this.#deps.clock.clearTimeout(this.#selfTimer);
+    if (this.#clockTimer) this.#deps.clock.clearTimeout(this.#clockTimer);
     this.#liveness.stop();
     await this.#scheduler.stop();
     this.#areas?.flush();
@@ -315,8 +343,103 @@ export class Monitor {
   #page(alert: Alert): void {
     const device = this.#topology.device(alert.deviceId);
     const site = this.#topology.site(alert.siteId);
-    if (device && site)
-      this.#dispatcher.dispatch(buildNotification(alert, site, device, this.#settings.linkBase));
+    if (!device || !site) return;
+    const routed = {
+      kind: alert.kind,
+      severity: alert.severity,
+      category: site.category,
+      kecamatan: site.kecamatan,
+    };
+    // A recovery goes to everyone the incident reached, escalations included.
+    const level = alert.status === 'resolved' ? (this.#deps.store?.get(alert.id)?.escalationLevel ?? 0) : 0;
+    this.#dispatcher.dispatch(
+      buildNotification(alert, site, device, this.#settings.linkBase),
+      channelsUpTo(this.#oncall, routed, level),
+    );
+  }
+
+  /** Outcome of an operator's action on an incident. */
+  acknowledge(id: string, by: string, note: string | undefined): IncidentActionResult {
+    const store = this.#deps.store;
+    const inc = store?.get(id);
+    if (!store || !inc) return { outcome: 'not_found' };
+    if (inc.status === 'resolved')
+      return { outcome: 'conflict', incident: inc, why: 'it is already resolved' };
+    if (inc.status === 'acknowledged')
+      return {
+        outcome: 'conflict',
+        incident: inc,
+        why: `acknowledged by ${inc.acknowledgedBy ?? '?'} already`,
+      };
+    const done = store.acknowledge(id, by, this.#deps.clock.now(), note) ?? inc;
+    this.#deps.log.info('incident acknowledged', { incident: id, by, note });
+    return { outcome: 'ok', incident: done };
+  }
+
+  /** An operator closes an incident: its recovery notice goes out as for a device that came back. */
+  resolveByHand(id: string, by: string, note: string | undefined): IncidentActionResult {
+    const store = this.#deps.store;
+    const inc = store?.get(id);
+    if (!store || !inc) return { outcome: 'not_found' };
+    if (inc.status === 'resolved')
+      return { outcome: 'conflict', incident: inc, why: 'it is already resolved' };
+    const now = this.#deps.clock.now();
+    const done = store.resolve(id, now, by, note) ?? inc;
+    const alert = this.#alerts.closeByHand(id, now);
+    if (alert) this.#page(alert);
+    this.#deps.log.info('incident resolved by hand', { incident: id, by, note });
+    return { outcome: 'ok', incident: done };
+  }
+
+  /**
+   * Read every open incident's clock: one that ran out unacknowledged has breached it (recorded once, for
+   * the reports) and goes to the next contact of its route, one contact further per clock period.
+   * Everything is in the store, so a restart neither forgets nor repeats an escalation.
+   */
+  checkClocks(): void {
+    const store = this.#deps.store;
+    if (!store) return;
+    const now = this.#deps.clock.now();
+    for (const inc of store.unresolved()) {
+      if (inc.status !== 'open' || inc.kind !== 'device_down') continue;
+      const severity = inc.severity as Criticality;
+      const reading = readClock(this.#oncall, { severity, openedAt: inc.openedAt }, now);
+      if (!reading.breached) continue;
+      const clockMs = this.#oncall.clocksMs[severity];
+      if (store.markClockBreached(inc.id, reading.deadlineMs, `clock ${Math.round(clockMs / 60_000)} min`))
+        this.#deps.log.warn('incident clock breached', { incident: inc.id, severity, site: inc.siteId });
+      const alert = this.#alerts.open().find((a) => a.id === inc.id);
+      const device = alert && this.#topology.device(alert.deviceId);
+      const site = alert && this.#topology.site(alert.siteId);
+      if (!alert || !device || !site) continue;
+      const routed = { kind: alert.kind, severity, category: site.category, kecamatan: site.kecamatan };
+      const chain = escalationChain(this.#oncall, routed) ?? [];
+      const level = Math.min(reading.level, chain.length - 1);
+      const contact = chain[level];
+      if (!contact || level <= inc.escalationLevel) continue;
+      if (!store.escalate(inc.id, level, now, contact.name)) continue;
+      this.#deps.log.warn('incident escalated', { incident: inc.id, level, contact: contact.name });
+      const base = buildNotification(alert, site, device, this.#settings.linkBase);
+      this.#dispatcher.dispatch(
+        {
+          ...base,
+          escalation: { level, contact: contact.name, deadline: new Date(reading.deadlineMs).toISOString() },
+          text: escalationText(base.text, { level, contact: contact.name, clockMs, openedAt: inc.openedAt }),
+        },
+        contact.channels,
+      );
+    }
+  }
+
+  #armClocks(): void {
+    this.#clockTimer = this.#deps.clock.setTimeout(() => {
+      try {
+        this.checkClocks();
+      } catch (err) {
+        this.#deps.log.error('incident clock check failed', { error: errorMessage(err) });
+      }
+      if (this.#running) this.#armClocks();
+    }, this.#settings.clockCheckMs ?? 15_000);
   }
 
   #armSelfMetrics(): void {

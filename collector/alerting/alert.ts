@@ -3,7 +3,7 @@
  * answers again. A device that is merely unreachable (its parent is down) gets no alert of its own; it is
  * listed as affected in its parent's alert.
  */
-import type { Criticality, DeviceRole, Transition } from '../core/types.ts';
+import type { Criticality, DeviceRole, Site, Transition } from '../core/types.ts';
 import type { Topology } from '../health/topology.ts';
 import type { IncidentStore } from '../store/incident-store.ts';
 
@@ -43,8 +43,11 @@ export class AlertBook {
   /** Devices whose incident was open when this process started and that have not been judged yet. */
   readonly #takenOver = new Set<string>();
 
-  constructor(topology: Topology, store?: IncidentStore) {
+  readonly #severityOf: (site: Site) => Criticality;
+
+  constructor(topology: Topology, store?: IncidentStore, severityOf?: (site: Site) => Criticality) {
     this.#topology = topology;
+    this.#severityOf = severityOf ?? ((site) => site.criticality);
     this.#store = store;
     for (const inc of store?.unresolved() ?? []) {
       const alert = inc.kind === 'device_down' ? (inc.data.alert as Alert | undefined) : undefined;
@@ -57,6 +60,20 @@ export class AlertBook {
 
   open(): Alert[] {
     return [...this.#open.values()];
+  }
+
+  /**
+   * An operator resolved the incident by hand (over the API): forget it, so the device's next outage is
+   * a new incident. Returns the resolved alert, or undefined when no such alert is open.
+   */
+  closeByHand(incidentId: string, timeMs: number): Alert | undefined {
+    for (const [deviceId, a] of this.#open) {
+      if (a.id !== incidentId) continue;
+      this.#open.delete(deviceId);
+      this.#takenOver.delete(deviceId);
+      return { ...a, status: 'resolved', resolvedAt: timeMs };
+    }
+    return undefined;
   }
 
   /** The alert event this transition causes, if any. */
@@ -107,7 +124,7 @@ export class AlertBook {
       id: `${t.deviceId}@${new Date(t.timeMs).toISOString()}`,
       status: 'firing',
       kind: 'device_down',
-      severity: site.criticality,
+      severity: this.#severityOf(site),
       deviceId: device.id,
       role: device.role,
       siteId: site.id,

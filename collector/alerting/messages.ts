@@ -102,3 +102,20 @@ export function areaText(inc: AreaIncident, link?: string): AlertText {
     en: `RECOVERED: the mass outage in ${inc.kecamatan} district ended at ${at} after ${dur.en}.${linkLine}`,
   };
 }
+
+/** An incident its clock ran out on, going to the next contact: the first text with an escalation line. */
+export function escalationText(
+  base: AlertText,
+  e: {
+    readonly level: number;
+    readonly contact: string;
+    readonly clockMs: number;
+    readonly openedAt: number;
+  },
+): AlertText {
+  const clock = formatDuration(e.clockMs);
+  return {
+    id: `[ESKALASI ${e.level} → ${e.contact}] Belum ditanggapi dalam ${clock.id} sejak ${formatWita(e.openedAt)}.\n${base.id}`,
+    en: `[ESCALATION ${e.level} → ${e.contact}] Not acknowledged within ${clock.en} since ${formatWita(e.openedAt)}.\n${base.en}`,
+  };
+}

@@ -12,7 +12,7 @@ export interface CategoryInfo {
 }
 
 export const CATEGORY_INFO: Readonly<Record<Category, CategoryInfo>> = {
-  kantor_camat: { id: 'Kantor Camat', en: 'district office', criticality: 'high' },
+  kantor_camat: { id: 'Kantor Camat', en: 'district office', criticality: 'critical' },
   kantor_desa: { id: 'Kantor Desa', en: 'village office', criticality: 'medium' },
   kantor_lurah: { id: 'Kantor Lurah', en: 'urban-ward office', criticality: 'medium' },
   banjar: { id: 'Banjar', en: 'hamlet community hall', criticality: 'low' },

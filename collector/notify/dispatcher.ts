@@ -46,8 +46,19 @@ export class Dispatcher {
     this.#policy = policy ?? { attempts: 6, baseMs: 1_000, maxMs: 60_000 };
   }
 
-  dispatch(n: Notification): void {
-    for (const notifier of this.#notifiers) {
+  /**
+   * Send `n` to every channel, or only to the channels named in `only` (routing). Unknown names are
+   * logged: a contact pointing at a channel that is not configured must not pass in silence.
+   */
+  dispatch(n: Notification, only?: readonly string[]): void {
+    const targets = only ? this.#notifiers.filter((x) => only.includes(x.name)) : this.#notifiers;
+    if (only) {
+      const missing = only.filter((name) => !this.#notifiers.some((x) => x.name === name));
+      if (missing.length)
+        this.#log.error('notification routed to unknown channels', { alert: n.id, missing });
+      if (targets.length === 0) this.#log.warn('notification has no channel', { alert: n.id, kind: n.kind });
+    }
+    for (const notifier of targets) {
       const p = this.#deliver(notifier, n);
       this.#inFlight.add(p);
       void p.finally(() => this.#inFlight.delete(p));
@@ -63,8 +74,9 @@ export class Dispatcher {
   }
 
   async #deliver(notifier: Notifier, n: Notification): Promise<void> {
-    // Already delivered before a restart: at most once per incident, channel and status.
-    if (this.#ledger?.wasSent(n.id, notifier.name, n.status)) {
+    // Already delivered before a restart: at most once per incident, channel and event.
+    const kind = ledgerKind(n);
+    if (this.#ledger?.wasSent(n.id, notifier.name, kind)) {
       this.#log.info('notification already sent', { channel: notifier.name, alert: n.id, status: n.status });
       return;
     }
@@ -85,7 +97,7 @@ export class Dispatcher {
         },
       );
       this.#stats.sent++;
-      this.#ledger?.markSent(n.id, notifier.name, n.status, this.#clock.now());
+      this.#ledger?.markSent(n.id, notifier.name, kind, this.#clock.now());
       this.#log.info('notification sent', { channel: notifier.name, alert: n.id, status: n.status });
     } catch (err) {
       this.#stats.failed++;
@@ -97,4 +109,9 @@ export class Dispatcher {
       });
     }
   }
+}
+
+/** What the ledger records a delivery as: firing, resolved, or escalation:<level>. */
+export function ledgerKind(n: Notification): string {
+  return n.escalation ? `escalation:${n.escalation.level}` : n.status;
 }

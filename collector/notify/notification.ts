@@ -12,7 +12,7 @@ export interface Notification {
   readonly schema: 'badung-netmon/alert/v1';
   readonly id: string;
   readonly status: 'firing' | 'resolved';
-  readonly kind: Alert['kind'] | 'area_outage';
+  readonly kind: Alert['kind'] | 'area_outage' | 'flapping';
   readonly severity: Alert['severity'];
   readonly startedAt: string;
   readonly resolvedAt?: string | undefined;
@@ -55,6 +55,9 @@ export interface Notification {
   };
   readonly text: AlertText;
   readonly link?: string | undefined;
+  /** Set when this is an escalation: its clock ran out unacknowledged and it goes to the next contact. */
+  readonly escalation?:
+    { readonly level: number; readonly contact: string; readonly deadline: string } | undefined;
 }
 
 export function buildNotification(alert: Alert, site: Site, device: Device, linkBase?: string): Notification {

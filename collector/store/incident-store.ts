@@ -26,6 +26,10 @@ export interface Incident {
   readonly acknowledgedAt?: number | undefined;
   readonly acknowledgedBy?: string | undefined;
   readonly resolvedAt?: number | undefined;
+  /** When its clock ran out unacknowledged (for the reports); absent: handled in time, or still running. */
+  readonly clockBreachedAt?: number | undefined;
+  /** How far it was escalated: 0 the first contact, 1 the next, ... */
+  readonly escalationLevel: number;
   readonly siteId?: string | undefined;
   readonly deviceId?: string | undefined;
   readonly data: Readonly<Record<string, unknown>>;
@@ -49,6 +53,8 @@ interface Row {
   acknowledged_at: number | null;
   acknowledged_by: string | null;
   resolved_at: number | null;
+  clock_breached_at: number | null;
+  escalation_level: number;
   site_id: string | null;
   device_id: string | null;
   data: string;
@@ -99,6 +105,8 @@ function fromRow(r: Row): Incident {
     acknowledgedAt: r.acknowledged_at ?? undefined,
     acknowledgedBy: r.acknowledged_by ?? undefined,
     resolvedAt: r.resolved_at ?? undefined,
+    clockBreachedAt: r.clock_breached_at ?? undefined,
+    escalationLevel: r.escalation_level,
     siteId: r.site_id ?? undefined,
     deviceId: r.device_id ?? undefined,
     data: JSON.parse(r.data) as Record<string, unknown>,
@@ -116,6 +124,18 @@ export class IncidentStore {
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.exec(SCHEMA_SQL);
+    this.#migrate();
+  }
+
+  /** Columns added after the first release, for databases created before them. */
+  #migrate(): void {
+    const have = new Set(
+      (this.#db.prepare('PRAGMA table_info(incidents)').all() as { name: string }[]).map((c) => c.name),
+    );
+    if (!have.has('clock_breached_at'))
+      this.#db.exec('ALTER TABLE incidents ADD COLUMN clock_breached_at INTEGER');
+    if (!have.has('escalation_level'))
+      this.#db.exec('ALTER TABLE incidents ADD COLUMN escalation_level INTEGER NOT NULL DEFAULT 0');
   }
 
   close(): void {
@@ -123,7 +143,12 @@ export class IncidentStore {
   }
 
   /** Open an incident for `key`, or return the one already open (never two open per key). */
-  open(input: Omit<Incident, 'status' | 'acknowledgedAt' | 'acknowledgedBy' | 'resolvedAt'>): {
+  open(
+    input: Omit<
+      Incident,
+      'status' | 'acknowledgedAt' | 'acknowledgedBy' | 'resolvedAt' | 'clockBreachedAt' | 'escalationLevel'
+    >,
+  ): {
     incident: Incident;
     created: boolean;
   } {
@@ -170,6 +195,72 @@ export class IncidentStore {
       if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'resolved', actor, note });
       return this.get(id);
     })();
+  }
+
+  /** Record that the incident's clock ran out unacknowledged. False when already recorded. */
+  markClockBreached(id: string, timeMs: number, note?: string): boolean {
+    return this.#db.transaction(() => {
+      const res = this.#db
+        .prepare('UPDATE incidents SET clock_breached_at = ? WHERE id = ? AND clock_breached_at IS NULL')
+        .run(timeMs, id);
+      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'clock_breached', note });
+      return res.changes === 1;
+    })();
+  }
+
+  /** Raise the escalation level (never lowers it). False when it was already there. */
+  escalate(id: string, level: number, timeMs: number, contact: string): boolean {
+    return this.#db.transaction(() => {
+      const res = this.#db
+        .prepare(
+          `UPDATE incidents SET escalation_level = ? WHERE id = ? AND escalation_level < ? AND status = 'open'`,
+        )
+        .run(level, id, level);
+      if (res.changes === 1)
+        this.#event({ incidentId: id, timeMs, type: `escalated:${level}`, note: `to ${contact}` });
+      return res.changes === 1;
+    })();
+  }
+
+  /** Incidents, newest first, filtered in SQL. */
+  list(filter: {
+    readonly status?: readonly IncidentStatus[] | undefined;
+    readonly siteIds?: readonly string[] | undefined;
+    readonly severity?: string | undefined;
+    readonly sinceMs?: number | undefined;
+    readonly limit: number;
+  }): Incident[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
+      args.push(...filter.status);
+    }
+    if (filter.siteIds) {
+      if (filter.siteIds.length === 0) return [];
+      where.push(`site_id IN (${filter.siteIds.map(() => '?').join(',')})`);
+      args.push(...filter.siteIds);
+    }
+    if (filter.severity) {
+      where.push('severity = ?');
+      args.push(filter.severity);
+    }
+    if (filter.sinceMs !== undefined) {
+      where.push('opened_at >= ?');
+      args.push(filter.sinceMs);
+    }
+    const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY opened_at DESC, rowid DESC LIMIT ?`;
+    return (this.#db.prepare(sql).all(...args, filter.limit) as Row[]).map(fromRow);
+  }
+
+  /** What was sent for an incident: channel, kind, when. */
+  notificationsOf(id: string): { channel: string; kind: string; sentAt: number }[] {
+    return (
+      this.#db
+        .prepare('SELECT channel, kind, sent_at FROM notifications WHERE incident_id = ? ORDER BY sent_at')
+        .all(id) as { channel: string; kind: string; sent_at: number }[]
+    ).map((r) => ({ channel: r.channel, kind: r.kind, sentAt: r.sent_at }));
   }
 
   addEvent(ev: IncidentEvent): void {
