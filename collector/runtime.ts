@@ -84,6 +84,8 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       linkBase: config.alerts.linkBase,
       mqttGraceMs: config.mqtt?.graceMs,
       area: config.alerts.area,
+      oncall: config.alerts.oncall,
+      clockCheckMs: config.alerts.clockCheckMs,
     },
   );
   await monitor.start();

@@ -8,7 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../collector/core/errors.ts';
 import { Secret } from '../collector/core/secret.ts';
-import type { Inventory } from '../collector/core/types.ts';
+import type { OnCallPolicy } from '../collector/alerting/oncall.ts';
+import { CATEGORIES, CRITICALITIES, type Inventory } from '../collector/core/types.ts';
 import { loadInventory } from './inventory.ts';
 import { formatIssues, parseDuration, parseSize, parseYamlSource } from './yaml-source.ts';
 
@@ -59,6 +60,9 @@ export interface MonitorConfig {
       readonly headers: Readonly<Record<string, Secret>>;
     }[];
     readonly linkBase?: string | undefined;
+    /** Severity overrides, clocks, contacts and routes (collector/alerting/oncall.ts). */
+    readonly oncall?: OnCallPolicy | undefined;
+    readonly clockCheckMs?: number | undefined;
     /** Mass-outage correlation per kecamatan (collector/alerting/area.ts). */
     readonly area?:
       { readonly windowMs: number; readonly minSites: number; readonly groupWaitMs: number } | undefined;
@@ -178,6 +182,44 @@ const configSchema = z.strictObject({
         )
         .default([]),
       linkBase: url.optional(),
+      /** Per-category severity overrides (default: the sites' criticality, by category). */
+      severity: z.partialRecord(z.enum(CATEGORIES), z.enum(CRITICALITIES)).default({}),
+      /** Time to acknowledge, per severity. */
+      clocks: z
+        .strictObject({
+          critical: duration('2h'),
+          high: duration('24h'),
+          medium: duration('24h'),
+          low: duration('24h'),
+        })
+        .prefault({}),
+      clockCheck: duration('15s'),
+      contacts: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[a-z0-9-]+$/, { message: 'lower-case letters, digits and dashes' }),
+            channels: z.array(z.string().min(1)).min(1, { message: 'a contact needs at least one channel' }),
+          }),
+        )
+        .default([]),
+      routes: z
+        .array(
+          z.strictObject({
+            match: z
+              .strictObject({
+                severities: z.array(z.enum(CRITICALITIES)).min(1).optional(),
+                categories: z.array(z.enum(CATEGORIES)).min(1).optional(),
+                kecamatan: z.array(z.string().min(1)).min(1).optional(),
+                kinds: z
+                  .array(z.enum(['device_down', 'area_outage', 'flapping']))
+                  .min(1)
+                  .optional(),
+              })
+              .prefault({}),
+            escalation: z.array(z.string().min(1)).min(1, { message: 'name at least one contact' }),
+          }),
+        )
+        .default([]),
       area: z
         .strictObject({
           window: duration('60s'),
@@ -252,6 +294,7 @@ export function parseConfig(
         `${src.locate(['alerts', 'webhooks', i, 'name'])}: alerts.webhooks[${i}].name: '${name}' is also the name of alerts.webhooks[${names.indexOf(name)}]; give each webhook its own name`,
       );
   });
+  errors.push(...checkOnCall(c.alerts, src.locate));
   if (errors.length > 0) throw new ConfigError(source, `invalid config:\n  ${errors.join('\n  ')}`);
 
   const base = dirname(resolve(source));
@@ -301,6 +344,16 @@ export function parseConfig(
         headers: Object.fromEntries(Object.entries(w.headers).map(([k, v]) => [k, new Secret(v)])),
       })),
       linkBase: c.alerts.linkBase,
+      oncall: {
+        severityByCategory: c.alerts.severity,
+        clocksMs: c.alerts.clocks,
+        contacts: c.alerts.contacts.map((k) => ({
+          name: k.name,
+          channels: k.channels.map((ch) => channelNotifierName(c.alerts, ch)),
+        })),
+        routes: c.alerts.routes,
+      },
+      clockCheckMs: c.alerts.clockCheck,
       area: {
         windowMs: c.alerts.area.window,
         minSites: c.alerts.area.minSites,
@@ -328,6 +381,43 @@ export function parseConfig(
       graceMs: c.mqtt.grace,
     },
   };
+}
+
+type AlertsSection = z.infer<typeof configSchema>['alerts'];
+
+/** The notifier a contact's channel name stands for (webhooks: `webhook:<name>`). */
+function channelNotifierName(a: AlertsSection, name: string): string {
+  return a.webhooks.some((w) => w.name === name) ? `webhook:${name}` : name;
+}
+
+/** Contacts name configured channels, routes name contacts, names are unique. */
+function checkOnCall(a: AlertsSection, locate: (path: (string | number)[]) => string): string[] {
+  const errors: string[] = [];
+  const channels = new Set(a.webhooks.map((w) => w.name));
+  const contacts = a.contacts.map((k) => k.name);
+  a.contacts.forEach((k, i) => {
+    if (contacts.indexOf(k.name) !== i)
+      errors.push(
+        `${locate(['alerts', 'contacts', i, 'name'])}: alerts.contacts[${i}].name: '${k.name}' is used twice`,
+      );
+    k.channels.forEach((ch, j) => {
+      if (!channels.has(ch))
+        errors.push(
+          `${locate(['alerts', 'contacts', i, 'channels', j])}: alerts.contacts[${i}].channels[${j}]: no channel named '${ch}' (configured: ${[...channels].join(', ') || 'none'})`,
+        );
+    });
+  });
+  a.routes.forEach((r, i) => {
+    r.escalation.forEach((name, j) => {
+      if (!contacts.includes(name))
+        errors.push(
+          `${locate(['alerts', 'routes', i, 'escalation', j])}: alerts.routes[${i}].escalation[${j}]: no contact named '${name}' (contacts: ${contacts.join(', ') || 'none'})`,
+        );
+    });
+  });
+  if (a.routes.length > 0 && a.contacts.length === 0)
+    errors.push(`${locate(['alerts', 'routes'])}: alerts.routes need alerts.contacts to route to`);
+  return errors;
 }
 
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<MonitorConfig> {

@@ -130,9 +130,61 @@ describe('monitor config', () => {
       base('alerts: { webhooks: [{ name: oncall, url: "ftp://a.example/x" }] }\n'),
       /netmon\.yaml:3:\d+: alerts\.webhooks\[0\]\.url: expected an http:\/\/ or https:\/\/ URL/,
     ],
+    [
+      'a contact naming a channel that does not exist',
+      base('alerts: { contacts: [{ name: noc, channels: [telegram-noc] }] }\n'),
+      /alerts\.contacts\[0\]\.channels\[0\]: no channel named 'telegram-noc' \(configured: none\)/,
+    ],
+    [
+      'a route naming an unknown contact',
+      base(
+        'alerts: { webhooks: [{ name: noc, url: "https://a.example/x" }], contacts: [{ name: noc, channels: [noc] }], routes: [{ escalation: [noc, kadis] }] }\n',
+      ),
+      /alerts\.routes\[0\]\.escalation\[1\]: no contact named 'kadis' \(contacts: noc\)/,
+    ],
+    [
+      'a severity for a category that does not exist',
+      base('alerts: { severity: { rumah_sakit: critical } }\n'),
+      /alerts\.severity/,
+    ],
+    [
+      'a clock that is not a duration',
+      base('alerts: { clocks: { critical: soon } }\n'),
+      /alerts\.clocks\.critical: 'soon' is not a duration/,
+    ],
   ])('names the place and the fix for %s', async (_what, text, pattern) => {
     const file = join(dir, 'netmon.yaml');
     writeFileSync(file, text);
     await expect(loadConfig(file, {})).rejects.toThrow(pattern);
+  });
+});
+
+describe('alerts: severity, clocks, contacts and routes', () => {
+  it('defaults to the two clocks of the regency and no routing; routes resolve webhook channels', () => {
+    const d = parseConfig(base(), '/etc/netmon/netmon.yaml', {});
+    expect(d.alerts.oncall).toEqual({
+      severityByCategory: {},
+      clocksMs: { critical: 7_200_000, high: 86_400_000, medium: 86_400_000, low: 86_400_000 },
+      contacts: [],
+      routes: [],
+    });
+    const c = parseConfig(
+      base(`alerts:
+  webhooks: [{ name: noc, url: "https://a.example/x" }]
+  severity: { obyek_wisata: high }
+  clocks: { critical: 90m }
+  contacts: [{ name: tier1, channels: [noc] }]
+  routes:
+    - { match: { severities: [critical], kecamatan: [Petang] }, escalation: [tier1] }
+`),
+      '/etc/netmon/netmon.yaml',
+      {},
+    );
+    expect(c.alerts.oncall?.severityByCategory).toEqual({ obyek_wisata: 'high' });
+    expect(c.alerts.oncall?.clocksMs.critical).toBe(5_400_000);
+    expect(c.alerts.oncall?.contacts).toEqual([{ name: 'tier1', channels: ['webhook:noc'] }]);
+    expect(c.alerts.oncall?.routes).toEqual([
+      { match: { severities: ['critical'], kecamatan: ['Petang'] }, escalation: ['tier1'] },
+    ]);
   });
 });
