@@ -1,0 +1,298 @@
+/**
+ * The `channels:` section (under `alerts:` in the monitor config): named notification channels of four types,
+ * validated once at load into ready-to-use values (durations in ms, secrets wrapped). Secrets follow the rest
+ * of the config: a `${VAR}` reference in the value (expanded by config/yaml-source.ts before validation; an
+ * unset variable is an error naming its place), wrapped in Secret here so they never reach a log.
+ *
+ *   channels:
+ *     - { name: oncall-telegram, type: telegram, botToken: '${NETMON_TELEGRAM_TOKEN}', chatId: '-1001234567890' }
+ *     - name: noc-mail
+ *       type: email
+ *       host: smtp.badungkab.go.id
+ *       username: netmon@badungkab.go.id
+ *       password: '${NETMON_SMTP_PASSWORD}'
+ *       from: 'Badung NetMon <netmon@badungkab.go.id>'
+ *       to: [noc@badungkab.go.id]
+ *
+ * Paths (`caFile`) are kept as written; createNotifier resolves them against the config file's directory.
+ * collector/notify/create-notifier.ts turns one ChannelConfig into a Notifier.
+ */
+import { z } from 'zod';
+import { Secret } from '../collector/core/secret.ts';
+import { DEFAULT_ALERT_TOPIC, topicTemplateProblem } from '../collector/notify/mqtt-notifier.ts';
+import { TELEGRAM_API_BASE } from '../collector/notify/telegram.ts';
+import { parseDuration } from './yaml-source.ts';
+
+export const CHANNEL_TYPES = ['webhook', 'telegram', 'email', 'mqtt'] as const;
+export type ChannelType = (typeof CHANNEL_TYPES)[number];
+
+export interface WebhookChannelConfig {
+  readonly type: 'webhook';
+  readonly name: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, Secret>>;
+  readonly timeoutMs: number;
+}
+
+export interface TelegramChannelConfig {
+  readonly type: 'telegram';
+  readonly name: string;
+  readonly botToken: Secret;
+  readonly chatId: string;
+  readonly messageThreadId?: number | undefined;
+  readonly apiBase: string;
+  readonly disableLinkPreview: boolean;
+  readonly timeoutMs: number;
+}
+
+export interface EmailChannelConfig {
+  readonly type: 'email';
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly tls: 'implicit' | 'starttls' | 'opportunistic' | 'none';
+  readonly caFile?: string | undefined;
+  readonly username?: string | undefined;
+  readonly password?: Secret | undefined;
+  readonly from: string;
+  readonly to: readonly string[];
+  readonly timeoutMs: number;
+}
+
+export interface MqttChannelConfig {
+  readonly type: 'mqtt';
+  readonly name: string;
+  readonly url: string;
+  readonly username?: string | undefined;
+  readonly password?: Secret | undefined;
+  readonly clientId?: string | undefined;
+  readonly protocolVersion: 4 | 5;
+  readonly caFile?: string | undefined;
+  readonly topic: string;
+  readonly qos: 0 | 1 | 2;
+  readonly retain: boolean;
+  readonly timeoutMs: number;
+}
+
+export type ChannelConfig =
+  WebhookChannelConfig | TelegramChannelConfig | EmailChannelConfig | MqttChannelConfig;
+export type ChannelsConfig = readonly ChannelConfig[];
+
+/** zod 4 `error` param: one message for a missing key, another for a wrong value. */
+const says = (what: string) => ({
+  error: (iss: { input?: unknown }) => (iss.input === undefined ? `missing: ${what}` : `expected ${what}`),
+});
+
+const duration = (def: string) =>
+  z
+    .union([z.string(), z.number()], says('a duration like 500ms, 10s, 2m'))
+    .default(def)
+    .transform((v, ctx) => {
+      const ms = parseDuration(v);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `'${v}' is not a duration; write e.g. 500ms, 10s, 2m` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+const name = z
+  .string(says('a channel name (lower-case letters, digits and dashes)'))
+  .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'lower-case letters, digits and dashes, e.g. oncall-telegram' });
+/** A secret's value is never echoed in an error: the message says what is wrong, not what was written. */
+const secret = (what: string) =>
+  z
+    .string(says(what))
+    .min(1, { message: `empty: ${what}` })
+    .transform((v) => new Secret(v));
+const PORT = 'expected a port number 1..65535';
+const port = z.number(says(PORT)).int(PORT).min(1, PORT).max(65535, PORT);
+
+const ADDRESS = /^[^\s@<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const mailbox = z
+  .string(says('an e-mail address like noc@badungkab.go.id'))
+  .regex(ADDRESS, { message: 'expected an e-mail address like noc@badungkab.go.id (one per list entry)' });
+const from = z
+  .string(says("a sender like 'Badung NetMon <netmon@badungkab.go.id>' or netmon@badungkab.go.id"))
+  .refine((v) => ADDRESS.test(v) || /^[^<>]*<[^\s@<>]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+>$/.test(v.trim()), {
+    message: "expected netmon@badungkab.go.id or 'Badung NetMon <netmon@badungkab.go.id>'",
+  });
+
+const webhook = z
+  .strictObject({
+    type: z.literal('webhook'),
+    name,
+    url: httpUrl,
+    headers: z.record(z.string(), z.string()).default({}),
+    timeout: duration('10s'),
+  })
+  .transform((c): WebhookChannelConfig => ({
+    type: 'webhook',
+    name: c.name,
+    url: c.url,
+    headers: Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, new Secret(v)])),
+    timeoutMs: c.timeout,
+  }));
+
+const telegram = z
+  .strictObject({
+    type: z.literal('telegram'),
+    name,
+    botToken: z
+      .string(says("the bot token from @BotFather, as a reference: botToken: '${NETMON_TELEGRAM_TOKEN}'"))
+      .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, {
+        message:
+          "not a Telegram bot token (digits, ':', then 35 letters, as @BotFather gives it); check the variable botToken refers to",
+      })
+      .transform((v) => new Secret(v)),
+    chatId: z
+      .union([z.string(), z.number().int()], says("a chat id like '-1001234567890' or '@channelname'"))
+      .transform((v) => String(v))
+      .pipe(
+        z.string().regex(/^(-?\d+|@[A-Za-z][A-Za-z0-9_]{3,})$/, {
+          message:
+            "expected a numeric chat id (a group or channel: '-100…', quoted) or '@channelname'; ask @userinfobot or getUpdates for the id",
+        }),
+      ),
+    messageThreadId: z.number().int().positive().optional(),
+    apiBase: httpUrl.default(TELEGRAM_API_BASE),
+    disableLinkPreview: z.boolean().default(true),
+    timeout: duration('10s'),
+  })
+  .transform((c): TelegramChannelConfig => ({
+    type: 'telegram',
+    name: c.name,
+    botToken: c.botToken,
+    chatId: c.chatId,
+    messageThreadId: c.messageThreadId,
+    apiBase: c.apiBase,
+    disableLinkPreview: c.disableLinkPreview,
+    timeoutMs: c.timeout,
+  }));
+
+const email = z
+  .strictObject({
+    type: z.literal('email'),
+    name,
+    host: z.string(says('the SMTP server, e.g. smtp.badungkab.go.id')).min(1, 'the SMTP server'),
+    port: port.optional(),
+    tls: z
+      .enum(['implicit', 'starttls', 'opportunistic', 'none'], {
+        error:
+          'expected implicit (TLS from the start, port 465), starttls (required upgrade, port 587), opportunistic or none',
+      })
+      .default('starttls'),
+    caFile: z.string().min(1).optional(),
+    username: z.string().min(1).optional(),
+    password: secret("the SMTP password, as a reference: password: '${NETMON_SMTP_PASSWORD}'").optional(),
+    from,
+    to: z
+      .union([mailbox, z.array(mailbox)], says('a list of e-mail addresses'))
+      .transform((v) => (typeof v === 'string' ? [v] : v))
+      .pipe(z.array(z.string()).min(1, { message: 'at least one recipient' })),
+    timeout: duration('30s'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.password !== undefined && c.username === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['username'],
+        message: 'a password needs a username (the SMTP login)',
+      });
+    if (c.username !== undefined && c.password === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['password'],
+        message: "a username needs a password: password: '${NETMON_SMTP_PASSWORD}'",
+      });
+  })
+  .transform((c): EmailChannelConfig => ({
+    type: 'email',
+    name: c.name,
+    host: c.host,
+    port: c.port ?? (c.tls === 'implicit' ? 465 : c.tls === 'starttls' ? 587 : 25),
+    tls: c.tls,
+    caFile: c.caFile,
+    username: c.username,
+    password: c.password,
+    from: c.from,
+    to: c.to,
+    timeoutMs: c.timeout,
+  }));
+
+const mqttChannel = z
+  .strictObject({
+    type: z.literal('mqtt'),
+    name,
+    url: z
+      .string(says('the broker, e.g. mqtt://127.0.0.1:1883 or mqtts://broker.badungkab.go.id:8883'))
+      .regex(/^mqtts?:\/\/[^/\s]+$/, { message: 'expected mqtt://host:port or mqtts://host:port' })
+      .refine((v) => !/^mqtts?:\/\/[^/]*@/.test(v), {
+        message: 'no credentials in the URL (it is logged): use username and password',
+      }),
+    username: z.string().min(1).optional(),
+    password: secret(
+      "the broker password, as a reference: password: '${NETMON_ALERTS_MQTT_PASSWORD}'",
+    ).optional(),
+    clientId: z.string().min(1).max(23).optional(),
+    protocolVersion: z
+      .union([z.literal(4), z.literal(5)], { error: 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)' })
+      .default(4),
+    caFile: z.string().min(1).optional(),
+    topic: z
+      .string()
+      .default(DEFAULT_ALERT_TOPIC)
+      .superRefine((t, ctx) => {
+        const problem = topicTemplateProblem(t);
+        if (problem)
+          ctx.addIssue({
+            code: 'custom',
+            message: `${problem}; e.g. ${DEFAULT_ALERT_TOPIC} or ${DEFAULT_ALERT_TOPIC}/{severity}/{kecamatan}`,
+          });
+      }),
+    qos: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'expected QoS 0, 1 or 2' }).default(1),
+    retain: z.boolean().default(false),
+    timeout: duration('10s'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.password !== undefined && c.username === undefined)
+      ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
+  })
+  .transform((c): MqttChannelConfig => ({
+    type: 'mqtt',
+    name: c.name,
+    url: c.url,
+    username: c.username,
+    password: c.password,
+    clientId: c.clientId,
+    protocolVersion: c.protocolVersion,
+    caFile: c.caFile,
+    topic: c.topic,
+    qos: c.qos,
+    retain: c.retain,
+    timeoutMs: c.timeout,
+  }));
+
+/** One channel. */
+export const channelSchema = z.discriminatedUnion('type', [webhook, telegram, email, mqttChannel], {
+  error: `type must be one of ${CHANNEL_TYPES.join(', ')}`,
+});
+
+/** The list (absent: no channels besides the log); names must be unique, they key the sent-ledger. */
+export const channelsSchema = z
+  .array(channelSchema, { error: 'expected a list of channels (- name: …, type: …)' })
+  .default([])
+  .superRefine((list, ctx) => {
+    const first = new Map<string, number>();
+    list.forEach((c, i) => {
+      const j = first.get(c.name);
+      if (j === undefined) first.set(c.name, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: `'${c.name}' is also the name of channel [${j}]; give each channel its own name`,
+        });
+    });
+  });
