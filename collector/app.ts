@@ -31,7 +31,7 @@ import { Topology } from './health/topology.ts';
 import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
 import type { Incident, IncidentStore } from './store/incident-store.ts';
-import { buildAreaNotification, buildNotification } from './notify/notification.ts';
+import { buildAreaNotification, buildNotification, type Notification } from './notify/notification.ts';
 import { AreaGrouper, type AreaIncident, type AreaPolicy } from './alerting/area.ts';
 import { escalationText } from './alerting/messages.ts';
 import {
@@ -356,6 +356,30 @@ export class Monitor {
       buildNotification(alert, site, device, this.#settings.linkBase),
       channelsUpTo(this.#oncall, routed, level),
     );
+  }
+
+  /**
+   * The notifications the emergency feeds show (collector/feeds/): every open outage (device and area),
+   * and device outages resolved since `resolvedSinceMs` (their all-clear).
+   */
+  feedNotifications(resolvedSinceMs: number): { current: Notification[]; recent: Notification[] } {
+    const link = this.#settings.linkBase;
+    const toNotification = (a: Alert): Notification[] => {
+      const device = this.#topology.device(a.deviceId);
+      const site = this.#topology.site(a.siteId);
+      return device && site ? [buildNotification(a, site, device, link)] : [];
+    };
+    const current = [
+      ...this.#alerts.open().flatMap(toNotification),
+      ...(this.#areas?.open() ?? []).map((inc) => buildAreaNotification(inc, link)),
+    ];
+    const recent = (this.#deps.store?.list({ status: ['resolved'], limit: 1000 }) ?? [])
+      .filter((inc) => inc.kind === 'device_down' && (inc.resolvedAt ?? 0) >= resolvedSinceMs)
+      .flatMap((inc) => {
+        const a = inc.data.alert as Alert | undefined;
+        return a ? toNotification({ ...a, id: inc.id, status: 'resolved', resolvedAt: inc.resolvedAt }) : [];
+      });
+    return { current, recent };
   }
 
   /** Outcome of an operator's action on an incident. */

@@ -12,6 +12,7 @@ import { startHttp, type RunningHttp } from './http/server.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import type { Notifier } from './notify/notifier.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
+import { createNotifier } from './notify/create-notifier.ts';
 import { createSink } from './sinks/create-sink.ts';
 import { SampleWriter } from './sinks/writer.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
@@ -71,6 +72,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     ),
     ...(opts.notifiers ?? []),
   ];
+  const channels = (config.alerts.channels ?? []).map((ch) =>
+    createNotifier(ch, { log: log.child({ component: 'notify', channel: ch.name }) }),
+  );
+  notifiers.push(...channels);
   const store = new IncidentStore(config.incidents.file);
   const monitor = new Monitor(
     { clock, log, inventory: config.inventory, poller, writer, notifiers, store },
@@ -111,6 +116,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await mqtt?.stop();
       await broker?.close();
       await monitor.stop();
+      await Promise.allSettled(channels.map((c) => c.close()));
       store.close();
     },
   };

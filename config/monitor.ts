@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError } from '../collector/core/errors.ts';
 import { Secret } from '../collector/core/secret.ts';
 import type { OnCallPolicy } from '../collector/alerting/oncall.ts';
+import { channelsSchema, type ChannelConfig } from './channels.ts';
 import { CATEGORIES, CRITICALITIES, type Inventory } from '../collector/core/types.ts';
 import { loadInventory } from './inventory.ts';
 import { formatIssues, parseDuration, parseSize, parseYamlSource } from './yaml-source.ts';
@@ -60,6 +61,8 @@ export interface MonitorConfig {
       readonly headers: Readonly<Record<string, Secret>>;
     }[];
     readonly linkBase?: string | undefined;
+    /** Notification channels besides the webhooks (config/channels.ts); paths are absolute. */
+    readonly channels?: readonly ChannelConfig[] | undefined;
     /** Severity overrides, clocks, contacts and routes (collector/alerting/oncall.ts). */
     readonly oncall?: OnCallPolicy | undefined;
     readonly clockCheckMs?: number | undefined;
@@ -182,6 +185,8 @@ const configSchema = z.strictObject({
         )
         .default([]),
       linkBase: url.optional(),
+      /** Where notifications go: webhook, telegram, email, mqtt (config/channels.ts). */
+      channels: channelsSchema,
       /** Per-category severity overrides (default: the sites' criticality, by category). */
       severity: z.partialRecord(z.enum(CATEGORIES), z.enum(CRITICALITIES)).default({}),
       /** Time to acknowledge, per severity. */
@@ -344,6 +349,11 @@ export function parseConfig(
         headers: Object.fromEntries(Object.entries(w.headers).map(([k, v]) => [k, new Secret(v)])),
       })),
       linkBase: c.alerts.linkBase,
+      channels: c.alerts.channels.map((ch) =>
+        (ch.type === 'email' || ch.type === 'mqtt') && ch.caFile
+          ? { ...ch, caFile: resolve(base, ch.caFile) }
+          : ch,
+      ),
       oncall: {
         severityByCategory: c.alerts.severity,
         clocksMs: c.alerts.clocks,
@@ -385,15 +395,23 @@ export function parseConfig(
 
 type AlertsSection = z.infer<typeof configSchema>['alerts'];
 
-/** The notifier a contact's channel name stands for (webhooks: `webhook:<name>`). */
+/** The notifier a contact's channel name stands for: `<type>:<name>` (alerts.webhooks: `webhook:<name>`). */
 function channelNotifierName(a: AlertsSection, name: string): string {
+  const ch = a.channels.find((c) => c.name === name);
+  if (ch) return `${ch.type}:${name}`;
   return a.webhooks.some((w) => w.name === name) ? `webhook:${name}` : name;
 }
 
 /** Contacts name configured channels, routes name contacts, names are unique. */
 function checkOnCall(a: AlertsSection, locate: (path: (string | number)[]) => string): string[] {
   const errors: string[] = [];
-  const channels = new Set(a.webhooks.map((w) => w.name));
+  const channels = new Set([...a.webhooks.map((w) => w.name), ...a.channels.map((c) => c.name)]);
+  a.channels.forEach((c, i) => {
+    if (a.webhooks.some((w) => w.name === c.name))
+      errors.push(
+        `${locate(['alerts', 'channels', i, 'name'])}: alerts.channels[${i}].name: '${c.name}' is also the name of a webhook in alerts.webhooks; give each channel its own name`,
+      );
+  });
   const contacts = a.contacts.map((k) => k.name);
   a.contacts.forEach((k, i) => {
     if (contacts.indexOf(k.name) !== i)

@@ -10,12 +10,16 @@ export class Topology {
   readonly #sites = new Map<string, Site>();
   readonly #parent = new Map<string, string>();
   readonly #children = new Map<string, string[]>();
+  readonly #bySite = new Map<string, Device[]>();
 
   constructor(inventory: Inventory) {
     for (const s of inventory.sites) this.#sites.set(s.id, s);
     const routerOfSite = new Map<string, string>();
     for (const d of inventory.devices) {
       this.#devices.set(d.id, d);
+      const onSite = this.#bySite.get(d.siteId) ?? [];
+      onSite.push(d);
+      this.#bySite.set(d.siteId, onSite);
       if (d.role === 'router' && !routerOfSite.has(d.siteId)) routerOfSite.set(d.siteId, d.id);
     }
     for (const d of inventory.devices) {
@@ -47,6 +51,11 @@ export class Topology {
 
   deviceIds(): string[] {
     return [...this.#devices.keys()];
+  }
+
+  /** The devices of one site, in inventory order. */
+  devicesOfSite(siteId: string): readonly Device[] {
+    return this.#bySite.get(siteId) ?? [];
   }
 
   siteIds(): string[] {

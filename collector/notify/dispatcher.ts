@@ -51,12 +51,13 @@ export class Dispatcher {
    * logged: a contact pointing at a channel that is not configured must not pass in silence.
    */
   dispatch(n: Notification, only?: readonly string[]): void {
-    const targets = only ? this.#notifiers.filter((x) => only.includes(x.name)) : this.#notifiers;
+    const targets = only ? this.#notifiers.filter((x) => x.always || only.includes(x.name)) : this.#notifiers;
     if (only) {
       const missing = only.filter((name) => !this.#notifiers.some((x) => x.name === name));
       if (missing.length)
         this.#log.error('notification routed to unknown channels', { alert: n.id, missing });
-      if (targets.length === 0) this.#log.warn('notification has no channel', { alert: n.id, kind: n.kind });
+      if (!targets.some((x) => !x.always))
+        this.#log.warn('notification has no channel', { alert: n.id, kind: n.kind });
     }
     for (const notifier of targets) {
       const p = this.#deliver(notifier, n);

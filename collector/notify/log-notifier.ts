@@ -5,6 +5,7 @@ import type { Notifier } from './notifier.ts';
 /** Writes each notification as one structured log line (the always-on channel). */
 export class LogNotifier implements Notifier {
   readonly name = 'log';
+  readonly always = true;
   readonly #log: Logger;
 
   constructor(log: Logger) {

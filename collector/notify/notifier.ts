@@ -3,5 +3,7 @@ import type { Notification } from './notification.ts';
 
 export interface Notifier {
   readonly name: string;
+  /** Gets every notification, whatever the routing (the log). */
+  readonly always?: boolean | undefined;
   send(n: Notification): Promise<void>;
 }

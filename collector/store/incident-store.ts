@@ -92,6 +92,12 @@ CREATE TABLE IF NOT EXISTS notifications (
   sent_at INTEGER NOT NULL,
   PRIMARY KEY (incident_id, channel, kind)
 );
+CREATE TABLE IF NOT EXISTS suppressions (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL CHECK (type IN ('maintenance', 'silence')),
+  data TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
 `;
 
 function fromRow(r: Row): Incident {
@@ -261,6 +267,25 @@ export class IncidentStore {
         .prepare('SELECT channel, kind, sent_at FROM notifications WHERE incident_id = ? ORDER BY sent_at')
         .all(id) as { channel: string; kind: string; sent_at: number }[]
     ).map((r) => ({ channel: r.channel, kind: r.kind, sentAt: r.sent_at }));
+  }
+
+  /** Maintenance windows and silences created over the API (config windows live in the config). */
+  saveSuppression(type: 'maintenance' | 'silence', id: string, data: unknown, timeMs: number): void {
+    this.#db
+      .prepare('INSERT OR REPLACE INTO suppressions (id, type, data, created_at) VALUES (?, ?, ?, ?)')
+      .run(id, type, JSON.stringify(data), timeMs);
+  }
+
+  deleteSuppression(type: 'maintenance' | 'silence', id: string): boolean {
+    return this.#db.prepare('DELETE FROM suppressions WHERE id = ? AND type = ?').run(id, type).changes === 1;
+  }
+
+  suppressions(type: 'maintenance' | 'silence'): unknown[] {
+    return (
+      this.#db.prepare('SELECT data FROM suppressions WHERE type = ? ORDER BY created_at, id').all(type) as {
+        data: string;
+      }[]
+    ).map((r) => JSON.parse(r.data) as unknown);
   }
 
   addEvent(ev: IncidentEvent): void {

@@ -187,4 +187,36 @@ describe('alerts: severity, clocks, contacts and routes', () => {
       { match: { severities: ['critical'], kecamatan: ['Petang'] }, escalation: ['tier1'] },
     ]);
   });
+
+  it('routes to channels of every type by their names; a channel may not share a webhook its name', () => {
+    const c = parseConfig(
+      base(`alerts:
+  channels:
+    - { name: noc-tg, type: telegram, botToken: "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11", chatId: "-100123" }
+    - { name: head-mail, type: email, host: 127.0.0.1, port: 2525, tls: none, from: netmon@badungkab.go.id, to: [kadis@badungkab.go.id] }
+  contacts: [{ name: noc, channels: [noc-tg] }, { name: head, channels: [head-mail, noc-tg] }]
+  routes: [{ escalation: [noc, head] }]
+`),
+      '/etc/netmon/netmon.yaml',
+      {},
+    );
+    expect(c.alerts.channels?.map((ch) => `${ch.type}:${ch.name}`)).toEqual([
+      'telegram:noc-tg',
+      'email:head-mail',
+    ]);
+    expect(c.alerts.oncall?.contacts).toEqual([
+      { name: 'noc', channels: ['telegram:noc-tg'] },
+      { name: 'head', channels: ['email:head-mail', 'telegram:noc-tg'] },
+    ]);
+    expect(() =>
+      parseConfig(
+        base(`alerts:
+  webhooks: [{ name: noc, url: "https://a.example/x" }]
+  channels: [{ name: noc, type: webhook, url: "https://b.example/y" }]
+`),
+        '/etc/netmon/netmon.yaml',
+        {},
+      ),
+    ).toThrow(/alerts\.channels\[0\]\.name: 'noc' is also the name of a webhook/);
+  });
 });
