@@ -299,7 +299,7 @@ export function parseConfig(
         `${src.locate(['alerts', 'webhooks', i, 'name'])}: alerts.webhooks[${i}].name: '${name}' is also the name of alerts.webhooks[${names.indexOf(name)}]; give each webhook its own name`,
       );
   });
-  errors.push(...checkOnCall(c.alerts, src.locate));
+  errors.push(...checkOnCall(c.alerts, (path) => src.locate(path)));
   if (errors.length > 0) throw new ConfigError(source, `invalid config:\n  ${errors.join('\n  ')}`);
 
   const base = dirname(resolve(source));
