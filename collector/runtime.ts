@@ -23,6 +23,8 @@ import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-brok
 
 export interface Runtime {
   readonly monitor: Monitor;
+  /** The durable incidents (for the API and tests). */
+  readonly store: IncidentStore;
   readonly http: RunningHttp;
   /** The embedded MQTT broker, when the config runs one. */
   readonly broker?: RunningBroker | undefined;
@@ -108,6 +110,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   log.info('http listening', { url: http.url });
   return {
     monitor,
+    store,
     http,
     broker,
     mqtt,
