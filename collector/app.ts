@@ -10,7 +10,7 @@
  * Everything with I/O is passed in (poller, writer, notifiers, clock), so tests can run the same wiring
  * against real servers or fakes.
  */
-import { AlertBook, type Alert } from './alerting/alert.ts';
+import { AlertBook, type Alert, type FlapPolicy } from './alerting/alert.ts';
 import type { Clock } from './core/clock.ts';
 import { NetmonError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
@@ -33,7 +33,10 @@ import { Dispatcher } from './notify/dispatcher.ts';
 import type { Incident, IncidentStore } from './store/incident-store.ts';
 import { buildAreaNotification, buildNotification, type Notification } from './notify/notification.ts';
 import { AreaGrouper, type AreaIncident, type AreaPolicy } from './alerting/area.ts';
-import { escalationText } from './alerting/messages.ts';
+import { escalationText, flappingText } from './alerting/messages.ts';
+import { MaintenanceCalendar } from './alerting/calendar.ts';
+import type { MaintenanceWindow, Silence } from './alerting/scope.ts';
+import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_ONCALL,
   channelsUpTo,
@@ -63,6 +66,10 @@ export interface MonitorSettings {
   readonly mqttGraceMs?: number | undefined;
   /** Severity overrides, clocks, contacts and routes (collector/alerting/oncall.ts). */
   readonly oncall?: OnCallPolicy | undefined;
+  /** Recovery settling and flap detection (collector/alerting/alert.ts); absent: recoveries at once. */
+  readonly flapping?: FlapPolicy | undefined;
+  /** Maintenance windows from the config (those created over the API are in the store). */
+  readonly maintenance?: readonly MaintenanceWindow[] | undefined;
   /** How often the incident clocks are read (escalations are at most this late). Default 15 s. */
   readonly clockCheckMs?: number | undefined;
 }
@@ -125,6 +132,13 @@ export class Monitor {
   #sincePoint = { polls: 0, failures: 0, written: 0 };
   #selfTimer: ReturnType<Clock['setTimeout']> | undefined;
   #clockTimer: ReturnType<Clock['setTimeout']> | undefined;
+  #calendarTimer: ReturnType<Clock['setTimeout']> | undefined;
+  #settleTimer: ReturnType<Clock['setTimeout']> | undefined;
+  readonly #calendar: MaintenanceCalendar;
+  /** Open alerts held back by maintenance or a silence → why. */
+  readonly #suppressed = new Map<string, string>();
+  /** Sites under maintenance at the last calendar read → the window or silence. */
+  #covered = new Map<string, string>();
   readonly #oncall: OnCallPolicy;
   readonly #liveness: MqttLivenessController;
   #running = false;
@@ -134,7 +148,19 @@ export class Monitor {
     this.#settings = settings;
     this.#topology = new Topology(deps.inventory);
     this.#oncall = settings.oncall ?? DEFAULT_ONCALL;
-    this.#alerts = new AlertBook(this.#topology, deps.store, (site) => severityOf(this.#oncall, site));
+    this.#calendar = new MaintenanceCalendar(
+      [
+        ...(settings.maintenance ?? []),
+        ...((deps.store?.suppressions('maintenance') ?? []) as MaintenanceWindow[]),
+      ],
+      (deps.store?.suppressions('silence') ?? []) as Silence[],
+    );
+    this.#alerts = new AlertBook(
+      this.#topology,
+      deps.store,
+      (site) => severityOf(this.#oncall, site),
+      settings.flapping,
+    );
     this.#dispatcher = new Dispatcher(
       deps.notifiers,
       deps.clock,
@@ -212,6 +238,7 @@ export class Monitor {
     this.#scheduler.start(this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id));
     this.#armSelfMetrics();
     this.#armClocks();
+    this.#onCalendarChange();
     this.#deps.log.info('monitor started', {
       sites: this.#deps.inventory.sites.length,
       devices: this.#deps.inventory.devices.length,
@@ -225,6 +252,8 @@ export class Monitor {
     this.#running = false;
     if (this.#selfTimer) this.#deps.clock.clearTimeout(this.#selfTimer);
     if (this.#clockTimer) this.#deps.clock.clearTimeout(this.#clockTimer);
+    if (this.#calendarTimer) this.#deps.clock.clearTimeout(this.#calendarTimer);
+    if (this.#settleTimer) this.#deps.clock.clearTimeout(this.#settleTimer);
     this.#liveness.stop();
     await this.#scheduler.stop();
     this.#areas?.flush();
@@ -318,10 +347,9 @@ export class Monitor {
     };
     this.#deps.writer.push([sample]);
     const alert = this.#alerts.onTransition(t);
-    if (alert) {
-      if (this.#areas) this.#areas.offer(alert);
-      else this.#page(alert);
-    }
+    if (alert?.flaps !== undefined && alert.status === 'firing') this.#flapping(alert);
+    else if (alert && !this.#suppress(alert, t.timeMs)) this.#offer(alert);
+    this.#armSettle();
     if (t.to !== 'up' || t.from !== 'unknown') {
       this.#deps.log.info('state', {
         device: t.deviceId,
@@ -338,6 +366,183 @@ export class Monitor {
         this.#deps.log.error('transition listener failed', { error: errorMessage(err) });
       }
     }
+  }
+
+  /** One notice that an incident is flapping, to the contacts it reached; pages stop until it is stable. */
+  #flapping(alert: Alert): void {
+    const device = this.#topology.device(alert.deviceId);
+    const site = this.#topology.site(alert.siteId);
+    if (!device || !site || this.#suppressed.has(alert.id)) return;
+    this.#deps.log.warn('flapping', { alert: alert.id, flaps: alert.flaps });
+    const routed = {
+      kind: 'flapping',
+      severity: alert.severity,
+      category: site.category,
+      kecamatan: site.kecamatan,
+    };
+    const level = this.#deps.store?.get(alert.id)?.escalationLevel ?? 0;
+    const base = buildNotification(alert, site, device, this.#settings.linkBase);
+    this.#dispatcher.dispatch(
+      { ...base, kind: 'flapping', text: flappingText(alert, site, device, base.link) },
+      channelsUpTo(this.#oncall, routed, level),
+    );
+  }
+
+  /** Recoveries settle after flapping.settleMs up: one timer for the next one due. */
+  #armSettle(): void {
+    const at = this.#alerts.nextSettleAt();
+    if (at === undefined || !this.#running) return;
+    if (this.#settleTimer) this.#deps.clock.clearTimeout(this.#settleTimer);
+    this.#settleTimer = this.#deps.clock.setTimeout(
+      () => {
+        this.#settleTimer = undefined;
+        const now = this.#deps.clock.now();
+        for (const alert of this.#alerts.settle(now)) if (!this.#suppress(alert, now)) this.#offer(alert);
+        this.#armSettle();
+      },
+      Math.max(1, at - this.#deps.clock.now()),
+    );
+  }
+
+  /** Whether the device has gone down again before its recovery settled, often enough to be flapping. */
+  isFlapping(deviceId: string): boolean {
+    return this.#alerts.open().some((a) => a.deviceId === deviceId && (a.flaps ?? 0) > 0);
+  }
+
+  #offer(alert: Alert): void {
+    if (this.#areas) this.#areas.offer(alert);
+    else this.#page(alert);
+  }
+
+  /**
+   * Maintenance and silences: an alert that fires inside one is recorded but pages nobody, nor does its
+   * recovery. If the window ends while the device is still down, it pages then (#onCalendarChange).
+   */
+  #suppress(alert: Alert, timeMs: number): boolean {
+    if (alert.status === 'resolved') {
+      if (!this.#suppressed.delete(alert.id)) return false;
+      this.#deps.store?.addEvent({ incidentId: alert.id, timeMs, type: 'recovered_in_maintenance' });
+      return true;
+    }
+    const site = this.#topology.site(alert.siteId);
+    const cover = site && this.#calendar.activeFor({ site, deviceId: alert.deviceId }, timeMs);
+    if (!cover) return false;
+    const why =
+      cover.kind === 'maintenance'
+        ? `maintenance: ${cover.window.name}`
+        : `silence: ${cover.silence.comment}`;
+    if (!this.#suppressed.has(alert.id))
+      this.#deps.store?.addEvent({ incidentId: alert.id, timeMs, type: 'suppressed', note: why });
+    this.#suppressed.set(alert.id, why);
+    this.#deps.log.info('alert suppressed', { alert: alert.id, reason: why });
+    return true;
+  }
+
+  /** Whether a site is under maintenance or silenced now (for the API and dashboards). */
+  inMaintenance(siteId: string): boolean {
+    const site = this.#topology.site(siteId);
+    return site !== undefined && this.#calendar.activeFor({ site }, this.#deps.clock.now()) !== undefined;
+  }
+
+  maintenanceWindows(): MaintenanceWindow[] {
+    return this.#calendar.windows();
+  }
+
+  addMaintenance(w: Omit<MaintenanceWindow, 'id' | 'source' | 'createdBy'>, by: string): MaintenanceWindow {
+    const window: MaintenanceWindow = { ...w, id: `mw-${randomUUID()}`, source: 'api', createdBy: by };
+    this.#deps.store?.saveSuppression('maintenance', window.id, window, this.#deps.clock.now());
+    this.#calendar.addWindow(window);
+    this.#deps.log.info('maintenance window added', { id: window.id, name: window.name, by });
+    this.#onCalendarChange();
+    return window;
+  }
+
+  deleteMaintenance(id: string, by: string): 'ok' | 'not_found' | 'config' {
+    const w = this.#calendar.window(id);
+    if (!w) return 'not_found';
+    if (w.source === 'config') return 'config';
+    this.#deps.store?.deleteSuppression('maintenance', id);
+    this.#calendar.removeWindow(id);
+    this.#deps.log.info('maintenance window deleted', { id, by });
+    this.#onCalendarChange();
+    return 'ok';
+  }
+
+  silences(): Silence[] {
+    return this.#calendar.silences();
+  }
+
+  addSilence(s: Omit<Silence, 'id' | 'createdBy'>, by: string): Silence {
+    const silence: Silence = { ...s, id: `sil-${randomUUID()}`, createdBy: by };
+    this.#deps.store?.saveSuppression('silence', silence.id, silence, this.#deps.clock.now());
+    this.#calendar.addSilence(silence);
+    this.#deps.log.info('silence added', { id: silence.id, by, comment: s.comment });
+    this.#onCalendarChange();
+    return silence;
+  }
+
+  deleteSilence(id: string, by: string): boolean {
+    if (!this.#calendar.removeSilence(id)) return false;
+    this.#deps.store?.deleteSuppression('silence', id);
+    this.#deps.log.info('silence deleted', { id, by });
+    this.#onCalendarChange();
+    return true;
+  }
+
+  /**
+   * A window or silence opened or closed (or was added or removed): write the sites whose cover changed
+   * (`maintenance` measurement), page the suppressed alerts no longer covered, and arm the next change.
+   */
+  #onCalendarChange(): void {
+    const now = this.#deps.clock.now();
+    for (const id of this.#calendar.expire(now)) this.#deps.store?.deleteSuppression('silence', id);
+    const covered = new Map<string, string>();
+    for (const id of this.#topology.siteIds()) {
+      const site = this.#topology.site(id);
+      const cover = site && this.#calendar.activeFor({ site }, now);
+      if (cover) covered.set(id, cover.kind === 'maintenance' ? cover.window.name : cover.silence.comment);
+    }
+    const samples: Sample[] = [];
+    const point = (siteId: string, active: number, reason: string) => {
+      const site = this.#topology.site(siteId);
+      if (!site) return;
+      samples.push({
+        measurement: 'maintenance',
+        tags: {
+          site: site.id,
+          site_name: site.name,
+          category: site.category,
+          kecamatan: site.kecamatan,
+          desa: site.desa,
+        },
+        fields: { active, reason },
+        timeMs: now,
+      });
+    };
+    for (const [id, reason] of covered) if (!this.#covered.has(id)) point(id, 1, reason);
+    for (const [id, reason] of this.#covered) if (!covered.has(id)) point(id, 0, reason);
+    if (samples.length > 0) this.#deps.writer.push(samples);
+    this.#covered = covered;
+
+    for (const alert of this.#alerts.open()) {
+      if (!this.#suppressed.has(alert.id)) continue;
+      const site = this.#topology.site(alert.siteId);
+      if (site && this.#calendar.activeFor({ site, deviceId: alert.deviceId }, now)) continue;
+      this.#suppressed.delete(alert.id);
+      this.#deps.store?.addEvent({ incidentId: alert.id, timeMs: now, type: 'maintenance_ended' });
+      this.#deps.log.warn('maintenance over, device still down', { alert: alert.id });
+      this.#offer(alert);
+    }
+
+    if (this.#calendarTimer) this.#deps.clock.clearTimeout(this.#calendarTimer);
+    this.#calendarTimer = undefined;
+    const next = this.#calendar.nextChange(now);
+    if (next !== undefined && this.#running)
+      this.#calendarTimer = this.#deps.clock.setTimeout(
+        () => this.#onCalendarChange(),
+        // Re-read at most daily: a window added far ahead is picked up by the next read.
+        Math.max(1, Math.min(next - now, 86_400_000)),
+      );
   }
 
   #page(alert: Alert): void {
@@ -426,6 +631,8 @@ export class Monitor {
     const now = this.#deps.clock.now();
     for (const inc of store.unresolved()) {
       if (inc.status !== 'open' || inc.kind !== 'device_down') continue;
+      // Inside maintenance nobody was paged, so nobody is late: its clock is not read.
+      if (this.#suppressed.has(inc.id)) continue;
       const severity = inc.severity as Criticality;
       const reading = readClock(this.#oncall, { severity, openedAt: inc.openedAt }, now);
       if (!reading.breached) continue;

@@ -12,7 +12,10 @@ export interface DevicePoller {
 
 export interface WriterStats {
   readonly written: number;
+  /** Samples not yet written: queued in memory, in flight, or on disk. */
   readonly buffered: number;
+  /** Of those, the ones waiting on disk because the database was away (health is degraded while > 0). */
+  readonly onDisk?: number | undefined;
   readonly dropped: number;
   readonly invalid: number;
   readonly failures: number;

@@ -9,6 +9,9 @@ import { Monitor } from './app.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { Logger } from './core/log.ts';
 import { startHttp, type RunningHttp } from './http/server.ts';
+import { MonitorApi } from './monitor-service.ts';
+import { feedsRouter } from './feeds/routes.ts';
+import { CapPushNotifier } from './feeds/push.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import type { Notifier } from './notify/notifier.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
@@ -32,6 +35,13 @@ export interface Runtime {
   /** Stops polling, delivers pending notifications, flushes samples (or persists them to the buffer). */
   stop(): Promise<void>;
 }
+
+const DEFAULT_FEEDS: NonNullable<MonitorConfig['feeds']> = {
+  sender: 'netmon@kominfo.badungkab.go.id',
+  senderName: 'Diskominfo Kabupaten Badung / Badung Communications Office',
+  recentMs: 24 * 3600_000,
+  push: [],
+};
 
 export interface RuntimeOptions {
   readonly log: Logger;
@@ -78,6 +88,13 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     createNotifier(ch, { log: log.child({ component: 'notify', channel: ch.name }) }),
   );
   notifiers.push(...channels);
+  const feeds = config.feeds ?? DEFAULT_FEEDS;
+  const cap = { sender: feeds.sender, senderName: feeds.senderName };
+  notifiers.push(
+    ...feeds.push.map(
+      (p) => new CapPushNotifier({ name: p.name, url: p.url, headers: p.headers, cap, clock }),
+    ),
+  );
   const store = new IncidentStore(config.incidents.file);
   const monitor = new Monitor(
     { clock, log, inventory: config.inventory, poller, writer, notifiers, store },
@@ -93,13 +110,27 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       area: config.alerts.area,
       oncall: config.alerts.oncall,
       clockCheckMs: config.alerts.clockCheckMs,
+      flapping: config.alerts.flapping,
+      maintenance: config.maintenance,
     },
   );
   await monitor.start();
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log) : {};
   let http: RunningHttp;
   try {
-    http = await startHttp(monitor, config.http.listen, log.child({ component: 'http' }));
+    const httpLog = log.child({ component: 'http' });
+    const publicBase = config.api?.publicBaseUrl ?? listenUrl(config.http.listen);
+    http = await startHttp(new MonitorApi(monitor, store, clock), {
+      listen: config.http.listen,
+      tokens: config.api?.tokens ?? [],
+      log: httpLog,
+      clock,
+      legacy: monitor,
+      feedsPublic: config.api?.feedsPublic ?? false,
+      feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
+    });
+    if ((config.api?.tokens.length ?? 0) === 0)
+      log.warn('no api.tokens configured: /api/v1 refuses every request (make one: scripts/make-token.ts)');
   } catch (err) {
     await mqtt?.stop();
     await broker?.close();
@@ -193,4 +224,9 @@ async function startMqtt(
     if (alert) mqtt.publishAlert(alert);
   });
   return { broker, mqtt };
+}
+
+/** Where the API is reached when no publicBaseUrl is configured: its own listen address. */
+function listenUrl(listen: { host: string; port: number }): string {
+  return `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
 }

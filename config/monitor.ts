@@ -9,6 +9,10 @@ import { z } from 'zod';
 import { ConfigError } from '../collector/core/errors.ts';
 import { Secret } from '../collector/core/secret.ts';
 import type { OnCallPolicy } from '../collector/alerting/oncall.ts';
+import type { FlapPolicy } from '../collector/alerting/alert.ts';
+import type { MaintenanceWindow } from '../collector/alerting/scope.ts';
+import { maintenanceBody } from '../collector/http/bodies.ts';
+import { apiSchema, type ApiConfig } from './api.ts';
 import { channelsSchema, type ChannelConfig } from './channels.ts';
 import { CATEGORIES, CRITICALITIES, type Inventory } from '../collector/core/types.ts';
 import { loadInventory } from './inventory.ts';
@@ -69,11 +73,33 @@ export interface MonitorConfig {
     /** Mass-outage correlation per kecamatan (collector/alerting/area.ts). */
     readonly area?:
       { readonly windowMs: number; readonly minSites: number; readonly groupWaitMs: number } | undefined;
+    /** Recovery settling and flap detection (collector/alerting/alert.ts); absent: recoveries at once. */
+    readonly flapping?: FlapPolicy | undefined;
   };
+  /** Maintenance windows declared in the config (read-only over the API; more can be added there). */
+  readonly maintenance?: readonly MaintenanceWindow[] | undefined;
   readonly http: { readonly listen: { readonly host: string; readonly port: number } };
+  /** Tokens of the HTTP API and how the feeds are published; absent: no tokens, /api/v1 refuses all. */
+  readonly api?: ApiConfig | undefined;
+  /** The CAP and GeoJSON feeds for BPBD (collector/feeds/); absent: defaults below. */
+  readonly feeds?: FeedsConfig | undefined;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
   /** MQTT telemetry and liveness; absent: SNMP only. */
   readonly mqtt?: MqttConfig | undefined;
+}
+
+export interface FeedsConfig {
+  /** CAP `<sender>`: globally unique, no spaces (e.g. netmon@kominfo.badungkab.go.id). */
+  readonly sender: string;
+  readonly senderName: string;
+  /** How long a resolved outage keeps its all-clear in the CAP feed. */
+  readonly recentMs: number;
+  /** CAP receivers each notification is POSTed to (BPBD's integrated picture). */
+  readonly push: readonly {
+    readonly name: string;
+    readonly url: string;
+    readonly headers: Readonly<Record<string, Secret>>;
+  }[];
 }
 
 export interface MqttConfig {
@@ -232,6 +258,29 @@ const configSchema = z.strictObject({
           groupWait: duration('20s'),
         })
         .prefault({}),
+      /** A recovery counts once stable for `settle`; `flaps` re-downs before that make it flapping. */
+      flapping: z.strictObject({ settle: duration('2m'), flaps: int(1, 100, 2) }).prefault({}),
+    })
+    .prefault({}),
+  maintenance: z.array(maintenanceBody).default([]),
+  api: apiSchema.prefault({}),
+  feeds: z
+    .strictObject({
+      sender: z
+        .string()
+        .regex(/^[^\s,<&]+$/, { message: 'no spaces, commas, < or & (CAP 1.2 sender)' })
+        .default('netmon@kominfo.badungkab.go.id'),
+      senderName: z.string().min(1).default('Diskominfo Kabupaten Badung / Badung Communications Office'),
+      recent: duration('24h'),
+      push: z
+        .array(
+          z.strictObject({
+            name: z.string().regex(/^[a-z0-9-]+$/, { message: 'lower-case letters, digits and dashes' }),
+            url,
+            headers: z.record(z.string(), z.string()).default({}),
+          }),
+        )
+        .default([]),
     })
     .prefault({}),
   http: z
@@ -281,7 +330,7 @@ export function parseConfig(
   const errors: string[] = [];
   if (!c.http.allowNonLoopback && !LOOPBACK.test(c.http.host)) {
     errors.push(
-      `${src.locate(['http', 'host'])}: http.host: ${c.http.host} is not a loopback address; the API has no authentication yet: keep it on 127.0.0.1 or set http.allowNonLoopback: true behind a proxy`,
+      `${src.locate(['http', 'host'])}: http.host: ${c.http.host} is not a loopback address; serve the API through a TLS proxy (tokens travel in headers): keep it on 127.0.0.1 or set http.allowNonLoopback: true behind one`,
     );
   }
   if (c.snmp.jitter >= c.snmp.interval) {
@@ -300,6 +349,13 @@ export function parseConfig(
       );
   });
   errors.push(...checkOnCall(c.alerts, (path) => src.locate(path)));
+  const windowNames = c.maintenance.map((w) => w.name);
+  windowNames.forEach((name, i) => {
+    if (windowNames.indexOf(name) !== i)
+      errors.push(
+        `${src.locate(['maintenance', i, 'name'])}: maintenance[${i}].name: '${name}' is also the name of maintenance[${windowNames.indexOf(name)}]; give each window its own name`,
+      );
+  });
   if (errors.length > 0) throw new ConfigError(source, `invalid config:\n  ${errors.join('\n  ')}`);
 
   const base = dirname(resolve(source));
@@ -369,8 +425,25 @@ export function parseConfig(
         minSites: c.alerts.area.minSites,
         groupWaitMs: c.alerts.area.groupWait,
       },
+      flapping: { settleMs: c.alerts.flapping.settle, flapThreshold: c.alerts.flapping.flaps },
     },
+    maintenance: c.maintenance.map((w, i): MaintenanceWindow => ({
+      ...w,
+      id: `config-${i + 1}`,
+      source: 'config',
+    })),
     http: { listen: { host: c.http.host, port: c.http.port } },
+    api: c.api,
+    feeds: {
+      sender: c.feeds.sender,
+      senderName: c.feeds.senderName,
+      recentMs: c.feeds.recent,
+      push: c.feeds.push.map((p) => ({
+        name: p.name,
+        url: p.url,
+        headers: Object.fromEntries(Object.entries(p.headers).map(([k, v]) => [k, new Secret(v)])),
+      })),
+    },
     log: { level: c.log.level },
     mqtt: c.mqtt && {
       broker:

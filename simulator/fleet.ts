@@ -91,6 +91,10 @@ export class FleetSimulator {
   readonly #timer: Clock;
   readonly #devices = new Map<string, SimDevice>();
   readonly #sites = new Map<string, string[]>();
+  /** Site → the site it reaches the internet through (inventory `upstream`). */
+  readonly #upstreamOf = new Map<string, string>();
+  /** Site → its router (where the upstream path continues). */
+  readonly #routerOf = new Map<string, string>();
   readonly #cutSites = new Set<string>();
   readonly #cutDevices = new Set<string>();
   readonly #stats: AgentStats = emptyStats();
@@ -102,7 +106,11 @@ export class FleetSimulator {
     this.#timer = opts.timer ?? systemClock;
     const inv = opts.inventory;
     const sites = new Map(inv.sites.map((s) => [s.id, s]));
-    for (const s of inv.sites) this.#sites.set(s.id, []);
+    for (const s of inv.sites) {
+      this.#sites.set(s.id, []);
+      if (s.upstream !== undefined) this.#upstreamOf.set(s.id, s.upstream);
+    }
+    for (const d of inv.devices) if (d.role === 'router') this.#routerOf.set(d.siteId, d.id);
     const aps = new Map<string, number>();
     for (const d of inv.devices) if (d.role === 'ap') aps.set(d.siteId, (aps.get(d.siteId) ?? 0) + 1);
     const endpoints = new Map<string, string>();
@@ -331,7 +339,13 @@ export class FleetSimulator {
     let cur: SimDevice | undefined = sim;
     for (let hops = 0; cur && hops < 16; hops++) {
       if (this.#cutDevices.has(cur.device.id) || this.#cutSites.has(cur.device.siteId)) return true;
-      const p: string | undefined = cur.device.parent;
+      // Up the parent chain; past a site's router, on to the router of the site it reaches the internet
+      // through, so a cut upstream silences every site behind it.
+      let p: string | undefined = cur.device.parent;
+      if (p === undefined && cur.device.role === 'router') {
+        const up = this.#upstreamOf.get(cur.device.siteId);
+        p = up === undefined ? undefined : this.#routerOf.get(up);
+      }
       cur = p === undefined ? undefined : this.#devices.get(p);
     }
     return false;

@@ -28,6 +28,19 @@ export interface Alert {
   readonly affectedDevices: readonly string[];
   /** Other sites that lose their connection with this device. */
   readonly affectedSites: readonly AffectedSite[];
+  /** Times it went down again before its recovery settled (flapping), when it did. */
+  readonly flaps?: number | undefined;
+}
+
+/**
+ * Flapping with hysteresis: a device that comes back is only called recovered once it has stayed up for
+ * `settleMs`; going down again before that continues the same incident (no new page) and counts a flap.
+ * At `flapThreshold` flaps the incident is reported once as flapping; its recovery is sent once it is
+ * stable. settleMs 0: recoveries at once, no flap detection.
+ */
+export interface FlapPolicy {
+  readonly settleMs: number;
+  readonly flapThreshold: number;
 }
 
 /**
@@ -44,8 +57,17 @@ export class AlertBook {
   readonly #takenOver = new Set<string>();
 
   readonly #severityOf: (site: Site) => Criticality;
+  readonly #flap: FlapPolicy;
+  /** Devices up again whose recovery has not settled yet → since when. */
+  readonly #recovering = new Map<string, number>();
 
-  constructor(topology: Topology, store?: IncidentStore, severityOf?: (site: Site) => Criticality) {
+  constructor(
+    topology: Topology,
+    store?: IncidentStore,
+    severityOf?: (site: Site) => Criticality,
+    flap: FlapPolicy = { settleMs: 0, flapThreshold: 2 },
+  ) {
+    this.#flap = flap;
     this.#topology = topology;
     this.#severityOf = severityOf ?? ((site) => site.criticality);
     this.#store = store;
@@ -71,6 +93,7 @@ export class AlertBook {
       if (a.id !== incidentId) continue;
       this.#open.delete(deviceId);
       this.#takenOver.delete(deviceId);
+      this.#recovering.delete(deviceId);
       return { ...a, status: 'resolved', resolvedAt: timeMs };
     }
     return undefined;
@@ -100,13 +123,56 @@ export class AlertBook {
       this.#open.set(t.deviceId, opened);
       return opened;
     }
+    if (t.to === 'down' && existing && this.#recovering.delete(t.deviceId)) {
+      // Down again before its recovery settled: the same incident, one more flap.
+      const flaps = (existing.flaps ?? 0) + 1;
+      const flapping = { ...existing, flaps };
+      this.#open.set(t.deviceId, flapping);
+      this.#store?.addEvent({
+        incidentId: existing.id,
+        timeMs: t.timeMs,
+        type: 'flap',
+        note: `flap ${flaps}`,
+      });
+      return flaps === this.#flap.flapThreshold ? flapping : undefined;
+    }
     if (t.to === 'up' && existing) {
-      this.#open.delete(t.deviceId);
       this.#takenOver.delete(t.deviceId);
-      this.#store?.resolve(existing.id, t.timeMs);
-      return { ...existing, status: 'resolved', resolvedAt: t.timeMs };
+      if (this.#flap.settleMs > 0) {
+        this.#recovering.set(t.deviceId, t.timeMs);
+        return undefined;
+      }
+      return this.#resolve(t.deviceId, existing, t.timeMs);
     }
     return undefined;
+  }
+
+  /** Recoveries that have settled by `nowMs` (up for settleMs without going down again). */
+  settle(nowMs: number): Alert[] {
+    const out: Alert[] = [];
+    for (const [deviceId, since] of this.#recovering) {
+      if (nowMs - since < this.#flap.settleMs) continue;
+      this.#recovering.delete(deviceId);
+      const existing = this.#open.get(deviceId);
+      if (existing) out.push(this.#resolve(deviceId, existing, since));
+    }
+    return out;
+  }
+
+  /** When the next recovery settles, if one is pending. */
+  nextSettleAt(): number | undefined {
+    let next: number | undefined;
+    for (const since of this.#recovering.values()) {
+      const at = since + this.#flap.settleMs;
+      if (next === undefined || at < next) next = at;
+    }
+    return next;
+  }
+
+  #resolve(deviceId: string, existing: Alert, timeMs: number): Alert {
+    this.#open.delete(deviceId);
+    this.#store?.resolve(existing.id, timeMs);
+    return { ...existing, status: 'resolved', resolvedAt: timeMs };
   }
 
   #newAlert(t: Transition): Alert | undefined {

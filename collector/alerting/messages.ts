@@ -73,9 +73,23 @@ export function alertText(alert: Alert, site: Site, device: Device, link?: strin
   }
   const dur = formatDuration((alert.resolvedAt ?? alert.startedAt) - alert.startedAt);
   const at = formatWita(alert.resolvedAt ?? alert.startedAt);
+  const flaps = alert.flaps ?? 0;
   return {
-    id: `PULIH: ${role.id} ${device.id} di ${place.id} kembali normal pukul ${at} setelah gangguan ${dur.id}.${linkLine}`,
-    en: `RECOVERED: ${role.en} ${device.id} at ${place.en} back up at ${at} after ${dur.en} down.${linkLine}`,
+    id: `PULIH: ${role.id} ${device.id} di ${place.id} kembali normal pukul ${at} setelah gangguan ${dur.id}${flaps > 0 ? ` (sempat ${flaps} kali putus lagi)` : ''}.${linkLine}`,
+    en: `RECOVERED: ${role.en} ${device.id} at ${place.en} back up at ${at} after ${dur.en} down${flaps > 0 ? ` (went down again ${flaps} time(s) meanwhile)` : ''}.${linkLine}`,
+  };
+}
+
+/** A device going up and down: one notice, then silence until it is stable (its recovery). */
+export function flappingText(alert: Alert, site: Site, device: Device, link?: string): AlertText {
+  const cat = CATEGORY_INFO[site.category];
+  const role = ROLE[device.role];
+  const sev = SEVERITY[alert.severity];
+  const n = alert.flaps ?? 0;
+  const linkLine = link ? `\n${link}` : '';
+  return {
+    id: `[${sev.id}] TIDAK STABIL: ${role.id} ${device.id} di ${site.name} (${cat.id}, ${site.desa}, Kec. ${site.kecamatan}) putus-nyambung: ${n} kali putus lagi sejak ${formatWita(alert.startedAt)}. Pemberitahuan berikutnya saat sudah stabil.${linkLine}`,
+    en: `[${sev.en}] FLAPPING: ${role.en} ${device.id} at ${site.name} (${cat.en}, ${site.desa}, ${site.kecamatan} district) keeps going down and up: down again ${n} time(s) since ${formatWita(alert.startedAt)}. Next notice when it is stable.${linkLine}`,
   };
 }
 

@@ -112,7 +112,8 @@ export class Dispatcher {
   }
 }
 
-/** What the ledger records a delivery as: firing, resolved, or escalation:<level>. */
+/** What the ledger records a delivery as: firing, resolved, flapping, or escalation:<level>. */
 export function ledgerKind(n: Notification): string {
-  return n.escalation ? `escalation:${n.escalation.level}` : n.status;
+  if (n.escalation) return `escalation:${n.escalation.level}`;
+  return n.kind === 'flapping' ? 'flapping' : n.status;
 }

@@ -99,6 +99,15 @@ export const SCHEMA = {
       power_v: f('float', 'V', 'Supply voltage'),
     },
   },
+  maintenance: {
+    description:
+      'One point per site when a maintenance window or silence starts (active 1) or ends (active 0) covering it.',
+    tags: ['site', 'site_name', 'category', 'kecamatan', 'desa'],
+    fields: {
+      active: f('integer', 'bool', '1 from here the site is under maintenance, 0 it no longer is'),
+      reason: f('string', 'text', 'The window its name, or the silence its comment'),
+    },
+  },
   monitor: {
     description: "The monitor's own health, one point per component every flush interval.",
     tags: ['component'],

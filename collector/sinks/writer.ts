@@ -129,6 +129,7 @@ export class SampleWriter implements SampleWriterLike {
     return {
       ...this.#stats,
       buffered: this.#pending.length + this.#inFlight + this.#disk.samples,
+      onDisk: this.#disk.samples,
       lastError: this.#lastError,
     };
   }

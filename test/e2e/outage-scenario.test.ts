@@ -21,7 +21,7 @@ import type { RunningServer } from '../../scripts/lib/servers/process.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { deviceValuesAt, octetsBetween } from '../../simulator/device-model.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
-import { testMonitorConfig, TEST_INTERVAL_MS } from '../support/monitor-config.ts';
+import { testMonitorConfig, TEST_INTERVAL_MS, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 
 const INTERVAL_MS = TEST_INTERVAL_MS;
@@ -112,7 +112,9 @@ describe('outage scenario on the real simulator and InfluxDB', () => {
       expect.arrayContaining(['site', 'category', 'kecamatan', 'desa', 'device', 'role', 'ifName']),
     );
     // Status over HTTP shows the same.
-    const status = (await (await fetch(`${runtime.http.url}/api/status`)).json()) as {
+    const status = (await (
+      await fetch(`${runtime.http.url}/api/status`, { headers: TEST_VIEWER_HEADERS })
+    ).json()) as {
       states: Record<string, number>;
     };
     expect(status.states.up).toBe(devices.length);

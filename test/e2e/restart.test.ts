@@ -16,6 +16,7 @@ import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../support/ports.ts';
+import { TEST_VIEWER, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
 
 let dir: string;
 let influx: TestServer;
@@ -77,8 +78,10 @@ beforeAll(async () => {
         webhooks: [
           { name: 'oncall', url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook` },
         ],
+        flapping: { settle: '1s' },
       },
       http: { port: httpPort },
+      api: { tokens: [{ name: 'test-viewer', role: 'viewer', tokenHash: TEST_VIEWER.tokenHash }] },
       log: { level: 'warn' },
     }),
   );
@@ -110,7 +113,7 @@ function sentRecorded(incidentId: string): boolean {
 }
 
 async function deviceState(id: string): Promise<string | undefined> {
-  const res = await fetch(`http://127.0.0.1:${httpPort}/api/devices`);
+  const res = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, { headers: TEST_VIEWER_HEADERS });
   const list = (await res.json()) as { id: string; state: string }[];
   return list.find((d) => d.id === id)?.state;
 }

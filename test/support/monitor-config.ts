@@ -3,6 +3,11 @@ import { join } from 'node:path';
 import type { MonitorConfig } from '../../config/monitor.ts';
 import type { Inventory } from '../../collector/core/types.ts';
 import { freeTcpPort } from './ports.ts';
+import { generateToken } from '../../collector/http/auth.ts';
+
+/** A viewer token every test config accepts: `headers: TEST_VIEWER_HEADERS` on reads of the API. */
+export const TEST_VIEWER = generateToken();
+export const TEST_VIEWER_HEADERS = { authorization: `Bearer ${TEST_VIEWER.token}` };
 
 export const TEST_INTERVAL_MS = 2000;
 
@@ -38,6 +43,10 @@ export async function testMonitorConfig(opts: {
     incidents: { file: join(opts.dir, 'incidents.db') },
     alerts: { webhooks: opts.webhooks ?? [], area: opts.area },
     http: { listen: { host: '127.0.0.1', port: await freeTcpPort() } },
+    api: {
+      tokens: [{ name: 'test-viewer', role: 'viewer', tokenHash: TEST_VIEWER.tokenHash }],
+      feedsPublic: false,
+    },
     log: { level: 'info' },
     mqtt: opts.mqtt,
   };
