@@ -200,7 +200,12 @@ describe('Monitor: maintenance windows and silences', () => {
 
     const again = build({ store, maintenance: [dailyWindow] });
     await again.monitor.start();
-    expect(again.monitor.maintenanceWindows().map((x) => x.id).sort()).toEqual(['config-1', w.id].sort());
+    expect(
+      again.monitor
+        .maintenanceWindows()
+        .map((x) => x.id)
+        .sort(),
+    ).toEqual(['config-1', w.id].sort());
     expect(again.monitor.inMaintenance('bjr-pelaga-1')).toBe(false);
     await advance(again.clock, HOUR + MIN);
     expect(again.monitor.inMaintenance('bjr-pelaga-1')).toBe(true);

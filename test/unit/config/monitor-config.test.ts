@@ -220,3 +220,94 @@ describe('alerts: severity, clocks, contacts and routes', () => {
     ).toThrow(/alerts\.channels\[0\]\.name: 'noc' is also the name of a webhook/);
   });
 });
+
+describe('maintenance, flapping and feeds', () => {
+  it('reads maintenance windows (once and weekly, WITA by default), flapping and the CAP push', () => {
+    const c = parseConfig(
+      base(`maintenance:
+  - name: Pemeliharaan Petang
+    scope: { kecamatan: [Petang] }
+    schedule: { kind: weekly, days: [sun], at: "23:00", duration: 3h }
+  - name: Ganti router SD 1
+    scope: { sites: [s1] }
+    schedule: { kind: once, start: "2026-12-01T22:00:00+08:00", end: "2026-12-02T02:00:00+08:00" }
+    reason: router replacement
+alerts:
+  flapping: { settle: 90s, flaps: 3 }
+feeds:
+  push: [{ name: bpbd, url: "https://cap.bpbd.example/receive", headers: { Authorization: "Bearer \${CAP_TOKEN}" } }]
+`),
+      '/etc/netmon/netmon.yaml',
+      { CAP_TOKEN: 'cap-secret' },
+    );
+    expect(c.maintenance).toEqual([
+      {
+        id: 'config-1',
+        source: 'config',
+        name: 'Pemeliharaan Petang',
+        scope: { kecamatan: ['Petang'] },
+        reason: undefined,
+        schedule: {
+          kind: 'weekly',
+          days: ['sun'],
+          at: '23:00',
+          durationMs: 3 * 3600_000,
+          timeZone: 'Asia/Makassar',
+          fromMs: undefined,
+          untilMs: undefined,
+        },
+      },
+      {
+        id: 'config-2',
+        source: 'config',
+        name: 'Ganti router SD 1',
+        scope: { sites: ['s1'] },
+        reason: 'router replacement',
+        schedule: {
+          kind: 'once',
+          startMs: Date.UTC(2026, 11, 1, 14),
+          endMs: Date.UTC(2026, 11, 1, 18),
+        },
+      },
+    ]);
+    expect(c.alerts.flapping).toEqual({ settleMs: 90_000, flapThreshold: 3 });
+    expect(c.feeds?.push[0]?.headers.Authorization?.reveal()).toBe('Bearer cap-secret');
+    expect(JSON.stringify(c.feeds)).not.toContain('cap-secret');
+    // Defaults: a 2-minute settle, two flaps; the regency's CAP sender.
+    const d = parseConfig(base(), '/etc/netmon/netmon.yaml', {});
+    expect(d.alerts.flapping).toEqual({ settleMs: 120_000, flapThreshold: 2 });
+    expect(d.maintenance).toEqual([]);
+    expect(d.feeds?.sender).toBe('netmon@kominfo.badungkab.go.id');
+  });
+
+  it('refuses a window without a scope, a bad schedule or a name used twice, naming the place', () => {
+    const bad = (yaml: string) => () => parseConfig(base(yaml), '/etc/netmon/netmon.yaml', {});
+    expect(
+      bad(`maintenance:
+  - { name: all, scope: {}, schedule: { kind: weekly, at: "23:00", duration: 1h } }
+`),
+    ).toThrow(/:4:25: maintenance\[0\]\.scope: name at least one of sites/);
+    expect(
+      bad(`maintenance:
+  - { name: x, scope: { sites: [s1] }, schedule: { kind: weekly, at: "25:00", duration: 1h, timeZone: Mars/Olympus } }
+`),
+    ).toThrow(
+      /maintenance\[0\]\.schedule\.at: expected HH:MM.*\n.*maintenance\[0\]\.schedule\.timeZone: expected an IANA/,
+    );
+    expect(
+      bad(`maintenance:
+  - { name: x, scope: { sites: [s1] }, schedule: { kind: once, start: "2026-12-02T00:00:00+08:00", end: "2026-12-01T00:00:00+08:00" } }
+`),
+    ).toThrow(/maintenance\[0\]\.schedule\.end: must be after schedule\.start/);
+    expect(
+      bad(`maintenance:
+  - { name: x, scope: { sites: [s1] }, schedule: { kind: weekly, at: "01:00", duration: 1h } }
+  - { name: x, scope: { sites: [s1] }, schedule: { kind: weekly, at: "02:00", duration: 1h } }
+`),
+    ).toThrow(/maintenance\[1\]\.name: 'x' is also the name of maintenance\[0\]/);
+    expect(bad(`alerts: { flapping: { settle: soon } }\n`)).toThrow(
+      /alerts\.flapping\.settle: 'soon' is not a duration/,
+    );
+    expect(bad(`feeds: { sender: "net mon" }\n`)).toThrow(/feeds\.sender: no spaces/);
+  });
+});
