@@ -12,11 +12,12 @@ import type { OnCallPolicy } from '../collector/alerting/oncall.ts';
 import type { FlapPolicy } from '../collector/alerting/alert.ts';
 import type { MaintenanceWindow } from '../collector/alerting/scope.ts';
 import { maintenanceBody } from '../collector/http/bodies.ts';
-import { apiSchema, type ApiConfig } from './api.ts';
+import { apiSchema, tokenListSchema, type ApiConfig } from './api.ts';
+import { parseTokenHash } from '../collector/http/auth.ts';
 import { channelsSchema, type ChannelConfig } from './channels.ts';
 import { CATEGORIES, CRITICALITIES, type Inventory } from '../collector/core/types.ts';
 import { loadInventory } from './inventory.ts';
-import { formatIssues, parseDuration, parseSize, parseYamlSource } from './yaml-source.ts';
+import { formatIssues, parseDuration, parseSize, parseYamlSource, validate } from './yaml-source.ts';
 
 export type InfluxConfig =
   | {
@@ -433,7 +434,7 @@ export function parseConfig(
       source: 'config',
     })),
     http: { listen: { host: c.http.host, port: c.http.port } },
-    api: c.api,
+    api: { ...c.api, tokensFile: c.api.tokensFile && resolve(base, c.api.tokensFile) },
     feeds: {
       sender: c.feeds.sender,
       senderName: c.feeds.senderName,
@@ -525,5 +526,42 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
     );
   }
   const settings = parseConfig(text, file, env);
-  return { ...settings, inventory: await loadInventory(settings.inventoryFile, env) };
+  const api = settings.api && (await withTokensFile(settings.api, file, env));
+  return { ...settings, api, inventory: await loadInventory(settings.inventoryFile, env) };
+}
+
+/** `api.tokens` plus those of `api.tokensFile` (when it exists), names and ids unique across both. */
+async function withTokensFile(
+  api: ApiConfig,
+  configFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ApiConfig> {
+  if (!api.tokensFile) return api;
+  let text: string;
+  try {
+    text = await readFile(api.tokensFile, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return api;
+    throw new ConfigError(api.tokensFile, `cannot read api.tokensFile of ${configFile}`, { cause: err });
+  }
+  const src = parseYamlSource(text, api.tokensFile, env);
+  const listed =
+    src.data === null || src.data === undefined ? [] : validate(src, tokenListSchema, 'API tokens');
+  const errors: string[] = [];
+  const seen = new Map<string, string>(api.tokens.map((t) => [t.name, 'api.tokens']));
+  const ids = new Set(api.tokens.map((t) => parseTokenHash(t.tokenHash)?.id));
+  listed.forEach((t, i) => {
+    if (seen.has(t.name))
+      errors.push(
+        `${src.locate([i, 'name'])}: [${i}].name: '${t.name}' is also a token name in ${seen.get(t.name)}`,
+      );
+    seen.set(t.name, api.tokensFile ?? '');
+    const id = parseTokenHash(t.tokenHash)?.id;
+    if (ids.has(id))
+      errors.push(`${src.locate([i, 'tokenHash'])}: [${i}].tokenHash: token id ${id} is listed twice`);
+    ids.add(id);
+  });
+  if (errors.length > 0)
+    throw new ConfigError(api.tokensFile, `invalid API tokens:\n  ${errors.join('\n  ')}`);
+  return { ...api, tokens: [...api.tokens, ...listed] };
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../../config/monitor.ts';
+import { generateToken } from '../../../collector/http/auth.ts';
 
 let dir: string;
 beforeAll(() => {
@@ -309,5 +310,44 @@ feeds:
       /alerts\.flapping\.settle: 'soon' is not a duration/,
     );
     expect(bad(`feeds: { sender: "net mon" }\n`)).toThrow(/feeds\.sender: no spaces/);
+  });
+});
+
+describe('api tokens', () => {
+  it('adds the tokens of api.tokensFile to api.tokens; a missing file adds none; clashes name the place', async () => {
+    const a = generateToken();
+    const b = generateToken();
+    const cfg = join(dir, 'tokens.yaml');
+    writeFileSync(
+      cfg,
+      base(
+        `api:\n  tokens: [{ name: wall, role: viewer, tokenHash: '${a.tokenHash}' }]\n  tokensFile: api-tokens.yaml\n`,
+      ),
+    );
+    expect((await loadConfig(cfg, {})).api?.tokens.map((t) => t.name)).toEqual(['wall']);
+    writeFileSync(
+      join(dir, 'api-tokens.yaml'),
+      `- { name: ops-1, role: operator, tokenHash: '${b.tokenHash}' }\n`,
+    );
+    const c = await loadConfig(cfg, {});
+    expect(c.api?.tokens.map((t) => [t.name, t.role])).toEqual([
+      ['wall', 'viewer'],
+      ['ops-1', 'operator'],
+    ]);
+    expect(c.api?.tokensFile).toBe(join(dir, 'api-tokens.yaml'));
+    writeFileSync(
+      join(dir, 'api-tokens.yaml'),
+      `- { name: ops-1, role: operator, tokenHash: '${b.tokenHash}' }\n- { name: wall, role: admin, tokenHash: '${b.tokenHash}' }\n`,
+    );
+    await expect(loadConfig(cfg, {})).rejects.toThrow(
+      /api-tokens\.yaml:2:\d+: \[1\]\.name: 'wall' is also a token name in api\.tokens[\s\S]*\[1\]\.tokenHash: token id \w+ is listed twice/,
+    );
+    writeFileSync(
+      join(dir, 'api-tokens.yaml'),
+      `- { name: ops-1, role: boss, tokenHash: '${b.tokenHash}' }\n`,
+    );
+    await expect(loadConfig(cfg, {})).rejects.toThrow(
+      /api-tokens\.yaml:1:\d+: \[0\]\.role: expected one of viewer, operator, admin/,
+    );
   });
 });
