@@ -145,6 +145,16 @@ const size = (def: string) =>
       return b;
     });
 const url = z.url({ protocol: /^https?$/, message: 'expected an http:// or https:// URL' });
+/** Named HTTP endpoints with secret headers: alerts.webhooks and feeds.push. */
+const httpTargets = z
+  .array(
+    z.strictObject({
+      name: z.string().regex(/^[a-z0-9-]+$/, { message: 'lower-case letters, digits and dashes' }),
+      url,
+      headers: z.record(z.string(), z.string()).default({}),
+    }),
+  )
+  .default([]);
 const int = (min: number, max: number, def: number) => z.number().int().min(min).max(max).default(def);
 
 const PORT_MSG = { message: 'expected a port number 0..65535 (0: any free port)' };
@@ -202,15 +212,7 @@ const configSchema = z.strictObject({
   incidents: z.strictObject({ file: z.string().min(1).default('var/incidents.db') }).prefault({}),
   alerts: z
     .strictObject({
-      webhooks: z
-        .array(
-          z.strictObject({
-            name: z.string().regex(/^[a-z0-9-]+$/, { message: 'lower-case letters, digits and dashes' }),
-            url,
-            headers: z.record(z.string(), z.string()).default({}),
-          }),
-        )
-        .default([]),
+      webhooks: httpTargets,
       linkBase: url.optional(),
       /** Where notifications go: webhook, telegram, email, mqtt (config/channels.ts). */
       channels: channelsSchema,
@@ -273,15 +275,7 @@ const configSchema = z.strictObject({
         .default('netmon@kominfo.badungkab.go.id'),
       senderName: z.string().min(1).default('Diskominfo Kabupaten Badung / Badung Communications Office'),
       recent: duration('24h'),
-      push: z
-        .array(
-          z.strictObject({
-            name: z.string().regex(/^[a-z0-9-]+$/, { message: 'lower-case letters, digits and dashes' }),
-            url,
-            headers: z.record(z.string(), z.string()).default({}),
-          }),
-        )
-        .default([]),
+      push: httpTargets,
     })
     .prefault({}),
   http: z
@@ -400,11 +394,7 @@ export function parseConfig(
     health: { downAfterFailures: c.health.downAfterFailures, recheckMs: c.health.recheck },
     incidents: { file: resolve(base, c.incidents.file) },
     alerts: {
-      webhooks: c.alerts.webhooks.map((w) => ({
-        name: w.name,
-        url: w.url,
-        headers: Object.fromEntries(Object.entries(w.headers).map(([k, v]) => [k, new Secret(v)])),
-      })),
+      webhooks: c.alerts.webhooks.map(withSecretHeaders),
       linkBase: c.alerts.linkBase,
       channels: c.alerts.channels.map((ch) =>
         (ch.type === 'email' || ch.type === 'mqtt') && ch.caFile
@@ -439,11 +429,7 @@ export function parseConfig(
       sender: c.feeds.sender,
       senderName: c.feeds.senderName,
       recentMs: c.feeds.recent,
-      push: c.feeds.push.map((p) => ({
-        name: p.name,
-        url: p.url,
-        headers: Object.fromEntries(Object.entries(p.headers).map(([k, v]) => [k, new Secret(v)])),
-      })),
+      push: c.feeds.push.map(withSecretHeaders),
     },
     log: { level: c.log.level },
     mqtt: c.mqtt && {
@@ -468,6 +454,11 @@ export function parseConfig(
 }
 
 type AlertsSection = z.infer<typeof configSchema>['alerts'];
+
+function withSecretHeaders(t: z.output<typeof httpTargets>[number]) {
+  const headers = Object.fromEntries(Object.entries(t.headers).map(([k, v]) => [k, new Secret(v)]));
+  return { name: t.name, url: t.url, headers };
+}
 
 /** The notifier a contact's channel name stands for: `<type>:<name>` (alerts.webhooks: `webhook:<name>`). */
 function channelNotifierName(a: AlertsSection, name: string): string {

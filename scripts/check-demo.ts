@@ -3,8 +3,12 @@
  * how long after the monitor's start the last one arrived. Prints one line and exits 0 when every site has
  * data, 1 otherwise.
  *
- *   npx tsx scripts/check-demo.ts [--influx http://127.0.0.1:8086] [--db netmon] [--wait 120]
+ *   npx tsx scripts/check-demo.ts [--influx http://127.0.0.1:8086] [--db netmon] [--wait 120] [--token T]
+ *
+ * The monitor's status needs a viewer token: --token, else $NETMON_TOKEN, else var/demo-token (the demo
+ * token `npm start` makes).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -13,6 +17,7 @@ const { values } = parseArgs({
     db: { type: 'string', default: 'netmon' },
     status: { type: 'string', default: 'http://127.0.0.1:8080/api/status' },
     wait: { type: 'string', default: '0' },
+    token: { type: 'string' },
   },
 });
 
@@ -31,8 +36,21 @@ async function query(q: string): Promise<Series[]> {
   return r?.series ?? [];
 }
 
+function token(): string {
+  const t = values.token ?? process.env.NETMON_TOKEN;
+  if (t) return t;
+  try {
+    return readFileSync('var/demo-token', 'utf8').trim();
+  } catch {
+    throw new Error(
+      'no API token: pass --token, set NETMON_TOKEN, or run npm start once (it makes var/demo-token)',
+    );
+  }
+}
+
 async function main(): Promise<number> {
-  const res = await fetch(values.status);
+  const res = await fetch(values.status, { headers: { authorization: `Bearer ${token()}` } });
+  if (!res.ok) throw new Error(`${values.status}: HTTP ${res.status}: ${await res.text()}`);
   const status = (await res.json()) as { startedAt: number; sites: number; devices: number };
   const deadline = Date.now() + Number(values.wait) * 1000;
   for (;;) {

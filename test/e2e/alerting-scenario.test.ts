@@ -16,7 +16,6 @@
  *        shows as maintenance in the API and in InfluxDB; restored: no recovery page either
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +31,7 @@ import { validateGeoJson } from '../support/geojson-validate.ts';
 import { influxRows, startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
+import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
 const DB = 'alerting_e2e';
 const SETTLE_MS = 6000;
@@ -40,8 +40,8 @@ let dir: string;
 let influx: TestServer;
 let sim: FleetSimulator;
 let runtime: Runtime;
-let hook: Server;
-const pages: Notification[] = [];
+let hook: WebhookPeer;
+let pages: Notification[] = [];
 const log = memoryLogger('info');
 let inventory: Inventory;
 const viewer = generateToken();
@@ -107,23 +107,15 @@ beforeAll(async () => {
   sim = new FleetSimulator({ inventory, seed: 6 });
   await sim.start();
 
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      pages.push(JSON.parse(body) as Notification);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const hookPort = (hook.address() as { port: number }).port;
+  hook = await startWebhookPeer();
+  pages = hook.received;
 
   const config = await testMonitorConfig({
     inventory,
     influxUrl: influx.url,
     database: DB,
     dir,
-    webhooks: [{ name: 'oncall', url: `http://127.0.0.1:${hookPort}/hook`, headers: {} }],
+    webhooks: [{ name: 'oncall', url: hook.url, headers: {} }],
   });
   runtime = await startRuntime(
     {
@@ -144,7 +136,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await sim?.stop();
-  await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()));
+  await hook?.stop();
   await influx?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

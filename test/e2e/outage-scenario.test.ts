@@ -8,7 +8,6 @@
  *   t3   the router is restored: one recovery, everything up again
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +22,7 @@ import { deviceValuesAt, octetsBetween } from '../../simulator/device-model.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { testMonitorConfig, TEST_INTERVAL_MS, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
+import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
 const INTERVAL_MS = TEST_INTERVAL_MS;
 const DB = 'netmon_e2e';
@@ -31,8 +31,8 @@ let dir: string;
 let influx: RunningServer;
 let sim: FleetSimulator;
 let runtime: Runtime;
-let hook: Server;
-const pages: Notification[] = [];
+let hook: WebhookPeer;
+let pages: Notification[] = [];
 const logs: LogRecord[] = [];
 let devices: readonly Device[] = [];
 
@@ -70,23 +70,15 @@ beforeAll(async () => {
   sim = new FleetSimulator({ inventory, seed: 2 });
   await sim.start();
 
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      pages.push(JSON.parse(body) as Notification);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const hookPort = (hook.address() as { port: number }).port;
+  hook = await startWebhookPeer();
+  pages = hook.received;
 
   const config = await testMonitorConfig({
     inventory,
     influxUrl: influx.url,
     database: DB,
     dir,
-    webhooks: [{ name: 'oncall', url: `http://127.0.0.1:${hookPort}/hook`, headers: {} }],
+    webhooks: [{ name: 'oncall', url: hook.url, headers: {} }],
   });
   const log = createLogger({ level: 'info', write: (_line, rec) => logs.push(rec) });
   runtime = await startRuntime(config, { log });
@@ -95,7 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await sim?.stop();
-  await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()));
+  await hook?.stop();
   await influx?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

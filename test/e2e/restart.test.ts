@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -17,15 +16,16 @@ import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../support/ports.ts';
 import { TEST_VIEWER, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
+import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
 let dir: string;
 let influx: TestServer;
 let sim: FleetSimulator;
-let hook: Server;
+let hook: WebhookPeer;
 let monitor: ChildProcess | undefined;
 let configFile: string;
 let httpPort: number;
-const pages: Notification[] = [];
+let pages: Notification[] = [];
 const inventory = syntheticInventory({
   sites: 3,
   port: 0,
@@ -40,15 +40,8 @@ beforeAll(async () => {
   const inv = { sites: inventory.sites, devices: inventory.devices.map((d) => ({ ...d, port })) };
   sim = new FleetSimulator({ inventory: inv, seed: 11 });
   await sim.start();
-  hook = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      pages.push(JSON.parse(body) as Notification);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  hook = await startWebhookPeer();
+  pages = hook.received;
   httpPort = await freeTcpPort();
   writeFileSync(
     join(dir, 'inventory.yaml'),
@@ -75,9 +68,7 @@ beforeAll(async () => {
       health: { downAfterFailures: 2, recheck: '300ms' },
       incidents: { file: 'incidents.db' },
       alerts: {
-        webhooks: [
-          { name: 'oncall', url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook` },
-        ],
+        webhooks: [{ name: 'oncall', url: hook.url }],
         flapping: { settle: '1s' },
       },
       http: { port: httpPort },
@@ -90,7 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   monitor?.kill('SIGKILL');
   await sim?.stop();
-  await new Promise<void>((r) => (hook ? hook.close(() => r()) : r()));
+  await hook?.stop();
   await influx?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

@@ -7,16 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { Monitor } from '../../../collector/app.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
-import { SnmpError } from '../../../collector/core/errors.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
-import type { Device, DeviceReading, Sample } from '../../../collector/core/types.ts';
+import type { Sample } from '../../../collector/core/types.ts';
 import type { MaintenanceWindow } from '../../../collector/alerting/scope.ts';
 import { DEFAULT_CLOCKS } from '../../../collector/alerting/oncall.ts';
-import type { Notification } from '../../../collector/notify/notification.ts';
-import type { Notifier } from '../../../collector/notify/notifier.ts';
-import type { DevicePoller } from '../../../collector/pipeline.ts';
 import { IncidentStore } from '../../../collector/store/incident-store.ts';
 import { smallInventory } from '../../support/fixtures.ts';
+import { ScriptedPoller, RecordingChannel, advance } from '../../support/monitor-fakes.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -24,34 +21,6 @@ const HOUR = 60 * MIN;
 const START = Date.parse('2026-11-22T10:00:00+08:00');
 const ROUTER = 'pkm-petang-1-r1';
 const SITE_DEVICES = [ROUTER, 'pkm-petang-1-ap1', 'pkm-petang-1-ap2', 'bjr-pelaga-1-r1'];
-
-class ScriptedPoller implements DevicePoller {
-  readonly cut = new Set<string>();
-  constructor(private readonly clock: FakeClock) {}
-  poll(device: Device): Promise<DeviceReading> {
-    if (this.cut.has(device.id))
-      return Promise.reject(new SnmpError('timeout', `${device.id}: no answer`, { retryable: true }));
-    return Promise.resolve({ deviceId: device.id, timeMs: this.clock.now(), interfaces: [], wifi: [] });
-  }
-  close(): void {}
-}
-
-class Channel implements Notifier {
-  readonly sent: Notification[] = [];
-  constructor(readonly name: string) {}
-  send(n: Notification): Promise<void> {
-    this.sent.push(n);
-    return Promise.resolve();
-  }
-}
-
-const flush = () => new Promise<void>((r) => setImmediate(r));
-async function advance(clock: FakeClock, ms: number, step = MIN): Promise<void> {
-  for (let t = 0; t < ms; t += step) {
-    clock.advance(Math.min(step, ms - t));
-    await flush();
-  }
-}
 
 /** 10:00-11:00 WITA every day, for the puskesmas. */
 const dailyWindow: MaintenanceWindow = {
@@ -66,8 +35,8 @@ function build(opts: { store?: IncidentStore; maintenance?: MaintenanceWindow[] 
   const clock = new FakeClock(START);
   const poller = new ScriptedPoller(clock);
   const store = opts.store ?? new IncidentStore(':memory:');
-  const noc = new Channel('tg-noc');
-  const head = new Channel('mail-head');
+  const noc = new RecordingChannel('tg-noc');
+  const head = new RecordingChannel('mail-head');
   const points: Sample[] = [];
   const monitor = new Monitor(
     {

@@ -7,28 +7,13 @@ import { Monitor } from '../../../collector/app.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { SnmpError } from '../../../collector/core/errors.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
-import type { Device, DeviceReading, Sample } from '../../../collector/core/types.ts';
+import type { Sample } from '../../../collector/core/types.ts';
 import type { Notification } from '../../../collector/notify/notification.ts';
 import type { Notifier } from '../../../collector/notify/notifier.ts';
-import type { DevicePoller, SampleWriterLike } from '../../../collector/pipeline.ts';
+import type { SampleWriterLike } from '../../../collector/pipeline.ts';
 import { smallInventory } from '../../support/fixtures.ts';
-
-class ScriptedPoller implements DevicePoller {
-  readonly cut = new Set<string>();
-  constructor(private readonly clock: FakeClock) {}
-  poll(device: Device): Promise<DeviceReading> {
-    if (this.cut.has(device.id))
-      return Promise.reject(new SnmpError('timeout', `${device.id}: no answer`, { retryable: true }));
-    return Promise.resolve({
-      deviceId: device.id,
-      timeMs: this.clock.now(),
-      sysUpTimeCs: this.clock.now() / 10,
-      interfaces: [],
-      wifi: [],
-    });
-  }
-  close(): void {}
-}
+import { ScriptedPoller, advance as advanceBy } from '../../support/monitor-fakes.ts';
+const advance = (clock: FakeClock, ms: number) => advanceBy(clock, ms, 1000);
 
 class ArrayWriter implements SampleWriterLike {
   readonly samples: Sample[] = [];
@@ -46,14 +31,6 @@ class CaptureNotifier implements Notifier {
   send(n: Notification): Promise<void> {
     this.sent.push(n);
     return Promise.resolve();
-  }
-}
-
-const flush = () => new Promise<void>((r) => setImmediate(r));
-async function advance(clock: FakeClock, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 1_000) {
-    clock.advance(Math.min(1_000, ms - t));
-    await flush();
   }
 }
 

@@ -6,9 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { Monitor } from '../../../collector/app.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
-import { SnmpError } from '../../../collector/core/errors.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
-import type { Device, DeviceReading } from '../../../collector/core/types.ts';
 import {
   DEFAULT_CLOCKS,
   channelsUpTo,
@@ -17,11 +15,9 @@ import {
   severityOf,
   type OnCallPolicy,
 } from '../../../collector/alerting/oncall.ts';
-import type { Notification } from '../../../collector/notify/notification.ts';
-import type { Notifier } from '../../../collector/notify/notifier.ts';
-import type { DevicePoller } from '../../../collector/pipeline.ts';
 import { IncidentStore } from '../../../collector/store/incident-store.ts';
 import { smallInventory } from '../../support/fixtures.ts';
+import { ScriptedPoller, RecordingChannel, advance, flush } from '../../support/monitor-fakes.ts';
 
 const HOUR = 3600_000;
 const policy: OnCallPolicy = {
@@ -80,41 +76,13 @@ describe('on-call policy (pure)', () => {
   });
 });
 
-class ScriptedPoller implements DevicePoller {
-  readonly cut = new Set<string>();
-  constructor(private readonly clock: FakeClock) {}
-  poll(device: Device): Promise<DeviceReading> {
-    if (this.cut.has(device.id))
-      return Promise.reject(new SnmpError('timeout', `${device.id}: no answer`, { retryable: true }));
-    return Promise.resolve({ deviceId: device.id, timeMs: this.clock.now(), interfaces: [], wifi: [] });
-  }
-  close(): void {}
-}
-
-class Channel implements Notifier {
-  readonly sent: Notification[] = [];
-  constructor(readonly name: string) {}
-  send(n: Notification): Promise<void> {
-    this.sent.push(n);
-    return Promise.resolve();
-  }
-}
-
-const flush = () => new Promise<void>((r) => setImmediate(r));
-async function advance(clock: FakeClock, ms: number, step = 60_000): Promise<void> {
-  for (let t = 0; t < ms; t += step) {
-    clock.advance(Math.min(step, ms - t));
-    await flush();
-  }
-}
-
 async function harness() {
   const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
   const poller = new ScriptedPoller(clock);
   const store = new IncidentStore(':memory:');
-  const tg = new Channel('tg-noc');
-  const mail = new Channel('mail-head');
-  const hook = new Channel('hook');
+  const tg = new RecordingChannel('tg-noc');
+  const mail = new RecordingChannel('mail-head');
+  const hook = new RecordingChannel('hook');
   const monitor = new Monitor(
     {
       clock,
