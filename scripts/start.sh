@@ -27,6 +27,13 @@ if [ ! -f "$INVENTORY" ]; then
   npx tsx scripts/generate-inventory.ts --out "$INVENTORY"
 fi
 
+if [ -z "${NETMON_CONFIG:-}" ] && [ ! -s var/demo-token ]; then
+  # The API takes tokens only; the demo gets an operator token (the config reads var/api-tokens.yaml).
+  echo "Making a demo API token (operator): var/demo-token, its hash in var/api-tokens.yaml"
+  npx tsx scripts/make-token.ts --name "demo-operator-$(date +%s)" --role operator \
+    --out var/api-tokens.yaml --token-file var/demo-token > /dev/null
+fi
+
 bash scripts/influxdb.sh start
 
 SIM_PID=""
@@ -54,7 +61,11 @@ badung-netmon is starting. Where to look:
   InfluxDB        http://127.0.0.1:8086   database 'netmon'   e.g.
                   curl -sG http://127.0.0.1:8086/query --data-urlencode db=netmon \\
                     --data-urlencode "q=SELECT count(reachable) FROM device WHERE time > now() - 5m GROUP BY kecamatan"
-  Monitor status  http://127.0.0.1:8080/health   http://127.0.0.1:8080/api/status   http://127.0.0.1:8080/api/alerts
+  Monitor API     http://127.0.0.1:8080/health (no token); the rest takes the demo token:
+                  export NETMON_TOKEN=\$(cat var/demo-token)
+                  curl -s -H "Authorization: Bearer \$NETMON_TOKEN" http://127.0.0.1:8080/api/v1/incidents
+                  curl -s -H "Authorization: Bearer \$NETMON_TOKEN" http://127.0.0.1:8080/api/status
+  Feeds (BPBD)    http://127.0.0.1:8080/feeds/outages.geojson   http://127.0.0.1:8080/feeds/cap.atom (same token)
   Simulator       http://$SIM_CONTROL/status   cut a site:  curl -X POST http://$SIM_CONTROL/sites/<site-id>/cut
   Logs            this terminal (JSON lines; alerts are level "warn", msg "ALERT")
 Every site is polled within the first minute; rates appear from the second poll on.

@@ -1,0 +1,75 @@
+/**
+ * Makes an API token (collector/http/auth.ts): prints the token once, and the line for `api.tokens` that
+ * holds only its hash.
+ *
+ *   npx tsx scripts/make-token.ts --name ops-1 --role operator
+ *   npx tsx scripts/make-token.ts --name ops-1 --role operator --out var/api-tokens.yaml --token-file T
+ *
+ * --out appends the entry to a tokens file (`api.tokensFile`), creating it; a name already in it is
+ * refused. --token-file writes the token to a file only its owner can read instead of printing it.
+ * Exit 0 when made, 2 on a usage error or a file that cannot be written.
+ */
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../collector/core/errors.ts';
+import { generateToken, ROLES, type Role } from '../collector/http/auth.ts';
+import { TOKEN_NAME_RE, tokenListSchema } from '../config/api.ts';
+import { parseYamlSource } from '../config/yaml-source.ts';
+
+const usage =
+  'usage: scripts/make-token.ts --name NAME --role viewer|operator|admin [--out TOKENS.yaml] [--token-file FILE]';
+
+function fail(message: string): never {
+  console.error(`make-token: ${message}\n${usage}`);
+  process.exit(2);
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      name: { type: 'string' },
+      role: { type: 'string' },
+      out: { type: 'string' },
+      'token-file': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }));
+} catch (err) {
+  fail(errorMessage(err));
+}
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const { name, role, out } = values;
+if (!name) fail('--name is required (who holds the token: it is named in every audit line)');
+if (!TOKEN_NAME_RE.test(name))
+  fail(`--name '${name}': lower-case letters, digits, dots, dashes and underscores, at most 64`);
+if (!role || !(ROLES as readonly string[]).includes(role))
+  fail(`--role must be one of ${ROLES.join(', ')} (got ${role ?? 'none'})`);
+
+if (out && existsSync(out)) {
+  const src = parseYamlSource(readFileSync(out, 'utf8'), out);
+  const listed = tokenListSchema.safeParse(src.data ?? []);
+  if (!listed.success) fail(`${out} is not a list of API tokens; fix it or choose another --out`);
+  if (listed.data.some((t) => t.name === name)) fail(`${out} already has a token named '${name}'`);
+}
+
+const t = generateToken();
+const entry = `- { name: ${name}, role: ${role as Role}, tokenHash: '${t.tokenHash}' }`;
+try {
+  if (values['token-file']) writeFileSync(values['token-file'], `${t.token}\n`, { mode: 0o600 });
+  if (out) appendFileSync(out, `${entry}\n`, { mode: 0o600 });
+} catch (err) {
+  fail(`cannot write: ${errorMessage(err)}`);
+}
+
+if (!values['token-file']) {
+  console.log(`Token for ${name} (${role}); it is shown this once, keep it secret:\n\n  ${t.token}\n`);
+}
+console.log(
+  out
+    ? `Added to ${out} (api.tokensFile):\n  ${entry}`
+    : `Paste under api.tokens in the monitor config:\n  ${entry}`,
+);
