@@ -1,12 +1,33 @@
 /**
- * The monitor's HTTP endpoint (the only importer of express): health for process supervisors, and the
- * current state of devices, sites and alerts as JSON. Loopback by default; issue #4 adds auth and writes.
+ * The monitor's HTTP API (the only file that builds express objects). It authenticates, validates and
+ * translates; every decision is the MonitorService's (service.ts).
+ *
+ *   GET /health                      no token: { status: ok | degraded } for process supervisors, nothing more
+ *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
+ *   /api/status, /api/devices, ...   the pre-v1 read-only routes (routes/legacy.ts), viewer
+ *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
+ *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
+ *
+ * Every request gets an id (X-Request-Id); every error is JSON `{ error, message }` (plus `issues` naming
+ * the fields of a refused body or query, and `requestId` of a 500, whose cause is logged, never sent).
+ * Writes take JSON only (415), at most `bodyLimitBytes` (413), checked by strict schemas (400), and each
+ * leaves an `audit` log line naming the token's holder, whatever its outcome.
  */
+import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Monitor } from '../app.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { roleAtLeast, TokenRegistry, type ApiTokenConfig, type Principal, type Role } from './auth.ts';
+import { RequestProblem, type FieldIssue } from './bodies.ts';
+import { registerIncidentRoutes } from './routes/incidents.ts';
+import type { AuditNote, RouteKit } from './routes/kit.ts';
+import { registerLegacyRoutes, type LegacySource } from './routes/legacy.ts';
+import { registerStateRoutes } from './routes/state.ts';
+import { registerSuppressionRoutes } from './routes/suppression.ts';
+import { ApiError, type MonitorService } from './service.ts';
 
 export interface HttpOptions {
   readonly host: string;
@@ -18,84 +39,339 @@ export interface RunningHttp {
   close(): Promise<void>;
 }
 
-export function buildApp(monitor: Monitor, log: Logger): express.Express {
+export interface ApiOptions {
+  /** `api.tokens` of the config (config/api.ts), or a registry built from them. */
+  readonly tokens: readonly ApiTokenConfig[] | TokenRegistry;
+  readonly log: Logger;
+  /** Mounted at /feeds (collector/feeds/routes.ts feedsRouter). */
+  readonly feeds?: express.Router | undefined;
+  /** Serve /feeds without a token (config `api.feedsPublic`). Default false: viewer. */
+  readonly feedsPublic?: boolean | undefined;
+  /** The Monitor, for the pre-v1 routes under /api; absent: they are not served. */
+  readonly legacy?: LegacySource | undefined;
+  /** Time for `since=24h` and silences starting now. Default: the system clock. */
+  readonly clock?: Clock | undefined;
+  /** Largest request body accepted. Default 64 KiB. */
+  readonly bodyLimitBytes?: number | undefined;
+}
+
+export interface StartOptions extends ApiOptions {
+  readonly listen: HttpOptions;
+}
+
+export const API_BASE = '/api/v1';
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+const REALM = 'badung-netmon';
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+interface Locals {
+  requestId: string;
+  principal?: Principal;
+  audit?: AuditNote;
+}
+const locals = (res: Response): Locals => res.locals as Locals;
+
+export function buildApp(service: MonitorService, opts: ApiOptions): express.Express {
+  const { log } = opts;
+  const clock = opts.clock ?? systemClock;
+  const registry = opts.tokens instanceof TokenRegistry ? opts.tokens : new TokenRegistry(opts.tokens);
+  const limit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestId);
 
   app.get('/health', (_req, res) => {
-    const s = monitor.status();
-    const degraded = s.writer.buffered > 0 || s.writer.dropped > 0;
-    res.status(200).json({
-      status: degraded ? 'degraded' : 'ok',
-      uptimeS: Math.round((Date.now() - s.startedAt) / 1000),
-      devices: s.devices,
-      states: s.states,
-      writer: s.writer,
-    });
-  });
-
-  app.get('/api/status', (_req, res) => {
-    res.json(monitor.status());
-  });
-
-  app.get('/api/devices', (req, res) => {
-    const wanted = typeof req.query.state === 'string' ? req.query.state : undefined;
-    const topo = monitor.topology;
-    const out = [];
-    for (const [id, h] of monitor.health.snapshot()) {
-      if (wanted && h.state !== wanted) continue;
-      const d = topo.device(id);
-      out.push({
-        id,
-        site: d?.siteId,
-        role: d?.role,
-        state: h.state,
-        since: new Date(h.since).toISOString(),
-        failures: h.failures,
-        lastFailure: h.lastFailure,
-      });
+    let status: 'ok' | 'degraded' | 'failing';
+    try {
+      status = service.health().status;
+    } catch (err) {
+      log.error('health check failed', { requestId: locals(res).requestId, error: errorMessage(err) });
+      status = 'failing';
     }
-    res.json(out);
+    res.status(status === 'failing' ? 503 : 200).json({ status });
   });
 
-  app.get('/api/sites/:id', (req, res) => {
-    const site = monitor.topology.site(req.params.id);
-    if (!site) {
-      res.status(404).json({ error: `no site with id '${req.params.id}'` });
-      return;
-    }
-    const devices = monitor.topology
-      .deviceIds()
-      .filter((id) => monitor.topology.device(id)?.siteId === site.id)
-      .map((id) => ({ id, role: monitor.topology.device(id)?.role, ...monitor.health.get(id) }));
-    res.json({ site, devices });
-  });
+  const authenticate = authenticator(registry, log);
+  const kit: RouteKit = {
+    service,
+    now: () => clock.now(),
+    need: (role) => requireRole(role, log),
+    jsonBody: jsonBody(limit),
+  };
 
-  app.get('/api/alerts', (_req, res) => {
-    res.json(monitor.status().openAlerts);
-  });
+  const v1 = express.Router();
+  v1.use(authenticate);
+  registerStateRoutes(v1, kit);
+  registerIncidentRoutes(v1, kit);
+  registerSuppressionRoutes(v1, kit, API_BASE);
+  app.use(API_BASE, v1);
 
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'not found' });
-  });
+  if (opts.legacy) {
+    const legacy = express.Router();
+    legacy.use(authenticate, kit.need('viewer'));
+    registerLegacyRoutes(legacy, opts.legacy);
+    app.use('/api', legacy);
+  }
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    log.error('http handler failed', { error: errorMessage(err) });
-    res.status(500).json({ error: 'internal error' });
-  });
+  if (opts.feeds) {
+    if (opts.feedsPublic) app.use('/feeds', opts.feeds);
+    else app.use('/feeds', authenticate, kit.need('viewer'), opts.feeds);
+  }
+
+  app.use(notFound);
+  app.use(errorHandler(log, limit));
   return app;
 }
 
-export async function startHttp(monitor: Monitor, opts: HttpOptions, log: Logger): Promise<RunningHttp> {
-  const app = buildApp(monitor, log);
+/** Listen on `opts.listen` (port 0: any free port) and serve the API. */
+export async function startHttp(service: MonitorService, opts: StartOptions): Promise<RunningHttp>;
+/**
+ * @deprecated The pre-v1 read-only API without authentication, for collector/runtime.ts until it passes a
+ * MonitorService and the configured tokens (see the other signature). Remove with that change.
+ */
+export async function startHttp(monitor: Monitor, listen: HttpOptions, log: Logger): Promise<RunningHttp>;
+export async function startHttp(
+  target: MonitorService | Monitor,
+  opts: StartOptions | HttpOptions,
+  legacyLog?: Logger,
+): Promise<RunningHttp> {
+  const app =
+    legacyLog === undefined
+      ? buildApp(target as MonitorService, opts as StartOptions)
+      : buildUnauthenticatedLegacyApp(target as Monitor, legacyLog);
+  const listen = legacyLog === undefined ? (opts as StartOptions).listen : (opts as HttpOptions);
+  return listenOn(app, listen);
+}
+
+async function listenOn(app: express.Express, listen: HttpOptions): Promise<RunningHttp> {
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(opts.port, opts.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = app.listen(listen.port, listen.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);
   });
   const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const port = typeof addr === 'object' && addr ? addr.port : listen.port;
+  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
   return {
-    url: `http://${opts.host}:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    url: `http://${host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Keep-alive connections of idle clients would hold close() open until they time out.
+        server.closeIdleConnections();
+      }),
   };
+}
+
+/** The read-only app of before issue #4: no tokens, so it only ever serves reads (see startHttp). */
+function buildUnauthenticatedLegacyApp(monitor: Monitor, log: Logger): express.Express {
+  log.warn('http: serving the read-only pre-v1 routes without authentication; /api/v1 is not served');
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestId);
+  app.get('/health', (_req, res) => {
+    const s = monitor.status();
+    const degraded = s.writer.buffered > 0 || s.writer.dropped > 0;
+    res.json({ status: degraded ? 'degraded' : 'ok' });
+  });
+  const legacy = express.Router();
+  registerLegacyRoutes(legacy, monitor);
+  app.use('/api', legacy);
+  app.use(notFound);
+  app.use(errorHandler(log, DEFAULT_BODY_LIMIT_BYTES));
+  return app;
+}
+
+// ---- middleware ------------------------------------------------------------------------------------------
+
+const REQUEST_ID_RE = /^[A-Za-z0-9._:-]{8,64}$/;
+
+/** A proxy's X-Request-Id is kept when it looks like one; otherwise a new UUID. Echoed in the response. */
+const requestId: RequestHandler = (req, res, next) => {
+  const given = req.get('x-request-id');
+  const id = given && REQUEST_ID_RE.test(given) ? given : randomUUID();
+  locals(res).requestId = id;
+  res.set('X-Request-Id', id);
+  next();
+};
+
+/**
+ * 401 unless the request carries a configured token (RFC 6750: `WWW-Authenticate: Bearer`, with
+ * `error="invalid_token"` when a token was sent). Writes get their audit line once they are answered.
+ */
+function authenticator(registry: TokenRegistry, log: Logger): RequestHandler {
+  return (req, res, next) => {
+    if (locals(res).principal) {
+      next(); // already authenticated by an earlier router (/api/v1 falls through to /api)
+      return;
+    }
+    const r = registry.authenticate(req.get('authorization'));
+    if (!r.ok) {
+      log.warn('api access refused', {
+        status: 401,
+        reason: r.reason,
+        tokenId: r.reason === 'unknown' ? r.tokenId : undefined,
+        method: req.method,
+        path: req.originalUrl,
+        ip: req.ip,
+        requestId: locals(res).requestId,
+      });
+      const challenge =
+        r.reason === 'missing'
+          ? `Bearer realm="${REALM}"`
+          : `Bearer realm="${REALM}", error="invalid_token", error_description="${r.message.replace(/"/g, "'")}"`;
+      res.set('WWW-Authenticate', challenge);
+      send(res, 401, 'unauthorized', r.message);
+      return;
+    }
+    const principal = r.principal;
+    locals(res).principal = principal;
+    if (WRITE_METHODS.has(req.method)) {
+      res.once('finish', () => {
+        const note = locals(res).audit;
+        log.info('audit', {
+          principal: principal.name,
+          role: principal.role,
+          tokenId: principal.tokenId,
+          action: note?.action,
+          target: note?.target,
+          method: req.method,
+          path: req.originalUrl,
+          status: res.statusCode,
+          requestId: locals(res).requestId,
+        });
+      });
+    }
+    next();
+  };
+}
+
+/** 403 naming the role needed when the principal's is lower (viewer < operator < admin). */
+function requireRole(need: Role, log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const p = locals(res).principal;
+    if (!p) throw new Error('requireRole before authentication');
+    if (roleAtLeast(p.role, need)) {
+      next();
+      return;
+    }
+    log.warn('api access refused', {
+      status: 403,
+      reason: 'role',
+      principal: p.name,
+      role: p.role,
+      need,
+      method: req.method,
+      path: req.originalUrl,
+      requestId: locals(res).requestId,
+    });
+    res.set('WWW-Authenticate', `Bearer realm="${REALM}", error="insufficient_scope"`);
+    send(res, 403, 'forbidden', `this needs the ${need} role; token '${p.name}' has the ${p.role} role`);
+  };
+}
+
+/** 415 for a body that is not JSON, then express.json (413 above `limit`, 400 for malformed JSON). */
+function jsonBody(limit: number): RequestHandler[] {
+  const parse = express.json({ limit, type: 'application/json', strict: true });
+  const onlyJson: RequestHandler = (req, _res, next) => {
+    const length = Number(req.get('content-length') ?? 0);
+    const hasBody = req.get('transfer-encoding') !== undefined || length > 0;
+    if (hasBody && !req.is('application/json')) {
+      throw new RequestProblem(
+        415,
+        'unsupported_media_type',
+        `send the body as JSON with Content-Type: application/json (got ${req.get('content-type') ?? 'no Content-Type'})`,
+      );
+    }
+    next();
+  };
+  return [onlyJson, parse];
+}
+
+const notFound: RequestHandler = (req, res) => {
+  send(res, 404, 'not_found', `no route ${req.method} ${req.path}`);
+};
+
+const ERROR_CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  410: 'gone',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable',
+  429: 'too_many_requests',
+  503: 'unavailable',
+};
+
+/** body-parser's errors carry `type` and a 4xx `status`. */
+interface BodyParserError {
+  readonly type: string;
+  readonly status: number;
+  readonly message: string;
+}
+function isBodyParserError(err: unknown): err is BodyParserError {
+  const e = err as Partial<BodyParserError> | null;
+  return typeof e === 'object' && e !== null && typeof e.type === 'string' && typeof e.status === 'number';
+}
+
+function errorHandler(log: Logger, limit: number) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const id = locals(res).requestId;
+    if (res.headersSent) {
+      log.error('http handler failed after answering', { requestId: id, error: errorMessage(err) });
+      res.destroy();
+      return;
+    }
+    if (err instanceof RequestProblem) {
+      send(res, err.status, err.code, err.message, err.issues);
+      return;
+    }
+    if (err instanceof ApiError && err.status >= 400 && err.status <= 599) {
+      send(res, err.status, ERROR_CODES[err.status] ?? 'error', err.message);
+      return;
+    }
+    if (isBodyParserError(err) && err.status >= 400 && err.status < 500) {
+      switch (err.type) {
+        case 'entity.parse.failed':
+          send(res, 400, 'invalid_json', `request body is not valid JSON: ${err.message}`);
+          return;
+        case 'entity.too.large':
+          send(res, 413, 'payload_too_large', `request body is larger than ${limit} bytes`);
+          return;
+        case 'charset.unsupported':
+        case 'encoding.unsupported':
+          send(res, 415, 'unsupported_media_type', `${err.message}; send UTF-8 JSON without Content-Encoding`);
+          return;
+        default:
+          send(res, err.status, ERROR_CODES[err.status] ?? 'bad_request', err.message);
+          return;
+      }
+    }
+    log.error('http handler failed', {
+      requestId: id,
+      method: req.method,
+      path: req.originalUrl,
+      error: errorMessage(err),
+      stack: err instanceof Error ? err.stack : undefined,
+    });
+    res.status(500).json({
+      error: 'internal',
+      message: `internal error; the log has its cause under request id ${id}`,
+      requestId: id,
+    });
+  };
+}
+
+function send(
+  res: Response,
+  status: number,
+  error: string,
+  message: string,
+  issues?: readonly FieldIssue[],
+): void {
+  res.status(status).json(issues && issues.length > 0 ? { error, message, issues } : { error, message });
 }
