@@ -121,7 +121,8 @@ export class TokenRegistry {
       const h = parseTokenHash(e.tokenHash);
       if (!h) throw new Error(`api token ${i} ('${e.name}'): tokenHash is not ${TOKEN_HASH_FORMAT}`);
       if (!ROLES.includes(e.role)) throw new Error(`api token ${i} ('${e.name}'): unknown role '${e.role}'`);
-      if (this.#byId.has(h.id)) throw new Error(`api token ${i} ('${e.name}'): token id ${h.id} is used twice`);
+      if (this.#byId.has(h.id))
+        throw new Error(`api token ${i} ('${e.name}'): token id ${h.id} is used twice`);
       this.#byId.set(h.id, { principal: { name: e.name, role: e.role, tokenId: h.id }, digest: h.digest });
     }
   }
@@ -136,7 +137,8 @@ export class TokenRegistry {
       return {
         ok: false,
         reason: 'missing',
-        message: "no token: send 'Authorization: Bearer <token>' (tokens are made with scripts/make-token.ts)",
+        message:
+          "no token: send 'Authorization: Bearer <token>' (tokens are made with scripts/make-token.ts)",
       };
     }
     const m = BEARER_RE.exec(header);

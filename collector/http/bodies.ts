@@ -45,7 +45,8 @@ export const DEFAULT_INCIDENT_LIMIT = 100;
 export const MAX_INCIDENT_LIMIT = 1000;
 const BADUNG_TIME_ZONE = 'Asia/Makassar';
 
-const INSTANT_MSG = 'expected an ISO 8601 time with an offset (2025-03-01T22:00:00+08:00) or milliseconds since 1970';
+const INSTANT_MSG =
+  'expected an ISO 8601 time with an offset (2025-03-01T22:00:00+08:00) or milliseconds since 1970';
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** ms since 1970 from an ISO 8601 time with offset, or a non-negative integer (or string of digits). */
@@ -83,7 +84,9 @@ const text = (max: number) =>
     .min(1, { message: 'must not be empty' })
     .max(max, { message: `at most ${max} characters` });
 
-const ids = z.array(text(128), { message: 'expected a list of names' }).min(1, { message: 'name at least one' });
+const ids = z
+  .array(text(128), { message: 'expected a list of names' })
+  .min(1, { message: 'name at least one' });
 
 const scopeSchema = z
   .strictObject({
@@ -143,25 +146,23 @@ export const maintenanceBody = z
         at('until', 'must be after schedule.from');
     }
   })
-  .transform(
-    (b): NewMaintenance => ({
-      name: b.name,
-      scope: b.scope,
-      reason: b.reason,
-      schedule:
-        b.schedule.kind === 'once'
-          ? { kind: 'once', startMs: b.schedule.start, endMs: b.schedule.end }
-          : {
-              kind: 'weekly',
-              days: b.schedule.days,
-              at: b.schedule.at,
-              durationMs: b.schedule.duration,
-              timeZone: b.schedule.timeZone,
-              fromMs: b.schedule.from,
-              untilMs: b.schedule.until,
-            },
-    }),
-  );
+  .transform((b): NewMaintenance => ({
+    name: b.name,
+    scope: b.scope,
+    reason: b.reason,
+    schedule:
+      b.schedule.kind === 'once'
+        ? { kind: 'once', startMs: b.schedule.start, endMs: b.schedule.end }
+        : {
+            kind: 'weekly',
+            days: b.schedule.days,
+            at: b.schedule.at,
+            durationMs: b.schedule.duration,
+            timeZone: b.schedule.timeZone,
+            fromMs: b.schedule.from,
+            untilMs: b.schedule.until,
+          },
+  }));
 
 const silenceBody = z
   .strictObject({
@@ -300,7 +301,10 @@ export function parseIncidentQuery(query: unknown, nowMs: number): IncidentFilte
 }
 
 /** `?kecamatan=&state=` */
-export function parseSitesQuery(query: unknown): { kecamatan?: string | undefined; state?: string | undefined } {
+export function parseSitesQuery(query: unknown): {
+  kecamatan?: string | undefined;
+  state?: string | undefined;
+} {
   return parseQuery(sitesQuery, query);
 }
 

@@ -16,7 +16,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import type { Monitor } from '../app.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
@@ -125,23 +124,8 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
 }
 
 /** Listen on `opts.listen` (port 0: any free port) and serve the API. */
-export async function startHttp(service: MonitorService, opts: StartOptions): Promise<RunningHttp>;
-/**
- * @deprecated The pre-v1 read-only API without authentication, for collector/runtime.ts until it passes a
- * MonitorService and the configured tokens (see the other signature). Remove with that change.
- */
-export async function startHttp(monitor: Monitor, listen: HttpOptions, log: Logger): Promise<RunningHttp>;
-export async function startHttp(
-  target: MonitorService | Monitor,
-  opts: StartOptions | HttpOptions,
-  legacyLog?: Logger,
-): Promise<RunningHttp> {
-  const app =
-    legacyLog === undefined
-      ? buildApp(target as MonitorService, opts as StartOptions)
-      : buildUnauthenticatedLegacyApp(target as Monitor, legacyLog);
-  const listen = legacyLog === undefined ? (opts as StartOptions).listen : (opts as HttpOptions);
-  return listenOn(app, listen);
+export async function startHttp(service: MonitorService, opts: StartOptions): Promise<RunningHttp> {
+  return listenOn(buildApp(service, opts), opts.listen);
 }
 
 async function listenOn(app: express.Express, listen: HttpOptions): Promise<RunningHttp> {
@@ -161,25 +145,6 @@ async function listenOn(app: express.Express, listen: HttpOptions): Promise<Runn
         server.closeIdleConnections();
       }),
   };
-}
-
-/** The read-only app of before issue #4: no tokens, so it only ever serves reads (see startHttp). */
-function buildUnauthenticatedLegacyApp(monitor: Monitor, log: Logger): express.Express {
-  log.warn('http: serving the read-only pre-v1 routes without authentication; /api/v1 is not served');
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(requestId);
-  app.get('/health', (_req, res) => {
-    const s = monitor.status();
-    const degraded = s.writer.buffered > 0 || s.writer.dropped > 0;
-    res.json({ status: degraded ? 'degraded' : 'ok' });
-  });
-  const legacy = express.Router();
-  registerLegacyRoutes(legacy, monitor);
-  app.use('/api', legacy);
-  app.use(notFound);
-  app.use(errorHandler(log, DEFAULT_BODY_LIMIT_BYTES));
-  return app;
 }
 
 // ---- middleware ------------------------------------------------------------------------------------------
@@ -344,7 +309,12 @@ function errorHandler(log: Logger, limit: number) {
           return;
         case 'charset.unsupported':
         case 'encoding.unsupported':
-          send(res, 415, 'unsupported_media_type', `${err.message}; send UTF-8 JSON without Content-Encoding`);
+          send(
+            res,
+            415,
+            'unsupported_media_type',
+            `${err.message}; send UTF-8 JSON without Content-Encoding`,
+          );
           return;
         default:
           send(res, err.status, ERROR_CODES[err.status] ?? 'bad_request', err.message);

@@ -26,7 +26,10 @@ export function registerSuppressionRoutes(router: Router, kit: RouteKit, base: s
     const by = audit(res, 'maintenance.create');
     const w = service.addMaintenance(parseMaintenanceBody(req.body), by);
     audit(res, 'maintenance.create', w.id);
-    res.status(201).location(`${base}/maintenance/${encodeURIComponent(w.id)}`).json(w);
+    res
+      .status(201)
+      .location(`${base}/maintenance/${encodeURIComponent(w.id)}`)
+      .json(w);
   });
 
   router.delete('/maintenance/:id', kit.need('operator'), (req, res) => {
@@ -45,7 +48,10 @@ export function registerSuppressionRoutes(router: Router, kit: RouteKit, base: s
     const by = audit(res, 'silence.create');
     const s = service.addSilence(parseSilenceBody(req.body, kit.now()), by);
     audit(res, 'silence.create', s.id);
-    res.status(201).location(`${base}/silences/${encodeURIComponent(s.id)}`).json(s);
+    res
+      .status(201)
+      .location(`${base}/silences/${encodeURIComponent(s.id)}`)
+      .json(s);
   });
 
   router.delete('/silences/:id', kit.need('operator'), (req, res) => {
