@@ -59,6 +59,8 @@ export interface MonitorSettings {
   readonly recheckMs: number;
   /** How often the monitor writes its own health (`monitor` measurement). */
   readonly selfMetricsMs: number;
+  /** How often every site's state is written (`site_state`, for maps and availability). Default 60 s. */
+  readonly siteStateMs?: number | undefined;
   readonly linkBase?: string | undefined;
   /** Area correlation (mass outages per kecamatan); absent: every alert pages on its own. */
   readonly area?: AreaPolicy | undefined;
@@ -89,6 +91,8 @@ export interface MonitorDeps {
   readonly poller: DevicePoller;
   readonly writer: SampleWriterLike;
   readonly notifiers: readonly Notifier[];
+  /** Health points of the other components (the MQTT side), written with the monitor's own. */
+  readonly extraMetrics?: (() => Sample[]) | undefined;
   /** Durable incidents and the ledger of sent notifications; without it alerts live in memory only. */
   readonly store?: IncidentStore | undefined;
 }
@@ -107,6 +111,18 @@ export interface MonitorStatus {
 }
 
 const STATE_CODE: Record<DeviceState, number> = { up: 1, down: 0, unreachable: -1, suspect: 2, unknown: 3 };
+/** A site shows maintenance, flapping, or the state of its worst device (worst first). */
+export type SiteStateName = DeviceState | 'maintenance' | 'flapping';
+const SITE_STATE_CODE: Record<SiteStateName, number> = { ...STATE_CODE, maintenance: 4, flapping: 5 };
+const WORST_FIRST: readonly DeviceState[] = ['down', 'unreachable', 'suspect', 'unknown', 'up'];
+
+export interface SiteStateView {
+  readonly state: SiteStateName;
+  /** The site reaches the internet: its router (or, without one, any device) answers. */
+  readonly up: boolean;
+  readonly inMaintenance: boolean;
+  readonly devices: readonly { id: string; role: string; state: DeviceState; since: number }[];
+}
 const REASONS: readonly ProbeFailureReason[] = [
   'timeout',
   'refused',
@@ -129,8 +145,9 @@ export class Monitor {
   readonly #listeners = new Set<(t: Transition, alert: Alert | undefined) => void>();
   #startedAt = 0;
   #polls = { ok: 0, failed: 0 };
-  #sincePoint = { polls: 0, failures: 0, written: 0 };
+  #sincePoint = newSincePoint(0);
   #selfTimer: ReturnType<Clock['setTimeout']> | undefined;
+  #siteTimer: ReturnType<Clock['setTimeout']> | undefined;
   #clockTimer: ReturnType<Clock['setTimeout']> | undefined;
   #calendarTimer: ReturnType<Clock['setTimeout']> | undefined;
   #settleTimer: ReturnType<Clock['setTimeout']> | undefined;
@@ -237,6 +254,7 @@ export class Monitor {
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
     this.#scheduler.start(this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id));
     this.#armSelfMetrics();
+    this.#armSiteStates();
     this.#armClocks();
     this.#onCalendarChange();
     this.#deps.log.info('monitor started', {
@@ -251,6 +269,7 @@ export class Monitor {
     if (!this.#running) return;
     this.#running = false;
     if (this.#selfTimer) this.#deps.clock.clearTimeout(this.#selfTimer);
+    if (this.#siteTimer) this.#deps.clock.clearTimeout(this.#siteTimer);
     if (this.#clockTimer) this.#deps.clock.clearTimeout(this.#clockTimer);
     if (this.#calendarTimer) this.#deps.clock.clearTimeout(this.#calendarTimer);
     if (this.#settleTimer) this.#deps.clock.clearTimeout(this.#settleTimer);
@@ -327,6 +346,7 @@ export class Monitor {
       ]);
       this.#polls.failed++;
       this.#sincePoint.failures++;
+      this.#sincePoint.byReason[reason]++;
       if (reason === 'internal' || reason === 'decode')
         log.warn('poll failed', { device: id, reason, error: errorMessage(err) });
     }
@@ -347,6 +367,12 @@ export class Monitor {
     };
     this.#deps.writer.push([sample]);
     const alert = this.#alerts.onTransition(t);
+    if (alert)
+      this.#incidentPoint(
+        alert,
+        alert.status === 'resolved' ? 'resolved' : alert.flaps !== undefined ? 'flapping' : 'opened',
+        t.timeMs,
+      );
     if (alert?.flaps !== undefined && alert.status === 'firing') this.#flapping(alert);
     else if (alert && !this.#suppress(alert, t.timeMs)) this.#offer(alert);
     this.#armSettle();
@@ -397,11 +423,102 @@ export class Monitor {
       () => {
         this.#settleTimer = undefined;
         const now = this.#deps.clock.now();
-        for (const alert of this.#alerts.settle(now)) if (!this.#suppress(alert, now)) this.#offer(alert);
+        for (const alert of this.#alerts.settle(now)) {
+          this.#incidentPoint(alert, 'resolved', alert.resolvedAt ?? now);
+          if (!this.#suppress(alert, now)) this.#offer(alert);
+        }
         this.#armSettle();
       },
       Math.max(1, at - this.#deps.clock.now()),
     );
+  }
+
+  /** What a site shows now: maintenance, flapping, or its worst device; and whether it is reachable. */
+  siteState(siteId: string): SiteStateView | undefined {
+    if (!this.#topology.site(siteId)) return undefined;
+    const devices = this.#topology.devicesOfSite(siteId).map((d) => {
+      const h = this.#health.get(d.id);
+      return { id: d.id, role: d.role, state: h?.state ?? 'unknown', since: h?.since ?? 0 };
+    });
+    const worst = WORST_FIRST.find((st) => devices.some((d) => d.state === st)) ?? 'unknown';
+    const inMaintenance = this.inMaintenance(siteId);
+    const state: SiteStateName = inMaintenance
+      ? 'maintenance'
+      : devices.some((d) => this.isFlapping(d.id))
+        ? 'flapping'
+        : worst;
+    const routers = devices.filter((d) => d.role === 'router');
+    const up = (routers.length > 0 ? routers : devices).some((d) => d.state === 'up');
+    return { state, up, inMaintenance, devices };
+  }
+
+  /** Every site's state as a `site_state` point: what the map colours and availability averages. */
+  #writeSiteStates(): void {
+    const now = this.#deps.clock.now();
+    const samples: Sample[] = [];
+    for (const id of this.#topology.siteIds()) {
+      const site = this.#topology.site(id);
+      const view = this.siteState(id);
+      if (!site || !view) continue;
+      samples.push({
+        measurement: 'site_state',
+        tags: {
+          site: site.id,
+          site_name: site.name,
+          category: site.category,
+          kecamatan: site.kecamatan,
+          desa: site.desa,
+        },
+        fields: {
+          state: view.state,
+          state_code: SITE_STATE_CODE[view.state],
+          up: view.up ? 1 : 0,
+          in_maintenance: view.inMaintenance ? 1 : 0,
+          devices_down: view.devices.filter((d) => d.state === 'down' || d.state === 'unreachable').length,
+          lat: site.lat,
+          lon: site.lon,
+        },
+        timeMs: now,
+      });
+    }
+    this.#deps.writer.push(samples);
+  }
+
+  #armSiteStates(): void {
+    this.#siteTimer = this.#deps.clock.setTimeout(() => {
+      this.#writeSiteStates();
+      if (this.#running) this.#armSiteStates();
+    }, this.#settings.siteStateMs ?? 60_000);
+  }
+
+  /** An `incident` point (opened, flapping, clock breached, resolved): annotations and SLA panels. */
+  #incidentPoint(alert: Alert, event: string, timeMs: number): void {
+    const site = this.#topology.site(alert.siteId);
+    const device = this.#topology.device(alert.deviceId);
+    if (!site || !device) return;
+    const duration = alert.resolvedAt !== undefined ? (alert.resolvedAt - alert.startedAt) / 1000 : undefined;
+    this.#deps.writer.push([
+      {
+        measurement: 'incident',
+        tags: {
+          site: site.id,
+          site_name: site.name,
+          category: site.category,
+          kecamatan: site.kecamatan,
+          desa: site.desa,
+          device: device.id,
+          severity: alert.severity,
+          kind: alert.kind,
+          event,
+        },
+        fields: {
+          id: alert.id,
+          text: `${event}: ${device.id} (${site.name})`,
+          ...(duration === undefined ? {} : { duration_s: duration }),
+        },
+        timeMs,
+      },
+    ]);
   }
 
   /** Whether the device has gone down again before its recovery settled, often enough to be flapping. */
@@ -615,7 +732,10 @@ export class Monitor {
     const now = this.#deps.clock.now();
     const done = store.resolve(id, now, by, note) ?? inc;
     const alert = this.#alerts.closeByHand(id, now);
-    if (alert) this.#page(alert);
+    if (alert) {
+      this.#incidentPoint(alert, 'resolved', now);
+      this.#page(alert);
+    }
     this.#deps.log.info('incident resolved by hand', { incident: id, by, note });
     return { outcome: 'ok', incident: done };
   }
@@ -637,9 +757,11 @@ export class Monitor {
       const reading = readClock(this.#oncall, { severity, openedAt: inc.openedAt }, now);
       if (!reading.breached) continue;
       const clockMs = this.#oncall.clocksMs[severity];
-      if (store.markClockBreached(inc.id, reading.deadlineMs, `clock ${Math.round(clockMs / 60_000)} min`))
-        this.#deps.log.warn('incident clock breached', { incident: inc.id, severity, site: inc.siteId });
       const alert = this.#alerts.open().find((a) => a.id === inc.id);
+      if (store.markClockBreached(inc.id, reading.deadlineMs, `clock ${Math.round(clockMs / 60_000)} min`)) {
+        this.#deps.log.warn('incident clock breached', { incident: inc.id, severity, site: inc.siteId });
+        if (alert) this.#incidentPoint(alert, 'clock_breached', reading.deadlineMs);
+      }
       const device = alert && this.#topology.device(alert.deviceId);
       const site = alert && this.#topology.site(alert.siteId);
       if (!alert || !device || !site) continue;
@@ -693,12 +815,24 @@ export class Monitor {
           buffered: w.buffered,
           dropped: w.dropped,
           invalid: w.invalid,
+          ...Object.fromEntries(REASONS.map((r) => [`failures_${r}`, this.#sincePoint.byReason[r]])),
         },
         timeMs: this.#deps.clock.now(),
       },
     ]);
-    this.#sincePoint = { polls: 0, failures: 0, written: w.written };
+    this.#sincePoint = newSincePoint(w.written);
+    try {
+      const extra = this.#deps.extraMetrics?.() ?? [];
+      if (extra.length > 0) this.#deps.writer.push(extra);
+    } catch (err) {
+      this.#deps.log.error('component metrics failed', { error: errorMessage(err) });
+    }
   }
+}
+
+function newSincePoint(written: number) {
+  const byReason = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<ProbeFailureReason, number>;
+  return { polls: 0, failures: 0, written, byReason };
 }
 
 function withPollMs(samples: readonly Sample[], pollMs: number): Sample[] {

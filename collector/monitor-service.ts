@@ -4,7 +4,6 @@
  */
 import type { Monitor } from './app.ts';
 import type { Clock } from './core/clock.ts';
-import type { DeviceState } from './core/types.ts';
 import {
   ApiError,
   type IncidentDetail,
@@ -16,9 +15,6 @@ import {
 } from './http/service.ts';
 import type { Incident, IncidentStore } from './store/incident-store.ts';
 import type { MaintenanceWindow, Silence } from './alerting/scope.ts';
-
-/** Worst first: the state a site shows is that of its worst device. */
-const ORDER: readonly DeviceState[] = ['down', 'unreachable', 'suspect', 'unknown', 'up'];
 
 export class MonitorApi implements MonitorService {
   readonly #monitor: Monitor;
@@ -61,27 +57,17 @@ export class MonitorApi implements MonitorService {
   }
 
   site(id: string): SiteState | undefined {
-    const topo = this.#monitor.topology;
-    const site = topo.site(id);
-    if (!site) return undefined;
-    const devices = topo.devicesOfSite(id).map((d) => {
-      const h = this.#monitor.health.get(d.id);
-      return { id: d.id, role: d.role, state: h?.state ?? 'unknown', since: h?.since ?? 0 };
-    });
-    const worst = ORDER.find((st) => devices.some((d) => d.state === st)) ?? 'unknown';
-    const state = this.#monitor.inMaintenance(id)
-      ? 'maintenance'
-      : devices.some((d) => this.#monitor.isFlapping(d.id))
-        ? 'flapping'
-        : worst;
+    const site = this.#monitor.topology.site(id);
+    const view = this.#monitor.siteState(id);
+    if (!site || !view) return undefined;
     return {
       id: site.id,
       name: site.name,
       category: site.category,
       kecamatan: site.kecamatan,
       desa: site.desa,
-      state,
-      devices,
+      state: view.state,
+      devices: view.devices,
     };
   }
 

@@ -8,6 +8,7 @@ import { loadProfiles } from '../config/profiles.ts';
 import { Monitor } from './app.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { Logger } from './core/log.ts';
+import type { Sample } from './core/types.ts';
 import { startHttp, type RunningHttp } from './http/server.ts';
 import { MonitorApi } from './monitor-service.ts';
 import { feedsRouter } from './feeds/routes.ts';
@@ -95,9 +96,20 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       (p) => new CapPushNotifier({ name: p.name, url: p.url, headers: p.headers, cap, clock }),
     ),
   );
+  // The MQTT side's health, with the monitor's own points (set once the MQTT side runs).
+  let mqttMetrics: (() => Sample[]) | undefined;
   const store = new IncidentStore(config.incidents.file);
   const monitor = new Monitor(
-    { clock, log, inventory: config.inventory, poller, writer, notifiers, store },
+    {
+      clock,
+      log,
+      inventory: config.inventory,
+      poller,
+      writer,
+      notifiers,
+      store,
+      extraMetrics: () => mqttMetrics?.() ?? [],
+    },
     {
       intervalMs: config.snmp.intervalMs,
       jitterMs: config.snmp.jitterMs,
@@ -116,6 +128,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   );
   await monitor.start();
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log) : {};
+  if (mqtt) mqttMetrics = mqttHealth(mqtt, broker, clock);
   let http: RunningHttp;
   try {
     const httpLog = log.child({ component: 'http' });
@@ -229,4 +242,20 @@ async function startMqtt(
 /** Where the API is reached when no publicBaseUrl is configured: its own listen address. */
 function listenUrl(listen: { host: string; port: number }): string {
   return `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
+}
+
+/** `monitor` points of component mqtt: clients connected now, messages and malformed ones since the last. */
+function mqttHealth(mqtt: MqttSource, broker: RunningBroker | undefined, clock: Clock): () => Sample[] {
+  let last = { received: 0, invalid: 0 };
+  return () => {
+    const s = mqtt.stats();
+    const now = { received: s.received, invalid: Object.values(s.invalid).reduce((a, b) => a + b, 0) };
+    const fields: Record<string, number> = {
+      mqtt_received: now.received - last.received,
+      mqtt_invalid: now.invalid - last.invalid,
+    };
+    if (broker) fields.mqtt_clients = broker.stats().connected;
+    last = now;
+    return [{ measurement: 'monitor', tags: { component: 'mqtt' }, fields, timeMs: clock.now() }];
+  };
 }

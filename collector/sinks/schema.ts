@@ -108,8 +108,36 @@ export const SCHEMA = {
       reason: f('string', 'text', 'The window its name, or the silence its comment'),
     },
   },
+  site_state: {
+    description:
+      'Every site, every minute: the state it shows (the map colours it, availability averages `up`).',
+    tags: ['site', 'site_name', 'category', 'kecamatan', 'desa'],
+    fields: {
+      state: f('string', 'state', 'up | down | unreachable | suspect | unknown | maintenance | flapping'),
+      state_code: f(
+        'integer',
+        'enum',
+        '1 up, 0 down, -1 unreachable, 2 suspect, 3 unknown, 4 maintenance, 5 flapping',
+      ),
+      up: f('integer', '0/1', '1 when the site reaches the internet (its router answers)'),
+      in_maintenance: f('integer', '0/1', '1 inside a maintenance window or silence'),
+      devices_down: f('integer', 'devices', 'Devices of the site down or unreachable'),
+      lat: f('float', '°', 'Latitude (WGS 84)'),
+      lon: f('float', '°', 'Longitude (WGS 84)'),
+    },
+  },
+  incident: {
+    description: 'One point per incident event: opened, flapping, clock_breached, resolved (tag `event`).',
+    tags: ['site', 'site_name', 'category', 'kecamatan', 'desa', 'device', 'severity', 'kind', 'event'],
+    fields: {
+      id: f('string', 'id', 'The incident (as in the API and the notifications)'),
+      text: f('string', 'text', 'A one-line summary (annotations)'),
+      duration_s: f('float', 's', 'How long it lasted (resolved only)'),
+    },
+  },
   monitor: {
-    description: "The monitor's own health, one point per component every flush interval.",
+    description:
+      "The monitor's own health every 10 s: component collector (polls, failures by reason, writer), component mqtt (broker clients, messages).",
     tags: ['component'],
     fields: {
       polls: f('integer', 'count', 'Device polls since the previous point'),
@@ -118,6 +146,19 @@ export const SCHEMA = {
       buffered: f('integer', 'samples', 'Samples waiting in memory and on disk'),
       dropped: f('integer', 'samples', 'Samples dropped past the buffer bound, total since start'),
       invalid: f('integer', 'samples', 'Samples rejected as invalid, total since start'),
+      failures_timeout: f('integer', 'count', 'Failed polls since the previous point: no answer in time'),
+      failures_refused: f('integer', 'count', 'ICMP port unreachable (no agent)'),
+      failures_auth: f('integer', 'count', 'Wrong community or SNMPv3 credentials'),
+      failures_decode: f('integer', 'count', 'An answer that could not be read'),
+      failures_agent_error: f('integer', 'count', 'The agent answered with an error status'),
+      failures_internal: f('integer', 'count', "The collector's own fault"),
+      mqtt_clients: f('integer', 'clients', 'MQTT clients connected to the embedded broker (component mqtt)'),
+      mqtt_received: f(
+        'integer',
+        'messages',
+        'MQTT messages received since the previous point (component mqtt)',
+      ),
+      mqtt_invalid: f('integer', 'messages', 'Malformed MQTT messages dropped since the previous point'),
     },
   },
 } as const satisfies Record<string, MeasurementSpec>;
