@@ -117,6 +117,8 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       downAfterFailures: config.health.downAfterFailures,
       recheckMs: config.health.recheckMs,
       selfMetricsMs: 10_000,
+      // A site's state changes no faster than its devices are polled.
+      siteStateMs: config.snmp.intervalMs,
       linkBase: config.alerts.linkBase,
       mqttGraceMs: config.mqtt?.graceMs,
       area: config.alerts.area,
