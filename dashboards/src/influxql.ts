@@ -109,10 +109,7 @@ export function stateMappings(): dashboard.ValueMapping[] {
     {
       type: dashboard.MappingType.ValueToText,
       options: Object.fromEntries(
-        SITE_STATES.map((s, i) => [
-          String(s.code),
-          { text: `${s.id} / ${s.en}`, color: s.color, index: i },
-        ]),
+        SITE_STATES.map((s, i) => [String(s.code), { text: `${s.id} / ${s.en}`, color: s.color, index: i }]),
       ),
     },
   ];

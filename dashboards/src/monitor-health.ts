@@ -68,7 +68,9 @@ export function monitorHealthDashboard(): dashboard.DashboardBuilder {
     .withPanel(
       new stat.PanelBuilder()
         .title('Sampel dibuang / samples dropped')
-        .description('Dropped past the on-disk buffer bound, and rejected as invalid: totals since the monitor started.')
+        .description(
+          'Dropped past the on-disk buffer bound, and rejected as invalid: totals since the monitor started.',
+        )
         .datasource(INFLUX)
         .height(6)
         .span(8)

@@ -42,7 +42,12 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']))
     .overrides(
       SITE_STATES.filter((s) => s.state !== 'suspect' && s.state !== 'unknown').map((s) => ({
-        matcher: { id: 'byFrameRefID', options: String.fromCharCode(65 + ['down', 'unreachable', 'flapping', 'maintenance', 'up'].indexOf(s.state)) },
+        matcher: {
+          id: 'byFrameRefID',
+          options: String.fromCharCode(
+            65 + ['down', 'unreachable', 'flapping', 'maintenance', 'up'].indexOf(s.state),
+          ),
+        },
         properties: [{ id: 'color', value: { mode: 'fixed', fixedColor: s.color } }],
       })),
     );

@@ -46,7 +46,11 @@ export function siteDetailDashboard(): dashboard.DashboardBuilder {
       }),
     )
     .withVariable(
-      tagVariable('site', 'Situs / site', 'site_state', { where: filters('desa'), multi: false, includeAll: false }),
+      tagVariable('site', 'Situs / site', 'site_state', {
+        where: filters('desa'),
+        multi: false,
+        includeAll: false,
+      }),
     )
     .withVariable(tagVariable('device', 'Perangkat / device', 'device', { where: filters('site') }))
     .annotation(incidentAnnotations(filters('site')))
