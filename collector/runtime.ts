@@ -19,6 +19,7 @@ import { WebhookNotifier } from './notify/webhook.ts';
 import { createNotifier } from './notify/create-notifier.ts';
 import { createSink } from './sinks/create-sink.ts';
 import { SampleWriter } from './sinks/writer.ts';
+import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
@@ -128,6 +129,17 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       maintenance: config.maintenance,
     },
   );
+  // The raw and rollup policies before the first batch, so samples land in `raw` (InfluxDB 1.x only).
+  const influx = config.influx;
+  let retention: RetentionSetup | undefined;
+  if (influx.api === 'v1' && influx.retention && influx.retentionPolicy === undefined) {
+    retention = keepRetention(
+      { url: influx.url, username: influx.username, password: influx.password, timeoutMs: influx.timeoutMs },
+      { database: influx.database, ...influx.retention },
+      { log: log.child({ component: 'retention' }), clock },
+    );
+    await retention.firstAttempt;
+  }
   await monitor.start();
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log) : {};
   if (mqtt) mqttMetrics = mqttHealth(mqtt, broker, clock);
@@ -147,6 +159,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     if ((config.api?.tokens.length ?? 0) === 0)
       log.warn('no api.tokens configured: /api/v1 refuses every request (make one: scripts/make-token.ts)');
   } catch (err) {
+    retention?.stop();
     await mqtt?.stop();
     await broker?.close();
     await monitor.stop();
@@ -164,6 +177,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await http.close();
       await mqtt?.stop();
       await broker?.close();
+      retention?.stop();
       await monitor.stop();
       await Promise.allSettled(channels.map((c) => c.close()));
       store.close();

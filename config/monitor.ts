@@ -28,6 +28,8 @@ export type InfluxConfig =
       readonly password?: Secret | undefined;
       readonly retentionPolicy?: string | undefined;
       readonly timeoutMs: number;
+      /** Set up the raw and rollup policies and the rollup CQs at start; absent: left to the admin. */
+      readonly retention?: { readonly rawDuration: string; readonly rollupDuration: string } | undefined;
     }
   | {
       readonly api: 'v2';
@@ -163,6 +165,15 @@ const listenPort = (def: number) =>
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
+/** An InfluxQL duration literal, as a retention policy takes it. */
+const influxDuration = (def: string) =>
+  z
+    .string()
+    .regex(/^[1-9]\d*(h|d|w)$/, {
+      message: 'expected an InfluxQL duration in hours, days or weeks: 720h, 30d, 4w',
+    })
+    .default(def);
+
 const influxSchema = z.discriminatedUnion(
   'api',
   [
@@ -174,6 +185,14 @@ const influxSchema = z.discriminatedUnion(
       password: z.string().optional(),
       retentionPolicy: z.string().optional(),
       timeout: duration('10s'),
+      /** Raw samples for a month, hourly rollups for years (collector/sinks/retention.ts). */
+      retention: z
+        .strictObject({
+          manage: z.boolean().default(true),
+          raw: influxDuration('30d'),
+          rollup: influxDuration('1825d'),
+        })
+        .prefault({}),
     }),
     z.strictObject({
       api: z.literal('v2'),
@@ -365,6 +384,9 @@ export function parseConfig(
           password: c.influx.password === undefined ? undefined : new Secret(c.influx.password),
           retentionPolicy: c.influx.retentionPolicy,
           timeoutMs: c.influx.timeout,
+          retention: c.influx.retention.manage
+            ? { rawDuration: c.influx.retention.raw, rollupDuration: c.influx.retention.rollup }
+            : undefined,
         }
       : {
           api: 'v2',

@@ -46,8 +46,8 @@ export interface RetentionOptions {
 
 // ── the rollups ────────────────────────────────────────────────────────────────────────────────────
 
-export type Aggregate = 'mean' | 'max' | 'min' | 'sum';
-export type RolledUpMeasurement = 'interface' | 'wifi' | 'device' | 'site_state' | 'monitor';
+export type Aggregate = 'mean' | 'max' | 'min' | 'sum' | 'count';
+export type RolledUpMeasurement = 'interface' | 'wifi' | 'device' | 'site_state' | 'monitor' | 'incident';
 
 export interface RollupField {
   readonly fn: Aggregate;
@@ -104,6 +104,8 @@ const DEFINITIONS = [
     ['max', 'buffered', 'buffered'],
     ['max', 'dropped', 'dropped'],
   ]),
+  // Incident events per hour, by event (opened, clock_breached, ...): the SLA panels count them for years.
+  def('incident', [['count', 'id', 'events']]),
 ];
 
 /** The rollups at a resolution (the target is named after it, as InfluxQL prints it: 60m → interface_1h). */

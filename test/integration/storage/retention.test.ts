@@ -45,7 +45,7 @@ async function influxPost(db: string, q: string): Promise<void> {
 }
 
 describe('applyRetention on influxd', () => {
-  it('sets up raw (default, 30d) and rollup (5y) with five CQs; the second run changes nothing', async () => {
+  it('sets up raw (default, 30d) and rollup (5y) with a CQ per rollup; the second run changes nothing', async () => {
     const first = await applyRetention(endpoint(), { database: DB });
     expect(first.map((c) => `${c.kind} ${c.name}`)).toEqual([
       `create_database ${DB}`,
@@ -56,6 +56,7 @@ describe('applyRetention on influxd', () => {
       'create_cq device_1h',
       'create_cq site_state_1h',
       'create_cq monitor_1h',
+      'create_cq incident_1h',
     ]);
     expect(await applyRetention(endpoint(), { database: DB })).toEqual([]);
 
@@ -76,7 +77,14 @@ describe('applyRetention on influxd', () => {
 
     const cqs = (await influxQuery(influx.url, DB, 'SHOW CONTINUOUS QUERIES')).find((s) => s.name === DB);
     const names = cqs?.values.map((v) => v[0]);
-    expect(names?.sort()).toEqual(['device_1h', 'interface_1h', 'monitor_1h', 'site_state_1h', 'wifi_1h']);
+    expect(names?.sort()).toEqual([
+      'device_1h',
+      'incident_1h',
+      'interface_1h',
+      'monitor_1h',
+      'site_state_1h',
+      'wifi_1h',
+    ]);
     const wifi = String(cqs?.values.find((v) => v[0] === 'wifi_1h')?.[1]);
     expect(wifi).toContain(`INTO ${DB}.rollup.wifi_1h FROM ${DB}.raw.wifi GROUP BY time(1h), *`);
   });
@@ -101,6 +109,7 @@ describe('applyRetention on influxd', () => {
       'create_cq device_1h',
       'create_cq site_state_1h',
       'create_cq monitor_1h',
+      'create_cq incident_1h',
     ]);
     expect(await applyRetention(endpoint(), { database: db, rawDuration: '14d' })).toEqual([]);
     const raw = (await influxRows(influx.url, db, `SHOW RETENTION POLICIES ON ${db}`)).find(
@@ -128,6 +137,7 @@ const mean: Agg = (v) => v.reduce((a, b) => a + b, 0) / v.length;
 const max: Agg = (v) => Math.max(...v);
 const min: Agg = (v) => Math.min(...v);
 const sum: Agg = (v) => v.reduce((a, b) => a + b, 0);
+const count: Agg = (v) => v.length;
 
 /** Issue #5's table: rollup field ← aggregate of raw field. */
 const EXPECTED: Record<RolledUpMeasurement, Record<string, readonly [Agg, string]>> = {
@@ -148,6 +158,7 @@ const EXPECTED: Record<RolledUpMeasurement, Record<string, readonly [Agg, string
     buffered: [max, 'buffered'],
     dropped: [max, 'dropped'],
   },
+  incident: { events: [count, 'id'] },
 };
 
 /** Deterministic values: a small LCG, so a failure reproduces. */
@@ -234,6 +245,16 @@ function rawPoints(start: number, end: number): Sample[] {
         timeMs: t,
       });
     }
+    // Now and then an incident event: several in some hours, of two kinds (the tag event is kept).
+    if (rnd() < 0.5) {
+      const event = rnd() < 0.5 ? 'opened' : 'clock_breached';
+      out.push({
+        measurement: 'incident',
+        tags: { ...siteTags(s1!), device: d1!.id, severity: 'critical', kind: 'device_down', event },
+        fields: { id: `${d1!.id}@${t}`, text: `${event}: ${d1!.id}` },
+        timeMs: t,
+      });
+    }
     for (const component of ['collector', 'mqtt']) {
       out.push({
         measurement: 'monitor',
@@ -269,7 +290,12 @@ function expectedRollup(points: readonly Sample[], m: RolledUpMeasurement, start
   return [...groups.values()].map((g) => {
     const fields: Record<string, number> = {};
     for (const [as, [agg, field]] of Object.entries(EXPECTED[m])) {
-      const values = g.points.map((p) => p.fields[field]).filter((v): v is number => typeof v === 'number');
+      const raw = g.points.map((p) => p.fields[field]);
+      // count() counts values of any type (incident ids are strings); the others aggregate numbers.
+      const values =
+        agg === count
+          ? raw.filter((v) => v !== undefined).map(() => 1)
+          : raw.filter((v): v is number => typeof v === 'number');
       if (values.length) fields[as] = agg(values);
     }
     return { key: `${seriesKey(g.tags)}@${g.hour}`, tags: g.tags, fields };

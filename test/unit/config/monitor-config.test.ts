@@ -351,3 +351,23 @@ describe('api tokens', () => {
     );
   });
 });
+
+describe('influx retention', () => {
+  it('manages a month of raw samples and five years of rollups by default; can be left to the admin', () => {
+    const d = parseConfig(base(), '/etc/netmon/netmon.yaml', {});
+    expect(d.influx).toMatchObject({ retention: { rawDuration: '30d', rollupDuration: '1825d' } });
+    const off = parseConfig(
+      `inventory: inv.yaml\ninflux: { api: v1, url: "http://127.0.0.1:8086", database: netmon, retention: { manage: false } }\n`,
+      '/etc/netmon/netmon.yaml',
+      {},
+    );
+    expect(off.influx.api === 'v1' && off.influx.retention).toBeUndefined();
+    expect(() =>
+      parseConfig(
+        `inventory: inv.yaml\ninflux: { api: v1, url: "http://127.0.0.1:8086", database: netmon, retention: { raw: 30 days } }\n`,
+        '/etc/netmon/netmon.yaml',
+        {},
+      ),
+    ).toThrow(/influx\.retention\.raw: expected an InfluxQL duration in hours, days or weeks/);
+  });
+});

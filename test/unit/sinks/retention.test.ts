@@ -63,14 +63,17 @@ describe('the rollups', () => {
         'max(buffered) AS buffered',
         'max(dropped) AS dropped',
       ],
+      'incident → incident_1h': ['count(id) AS events'],
     });
   });
 
-  it('aggregate numeric fields the schema declares', () => {
+  it('aggregate fields the schema declares: numbers, or anything for count', () => {
     for (const r of ROLLUPS) {
       const spec = (SCHEMA as Record<string, MeasurementSpec>)[r.measurement];
       for (const f of r.fields) {
-        expect(spec?.fields[f.field]?.type, `${r.measurement}.${f.field}`).toMatch(/^(float|integer)$/);
+        expect(spec?.fields[f.field]?.type, `${r.measurement}.${f.field}`).toMatch(
+          f.fn === 'count' ? /^(float|integer|string)$/ : /^(float|integer)$/,
+        );
       }
     }
   });
@@ -104,6 +107,7 @@ describe('retentionPlan', () => {
       'device_1h',
       'site_state_1h',
       'monitor_1h',
+      'incident_1h',
     ]);
     expect(plan.continuousQueries[1]!.create).toBe(
       'CREATE CONTINUOUS QUERY "wifi_1h" ON "netmon" RESAMPLE EVERY 1h FOR 2h BEGIN ' +
@@ -390,7 +394,7 @@ describe('applyRetention against a loopback HTTP server', () => {
     expect(seen.slice(1).map((s) => s.split(`${auth} `)[1])).toEqual(
       retentionPlan({ database: 'netmon' }).statements,
     );
-    expect(changes).toHaveLength(8);
+    expect(changes).toHaveLength(9);
   });
 
   it('503 with Retry-After is retryable after that long', async () => {
