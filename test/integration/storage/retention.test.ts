@@ -250,7 +250,7 @@ function rawPoints(start: number, end: number): Sample[] {
       const event = rnd() < 0.5 ? 'opened' : 'clock_breached';
       out.push({
         measurement: 'incident',
-        tags: { ...siteTags(s1!), device: d1!.id, severity: 'critical', kind: 'device_down', event },
+        tags: { ...siteTags(s1), device: d1!.id, severity: 'critical', kind: 'device_down', event },
         fields: { id: `${d1!.id}@${t}`, text: `${event}: ${d1!.id}` },
         timeMs: t,
       });
