@@ -145,7 +145,7 @@ export class Monitor {
   readonly #listeners = new Set<(t: Transition, alert: Alert | undefined) => void>();
   #startedAt = 0;
   #polls = { ok: 0, failed: 0 };
-  #sincePoint = newSincePoint(0);
+  #sincePoint = newSincePoint(0, 0);
   #selfTimer: ReturnType<Clock['setTimeout']> | undefined;
   #siteTimer: ReturnType<Clock['setTimeout']> | undefined;
   #clockTimer: ReturnType<Clock['setTimeout']> | undefined;
@@ -249,10 +249,13 @@ export class Monitor {
 
   async start(): Promise<void> {
     this.#startedAt = this.#deps.clock.now();
+    this.#sincePoint = newSincePoint(0, this.#startedAt);
     this.#running = true;
     await this.#deps.writer.start();
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
     this.#scheduler.start(this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id));
+    // A heartbeat at once: the reports count the monitor as watching from here (reports/availability.ts).
+    this.#writeSelfMetrics();
     this.#armSelfMetrics();
     this.#armSiteStates();
     this.#armClocks();
@@ -804,11 +807,13 @@ export class Monitor {
 
   #writeSelfMetrics(): void {
     const w = this.#deps.writer.stats();
+    const now = this.#deps.clock.now();
     this.#deps.writer.push([
       {
         measurement: 'monitor',
         tags: { component: 'collector' },
         fields: {
+          period_s: (now - this.#sincePoint.sinceMs) / 1000,
           polls: this.#sincePoint.polls,
           poll_failures: this.#sincePoint.failures,
           written: Math.max(0, w.written - this.#sincePoint.written),
@@ -817,10 +822,10 @@ export class Monitor {
           invalid: w.invalid,
           ...Object.fromEntries(REASONS.map((r) => [`failures_${r}`, this.#sincePoint.byReason[r]])),
         },
-        timeMs: this.#deps.clock.now(),
+        timeMs: now,
       },
     ]);
-    this.#sincePoint = newSincePoint(w.written);
+    this.#sincePoint = newSincePoint(w.written, now);
     try {
       const extra = this.#deps.extraMetrics?.() ?? [];
       if (extra.length > 0) this.#deps.writer.push(extra);
@@ -830,9 +835,9 @@ export class Monitor {
   }
 }
 
-function newSincePoint(written: number) {
+function newSincePoint(written: number, sinceMs: number) {
   const byReason = Object.fromEntries(REASONS.map((r) => [r, 0])) as Record<ProbeFailureReason, number>;
-  return { polls: 0, failures: 0, written, byReason };
+  return { polls: 0, failures: 0, written, byReason, sinceMs };
 }
 
 function withPollMs(samples: readonly Sample[], pollMs: number): Sample[] {

@@ -117,7 +117,8 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       concurrency: config.snmp.concurrency,
       downAfterFailures: config.health.downAfterFailures,
       recheckMs: config.health.recheckMs,
-      selfMetricsMs: 10_000,
+      // The heartbeat the reports take as "watching": at least once per poll interval.
+      selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
       // A site's state changes no faster than its devices are polled.
       siteStateMs: config.snmp.intervalMs,
       linkBase: config.alerts.linkBase,
@@ -262,11 +263,16 @@ function listenUrl(listen: { host: string; port: number }): string {
 
 /** `monitor` points of component mqtt: clients connected now, messages and malformed ones since the last. */
 function mqttHealth(mqtt: MqttSource, broker: RunningBroker | undefined, clock: Clock): () => Sample[] {
-  let last = { received: 0, invalid: 0 };
+  let last = { received: 0, invalid: 0, atMs: clock.now() };
   return () => {
     const s = mqtt.stats();
-    const now = { received: s.received, invalid: Object.values(s.invalid).reduce((a, b) => a + b, 0) };
+    const now = {
+      received: s.received,
+      invalid: Object.values(s.invalid).reduce((a, b) => a + b, 0),
+      atMs: clock.now(),
+    };
     const fields: Record<string, number> = {
+      period_s: (now.atMs - last.atMs) / 1000,
       mqtt_received: now.received - last.received,
       mqtt_invalid: now.invalid - last.invalid,
     };

@@ -137,9 +137,10 @@ export const SCHEMA = {
   },
   monitor: {
     description:
-      "The monitor's own health every 10 s: component collector (polls, failures by reason, writer), component mqtt (broker clients, messages).",
+      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer), component mqtt (broker clients, messages).",
     tags: ['component'],
     fields: {
+      period_s: f('float', 's', 'Time since the previous point (0 for the heartbeat at start)'),
       polls: f('integer', 'count', 'Device polls since the previous point'),
       poll_failures: f('integer', 'count', 'Failed device polls since the previous point'),
       written: f('integer', 'samples', 'Samples written to the database since the previous point'),

@@ -9,8 +9,6 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { INFLUX, InfluxQL } from './influxql.ts';
 
 export const MONITOR_HEALTH_UID = 'badung-netmon-health';
-/** Seconds between two `monitor` points (collector/runtime.ts selfMetricsMs). */
-const POINT_S = 10;
 const REASONS = ['timeout', 'refused', 'auth', 'decode', 'agent_error', 'internal'] as const;
 
 const series = (title: string, unit: string, query: InfluxQL, span = 12) =>
@@ -34,7 +32,7 @@ export function monitorHealthDashboard(): dashboard.DashboardBuilder {
         'Polling per detik / polls per second',
         'reqps',
         new InfluxQL(
-          `SELECT mean("polls") / ${POINT_S} AS "polls/s", mean("poll_failures") / ${POINT_S} AS "failed/s" FROM "monitor" WHERE $timeFilter AND "component" = 'collector' GROUP BY time($__interval) fill(null)`,
+          `SELECT sum("polls") / sum("period_s") AS "polls/s", sum("poll_failures") / sum("period_s") AS "failed/s" FROM "monitor" WHERE $timeFilter AND "component" = 'collector' GROUP BY time($__interval) fill(null)`,
         ).alias('$col'),
       ),
     )
@@ -103,7 +101,7 @@ export function monitorHealthDashboard(): dashboard.DashboardBuilder {
         'Pesan MQTT per detik / MQTT messages per second',
         'short',
         new InfluxQL(
-          `SELECT mean("mqtt_received") / ${POINT_S} AS "received/s", mean("mqtt_invalid") / ${POINT_S} AS "invalid/s" FROM "monitor" WHERE $timeFilter AND "component" = 'mqtt' GROUP BY time($__interval) fill(null)`,
+          `SELECT sum("mqtt_received") / sum("period_s") AS "received/s", sum("mqtt_invalid") / sum("period_s") AS "invalid/s" FROM "monitor" WHERE $timeFilter AND "component" = 'mqtt' GROUP BY time($__interval) fill(null)`,
         ).alias('$col'),
         8,
       ),
