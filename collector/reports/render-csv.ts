@@ -1,0 +1,49 @@
+/**
+ * The report as CSV for spreadsheets: one row per site with its figures, headers in Bahasa Indonesia and
+ * English, times in WITA (ISO 8601 with +08:00), durations in seconds, percentages with 3 decimals.
+ * RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted.
+ */
+import type { AvailabilityReport, SiteRow } from './model.ts';
+
+const COLUMNS: readonly [string, (r: SiteRow) => string | number | null][] = [
+  ['ID situs / site ID', (r) => r.siteId],
+  ['Nama / name', (r) => r.name],
+  ['Kategori / category', (r) => r.category],
+  ['Kecamatan', (r) => r.kecamatan],
+  ['Desa/Kelurahan', (r) => r.desa],
+  [
+    'Ketersediaan % / availability %',
+    (r) => (r.availabilityPct === null ? null : r.availabilityPct.toFixed(3)),
+  ],
+  ['Target %', (r) => r.targetPct.toFixed(1)],
+  [
+    'Memenuhi target / meets target',
+    (r) => (r.meetsTarget === null ? null : r.meetsTarget ? 'ya/yes' : 'tidak/no'),
+  ],
+  ['Waktu putus (detik) / downtime (s)', (r) => Math.round(r.downMs / 1000)],
+  ['Pemeliharaan (detik) / maintenance (s)', (r) => Math.round(r.maintenanceMs / 1000)],
+  ['Tidak terpantau (detik) / unknown (s)', (r) => Math.round(r.unknownMs / 1000)],
+  ['Jumlah gangguan / outages', (r) => r.outages],
+  ['Gangguan terlama (detik) / longest outage (s)', (r) => Math.round(r.longestOutageMs / 1000)],
+  ['MTTR (detik) / MTTR (s)', (r) => (r.mttrMs === null ? null : Math.round(r.mttrMs / 1000))],
+  ['Pelanggaran SLA / SLA clock breaches', (r) => r.clockBreaches],
+];
+
+function field(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** ISO 8601 in WITA: 2026-10-01T00:00:00+08:00. */
+export function witaIso(ms: number): string {
+  return `${new Date(ms + 8 * 3600_000).toISOString().slice(0, 19)}+08:00`;
+}
+
+export function renderReportCsv(report: AvailabilityReport): string {
+  const lines = [
+    COLUMNS.map(([h]) => field(h)).join(','),
+    ...report.sites.map((r) => COLUMNS.map(([, get]) => field(get(r))).join(',')),
+  ];
+  return `${lines.join('\r\n')}\r\n`;
+}

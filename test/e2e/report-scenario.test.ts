@@ -1,0 +1,220 @@
+/**
+ * The uptime report against ground truth: outages of known length scripted in the simulator, polled by the
+ * running monitor into real InfluxDB, reported from what it wrote. The monitor runs on a clock set to
+ * 30 November 2026, 23:59:00 WITA (real time, shifted), so one outage crosses midnight at the month's end.
+ *   A   a plain outage of ~8 s
+ *   B   an outage of ~20 s with a 10 s maintenance window inside it: ~10 s down, 10 s maintenance
+ *   D   an outage from 23:59:52 to 00:00:08: ~8 s in November, ~8 s in December
+ *   C   cut, then the monitor stops for ~14 s, C comes back while it is away: ~4 s down, the gap unknown
+ *   E   never touched: 100 %
+ * Each figure must match the truth within one poll interval (plus its jitter) per outage.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../collector/core/clock.ts';
+import { memoryLogger } from '../../collector/core/log.ts';
+import type { Device, Inventory, Site } from '../../collector/core/types.ts';
+import type { MonitorConfig } from '../../config/monitor.ts';
+import { readHistory } from '../../collector/reports/history.ts';
+import type { SiteRow } from '../../collector/reports/model.ts';
+import { buildReport, defaultTargets, monthRange } from '../../collector/reports/report.ts';
+import { renderReportCsv } from '../../collector/reports/render-csv.ts';
+import { startRuntime, type Runtime } from '../../collector/runtime.ts';
+import { FleetSimulator } from '../../simulator/fleet.ts';
+import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
+import { startTestInfluxd, type TestServer } from '../support/influx.ts';
+import { testMonitorConfig, TEST_INTERVAL_MS } from '../support/monitor-config.ts';
+import { freeUdpPort, waitFor } from '../support/ports.ts';
+
+const DB = 'report_e2e';
+/** Monitor time starts here (WITA): a minute before the month ends. */
+const START = Date.parse('2026-11-30T23:59:00+08:00');
+const MIDNIGHT = Date.parse('2026-12-01T00:00:00+08:00');
+/** A poll interval plus its jitter: how late a poll may see a change, at either end of an outage. */
+const TOLERANCE_MS = TEST_INTERVAL_MS + 200 + 300;
+
+/** Real time, shifted: timers are real, now() reads as if it were START when the test began. */
+function shiftedClock(offsetMs: number): Clock {
+  return {
+    now: () => Date.now() + offsetMs,
+    setTimeout: (fn, ms) => setTimeout(fn, ms) as never,
+    clearTimeout: (h) => clearTimeout(h as never),
+  };
+}
+
+let dir: string;
+let influx: TestServer;
+let sim: FleetSimulator;
+let runtime: Runtime | undefined;
+let config: MonitorConfig;
+let inventory: Inventory;
+let clock: Clock;
+let A: Site, B: Site, C: Site, D: Site, E: Site;
+/** Ground truth, in monitor time. */
+const truth = {
+  A: { down: 0 },
+  B: { cut: 0, restore: 0 },
+  C: { cut: 0, stop: 0, restart: 0 },
+  D: { cut: 0, restore: 0 },
+};
+
+const routerOf = (s: Site): Device =>
+  inventory.devices.find((d) => d.siteId === s.id && d.role === 'router')!;
+const state = (s: Site) => runtime?.monitor.health.get(routerOf(s).id)?.state;
+const sleepUntil = async (t: number) => {
+  const ms = t - clock.now();
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+};
+const start = async () => {
+  runtime = await startRuntime(config, { log: memoryLogger('warn'), clock });
+};
+const stop = async () => {
+  await runtime?.stop();
+  runtime = undefined;
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'netmon-report-'));
+  influx = await startTestInfluxd();
+  clock = shiftedClock(START - Date.now());
+  inventory = syntheticInventory({
+    sites: 5,
+    port: await freeUdpPort(),
+    seed: 9,
+    hostOctet: 181 + Math.floor(Math.random() * 8),
+  });
+  [A, B, C, D, E] = inventory.sites as [Site, Site, Site, Site, Site];
+  sim = new FleetSimulator({ inventory, seed: 9 });
+  await sim.start();
+  const base = await testMonitorConfig({ inventory, influxUrl: influx.url, database: DB, dir });
+  config = {
+    ...base,
+    // B's window: 20 s to 30 s after the start, in monitor time.
+    maintenance: [
+      {
+        id: 'config-1',
+        name: 'Pemeliharaan / maintenance',
+        scope: { sites: [B.id] },
+        schedule: { kind: 'once', startMs: START + 20_000, endMs: START + 30_000 },
+        source: 'config',
+      },
+    ],
+  };
+  await start();
+}, 60_000);
+
+afterAll(async () => {
+  await runtime?.stop();
+  await sim?.stop();
+  await influx?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('uptime report against scripted outages', () => {
+  it('scripts the outages', async () => {
+    await waitFor(() => inventory.devices.every((d) => runtime?.monitor.health.get(d.id)?.state === 'up'), {
+      timeoutMs: 15_000,
+    });
+    // A: ~8 s. B: cut before its window, restored after it.
+    await sleepUntil(START + 6_000);
+    sim.cutDevice(routerOf(A).id);
+    const aCut = clock.now();
+    await sleepUntil(START + 14_000);
+    sim.restoreDevice(routerOf(A).id);
+    truth.A.down = clock.now() - aCut;
+    await sleepUntil(START + 16_000);
+    sim.cutDevice(routerOf(B).id);
+    truth.B.cut = clock.now();
+    await sleepUntil(START + 36_000);
+    sim.restoreDevice(routerOf(B).id);
+    truth.B.restore = clock.now();
+    // D: across midnight.
+    await sleepUntil(MIDNIGHT - 8_000);
+    sim.cutDevice(routerOf(D).id);
+    truth.D.cut = clock.now();
+    await sleepUntil(MIDNIGHT + 8_000);
+    sim.restoreDevice(routerOf(D).id);
+    truth.D.restore = clock.now();
+    // C: cut; the monitor stops while it is down; C comes back while the monitor is away.
+    await waitFor(() => state(A) === 'up' && state(B) === 'up' && state(D) === 'up', { timeoutMs: 10_000 });
+    sim.cutDevice(routerOf(C).id);
+    truth.C.cut = clock.now();
+    await waitFor(() => state(C) === 'down', { timeoutMs: 10_000 });
+    await sleepUntil(truth.C.cut + 4_000);
+    await stop();
+    truth.C.stop = clock.now();
+    await sleepUntil(truth.C.stop + 8_000);
+    sim.restoreDevice(routerOf(C).id);
+    await sleepUntil(truth.C.stop + 14_000);
+    await start();
+    truth.C.restart = clock.now();
+    await waitFor(() => state(C) === 'up', { timeoutMs: 10_000 });
+    // A few heartbeats after, then everything written.
+    await new Promise((r) => setTimeout(r, 2 * TEST_INTERVAL_MS));
+    await stop();
+  }, 150_000);
+
+  it('November: A, B (maintenance apart) and D up to midnight match the truth', async () => {
+    const nov = monthRange('2026-11');
+    const history = await readHistory({ url: influx.url, database: DB }, nov.fromMs, nov.toMs);
+    const report = buildReport(inventory, history, {
+      ...nov,
+      nowMs: clock.now(),
+      periodLabel: '2026-11',
+      targets: defaultTargets(),
+    });
+    const row = (s: Site): SiteRow => report.sites.find((r) => r.siteId === s.id)!;
+    const near = (actual: number, expected: number, what: string) =>
+      expect(Math.abs(actual - expected), `${what}: ${actual} ms vs ${expected} ms`).toBeLessThanOrEqual(
+        TOLERANCE_MS,
+      );
+
+    near(row(A).downMs, truth.A.down, 'A down');
+    expect(row(A)).toMatchObject({ outages: 1, maintenanceMs: 0 });
+    // B: down around its window, the window itself apart, one outage.
+    near(row(B).downMs, truth.B.restore - truth.B.cut - 10_000, 'B down');
+    near(row(B).maintenanceMs, 10_000, 'B maintenance');
+    expect(row(B).outages).toBe(1);
+    near(row(D).downMs, MIDNIGHT - truth.D.cut, 'D down in November');
+    expect(row(E)).toMatchObject({ downMs: 0, outages: 0, availabilityPct: 100 });
+    // Before the monitor first started, nothing was known: unknown, not up.
+    expect(row(E).unknownMs).toBeGreaterThanOrEqual(START - nov.fromMs - TOLERANCE_MS);
+    expect(row(E).upMs).toBeLessThan(2 * 60_000);
+    // Rolled up: the category and kecamatan rows add their sites up.
+    const downAll = report.sites.reduce((n, r) => n + r.downMs, 0);
+    expect(report.byKecamatan.reduce((n, g) => n + g.downMs, 0)).toBe(downAll);
+    expect(report.overall.downMs).toBe(downAll);
+    expect(report.overall.outages).toBe(3);
+
+    const csv = renderReportCsv(report);
+    expect(csv.split('\r\n')[0]).toContain('Ketersediaan % / availability %');
+    expect(csv.split('\r\n')).toHaveLength(inventory.sites.length + 2);
+  });
+
+  it('December: D after midnight, and C with the monitor outage unknown, never down', async () => {
+    const dec = monthRange('2026-12');
+    const history = await readHistory({ url: influx.url, database: DB }, dec.fromMs, dec.toMs);
+    const report = buildReport(inventory, history, {
+      ...dec,
+      nowMs: clock.now(),
+      periodLabel: '2026-12',
+      targets: defaultTargets(),
+    });
+    const row = (s: Site): SiteRow => report.sites.find((r) => r.siteId === s.id)!;
+    const near = (actual: number, expected: number, what: string) =>
+      expect(Math.abs(actual - expected), `${what}: ${actual} ms vs ${expected} ms`).toBeLessThanOrEqual(
+        TOLERANCE_MS,
+      );
+
+    near(row(D).downMs, truth.D.restore - MIDNIGHT, 'D down in December');
+    expect(row(D).outages).toBe(1);
+    near(row(C).downMs, truth.C.stop - truth.C.cut, 'C down while watched');
+    const gap = truth.C.restart - truth.C.stop;
+    near(row(C).unknownMs, gap, 'C unknown while the monitor was away');
+    near(row(E).unknownMs, gap, 'E unknown while the monitor was away');
+    expect(row(E)).toMatchObject({ downMs: 0, availabilityPct: 100 });
+    expect(report.toMs).toBeLessThanOrEqual(clock.now());
+  });
+});
