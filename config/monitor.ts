@@ -15,7 +15,8 @@ import { maintenanceBody } from '../collector/http/bodies.ts';
 import { apiSchema, tokenListSchema, type ApiConfig } from './api.ts';
 import { parseTokenHash } from '../collector/http/auth.ts';
 import { channelsSchema, type ChannelConfig } from './channels.ts';
-import { CATEGORIES, CRITICALITIES, type Inventory } from '../collector/core/types.ts';
+import { CATEGORIES, CRITICALITIES, type Category, type Inventory } from '../collector/core/types.ts';
+import { defaultTargets } from '../collector/reports/report.ts';
 import { loadInventory } from './inventory.ts';
 import { formatIssues, parseDuration, parseSize, parseYamlSource, validate } from './yaml-source.ts';
 
@@ -84,6 +85,8 @@ export interface MonitorConfig {
   readonly http: { readonly listen: { readonly host: string; readonly port: number } };
   /** Tokens of the HTTP API and how the feeds are published; absent: no tokens, /api/v1 refuses all. */
   readonly api?: ApiConfig | undefined;
+  /** Availability targets per category, percent (collector/reports/report.ts). */
+  readonly reports?: { readonly targets: Readonly<Record<Category, number>> } | undefined;
   /** The CAP and GeoJSON feeds for BPBD (collector/feeds/); absent: defaults below. */
   readonly feeds?: FeedsConfig | undefined;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
@@ -285,6 +288,17 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   maintenance: z.array(maintenanceBody).default([]),
+  reports: z
+    .strictObject({
+      /** Per category, e.g. { puskesmas: 99.9 }; the rest by criticality (99.5 critical ... 98 low). */
+      targets: z
+        .partialRecord(
+          z.enum(CATEGORIES),
+          z.number().min(0, { message: 'a percentage 0..100' }).max(100, { message: 'a percentage 0..100' }),
+        )
+        .default({}),
+    })
+    .prefault({}),
   api: apiSchema.prefault({}),
   feeds: z
     .strictObject({
@@ -440,6 +454,7 @@ export function parseConfig(
       },
       flapping: { settleMs: c.alerts.flapping.settle, flapThreshold: c.alerts.flapping.flaps },
     },
+    reports: { targets: { ...defaultTargets(), ...c.reports.targets } },
     maintenance: c.maintenance.map((w, i): MaintenanceWindow => ({
       ...w,
       id: `config-${i + 1}`,

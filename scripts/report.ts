@@ -1,0 +1,114 @@
+/**
+ * The monthly uptime report for planners, from what the monitor wrote to InfluxDB.
+ *
+ *   npx tsx scripts/report.ts --month 2026-10 --format pdf|csv|html|json [--out FILE]
+ *       [--site ID,...] [--category puskesmas,...] [--kecamatan Petang,...]
+ *       [--from 2026-10-01T00:00:00+08:00 --to 2026-10-15T00:00:00+08:00]   (instead of --month)
+ *       [--config config/netmon.example.yaml]
+ *
+ * Without --out the file is named badung-netmon-<period>.<format> in the current directory. Exit 0 when
+ * written, 2 on a usage error (the message says what to change), 1 when InfluxDB cannot be read.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { errorMessage } from '../collector/core/errors.ts';
+import {
+  REPORT_FORMATS,
+  ReportRequestError,
+  generateReport,
+  renderReport,
+  type ReportFormat,
+} from '../collector/reports/generate.ts';
+import { defaultTargets } from '../collector/reports/report.ts';
+import { loadConfig } from '../config/monitor.ts';
+
+const usage =
+  'usage: scripts/report.ts --month YYYY-MM [--format pdf|csv|html|json] [--out FILE] [--site ..] [--category ..] [--kecamatan ..] [--config FILE]';
+
+function fail(message: string, code = 2): never {
+  console.error(`report: ${message}${code === 2 ? `\n${usage}` : ''}`);
+  process.exit(code);
+}
+
+function parse() {
+  try {
+    return parseArgs({
+      options: {
+        month: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        format: { type: 'string', default: 'pdf' },
+        out: { type: 'string' },
+        site: { type: 'string' },
+        category: { type: 'string' },
+        kecamatan: { type: 'string' },
+        config: { type: 'string', default: process.env.NETMON_CONFIG ?? 'config/netmon.example.yaml' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    fail(errorMessage(err));
+  }
+}
+const values = parse();
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+const format = values.format as ReportFormat;
+if (!REPORT_FORMATS.includes(format)) fail(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
+const list = (v: string | undefined) =>
+  v
+    ?.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+const instant = (v: string | undefined, name: string) => {
+  if (v === undefined) return undefined;
+  const ms = Date.parse(v);
+  if (!/[Zz]|[+-]\d\d:\d\d$/.test(v) || Number.isNaN(ms))
+    fail(`--${name}: an ISO 8601 time with its offset, e.g. 2026-10-01T00:00:00+08:00`);
+  return ms;
+};
+
+async function main(): Promise<void> {
+  const config = await loadConfig(values.config);
+  if (config.influx.api !== 'v1')
+    fail(
+      'reports read InfluxQL over /query: use the InfluxDB 1.x API settings (on 2.x, with a DBRP mapping)',
+    );
+  const started = performance.now();
+  let report;
+  try {
+    report = await generateReport(
+      {
+        url: config.influx.url,
+        database: config.influx.database,
+        username: config.influx.username,
+        password: config.influx.password,
+      },
+      config.inventory,
+      {
+        month: values.month,
+        fromMs: instant(values.from, 'from'),
+        toMs: instant(values.to, 'to'),
+        sites: list(values.site),
+        categories: list(values.category),
+        kecamatan: list(values.kecamatan),
+      },
+      { nowMs: Date.now(), targets: config.reports?.targets ?? defaultTargets() },
+    );
+  } catch (err) {
+    if (err instanceof ReportRequestError) fail(err.message);
+    fail(errorMessage(err), 1);
+  }
+  const rendered = await renderReport(report, format);
+  const out =
+    values.out ?? `badung-netmon-${report.periodLabel.replace(/[^0-9A-Za-z-]+/g, '_')}.${rendered.extension}`;
+  writeFileSync(out, rendered.body);
+  const pct = report.overall.availabilityPct;
+  console.log(
+    `${out}: ${report.overall.sites} sites, availability ${pct === null ? '–' : `${pct.toFixed(3)} %`}, ${report.overall.outages} outages (${Math.round(performance.now() - started)} ms)`,
+  );
+}
+
+main().catch((err: unknown) => fail(errorMessage(err), 1));
