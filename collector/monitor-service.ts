@@ -14,6 +14,22 @@ import {
   type SiteState,
 } from './http/service.ts';
 import type { Incident, IncidentStore } from './store/incident-store.ts';
+import type { Category, Inventory } from './core/types.ts';
+import type { InfluxSource } from './reports/history.ts';
+import {
+  generateReport,
+  renderReport,
+  ReportRequestError,
+  type ReportFormat,
+  type ReportQuery,
+} from './reports/generate.ts';
+
+/** Where reports read from, and the targets they measure against; absent: reports are not available. */
+export interface ReportSettings {
+  readonly source: InfluxSource;
+  readonly inventory: Inventory;
+  readonly targets: Readonly<Record<Category, number>>;
+}
 import type { MaintenanceWindow, Silence } from './alerting/scope.ts';
 
 export class MonitorApi implements MonitorService {
@@ -21,10 +37,39 @@ export class MonitorApi implements MonitorService {
   readonly #store: IncidentStore;
   readonly #clock: Clock;
 
-  constructor(monitor: Monitor, store: IncidentStore, clock: Clock) {
+  readonly #reports: ReportSettings | undefined;
+
+  constructor(monitor: Monitor, store: IncidentStore, clock: Clock, reports?: ReportSettings) {
     this.#monitor = monitor;
     this.#store = store;
     this.#clock = clock;
+    this.#reports = reports;
+  }
+
+  async availabilityReport(
+    q: ReportQuery,
+    format: ReportFormat,
+  ): Promise<{ body: Buffer; contentType: string; filename: string }> {
+    const r = this.#reports;
+    if (!r)
+      throw new ApiError(503, 'reports need the InfluxDB 1.x API (influx.api: v1) to read the history from');
+    let report;
+    try {
+      report = await generateReport(r.source, r.inventory, q, {
+        nowMs: this.#clock.now(),
+        targets: r.targets,
+      });
+    } catch (err) {
+      if (err instanceof ReportRequestError) throw new ApiError(400, err.message);
+      throw err;
+    }
+    const out = await renderReport(report, format);
+    const period = report.periodLabel.replace(/[^0-9A-Za-z-]+/g, '_');
+    return {
+      body: out.body,
+      contentType: out.contentType,
+      filename: `badung-netmon-${period}.${out.extension}`,
+    };
   }
 
   health(): { status: 'ok' | 'degraded'; details: Record<string, unknown> } {

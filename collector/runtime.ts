@@ -11,6 +11,7 @@ import type { Logger } from './core/log.ts';
 import type { Sample } from './core/types.ts';
 import { startHttp, type RunningHttp } from './http/server.ts';
 import { MonitorApi } from './monitor-service.ts';
+import { defaultTargets } from './reports/report.ts';
 import { feedsRouter } from './feeds/routes.ts';
 import { CapPushNotifier } from './feeds/push.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
@@ -148,7 +149,20 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   try {
     const httpLog = log.child({ component: 'http' });
     const publicBase = config.api?.publicBaseUrl ?? listenUrl(config.http.listen);
-    http = await startHttp(new MonitorApi(monitor, store, clock), {
+    const reports =
+      config.influx.api === 'v1'
+        ? {
+            source: {
+              url: config.influx.url,
+              database: config.influx.database,
+              username: config.influx.username,
+              password: config.influx.password,
+            },
+            inventory: config.inventory,
+            targets: config.reports?.targets ?? defaultTargets(),
+          }
+        : undefined;
+    http = await startHttp(new MonitorApi(monitor, store, clock, reports), {
       listen: config.http.listen,
       tokens: config.api?.tokens ?? [],
       log: httpLog,

@@ -210,7 +210,9 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
     throw invalid('invalid_body', 'request body', [
       { path: '(body)', message: 'this request needs a JSON object body (Content-Type: application/json)' },
     ]);
-  const r = schema.safeParse(body);
+  // zod 4 leaves the input out of its issues unless asked; bodyIssue needs it to tell a missing field
+  // from one of the wrong type. It goes no further: a FieldIssue carries only the path and the message.
+  const r = schema.safeParse(body, { reportInput: true });
   if (r.success) return r.data;
   throw invalid('invalid_body', 'request body', r.error.issues.slice(0, 20).map(bodyIssue));
 }
@@ -297,6 +299,52 @@ export function parseIncidentQuery(query: unknown, nowMs: number): IncidentFilte
     severity: q.severity,
     sinceMs,
     limit: q.limit ?? DEFAULT_INCIDENT_LIMIT,
+  };
+}
+
+const reportQuery = z.strictObject({
+  month: single('month')
+    .regex(/^\d{4}-(0[1-9]|1[0-2])$/, { message: 'expected YYYY-MM, e.g. 2026-10' })
+    .optional(),
+  from: single('from').optional(),
+  to: single('to').optional(),
+  format: oneOf('format', ['csv', 'html', 'pdf', 'json'] as const).optional(),
+  site: single('site').optional(),
+  category: csvOf('category', CATEGORIES).optional(),
+  kecamatan: single('kecamatan').optional(),
+});
+
+/** `?month=2026-10&format=pdf&category=puskesmas,pustu&kecamatan=Petang&site=` (or from/to instead of month). */
+export function parseReportQuery(query: unknown): {
+  month?: string | undefined;
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+  format: 'csv' | 'html' | 'pdf' | 'json';
+  sites?: string[] | undefined;
+  categories?: string[] | undefined;
+  kecamatan?: string[] | undefined;
+} {
+  const q = parseQuery(reportQuery, query);
+  const at = (name: 'from' | 'to', v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const ms = parseInstant(v);
+    if (ms === undefined)
+      throw invalid('invalid_query', 'query parameter', [{ path: name, message: INSTANT_MSG }]);
+    return ms;
+  };
+  const list = (v: string | undefined) =>
+    v
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  return {
+    month: q.month,
+    fromMs: at('from', q.from),
+    toMs: at('to', q.to),
+    format: (q.format ?? 'json') as 'csv' | 'html' | 'pdf' | 'json',
+    sites: list(q.site),
+    categories: q.category,
+    kecamatan: list(q.kecamatan),
   };
 }
 

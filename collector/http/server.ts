@@ -24,6 +24,7 @@ import { RequestProblem, type FieldIssue } from './bodies.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import type { AuditNote, RouteKit } from './routes/kit.ts';
 import { registerLegacyRoutes, type LegacySource } from './routes/legacy.ts';
+import { registerReportRoutes } from './routes/reports.ts';
 import { registerStateRoutes } from './routes/state.ts';
 import { registerSuppressionRoutes } from './routes/suppression.ts';
 import { ApiError, type MonitorService } from './service.ts';
@@ -104,6 +105,7 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   registerStateRoutes(v1, kit);
   registerIncidentRoutes(v1, kit);
   registerSuppressionRoutes(v1, kit, API_BASE);
+  registerReportRoutes(v1, kit);
   app.use(API_BASE, v1);
 
   if (opts.legacy) {
@@ -162,7 +164,8 @@ const requestId: RequestHandler = (req, res, next) => {
 
 /**
  * 401 unless the request carries a configured token (RFC 6750: `WWW-Authenticate: Bearer`, with
- * `error="invalid_token"` when a token was sent). Writes get their audit line once they are answered.
+ * `error="invalid_token"` when a token was sent). Writes get their audit line once they are answered, or
+ * their client has gone.
  */
 function authenticator(registry: TokenRegistry, log: Logger): RequestHandler {
   return (req, res, next) => {
@@ -192,7 +195,9 @@ function authenticator(registry: TokenRegistry, log: Logger): RequestHandler {
     const principal = r.principal;
     locals(res).principal = principal;
     if (WRITE_METHODS.has(req.method)) {
-      res.once('finish', () => {
+      // 'close', not 'finish': a client that hangs up before the answer never lets the response finish,
+      // and the write it asked for may already have been made.
+      res.once('close', () => {
         const note = locals(res).audit;
         log.info('audit', {
           principal: principal.name,
@@ -203,6 +208,8 @@ function authenticator(registry: TokenRegistry, log: Logger): RequestHandler {
           method: req.method,
           path: req.originalUrl,
           status: res.statusCode,
+          /** False when the connection closed before the whole answer was sent. */
+          answered: res.writableFinished,
           requestId: locals(res).requestId,
         });
       });

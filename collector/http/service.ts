@@ -8,6 +8,7 @@
 import type { IncidentEvent, Incident, IncidentStatus } from '../store/incident-store.ts';
 import type { MaintenanceWindow, Scope, Schedule, Silence } from '../alerting/scope.ts';
 import type { DeviceState } from '../core/types.ts';
+import type { ReportFormat, ReportQuery } from '../reports/generate.ts';
 
 export interface IncidentFilter {
   readonly status?: readonly IncidentStatus[] | undefined;
@@ -63,6 +64,12 @@ export interface MonitorService {
   maintenance(): MaintenanceWindow[];
   addMaintenance(w: NewMaintenance, by: string): MaintenanceWindow;
   deleteMaintenance(id: string, by: string): void;
+
+  /** The uptime report (collector/reports/): refusals of the query are ApiError 400. */
+  availabilityReport(
+    q: ReportQuery,
+    format: ReportFormat,
+  ): Promise<{ body: Buffer; contentType: string; filename: string }>;
 
   silences(): Silence[];
   addSilence(s: NewSilence, by: string): Silence;

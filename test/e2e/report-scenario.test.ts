@@ -25,7 +25,7 @@ import { startRuntime, type Runtime } from '../../collector/runtime.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
-import { testMonitorConfig, TEST_INTERVAL_MS } from '../support/monitor-config.ts';
+import { testMonitorConfig, TEST_INTERVAL_MS, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 
 const DB = 'report_e2e';
@@ -216,5 +216,24 @@ describe('uptime report against scripted outages', () => {
     near(row(E).unknownMs, gap, 'E unknown while the monitor was away');
     expect(row(E)).toMatchObject({ downMs: 0, availabilityPct: 100 });
     expect(report.toMs).toBeLessThanOrEqual(clock.now());
+
+    // The same over the HTTP API, for a viewer; a misspelt kecamatan is refused with the ones that exist.
+    await start();
+    const get = (q: string) =>
+      fetch(`${runtime!.http.url}/api/v1/reports/availability?${q}`, { headers: TEST_VIEWER_HEADERS });
+    const csv = await get('month=2026-12&format=csv');
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toContain('badung-netmon-2026-12.csv');
+    expect((await csv.text()).trim().split('\r\n')).toHaveLength(inventory.sites.length + 1);
+    const json = (await (await get(`month=2026-12&format=json&site=${D.id}`)).json()) as { sites: SiteRow[] };
+    expect(json.sites.map((r) => r.siteId)).toEqual([D.id]);
+    expect(Math.abs(json.sites[0]!.downMs - row(D).downMs)).toBeLessThanOrEqual(1);
+    const bad = await get('month=2026-12&kecamatan=Mengwii');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(
+      /unknown kecamatan 'Mengwii'; known: .*Mengwi/,
+    );
+    expect((await get('month=2026-13')).status).toBe(400);
+    await stop();
   });
 });
