@@ -53,30 +53,45 @@ export const apiSchema = z
     /** Serve /feeds without a token. Default false: BPBD's systems send a viewer token. */
     feedsPublic: z.boolean().default(false),
   })
-  .superRefine((api, ctx) => {
-    const byName = new Map<string, number>();
-    const byId = new Map<string, number>();
-    api.tokens.forEach((t, i) => {
-      const sameName = byName.get(t.name);
-      if (sameName !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['tokens', i, 'name'],
-          message: `'${t.name}' is also the name of api.tokens[${sameName}]; give each token its own name (the audit log names it)`,
-        });
-      } else byName.set(t.name, i);
-      const id = parseTokenHash(t.tokenHash)?.id;
-      if (id === undefined) return;
-      const sameId = byId.get(id);
-      if (sameId !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['tokens', i, 'tokenHash'],
-          message: `token id ${id} is also that of api.tokens[${sameId}]: one token, two entries; remove one, or make a new token with \`${MAKE_TOKEN}\``,
-        });
-      } else byId.set(id, i);
-    });
-  });
+  .superRefine(
+    (api, ctx) => {
+      // Runs even when an entry is refused (see `when`), so its fields may be of any type here.
+      const tokens: readonly unknown[] = Array.isArray(api.tokens) ? api.tokens : [];
+      const byName = new Map<string, number>();
+      const byId = new Map<string, number>();
+      tokens.forEach((entry, i) => {
+        if (typeof entry !== 'object' || entry === null) return;
+        const t = entry as { name?: unknown; tokenHash?: unknown };
+        if (typeof t.name === 'string') checkName(t.name, i);
+        if (typeof t.tokenHash === 'string') checkId(t.tokenHash, i);
+      });
+      function checkName(name: string, i: number): void {
+        const sameName = byName.get(name);
+        if (sameName !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tokens', i, 'name'],
+            message: `'${name}' is also the name of api.tokens[${sameName}]; give each token its own name (the audit log names it)`,
+          });
+        } else byName.set(name, i);
+      }
+      function checkId(tokenHash: string, i: number): void {
+        const id = parseTokenHash(tokenHash)?.id;
+        if (id === undefined) return;
+        const sameId = byId.get(id);
+        if (sameId !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['tokens', i, 'tokenHash'],
+            message: `token id ${id} is also that of api.tokens[${sameId}]: one token, two entries; remove one, or make a new token with \`${MAKE_TOKEN}\``,
+          });
+        } else byId.set(id, i);
+      }
+    },
+    // By default zod skips a refinement once a field has failed; these clashes are worth reporting in
+    // the same run as a bad role or a raw token, so that one edit fixes the config.
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
 
 export type ApiConfig = z.output<typeof apiSchema>;
 
