@@ -21,18 +21,30 @@ export interface Interval {
 
 const DAY = 86_400_000;
 
+/** One formatter per zone: building an Intl.DateTimeFormat costs far more than using one. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+}
+
 /** Offset of `zone` from UTC at instant `ms`, in ms (Asia/Makassar: +8 h). */
 export function zoneOffsetMs(zone: string, ms: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(ms));
+  const parts = formatterFor(zone).formatToParts(new Date(ms));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const asUtc = Date.UTC(
     get('year'),
@@ -45,13 +57,21 @@ export function zoneOffsetMs(zone: string, ms: number): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
-/** The UTC instant of local wall time (y, m, d, hh:mm) in `zone`. */
+/**
+ * The UTC instant of local wall time (y, m, d, hh:mm) in `zone`. Across a daylight-saving change this
+ * follows RFC 5545 §3.3.5 (and Temporal's 'compatible'): a time that occurs twice (clocks going back) is
+ * the first of the two; a time that does not exist (clocks going forward) is read with the offset from
+ * before the gap, so 02:30 on the night clocks jump from 02:00 to 03:00 becomes 03:30 new time, whichever
+ * side of UTC the zone is on. (A fixed-point iteration lands before the gap west of UTC and after it east
+ * of it, and picks different halves of the repeated hour, too.)
+ */
 function localToUtc(zone: string, y: number, m: number, d: number, hh: number, mm: number): number {
   const wall = Date.UTC(y, m, d, hh, mm);
-  // Two passes settle the offset across a daylight-saving change.
-  let t = wall - zoneOffsetMs(zone, wall);
-  t = wall - zoneOffsetMs(zone, t);
-  return t;
+  // The offsets a day either side: zones change offset at most once in such a span.
+  const before = zoneOffsetMs(zone, wall - DAY);
+  const after = zoneOffsetMs(zone, wall + DAY);
+  const fits = [wall - before, wall - after].filter((t) => zoneOffsetMs(zone, t) === wall - t);
+  return fits.length > 0 ? Math.min(...fits) : wall - before;
 }
 
 /** Occurrences of a schedule overlapping [fromMs, toMs), unclipped, in start order. */
