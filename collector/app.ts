@@ -369,6 +369,8 @@ export class Monitor {
       timeMs: t.timeMs,
     };
     this.#deps.writer.push([sample]);
+    // A recovery due by now settles first, even if its timer is late: a new outage is then a new incident.
+    this.#settleDue(t.timeMs);
     const alert = this.#alerts.onTransition(t);
     if (alert)
       this.#incidentPoint(
@@ -425,11 +427,7 @@ export class Monitor {
     this.#settleTimer = this.#deps.clock.setTimeout(
       () => {
         this.#settleTimer = undefined;
-        const now = this.#deps.clock.now();
-        for (const alert of this.#alerts.settle(now)) {
-          this.#incidentPoint(alert, 'resolved', alert.resolvedAt ?? now);
-          if (!this.#suppress(alert, now)) this.#offer(alert);
-        }
+        this.#settleDue(this.#deps.clock.now());
         this.#armSettle();
       },
       Math.max(1, at - this.#deps.clock.now()),
@@ -522,6 +520,14 @@ export class Monitor {
         timeMs,
       },
     ]);
+  }
+
+  /** Send the recoveries that have settled by `nowMs`. */
+  #settleDue(nowMs: number): void {
+    for (const alert of this.#alerts.settle(nowMs)) {
+      this.#incidentPoint(alert, 'resolved', alert.resolvedAt ?? nowMs);
+      if (!this.#suppress(alert, nowMs)) this.#offer(alert);
+    }
   }
 
   /** Whether the device has gone down again before its recovery settled, often enough to be flapping. */
