@@ -14,6 +14,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import { NotifyError, errorMessage } from '../core/errors.ts';
+import { postNotification } from '../notify/http-post.ts';
 import type { Secret } from '../core/secret.ts';
 import type { Notification } from '../notify/notification.ts';
 import type { Notifier } from '../notify/notifier.ts';
@@ -92,30 +93,10 @@ export class CapPushNotifier implements Notifier {
   }
 
   async #post(xml: string): Promise<void> {
-    const headers: Record<string, string> = { 'content-type': this.#opts.contentType ?? CAP_MEDIA_TYPE };
-    for (const [k, v] of Object.entries(this.#opts.headers ?? {})) headers[k] = v.reveal();
-    let res: Response;
-    try {
-      res = await fetch(this.#opts.url, {
-        method: 'POST',
-        headers,
-        body: xml,
-        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 10_000),
-      });
-    } catch (err) {
-      throw new NotifyError('cap_unreachable', `${this.name}: ${errorMessage(err)}`, {
-        retryable: true,
-        cause: err,
-      });
-    }
-    // Drain the body so the connection can be reused.
-    const body = await res.text().catch(() => '');
-    if (res.ok) return;
-    const retryable = res.status >= 500 || res.status === 429;
-    const retryAfterS = Number(res.headers.get('retry-after'));
-    throw new NotifyError('cap_status', `${this.name}: HTTP ${res.status} ${body.slice(0, 200)}`, {
-      retryable,
-      retryAfterMs: Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : undefined,
-    });
+    await postNotification(
+      { ...this.#opts, name: this.name, codePrefix: 'cap' },
+      this.#opts.contentType ?? CAP_MEDIA_TYPE,
+      xml,
+    );
   }
 }
