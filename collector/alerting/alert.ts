@@ -74,7 +74,14 @@ export class AlertBook {
     for (const inc of store?.unresolved() ?? []) {
       const alert = inc.kind === 'device_down' ? (inc.data.alert as Alert | undefined) : undefined;
       if (alert && inc.deviceId) {
-        this.#open.set(inc.deviceId, { ...alert, id: inc.id, status: 'firing' });
+        // Flaps are events of the timeline: counted again, so a restart neither forgets nor repeats them.
+        const flaps = store?.timeline(inc.id).filter((e) => e.type === 'flap').length ?? 0;
+        this.#open.set(inc.deviceId, {
+          ...alert,
+          id: inc.id,
+          status: 'firing',
+          ...(flaps > 0 ? { flaps } : {}),
+        });
         this.#takenOver.add(inc.deviceId);
       }
     }

@@ -285,3 +285,30 @@ describe('AlertBook flapping with an IncidentStore', () => {
     }
   });
 });
+
+describe('AlertBook flapping across a restart', () => {
+  it('counts the flaps of a taken-over incident from its timeline: no second flapping notice', () => {
+    const store = new IncidentStore(':memory:');
+    const policy = { settleMs: 120_000, flapThreshold: 2 };
+    const tr = (from: Transition['from'], to: Transition['to'], timeMs: number): Transition => ({
+      deviceId: 'pkm-petang-1-r1',
+      siteId: 'pkm-petang-1',
+      from,
+      to,
+      timeMs,
+    });
+    const T = Date.UTC(2026, 10, 22, 6, 0);
+    const before = new AlertBook(new Topology(smallInventory()), store, undefined, policy);
+    before.onTransition(tr('suspect', 'down', T));
+    before.onTransition(tr('down', 'up', T + 10_000));
+    before.onTransition(tr('suspect', 'down', T + 20_000));
+    before.onTransition(tr('down', 'up', T + 30_000));
+    expect(before.onTransition(tr('suspect', 'down', T + 40_000))).toMatchObject({ flaps: 2 });
+    // Restart: a new book over the same store.
+    const after = new AlertBook(new Topology(smallInventory()), store, undefined, policy);
+    expect(after.open().map((a) => a.flaps)).toEqual([2]);
+    expect(after.onTransition(tr('unknown', 'up', T + 100_000))).toBeUndefined();
+    expect(after.onTransition(tr('suspect', 'down', T + 110_000))).toBeUndefined();
+    expect(after.open().map((a) => a.flaps)).toEqual([3]);
+  });
+});
