@@ -8,44 +8,21 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Alert } from '../../../collector/alerting/alert.ts';
 import { systemClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import { Secret } from '../../../collector/core/secret.ts';
 import { Dispatcher } from '../../../collector/notify/dispatcher.ts';
 import { EmailNotifier, type EmailOptions } from '../../../collector/notify/email.ts';
 import { buildNotification, type Notification } from '../../../collector/notify/notification.ts';
-import { testDevice, testSite } from '../../support/fixtures.ts';
+import { testSite } from '../../support/fixtures.ts';
+import { LINK, router, site, startedAt, alert } from '../../support/outage-fixture.ts';
 import { freeTcpPort } from '../../support/ports.ts';
 import { startSmtpPeer, type SmtpPeer } from '../../support/smtp-peer.ts';
 
-const LINK = 'https://netmon.badungkab.go.id';
 const POLICY = { attempts: 4, baseMs: 10, maxMs: 50 };
 const USER = 'netmon@badungkab.go.id';
 const PASS = 'smtp-pass-Xq83';
 
-const site = testSite('pkm-petang-1', {
-  name: 'Puskesmas Petang I',
-  category: 'puskesmas',
-  kecamatan: 'Petang',
-  desa: 'Belok Sidan',
-  criticality: 'critical',
-});
-const router = testDevice('pkm-petang-1-r1', 'pkm-petang-1', 'router');
-const startedAt = Date.UTC(2026, 10, 22, 6, 5); // 14:05 WITA
-const alert: Alert = {
-  id: 'pkm-petang-1-r1@2026-11-22T06:05:00.000Z',
-  status: 'firing',
-  kind: 'device_down',
-  severity: 'critical',
-  deviceId: router.id,
-  role: 'router',
-  siteId: site.id,
-  startedAt,
-  cause: 'timeout',
-  affectedDevices: ['pkm-petang-1-ap1', 'pkm-petang-1-ap2', 'bjr-kiadan-r1'],
-  affectedSites: [{ id: 'bjr-kiadan', name: 'Banjar Kiadan' }],
-};
 const firing = buildNotification(alert, site, router, LINK);
 const resolved = buildNotification(
   { ...alert, status: 'resolved', resolvedAt: startedAt + 65 * 60_000 },

@@ -22,36 +22,15 @@ import {
   type MqttPublish,
 } from '../../../collector/notify/mqtt-notifier.ts';
 import { buildAreaNotification, buildNotification } from '../../../collector/notify/notification.ts';
-import { testDevice, testSite } from '../../support/fixtures.ts';
+import { testSite } from '../../support/fixtures.ts';
+import { LINK, router, site, startedAt, alert as outage } from '../../support/outage-fixture.ts';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.ts';
 import { freeTcpPort, waitFor } from '../../support/ports.ts';
 
-const LINK = 'https://netmon.badungkab.go.id';
 const COLLECTOR = { user: 'netmon-collector', password: 'collector-secret-7781' };
 const READER = { user: 'bpbd-reader', password: 'reader-secret-2290' };
 
-const site = testSite('pkm-petang-1', {
-  name: 'Puskesmas Petang I',
-  category: 'puskesmas',
-  kecamatan: 'Petang',
-  desa: 'Belok Sidan',
-  criticality: 'critical',
-});
-const router = testDevice('pkm-petang-1-r1', 'pkm-petang-1', 'router');
-const startedAt = Date.UTC(2026, 10, 22, 6, 5);
-const alert: Alert = {
-  id: 'pkm-petang-1-r1@2026-11-22T06:05:00.000Z',
-  status: 'firing',
-  kind: 'device_down',
-  severity: 'critical',
-  deviceId: router.id,
-  role: 'router',
-  siteId: site.id,
-  startedAt,
-  cause: 'timeout',
-  affectedDevices: ['pkm-petang-1-ap1'],
-  affectedSites: [{ id: 'bjr-kiadan', name: 'Banjar Kiadan' }],
-};
+const alert: Alert = { ...outage, affectedDevices: ['pkm-petang-1-ap1'] };
 const firing = buildNotification(alert, site, router, LINK);
 /** What a subscriber parses: the notification as JSON. */
 const asJson = (x: unknown): unknown => JSON.parse(JSON.stringify(x));

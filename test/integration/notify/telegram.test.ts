@@ -3,7 +3,6 @@
  * through the real Dispatcher: what on-call staff read, and which failures are retried.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Alert } from '../../../collector/alerting/alert.ts';
 import { systemClock } from '../../../collector/core/clock.ts';
 import { NotifyError } from '../../../collector/core/errors.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
@@ -11,7 +10,8 @@ import { Secret } from '../../../collector/core/secret.ts';
 import { Dispatcher } from '../../../collector/notify/dispatcher.ts';
 import { buildNotification, type Notification } from '../../../collector/notify/notification.ts';
 import { TelegramNotifier } from '../../../collector/notify/telegram.ts';
-import { testDevice, testSite } from '../../support/fixtures.ts';
+import { testSite } from '../../support/fixtures.ts';
+import { LINK, router, site, startedAt, alert } from '../../support/outage-fixture.ts';
 import { freeTcpPort } from '../../support/ports.ts';
 import {
   BAD_REQUEST_CHAT_NOT_FOUND,
@@ -23,31 +23,8 @@ import {
 
 const TOKEN = '7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
 const CHAT = '-1001234567890';
-const LINK = 'https://netmon.badungkab.go.id';
 const POLICY = { attempts: 4, baseMs: 10, maxMs: 50 };
 
-const site = testSite('pkm-petang-1', {
-  name: 'Puskesmas Petang I',
-  category: 'puskesmas',
-  kecamatan: 'Petang',
-  desa: 'Belok Sidan',
-  criticality: 'critical',
-});
-const router = testDevice('pkm-petang-1-r1', 'pkm-petang-1', 'router');
-const startedAt = Date.UTC(2026, 10, 22, 6, 5); // 14:05 WITA
-const alert: Alert = {
-  id: 'pkm-petang-1-r1@2026-11-22T06:05:00.000Z',
-  status: 'firing',
-  kind: 'device_down',
-  severity: 'critical',
-  deviceId: router.id,
-  role: 'router',
-  siteId: site.id,
-  startedAt,
-  cause: 'timeout',
-  affectedDevices: ['pkm-petang-1-ap1', 'pkm-petang-1-ap2', 'bjr-kiadan-r1'],
-  affectedSites: [{ id: 'bjr-kiadan', name: 'Banjar Kiadan' }],
-};
 const firing = buildNotification(alert, site, router, LINK);
 
 let peer: TelegramPeer;
