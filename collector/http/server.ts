@@ -4,7 +4,6 @@
  *
  *   GET /health                      no token: { status: ok | degraded } for process supervisors, nothing more
  *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
- *   /api/status, /api/devices, ...   the pre-v1 read-only routes (routes/legacy.ts), viewer
  *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
  *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
  *
@@ -23,7 +22,6 @@ import { roleAtLeast, TokenRegistry, type ApiTokenConfig, type Principal, type R
 import { RequestProblem, type FieldIssue } from './bodies.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import type { AuditNote, RouteKit } from './routes/kit.ts';
-import { registerLegacyRoutes, type LegacySource } from './routes/legacy.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerStateRoutes } from './routes/state.ts';
 import { registerSuppressionRoutes } from './routes/suppression.ts';
@@ -47,8 +45,6 @@ export interface ApiOptions {
   readonly feeds?: express.Router | undefined;
   /** Serve /feeds without a token (config `api.feedsPublic`). Default false: viewer. */
   readonly feedsPublic?: boolean | undefined;
-  /** The Monitor, for the pre-v1 routes under /api; absent: they are not served. */
-  readonly legacy?: LegacySource | undefined;
   /** Time for `since=24h` and silences starting now. Default: the system clock. */
   readonly clock?: Clock | undefined;
   /** Largest request body accepted. Default 64 KiB. */
@@ -107,13 +103,6 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   registerSuppressionRoutes(v1, kit, API_BASE);
   registerReportRoutes(v1, kit);
   app.use(API_BASE, v1);
-
-  if (opts.legacy) {
-    const legacy = express.Router();
-    legacy.use(authenticate, kit.need('viewer'));
-    registerLegacyRoutes(legacy, opts.legacy);
-    app.use('/api', legacy);
-  }
 
   if (opts.feeds) {
     if (opts.feedsPublic) app.use('/feeds', opts.feeds);
