@@ -32,7 +32,7 @@ import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
 import type { Incident, IncidentStore } from './store/incident-store.ts';
 import { buildAreaNotification, buildNotification, type Notification } from './notify/notification.ts';
-import { AreaGrouper, type AreaIncident, type AreaPolicy } from './alerting/area.ts';
+import { AreaGrouper, type AreaPolicy } from './alerting/area.ts';
 import { escalationText, flappingText, isoWita } from './alerting/messages.ts';
 import { MaintenanceCalendar, suppressionOf } from './alerting/calendar.ts';
 import type { MaintenanceWindow, Silence, Suppression } from './alerting/scope.ts';
@@ -108,8 +108,6 @@ export interface MonitorStatus {
   readonly devices: number;
   readonly sites: number;
   readonly states: Record<DeviceState, number>;
-  readonly openAlerts: readonly Alert[];
-  readonly openAreas: readonly AreaIncident[];
   readonly polls: { readonly ok: number; readonly failed: number };
   readonly scheduler: SchedulerStats;
   readonly writer: WriterStats;
@@ -327,8 +325,6 @@ export class Monitor {
       devices: this.#deps.inventory.devices.length,
       sites: this.#deps.inventory.sites.length,
       states: this.#health.countByState(),
-      openAlerts: this.#alerts.open(),
-      openAreas: this.#areas?.open() ?? [],
       polls: { ...this.#polls },
       scheduler: this.#scheduler.stats(),
       writer: this.#deps.writer.stats(),
