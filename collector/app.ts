@@ -411,6 +411,7 @@ export class Monitor {
       );
     if (alert?.flaps !== undefined && alert.status === 'firing') this.#flapping(alert);
     else if (alert && !this.#suppress(alert, t.timeMs)) this.#offer(alert);
+    else if (!alert && t.to === 'up') this.#recovering(t);
     this.#armSettle();
     if (t.to !== 'up' || t.from !== 'unknown') {
       this.#deps.log.info('state', {
@@ -428,6 +429,41 @@ export class Monitor {
         this.#deps.log.error('transition listener failed', { error: errorMessage(err) });
       }
     }
+  }
+
+  /**
+   * The device of an open incident answers again and its recovery settles: machine-read feeds (CAP push,
+   * and the log) hear that it is recovering and when that is confirmed; people are told once it is.
+   */
+  #recovering(t: Transition): void {
+    const recovery = this.#alerts.recoveryOf(t.deviceId);
+    const open = this.#alerts.open().find((a) => a.deviceId === t.deviceId);
+    if (!recovery || !open || recovery.sinceMs !== t.timeMs || this.#suppressed.has(open.id)) return;
+    const device = this.#topology.device(open.deviceId);
+    const site = this.#topology.site(open.siteId);
+    if (!device || !site) return;
+    const routed = {
+      kind: open.kind,
+      severity: open.severity,
+      category: site.category,
+      kecamatan: site.kecamatan,
+    };
+    const level = this.#deps.store?.get(open.id)?.escalationLevel ?? 0;
+    const routedTo = channelsUpTo(this.#oncall, routed, level);
+    const feeds = this.#deps.notifiers
+      .filter((x) => x.statusUpdates && (!routedTo || routedTo.includes(x.name)))
+      .map((x) => x.name);
+    const n = buildNotification({ ...open, recovery }, site, device, this.#settings.linkBase);
+    // The log (an `always` channel) hears it with the feeds; without a feed, it is told here.
+    if (feeds.length > 0) this.#dispatcher.dispatch(n, feeds);
+    else
+      this.#deps.log.info('RECOVERING', {
+        alert: n.id,
+        device: device.id,
+        site: site.id,
+        confirmAt: n.recovery?.confirmAt,
+        text_en: n.text.en,
+      });
   }
 
   /** One notice that an incident is flapping, to the contacts it reached; pages stop until it is stable. */

@@ -43,6 +43,8 @@ async function build() {
   const poller = new ScriptedPoller(clock);
   const store = new IncidentStore(':memory:');
   const noc = new RecordingChannel('tg-noc');
+  // A machine-read feed (as CapPushNotifier): it also hears that an outage is recovering.
+  const bpbd = Object.assign(new RecordingChannel('cap:bpbd'), { statusUpdates: true });
   const points: Sample[] = [];
   const log = memoryLogger('info');
   const monitor = new Monitor(
@@ -57,7 +59,7 @@ async function build() {
         stop: () => Promise.resolve(),
         stats: () => ({ written: 0, buffered: 0, dropped: 0, invalid: 0, failures: 0 }),
       },
-      notifiers: [noc],
+      notifiers: [noc, bpbd],
       store,
     },
     {
@@ -105,7 +107,7 @@ async function build() {
     }
     return { status: res.status, json, text };
   };
-  return { clock, poller, store, noc, points, log, monitor, http, api, siteChanges };
+  return { clock, poller, store, noc, bpbd, points, log, monitor, http, api, siteChanges };
 }
 
 let running: { monitor: Monitor; http: RunningHttp; store: IncidentStore } | undefined;
@@ -144,6 +146,12 @@ describe('one story while a recovery settles', () => {
     // The site: recovering, with when it is confirmed.
     const site = (await h.api(`/api/v1/sites/${SITE}`)).json;
     expect(site).toMatchObject({ state: 'recovering', recoveryConfirmAt: confirmIso });
+    // The CAP push channel was told it is recovering (once); people were not.
+    expect(h.bpbd.sent.map((n) => [n.status, n.recovery?.confirmAt])).toEqual([
+      ['firing', undefined],
+      ['firing', new Date(confirmAt).toISOString()],
+    ]);
+    expect(h.noc.sent.map((n) => n.status)).toEqual(['firing']);
     expect((site.devices as { since: string }[]).every((d) => ISO_WITA.test(d.since))).toBe(true);
     const listed = (await h.api('/api/v1/sites?state=recovering')).json.sites as { id: string }[];
     expect(listed.map((s) => s.id)).toEqual([SITE]);
@@ -197,6 +205,7 @@ describe('one story while a recovery settles', () => {
     await advance(h.clock, confirmAt - h.clock.now() + 1000, 5000);
     expect(h.siteChanges).toContain(SITE);
     expect(h.noc.sent.map((n) => n.status)).toEqual(['firing', 'resolved']);
+    expect(h.bpbd.sent.map((n) => n.status)).toEqual(['firing', 'firing', 'resolved']);
     expect((await h.api(`/api/v1/sites/${SITE}`)).json).toMatchObject({
       state: 'up',
       recoveryConfirmAt: null,
