@@ -167,8 +167,6 @@ export class Monitor {
   readonly #suppressed = new Map<string, Suppression>();
   /** Sites under maintenance at the last calendar read → the window or silence. */
   #covered = new Map<string, string>();
-  /** The same, for the site listeners (kept apart: #covered is replaced before the alerts are read). */
-  #coveredBefore = new Map<string, string>();
   readonly #oncall: OnCallPolicy;
   readonly #liveness: MqttLivenessController;
   #running = false;
@@ -751,6 +749,9 @@ export class Monitor {
     for (const [id, reason] of covered) if (!this.#covered.has(id)) point(id, 1, reason);
     for (const [id, reason] of this.#covered) if (!covered.has(id)) point(id, 0, reason);
     if (samples.length > 0) this.#deps.writer.push(samples);
+    const changed = new Set<string>();
+    for (const id of covered.keys()) if (!this.#covered.has(id)) changed.add(id);
+    for (const id of this.#covered.keys()) if (!covered.has(id)) changed.add(id);
     this.#covered = covered;
 
     for (const alert of this.#alerts.open()) {
@@ -775,10 +776,7 @@ export class Monitor {
       this.#deps.log.warn(`${was.kind} over, device still down`, { alert: alert.id, [was.kind]: was.id });
       this.#offer(alert);
     }
-    const changed = new Set<string>();
-    for (const id of covered.keys()) if (!this.#coveredBefore.has(id)) changed.add(id);
-    for (const id of this.#coveredBefore.keys()) if (!covered.has(id)) changed.add(id);
-    this.#coveredBefore = covered;
+    // After the pages: a listener reading the site state sees the alerts as they now stand.
     this.#siteChanged(changed, now);
 
     if (this.#calendarTimer) this.#deps.clock.clearTimeout(this.#calendarTimer);
