@@ -234,6 +234,14 @@ describe('uptime report against scripted outages', () => {
       /unknown kecamatan 'Mengwii'; known: .*Mengwi/,
     );
     expect((await get('month=2026-13')).status).toBe(400);
+    // October: the monitor never watched it. Not "0 of 5 meet target": 404, saying there is no data.
+    for (const format of ['json', 'pdf']) {
+      const none = await get(`month=2026-10&format=${format}`);
+      expect(none.status).toBe(404);
+      expect(((await none.json()) as { message: string }).message).toMatch(
+        /tidak ada data untuk periode 2026-10 \/ no data for the period 2026-10/,
+      );
+    }
     await stop();
   });
 });
