@@ -1,8 +1,8 @@
 /**
  * The simulator's control API over HTTP/JSON, on loopback only:
  *
- *   GET  /status                       fleet status
- *   GET  /devices/:id                  a device's state and the values it serves now
+ *   GET  /status                       fleet status: every device (MQTT-only sensors too), MQTT connections
+ *   GET  /devices/:id                  a device's state and the values it serves (or publishes) now
  *   POST /sites/:id/cut | restore      a site loses / regains power or uplink (all its devices go silent)
  *   POST /devices/:id/cut | restore    one device
  *   POST /devices/:id/reboot           sysUpTime and counters restart from 0
@@ -93,13 +93,24 @@ export class ControlServer {
     try {
       if (parts.length === 1 && parts[0] === 'status') {
         if (method !== 'GET') return send(res, 405, { error: 'use GET /status' });
-        return send(res, 200, { ...sim.status() });
+        return send(res, 200, {
+          ...sim.status(),
+          ...(this.#mqtt ? { mqtt: { devices: this.#mqtt.size, ...this.#mqtt.status() } } : {}),
+        });
       }
       const [kind, id, action] = parts;
       if ((kind === 'sites' || kind === 'devices') && id !== undefined) {
         if (kind === 'devices' && action === undefined) {
           if (method !== 'GET') return send(res, 405, { error: 'use GET /devices/:id' });
-          return send(res, 200, { ...sim.deviceStatus(id), values: sim.valuesAt(id) });
+          const status = sim.deviceStatus(id);
+          const mqttState = this.#mqtt?.stateOf(id);
+          // An MQTT-only sensor has no SNMP values: show what it publishes instead.
+          const values = sim.isMqttOnly(id)
+            ? this.#mqtt?.has(id)
+              ? this.#mqtt.telemetryOf(id)
+              : null
+            : sim.valuesAt(id);
+          return send(res, 200, { ...status, ...(mqttState ? { mqtt: mqttState } : {}), values });
         }
         if (action === undefined || parts.length !== 3)
           return send(res, 404, { error: `no route ${url.pathname}` });
@@ -117,28 +128,23 @@ export class ControlServer {
           return send(res, 200, { ok: true, site: id, action });
         }
         const hasMqtt = mqtt?.has(id) === true;
-        const snmp = (f: () => void): void => {
-          // An MQTT-only sensor has no SNMP agent: cut/restore act on its MQTT connection alone.
-          try {
-            f();
-          } catch (err) {
-            if (!(hasMqtt && err instanceof SimulatorControlError && err.status === 404)) throw err;
-          }
-        };
         switch (action) {
           case 'cut':
-            snmp(() => sim.cutDevice(id));
+            // Every device is in the fleet's model (MQTT-only ones too); its MQTT connection drops with it.
+            sim.cutDevice(id);
             if (hasMqtt) mqtt?.drop(id);
             return send(res, 200, { ok: true, device: id, action });
           case 'restore':
-            snmp(() => sim.restoreDevice(id));
+            sim.restoreDevice(id);
             if (hasMqtt) mqtt?.restore(id);
             return send(res, 200, { ok: true, device: id, action });
           case 'mqtt-drop':
           case 'mqtt-disconnect':
           case 'mqtt-restore': {
-            if (!mqtt || !hasMqtt)
-              return send(res, 404, { error: `device ${id} has no MQTT connection in this simulator` });
+            if (!mqtt || !hasMqtt) {
+              sim.deviceStatus(id); // an unknown device is a 404 that says so
+              return send(res, 409, { error: `device ${id} has no MQTT connection in this simulator` });
+            }
             if (action === 'mqtt-drop') mqtt.drop(id);
             else if (action === 'mqtt-disconnect') await mqtt.disconnect(id);
             else mqtt.restore(id);
