@@ -104,7 +104,14 @@ export interface MonitorStatus {
   readonly states: Record<DeviceState, number>;
   readonly openAlerts: readonly Alert[];
   readonly openAreas: readonly AreaIncident[];
-  readonly polls: { readonly ok: number; readonly failed: number };
+  /**
+   * Polls done, and complete poll rounds: a round is complete when every polled device has been polled
+   * (and its state updated) at least once since the last one. Tests wait for rounds to show that nothing
+   * else happens, instead of sleeping (test/support/poll-rounds.ts).
+   */
+  readonly polls: { readonly ok: number; readonly failed: number; readonly rounds: number };
+  /** Incident clock checks run (checkClocks) and the monitor time of the last: tests wait on it. */
+  readonly clockChecks: { readonly count: number; readonly lastAtMs: number };
   readonly scheduler: SchedulerStats;
   readonly writer: WriterStats;
   readonly notifications: { sent: number; failed: number; retries: number };
@@ -144,7 +151,11 @@ export class Monitor {
   readonly #previous = new Map<string, DeviceReading>();
   readonly #listeners = new Set<(t: Transition, alert: Alert | undefined) => void>();
   #startedAt = 0;
-  #polls = { ok: 0, failed: 0 };
+  #polls = { ok: 0, failed: 0, rounds: 0 };
+  #clockChecks = { count: 0, lastAtMs: 0 };
+  /** Devices polled since the last complete round (see MonitorStatus.polls). */
+  readonly #roundSeen = new Set<string>();
+  #roundSize = 0;
   #sincePoint = newSincePoint(0, 0);
   #selfTimer: ReturnType<Clock['setTimeout']> | undefined;
   #siteTimer: ReturnType<Clock['setTimeout']> | undefined;
@@ -253,7 +264,9 @@ export class Monitor {
     this.#running = true;
     await this.#deps.writer.start();
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
-    this.#scheduler.start(this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id));
+    const polled = this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id);
+    this.#roundSize = polled.length;
+    this.#scheduler.start(polled);
     // A heartbeat at once: the reports count the monitor as watching from here (reports/availability.ts).
     this.#writeSelfMetrics();
     this.#armSelfMetrics();
@@ -295,6 +308,7 @@ export class Monitor {
       openAlerts: this.#alerts.open(),
       openAreas: this.#areas?.open() ?? [],
       polls: { ...this.#polls },
+      clockChecks: { ...this.#clockChecks },
       scheduler: this.#scheduler.stats(),
       writer: this.#deps.writer.stats(),
       notifications: this.#dispatcher.stats(),
@@ -356,6 +370,11 @@ export class Monitor {
     this.#sincePoint.polls++;
     // The state machine runs after the samples are queued: a transition's point never precedes its data.
     this.#health.observe(probe);
+    this.#roundSeen.add(id);
+    if (this.#roundSeen.size >= this.#roundSize) {
+      this.#polls.rounds++;
+      this.#roundSeen.clear();
+    }
   }
 
   #onTransition(t: Transition): void {
@@ -758,6 +777,7 @@ export class Monitor {
     const store = this.#deps.store;
     if (!store) return;
     const now = this.#deps.clock.now();
+    this.#clockChecks = { count: this.#clockChecks.count + 1, lastAtMs: now };
     for (const inc of store.unresolved()) {
       if (inc.status !== 'open' || inc.kind !== 'device_down') continue;
       // Inside maintenance nobody was paged, so nobody is late: its clock is not read.

@@ -14,6 +14,7 @@ import { IncidentStore } from '../../collector/store/incident-store.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
+import { pollsOverHttp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../support/ports.ts';
 import { TEST_VIEWER, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
@@ -133,8 +134,12 @@ describe('kill -9 during an open incident', () => {
     await waitFor(async () => (await deviceState(router.id).catch(() => undefined)) === 'down', {
       timeoutMs: 30_000,
     });
-    const settle = Date.now() + 3000;
-    await waitFor(() => Date.now() > settle, { timeoutMs: 4000 });
+    // Every device polled twice more by the new process: still nobody paged again.
+    await waitForPollRounds(
+      pollsOverHttp(`http://127.0.0.1:${httpPort}/api/status`, TEST_VIEWER_HEADERS),
+      2,
+      { what: 'no second page after the restart' },
+    );
     expect(pages.map((p) => [p.status, p.device?.id])).toEqual([['firing', router.id]]);
 
     sim.restoreDevice(router.id);
