@@ -26,7 +26,7 @@ import type {
 } from './core/types.ts';
 import { HealthTracker } from './health/health-tracker.ts';
 import { MqttLivenessController } from './liveness/liveness-controller.ts';
-import { hasSnmp, type LivenessEvent } from './liveness/mqtt-liveness.ts';
+import { hasSnmp, type Connection, type LivenessEvent } from './liveness/mqtt-liveness.ts';
 import { Topology } from './health/topology.ts';
 import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
@@ -320,6 +320,17 @@ export class Monitor {
    * also speaks SNMP gets one immediate SNMP probe, which confirms or clears; an MQTT-only device is down
    * once `mqttGraceMs` passes without it coming back. A clean disconnect is not an outage.
    */
+  /**
+   * What the monitor knows of a device's MQTT connection ('closed' after a clean goodbye), and how many
+   * devices are waiting out their grace: with none pending, no MQTT outage can page (tests read this).
+   */
+  mqttLiveness(deviceId: string): {
+    readonly connection: Connection | undefined;
+    readonly pendingWakes: number;
+  } {
+    return { connection: this.#liveness.connection(deviceId), pendingWakes: this.#liveness.pending() };
+  }
+
   reportLiveness(ev: LivenessReport): void {
     const device = this.#topology.device(ev.deviceId);
     if (device && this.#running) this.#liveness.report(ev, device);
