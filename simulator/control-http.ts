@@ -13,6 +13,11 @@
  *   POST /devices/:id/mqtt-restore     it connects again
  * (cut and restore of a site or device also drop and restore its MQTT devices)
  *
+ * The demo's webhook receiver (webhook-inbox.ts), so the tour's page can be watched:
+ *   POST   /webhook                    a notification (JSON) from the monitor's webhook channel: 204
+ *   GET    /webhook                    the last ones, newest first: JSON, or one line each with ?format=text
+ *   DELETE /webhook                    forget them
+ *
  * Errors are JSON {"error": "..."} with 400 (bad body or argument), 404 (unknown route, site or
  * device) or 405 (wrong method).
  */
@@ -22,8 +27,12 @@ import type { FleetSimulator } from './fleet.ts';
 import type { MqttFleet } from './mqtt/mqtt-fleet.ts';
 import { SimulatorControlError, SimulatorStartError } from './errors.ts';
 import { isLoopback } from './fleet.ts';
+import type { Logger } from '../collector/core/log.ts';
+import { deliveryLine, WebhookInbox } from './webhook-inbox.ts';
 
 const MAX_BODY = 16 * 1024;
+/** A notification lists the devices and sites it affects: an area incident can be large. */
+const MAX_WEBHOOK_BODY = 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
@@ -35,11 +44,18 @@ export class ControlServer {
   #url = '';
 
   readonly #mqtt: MqttFleet | undefined;
+  readonly #log: Logger | undefined;
+  /** What the monitor's webhook channel sent here (the demo config points one at /webhook). */
+  readonly webhooks = new WebhookInbox();
 
-  constructor(sim: FleetSimulator, opts: { host: string; port: number; mqtt?: MqttFleet | undefined }) {
+  constructor(
+    sim: FleetSimulator,
+    opts: { host: string; port: number; mqtt?: MqttFleet | undefined; log?: Logger | undefined },
+  ) {
     if (!isLoopback(opts.host)) throw new SimulatorStartError(`control address ${opts.host} is not loopback`);
     this.#sim = sim;
     this.#mqtt = opts.mqtt;
+    this.#log = opts.log;
     this.#host = opts.host;
     this.#port = opts.port;
   }
@@ -91,6 +107,7 @@ export class ControlServer {
     const method = req.method ?? 'GET';
     const sim = this.#sim;
     try {
+      if (parts.length === 1 && parts[0] === 'webhook') return await this.#webhook(req, res, url, method);
       if (parts.length === 1 && parts[0] === 'status') {
         if (method !== 'GET') return send(res, 405, { error: 'use GET /status' });
         return send(res, 200, {
@@ -115,7 +132,7 @@ export class ControlServer {
         if (action === undefined || parts.length !== 3)
           return send(res, 404, { error: `no route ${url.pathname}` });
         if (method !== 'POST') return send(res, 405, { error: `use POST ${url.pathname}` });
-        const body = await readJson(req);
+        const body = await readJson(req, MAX_BODY);
         const mqtt = this.#mqtt;
         if (kind === 'sites') {
           if (action === 'cut') {
@@ -173,6 +190,37 @@ export class ControlServer {
       throw err;
     }
   }
+
+  async #webhook(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+    if (method === 'POST') {
+      const d = this.webhooks.add(await readJson(req, MAX_WEBHOOK_BODY), Date.now());
+      this.#log?.info('webhook received', { line: deliveryLine(d) });
+      res.writeHead(204).end();
+      return;
+    }
+    if (method === 'DELETE') {
+      this.webhooks.clear();
+      res.writeHead(204).end();
+      return;
+    }
+    if (method !== 'GET') return send(res, 405, { error: 'use POST, GET or DELETE /webhook' });
+    const sinceRaw = url.searchParams.get('since') ?? '0';
+    const since = Number(sinceRaw);
+    if (!Number.isSafeInteger(since) || since < 0)
+      throw new SimulatorControlError(
+        400,
+        `since must be a delivery number (0, 1, 2, ...), not '${sinceRaw}'`,
+      );
+    const list = this.webhooks.list(since);
+    if (url.searchParams.get('format') === 'text') {
+      const text = list.length
+        ? `${list.map(deliveryLine).join('\n')}\n`
+        : 'belum ada notifikasi / no notification yet\n';
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
+      return;
+    }
+    return send(res, 200, { received: this.webhooks.received, deliveries: list });
+  }
 }
 
 function send(res: ServerResponse, status: number, body: Json): void {
@@ -184,13 +232,14 @@ function send(res: ServerResponse, status: number, body: Json): void {
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<Json> {
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<Json> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const b = chunk as Buffer;
     size += b.length;
-    if (size > MAX_BODY) throw new SimulatorControlError(400, 'request body too large');
+    if (size > maxBytes)
+      throw new SimulatorControlError(400, `request body too large (over ${maxBytes} bytes)`);
     chunks.push(b);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
