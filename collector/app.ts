@@ -785,10 +785,10 @@ export class Monitor {
    * Everything is in the store, so a restart neither forgets nor repeats an escalation.
    */
   checkClocks(): void {
-    const store = this.#deps.store;
-    if (!store) return;
     const now = this.#deps.clock.now();
     this.#clockChecks = { count: this.#clockChecks.count + 1, lastAtMs: now };
+    const store = this.#deps.store;
+    if (!store) return;
     for (const inc of store.unresolved()) {
       if (inc.status !== 'open' || inc.kind !== 'device_down') continue;
       // Inside maintenance nobody was paged, so nobody is late: its clock is not read.
