@@ -378,7 +378,7 @@ td.name { min-width: 30mm; }
 td.below { color: #b02a00; font-weight: bold; }
 .id { color: #666; font-size: 6.5pt; }
 .note { font-size: 7.5pt; color: #444; }
-.nodata { font-size: 11pt; font-weight: bold; color: #b02a00; border: 2px solid #b02a00; padding: 2mm; margin: 2mm 0; }
+.nodata { font-size: 11pt; font-weight: bold; color: #111; border: 2px solid #b02a00; padding: 2mm; margin: 2mm 0; }
 `;
 
 export function renderReportHtml(report: AvailabilityReport): string {
