@@ -316,11 +316,6 @@ export class Monitor {
   }
 
   /**
-   * MQTT liveness (collector/liveness/): a lost connection makes the device suspect at once; a device that
-   * also speaks SNMP gets one immediate SNMP probe, which confirms or clears; an MQTT-only device is down
-   * once `mqttGraceMs` passes without it coming back. A clean disconnect is not an outage.
-   */
-  /**
    * What the monitor knows of a device's MQTT connection ('closed' after a clean goodbye), and how many
    * devices are waiting out their grace: with none pending, no MQTT outage can page (tests read this).
    */
@@ -331,6 +326,11 @@ export class Monitor {
     return { connection: this.#liveness.connection(deviceId), pendingWakes: this.#liveness.pending() };
   }
 
+  /**
+   * MQTT liveness (collector/liveness/): a lost connection makes the device suspect at once; a device that
+   * also speaks SNMP gets one immediate SNMP probe, which confirms or clears; an MQTT-only device is down
+   * once `mqttGraceMs` passes without it coming back. A clean disconnect is not an outage.
+   */
   reportLiveness(ev: LivenessReport): void {
     const device = this.#topology.device(ev.deviceId);
     if (device && this.#running) this.#liveness.report(ev, device);
