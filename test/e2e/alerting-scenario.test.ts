@@ -30,7 +30,7 @@ import { validateCap } from '../support/cap-validate.ts';
 import { validateGeoJson } from '../support/geojson-validate.ts';
 import { influxRows, startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig } from '../support/monitor-config.ts';
-import { waitForPollRounds } from '../support/poll-rounds.ts';
+import { waitForAllUp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
@@ -144,7 +144,11 @@ afterAll(async () => {
 
 describe('alerting: upstream links, flapping, maintenance, the API and the feeds', () => {
   it('t0: everything up; the API refuses what it must, with the right status and a clear message', async () => {
-    await waitFor(() => inventory.devices.every((d) => stateOf(d) === 'up'), { timeoutMs: 20_000 });
+    await waitForAllUp(
+      runtime.monitor,
+      inventory.devices.map((d) => d.id),
+      { timeoutMs: 20_000 },
+    );
     expect((await api('/health')).body).toEqual({ status: 'ok' });
 
     const anon = await api('/api/v1/incidents');

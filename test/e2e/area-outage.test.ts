@@ -15,7 +15,7 @@ import { parseInventory } from '../../config/inventory.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig } from '../support/monitor-config.ts';
-import { waitForPollRounds } from '../support/poll-rounds.ts';
+import { waitForAllUp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 
 let dir: string;
@@ -56,9 +56,11 @@ beforeAll(async () => {
       notifiers: [{ name: 'pager', send: (n) => (pages.push(n), Promise.resolve()) }],
     },
   );
-  await waitFor(() => runtime.monitor.health.countByState().up === inventory.devices.length, {
-    timeoutMs: 30_000,
-  });
+  await waitForAllUp(
+    runtime.monitor,
+    inventory.devices.map((d) => d.id),
+    { timeoutMs: 30_000 },
+  );
 });
 
 afterAll(async () => {

@@ -21,7 +21,7 @@ import { FleetSimulator } from '../../simulator/fleet.ts';
 import { deviceValuesAt, octetsBetween } from '../../simulator/device-model.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { testMonitorConfig, TEST_INTERVAL_MS, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
-import { waitForPollRounds } from '../support/poll-rounds.ts';
+import { waitForAllUp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
@@ -95,7 +95,11 @@ afterAll(async () => {
 
 describe('outage scenario on the real simulator and InfluxDB', () => {
   it('t0: every device comes up and every site has samples in InfluxDB with the documented tags', async () => {
-    await waitFor(() => devices.every((d) => stateOf(d.id) === 'up'), { timeoutMs: 20_000 });
+    await waitForAllUp(
+      runtime.monitor,
+      devices.map((d) => d.id),
+      { timeoutMs: 20_000 },
+    );
     await waitFor(
       async () => (await query('SHOW TAG VALUES FROM device WITH KEY = "site"'))[0]?.values.length === 6,
       { timeoutMs: 20_000 },

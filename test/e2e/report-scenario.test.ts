@@ -26,7 +26,7 @@ import { startRuntime, type Runtime } from '../../collector/runtime.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { influxRows, startTestInfluxd, type TestServer } from '../support/influx.ts';
-import { waitForPollRounds } from '../support/poll-rounds.ts';
+import { waitForAllUp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { testMonitorConfig, TEST_INTERVAL_MS, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 
@@ -124,9 +124,11 @@ afterAll(async () => {
 
 describe('uptime report against scripted outages', () => {
   it('scripts the outages', async () => {
-    await waitFor(() => inventory.devices.every((d) => runtime?.monitor.health.get(d.id)?.state === 'up'), {
-      timeoutMs: 15_000,
-    });
+    await waitForAllUp(
+      () => runtime?.monitor,
+      inventory.devices.map((d) => d.id),
+      { timeoutMs: 15_000 },
+    );
     // Each step waits for what the monitor saw (a state, a poll round, a point it wrote), not for a time.
     // B: cut before its maintenance window opens; restored once the monitor has recorded its end.
     sim.cutDevice(routerOf(B).id);

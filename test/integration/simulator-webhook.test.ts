@@ -16,6 +16,7 @@ import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import type { WebhookDelivery } from '../../simulator/webhook-inbox.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig } from '../support/monitor-config.ts';
+import { waitForAllUp } from '../support/poll-rounds.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 
 let dir: string;
@@ -52,10 +53,11 @@ beforeAll(async () => {
     }),
     { log: memoryLogger('warn') },
   );
-  await waitFor(() => inventory.devices.every((d) => runtime.monitor.health.get(d.id)?.state === 'up'), {
-    timeoutMs: 20_000,
-    what: 'every device up',
-  });
+  await waitForAllUp(
+    runtime.monitor,
+    inventory.devices.map((d) => d.id),
+    { timeoutMs: 20_000 },
+  );
 });
 
 afterAll(async () => {

@@ -83,3 +83,46 @@ export async function waitForClockCheckAfter(
     },
   });
 }
+
+export interface HealthSource extends PollRoundSource {
+  readonly health: {
+    get(
+      id: string,
+    ):
+      | { readonly state: string; readonly failures: number; readonly lastFailure?: string | undefined }
+      | undefined;
+  };
+}
+
+/**
+ * Every listed device up, as the monitor sees it. On the deadline it says which are not and why (their
+ * state, failures in a row, last failure) and how far polling got, so a setup that does not converge on a
+ * loaded machine names its cause instead of "timed out waiting for condition".
+ */
+export async function waitForAllUp(
+  monitor: HealthSource | (() => HealthSource | undefined),
+  deviceIds: readonly string[],
+  opts: { timeoutMs?: number } = {},
+): Promise<void> {
+  const get = typeof monitor === 'function' ? monitor : () => monitor;
+  const notUp = (): string[] => {
+    const m = get();
+    return deviceIds.filter((id) => m?.health.get(id)?.state !== 'up');
+  };
+  await waitFor(() => notUp().length === 0, {
+    timeoutMs: opts.timeoutMs ?? 30_000,
+    what: () => {
+      const m = get();
+      if (!m) return 'every device up: no monitor running';
+      const late = notUp();
+      const detail = late.slice(0, 10).map((id) => {
+        const h = m.health.get(id);
+        return h
+          ? `${id} ${h.state} (${h.failures} failed${h.lastFailure ? `: ${h.lastFailure}` : ''})`
+          : `${id} not polled yet`;
+      });
+      const p = m.status().polls;
+      return `every device up: ${late.length} of ${deviceIds.length} are not: ${detail.join('; ')}${late.length > 10 ? '; ...' : ''}; polls ok ${p.ok}, failed ${p.failed}, rounds ${p.rounds}`;
+    },
+  });
+}
