@@ -26,7 +26,7 @@ import type {
 } from './core/types.ts';
 import { HealthTracker } from './health/health-tracker.ts';
 import { MqttLivenessController } from './liveness/liveness-controller.ts';
-import { hasSnmp, type LivenessEvent } from './liveness/mqtt-liveness.ts';
+import { hasSnmp, type Connection, type LivenessEvent } from './liveness/mqtt-liveness.ts';
 import { Topology } from './health/topology.ts';
 import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
@@ -108,7 +108,14 @@ export interface MonitorStatus {
   readonly devices: number;
   readonly sites: number;
   readonly states: Record<DeviceState, number>;
-  readonly polls: { readonly ok: number; readonly failed: number };
+  /**
+   * Polls done, and complete poll rounds: a round is complete when every polled device has been polled
+   * (and its state updated) at least once since the last one. Tests wait for rounds to show that nothing
+   * else happens, instead of sleeping (test/support/poll-rounds.ts).
+   */
+  readonly polls: { readonly ok: number; readonly failed: number; readonly rounds: number };
+  /** Incident clock checks run (checkClocks) and the monitor time of the last: tests wait on it. */
+  readonly clockChecks: { readonly count: number; readonly lastAtMs: number };
   readonly scheduler: SchedulerStats;
   readonly writer: WriterStats;
   readonly notifications: { sent: number; failed: number; retries: number };
@@ -155,7 +162,11 @@ export class Monitor {
   readonly #listeners = new Set<(t: Transition, alert: Alert | undefined) => void>();
   readonly #siteListeners = new Set<(siteId: string, timeMs: number) => void>();
   #startedAt = 0;
-  #polls = { ok: 0, failed: 0 };
+  #polls = { ok: 0, failed: 0, rounds: 0 };
+  #clockChecks = { count: 0, lastAtMs: 0 };
+  /** Devices polled since the last complete round (see MonitorStatus.polls). */
+  readonly #roundSeen = new Set<string>();
+  #roundSize = 0;
   #sincePoint = newSincePoint(0, 0);
   #selfTimer: ReturnType<Clock['setTimeout']> | undefined;
   #siteTimer: ReturnType<Clock['setTimeout']> | undefined;
@@ -284,7 +295,9 @@ export class Monitor {
     this.#running = true;
     await this.#deps.writer.start();
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
-    this.#scheduler.start(this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id));
+    const polled = this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id);
+    this.#roundSize = polled.length;
+    this.#scheduler.start(polled);
     // A heartbeat at once: the reports count the monitor as watching from here (reports/availability.ts).
     this.#writeSelfMetrics();
     this.#armSelfMetrics();
@@ -324,10 +337,22 @@ export class Monitor {
       sites: this.#deps.inventory.sites.length,
       states: this.#health.countByState(),
       polls: { ...this.#polls },
+      clockChecks: { ...this.#clockChecks },
       scheduler: this.#scheduler.stats(),
       writer: this.#deps.writer.stats(),
       notifications: this.#dispatcher.stats(),
     };
+  }
+
+  /**
+   * What the monitor knows of a device's MQTT connection ('closed' after a clean goodbye), and how many
+   * devices are waiting out their grace: with none pending, no MQTT outage can page (tests read this).
+   */
+  mqttLiveness(deviceId: string): {
+    readonly connection: Connection | undefined;
+    readonly pendingWakes: number;
+  } {
+    return { connection: this.#liveness.connection(deviceId), pendingWakes: this.#liveness.pending() };
   }
 
   /**
@@ -385,6 +410,11 @@ export class Monitor {
     this.#sincePoint.polls++;
     // The state machine runs after the samples are queued: a transition's point never precedes its data.
     this.#health.observe(probe);
+    this.#roundSeen.add(id);
+    if (this.#roundSeen.size >= this.#roundSize) {
+      this.#polls.rounds++;
+      this.#roundSeen.clear();
+    }
   }
 
   #onTransition(t: Transition): void {
@@ -884,9 +914,10 @@ export class Monitor {
    * Everything is in the store, so a restart neither forgets nor repeats an escalation.
    */
   checkClocks(): void {
+    const now = this.#deps.clock.now();
+    this.#clockChecks = { count: this.#clockChecks.count + 1, lastAtMs: now };
     const store = this.#deps.store;
     if (!store) return;
-    const now = this.#deps.clock.now();
     for (const inc of store.unresolved()) {
       if (inc.status !== 'open' || inc.kind !== 'device_down') continue;
       // Inside maintenance nobody was paged, so nobody is late: its clock is not read.

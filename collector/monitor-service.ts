@@ -37,6 +37,7 @@ import type { AvailabilityReport } from './reports/model.ts';
 import {
   generateReport,
   renderReport,
+  ReportNoDataError,
   ReportRequestError,
   type ReportFormat,
   type ReportQuery,
@@ -79,6 +80,8 @@ export class MonitorApi implements MonitorService {
       });
     } catch (err) {
       if (err instanceof ReportRequestError) throw new ApiError(400, err.message);
+      // A period the monitor never watched: nothing to report (not "0 of 987 sites meet target").
+      if (err instanceof ReportNoDataError) throw new ApiError(404, err.message);
       throw err;
     }
     const out = await renderReport(report, format);

@@ -7,19 +7,22 @@
  *       [--config config/netmon.example.yaml]
  *
  * Without --out the file is named badung-netmon-<period>.<format> in the current directory. Exit 0 when
- * written, 2 on a usage error (the message says what to change), 1 when InfluxDB cannot be read.
+ * written, 2 on a usage error (the message says what to change), 1 when InfluxDB cannot be read, 3 when
+ * the period holds no data (the monitor never watched it): no file is written then.
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../collector/core/errors.ts';
 import {
   REPORT_FORMATS,
+  ReportNoDataError,
   ReportRequestError,
   generateReport,
   renderReport,
   type ReportFormat,
 } from '../collector/reports/generate.ts';
 import { defaultTargets } from '../collector/reports/report.ts';
+import { shareText } from '../collector/reports/shares.ts';
 import { loadConfig } from '../config/monitor.ts';
 
 const usage =
@@ -99,15 +102,20 @@ async function main(): Promise<void> {
     );
   } catch (err) {
     if (err instanceof ReportRequestError) fail(err.message);
+    if (err instanceof ReportNoDataError) fail(err.message, 3);
     fail(errorMessage(err), 1);
   }
   const rendered = await renderReport(report, format);
   const out =
     values.out ?? `badung-netmon-${report.periodLabel.replace(/[^0-9A-Za-z-]+/g, '_')}.${rendered.extension}`;
   writeFileSync(out, rendered.body);
-  const pct = report.overall.availabilityPct;
+  const o = report.overall;
+  const pct = (p: number | null, decimals: number) => {
+    const s = shareText(p, decimals);
+    return s === null ? '–' : `${s} %`;
+  };
   console.log(
-    `${out}: ${report.overall.sites} sites, availability ${pct === null ? '–' : `${pct.toFixed(3)} %`}, ${report.overall.outages} outages (${Math.round(performance.now() - started)} ms)`,
+    `${out}: ${o.sites} sites, availability ${pct(o.availabilityPct, 3)}, ${o.sitesMeetingTarget} of ${o.sites} meet target (${pct(o.sitesMeetingTargetPct, 1)}), ${o.outages} outages (${Math.round(performance.now() - started)} ms)`,
   );
 }
 

@@ -1,8 +1,8 @@
 /**
  * The simulator's control API over HTTP/JSON, on loopback only:
  *
- *   GET  /status                       fleet status
- *   GET  /devices/:id                  a device's state and the values it serves now
+ *   GET  /status                       fleet status: every device (MQTT-only sensors too), MQTT connections
+ *   GET  /devices/:id                  a device's state and the values it serves (or publishes) now
  *   POST /sites/:id/cut | restore      a site loses / regains power or uplink (all its devices go silent)
  *   POST /devices/:id/cut | restore    one device
  *   POST /devices/:id/reboot           sysUpTime and counters restart from 0
@@ -13,6 +13,11 @@
  *   POST /devices/:id/mqtt-restore     it connects again
  * (cut and restore of a site or device also drop and restore its MQTT devices)
  *
+ * The demo's webhook receiver (webhook-inbox.ts), so the tour's page can be watched:
+ *   POST   /webhook                    a notification (JSON) from the monitor's webhook channel: 204
+ *   GET    /webhook                    the last ones, newest first: JSON, or one line each with ?format=text
+ *   DELETE /webhook                    forget them
+ *
  * Errors are JSON {"error": "..."} with 400 (bad body or argument), 404 (unknown route, site or
  * device) or 405 (wrong method).
  */
@@ -22,8 +27,12 @@ import type { FleetSimulator } from './fleet.ts';
 import type { MqttFleet } from './mqtt/mqtt-fleet.ts';
 import { SimulatorControlError, SimulatorStartError } from './errors.ts';
 import { isLoopback } from './fleet.ts';
+import type { Logger } from '../collector/core/log.ts';
+import { deliveryLine, WebhookInbox } from './webhook-inbox.ts';
 
 const MAX_BODY = 16 * 1024;
+/** A notification lists the devices and sites it affects: an area incident can be large. */
+const MAX_WEBHOOK_BODY = 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
@@ -35,11 +44,18 @@ export class ControlServer {
   #url = '';
 
   readonly #mqtt: MqttFleet | undefined;
+  readonly #log: Logger | undefined;
+  /** What the monitor's webhook channel sent here (the demo config points one at /webhook). */
+  readonly webhooks = new WebhookInbox();
 
-  constructor(sim: FleetSimulator, opts: { host: string; port: number; mqtt?: MqttFleet | undefined }) {
+  constructor(
+    sim: FleetSimulator,
+    opts: { host: string; port: number; mqtt?: MqttFleet | undefined; log?: Logger | undefined },
+  ) {
     if (!isLoopback(opts.host)) throw new SimulatorStartError(`control address ${opts.host} is not loopback`);
     this.#sim = sim;
     this.#mqtt = opts.mqtt;
+    this.#log = opts.log;
     this.#host = opts.host;
     this.#port = opts.port;
   }
@@ -91,20 +107,32 @@ export class ControlServer {
     const method = req.method ?? 'GET';
     const sim = this.#sim;
     try {
+      if (parts.length === 1 && parts[0] === 'webhook') return await this.#webhook(req, res, url, method);
       if (parts.length === 1 && parts[0] === 'status') {
         if (method !== 'GET') return send(res, 405, { error: 'use GET /status' });
-        return send(res, 200, { ...sim.status() });
+        return send(res, 200, {
+          ...sim.status(),
+          ...(this.#mqtt ? { mqtt: { devices: this.#mqtt.size, ...this.#mqtt.status() } } : {}),
+        });
       }
       const [kind, id, action] = parts;
       if ((kind === 'sites' || kind === 'devices') && id !== undefined) {
         if (kind === 'devices' && action === undefined) {
           if (method !== 'GET') return send(res, 405, { error: 'use GET /devices/:id' });
-          return send(res, 200, { ...sim.deviceStatus(id), values: sim.valuesAt(id) });
+          const status = sim.deviceStatus(id);
+          const mqttState = this.#mqtt?.stateOf(id);
+          // An MQTT-only sensor has no SNMP values: show what it publishes instead.
+          const values = sim.isMqttOnly(id)
+            ? this.#mqtt?.has(id)
+              ? this.#mqtt.telemetryOf(id)
+              : null
+            : sim.valuesAt(id);
+          return send(res, 200, { ...status, ...(mqttState ? { mqtt: mqttState } : {}), values });
         }
         if (action === undefined || parts.length !== 3)
           return send(res, 404, { error: `no route ${url.pathname}` });
         if (method !== 'POST') return send(res, 405, { error: `use POST ${url.pathname}` });
-        const body = await readJson(req);
+        const body = await readJson(req, MAX_BODY);
         const mqtt = this.#mqtt;
         if (kind === 'sites') {
           if (action === 'cut') {
@@ -117,28 +145,23 @@ export class ControlServer {
           return send(res, 200, { ok: true, site: id, action });
         }
         const hasMqtt = mqtt?.has(id) === true;
-        const snmp = (f: () => void): void => {
-          // An MQTT-only sensor has no SNMP agent: cut/restore act on its MQTT connection alone.
-          try {
-            f();
-          } catch (err) {
-            if (!(hasMqtt && err instanceof SimulatorControlError && err.status === 404)) throw err;
-          }
-        };
         switch (action) {
           case 'cut':
-            snmp(() => sim.cutDevice(id));
+            // Every device is in the fleet's model (MQTT-only ones too); its MQTT connection drops with it.
+            sim.cutDevice(id);
             if (hasMqtt) mqtt?.drop(id);
             return send(res, 200, { ok: true, device: id, action });
           case 'restore':
-            snmp(() => sim.restoreDevice(id));
+            sim.restoreDevice(id);
             if (hasMqtt) mqtt?.restore(id);
             return send(res, 200, { ok: true, device: id, action });
           case 'mqtt-drop':
           case 'mqtt-disconnect':
           case 'mqtt-restore': {
-            if (!mqtt || !hasMqtt)
-              return send(res, 404, { error: `device ${id} has no MQTT connection in this simulator` });
+            if (!mqtt || !hasMqtt) {
+              sim.deviceStatus(id); // an unknown device is a 404 that says so
+              return send(res, 409, { error: `device ${id} has no MQTT connection in this simulator` });
+            }
             if (action === 'mqtt-drop') mqtt.drop(id);
             else if (action === 'mqtt-disconnect') await mqtt.disconnect(id);
             else mqtt.restore(id);
@@ -167,6 +190,37 @@ export class ControlServer {
       throw err;
     }
   }
+
+  async #webhook(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+    if (method === 'POST') {
+      const d = this.webhooks.add(await readJson(req, MAX_WEBHOOK_BODY), Date.now());
+      this.#log?.info('webhook received', { line: deliveryLine(d) });
+      res.writeHead(204).end();
+      return;
+    }
+    if (method === 'DELETE') {
+      this.webhooks.clear();
+      res.writeHead(204).end();
+      return;
+    }
+    if (method !== 'GET') return send(res, 405, { error: 'use POST, GET or DELETE /webhook' });
+    const sinceRaw = url.searchParams.get('since') ?? '0';
+    const since = Number(sinceRaw);
+    if (!Number.isSafeInteger(since) || since < 0)
+      throw new SimulatorControlError(
+        400,
+        `since must be a delivery number (0, 1, 2, ...), not '${sinceRaw}'`,
+      );
+    const list = this.webhooks.list(since);
+    if (url.searchParams.get('format') === 'text') {
+      const text = list.length
+        ? `${list.map(deliveryLine).join('\n')}\n`
+        : 'belum ada notifikasi / no notification yet\n';
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
+      return;
+    }
+    return send(res, 200, { received: this.webhooks.received, deliveries: list });
+  }
 }
 
 function send(res: ServerResponse, status: number, body: Json): void {
@@ -178,13 +232,14 @@ function send(res: ServerResponse, status: number, body: Json): void {
   res.end(text);
 }
 
-async function readJson(req: IncomingMessage): Promise<Json> {
+async function readJson(req: IncomingMessage, maxBytes: number): Promise<Json> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const b = chunk as Buffer;
     size += b.length;
-    if (size > MAX_BODY) throw new SimulatorControlError(400, 'request body too large');
+    if (size > maxBytes)
+      throw new SimulatorControlError(400, `request body too large (over ${maxBytes} bytes)`);
     chunks.push(b);
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();

@@ -9,11 +9,16 @@
  * Reachability follows the topology: a cut device is silent, and so is every device whose parent chain
  * (an AP's site router) contains a cut device, as on a real network where the monitor reaches the APs
  * through the router.
+ *
+ * One device model, one count: the fleet holds every inventory device, the MQTT-only ones (sensors) too,
+ * so `status().devices` is the number the monitor counts, and `deviceStatus`, cut and restore answer for
+ * every device. A sensor has no SNMP agent: its MQTT connection lives in simulator/mqtt/mqtt-fleet.ts.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { systemClock } from '../collector/core/clock.ts';
 import type { Clock } from '../collector/core/clock.ts';
+import { errorMessage } from '../collector/core/errors.ts';
 import { Secret } from '../collector/core/secret.ts';
 import type { Device, Inventory, SnmpCredentials } from '../collector/core/types.ts';
 import { buildDeviceModel, deviceValuesAt, wrapOffsets } from './device-model.ts';
@@ -39,7 +44,11 @@ export interface FleetSimulatorOptions {
 export interface DeviceStatus {
   readonly id: string;
   readonly siteId: string;
-  readonly endpoint: string;
+  readonly role: Device['role'];
+  /** What it speaks: SNMP (an agent here), MQTT (an account: simulator/mqtt/), or both. */
+  readonly protocols: readonly ('snmp' | 'mqtt')[];
+  /** Its SNMP agent's address; null for an MQTT-only device. */
+  readonly endpoint: string | null;
   readonly profile: string;
   readonly legacy: boolean;
   /** "up", "cut" (itself or its site), or "unreachable" (a parent is cut). */
@@ -52,10 +61,15 @@ export interface FleetStatus {
   readonly seed: number;
   readonly timeMs: number;
   readonly sites: number;
+  /** Every inventory device, as the monitor counts them: snmpDevices + mqttOnlyDevices. */
   readonly devices: number;
+  /** Devices with an SNMP agent here. */
+  readonly snmpDevices: number;
+  /** Devices that speak only MQTT (sensors): no SNMP agent. */
+  readonly mqttOnlyDevices: number;
   readonly cutSites: readonly string[];
   readonly cutDevices: readonly string[];
-  /** Devices not answering right now, for any reason. */
+  /** Devices not answering right now because they or their path are cut (MQTT-only ones included). */
   readonly silentDevices: number;
   readonly slowDevices: Readonly<Record<string, number>>;
   readonly wrapped32: readonly string[];
@@ -90,6 +104,8 @@ export class FleetSimulator {
   readonly #clock: Clock;
   readonly #timer: Clock;
   readonly #devices = new Map<string, SimDevice>();
+  /** Devices that speak only MQTT (sensors): in the model and the counts, without an SNMP agent. */
+  readonly #mqttOnly = new Map<string, Device>();
   readonly #sites = new Map<string, string[]>();
   /** Site → the site it reaches the internet through (inventory `upstream`). */
   readonly #upstreamOf = new Map<string, string>();
@@ -120,11 +136,16 @@ export class FleetSimulator {
     };
 
     for (const device of inv.devices) {
-      // Sensors speak only MQTT (simulator/mqtt/): no SNMP agent for them.
-      if (device.role === 'sensor') continue;
       const site = sites.get(device.siteId);
       if (!site) throw new SimulatorStartError(`device ${device.id}: unknown site ${device.siteId}`);
-      if (this.#devices.has(device.id)) throw new SimulatorStartError(`duplicate device id ${device.id}`);
+      if (this.#devices.has(device.id) || this.#mqttOnly.has(device.id))
+        throw new SimulatorStartError(`duplicate device id ${device.id}`);
+      // Sensors speak only MQTT (simulator/mqtt/): no SNMP agent for them, but part of the fleet.
+      if (device.role === 'sensor') {
+        this.#mqttOnly.set(device.id, device);
+        this.#sites.get(site.id)?.push(device.id);
+        continue;
+      }
       if (!isLoopback(device.host)) {
         throw new SimulatorStartError(
           `device ${device.id}: ${device.host} is not a loopback address; the simulator only serves on 127.0.0.0/8 or ::1`,
@@ -169,10 +190,10 @@ export class FleetSimulator {
       this.#devices.set(device.id, sim);
       this.#sites.get(site.id)?.push(device.id);
     }
-    for (const sim of this.#devices.values()) {
-      const p = sim.device.parent;
+    for (const d of [...[...this.#devices.values()].map((s) => s.device), ...this.#mqttOnly.values()]) {
+      const p = d.parent;
       if (p !== undefined && !this.#devices.has(p)) {
-        throw new SimulatorStartError(`device ${sim.device.id}: unknown parent ${p}`);
+        throw new SimulatorStartError(`device ${d.id}: unknown parent ${p}`);
       }
     }
   }
@@ -201,7 +222,7 @@ export class FleetSimulator {
       await Promise.all(started.map((a) => a.stop()));
       throw err instanceof SimulatorStartError
         ? err
-        : new SimulatorStartError('cannot start the simulator', { cause: err });
+        : new SimulatorStartError(`cannot start the simulator: ${errorMessage(err)}`, { cause: err });
     }
     this.#listening = true;
   }
@@ -223,14 +244,20 @@ export class FleetSimulator {
     this.#cutSites.delete(siteId);
   }
 
+  /** Any device, MQTT-only ones too (their MQTT connection is mqtt-fleet.ts's to drop). */
   cutDevice(id: string): void {
-    this.#device(id);
+    this.#anyDevice(id);
     this.#cutDevices.add(id);
   }
 
   restoreDevice(id: string): void {
-    this.#device(id);
+    this.#anyDevice(id);
     this.#cutDevices.delete(id);
+  }
+
+  /** Whether the device speaks only MQTT (no SNMP agent, no SNMP values). Unknown ids are a 404. */
+  isMqttOnly(id: string): boolean {
+    return this.#anyDevice(id).mqttOnly;
   }
 
   /** The device restarts now: sysUpTime and every counter start again from 0, a new SNMPv3 engine boot. */
@@ -278,6 +305,7 @@ export class FleetSimulator {
     let silent = 0;
     const slow: Record<string, number> = {};
     const wrapped: string[] = [];
+    for (const d of this.#mqttOnly.values()) if (this.#pathCut(d)) silent += 1;
     for (const sim of this.#devices.values()) {
       if (this.#isSilent(sim)) silent += 1;
       if (sim.delayMs > 0) slow[sim.device.id] = sim.delayMs;
@@ -288,7 +316,9 @@ export class FleetSimulator {
       seed: this.seed,
       timeMs: this.#clock.now(),
       sites: this.#sites.size,
-      devices: this.#devices.size,
+      devices: this.#devices.size + this.#mqttOnly.size,
+      snmpDevices: this.#devices.size,
+      mqttOnlyDevices: this.#mqttOnly.size,
       cutSites: [...this.#cutSites].sort(),
       cutDevices: [...this.#cutDevices].sort(),
       silentDevices: silent,
@@ -299,17 +329,19 @@ export class FleetSimulator {
   }
 
   deviceStatus(id: string): DeviceStatus {
-    const sim = this.#device(id);
-    const d = sim.device;
+    const { device: d, sim } = this.#anyDevice(id);
     const own = this.#cutDevices.has(d.id) || this.#cutSites.has(d.siteId);
+    const silent = sim ? this.#isSilent(sim) : this.#pathCut(d);
     return {
       id: d.id,
       siteId: d.siteId,
-      endpoint: `${d.host}:${d.port}`,
-      profile: sim.model.profile,
-      legacy: sim.model.legacy,
-      state: own ? 'cut' : this.#isSilent(sim) ? 'unreachable' : 'up',
-      delayMs: sim.delayMs,
+      role: d.role,
+      protocols: sim ? (d.mqtt ? ['snmp', 'mqtt'] : ['snmp']) : ['mqtt'],
+      endpoint: sim ? `${d.host}:${d.port}` : null,
+      profile: sim ? sim.model.profile : d.profile,
+      legacy: sim ? sim.model.legacy : false,
+      state: own ? 'cut' : silent ? 'unreachable' : 'up',
+      delayMs: sim?.delayMs ?? 0,
     };
   }
 
@@ -351,10 +383,31 @@ export class FleetSimulator {
     return false;
   }
 
+  /** An MQTT-only device is cut with itself, its site, or its parent's path. */
+  #pathCut(d: Device): boolean {
+    if (this.#cutDevices.has(d.id) || this.#cutSites.has(d.siteId)) return true;
+    const parent = d.parent === undefined ? undefined : this.#devices.get(d.parent);
+    return parent !== undefined && this.#isSilent(parent);
+  }
+
+  /** A device with an SNMP agent: the SNMP-only operations (reboot, slow, wrap32, values) need one. */
   #device(id: string): SimDevice {
     const sim = this.#devices.get(id);
-    if (!sim) throw new SimulatorControlError(404, `unknown device ${id}`);
-    return sim;
+    if (sim) return sim;
+    if (this.#mqttOnly.has(id))
+      throw new SimulatorControlError(
+        409,
+        `device ${id} speaks only MQTT: it has no SNMP agent to do that; use cut, restore, mqtt-drop, mqtt-disconnect or mqtt-restore`,
+      );
+    throw new SimulatorControlError(404, `unknown device ${id}`);
+  }
+
+  #anyDevice(id: string): { device: Device; sim: SimDevice | undefined; mqttOnly: boolean } {
+    const sim = this.#devices.get(id);
+    if (sim) return { device: sim.device, sim, mqttOnly: false };
+    const d = this.#mqttOnly.get(id);
+    if (d) return { device: d, sim: undefined, mqttOnly: true };
+    throw new SimulatorControlError(404, `unknown device ${id}`);
   }
 
   #site(id: string): string[] {

@@ -93,7 +93,7 @@ export async function runSimulator(
         log,
       })
     : undefined;
-  const control = new ControlServer(sim, { host: opts.controlHost, port: opts.controlPort, mqtt });
+  const control = new ControlServer(sim, { host: opts.controlHost, port: opts.controlPort, mqtt, log });
   await sim.start();
   // The broker may start after the simulator (it comes with the monitor): the devices keep retrying.
   mqtt?.start();

@@ -10,6 +10,7 @@
  */
 import type { Site } from '../core/types.ts';
 import type { AvailabilityFigures, GroupRow, SiteRow } from './model.ts';
+import { shareOf } from './shares.ts';
 
 export type RouterState = 'up' | 'down' | 'unreachable' | 'suspect' | 'unknown';
 
@@ -108,6 +109,7 @@ function figures(
     downMs: acc.down,
     maintenanceMs: acc.maintenance,
     unknownMs: acc.unknown,
+    unknownSharePct: shareOf(acc.unknown, periodMs),
     availabilityPct: observed > 0 ? (acc.up / observed) * 100 : null,
     outages: outages.length,
     longestOutageMs: Math.max(0, ...outages.map((o) => o.endMs - o.startMs)),
@@ -146,6 +148,8 @@ export function sumFigures(rows: readonly AvailabilityFigures[], periodMs: numbe
     downMs: acc.down,
     maintenanceMs: acc.maintenance,
     unknownMs: acc.unknown,
+    // Of the time there was to watch: every site, the whole period.
+    unknownSharePct: shareOf(acc.unknown, periodMs * rows.length),
     availabilityPct: observed > 0 ? (acc.up / observed) * 100 : null,
     outages,
     longestOutageMs: longest,
@@ -188,6 +192,7 @@ export function groupRows(
       label: labelOf(key),
       sites: members.length,
       sitesMeetingTarget: members.filter((m) => m.meetsTarget === true).length,
+      sitesMeetingTargetPct: shareOf(members.filter((m) => m.meetsTarget === true).length, members.length),
       targetPct: targetOf?.(key),
     }));
 }

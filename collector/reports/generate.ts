@@ -1,7 +1,8 @@
 /**
  * One report, from the database to the bytes a planner gets: the CLI (scripts/report.ts) and the HTTP API
  * (GET /api/v1/reports/availability) both call this. Filters are checked against the inventory first, so a
- * misspelt kecamatan is an error that says which exist, not an empty report.
+ * misspelt kecamatan is an error that says which exist, not an empty report; a period the monitor never
+ * watched is ReportNoDataError, not a report of 0 sites meeting target.
  */
 import { CATEGORIES, type Category, type Inventory } from '../core/types.ts';
 import { readHistory, type InfluxSource } from './history.ts';
@@ -27,6 +28,24 @@ export class ReportRequestError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ReportRequestError';
+  }
+}
+
+/**
+ * Nothing was observed in the period (the monitor wrote no heartbeat in it, or the period has not begun):
+ * a report of it would read "0 of 987 meet target". The CLI exits 3, the API answers 404. The report is
+ * attached for callers that want to show it anyway (its `noData` is true).
+ */
+export class ReportNoDataError extends Error {
+  readonly report: AvailabilityReport;
+  constructor(report: AvailabilityReport, database: string) {
+    super(
+      `tidak ada data untuk periode ${report.periodLabel} / no data for the period ${report.periodLabel}: ` +
+        `the monitor wrote no heartbeat to InfluxDB database '${database}' between ${witaIso(report.fromMs)} ` +
+        `and ${witaIso(Math.max(report.fromMs, report.toMs))} (was it running then, and writing to this database?)`,
+    );
+    this.name = 'ReportNoDataError';
+    this.report = report;
   }
 }
 
@@ -74,7 +93,7 @@ export async function generateReport(
 ): Promise<AvailabilityReport> {
   const { fromMs, toMs, label } = checkQuery(inventory, q);
   const history = await readHistory(src, fromMs, Math.min(toMs, opts.nowMs));
-  return buildReport(inventory, history, {
+  const report = buildReport(inventory, history, {
     fromMs,
     toMs,
     nowMs: opts.nowMs,
@@ -84,6 +103,8 @@ export async function generateReport(
     categories: q.categories,
     kecamatan: q.kecamatan,
   });
+  if (report.noData) throw new ReportNoDataError(report, src.database);
+  return report;
 }
 
 export interface RenderedReport {

@@ -14,9 +14,18 @@ export interface AvailabilityFigures {
   readonly maintenanceMs: number;
   /** The monitor was not watching (collector down, data gap): neither up nor down. */
   readonly unknownMs: number;
+  /**
+   * unknownMs as a share of the time there was to watch (the period x the number of sites), so a sum over
+   * 987 sites reads next to the period; null for an empty period.
+   */
+  readonly unknownSharePct: number | null;
   /** up / (up + down) x 100; null when nothing was observed. */
   readonly availabilityPct: number | null;
   readonly outages: number;
+  /**
+   * The longest outage from its first failed poll to the router answering again, wall clock: time in
+   * maintenance or while the monitor was not watching is inside it, so it can exceed downMs.
+   */
   readonly longestOutageMs: number;
   /** Mean time to restore: mean length of the outages that ended in the period; null when none. */
   readonly mttrMs: number | null;
@@ -43,6 +52,8 @@ export interface GroupRow extends AvailabilityFigures {
   readonly sites: number;
   /** Sites of the group that met their target. */
   readonly sitesMeetingTarget: number;
+  /** sitesMeetingTarget / sites x 100, unrounded (renderers print it with shares.ts). */
+  readonly sitesMeetingTargetPct: number | null;
   /** The group's target (a category's); undefined for kecamatan and desa. */
   readonly targetPct?: number | undefined;
 }
@@ -58,7 +69,17 @@ export interface AvailabilityReport {
     readonly categories?: readonly string[] | undefined;
     readonly kecamatan?: readonly string[] | undefined;
   };
-  readonly overall: AvailabilityFigures & { readonly sites: number; readonly sitesMeetingTarget: number };
+  /**
+   * True when nothing at all was observed in the period: no heartbeat of the monitor, so every site is
+   * unknown the whole time. Such a report is not "0 of 987 meet target": the CLI exits non-zero and the
+   * API answers 404 (generate.ts: ReportNoDataError).
+   */
+  readonly noData: boolean;
+  readonly overall: AvailabilityFigures & {
+    readonly sites: number;
+    readonly sitesMeetingTarget: number;
+    readonly sitesMeetingTargetPct: number | null;
+  };
   readonly byCategory: readonly GroupRow[];
   readonly byKecamatan: readonly GroupRow[];
   readonly byDesa: readonly GroupRow[];

@@ -9,6 +9,7 @@ import { formatWita } from '../alerting/messages.ts';
 import { CATEGORY_INFO } from '../core/categories.ts';
 import type { Category } from '../core/types.ts';
 import type { AvailabilityFigures, AvailabilityReport, GroupRow, SiteRow } from './model.ts';
+import { shareOf, shareText } from './shares.ts';
 
 /** Bars that meet their target (or have none). Tests look for this colour in the printed page. */
 export const BAR_COLOUR = '#1f6fb2';
@@ -59,12 +60,10 @@ function bi(id: string, en: string): string {
   return `${escapeHtml(id)} / <span class="en" lang="en">${escapeHtml(en)}</span>`;
 }
 
-/** "99.52%"; never "100.00%" for less than 100; "–" when nothing was observed. */
-export function formatPct(p: number | null | undefined): string {
-  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
-  let s = p.toFixed(2);
-  if (s === '100.00' && p < 100) s = '99.99';
-  return `${s}%`;
+/** "99.52%"; never "100.00%" for less than 100 nor "0.00%" for more than 0 (shares.ts); "–" for none. */
+export function formatPct(p: number | null | undefined, decimals = 2): string {
+  const s = shareText(p, decimals);
+  return s === null ? '–' : `${s}%`;
 }
 
 /** { id: "1 hari 3 j 12 m", en: "1 d 3 h 12 min" }; under a minute but not zero: "< 1 m". */
@@ -228,7 +227,7 @@ function groupBars(rows: readonly GroupRow[], split: boolean): Bar[] {
 
 function summary(report: AvailabilityReport): string {
   const o = report.overall;
-  const share = o.sites > 0 ? ` (${((100 * o.sitesMeetingTarget) / o.sites).toFixed(0)}%)` : '';
+  const share = o.sites > 0 ? ` (${formatPct(shareOf(o.sitesMeetingTarget, o.sites), 1)})` : '';
   const item = (label: string, value: string, cls = '') =>
     `<div class="fig${cls}"><div class="k">${label}</div><div class="v">${value}</div></div>`;
   const dur = (ms: number | null) => {
@@ -236,15 +235,21 @@ function summary(report: AvailabilityReport): string {
     const p = durationParts(ms);
     return `${escapeHtml(p.id)} / <span class="en" lang="en">${escapeHtml(p.en)}</span>`;
   };
-  return `<div class="summary">
+  const noData = report.noData
+    ? `<p class="nodata">${bi(
+        'Tidak ada data untuk periode ini: monitor tidak memantau (tidak ada detak jantung monitor di InfluxDB).',
+        'No data for this period: the monitor was not watching (no heartbeat of the monitor in InfluxDB).',
+      )}</p>\n`
+    : '';
+  return `${noData}<div class="summary">
 ${item(bi('Ketersediaan keseluruhan', 'Overall availability'), formatPct(o.availabilityPct), ' big')}
-${item(bi('Situs memenuhi target', 'Sites meeting target'), `${o.sitesMeetingTarget} dari/<span class="en" lang="en">of</span> ${o.sites}${share}`, ' big')}
+${item(bi('Situs memenuhi target', 'Sites meeting target'), report.noData ? '–' : `${o.sitesMeetingTarget} dari/<span class="en" lang="en">of</span> ${o.sites}${share}`, ' big')}
 ${item(bi('Jumlah gangguan', 'Outages'), String(o.outages))}
-${item(bi('Gangguan terlama', 'Longest outage'), dur(o.longestOutageMs))}
+${item(LONGEST_HEAD, dur(o.longestOutageMs))}
 ${item(bi('Rata-rata waktu pemulihan', 'Mean time to restore (MTTR)'), dur(o.mttrMs))}
 ${item(bi('Total waktu putus (semua situs)', 'Total downtime (all sites)'), dur(o.downMs))}
-${item(bi('Waktu pemeliharaan', 'Maintenance time'), dur(o.maintenanceMs))}
-${item(bi('Tidak terpantau (monitor tidak memantau)', 'Unknown (monitor not watching)'), dur(o.unknownMs))}
+${item(bi('Waktu pemeliharaan (semua situs)', 'Maintenance time (all sites)'), dur(o.maintenanceMs))}
+${item(bi('Tidak terpantau, rata-rata per situs', 'Unknown, mean per site (monitor not watching)'), unknownPerSite(o, o.sites))}
 ${item(bi('Batas waktu penanganan terlewati', 'Response-clock breaches'), String(o.clockBreaches))}
 </div>`;
 }
@@ -260,25 +265,39 @@ function filtersText(f: AvailabilityReport['filters']): string {
   return parts.length > 0 ? parts.join(' · ') : bi('semua situs', 'all sites');
 }
 
-/** The figures every group table shows after its own first columns. */
-function figureCells(f: AvailabilityFigures): string {
+/**
+ * Time not watched, per site: a group's sum over its sites would read "2807 d" next to a 2.5-day
+ * period. The mean per site, with its share of the period: "2 j 50 m / 2 h 50 min (4.7%)".
+ */
+function unknownPerSite(f: AvailabilityFigures, sites: number): string {
+  if (sites <= 0) return '–';
+  const p = durationParts(f.unknownMs / sites);
+  const share = f.unknownSharePct === null ? '' : ` (${formatPct(f.unknownSharePct, 1)})`;
+  return `${escapeHtml(p.id)} / <span class="en" lang="en">${escapeHtml(p.en)}</span>${share}`;
+}
+
+/** The figures every group table shows after its own first columns (times summed over the group's sites). */
+function figureCells(f: AvailabilityFigures, sites: number): string {
   return [
     `<td class="num">${f.outages}</td>`,
     durationCell(f.downMs),
     durationCell(f.longestOutageMs),
     durationCell(f.mttrMs),
     durationCell(f.maintenanceMs),
-    durationCell(f.unknownMs),
+    `<td class="num">${unknownPerSite(f, sites).replace(' / ', '<br>')}</td>`,
   ].join('');
 }
+
+/** The longest outage is whole (first failed poll to recovery): the note under the summary says why. */
+const LONGEST_HEAD = bi('Gangguan terlama (utuh)', 'Longest outage (whole)');
 
 const FIGURE_HEADS = [
   bi('Gangguan', 'Outages'),
   bi('Waktu putus', 'Downtime'),
-  bi('Gangguan terlama', 'Longest outage'),
+  LONGEST_HEAD,
   'MTTR',
   bi('Pemeliharaan', 'Maintenance'),
-  bi('Tidak terpantau', 'Unknown'),
+  bi('Tidak terpantau, rata-rata per situs', 'Unknown, mean per site'),
 ];
 
 function thead(heads: readonly string[]): string {
@@ -302,7 +321,7 @@ function categoryTable(rows: readonly GroupRow[]): string {
   const body = rows
     .map(
       (r) =>
-        `<tr><td class="name">${labelCell(r.label)}</td><td class="num">${r.sites}</td><td class="num">${formatPct(r.targetPct)}</td>${availabilityCell(r.availabilityPct, r.targetPct)}<td class="num">${r.sitesMeetingTarget}/${r.sites}</td>${figureCells(r)}</tr>`,
+        `<tr><td class="name">${labelCell(r.label)}</td><td class="num">${r.sites}</td><td class="num">${formatPct(r.targetPct)}</td>${availabilityCell(r.availabilityPct, r.targetPct)}<td class="num">${r.sitesMeetingTarget}/${r.sites}</td>${figureCells(r, r.sites)}</tr>`,
     )
     .join('\n');
   return `<table class="data">${thead([bi('Kategori', 'Category'), bi('Situs', 'Sites'), 'Target', bi('Ketersediaan', 'Availability'), bi('Memenuhi target', 'Meeting target'), ...FIGURE_HEADS])}<tbody>${body}</tbody></table>`;
@@ -312,7 +331,7 @@ function kecamatanTable(rows: readonly GroupRow[]): string {
   const body = rows
     .map(
       (r) =>
-        `<tr><td>${escapeHtml(r.label)}</td><td class="num">${r.sites}</td>${availabilityCell(r.availabilityPct, r.targetPct)}<td class="num">${r.sitesMeetingTarget}/${r.sites}</td>${figureCells(r)}</tr>`,
+        `<tr><td>${escapeHtml(r.label)}</td><td class="num">${r.sites}</td>${availabilityCell(r.availabilityPct, r.targetPct)}<td class="num">${r.sitesMeetingTarget}/${r.sites}</td>${figureCells(r, r.sites)}</tr>`,
     )
     .join('\n');
   return `<table class="data">${thead(['Kecamatan', bi('Situs', 'Sites'), bi('Ketersediaan', 'Availability'), bi('Memenuhi target', 'Meeting target'), ...FIGURE_HEADS])}<tbody>${body}</tbody></table>`;
@@ -326,7 +345,7 @@ function worstTable(rows: readonly SiteRow[]): string {
         `<tr><td class="num">${i + 1}</td><td class="name">${escapeHtml(r.name)}<br><span class="id">${escapeHtml(r.siteId)}</span></td><td>${labelCell(categoryName(r.category))}</td><td>${escapeHtml(r.kecamatan)}<br><span class="id">${escapeHtml(r.desa)}</span></td>${availabilityCell(r.availabilityPct, r.targetPct)}<td class="num">${formatPct(r.targetPct)}</td><td class="num">${r.outages}</td>${durationCell(r.downMs)}${durationCell(r.longestOutageMs)}<td class="num">${r.clockBreaches}</td></tr>`,
     )
     .join('\n');
-  return `<table class="data worst">${thead(['No.', bi('Situs', 'Site'), bi('Kategori', 'Category'), bi('Kecamatan / desa', 'District / village'), bi('Ketersediaan', 'Availability'), 'Target', bi('Gangguan', 'Outages'), bi('Waktu putus', 'Downtime'), bi('Gangguan terlama', 'Longest outage'), bi('Batas waktu terlewati', 'Clock breaches')])}<tbody>${body}</tbody></table>`;
+  return `<table class="data worst">${thead(['No.', bi('Situs', 'Site'), bi('Kategori', 'Category'), bi('Kecamatan / desa', 'District / village'), bi('Ketersediaan', 'Availability'), 'Target', bi('Gangguan', 'Outages'), bi('Waktu putus', 'Downtime'), LONGEST_HEAD, bi('Batas waktu terlewati', 'Clock breaches')])}<tbody>${body}</tbody></table>`;
 }
 
 const CSS = `
@@ -359,6 +378,7 @@ td.name { min-width: 30mm; }
 td.below { color: #b02a00; font-weight: bold; }
 .id { color: #666; font-size: 6.5pt; }
 .note { font-size: 7.5pt; color: #444; }
+.nodata { font-size: 11pt; font-weight: bold; color: #111; border: 2px solid #b02a00; padding: 2mm; margin: 2mm 0; }
 `;
 
 export function renderReportHtml(report: AvailabilityReport): string {
@@ -391,8 +411,12 @@ export function renderReportHtml(report: AvailabilityReport): string {
 <h2>${bi('Ringkasan', 'Summary')}</h2>
 ${summary(report)}
 <p class="note">${bi(
-    'Ketersediaan = waktu aktif ÷ (waktu aktif + waktu putus). Waktu pemeliharaan dan waktu tidak terpantau tidak dihitung. Waktu dijumlahkan atas semua situs.',
-    'Availability = up time ÷ (up time + downtime). Maintenance and time the monitor was not watching count neither way. Times are summed over all sites.',
+    'Ketersediaan = waktu aktif ÷ (waktu aktif + waktu putus). Waktu pemeliharaan dan waktu tidak terpantau tidak dihitung. Waktu putus dan pemeliharaan dijumlahkan atas semua situs; waktu tidak terpantau adalah rata-rata per situs (dan bagiannya dari periode).',
+    'Availability = up time ÷ (up time + downtime). Maintenance and time the monitor was not watching count neither way. Downtime and maintenance are summed over all sites; unknown time is the mean per site (and its share of the period).',
+  )}</p>
+<p class="note">${bi(
+    'Gangguan terlama dan MTTR mengukur gangguan utuh, dari poll gagal pertama sampai router menjawab lagi, termasuk waktu pemeliharaan atau tidak terpantau di dalamnya; karena itu gangguan terlama bisa lebih panjang dari waktu putus, yang tidak menghitung waktu itu.',
+    'The longest outage and MTTR measure whole outages, from the first failed poll to the router answering again, including any maintenance or unwatched time inside them; so the longest outage can exceed the downtime, which leaves that time out.',
   )}</p>
 </section>
 <section class="charts">

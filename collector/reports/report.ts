@@ -7,6 +7,7 @@ import { CATEGORIES, type Category, type Criticality, type Inventory } from '../
 import { groupRows, siteFigures, siteRow, sumFigures } from './availability.ts';
 import type { History } from './history.ts';
 import type { AvailabilityReport } from './model.ts';
+import { shareOf } from './shares.ts';
 
 /** Availability targets by the category's criticality (configurable per category: `reports.targets`). */
 export const DEFAULT_TARGETS: Readonly<Record<Criticality, number>> = {
@@ -57,6 +58,7 @@ export function buildReport(inventory: Inventory, history: History, req: ReportR
     ),
   );
   const overall = sumFigures(rows, periodMs);
+  const meeting = rows.filter((r) => r.meetsTarget === true).length;
   const catLabel = (c: string) => {
     const info = CATEGORY_INFO[c as Category] as (typeof CATEGORY_INFO)[Category] | undefined;
     return info ? `${info.id} / ${info.en}` : c;
@@ -67,10 +69,13 @@ export function buildReport(inventory: Inventory, history: History, req: ReportR
     generatedAtMs: req.nowMs,
     periodLabel: req.periodLabel,
     filters: { sites: req.sites, categories: req.categories, kecamatan: req.kecamatan },
+    // Nothing but unknown time (or no time at all): the monitor never watched this period.
+    noData: rows.length > 0 && overall.upMs + overall.downMs + overall.maintenanceMs === 0,
     overall: {
       ...overall,
       sites: rows.length,
-      sitesMeetingTarget: rows.filter((r) => r.meetsTarget === true).length,
+      sitesMeetingTarget: meeting,
+      sitesMeetingTargetPct: shareOf(meeting, rows.length),
     },
     byCategory: groupRows(
       rows,

@@ -70,6 +70,16 @@ export class MqttFleet {
     return this.#devices.has(id);
   }
 
+  /** The device's MQTT connection now; undefined when it has no MQTT account. */
+  stateOf(id: string): SimDevice['state'] | undefined {
+    return this.#devices.get(id)?.state;
+  }
+
+  /** What the device would publish now (the control API shows it for MQTT-only devices). */
+  telemetryOf(id: string): Record<string, unknown> {
+    return this.#telemetry(this.#get(id).device);
+  }
+
   /** The device vanishes (power, cable): no goodbye, the broker publishes its Will. */
   drop(id: string): void {
     const d = this.#get(id);
@@ -160,7 +170,8 @@ export class MqttFleet {
 
   #telemetry(dev: Device): Record<string, unknown> {
     const now = Date.now();
-    if (dev.role === 'sensor' || !this.#o.sim) return sensorTelemetry(dev.id, now, process.uptime());
+    if (dev.role === 'sensor' || !this.#o.sim || this.#o.sim.isMqttOnly(dev.id))
+      return sensorTelemetry(dev.id, now, process.uptime());
     return routerTelemetry(dev.id, this.#o.sim.valuesAt(dev.id, now), now);
   }
 }

@@ -30,6 +30,7 @@ import { validateCap } from '../support/cap-validate.ts';
 import { validateGeoJson } from '../support/geojson-validate.ts';
 import { influxRows, startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig } from '../support/monitor-config.ts';
+import { waitForAllUp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
@@ -143,7 +144,11 @@ afterAll(async () => {
 
 describe('alerting: upstream links, flapping, maintenance, the API and the feeds', () => {
   it('t0: everything up; the API refuses what it must, with the right status and a clear message', async () => {
-    await waitFor(() => inventory.devices.every((d) => stateOf(d) === 'up'), { timeoutMs: 20_000 });
+    await waitForAllUp(
+      runtime.monitor,
+      inventory.devices.map((d) => d.id),
+      { timeoutMs: 20_000 },
+    );
     expect((await api('/health')).body).toEqual({ status: 'ok' });
 
     const anon = await api('/api/v1/incidents');
@@ -216,7 +221,7 @@ describe('alerting: upstream links, flapping, maintenance, the API and the feeds
       expect(page.text.en).toContain(name);
     }
     // Two more poll rounds: nothing of their own from the sites behind.
-    await new Promise((r) => setTimeout(r, 4500));
+    await waitForPollRounds(runtime.monitor, 2, { what: 'no page from the sites behind the hub' });
     expect(pages).toHaveLength(1);
 
     // The incident over the API.
@@ -339,10 +344,15 @@ describe('alerting: upstream links, flapping, maintenance, the API and the feeds
     const router = routerOf(works);
     sim.cutDevice(router.id);
     await waitFor(() => stateOf(router) === 'down', { timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 3000));
+    // Down through another poll of every device: it would have paged by now outside the window.
+    await waitForPollRounds(runtime.monitor, 1, { what: 'the cut router polled again in its window' });
     sim.restoreDevice(router.id);
     await waitFor(() => stateOf(router) === 'up', { timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, SETTLE_MS + 1500));
+    // The recovery settles (SETTLE_MS), then the incident resolves: had it paged, it would have by now.
+    await waitFor(
+      () => runtime.store.list({ status: ['resolved'], siteIds: [works.id], limit: 5 }).length === 1,
+      { timeoutMs: SETTLE_MS + 10_000, what: 'the incident in the window resolved after its settle' },
+    );
     expect(pages.slice(before)).toEqual([]);
 
     // Recorded, not paged: the incident's timeline says why.

@@ -15,6 +15,7 @@ import { parseInventory } from '../../config/inventory.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig } from '../support/monitor-config.ts';
+import { waitForAllUp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 
 let dir: string;
@@ -55,9 +56,11 @@ beforeAll(async () => {
       notifiers: [{ name: 'pager', send: (n) => (pages.push(n), Promise.resolve()) }],
     },
   );
-  await waitFor(() => runtime.monitor.health.countByState().up === inventory.devices.length, {
-    timeoutMs: 30_000,
-  });
+  await waitForAllUp(
+    runtime.monitor,
+    inventory.devices.map((d) => d.id),
+    { timeoutMs: 30_000 },
+  );
 });
 
 afterAll(async () => {
@@ -74,9 +77,9 @@ describe('mass outage in one kecamatan', () => {
     const cut = petang.slice(0, 32);
     for (const s of cut) sim.cutSite(s.id);
     await waitFor(() => pages.some((p) => p.kind === 'area_outage'), { timeoutMs: 30_000 });
-    // Let every held alert run out its wait: none may page.
-    const settle = Date.now() + 8000;
-    await waitFor(() => Date.now() > settle, { timeoutMs: 9000 });
+    // Let every held alert run out its wait: none may page. Three more complete rounds (each device
+    // polled three times, at least 3 x 2 s) outlast the 4 s group wait of any alert held before them.
+    await waitForPollRounds(runtime.monitor, 3, { what: 'held alerts running out their group wait' });
     const area = pages.find((p) => p.kind === 'area_outage');
     expect(area?.area).toMatchObject({ kecamatan: 'Petang', sitesTotal: petang.length });
     expect(area?.area?.sitesDown).toBeGreaterThanOrEqual(30);
@@ -88,8 +91,7 @@ describe('mass outage in one kecamatan', () => {
     await waitFor(() => pages.some((p) => p.kind === 'area_outage' && p.status === 'resolved'), {
       timeoutMs: 30_000,
     });
-    const after = Date.now() + 8000;
-    await waitFor(() => Date.now() > after, { timeoutMs: 9000 });
+    await waitForPollRounds(runtime.monitor, 3, { what: 'no more notices after the recovery' });
     expect(pages.filter((p) => p.kind === 'area_outage').map((p) => p.status)).toEqual([
       'firing',
       'resolved',

@@ -25,6 +25,7 @@ import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig } from '../support/monitor-config.ts';
 import { startMosquitto, type Mosquitto } from '../support/mosquitto.ts';
+import { waitForClockCheckAfter } from '../support/poll-rounds.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startSmtpPeer, type SmtpPeer } from '../support/smtp-peer.ts';
 import { startTelegramPeer, type TelegramPeer } from '../support/telegram-peer.ts';
@@ -210,9 +211,12 @@ describe('on-call: routing, channels, clocks and escalation on real peers', () =
     const [inc] = runtime.store.list({ status: ['open'], limit: 5 });
     expect(inc?.clockBreachedAt).toBe(inc!.openedAt + CLOCK_MS);
     expect(inc?.escalationLevel).toBe(1);
-    // The chain ends at kadis: no more messages while it stays open.
-    const quiet = Date.now() + CLOCK_MS + 500;
-    await waitFor(() => Date.now() > quiet, { timeoutMs: CLOCK_MS + 2000 });
+    // The chain ends at kadis: no more messages while it stays open. A clock check after the time a
+    // second escalation would fall due (two clocks after the start) has decided: still level 1.
+    await waitForClockCheckAfter(runtime.monitor, inc!.openedAt + 2 * CLOCK_MS + 1, {
+      what: 'past a second escalation',
+    });
+    expect(runtime.store.get(inc!.id)?.escalationLevel).toBe(1);
     expect(smtp.mails).toHaveLength(1);
     expect(tg.messages).toHaveLength(1);
   });
@@ -234,8 +238,9 @@ describe('on-call: routing, channels, clocks and escalation on real peers', () =
     const [inc] = runtime.store.list({ status: ['open'], limit: 5 });
     expect(inc?.siteId).toBe(banjar.id);
     expect(runtime.monitor.acknowledge(inc!.id, 'wayan', 'checking the ONT').outcome).toBe('ok');
-    const quiet = Date.now() + CLOCK_MS + 1000;
-    await waitFor(() => Date.now() > quiet, { timeoutMs: CLOCK_MS + 3000 });
+    // A clock check after its clock ran out has decided: no breach, no escalation.
+    await waitForClockCheckAfter(runtime.monitor, inc!.openedAt + CLOCK_MS + 1, { what: 'past its clock' });
+    expect(runtime.store.get(inc!.id)).toMatchObject({ escalationLevel: 0 });
     expect(smtp.mails).toHaveLength(2);
     expect(runtime.store.get(inc!.id)?.clockBreachedAt).toBeUndefined();
     sim.restoreDevice(banjarRouter.id);

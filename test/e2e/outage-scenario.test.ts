@@ -21,6 +21,7 @@ import { FleetSimulator } from '../../simulator/fleet.ts';
 import { deviceValuesAt, octetsBetween } from '../../simulator/device-model.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { testMonitorConfig, TEST_INTERVAL_MS, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
+import { waitForAllUp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
@@ -94,7 +95,11 @@ afterAll(async () => {
 
 describe('outage scenario on the real simulator and InfluxDB', () => {
   it('t0: every device comes up and every site has samples in InfluxDB with the documented tags', async () => {
-    await waitFor(() => devices.every((d) => stateOf(d.id) === 'up'), { timeoutMs: 20_000 });
+    await waitForAllUp(
+      runtime.monitor,
+      devices.map((d) => d.id),
+      { timeoutMs: 20_000 },
+    );
     await waitFor(
       async () => (await query('SHOW TAG VALUES FROM device WITH KEY = "site"'))[0]?.values.length === 6,
       { timeoutMs: 20_000 },
@@ -201,9 +206,8 @@ describe('outage scenario on the real simulator and InfluxDB', () => {
       timeoutMs: 20_000,
     });
     await waitFor(() => pages.length >= 1, { timeoutMs: 10_000 });
-    // Two more intervals: nothing else pages.
-    const settle = Date.now() + 2 * INTERVAL_MS;
-    await waitFor(() => Date.now() > settle, { timeoutMs: 3 * INTERVAL_MS });
+    // Every device polled twice more: nothing else pages.
+    await waitForPollRounds(runtime.monitor, 2, { what: 'no page for the APs' });
     expect(pages.map((p) => [p.status, p.device?.id])).toEqual([['firing', router.id]]);
     const page = pages[0];
     expect(page?.text.id).toContain('GANGGUAN');

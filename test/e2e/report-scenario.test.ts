@@ -2,10 +2,11 @@
  * The uptime report against ground truth: outages of known length scripted in the simulator, polled by the
  * running monitor into real InfluxDB, reported from what it wrote. The monitor runs on a clock set to
  * 30 November 2026, 23:59:00 WITA (real time, shifted), so one outage crosses midnight at the month's end.
- *   A   a plain outage of ~8 s
- *   B   an outage of ~20 s with a 10 s maintenance window inside it: ~10 s down, 10 s maintenance
- *   D   an outage from 23:59:52 to 00:00:08: ~8 s in November, ~8 s in December
- *   C   cut, then the monitor stops for ~14 s, C comes back while it is away: ~4 s down, the gap unknown
+ *   A   a plain outage of a few seconds (down, polled down once more, restored)
+ *   B   an outage around a 10 s maintenance window: down before and after it, 10 s maintenance
+ *   D   an outage across midnight: cut ~20 s before, restored after two poll rounds after it
+ *   C   cut, then the monitor stops for ~8 s, C comes back while it is away: down until the stop, the
+ *       gap unknown
  *   E   never touched: 100 %
  * Each figure must match the truth within one poll interval (plus its jitter) per outage.
  */
@@ -24,7 +25,8 @@ import { renderReportCsv } from '../../collector/reports/render-csv.ts';
 import { startRuntime, type Runtime } from '../../collector/runtime.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
-import { startTestInfluxd, type TestServer } from '../support/influx.ts';
+import { influxRows, startTestInfluxd, type TestServer } from '../support/influx.ts';
+import { waitForAllUp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { testMonitorConfig, TEST_INTERVAL_MS, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 
@@ -63,10 +65,18 @@ const truth = {
 const routerOf = (s: Site): Device =>
   inventory.devices.find((d) => d.siteId === s.id && d.role === 'router')!;
 const state = (s: Site) => runtime?.monitor.health.get(routerOf(s).id)?.state;
-const sleepUntil = async (t: number) => {
-  const ms = t - clock.now();
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
-};
+/** B's maintenance window, in monitor time. */
+const WINDOW = { startMs: START + 20_000, endMs: START + 30_000 };
+/** How long the monitor is stopped while C comes back: several heartbeats, so a clear gap. */
+const AWAY_MS = 4 * TEST_INTERVAL_MS;
+const monitorAway = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The monitor's poll counters while it runs (undefined while it is stopped). */
+const polls = () => runtime?.monitor.status().polls;
+/** The `active` values of the maintenance points the monitor wrote for a site, in time order. */
+const maintenanceEdges = async (s: Site): Promise<number[]> =>
+  (
+    await influxRows(influx.url, DB, `SELECT active FROM maintenance WHERE site = '${s.id}'`).catch(() => [])
+  ).map((r) => Number(r.active));
 const start = async () => {
   runtime = await startRuntime(config, { log: memoryLogger('warn'), clock });
 };
@@ -97,7 +107,7 @@ beforeAll(async () => {
         id: 'config-1',
         name: 'Pemeliharaan / maintenance',
         scope: { sites: [B.id] },
-        schedule: { kind: 'once', startMs: START + 20_000, endMs: START + 30_000 },
+        schedule: { kind: 'once', startMs: WINDOW.startMs, endMs: WINDOW.endMs },
         source: 'config',
       },
     ],
@@ -114,27 +124,43 @@ afterAll(async () => {
 
 describe('uptime report against scripted outages', () => {
   it('scripts the outages', async () => {
-    await waitFor(() => inventory.devices.every((d) => runtime?.monitor.health.get(d.id)?.state === 'up'), {
-      timeoutMs: 15_000,
-    });
-    // A: ~8 s. B: cut before its window, restored after it.
-    await sleepUntil(START + 6_000);
-    sim.cutDevice(routerOf(A).id);
-    const aCut = clock.now();
-    await sleepUntil(START + 14_000);
-    sim.restoreDevice(routerOf(A).id);
-    truth.A.down = clock.now() - aCut;
-    await sleepUntil(START + 16_000);
+    await waitForAllUp(
+      () => runtime?.monitor,
+      inventory.devices.map((d) => d.id),
+      { timeoutMs: 15_000 },
+    );
+    // Each step waits for what the monitor saw (a state, a poll round, a point it wrote), not for a time.
+    // B: cut before its maintenance window opens; restored once the monitor has recorded its end.
     sim.cutDevice(routerOf(B).id);
     truth.B.cut = clock.now();
-    await sleepUntil(START + 36_000);
+    expect(truth.B.cut, 'B is cut before its window opens').toBeLessThan(WINDOW.startMs - TOLERANCE_MS);
+    // A, meanwhile: down, polled down once more, back.
+    sim.cutDevice(routerOf(A).id);
+    const aCut = clock.now();
+    await waitFor(() => state(A) === 'down', { timeoutMs: 15_000, what: 'A down' });
+    await waitForPollRounds(polls, 1, { what: 'A polled down again' });
+    sim.restoreDevice(routerOf(A).id);
+    truth.A.down = clock.now() - aCut;
+    await waitFor(() => state(A) === 'up', { timeoutMs: 15_000, what: 'A up' });
+    await waitFor(async () => (await maintenanceEdges(B)).includes(0), {
+      timeoutMs: 60_000,
+      what: "the monitor's record of the end of B's window",
+    });
+    await waitForPollRounds(polls, 1, { what: 'B polled down after its window' });
     sim.restoreDevice(routerOf(B).id);
     truth.B.restore = clock.now();
-    // D: across midnight.
-    await sleepUntil(MIDNIGHT - 8_000);
+    expect(truth.B.restore).toBeGreaterThan(WINDOW.endMs);
+    await waitFor(() => state(B) === 'up', { timeoutMs: 15_000, what: 'B up' });
+    // D: cut before midnight; restored once the monitor has polled it down twice more after midnight
+    // (E, never touched, answered a poll after midnight: the monitor's time has crossed it).
     sim.cutDevice(routerOf(D).id);
     truth.D.cut = clock.now();
-    await sleepUntil(MIDNIGHT + 8_000);
+    expect(truth.D.cut, 'D is cut before midnight').toBeLessThan(MIDNIGHT - 2 * TOLERANCE_MS);
+    await waitFor(() => (runtime?.monitor.health.get(routerOf(E).id)?.lastOkAt ?? 0) >= MIDNIGHT, {
+      timeoutMs: 90_000,
+      what: 'a poll after midnight',
+    });
+    await waitForPollRounds(polls, 2, { what: 'D polled down after midnight' });
     sim.restoreDevice(routerOf(D).id);
     truth.D.restore = clock.now();
     // C: cut; the monitor stops while it is down; C comes back while the monitor is away.
@@ -142,17 +168,18 @@ describe('uptime report against scripted outages', () => {
     sim.cutDevice(routerOf(C).id);
     truth.C.cut = clock.now();
     await waitFor(() => state(C) === 'down', { timeoutMs: 10_000 });
-    await sleepUntil(truth.C.cut + 4_000);
+    await waitForPollRounds(polls, 1, { what: 'C polled down again' });
     await stop();
     truth.C.stop = clock.now();
-    await sleepUntil(truth.C.stop + 8_000);
     sim.restoreDevice(routerOf(C).id);
-    await sleepUntil(truth.C.stop + 14_000);
+    // Scenario input, not synchronisation: the monitor stays away long enough for its heartbeats (every
+    // poll interval) to show a gap. Nothing runs meanwhile that a test could wait on.
+    await monitorAway(AWAY_MS);
     await start();
     truth.C.restart = clock.now();
     await waitFor(() => state(C) === 'up', { timeoutMs: 10_000 });
-    // A few heartbeats after, then everything written.
-    await new Promise((r) => setTimeout(r, 2 * TEST_INTERVAL_MS));
+    // A few heartbeats after (one per interval, so per round), then everything written.
+    await waitForPollRounds(polls, 2, { what: 'heartbeats after the restart' });
     await stop();
   }, 150_000);
 
@@ -244,6 +271,14 @@ describe('uptime report against scripted outages', () => {
       /unknown kecamatan 'Mengwii'; known: .*Mengwi/,
     );
     expect((await get('month=2026-13')).status).toBe(400);
+    // October: the monitor never watched it. Not "0 of 5 meet target": 404, saying there is no data.
+    for (const format of ['json', 'pdf']) {
+      const none = await get(`month=2026-10&format=${format}`);
+      expect(none.status).toBe(404);
+      expect(((await none.json()) as { message: string }).message).toMatch(
+        /tidak ada data untuk periode 2026-10 \/ no data for the period 2026-10/,
+      );
+    }
     await stop();
   });
 });

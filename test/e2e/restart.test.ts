@@ -14,6 +14,7 @@ import { IncidentStore } from '../../collector/store/incident-store.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
+import { pollsOverHttp, waitForPollRounds } from '../support/poll-rounds.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../support/ports.ts';
 import { TEST_VIEWER, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
@@ -112,12 +113,19 @@ async function deviceState(id: string): Promise<string | undefined> {
   return view.devices?.find((d) => d.id === id)?.state;
 }
 
+/** Every device up: before a cut, so a device still coming up (a slow first poll) is not a second page. */
+async function allUp(): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, { headers: TEST_VIEWER_HEADERS });
+  const list = (await res.json()) as { id: string; state: string }[];
+  return list.length === inventory.devices.length && list.every((d) => d.state === 'up');
+}
+
 describe('kill -9 during an open incident', () => {
   it('keeps the incident, does not page twice, and still sends the recovery', async () => {
     const router = inventory.devices.find((d) => d.role === 'router');
     if (!router) throw new Error('no router');
     startMonitor();
-    await waitFor(async () => (await deviceState(router.id)) === 'up', { timeoutMs: 30_000 });
+    await waitFor(allUp, { timeoutMs: 30_000, what: 'every device up' });
     sim.cutDevice(router.id);
     await waitFor(() => pages.some((p) => p.status === 'firing'), { timeoutMs: 15_000 });
     // The page is out and recorded as sent: the incident is open. (A kill in the instant between the
@@ -136,8 +144,12 @@ describe('kill -9 during an open incident', () => {
     await waitFor(async () => (await deviceState(router.id).catch(() => undefined)) === 'down', {
       timeoutMs: 30_000,
     });
-    const settle = Date.now() + 3000;
-    await waitFor(() => Date.now() > settle, { timeoutMs: 4000 });
+    // Every device polled twice more by the new process: still nobody paged again.
+    await waitForPollRounds(
+      pollsOverHttp(`http://127.0.0.1:${httpPort}/api/status`, TEST_VIEWER_HEADERS),
+      2,
+      { what: 'no second page after the restart' },
+    );
     expect(pages.map((p) => [p.status, p.device?.id])).toEqual([['firing', router.id]]);
 
     sim.restoreDevice(router.id);
@@ -155,9 +167,7 @@ describe('kill -9 during an open incident', () => {
     if (!router) throw new Error('no second router');
     const before = pages.length;
     startMonitor();
-    await waitFor(async () => (await deviceState(router.id).catch(() => undefined)) === 'up', {
-      timeoutMs: 30_000,
-    });
+    await waitFor(allUp, { timeoutMs: 30_000, what: 'every device up' });
     sim.cutDevice(router.id);
     await waitFor(() => pages.slice(before).some((p) => p.status === 'firing'), { timeoutMs: 15_000 });
     await waitFor(() => sentRecorded(pages[before]?.id ?? ''), { timeoutMs: 5000 });

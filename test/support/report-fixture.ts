@@ -33,12 +33,14 @@ export function figures(
   const observed = pct === null ? 0 : PERIOD * sites - unknownMs - maintenanceMs;
   const downMs = pct === null ? 0 : Math.round(observed * (1 - pct / 100));
   const outages = downMs > 0 ? Math.max(1, Math.round(downMs / (2 * H))) : 0;
+  const unknown = pct === null ? PERIOD * sites : unknownMs;
   return {
     periodMs: PERIOD,
     upMs: observed - downMs,
     downMs,
     maintenanceMs: pct === null ? 0 : maintenanceMs,
-    unknownMs: pct === null ? PERIOD * sites : unknownMs,
+    unknownMs: unknown,
+    unknownSharePct: (100 * (extra.unknownMs ?? unknown)) / (PERIOD * sites),
     availabilityPct: pct,
     outages,
     longestOutageMs: outages > 0 ? Math.min(downMs, 3 * H + 12 * 60_000) : 0,
@@ -77,12 +79,14 @@ export function targetOf(c: Category): number {
 }
 
 function group(key: string, label: string, pct: number | null, sites: number, targetPct?: number): GroupRow {
+  const meeting = pct === null ? 0 : Math.round(sites * (pct / 100) ** 40);
   return {
     ...figures(pct, sites),
     key,
     label,
     sites,
-    sitesMeetingTarget: pct === null ? 0 : Math.round(sites * (pct / 100) ** 40),
+    sitesMeetingTarget: meeting,
+    sitesMeetingTargetPct: (100 * meeting) / sites,
     targetPct,
   };
 }
@@ -136,7 +140,14 @@ export function sampleReport(): AvailabilityReport {
     generatedAtMs: GENERATED_AT,
     periodLabel: '2026-10',
     filters: {},
-    overall: { ...overall, sites: 987, sitesMeetingTarget: 861, clockBreaches: 4 },
+    noData: false,
+    overall: {
+      ...overall,
+      sites: 987,
+      sitesMeetingTarget: 861,
+      sitesMeetingTargetPct: (100 * 861) / 987,
+      clockBreaches: 4,
+    },
     byCategory: CATEGORIES.map((c) =>
       group(
         c,
@@ -156,10 +167,16 @@ export function sampleReport(): AvailabilityReport {
 /** Nothing observed anywhere: every chart is empty. The PNG checks must fail on it. */
 export function emptyReport(): AvailabilityReport {
   const r = sampleReport();
-  const blank = (g: GroupRow): GroupRow => ({ ...g, ...figures(null, g.sites), sitesMeetingTarget: 0 });
+  const blank = (g: GroupRow): GroupRow => ({
+    ...g,
+    ...figures(null, g.sites),
+    sitesMeetingTarget: 0,
+    sitesMeetingTargetPct: 0,
+  });
   return {
     ...r,
-    overall: { ...r.overall, ...figures(null, 987), sitesMeetingTarget: 0 },
+    noData: true,
+    overall: { ...r.overall, ...figures(null, 987), sitesMeetingTarget: 0, sitesMeetingTargetPct: 0 },
     byCategory: r.byCategory.map(blank),
     byKecamatan: r.byKecamatan.map(blank),
     worst: [],

@@ -9,7 +9,8 @@ import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freeUdpPort, waitFor } from './ports.ts';
+import { freeUdpPort } from './ports.ts';
+import { waitForServer } from './server-start.ts';
 
 const SNMPD = '/usr/sbin/snmpd';
 const SNMPGET = '/usr/bin/snmpget';
@@ -110,9 +111,10 @@ export async function startSnmpd(opts: SnmpdOptions = {}): Promise<Snmpd> {
     };
     process.once('exit', orphanGuard);
     proc.once('exit', () => process.removeListener('exit', orphanGuard));
-    await waitFor(
+    await waitForServer(
+      `snmpd on udp 127.0.0.1:${port}`,
+      proc,
       async () => {
-        if (proc.exitCode !== null) throw new Error(`snmpd exited (${proc.exitCode}): ${output.trim()}`);
         try {
           const args = ['-v2c', '-c', community, '-t', '0.3', '-r', '0', `127.0.0.1:${port}`];
           await run(SNMPGET, [...args, '1.3.6.1.2.1.1.3.0']);
@@ -121,7 +123,7 @@ export async function startSnmpd(opts: SnmpdOptions = {}): Promise<Snmpd> {
           return false;
         }
       },
-      { timeoutMs: 15_000, intervalMs: 100, what: 'snmpd to answer' },
+      { timeoutMs: 15_000, output: () => output },
     );
   };
   const halt = async (): Promise<void> => {

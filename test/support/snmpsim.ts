@@ -26,7 +26,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { freeUdpPort, waitFor } from './ports.ts';
+import { freeUdpPort } from './ports.ts';
+import { waitForServer } from './server-start.ts';
 
 export const DEVICES_DIR = resolve(fileURLToPath(new URL('../../../shared/devices/', import.meta.url)));
 const SNMPSIMD = '/usr/bin/snmpsimd';
@@ -91,7 +92,7 @@ export async function startSnmpsim(
   ];
   const child: ChildProcess = spawn(SNMPSIMD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-8000)));
   // A test process that exits without stop() (a failed beforeAll, a worker torn down) must not leave an
   // snmpsimd behind on a 2-core CI machine.
   const orphanGuard = (): void => {
@@ -113,10 +114,10 @@ export async function startSnmpsim(
   };
   try {
     const probeCommunity = linked.includes('linux_ntc') ? 'linux_ntc' : (Object.keys(extra)[0] ?? '');
-    await waitFor(
+    await waitForServer(
+      `snmpsimd on udp 127.0.0.1:${port}`,
+      child,
       async () => {
-        if (child.exitCode !== null)
-          throw new Error(`snmpsimd exited (${child.exitCode}): ${stderr.slice(-500)}`);
         try {
           const args = ['-v2c', '-c', probeCommunity, '-t', '0.3', '-r', '0', `127.0.0.1:${port}`];
           await run(SNMPGET, [...args, '1.3.6.1.2.1.1.1.0']);
@@ -125,7 +126,7 @@ export async function startSnmpsim(
           return false;
         }
       },
-      { timeoutMs: 30_000, intervalMs: 200, what: 'snmpsimd to answer' },
+      { timeoutMs: 30_000, intervalMs: 200, output: () => stderr },
     );
   } catch (err) {
     await stop();

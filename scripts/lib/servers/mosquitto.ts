@@ -7,10 +7,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeLoopbackPort as freeTcpPort } from './process.ts';
+import { freeLoopbackPort as freeTcpPort, ServerStartError } from './process.ts';
 import { connect } from 'node:net';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
+
+const tail = (s: string): string => s.trim() || '(no output)';
 
 export interface Mosquitto {
   readonly url: string;
@@ -65,7 +67,8 @@ export async function startMosquitto(
   );
   const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4096)));
+  child.once('error', (err) => (stderr += `\nspawn error: ${err.message}`));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null) {
       const exited = new Promise((r) => child.once('exit', r));
@@ -77,14 +80,20 @@ export async function startMosquitto(
   try {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`mosquitto exited: ${stderr}`);
+      if (child.exitCode !== null)
+        throw new ServerStartError(
+          `mosquitto on 127.0.0.1:${port} exited before it was ready (exit code ${child.exitCode}); output:\n${tail(stderr)}`,
+        );
       const up = await new Promise<boolean>((resolve) => {
         const s = connect(port, '127.0.0.1');
         s.once('connect', () => (s.destroy(), resolve(true)));
         s.once('error', () => resolve(false));
       });
       if (up) break;
-      if (Date.now() > deadline) throw new Error(`mosquitto did not listen on 127.0.0.1:${port}: ${stderr}`);
+      if (Date.now() > deadline)
+        throw new ServerStartError(
+          `mosquitto did not listen on 127.0.0.1:${port} within 10000 ms; output:\n${tail(stderr)}`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   } catch (err) {

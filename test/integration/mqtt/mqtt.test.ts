@@ -255,8 +255,12 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
       { qos: 1, retain: true },
     );
     await s1.endAsync();
-    const quietUntil = Date.now() + bound;
-    await waitFor(() => Date.now() > quietUntil, { timeoutMs: bound + 1000 });
+    // The monitor has the goodbye, and no device waits out a grace: nothing is left that could page.
+    await waitFor(() => runtime.monitor.mqttLiveness(sensor.id).connection?.state === 'closed', {
+      timeoutMs: bound,
+      what: () => `the clean disconnect recorded: ${JSON.stringify(runtime.monitor.mqttLiveness(sensor.id))}`,
+    });
+    expect(runtime.monitor.mqttLiveness(sensor.id).pendingWakes).toBe(0);
     expect(pager.sent.filter((n) => n.device?.id === sensor.id)).toEqual([]);
     expect(runtime.monitor.health.get(sensor.id)?.state).toBe('up');
 

@@ -28,6 +28,8 @@ let runtime: Runtime;
 let dir: string;
 let gateway: Device;
 let sensor: Device;
+/** A router without an MQTT account. */
+let plain: Device;
 const pages: Notification[] = [];
 const log = memoryLogger('info');
 
@@ -43,6 +45,7 @@ beforeAll(async () => {
   const routers = base.devices.filter((d) => d.role === 'router');
   const identity = (id: string) => ({ username: id, passwordHash: demoPasswordHash(id), keepaliveS: 2 });
   gateway = { ...routers[0]!, mqtt: identity(routers[0]!.id) };
+  plain = routers[1]!;
   sensor = {
     id: `${routers[1]!.siteId}-env`,
     siteId: routers[1]!.siteId,
@@ -137,8 +140,12 @@ describe('simulated MQTT devices', () => {
   it('a clean disconnect pages nothing; a drop through the control API pages once', async () => {
     await waitFor(() => runtime.monitor.health.get(sensor.id)?.state === 'up', { timeoutMs: 10_000 });
     expect(await post(`/devices/${sensor.id}/mqtt-disconnect`)).toBe(200);
-    const quiet = Date.now() + 3000;
-    await waitFor(() => Date.now() > quiet, { timeoutMs: 4000 });
+    // The monitor has the goodbye, and no device waits out a grace: nothing is left that could page.
+    await waitFor(() => runtime.monitor.mqttLiveness(sensor.id).connection?.state === 'closed', {
+      timeoutMs: 5000,
+      what: () => `the clean disconnect recorded: ${diagnose(sensor.id)}`,
+    });
+    expect(runtime.monitor.mqttLiveness(sensor.id).pendingWakes).toBe(0);
     expect(pages).toEqual([]);
     expect(await post(`/devices/${sensor.id}/mqtt-restore`)).toBe(200);
     await waitFor(() => fleet.status().connected === 2, { timeoutMs: 10_000 });
@@ -156,5 +163,47 @@ describe('simulated MQTT devices', () => {
       [sensor.id, 'resolved'],
     ]);
     expect(await post(`/devices/${gateway.id}/mqtt-nothing`)).toBe(404);
+  });
+
+  it('the control API knows the MQTT-only sensor as it knows every device, and counts as the monitor does', async () => {
+    const get = async (path: string) => {
+      const res = await fetch(`${control.url}${path}`);
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    await waitFor(() => fleet.status().connected === 2, { timeoutMs: 10_000 });
+    const dev = await get(`/devices/${sensor.id}`);
+    expect(dev.status).toBe(200);
+    expect(dev.body).toMatchObject({
+      id: sensor.id,
+      role: 'sensor',
+      protocols: ['mqtt'],
+      endpoint: null,
+      state: 'up',
+      mqtt: 'connected',
+    });
+    expect((dev.body.values as { temperature_c?: number }).temperature_c).toBeGreaterThan(15);
+    const gw = await get(`/devices/${gateway.id}`);
+    expect(gw.body).toMatchObject({ protocols: ['snmp', 'mqtt'], mqtt: 'connected' });
+
+    const status = await get('/status');
+    expect(status.body).toMatchObject({
+      devices: runtime.monitor.status().devices,
+      mqttOnlyDevices: 1,
+      mqtt: { devices: 2, connected: 2 },
+    });
+
+    // Dropped through the API, the sensor says so; restored, it connects again.
+    expect(await post(`/devices/${sensor.id}/mqtt-drop`)).toBe(200);
+    expect((await get(`/devices/${sensor.id}`)).body.mqtt).toBe('dropped');
+    expect(await post(`/devices/${sensor.id}/mqtt-restore`)).toBe(200);
+    await waitFor(async () => (await get(`/devices/${sensor.id}`)).body.mqtt === 'connected', {
+      timeoutMs: 10_000,
+    });
+    // SNMP-only actions on the sensor say why not; a device without MQTT refuses MQTT actions.
+    const reboot = await fetch(`${control.url}/devices/${sensor.id}/reboot`, { method: 'POST' });
+    expect(reboot.status).toBe(409);
+    expect(((await reboot.json()) as { error: string }).error).toMatch(/speaks only MQTT/);
+    expect(await post(`/devices/${plain.id}/mqtt-drop`)).toBe(409);
+    expect(await post('/devices/no-such-device/mqtt-drop')).toBe(404);
   });
 });

@@ -138,3 +138,42 @@ describe('Monitor (fake time, scripted devices)', () => {
     await monitor.stop();
   });
 });
+
+describe('Monitor progress counters (what tests wait on instead of the clock)', () => {
+  it('counts a poll round only once every polled device has been polled; expedited polls do not make one', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
+    const poller = new ScriptedPoller(clock);
+    const inventory = smallInventory();
+    const monitor = new Monitor(
+      { clock, log: memoryLogger('warn'), inventory, poller, writer: new ArrayWriter(), notifiers: [] },
+      {
+        intervalMs: 60_000,
+        jitterMs: 0,
+        concurrency: 8,
+        downAfterFailures: 2,
+        recheckMs: 5_000,
+        selfMetricsMs: 30_000,
+        clockCheckMs: 10_000,
+      },
+    );
+    await monitor.start();
+    expect(monitor.status().polls.rounds).toBe(0);
+    // The first turns are spread over one interval: after it, every device was polled once.
+    await advance(clock, 60_000);
+    const { ok, rounds } = monitor.status().polls;
+    expect(ok).toBe(inventory.devices.length);
+    expect(rounds).toBe(1);
+    // One device failing is rechecked sooner (expedited): many more polls, but a round still needs all.
+    poller.cut.add('pkm-petang-1-ap1');
+    await advance(clock, 30_000);
+    const mid = monitor.status().polls;
+    expect(mid.rounds).toBe(1);
+    await advance(clock, 30_000);
+    expect(monitor.status().polls.rounds).toBe(2);
+    // Clock checks: counted, with the monitor time of the last.
+    const checks = monitor.status().clockChecks;
+    expect(checks.count).toBe(12);
+    expect(checks.lastAtMs).toBe(clock.now());
+    await monitor.stop();
+  });
+});

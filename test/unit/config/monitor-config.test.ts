@@ -52,6 +52,13 @@ describe('monitor config', () => {
     writeFileSync(join(dir, 'example-inv.yaml'), '');
     const c = await loadConfig('config/netmon.example.yaml', { NETMON_INVENTORY: join(dir, 'inv.yaml') });
     expect(c.influx).toMatchObject({ api: 'v1', database: 'netmon' });
+    // The demo's webhook goes to the simulator's receiver, on its control address.
+    expect(c.alerts.webhooks.map((w) => w.url)).toEqual(['http://127.0.0.1:8161/webhook']);
+    const moved = await loadConfig('config/netmon.example.yaml', {
+      NETMON_INVENTORY: join(dir, 'inv.yaml'),
+      NETMON_SIM_CONTROL: '127.0.0.1:38161',
+    });
+    expect(moved.alerts.webhooks.map((w) => w.url)).toEqual(['http://127.0.0.1:38161/webhook']);
   });
 
   it('v2 API, secrets from the environment, never printed', async () => {

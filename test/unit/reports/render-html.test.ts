@@ -93,7 +93,9 @@ describe('formatting', () => {
     [99.523, '99.52%'],
     [100, '100.00%'],
     [99.9999, '99.99%'], // not 100.00% unless it is
+    [99.995, '99.99%'],
     [0, '0.00%'],
+    [0.001, '0.01%'], // not 0.00% when something was up
     [null, '–'],
     [undefined, '–'],
   ])('percentage %s is %s', (p, want) => {
@@ -183,11 +185,12 @@ describe('renderReportHtml', () => {
       'Ketersediaan keseluruhan / Overall availability',
       'Situs memenuhi target / Sites meeting target',
       'Jumlah gangguan / Outages',
-      'Gangguan terlama / Longest outage',
+      'Gangguan terlama (utuh) / Longest outage (whole)',
       'Rata-rata waktu pemulihan / Mean time to restore (MTTR)',
       'Total waktu putus (semua situs) / Total downtime (all sites)',
-      'Waktu pemeliharaan / Maintenance time',
-      'Tidak terpantau (monitor tidak memantau) / Unknown (monitor not watching)',
+      'Waktu pemeliharaan (semua situs) / Maintenance time (all sites)',
+      'Tidak terpantau, rata-rata per situs / Unknown, mean per site (monitor not watching)',
+      'Tidak terpantau, rata-rata per situs / Unknown, mean per site',
       'Batas waktu penanganan terlewati / Response-clock breaches',
     ])
       expect(labels).toContain(want);
@@ -196,15 +199,70 @@ describe('renderReportHtml', () => {
   it('shows the summary figures', () => {
     const o = report.overall;
     expect(text).toContain('Ketersediaan keseluruhan / Overall availability 98.73%');
-    expect(text).toContain('861 dari/of 987 (87%)');
+    expect(text).toContain('861 dari/of 987 (87.2%)');
     expect(text).toContain(`Jumlah gangguan / Outages ${o.outages}`);
-    expect(text).toContain('Gangguan terlama / Longest outage 3 j 12 m / 3 h 12 min');
+    expect(text).toContain('Gangguan terlama (utuh) / Longest outage (whole) 3 j 12 m / 3 h 12 min');
     expect(text).toContain(
       `Total waktu putus (semua situs) / Total downtime (all sites) ${formatDuration(o.downMs)}`,
     );
-    expect(text).toContain(`Waktu pemeliharaan / Maintenance time ${formatDuration(o.maintenanceMs)}`);
-    expect(text).toContain(`Unknown (monitor not watching) ${formatDuration(o.unknownMs)}`);
+    expect(text).toContain(
+      `Waktu pemeliharaan (semua situs) / Maintenance time (all sites) ${formatDuration(o.maintenanceMs)}`,
+    );
+    // Unknown is per site (2 h each in the fixture), not the sum over 987 sites (82 days).
+    expect(text).toContain('Unknown, mean per site (monitor not watching) 2 j / 2 h (0.3%)');
+    expect(text).not.toContain(formatDuration(o.unknownMs));
     expect(text).toContain('Response-clock breaches 4');
+  });
+
+  it('never rounds a share up to 100% while one site misses its target', () => {
+    const oneMisses: AvailabilityReport = {
+      ...report,
+      overall: { ...report.overall, sitesMeetingTarget: 986, sitesMeetingTargetPct: (100 * 986) / 987 },
+    };
+    const t = visibleText(renderReportHtml(oneMisses));
+    expect(t).toContain('986 dari/of 987 (99.9%)');
+    expect(t).not.toContain('of 987 (100');
+    const all = visibleText(
+      renderReportHtml({
+        ...report,
+        overall: { ...report.overall, sitesMeetingTarget: 987, sitesMeetingTargetPct: 100 },
+      }),
+    );
+    expect(all).toContain('987 dari/of 987 (100.0%)');
+  });
+
+  it('says the unknown time of a group per site, with its share of the period', () => {
+    // A 2.5-day period, 987 sites, each unknown for 1 h 12 min: the sum would read "49 d 8 h 24 min".
+    const period = 2.5 * 86_400_000;
+    const perSite = 72 * 60_000;
+    const half: AvailabilityReport = {
+      ...report,
+      overall: {
+        ...report.overall,
+        periodMs: period,
+        unknownMs: perSite * 987,
+        unknownSharePct: (100 * perSite) / period,
+      },
+    };
+    const t = visibleText(renderReportHtml(half));
+    expect(t).toContain('Unknown, mean per site (monitor not watching) 1 j 12 m / 1 h 12 min (2.0%)');
+    expect(t).not.toMatch(/49 hari|49 d/);
+    // The group tables: smp was never watched, so each of its sites is unknown the whole month.
+    const smpRow = between(html, '<tr>', '</tr>').find((r) => r.includes('Sekolah Menengah Pertama'));
+    expect(visibleText(smpRow ?? '')).toMatch(/31 hari 31 d \(100\.0%\)$/);
+  });
+
+  it('explains that the longest outage is whole and can exceed the downtime', () => {
+    expect(text).toContain('so the longest outage can exceed the downtime');
+    expect(text).toContain('gangguan terlama bisa lebih panjang dari waktu putus');
+  });
+
+  it('says there is no data for a period the monitor never watched, not "0 of 987"', () => {
+    const t = visibleText(renderReportHtml(emptyReport()));
+    expect(t).toContain('Tidak ada data untuk periode ini');
+    expect(t).toContain('No data for this period: the monitor was not watching');
+    expect(t).not.toContain('0 dari/of 987');
+    expect(text).not.toContain('No data for this period');
   });
 
   it('escapes text from the data everywhere', () => {
@@ -308,5 +366,12 @@ describe('renderReportHtml', () => {
 });
 
 function group(key: string, pct: number): GroupRow {
-  return { ...figures(pct, 10), key, label: key, sites: 10, sitesMeetingTarget: 10 };
+  return {
+    ...figures(pct, 10),
+    key,
+    label: key,
+    sites: 10,
+    sitesMeetingTarget: 10,
+    sitesMeetingTargetPct: 100,
+  };
 }
