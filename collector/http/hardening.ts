@@ -5,7 +5,8 @@
  *   createHardenedServer   the node:http server with short request-phase timeouts and connection caps:
  *                          17,000 sockets that each send half a header used to hold 13,910 files open
  *                          until /health failed; now each is closed after `headersTimeoutMs`, one
- *                          address holds at most `maxConnectionsPerIp`, all of them `maxConnections`.
+ *                          address holds at most `maxConnectionsPerIp`, all of them `maxConnections`;
+ *                          at that cap a new connection takes the place of the oldest idle one.
  *   rejectMalformedPath    400 (not a URIError's 500) for a path with a broken %-escape.
  *
  * The timeouts apply to the request phase and to idle sockets only, never to a response being streamed:
@@ -15,7 +16,13 @@
  * An open Server-Sent Events response has finished its request phase and is not idle, so none of them
  * ends it; the socket inactivity timeout (`server.timeout`) stays off for the same reason.
  */
-import { createServer, type RequestListener, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../core/log.ts';
@@ -30,7 +37,11 @@ export interface ServerLimits {
   readonly keepAliveTimeoutMs: number;
   /** How often the timeouts above are checked (Node's default is 30 s, which lets sockets pile up). */
   readonly checkIntervalMs: number;
-  /** Connections open at once; more are closed as they arrive. */
+  /**
+   * Connections open at once. At the cap a new connection closes the oldest idle one (no request yet, a
+   * header not finished, or a keep-alive between requests) and takes its place; only when every one is
+   * busy (a request in progress, an open event stream) is the new one refused.
+   */
   readonly maxConnections: number;
   /**
    * Connections open at once from one address. Behind a reverse proxy every client shares the proxy's
@@ -48,11 +59,14 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxConnectionsPerIp: 256,
 };
 
-/** What the caps have refused since the server started. */
+/** What the caps have done since the server started. */
 export interface ConnectionStats {
   open: number;
+  /** New connections refused at `maxConnections` because none open was idle. */
   refusedTotal: number;
   refusedPerIp: number;
+  /** Idle connections closed at `maxConnections` to make room for a new one. */
+  evictedIdle: number;
 }
 
 /** How often a refusal is logged at most (with the count since the last line). */
@@ -80,43 +94,67 @@ export function createHardenedServer(
 }
 
 /**
- * Apply `limits` to a server: timeouts (its checking interval stays what the server was made with),
- * the global cap (node drops connections over `maxConnections` before they reach the handler) and the
- * per-address cap. Refusals are counted and logged, at most once per 10 s per kind.
+ * Apply `limits` to a server: timeouts (its checking interval stays what the server was made with), the
+ * per-address cap, and the total cap with eviction of the oldest idle connection: many addresses sending
+ * half a header each then cost an attacker its own oldest sockets, not the API its /health. Refusals and
+ * evictions are counted and logged, at most once per 10 s per kind.
  */
 export function hardenServer(server: Server, limits: ServerLimits, log: Logger): () => ConnectionStats {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.timeout = 0; // no inactivity timeout: an event stream may be quiet for a while
-  server.maxConnections = limits.maxConnections;
-  const stats: ConnectionStats = { open: 0, refusedTotal: 0, refusedPerIp: 0 };
+  const stats: ConnectionStats = { open: 0, refusedTotal: 0, refusedPerIp: 0, evictedIdle: 0 };
   const perIp = new Map<string, number>();
+  // Connections with no request in progress, oldest first (a Set keeps insertion order).
+  const idle = new Set<Socket>();
   const throttle = refusalLogger(log);
 
-  server.on('drop', (data?: { remoteAddress?: string }) => {
-    stats.refusedTotal++;
-    throttle('max_connections', {
-      limit: limits.maxConnections,
-      ip: data?.remoteAddress,
-    });
-  });
+  const release = (socket: Socket, ip: string): void => {
+    idle.delete(socket);
+    stats.open--;
+    const left = (perIp.get(ip) ?? 1) - 1;
+    if (left <= 0) perIp.delete(ip);
+    else perIp.set(ip, left);
+  };
+  const released = new WeakSet<Socket>();
+
   server.on('connection', (socket: Socket) => {
     const ip = socket.remoteAddress ?? 'unknown';
-    const n = (perIp.get(ip) ?? 0) + 1;
-    if (n > limits.maxConnectionsPerIp) {
+    if ((perIp.get(ip) ?? 0) >= limits.maxConnectionsPerIp) {
       stats.refusedPerIp++;
       throttle('max_connections_per_ip', { limit: limits.maxConnectionsPerIp, ip });
       socket.destroy();
       return;
     }
-    perIp.set(ip, n);
+    if (stats.open >= limits.maxConnections) {
+      const oldest = idle.values().next().value;
+      if (!oldest) {
+        stats.refusedTotal++;
+        throttle('max_connections', { limit: limits.maxConnections, ip });
+        socket.destroy();
+        return;
+      }
+      stats.evictedIdle++;
+      throttle('max_connections_evicted_idle', { limit: limits.maxConnections, ip: oldest.remoteAddress });
+      // Counted out now, so the new connection fits at once; its 'close' comes later.
+      released.add(oldest);
+      release(oldest, oldest.remoteAddress ?? 'unknown');
+      oldest.destroy();
+    }
+    perIp.set(ip, (perIp.get(ip) ?? 0) + 1);
     stats.open++;
+    idle.add(socket);
     socket.once('close', () => {
-      stats.open--;
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) perIp.delete(ip);
-      else perIp.set(ip, left);
+      if (!released.has(socket)) release(socket, ip);
+    });
+  });
+  // Busy from the end of its headers until its response is finished; idle again after (keep-alive).
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    idle.delete(socket);
+    res.once('finish', () => {
+      if (!socket.destroyed && !released.has(socket)) idle.add(socket);
     });
   });
   return () => ({ ...stats });

@@ -132,6 +132,18 @@ async function halfHeaders(url: string, n: number, localAddress: string): Promis
   return made;
 }
 
+/** GET /health on a connection of its own (as curl from a supervisor would); the status code. */
+function healthOnNewConnection(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}/health`, { agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const closed = (ss: readonly Socket[]): number =>
   ss.filter((s) => s.destroyed || s.readyState === 'closed').length;
 
@@ -256,14 +268,20 @@ describe('connection floods', () => {
     expect(refused[0]).toMatchObject({ reason: 'max_connections_per_ip', ip: '127.0.0.2', limit: 50 });
   });
 
-  it('caps connections in all: past maxConnections they are dropped and counted', async () => {
+  it('at the total cap, a new connection takes the place of the oldest idle one: /health still gets in', async () => {
     const { http, records } = await serve({ limits: { maxConnections: 100, maxConnectionsPerIp: 1_000 } });
+    // 150 half-header sockets where 100 fit: the 50 oldest make room for the newer ones.
     const flood = await halfHeaders(http.url, 150, '127.0.0.2');
-    await waitFor(() => closed(flood) === 50, { what: () => `50 dropped (${closed(flood)})` });
-    expect(http.connections()).toMatchObject({ open: 100, refusedTotal: 50 });
+    await waitFor(() => closed(flood) === 50, { what: () => `50 evicted (${closed(flood)})` });
+    expect(http.connections()).toMatchObject({ open: 100, evictedIdle: 50, refusedTotal: 0 });
+    // A new connection for /health (no keep-alive) is served, at the cost of one more idle socket.
+    const h = await healthOnNewConnection(http.url);
+    expect(h).toBe(200);
+    expect(http.connections().evictedIdle).toBe(51);
     expect(records.find((r) => r.msg === 'http connection refused')).toMatchObject({
-      reason: 'max_connections',
+      reason: 'max_connections_evicted_idle',
       limit: 100,
+      ip: '127.0.0.2',
     });
   });
 });
@@ -310,5 +328,42 @@ describe('long-lived responses', () => {
     await waitFor(() => received.join('').includes('data: second'));
     expect(ended).toBe(false);
     expect(stats().open).toBe(1);
+  });
+
+  it('at the total cap with every connection busy, refuses the new one and keeps the streams', async () => {
+    const log = memoryLogger();
+    const { server, stats } = createHardenedServer(
+      (_req: IncomingMessage, res: ServerResponse) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: hello\n\n');
+      },
+      { maxConnections: 3 },
+      log,
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    open.push({ close: () => new Promise<void>((r) => server.close(() => r())) });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : 0;
+    const streams = await Promise.all(
+      [1, 2, 3].map(
+        () =>
+          new Promise<IncomingMessage>((resolve, reject) => {
+            const req = request({ host: '127.0.0.1', port, path: '/events', agent: false }, resolve);
+            req.on('error', reject);
+            req.end();
+            open.push({ close: async () => void req.destroy() });
+          }),
+      ),
+    );
+    let ended = 0;
+    for (const s of streams) s.on('close', () => ended++).resume();
+    await waitFor(() => stats().open === 3);
+    const [late] = await halfHeaders(`http://127.0.0.1:${port}`, 1, '127.0.0.2');
+    await waitFor(() => late?.destroyed === true, { what: 'the fourth connection to be refused' });
+    expect(stats()).toMatchObject({ open: 3, refusedTotal: 1, evictedIdle: 0 });
+    expect(ended).toBe(0);
+    expect(log.records.find((r) => r.msg === 'http connection refused')).toMatchObject({
+      reason: 'max_connections',
+    });
   });
 });
