@@ -7,7 +7,9 @@ import type { MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { Monitor } from './app.ts';
 import { systemClock, type Clock } from './core/clock.ts';
+import { errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
+import { tightenFile } from './core/private-fs.ts';
 import type { Sample } from './core/types.ts';
 import { startHttp, type RunningHttp } from './http/server.ts';
 import { MonitorApi } from './monitor-service.ts';
@@ -56,6 +58,7 @@ export interface RuntimeOptions {
 export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const { log } = opts;
+  tightenInventory(config, log);
   const profiles = loadProfiles();
   const poller = new SnmpPoller({
     timeoutMs: config.snmp.timeoutMs,
@@ -270,6 +273,25 @@ async function startMqtt(
     if (alert) mqtt.publishAlert(alert);
   });
   return { broker, mqtt };
+}
+
+/**
+ * An inventory with MQTT accounts holds their password hashes: 0600 when it is ours (one written 0644 by an
+ * older scripts/generate-inventory.ts is tightened; the incident store and buffer tighten their own files).
+ */
+export function tightenInventory(
+  config: Pick<MonitorConfig, 'inventory' | 'inventoryFile'>,
+  log: Logger,
+): void {
+  if (!config.inventory.devices.some((d) => d.mqtt)) return;
+  try {
+    tightenFile(config.inventoryFile);
+  } catch (err) {
+    log.warn('could not make the inventory private (it holds MQTT password hashes)', {
+      file: config.inventoryFile,
+      error: errorMessage(err),
+    });
+  }
 }
 
 /** Where the API is reached when no publicBaseUrl is configured: its own listen address. */

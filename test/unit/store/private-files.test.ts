@@ -12,6 +12,9 @@ import { ensurePrivateDir } from '../../../collector/core/private-fs.ts';
 import type { Sample } from '../../../collector/core/types.ts';
 import { DiskQueue } from '../../../collector/sinks/disk-queue.ts';
 import { IncidentStore } from '../../../collector/store/incident-store.ts';
+import { memoryLogger } from '../../../collector/core/log.ts';
+import { tightenInventory } from '../../../collector/runtime.ts';
+import { testDevice } from '../../support/fixtures.ts';
 
 const mode = (p: string): string => (statSync(p).mode & 0o7777).toString(8);
 
@@ -125,6 +128,26 @@ describe('ensurePrivateDir', () => {
     ensurePrivateDir(join(sticky, 'netmon', 'buffer'));
     expect(mode(join(sticky, 'netmon'))).toBe('700');
     expect(mode(join(sticky, 'netmon', 'buffer'))).toBe('700');
+  });
+});
+
+describe('the inventory at start', () => {
+  it('is tightened to 0600 when it holds MQTT accounts, left alone when it holds none', () => {
+    const withMqtt = join(root, 'with-mqtt.yaml');
+    const without = join(root, 'without.yaml');
+    writeFileSync(withMqtt, 'x', { mode: 0o644 });
+    writeFileSync(without, 'x', { mode: 0o644 });
+    const mqtt = { username: 'd1', passwordHash: 'scrypt$...', keepaliveS: 30 };
+    const inventory = (m: boolean) => ({
+      sites: [],
+      devices: [{ ...testDevice('d1', 's1', 'router'), ...(m ? { mqtt } : {}) }],
+    });
+    const log = memoryLogger();
+    tightenInventory({ inventoryFile: withMqtt, inventory: inventory(true) }, log);
+    tightenInventory({ inventoryFile: without, inventory: inventory(false) }, log);
+    expect(mode(withMqtt)).toBe('600');
+    expect(mode(without)).toBe('644');
+    expect(log.records).toEqual([]);
   });
 });
 
