@@ -243,8 +243,8 @@ describe('connection floods', () => {
     const shortest = lives[0] ?? 0;
     const longest = lives.at(-1) ?? Infinity;
     expect(shortest).toBeGreaterThanOrEqual(headersTimeoutMs);
-    // The check runs every checkIntervalMs; allow the shared CPU a few seconds to get round to 2,000.
-    expect(longest).toBeLessThan(headersTimeoutMs + checkIntervalMs + 5_000);
+    // The check runs every checkIntervalMs; allow the shared CPU some seconds to get round to 2,000 (still far under the old 60 s).
+    expect(longest).toBeLessThan(headersTimeoutMs + checkIntervalMs + 10_000);
     await waitFor(() => http.connections().open === 0, { what: 'the server to count no connection' });
     expect((await call(http, '/health')).status).toBe(200);
     expect(http.connections().refusedPerIp).toBe(0);
