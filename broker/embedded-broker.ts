@@ -9,6 +9,14 @@
  * keepalive_lapsed after aedes' keepalive timeout (1.5 x keepalive, MQTT 3.1.1 §3.1.2.10), will otherwise
  * (the socket dropped: aedes publishes the Last Will). With an external broker (Mosquitto) the collector reads
  * the same news from the status topic and the Will (collector/sources/mqtt).
+ *
+ * Client ids are bound to accounts (issue #10): MQTT lets a new connection with a client id in use take it
+ * over, disconnecting the old one (MQTT-3.1.4-2) and firing its Will. A device logged in with its own
+ * account but another device's client id made that device flap up -> suspect 12 times in 25 s. So the first
+ * account to log in with a client id owns it for the broker's lifetime; a login with that id by another
+ * account is refused (CONNACK 2, identifier rejected), logged as `mqtt client id takeover refused` and
+ * counted, and the holder stays connected. The owner itself may still take its id over (a device
+ * reconnecting before the broker noticed its old socket die).
  */
 import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -41,6 +49,8 @@ export interface EmbeddedBrokerOptions {
 export interface BrokerStats {
   connected: number;
   refusedConnections: number;
+  /** Logins refused because their client id belongs to another account (also in refusedConnections). */
+  refusedTakeovers: number;
   deniedPublishes: number;
   deniedSubscribes: number;
 }
@@ -58,6 +68,41 @@ export interface RunningBroker {
 
 const accountOf = new WeakMap<Client, Account>();
 const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Who owns a client id: an account's username, or this for anonymous clients (when allowed). */
+const ANONYMOUS = '(anonymous)';
+/** Bindings kept at most; past it, those of ids not connected now are forgotten, oldest first. */
+const MAX_BINDINGS = 100_000;
+
+/**
+ * Client id -> the account that owns it (the first to log in with it). Pure bookkeeping; the broker asks it
+ * before letting a login through.
+ */
+export class ClientIdBindings {
+  readonly #owner = new Map<string, string>();
+  readonly #max: number;
+
+  constructor(max = MAX_BINDINGS) {
+    this.#max = max;
+  }
+
+  /** The account that owns `clientId`, when it is not `who`; binds it to `who` when nobody owns it yet. */
+  claim(clientId: string, who: string, connectedNow: (id: string) => boolean): string | undefined {
+    const owner = this.#owner.get(clientId);
+    if (owner !== undefined) return owner === who ? undefined : owner;
+    this.#owner.set(clientId, who);
+    if (this.#owner.size > this.#max) {
+      for (const id of this.#owner.keys()) {
+        if (this.#owner.size <= this.#max) break;
+        if (id !== clientId && !connectedNow(id)) this.#owner.delete(id);
+      }
+    }
+    return undefined;
+  }
+
+  get size(): number {
+    return this.#owner.size;
+  }
+}
 
 /**
  * aedes sets `_disconnected` only when the client sent DISCONNECT (lib/handlers/index.js, MQTT-3.14.4-3);
@@ -69,25 +114,64 @@ const saidGoodbye = (client: Client): boolean =>
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<RunningBroker> {
   const { log } = opts;
   const maxPayload = opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
-  const stats: BrokerStats = { connected: 0, refusedConnections: 0, deniedPublishes: 0, deniedSubscribes: 0 };
-  const refuse = (client: Client, reason: string, username?: string): AuthenticateError => {
+  const stats: BrokerStats = {
+    connected: 0,
+    refusedConnections: 0,
+    refusedTakeovers: 0,
+    deniedPublishes: 0,
+    deniedSubscribes: 0,
+  };
+  const refuse = (
+    client: Client,
+    reason: string,
+    username?: string,
+    returnCode?: number,
+  ): AuthenticateError => {
     stats.refusedConnections++;
     log.warn('mqtt connection refused', { client: client.id, username, reason });
     const err: AuthenticateError = Object.assign(new Error(reason), {
-      // CONNACK 5 not authorized, 4 bad username or password (aedes' AuthErrorCode is an ambient const enum).
-      returnCode: reason.startsWith('anonymous') ? 5 : 4,
+      // CONNACK 5 not authorized, 4 bad username or password, 2 identifier rejected (aedes' AuthErrorCode is
+      // an ambient const enum).
+      returnCode: returnCode ?? (reason.startsWith('anonymous') ? 5 : 4),
     });
     return err;
+  };
+  const bindings = new ClientIdBindings();
+  // aedes' table of the clients connected now (public, though not in its types).
+  const connectedNow = (id: string): boolean =>
+    (broker as unknown as { clients: Record<string, Client | undefined> }).clients[id] !== undefined;
+  /** Null when `who` may use the client's id; the refusal otherwise (logged and counted). */
+  const takeover = (client: Client, who: string): AuthenticateError | null => {
+    const owner = bindings.claim(client.id, who, connectedNow);
+    if (owner === undefined) return null;
+    stats.refusedTakeovers++;
+    const held = connectedNow(client.id);
+    log.warn('mqtt client id takeover refused', {
+      client: client.id,
+      username: who,
+      owner,
+      ownerConnected: held,
+    });
+    return refuse(
+      client,
+      `client id '${client.id}' belongs to account '${owner}'${held ? ', connected now' : ''}; use a client id of your own`,
+      who,
+      2,
+    );
   };
   const broker = await Aedes.createBroker({
     authenticate: (client, username, password, done) => {
       if (!username) {
-        if (opts.allowAnonymous) return done(null, true);
-        return done(refuse(client, 'anonymous clients are not allowed'), false);
+        if (!opts.allowAnonymous) return done(refuse(client, 'anonymous clients are not allowed'), false);
+        const taken = takeover(client, ANONYMOUS);
+        return taken ? done(taken, false) : done(null, true);
       }
       opts.accounts.check(username, password).then(
         (account) => {
           if (!account) return done(refuse(client, 'wrong username or password', username), false);
+          // Only after the password: a stranger learns nothing about which ids are taken.
+          const taken = takeover(client, account.username);
+          if (taken) return done(taken, false);
           accountOf.set(client, account);
           done(null, true);
         },

@@ -8,7 +8,9 @@ import { loadProfiles } from '../config/profiles.ts';
 import { Monitor } from './app.ts';
 import { isoWitaOrNull } from './alerting/messages.ts';
 import { systemClock, type Clock } from './core/clock.ts';
+import { errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
+import { tightenFile } from './core/private-fs.ts';
 import type { Sample } from './core/types.ts';
 import { startHttp, type RunningHttp } from './http/server.ts';
 import { MonitorApi } from './monitor-service.ts';
@@ -57,6 +59,7 @@ export interface RuntimeOptions {
 export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const { log } = opts;
+  tightenInventory(config, log);
   const profiles = loadProfiles();
   const poller = new SnmpPoller({
     timeoutMs: config.snmp.timeoutMs,
@@ -241,6 +244,8 @@ async function startMqtt(
     writer,
     embedded: broker,
     onLiveness: (ev) => monitor.reportLiveness(ev),
+    rateLimit: m.rateLimit,
+    timestampWindow: m.timestampWindow,
   });
   try {
     await mqtt.start();
@@ -269,27 +274,59 @@ async function startMqtt(
   return { broker, mqtt };
 }
 
+/**
+ * An inventory with MQTT accounts holds their password hashes: 0600 when it is ours (one written 0644 by an
+ * older scripts/generate-inventory.ts is tightened; the incident store and buffer tighten their own files).
+ */
+export function tightenInventory(
+  config: Pick<MonitorConfig, 'inventory' | 'inventoryFile'>,
+  log: Logger,
+): void {
+  if (!config.inventory.devices.some((d) => d.mqtt)) return;
+  try {
+    tightenFile(config.inventoryFile);
+  } catch (err) {
+    log.warn('could not make the inventory private (it holds MQTT password hashes)', {
+      file: config.inventoryFile,
+      error: errorMessage(err),
+    });
+  }
+}
+
 /** Where the API is reached when no publicBaseUrl is configured: its own listen address. */
 function listenUrl(listen: { host: string; port: number }): string {
   return `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}`;
 }
 
-/** `monitor` points of component mqtt: clients connected now, messages and malformed ones since the last. */
-function mqttHealth(mqtt: MqttSource, broker: RunningBroker | undefined, clock: Clock): () => Sample[] {
-  let last = { received: 0, invalid: 0, atMs: clock.now() };
+/**
+ * `monitor` points of component mqtt: clients connected now; messages, malformed ones, those over a
+ * device's rate limit and refused client-id takeovers since the last point.
+ */
+export function mqttHealth(
+  mqtt: Pick<MqttSource, 'stats'>,
+  broker: Pick<RunningBroker, 'stats'> | undefined,
+  clock: Clock,
+): () => Sample[] {
+  let last = { received: 0, invalid: 0, rateLimited: 0, takeovers: 0, atMs: clock.now() };
   return () => {
     const s = mqtt.stats();
     const now = {
       received: s.received,
       invalid: Object.values(s.invalid).reduce((a, b) => a + b, 0),
+      rateLimited: s.rateLimited,
+      takeovers: broker?.stats().refusedTakeovers ?? 0,
       atMs: clock.now(),
     };
     const fields: Record<string, number> = {
       period_s: (now.atMs - last.atMs) / 1000,
       mqtt_received: now.received - last.received,
       mqtt_invalid: now.invalid - last.invalid,
+      mqtt_rate_limited: now.rateLimited - last.rateLimited,
     };
-    if (broker) fields.mqtt_clients = broker.stats().connected;
+    if (broker) {
+      fields.mqtt_clients = broker.stats().connected;
+      fields.mqtt_takeovers_refused = now.takeovers - last.takeovers;
+    }
     last = now;
     return [{ measurement: 'monitor', tags: { component: 'mqtt' }, fields, timeMs: clock.now() }];
   };

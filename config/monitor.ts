@@ -123,6 +123,10 @@ export interface MqttConfig {
   readonly username: string;
   readonly password: Secret;
   readonly graceMs: number;
+  /** Per-device message budget (collector/sources/mqtt/rate-limit.ts); absent: 10/s, bursts of 50. */
+  readonly rateLimit?: { readonly perSecond: number; readonly burst: number } | undefined;
+  /** How far a telemetry `ts` may be from the receive time (broker/payloads.ts); absent: 30 d, 5 min. */
+  readonly timestampWindow?: { readonly maxAgeMs: number; readonly maxAheadMs: number } | undefined;
 }
 
 const duration = (def: string) =>
@@ -333,6 +337,17 @@ const configSchema = z.strictObject({
       username: z.string().min(1).default('netmon-collector'),
       password: z.string().min(8, { message: 'at least 8 characters' }),
       grace: duration('10s'),
+      /** Per device: messages a second on average, and at once; more are dropped and counted. */
+      rateLimit: z
+        .strictObject({
+          perSecond: z.number().positive({ message: 'messages a second, more than 0' }).default(10),
+          burst: z.number().int().min(1, { message: 'messages at once, at least 1' }).default(50),
+        })
+        .prefault({}),
+      /** A telemetry `ts` older than this before the receive time is dropped (keep it <= raw retention). */
+      maxTelemetryAge: duration('30d'),
+      /** A telemetry `ts` more than this after the receive time is dropped (device clock ahead). */
+      maxClockAhead: duration('5m'),
     })
     .optional(),
 });
@@ -486,6 +501,8 @@ export function parseConfig(
       username: c.mqtt.username,
       password: new Secret(c.mqtt.password),
       graceMs: c.mqtt.grace,
+      rateLimit: c.mqtt.rateLimit,
+      timestampWindow: { maxAgeMs: c.mqtt.maxTelemetryAge, maxAheadMs: c.mqtt.maxClockAhead },
     },
   };
 }

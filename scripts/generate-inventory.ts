@@ -4,14 +4,16 @@
  *
  *   npx tsx scripts/generate-inventory.ts --out var/badung.inventory.yaml [--seed N] [--host-octet 20] [--port 1161]
  *
+ * The file is 0600 (its folder 0700): it holds the devices' MQTT password hashes.
  * The MQTT demo passwords derive from env NETMON_MQTT_SECRET (default: config/badung/mqtt-identity.ts).
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import { parseInventory } from '../config/inventory.ts';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../collector/core/private-fs.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,9 +47,12 @@ const genMs = performance.now() - t;
 t = performance.now();
 const inv = parseInventory(gen.yaml, values.out, {});
 const loadMs = performance.now() - t;
-mkdirSync(dirname(values.out), { recursive: true });
+// The inventory holds the devices' MQTT password hashes: only the monitor's user reads it (0600 in a 0700
+// folder). The temporary file is made 0600 before anything is written to it, and renamed over the old one.
+ensurePrivateDir(dirname(values.out));
 const tmp = `${values.out}.${process.pid}.tmp`;
-writeFileSync(tmp, gen.yaml);
+writeFileSync(tmp, gen.yaml, { mode: PRIVATE_FILE_MODE });
+tightenFile(tmp); // a stale tmp of the same pid keeps its old mode: writeFileSync sets the mode only on create
 renameSync(tmp, values.out);
 const kec = new Set(inv.sites.map((s) => s.kecamatan)).size;
 const desa = new Set(inv.sites.map((s) => s.desa)).size;

@@ -11,13 +11,22 @@
  * the fields of a refused body or query, and `requestId` of a 500, whose cause is logged, never sent).
  * Writes take JSON only (415), at most `bodyLimitBytes` (413), checked by strict schemas (400), and each
  * leaves an `audit` log line naming the token's holder, whatever its outcome.
+ *
+ * Hardening (hardening.ts): short request-phase timeouts and connection caps on the server, a 400 for a path
+ * that does not %-decode; the logger redacts tokens from every logged path (core/log.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import {
+  createHardenedServer,
+  malformedParamError,
+  rejectMalformedPath,
+  type ConnectionStats,
+  type ServerLimits,
+} from './hardening.ts';
 import { roleAtLeast, TokenRegistry, type ApiTokenConfig, type Principal, type Role } from './auth.ts';
 import { RequestProblem, type FieldIssue } from './bodies.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
@@ -34,6 +43,8 @@ export interface HttpOptions {
 
 export interface RunningHttp {
   readonly url: string;
+  /** Connections open now and refused by the caps (hardening.ts). */
+  connections(): ConnectionStats;
   close(): Promise<void>;
 }
 
@@ -53,6 +64,8 @@ export interface ApiOptions {
 
 export interface StartOptions extends ApiOptions {
   readonly listen: HttpOptions;
+  /** Timeouts and connection caps; DEFAULT_SERVER_LIMITS (hardening.ts) for what is not given. */
+  readonly limits?: Partial<ServerLimits> | undefined;
 }
 
 export const API_BASE = '/api/v1';
@@ -76,6 +89,7 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
+  app.use(rejectMalformedPath);
 
   app.get('/health', (_req, res) => {
     let status: 'ok' | 'degraded' | 'failing';
@@ -116,19 +130,29 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
 
 /** Listen on `opts.listen` (port 0: any free port) and serve the API. */
 export async function startHttp(service: MonitorService, opts: StartOptions): Promise<RunningHttp> {
-  return listenOn(buildApp(service, opts), opts.listen);
+  return listenOn(buildApp(service, opts), opts.listen, opts.limits, opts.log);
 }
 
-async function listenOn(app: express.Express, listen: HttpOptions): Promise<RunningHttp> {
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(listen.port, listen.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-    s.once('error', reject);
+async function listenOn(
+  app: express.Express,
+  listen: HttpOptions,
+  limits: Partial<ServerLimits> | undefined,
+  log: Logger,
+): Promise<RunningHttp> {
+  const { server, stats } = createHardenedServer(app, limits, log);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : listen.port;
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
   return {
     url: `http://${host}:${port}`,
+    connections: stats,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -316,6 +340,11 @@ function errorHandler(log: Logger, limit: number) {
           send(res, err.status, ERROR_CODES[err.status] ?? 'bad_request', err.message);
           return;
       }
+    }
+    const badParam = malformedParamError(err);
+    if (badParam) {
+      send(res, 400, badParam.code, badParam.message, badParam.issues);
+      return;
     }
     log.error('http handler failed', {
       requestId: id,

@@ -16,12 +16,14 @@
  *
  * Crash safety: a torn last line (the process died inside a write) is skipped and counted in `corrupt`;
  * segments found at start are never appended to, so a new batch is never glued onto a torn line.
+ *
+ * Telemetry is private: the folder is 0700 and every file 0600 (collector/core/private-fs.ts); segments
+ * and the ack file left 0644 by an older version are tightened at start.
  */
 import {
   appendFileSync,
   closeSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
@@ -31,6 +33,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../core/private-fs.ts';
 import type { Sample } from '../core/types.ts';
 
 interface Segment {
@@ -77,7 +80,8 @@ export class DiskQueue {
     if (!(opts.maxBytes > 0)) throw new RangeError('DiskQueue: maxBytes must be > 0');
     this.#opts = opts;
     this.#segmentBytes = opts.segmentBytes ?? Math.max(1, Math.min(8 << 20, Math.floor(opts.maxBytes / 8)));
-    mkdirSync(opts.dir, { recursive: true });
+    ensurePrivateDir(opts.dir);
+    for (const f of ['ack', 'ack.tmp']) tightenFile(join(opts.dir, f));
     const acked = this.#readAck();
     // Never reuse the sequence number the ack file names: its line count would skip a new segment's lines.
     if (acked) this.#nextSeq = acked.seq + 1;
@@ -87,6 +91,7 @@ export class DiskQueue {
     for (const name of names) {
       const seq = Number(SEGMENT.exec(name)?.[1]);
       const path = join(opts.dir, name);
+      tightenFile(path);
       this.#nextSeq = Math.max(this.#nextSeq, seq + 1);
       // One segment parsed at a time: only the head keeps its lines in memory.
       const lines = this.#parse(path, true);
@@ -141,7 +146,7 @@ export class DiskQueue {
     }
     let fd: number | undefined;
     try {
-      fd = openSync(tail.path, 'a');
+      fd = openSync(tail.path, 'a', PRIVATE_FILE_MODE);
       appendFileSync(fd, line);
       fsyncSync(fd);
     } catch (err) {
@@ -246,7 +251,7 @@ export class DiskQueue {
   #writeAck(seq: number, lines: number): void {
     const path = join(this.#opts.dir, 'ack');
     const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
     try {
       writeSync(fd, `${seq} ${lines}\n`);
       fsyncSync(fd);

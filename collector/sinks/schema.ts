@@ -164,6 +164,16 @@ export const SCHEMA = {
         'MQTT messages received since the previous point (component mqtt)',
       ),
       mqtt_invalid: f('integer', 'messages', 'Malformed MQTT messages dropped since the previous point'),
+      mqtt_rate_limited: f(
+        'integer',
+        'messages',
+        "MQTT messages dropped since the previous point: over their device's rate limit",
+      ),
+      mqtt_takeovers_refused: f(
+        'integer',
+        'logins',
+        "MQTT logins refused since the previous point: another account's client id (embedded broker)",
+      ),
     },
   },
 } as const satisfies Record<string, MeasurementSpec>;

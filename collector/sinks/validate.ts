@@ -20,6 +20,11 @@ const NEWLINE = /[\r\n]/;
 // InfluxDB 1.x reads "\," "\=" "\ " as escapes and cannot end a tag value in a backslash: a value with a
 // backslash there has no line-protocol form (see line-protocol.ts).
 const UNWRITABLE_BACKSLASH = /\\([,= ]|$)/;
+/**
+ * InfluxDB stores time as signed 64-bit nanoseconds: the last instant it can hold is 2^63 - 1 ns, i.e.
+ * 2262-04-11T23:47:16.854Z. A later timeMs (a device sending `ts: 9e15`) fails the whole batch there.
+ */
+export const MAX_INFLUX_TIME_MS = 9_223_372_036_854;
 
 export function validateSample(sample: Sample): Validation {
   const spec = Object.hasOwn(SPECS, sample.measurement) ? SPECS[sample.measurement] : undefined;
@@ -27,6 +32,11 @@ export function validateSample(sample: Sample): Validation {
   if (!Number.isSafeInteger(sample.timeMs) || sample.timeMs < 0) {
     return bad(
       `${sample.measurement}: timeMs must be a non-negative integer (epoch ms), got ${String(sample.timeMs)}`,
+    );
+  }
+  if (sample.timeMs > MAX_INFLUX_TIME_MS) {
+    return bad(
+      `${sample.measurement}: timeMs ${sample.timeMs} is after 2262-04-11T23:47:16.854Z, the last time InfluxDB can store (2^63 - 1 ns)`,
     );
   }
   const tagNames: readonly string[] = spec.tags;

@@ -9,8 +9,8 @@
  *   notifications    (incident, channel, kind) already delivered: the dedup key across restarts
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile, tightenFile } from '../core/private-fs.ts';
 
 export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
 
@@ -119,14 +119,26 @@ function fromRow(r: Row): Incident {
   };
 }
 
+/**
+ * Operators' notes live here: the folder 0700, the database 0600 before SQLite opens it (its -wal and -shm
+ * files take the database's mode), and files left 0644 by an older version tightened.
+ */
+function privateDatabaseFiles(file: string): void {
+  ensurePrivateDir(dirname(file));
+  ensurePrivateFile(file);
+  for (const f of [`${file}-wal`, `${file}-shm`]) tightenFile(f);
+}
+
 export class IncidentStore {
   readonly #db: Database.Database;
 
   /** `file` ':memory:' for unit tests. */
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') privateDatabaseFiles(file);
     this.#db = new Database(file);
     this.#db.pragma('journal_mode = WAL');
+    // SQLite gives -wal and -shm the database file's mode; tighten them too in case they predate it.
+    if (file !== ':memory:') for (const f of [`${file}-wal`, `${file}-shm`]) tightenFile(f);
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.exec(SCHEMA_SQL);

@@ -7,8 +7,14 @@
  *   (embedded broker: its connection events instead of the status topic; keepalive lapses told apart)
  *   Monitor transitions and alerts      ─► netmon/v1/state/device/<id>, state/site/<id> (retained), alerts
  *
- * A bad message (unknown topic or device, bad JSON, wrong types, too big) is counted by reason, logged with
- * the topic, and dropped; the client and everything else carry on.
+ * A bad message (unknown topic or device, bad JSON, wrong types, too big, a `ts` outside the accepted window
+ * around the receive time) is counted by reason, logged with the topic, and dropped; the client and
+ * everything else carry on.
+ *
+ * Each device gets a token bucket (rate-limit.ts; default 10 msg/s, bursts of 50), checked before anything
+ * is parsed: what is over it is dropped and counted (`rateLimited`, the `mqtt_rate_limited` field of the
+ * monitor measurement), with at most one log line per device a minute naming it. An offline status (a
+ * device's Will) is never dropped for this: it is how an external broker tells the device went away.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Clock } from '../../core/clock.ts';
@@ -19,7 +25,15 @@ import type { Device, Inventory, Sample, Site } from '../../core/types.ts';
 import type { LivenessEvent, LivenessKind } from '../../liveness/mqtt-liveness.ts';
 import type { SampleWriterLike } from '../../pipeline.ts';
 import { deviceTags } from '../../sinks/schema.ts';
-import { parsePayload, statusSchema, telemetrySchema } from '../../../broker/payloads.ts';
+import {
+  DEFAULT_TIMESTAMP_WINDOW,
+  parsePayload,
+  statusSchema,
+  telemetrySchema,
+  timestampProblem,
+  type TimestampWindow,
+} from '../../../broker/payloads.ts';
+import { DEFAULT_RATE_POLICY, TokenBuckets, type RatePolicy } from './rate-limit.ts';
 import {
   ALERTS_TOPIC,
   PREFIX,
@@ -49,6 +63,10 @@ export interface MqttSourceOptions {
    * validated. Absent (an external broker): liveness from the status topic and the devices' Last Will.
    */
   readonly embedded?: LivenessFeed | undefined;
+  /** Per-device message budget; DEFAULT_RATE_POLICY (10/s, bursts of 50) when absent. */
+  readonly rateLimit?: RatePolicy | undefined;
+  /** How far a telemetry `ts` may be from the receive time; 30 d back, 5 min ahead when absent. */
+  readonly timestampWindow?: TimestampWindow | undefined;
 }
 
 export interface MqttSourceStats {
@@ -56,17 +74,30 @@ export interface MqttSourceStats {
   telemetry: number;
   status: number;
   invalid: Record<string, number>;
+  /** Messages dropped by the per-device rate limit, since start. */
+  rateLimited: number;
 }
+
+/** At most one "rate limit" line per device this often. */
+const RATE_LOG_EVERY_MS = 60_000;
 
 export class MqttSource {
   readonly #o: MqttSourceOptions;
   readonly #devices = new Map<string, { device: Device; site: Site }>();
   #client: MqttClient | undefined;
   #unfeed: (() => void) | undefined;
-  readonly #stats: MqttSourceStats = { received: 0, telemetry: 0, status: 0, invalid: {} };
+  readonly #stats: MqttSourceStats = { received: 0, telemetry: 0, status: 0, invalid: {}, rateLimited: 0 };
+  readonly #rate: RatePolicy;
+  readonly #buckets: TokenBuckets;
+  readonly #window: TimestampWindow;
+  /** Per device: when its last rate-limit line was logged, and drops since. */
+  readonly #limitedLog = new Map<string, { atMs: number; dropped: number }>();
 
   constructor(opts: MqttSourceOptions) {
     this.#o = opts;
+    this.#rate = opts.rateLimit ?? DEFAULT_RATE_POLICY;
+    this.#buckets = new TokenBuckets(this.#rate);
+    this.#window = opts.timestampWindow ?? DEFAULT_TIMESTAMP_WINDOW;
     const sites = new Map(opts.inventory.sites.map((s) => [s.id, s]));
     for (const d of opts.inventory.devices) {
       const site = sites.get(d.siteId);
@@ -159,12 +190,16 @@ export class MqttSource {
           `no device '${t.device}' at site '${t.site}' in the inventory`,
         );
       const now = this.#o.clock.now();
+      if (!this.#buckets.take(t.device, now) && !(t.kind === 'status' && isOffline(payload)))
+        return this.#rateLimited(t.device, topic, now);
       if (t.kind === 'telemetry') {
         const p = parsePayload(telemetrySchema, payload);
         if (!p.ok) return this.#invalid('bad_payload', topic, p.reason);
         const { ts, ...fields } = p.value;
         if (Object.keys(fields).length === 0)
           return this.#invalid('bad_payload', topic, 'no metrics in the payload');
+        const late = ts === undefined ? undefined : timestampProblem(ts, now, this.#window);
+        if (late) return this.#invalid('bad_payload', topic, late);
         const sample: Sample = {
           measurement: 'telemetry',
           tags: deviceTags(entry.site, entry.device),
@@ -188,6 +223,23 @@ export class MqttSource {
     }
   }
 
+  #rateLimited(deviceId: string, topic: string, now: number): void {
+    this.#stats.rateLimited++;
+    const entry = this.#limitedLog.get(deviceId);
+    if (entry && now - entry.atMs < RATE_LOG_EVERY_MS) {
+      entry.dropped++;
+      return;
+    }
+    this.#o.log.warn('mqtt messages dropped: rate limit', {
+      device: deviceId,
+      topic,
+      /** This one and those dropped since the device's previous line (at most one a minute). */
+      dropped: (entry?.dropped ?? 0) + 1,
+      limit: `${this.#rate.perSecond}/s, bursts of ${this.#rate.burst}`,
+    });
+    this.#limitedLog.set(deviceId, { atMs: now, dropped: 0 });
+  }
+
   #liveness(ev: LivenessEvent): void {
     try {
       this.#o.onLiveness(ev);
@@ -195,4 +247,10 @@ export class MqttSource {
       this.#o.log.error('mqtt liveness handler failed', { device: ev.deviceId, error: errorMessage(err) });
     }
   }
+}
+
+/** An offline status (a Will, or a goodbye): let through even when the device is over its rate. */
+function isOffline(payload: Buffer): boolean {
+  const p = parsePayload(statusSchema, payload);
+  return p.ok && p.value.state === 'offline';
 }

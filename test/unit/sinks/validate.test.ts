@@ -14,6 +14,7 @@ const variant = (over: Partial<Sample>): Sample => ({ ...good, ...over });
 describe('validateSample', () => {
   it('accepts a sample that matches SCHEMA', () => {
     expect(validateSample(good)).toEqual({ ok: true });
+    expect(validateSample(variant({ timeMs: 9_223_372_036_854 }))).toEqual({ ok: true }); // InfluxDB's last ms
     expect(validateSample(variant({ tags: { site_name: 'C:\\netmon\\x, a = b' } }))).toEqual({ ok: true });
     expect(
       validateSample({
@@ -31,6 +32,13 @@ describe('validateSample', () => {
     ['fractional time', variant({ timeMs: 1.5 }), 'device: timeMs must be a non-negative integer'],
     ['negative time', variant({ timeMs: -1 }), 'timeMs must be a non-negative integer'],
     ['NaN time', variant({ timeMs: NaN }), 'got NaN'],
+    // A safe integer, yet past InfluxDB's int64 nanoseconds: it used to fail the whole batch there.
+    [
+      'time past 2262',
+      variant({ timeMs: 9e15 }),
+      'device: timeMs 9000000000000000 is after 2262-04-11T23:47:16.854Z',
+    ],
+    ['one ms past the last', variant({ timeMs: 9_223_372_036_855 }), 'the last time InfluxDB can store'],
     ['unknown tag', variant({ tags: { site: 'a', colour: 'red' } }), "device: unknown tag 'colour'"],
     ['newline in tag', variant({ tags: { site: 'a\nb' } }), "device: tag 'site' contains a newline"],
     [
