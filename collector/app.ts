@@ -329,6 +329,9 @@ export class Monitor {
       writer.push(withPollMs(result.samples, durationMs));
       this.#polls.ok++;
     } catch (err) {
+      // A poll that fails once stop() has begun says nothing about the device: the monitor is closing
+      // its sockets, or the simulator/network behind it is going away with it. Not a sample, not a state.
+      if (!this.#running) return;
       const now = clock.now();
       const reason = failureReason(err);
       probe = {

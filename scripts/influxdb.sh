@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The project's InfluxDB: Debian's influxd (1.x API) as a plain process, data in var/influxdb, HTTP on
-# 127.0.0.1:${NETMON_INFLUX_PORT:-8086}. No systemd. Safe to run twice.
+# 127.0.0.1:${NETMON_INFLUX_PORT:-8086}. No systemd. Safe to run twice. NETMON_VAR_DIR moves var/.
 #   bash scripts/influxdb.sh start | stop | status
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/apt.sh
 source scripts/lib/apt.sh
 
-DIR=var/influxdb
+DIR=${NETMON_VAR_DIR:-var}/influxdb
 PORT=${NETMON_INFLUX_PORT:-8086}
 PIDFILE=$DIR/influxd.pid
 LOG=$DIR/influxd.log
