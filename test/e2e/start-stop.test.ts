@@ -256,7 +256,8 @@ async function expectAllGone(s: Stack, pids: StackPids, since: number): Promise<
   expect(code, transport(s)()).not.toBe('late');
   const tookMs = Date.now() - since;
   expect(tookMs).toBeLessThan(STOP_BUDGET_MS);
-  for (const [name, pid] of Object.entries(pids)) expect(alive(pid), `${name} (pid ${pid})`).toBe(false);
+  for (const [name, pid] of Object.entries(pids) as [string, number][])
+    expect(alive(pid), `${name} (pid ${pid})`).toBe(false);
   // influxd itself (a child of its wrapper) and anything else started on this test's files.
   expect(processesMentioning(s.varDir)).toEqual([]);
   expect(processesMentioning(inventoryFile)).toEqual([]);
