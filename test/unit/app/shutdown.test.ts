@@ -87,7 +87,14 @@ describe('Monitor.stop()', () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
     const poller = new HoldingPoller(clock);
     const monitor = new Monitor(
-      { clock, log: memoryLogger('error'), inventory: smallInventory(), poller, writer: new ArrayWriter() },
+      {
+        clock,
+        log: memoryLogger('error'),
+        inventory: smallInventory(),
+        poller,
+        writer: new ArrayWriter(),
+        notifiers: [],
+      },
       {
         intervalMs: 60_000,
         jitterMs: 0,
