@@ -17,6 +17,13 @@
 # NETMON_SIM_CONTROL (host:port of the simulator's control API), NETMON_VAR_DIR (this script's pid file,
 # logs and InfluxDB's data; default var), NETMON_STOP_TIMEOUT (seconds the collector gets to stop, default 10).
 set -euo pipefail
+# Paths given in the environment are relative to where the command was run, not to config/.
+for v in NETMON_CONFIG NETMON_INVENTORY NETMON_VAR_DIR; do
+  if [ -n "${!v:-}" ]; then
+    printf -v "$v" '%s' "$(realpath -m -- "${!v}")"
+    export "${v?}"
+  fi
+done
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/apt.sh
 source scripts/lib/apt.sh
@@ -104,9 +111,13 @@ cleanup() {
   local rc=$? clean=0
   trap '' INT TERM
   [ -n "$COLLECTOR_PID" ] && { stop_process "$COLLECTOR_PID" collector "$STOP_TIMEOUT" '' collector/main.ts || clean=1; }
+  # The collector is gone: the simulator and InfluxDB no longer depend on each other, stop both at once.
+  local influx_stop
+  bash scripts/influxdb.sh stop &
+  influx_stop=$!
   [ -n "$SIM_PID" ] && { stop_process "$SIM_PID" simulator 5 group simulator/main.ts || clean=1; }
-  rm -f "$SIM_PIDFILE"
-  bash scripts/influxdb.sh stop || clean=1
+  rm -f "$SIM_PIDFILE" "$VAR/collector.pid"
+  wait "$influx_stop" || clean=1
   rm -f "$PIDFILE"
   # A stop someone asked for (Ctrl-C, kill) that went cleanly is a success, not an npm error.
   if [ -n "$STOP_SIGNAL" ]; then
