@@ -39,7 +39,8 @@ case "${1:-}" in
     # before the collector has flushed; `stop` ends it.
     setsid nohup node --import tsx scripts/lib/servers/influxd.ts --data-dir "$DIR" --port "$PORT" >"$LOG" 2>&1 &
     echo $! >"$PIDFILE"
-    for _ in $(seq 1 60); do
+    # Up to 2 minutes: opening a large data dir on a busy machine is slow (the wrapper gives up then too).
+    for _ in $(seq 1 240); do
       if ping_ok; then
         echo "InfluxDB running at http://127.0.0.1:$PORT (data in $DIR, log $LOG)"
         exit 0

@@ -89,7 +89,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   }
   const dataDir = arg('--data-dir') ?? 'var/influxdb';
   const portArg = arg('--port');
-  startInfluxd({ dataDir, ...(portArg ? { port: Number(portArg) } : {}) }).then(
+  // A data dir with a month of the fleet takes influxd a while to open on a busy machine: more room than tests get.
+  startInfluxd({ dataDir, startTimeoutMs: 120_000, ...(portArg ? { port: Number(portArg) } : {}) }).then(
     (server) => {
       process.stdout.write(
         `influxd ready at ${server.url} (pid ${String(server.pid)}, data in ${dataDir})\n`,
