@@ -113,24 +113,43 @@ async function main(): Promise<number> {
     return 0;
   }
   const log = createLogger({ level: config.log.level, bindings: { app: 'badung-netmon' } });
-  // Listen before starting: a signal during the start is not lost, it stops the monitor once started.
+  // Listen before starting: the first signal stops cleanly (once started, if it came during the start);
+  // later ones are only noted, except during the start, when a second one exits at once.
   let signalled: string | undefined;
   let onSignal: ((signal: string) => void) | undefined;
+  let started = false;
   const handler = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      log.info('already stopping', { signal });
+    if (!signalled) {
+      signalled = signal;
+      if (onSignal) onSignal(signal);
+      else log.info('stop requested while starting: stopping once started', { signal });
       return;
     }
-    signalled = signal;
-    onSignal?.(signal);
+    if (!started) {
+      // A second signal while the start has not finished: do not wait for it (nothing is drained yet).
+      log.warn('second signal while starting: exiting now', { signal });
+      process.exit(1);
+    }
+    log.info('already stopping', { signal });
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
-  const runtime = await startRuntime(config, { log });
-  const signal = await new Promise<string>((resolve) => {
-    if (signalled) resolve(signalled);
-    else onSignal = resolve;
-  });
+  let runtime;
+  try {
+    runtime = await startRuntime(config, { log });
+  } catch (err) {
+    // Parts started before the failure (the scheduler, the broker) would keep the process alive: a monitor
+    // that cannot start must exit, so whatever started it (npm start) sees it and stops the rest.
+    log.error('cannot start', { error: errorMessage(err) });
+    process.stderr.write(`badung-netmon: cannot start: ${errorMessage(err)}\n`);
+    process.exit(1);
+  }
+  started = true;
+  const signal =
+    signalled ??
+    (await new Promise<string>((resolve) => {
+      onSignal = resolve;
+    }));
   log.info('stopping', { signal });
   await runtime.stop();
   log.info('stopped', { signal });

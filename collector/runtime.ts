@@ -192,6 +192,8 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     mqtt,
     stop: async () => {
       stopping.value = true;
+      // Inputs first: once polling has stopped, closing the rest is not seen as devices going down.
+      await monitor.stopPolling();
       await http.close();
       await mqtt?.stop();
       await broker?.close();

@@ -18,6 +18,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -281,7 +282,9 @@ async function expectNoFalseOutage(s: Stack, stopMs: number): Promise<void> {
       (l.to === 'suspect' || l.to === 'down' || l.to === 'unreachable') &&
       Date.parse(l.time ?? '') >= stopMs,
   );
-  expect(bad).toEqual([]);
+  expect(bad, `transitions after the stop began:\n${bad.map((l) => JSON.stringify(l)).join('\n')}`).toEqual(
+    [],
+  );
   // The data the collector wrote, read back from the stack's own InfluxDB data dir.
   const influx = await startInfluxd({ dataDir: join(s.varDir, 'influxdb') });
   try {
@@ -346,6 +349,32 @@ describe('npm start (scripts/start.sh)', () => {
       const simLog = readFileSync(join(s.varDir, 'simulator.log'), 'utf8');
       expect(simLog).toMatch(/"simulator stopped".*"signal":"SIGTERM"/);
       await expectNoFalseOutage(s, since);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a collector that cannot start (its MQTT port taken) exits, and start.sh stops the rest and fails',
+    async () => {
+      const setup = await configFor('nostart');
+      const blocker = createServer();
+      await new Promise<void>((r) => blocker.listen(Number(setup.env.NETMON_MQTT_PORT), '127.0.0.1', r));
+      try {
+        const s = startScript(setup);
+        const code = await Promise.race([
+          s.exited,
+          new Promise<'late'>((r) => setTimeout(() => r('late'), 100_000).unref()),
+        ]);
+        expect(code, transport(s)()).not.toBe('late');
+        expect(code).not.toBe(0);
+        expect(s.err.join('\n')).toMatch(/badung-netmon: cannot start: .*EADDRINUSE/);
+        expect(s.err.join('\n')).toMatch(/the collector exited \(status 1\)/);
+        expect(processesMentioning(s.varDir)).toEqual([]);
+        expect(processesMentioning(inventoryFile)).toEqual([]);
+        expect(existsSync(join(s.varDir, 'netmon.pid'))).toBe(false);
+      } finally {
+        blocker.close();
+      }
     },
     TEST_TIMEOUT_MS,
   );
