@@ -81,13 +81,17 @@ if ! SUMMARY=$(node --import tsx collector/main.ts --config "$CONFIG" --check --
   echo "badung-netmon: not started: fix $CONFIG (the errors above say where), then run npm start again" >&2
   exit 2
 fi
-field() { node -e 'const v = JSON.parse(process.argv[1])[process.argv[2]]; console.log(v ?? "")' "$SUMMARY" "$1"; }
-INVENTORY=$(field inventory)
-API_URL=$(field api)
-INFLUX_URL=$(field influx)
-INFLUX_DB=$(field influxDatabase)
-MQTT_URL=$(field mqtt)
-SITES=$(field sites)
+# One value a line, in this order (paths and URLs hold no newline).
+mapfile -t FIELDS < <(node -e '
+  const s = JSON.parse(process.argv[1]);
+  for (const k of ["inventory", "api", "influx", "influxDatabase", "mqtt", "sites"]) console.log(s[k] ?? "");
+' "$SUMMARY")
+INVENTORY=${FIELDS[0]}
+API_URL=${FIELDS[1]}
+INFLUX_URL=${FIELDS[2]}
+INFLUX_DB=${FIELDS[3]}
+MQTT_URL=${FIELDS[4]}
+SITES=${FIELDS[5]}
 
 COLLECTOR_PID=""
 SIM_PID=""
