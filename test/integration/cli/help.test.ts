@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
+/** Each command starts node with tsx, several at once on a shared CPU. */
+const SLOW_MS = 120_000;
 
 /** `names`: how the usage names the command, when not by its file. */
 const COMMANDS: readonly { file: string; names?: string; mentions?: readonly string[] }[] = [
@@ -52,28 +54,37 @@ describe('--help', () => {
       for (const m of mentions ?? []) expect(r.stdout).toContain(m);
       expect(r.stderr).not.toMatch(/Error|\n\s+at /);
     },
+    SLOW_MS,
   );
 
-  it('-h does the same (collector, check-demo)', async () => {
-    for (const file of ['collector/main.ts', 'scripts/check-demo.ts']) {
-      const r = await run(file, '-h');
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^usage: /);
-    }
-  });
+  it(
+    '-h does the same (collector, check-demo)',
+    async () => {
+      for (const file of ['collector/main.ts', 'scripts/check-demo.ts']) {
+        const r = await run(file, '-h');
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(/^usage: /);
+      }
+    },
+    SLOW_MS,
+  );
 
-  it('an unknown option is a usage error (exit 2), with the usage, without a stack trace', async () => {
-    for (const file of [
-      'collector/main.ts',
-      'simulator/main.ts',
-      'broker/main.ts',
-      'scripts/check-demo.ts',
-    ]) {
-      const r = await run(file, '--nope');
-      expect(r.code, `${file}: ${r.stderr}`).toBe(2);
-      expect(r.stderr).toContain("'--nope'");
-      expect(r.stderr).toContain('usage: ');
-      expect(r.stderr).not.toMatch(/\n\s+at /);
-    }
-  });
+  it(
+    'an unknown option is a usage error (exit 2), with the usage, without a stack trace',
+    async () => {
+      for (const file of [
+        'collector/main.ts',
+        'simulator/main.ts',
+        'broker/main.ts',
+        'scripts/check-demo.ts',
+      ]) {
+        const r = await run(file, '--nope');
+        expect(r.code, `${file}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toContain("'--nope'");
+        expect(r.stderr).toContain('usage: ');
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    },
+    SLOW_MS,
+  );
 });
