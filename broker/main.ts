@@ -13,9 +13,33 @@ import { errorMessage } from '../collector/core/errors.ts';
 import { Accounts, hashPassword } from './accounts.ts';
 import { startEmbeddedBroker } from './embedded-broker.ts';
 
+const USAGE = `usage: broker/main.ts --config FILE
+
+  --config FILE  the monitor config whose mqtt section (broker: embedded) and inventory to serve
+  -h, --help     this text
+
+Prints one JSON line when listening; stops on SIGTERM or SIGINT.`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { config: { type: 'string' } } });
-  if (!values.config) throw new Error('usage: broker/main.ts --config FILE');
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    }));
+  } catch (err) {
+    process.stderr.write(`broker: ${errorMessage(err)}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!values.config) {
+    process.stderr.write(`broker: --config is required\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const config = await loadConfig(values.config);
   const m = config.mqtt;
   if (m?.broker.kind !== 'embedded')

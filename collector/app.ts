@@ -181,6 +181,9 @@ export class Monitor {
   readonly #oncall: OnCallPolicy;
   readonly #liveness: MqttLivenessController;
   #running = false;
+  #started = false;
+  #stopped = false;
+  #pollingStopped: Promise<void> | undefined;
 
   constructor(deps: MonitorDeps, settings: MonitorSettings) {
     this.#deps = deps;
@@ -293,6 +296,9 @@ export class Monitor {
     this.#startedAt = this.#deps.clock.now();
     this.#sincePoint = newSincePoint(0, this.#startedAt);
     this.#running = true;
+    this.#started = true;
+    this.#stopped = false;
+    this.#pollingStopped = undefined;
     await this.#deps.writer.start();
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
     const polled = this.#deps.inventory.devices.filter(hasSnmp).map((d) => d.id);
@@ -311,17 +317,32 @@ export class Monitor {
     });
   }
 
+  /**
+   * The first half of stop(): no new polls, polls in flight finish, MQTT liveness is no longer heard, and
+   * from here on a failure is not a transition (the monitor going away is not news about the fleet). The
+   * runtime calls it before closing its other parts (HTTP, MQTT, the broker), whose closing would look
+   * like devices vanishing.
+   */
+  stopPolling(): Promise<void> {
+    this.#running = false;
+    this.#pollingStopped ??= (async () => {
+      this.#liveness.stop();
+      await this.#scheduler.stop();
+    })();
+    return this.#pollingStopped;
+  }
+
   /** Stop polling, let polls in flight finish, deliver pending notifications, flush every sample. */
   async stop(): Promise<void> {
-    if (!this.#running) return;
+    if (!this.#started || this.#stopped) return;
+    this.#stopped = true;
     this.#running = false;
     if (this.#selfTimer) this.#deps.clock.clearTimeout(this.#selfTimer);
     if (this.#siteTimer) this.#deps.clock.clearTimeout(this.#siteTimer);
     if (this.#clockTimer) this.#deps.clock.clearTimeout(this.#clockTimer);
     if (this.#calendarTimer) this.#deps.clock.clearTimeout(this.#calendarTimer);
     if (this.#settleTimer) this.#deps.clock.clearTimeout(this.#settleTimer);
-    this.#liveness.stop();
-    await this.#scheduler.stop();
+    await this.stopPolling();
     this.#areas?.flush();
     this.#writeSelfMetrics();
     await this.#dispatcher.stop();
@@ -383,6 +404,9 @@ export class Monitor {
       writer.push(withPollMs(result.samples, durationMs));
       this.#polls.ok++;
     } catch (err) {
+      // A poll that fails once stop() has begun says nothing about the device: the monitor is closing
+      // its sockets, or the simulator/network behind it is going away with it. Not a sample, not a state.
+      if (!this.#running) return;
       const now = clock.now();
       const reason = failureReason(err);
       probe = {

@@ -147,7 +147,9 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     await retention.firstAttempt;
   }
   await monitor.start();
-  const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log) : {};
+  // Set when stop() begins: what closing the parts causes is not news about the fleet.
+  const stopping = { value: false };
+  const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log, stopping) : {};
   if (mqtt) mqttMetrics = mqttHealth(mqtt, broker, clock);
   let http: RunningHttp;
   try {
@@ -192,6 +194,9 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     broker,
     mqtt,
     stop: async () => {
+      stopping.value = true;
+      // Inputs first: once polling has stopped, closing the rest is not seen as devices going down.
+      await monitor.stopPolling();
       await http.close();
       await mqtt?.stop();
       await broker?.close();
@@ -210,6 +215,7 @@ async function startMqtt(
   writer: SampleWriter,
   clock: Clock,
   log: Logger,
+  stopping: { readonly value: boolean },
 ): Promise<{ broker?: RunningBroker | undefined; mqtt: MqttSource }> {
   const m = config.mqtt;
   if (!m) throw new Error('no mqtt config');
@@ -243,7 +249,10 @@ async function startMqtt(
     log: log.child({ component: 'mqtt' }),
     writer,
     embedded: broker,
-    onLiveness: (ev) => monitor.reportLiveness(ev),
+    // Once stopping, the broker's own close drops every device: that is no loss of a device.
+    onLiveness: (ev) => {
+      if (!stopping.value) monitor.reportLiveness(ev);
+    },
     rateLimit: m.rateLimit,
     timestampWindow: m.timestampWindow,
   });

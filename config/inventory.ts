@@ -39,6 +39,7 @@ import {
 } from '../collector/core/types.ts';
 import { MQTT_HASH_FORMAT, parseMqttPasswordHash } from './mqtt-password.ts';
 import { PROFILE_NAMES } from './profiles.ts';
+import { allowedKeys, type KeysAt } from './hints.ts';
 import { dotted, formatIssues, parseDuration, parseYamlSource, type YamlSource } from './yaml-source.ts';
 
 /** Errors listed in one ConfigError; the rest are counted. */
@@ -125,6 +126,17 @@ const inventorySchema = z.strictObject({
   sites: z.array(z.unknown()).min(1, { message: 'an inventory needs at least one site' }),
 });
 
+/** The keys allowed at a path of the file, through the pieces it is validated in (for "did you mean"). */
+const inventoryKeys: KeysAt = (path, data) => {
+  const [top, i, sub, j, ...rest] = path;
+  if (top === 'sites' && i !== undefined) {
+    if (sub === 'devices' && j !== undefined) return allowedKeys(deviceSchema, rest, data);
+    return allowedKeys(siteSchema, path.slice(2), data);
+  }
+  if (top === 'credentials' && i !== undefined) return allowedKeys(credentialsSchema, path.slice(2), data);
+  return allowedKeys(inventorySchema, path, data);
+};
+
 type RawSite = Omit<z.infer<typeof siteSchema>, 'devices'> & {
   readonly devices: z.infer<typeof deviceSchema>[];
   /** devices[k] is devices[deviceAt[k]] of the file. */
@@ -172,7 +184,10 @@ export function parseInventory(
   const src = parseYamlSource(text, source, env);
   const r = inventorySchema.safeParse(src.data ?? {});
   if (!r.success)
-    throw new ConfigError(source, `invalid inventory:\n  ${formatIssues(src, r.error.issues).join('\n  ')}`);
+    throw new ConfigError(
+      source,
+      `invalid inventory:\n  ${formatIssues(src, r.error.issues, inventoryKeys).join('\n  ')}`,
+    );
   const issues: z.core.$ZodIssue[] = [];
   const prefixed = (prefix: PropertyKey[], list: readonly z.core.$ZodIssue[]) => {
     for (const issue of list) issues.push({ ...issue, path: [...prefix, ...issue.path] });
@@ -249,7 +264,7 @@ export function parseInventory(
       deviceIds,
     },
     src,
-    formatIssues(src, issues),
+    formatIssues(src, issues, inventoryKeys),
   );
 }
 

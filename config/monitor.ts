@@ -18,6 +18,7 @@ import { channelsSchema, type ChannelConfig } from './channels.ts';
 import { CATEGORIES, CRITICALITIES, type Category, type Inventory } from '../collector/core/types.ts';
 import { defaultTargets } from '../collector/reports/report.ts';
 import { loadInventory } from './inventory.ts';
+import { keysOf } from './hints.ts';
 import { formatIssues, parseDuration, parseSize, parseYamlSource, validate } from './yaml-source.ts';
 
 export type InfluxConfig =
@@ -367,7 +368,10 @@ export function parseConfig(
   const src = parseYamlSource(text, source, env);
   const r = configSchema.safeParse(src.data ?? {});
   if (!r.success) {
-    throw new ConfigError(source, `invalid config:\n  ${formatIssues(src, r.error.issues).join('\n  ')}`);
+    throw new ConfigError(
+      source,
+      `invalid config:\n  ${formatIssues(src, r.error.issues, keysOf(configSchema)).join('\n  ')}`,
+    );
   }
   const c = r.data;
   const errors: string[] = [];

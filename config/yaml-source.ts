@@ -8,15 +8,19 @@
  * `yaml`, whose nodes carry source ranges. Both use the YAML 1.2 core schema and reject duplicate keys.
  */
 import { CORE_SCHEMA, load, YAMLException } from 'js-yaml';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../collector/core/errors.ts';
+import { keysOf, typeHint, unknownKeyMessage, valueAt, type KeysAt } from './hints.ts';
 
 export interface YamlSource {
   readonly file: string;
   readonly data: unknown;
-  /** `file:line:col` of the deepest node of `path` that exists. */
-  locate(path: readonly PropertyKey[]): string;
+  /**
+   * `file:line:col` of the deepest node of `path` that exists; with `key`, of the last key of the path
+   * itself rather than its value (where an unknown key is written).
+   */
+  locate(path: readonly PropertyKey[], opts?: { readonly key?: boolean }): string;
 }
 
 export function dotted(path: readonly PropertyKey[]): string {
@@ -67,9 +71,18 @@ export function parseYamlSource(
     throw new ConfigError(file, `invalid YAML: ${String(err)}`, { cause: err });
   }
   let located: Located | undefined;
-  const locate = (path: readonly PropertyKey[]): string => {
+  const locate = (path: readonly PropertyKey[], opts?: { readonly key?: boolean }): string => {
     located ??= positioned(text, file);
     const keys = path.filter((k): k is string | number => typeof k === 'string' || typeof k === 'number');
+    const last = keys.at(-1);
+    if (opts?.key && last !== undefined) {
+      const parent = located.doc.getIn(keys.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === last);
+        const range = isScalar(pair?.key) ? pair.key.range : undefined;
+        if (range) return located.at(range[0]);
+      }
+    }
     for (let n = keys.length; n >= 0; n--) {
       const node = located.doc.getIn(keys.slice(0, n), true) as
         { range?: [number, number, number] } | undefined;
@@ -121,20 +134,42 @@ function expandVars(
 export function validate<S extends z.ZodType>(src: YamlSource, schema: S, what: string): z.infer<S> {
   const r = schema.safeParse(src.data ?? {});
   if (r.success) return r.data;
-  throw new ConfigError(src.file, `invalid ${what}:\n  ${formatIssues(src, r.error.issues).join('\n  ')}`);
+  throw new ConfigError(
+    src.file,
+    `invalid ${what}:\n  ${formatIssues(src, r.error.issues, keysOf(schema)).join('\n  ')}`,
+  );
 }
 
-export function formatIssues(src: YamlSource, issues: readonly z.core.$ZodIssue[]): string[] {
-  const out = issues.slice(0, 20).map((issue) => {
-    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
-    const msg =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key '${issue.keys.join("', '")}' (check the spelling; allowed keys are documented in config/README.md)`
-        : issue.message;
-    return `${src.locate(path)}: ${dotted(path)}: ${msg}`;
-  });
-  if (issues.length > 20) out.push(`... and ${issues.length - 20} more`);
-  return out;
+/**
+ * One line per issue: `file:line:col: path: message`, with a hint where one helps: the nearest allowed key
+ * for an unknown one (given `keysAt`, the keys the schema allows there), how to write a value of the
+ * expected type for a type error.
+ */
+export function formatIssues(
+  src: YamlSource,
+  issues: readonly z.core.$ZodIssue[],
+  keysAt?: KeysAt,
+): string[] {
+  const lines: string[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      // One line per key, each at its own place, each with its own suggestion.
+      const allowed = keysAt?.(issue.path, valueAt(src.data, issue.path));
+      for (const key of issue.keys) {
+        const path = [...issue.path, key];
+        lines.push(`${src.locate(path, { key: true })}: ${dotted(path)}: ${unknownKeyMessage(key, allowed)}`);
+      }
+      continue;
+    }
+    let msg = issue.message;
+    if (issue.code === 'invalid_type') {
+      const hint = typeHint(issue.expected, issue.path.at(-1), valueAt(src.data, issue.path));
+      if (hint) msg = `${msg}; ${hint}`;
+    }
+    lines.push(`${src.locate(issue.path)}: ${dotted(issue.path)}: ${msg}`);
+  }
+  if (lines.length > 20) return [...lines.slice(0, 20), `... and ${lines.length - 20} more`];
+  return lines;
 }
 
 /** "90s", "500ms", "2m", "1h" or a number of milliseconds → ms. */

@@ -16,6 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { exitOnHelp } from './lib/cli.ts';
 import mqtt, { type MqttClient } from 'mqtt';
 import { deviceTopic } from '../broker/topics.ts';
 import { FleetSimulator } from '../simulator/fleet.ts';
@@ -24,6 +25,14 @@ import { syntheticInventory } from '../simulator/synthetic-inventory.ts';
 import { freeLoopbackPort } from './lib/servers/process.ts';
 import { startMosquitto } from './lib/servers/mosquitto.ts';
 
+exitOnHelp(`usage: scripts/bench-mqtt.ts [--seconds 10] [--devices 50] [--rate 1000]
+
+  --seconds N   length of each phase (default 10)
+  --devices N   device clients publishing (default 50)
+  --rate N      messages per second of all devices together in the paced phase (default 1000)
+  -h, --help    this text
+
+Benchmarks the embedded broker and Mosquitto with the same load. Not a test.`);
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },

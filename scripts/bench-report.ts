@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { exitOnHelp } from './lib/cli.ts';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import type { Sample } from '../collector/core/types.ts';
 import { readHistory } from '../collector/reports/history.ts';
@@ -22,6 +23,13 @@ import { renderReport } from '../collector/reports/generate.ts';
 import { InfluxV1Sink } from '../collector/sinks/influx-v1.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 
+exitOnHelp(`usage: scripts/bench-report.ts [--outages 4] [--pdf]
+
+  --outages N   outages per site in the generated month (default 4)
+  --pdf         also time the PDF (needs Debian's chromium)
+  -h, --help    this text
+
+Writes a month of history for the 987 sites into a fresh InfluxDB, then times the report. Not a test.`);
 const { values } = parseArgs({
   options: { outages: { type: 'string', default: '4' }, pdf: { type: 'boolean', default: false } },
 });

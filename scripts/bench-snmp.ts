@@ -28,6 +28,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { exitOnHelp } from './lib/cli.ts';
 import { stringify } from 'yaml';
 import { Secret } from '../collector/core/secret.ts';
 import type { Device } from '../collector/core/types.ts';
@@ -88,6 +89,14 @@ const OPTIONS = {
   agent: { type: 'string', default: 'snmpd' },
   sites: { type: 'string', default: '100' },
 } as const;
+exitOnHelp(`${USAGE}
+
+  --seconds N       how long to poll (default 20)
+  --concurrency N   polls in flight at once (default 32)
+  --repetitions N   GETBULK max-repetitions (default 25)
+  --agent KIND      snmpd (Debian's) or simulator (the fleet simulator) (default snmpd)
+  --sites N         how many sites of the fleet to poll, 1..987 (default 100)
+  -h, --help        this text`);
 const args = parseCommandLine();
 if (args.agent !== 'snmpd' && args.agent !== 'simulator')
   usage(`--agent must be snmpd or simulator, got "${args.agent}"`);

@@ -14,16 +14,30 @@ import { parseArgs } from 'node:util';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import { parseInventory } from '../config/inventory.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../collector/core/private-fs.ts';
+import { exitOnHelp } from './lib/cli.ts';
 
-const { values } = parseArgs({
-  options: {
-    out: { type: 'string' },
-    seed: { type: 'string', default: '1' },
-    'host-octet': { type: 'string', default: '20' },
-    port: { type: 'string', default: '1161' },
-  },
-});
 const usage = 'usage: scripts/generate-inventory.ts --out FILE [--seed N] [--host-octet 20] [--port 1161]';
+exitOnHelp(`${usage}
+
+  --out FILE        where to write the inventory YAML (replaced atomically)
+  --seed N          the seed of the generated fleet (default 1)
+  --host-octet B    devices get the loopback addresses 127.B.x.y (default 20)
+  --port N          the UDP port every device answers SNMP on (default 1161)
+  -h, --help        this text`);
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      out: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      'host-octet': { type: 'string', default: '20' },
+      port: { type: 'string', default: '1161' },
+    },
+  }));
+} catch (err) {
+  console.error(`${err instanceof Error ? err.message : String(err)}\n${usage}`);
+  process.exit(2);
+}
 const int = (name: string, v: string, min: number, max: number): number => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) {

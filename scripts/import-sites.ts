@@ -13,8 +13,17 @@ import { parseArgs } from 'node:util';
 import { ConfigError, errorMessage } from '../collector/core/errors.ts';
 import { formatCsvError, importSitesCsv, sitesToInventoryYaml } from '../config/csv-import.ts';
 import { parseInventory } from '../config/inventory.ts';
+import { exitOnHelp } from './lib/cli.ts';
 
 const usage = 'usage: scripts/import-sites.ts FILE.csv --out FILE.yaml [--merge INVENTORY.yaml]';
+exitOnHelp(`${usage}
+
+  FILE.csv               the planners' sites (one row a site; bad rows are reported by row and column)
+  --out FILE.yaml        where to write the sites as inventory YAML
+  --merge INVENTORY.yaml add to (or update by id) the sites of this inventory, keeping its devices
+  -h, --help             this text
+
+Exit 0: all rows good; 1: some rows bad (the good ones are written); 2: usage error or unreadable file.`);
 let args;
 try {
   args = parseArgs({

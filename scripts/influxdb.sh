@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The project's InfluxDB: Debian's influxd (1.x API) as a plain process, data in var/influxdb, HTTP on
-# 127.0.0.1:${NETMON_INFLUX_PORT:-8086}. No systemd. Safe to run twice.
+# 127.0.0.1:${NETMON_INFLUX_PORT:-8086}. No systemd. Safe to run twice. NETMON_VAR_DIR moves var/.
 #   bash scripts/influxdb.sh start | stop | status
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/apt.sh
 source scripts/lib/apt.sh
 
-DIR=var/influxdb
+DIR=${NETMON_VAR_DIR:-var}/influxdb
 PORT=${NETMON_INFLUX_PORT:-8086}
 PIDFILE=$DIR/influxd.pid
 LOG=$DIR/influxd.log
@@ -39,7 +39,8 @@ case "${1:-}" in
     # before the collector has flushed; `stop` ends it.
     setsid nohup node --import tsx scripts/lib/servers/influxd.ts --data-dir "$DIR" --port "$PORT" >"$LOG" 2>&1 &
     echo $! >"$PIDFILE"
-    for _ in $(seq 1 60); do
+    # Up to 2 minutes: opening a large data dir on a busy machine is slow (the wrapper gives up then too).
+    for _ in $(seq 1 240); do
       if ping_ok; then
         echo "InfluxDB running at http://127.0.0.1:$PORT (data in $DIR, log $LOG)"
         exit 0

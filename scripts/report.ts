@@ -6,11 +6,13 @@
  *       [--from 2026-10-01T00:00:00+08:00 --to 2026-10-15T00:00:00+08:00]   (instead of --month)
  *       [--config config/netmon.example.yaml]
  *
- * Without --out the file is named badung-netmon-<period>.<format> in the current directory. Exit 0 when
- * written, 2 on a usage error (the message says what to change), 1 when InfluxDB cannot be read, 3 when
- * the period holds no data (the monitor never watched it): no file is written then.
+ * Without --out the file is var/reports/badung-netmon-<period>.<format> (var/ is not committed). Exit 0
+ * when written, 2 on a usage error (the message says what to change), 1 when InfluxDB cannot be read, 3
+ * when the period holds no data (the monitor never watched it): no file is written then.
+ * `npm run report -- ...` runs this through scripts/report.sh, which installs Chromium and fonts for a PDF.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../collector/core/errors.ts';
 import {
@@ -25,8 +27,22 @@ import { defaultTargets } from '../collector/reports/report.ts';
 import { shareText } from '../collector/reports/shares.ts';
 import { loadConfig } from '../config/monitor.ts';
 
-const usage =
-  'usage: scripts/report.ts --month YYYY-MM [--format pdf|csv|html|json] [--out FILE] [--site ..] [--category ..] [--kecamatan ..] [--config FILE]';
+/** Where reports go without --out. */
+const REPORTS_DIR = 'var/reports';
+
+const usage = `usage: scripts/report.ts (--month YYYY-MM | --from TIME --to TIME) [--format pdf|csv|html|json]
+         [--out FILE] [--site ID,..] [--category CAT,..] [--kecamatan NAME,..] [--config FILE]
+
+  --month YYYY-MM   a calendar month in WITA (UTC+8), e.g. --month 2026-10
+  --from TIME       start of any range instead of --month: ISO 8601 with its offset,
+  --to TIME           e.g. --from 2026-10-01T00:00:00+08:00 --to 2026-10-15T00:00:00+08:00
+  --format F        pdf (default; needs Debian's chromium: npm run report installs it), csv, html, json
+  --out FILE        where to write (default: ${REPORTS_DIR}/badung-netmon-<period>.<format>)
+  --site, --category, --kecamatan
+                    only these (comma-separated)
+  --config FILE     the monitor config: InfluxDB and inventory (default: $NETMON_CONFIG or
+                    config/netmon.example.yaml)
+  -h, --help        this text`;
 
 function fail(message: string, code = 2): never {
   console.error(`report: ${message}${code === 2 ? `\n${usage}` : ''}`);
@@ -107,7 +123,12 @@ async function main(): Promise<void> {
   }
   const rendered = await renderReport(report, format);
   const out =
-    values.out ?? `badung-netmon-${report.periodLabel.replace(/[^0-9A-Za-z-]+/g, '_')}.${rendered.extension}`;
+    values.out ??
+    join(
+      REPORTS_DIR,
+      `badung-netmon-${report.periodLabel.replace(/[^0-9A-Za-z-]+/g, '_')}.${rendered.extension}`,
+    );
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, rendered.body);
   const o = report.overall;
   const pct = (p: number | null, decimals: number) => {

@@ -2,73 +2,187 @@
 # The monitor on its embedded default, on one machine, loopback only:
 #   InfluxDB (Debian's influxd, data in var/influxdb) + the fleet simulator answering SNMP for the 987
 #   Badung sites + the collector polling them, alerting to the log (and any webhook you configure).
-# Safe to run twice: a running instance is reported, not started again. Ctrl-C stops it all.
+# Safe to run twice: a running instance is reported, not started again.
+#
+# Order, so that nothing is started for a config that cannot run, and nothing the monitor sees while it
+# stops looks like an outage:
+#   start: check the config (collector/main.ts --check) -> InfluxDB -> simulator -> collector
+#   stop (Ctrl-C, or `kill <pid in var/netmon.pid>`): collector (drains polls, flushes) -> simulator -> InfluxDB
+# The simulator and InfluxDB run in sessions of their own (setsid), so the SIGINT a terminal sends to its
+# foreground process group on Ctrl-C reaches only this script and the collector; this script stops the
+# others once the collector has stopped.
+#
+# Environment (all optional): NETMON_CONFIG (default config/netmon.example.yaml), NETMON_INVENTORY (the
+# inventory, instead of the one the config names), NETMON_HTTP_PORT, NETMON_INFLUX_PORT, NETMON_MQTT_PORT,
+# NETMON_SIM_CONTROL (host:port of the simulator's control API), NETMON_VAR_DIR (this script's pid file,
+# logs and InfluxDB's data; default var), NETMON_STOP_TIMEOUT (seconds the collector gets to stop, default 10).
 set -euo pipefail
+# Paths given in the environment are relative to where the command was run, not to config/.
+for v in NETMON_CONFIG NETMON_INVENTORY NETMON_VAR_DIR; do
+  if [ -n "${!v:-}" ]; then
+    printf -v "$v" '%s' "$(realpath -m -- "${!v}")"
+    export "${v?}"
+  fi
+done
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 # shellcheck source=scripts/lib/apt.sh
 source scripts/lib/apt.sh
 
+VAR=${NETMON_VAR_DIR:-var}
+export NETMON_VAR_DIR=$VAR
 CONFIG=${NETMON_CONFIG:-config/netmon.example.yaml}
-INVENTORY=var/badung.inventory.yaml
 SIM_CONTROL=${NETMON_SIM_CONTROL:-127.0.0.1:8161}
-mkdir -p var
+STOP_TIMEOUT=${NETMON_STOP_TIMEOUT:-10}
+# The example config reads these; a config of your own may too.
+export NETMON_INFLUX_PORT=${NETMON_INFLUX_PORT:-8086}
+export NETMON_INFLUX_URL=${NETMON_INFLUX_URL:-http://127.0.0.1:$NETMON_INFLUX_PORT}
+export NETMON_MQTT_PORT=${NETMON_MQTT_PORT:-1883}
+export NETMON_HTTP_PORT=${NETMON_HTTP_PORT:-8080}
+PIDFILE=$VAR/netmon.pid
+SIM_PIDFILE=$VAR/simulator.pid
+SIM_LOG=$VAR/simulator.log
+mkdir -p "$VAR"
 
-if [ -f var/netmon.pid ] && kill -0 "$(cat var/netmon.pid)" 2>/dev/null; then
-  echo "badung-netmon is already running (pid $(cat var/netmon.pid)); stop it with Ctrl-C in its terminal or: kill $(cat var/netmon.pid)"
+# Ours: the pid is alive and runs the given script (not a pid reused after a reboot).
+alive_as() {
+  local pid=$1 what=$2
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$what"
+}
+
+if [ -f "$PIDFILE" ] && alive_as "$(cat "$PIDFILE")" 'scripts/start.sh'; then
+  pid=$(cat "$PIDFILE")
+  echo "badung-netmon is already running (pid $pid); stop it with Ctrl-C in its terminal or: kill $pid"
   exit 0
+fi
+# A simulator left by a start that was killed with -9 holds the control port: stop it.
+if [ -f "$SIM_PIDFILE" ] && alive_as "$(cat "$SIM_PIDFILE")" 'simulator/main.ts'; then
+  echo "stopping the simulator a previous start left running (pid $(cat "$SIM_PIDFILE"))"
+  kill -TERM -- "-$(cat "$SIM_PIDFILE")" 2>/dev/null || true
 fi
 
 ensure_node_modules .
-ensure_debs influxdb
+ensure_debs influxdb curl
 
-if [ ! -f "$INVENTORY" ]; then
-  echo "Generating the Badung inventory (987 sites) into $INVENTORY"
-  npx tsx scripts/generate-inventory.ts --out "$INVENTORY"
+if [ -z "${NETMON_CONFIG:-}" ] && [ -z "${NETMON_INVENTORY:-}" ] && [ ! -f var/badung.inventory.yaml ]; then
+  echo "Generating the Badung inventory (987 sites) into var/badung.inventory.yaml"
+  npx tsx scripts/generate-inventory.ts --out var/badung.inventory.yaml
 fi
 
 if [ -z "${NETMON_CONFIG:-}" ] && [ ! -s var/demo-token ]; then
   # The API takes tokens only; the demo gets an operator token (the config reads var/api-tokens.yaml).
   echo "Making a demo API token (operator): var/demo-token, its hash in var/api-tokens.yaml"
   npx tsx scripts/make-token.ts --name "demo-operator-$(date +%s)" --role operator \
-    --out var/api-tokens.yaml --token-file var/demo-token > /dev/null
+    --out var/api-tokens.yaml --token-file var/demo-token >/dev/null
 fi
+
+# The config, the inventory and the token file, checked before anything starts; the summary says where
+# the monitor will listen and write (the banner below prints those, not the defaults).
+if ! SUMMARY=$(node --import tsx collector/main.ts --config "$CONFIG" --check --json); then
+  echo "badung-netmon: not started: fix $CONFIG (the errors above say where), then run npm start again" >&2
+  exit 2
+fi
+# One value a line, in this order (paths and URLs hold no newline).
+mapfile -t FIELDS < <(node -e '
+  const s = JSON.parse(process.argv[1]);
+  for (const k of ["inventory", "api", "influx", "influxDatabase", "mqtt", "sites"]) console.log(s[k] ?? "");
+' "$SUMMARY")
+INVENTORY=${FIELDS[0]}
+API_URL=${FIELDS[1]}
+INFLUX_URL=${FIELDS[2]}
+INFLUX_DB=${FIELDS[3]}
+MQTT_URL=${FIELDS[4]}
+SITES=${FIELDS[5]}
+
+COLLECTOR_PID=""
+SIM_PID=""
+STOP_SIGNAL=""
+# Stop one process (or its process group) with TERM, give it `timeout` seconds, then KILL. 0: stopped in time.
+stop_process() {
+  local pid=$1 name=$2 timeout=$3 group=$4 cmd=$5
+  alive_as "$pid" "$cmd" || return 0
+  if [ -n "$group" ]; then kill -TERM -- "-$pid" 2>/dev/null || true; else kill -TERM "$pid" 2>/dev/null || true; fi
+  local deadline=$((SECONDS + timeout))
+  while alive_as "$pid" "$cmd"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "badung-netmon: the $name did not stop within ${timeout} s: killing it" >&2
+      if [ -n "$group" ]; then kill -KILL -- "-$pid" 2>/dev/null || true; else kill -KILL "$pid" 2>/dev/null || true; fi
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+cleanup() {
+  local rc=$? clean=0
+  trap '' INT TERM
+  [ -n "$COLLECTOR_PID" ] && { stop_process "$COLLECTOR_PID" collector "$STOP_TIMEOUT" '' collector/main.ts || clean=1; }
+  # The collector is gone: the simulator and InfluxDB no longer depend on each other, stop both at once.
+  local influx_stop
+  bash scripts/influxdb.sh stop &
+  influx_stop=$!
+  [ -n "$SIM_PID" ] && { stop_process "$SIM_PID" simulator 5 group simulator/main.ts || clean=1; }
+  rm -f "$SIM_PIDFILE" "$VAR/collector.pid"
+  wait "$influx_stop" || clean=1
+  rm -f "$PIDFILE"
+  # A stop someone asked for (Ctrl-C, kill) that went cleanly is a success, not an npm error.
+  if [ -n "$STOP_SIGNAL" ]; then
+    echo "badung-netmon stopped ($STOP_SIGNAL)"
+    exit "$clean"
+  fi
+  exit "$rc"
+}
+on_signal() {
+  STOP_SIGNAL=$1
+  trap '' INT TERM
+  echo "badung-netmon: stopping ($1): the collector first, then the simulator and InfluxDB" >&2
+  exit 0 # runs cleanup (the EXIT trap)
+}
+trap cleanup EXIT
+trap 'on_signal SIGINT' INT
+trap 'on_signal SIGTERM' TERM
+echo $$ >"$PIDFILE"
 
 bash scripts/influxdb.sh start
 
-SIM_PID=""
-cleanup() {
-  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
-  bash scripts/influxdb.sh stop || true
-  rm -f var/netmon.pid
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-echo $$ > var/netmon.pid
-
-echo "Starting the fleet simulator (log: var/simulator.log)"
-node --import tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" --mqtt "mqtt://127.0.0.1:${NETMON_MQTT_PORT:-1883}" > var/simulator.log 2>&1 &
+echo "Starting the fleet simulator (log: $SIM_LOG)"
+setsid node --import tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" \
+  ${MQTT_URL:+--mqtt "$MQTT_URL"} >"$SIM_LOG" 2>&1 </dev/null &
 SIM_PID=$!
-for _ in $(seq 1 120); do
-  grep -q 'simulator ready' var/simulator.log 2>/dev/null && break
-  kill -0 "$SIM_PID" 2>/dev/null || { echo "the simulator failed to start:"; tail -20 var/simulator.log; exit 1; }
-  sleep 0.5
+echo "$SIM_PID" >"$SIM_PIDFILE"
+deadline=$((SECONDS + 120))
+until grep -q 'simulator ready' "$SIM_LOG" 2>/dev/null; do
+  if ! kill -0 "$SIM_PID" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+    echo "the simulator failed to start; the last lines of $SIM_LOG:" >&2
+    tail -20 "$SIM_LOG" >&2
+    exit 1
+  fi
+  sleep 0.2
 done
 
 cat <<MSG
 
-badung-netmon is starting. Where to look:
-  InfluxDB        http://127.0.0.1:8086   database 'netmon'   e.g.
-                  curl -sG http://127.0.0.1:8086/query --data-urlencode db=netmon \\
+badung-netmon is starting ($SITES sites; pid $$, stop it with Ctrl-C or: kill $$). Where to look:
+  InfluxDB        $INFLUX_URL   database '$INFLUX_DB'   e.g.
+                  curl -sG $INFLUX_URL/query --data-urlencode db=$INFLUX_DB \\
                     --data-urlencode "q=SELECT count(reachable) FROM device WHERE time > now() - 5m GROUP BY kecamatan"
-  Monitor API     http://127.0.0.1:8080/health (no token); the rest takes the demo token:
+  Monitor API     $API_URL/health (no token); the rest takes the demo token:
                   export NETMON_TOKEN=\$(cat var/demo-token)
-                  curl -s -H "Authorization: Bearer \$NETMON_TOKEN" http://127.0.0.1:8080/api/v1/incidents
-                  curl -s -H "Authorization: Bearer \$NETMON_TOKEN" http://127.0.0.1:8080/api/v1/health
-  Feeds (BPBD)    http://127.0.0.1:8080/feeds/outages.geojson   http://127.0.0.1:8080/feeds/cap.atom (same token)
+                  curl -s -H "Authorization: Bearer \$NETMON_TOKEN" $API_URL/api/v1/incidents
+                  curl -s -H "Authorization: Bearer \$NETMON_TOKEN" $API_URL/api/v1/health
+  Feeds (BPBD)    $API_URL/feeds/outages.geojson   $API_URL/feeds/cap.atom (same token)
   Simulator       http://$SIM_CONTROL/status   cut a site:  curl -X POST http://$SIM_CONTROL/sites/<site-id>/cut
-  Logs            this terminal (JSON lines; alerts are level "warn", msg "ALERT")
+  MQTT broker     ${MQTT_URL:-none}
+  Logs            this terminal (JSON lines; alerts are level "warn", msg "ALERT"); simulator: $SIM_LOG
 Every site is polled within the first minute; rates appear from the second poll on.
 
 MSG
-node --import tsx collector/main.ts --config "$CONFIG"
+# In the background, so this script's traps run at once when a signal comes (bash runs a trap only after
+# its foreground child has exited, which is what made `kill <pid>` take a minute).
+node --import tsx collector/main.ts --config "$CONFIG" &
+COLLECTOR_PID=$!
+echo "$COLLECTOR_PID" >"$VAR/collector.pid"
+set +e
+wait "$COLLECTOR_PID"
+rc=$?
+COLLECTOR_PID=""
+echo "badung-netmon: the collector exited (status $rc)" >&2
+exit "$rc"

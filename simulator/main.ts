@@ -33,6 +33,16 @@ export interface CliOptions {
 const USAGE =
   'usage: simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N] [--mqtt mqtt://127.0.0.1:1883]';
 
+const HELP = `${USAGE}
+
+  --inventory FILE   the inventory YAML whose devices to simulate (e.g. var/badung.inventory.yaml)
+  --control H:PORT   where the control API listens (default 127.0.0.1:0: any free port)
+  --seed N           the seed of the simulated traffic and faults (default 1)
+  --mqtt URL         the broker the inventory's MQTT devices connect to (none: no MQTT devices)
+  -h, --help         this text
+
+Prints one JSON line when ready ({"msg":"simulator ready","control":...}); stops on SIGTERM or SIGINT.`;
+
 export function parseCli(argv: readonly string[]): CliOptions {
   const { values } = parseArgs({
     args: [...argv],
@@ -127,11 +137,16 @@ export async function runSimulator(
 
 async function main(): Promise<void> {
   const log = createLogger({ bindings: { component: 'simulator' } });
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
   let opts: CliOptions;
   try {
-    opts = parseCli(process.argv.slice(2));
+    opts = parseCli(argv);
   } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n`);
+    process.stderr.write(`${errorMessage(err)}\n${HELP}\n`);
     process.exitCode = 2;
     return;
   }

@@ -81,9 +81,16 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const i = process.argv.indexOf(name);
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(
+      "usage: scripts/lib/servers/influxd.ts [--data-dir var/influxdb] [--port N]\n\nRuns Debian's influxd on 127.0.0.1 with everything under the data dir until SIGTERM/SIGINT\n(scripts/influxdb.sh start|stop|status is the command for people).\n",
+    );
+    process.exit(0);
+  }
   const dataDir = arg('--data-dir') ?? 'var/influxdb';
   const portArg = arg('--port');
-  startInfluxd({ dataDir, ...(portArg ? { port: Number(portArg) } : {}) }).then(
+  // A data dir with a month of the fleet takes influxd a while to open on a busy machine: more room than tests get.
+  startInfluxd({ dataDir, startTimeoutMs: 120_000, ...(portArg ? { port: Number(portArg) } : {}) }).then(
     (server) => {
       process.stdout.write(
         `influxd ready at ${server.url} (pid ${String(server.pid)}, data in ${dataDir})\n`,
