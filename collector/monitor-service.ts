@@ -103,6 +103,7 @@ export class MonitorApi implements MonitorService {
         uptimeS: Math.round((this.#clock.now() - s.startedAt) / 1000),
         devices: s.devices,
         states: s.states,
+        polls: s.polls,
         writer: s.writer,
         notifications: s.notifications,
       },

@@ -115,8 +115,9 @@ async function deviceState(id: string): Promise<string | undefined> {
 
 /** Every device up: before a cut, so a device still coming up (a slow first poll) is not a second page. */
 async function allUp(): Promise<boolean> {
-  const res = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, { headers: TEST_VIEWER_HEADERS });
-  const list = (await res.json()) as { id: string; state: string }[];
+  const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/sites`, { headers: TEST_VIEWER_HEADERS });
+  const { sites } = (await res.json()) as { sites: { devices: { id: string; state: string }[] }[] };
+  const list = sites.flatMap((s) => s.devices);
   return list.length === inventory.devices.length && list.every((d) => d.state === 'up');
 }
 
@@ -146,7 +147,7 @@ describe('kill -9 during an open incident', () => {
     });
     // Every device polled twice more by the new process: still nobody paged again.
     await waitForPollRounds(
-      pollsOverHttp(`http://127.0.0.1:${httpPort}/api/status`, TEST_VIEWER_HEADERS),
+      pollsOverHttp(`http://127.0.0.1:${httpPort}/api/v1/health`, TEST_VIEWER_HEADERS),
       2,
       { what: 'no second page after the restart' },
     );

@@ -2,7 +2,7 @@
  * Waiting for the monitor's own progress instead of the wall clock: "every device was polled n more
  * times" is what a test means when it wants to show that nothing else happens after an event (no second
  * page, no alert for the APs behind a cut router). It reads the monitor's poll-round counter
- * (MonitorStatus.polls.rounds, collector/app.ts; also in GET /api/status), so a slow shared CI machine
+ * (MonitorStatus.polls.rounds, collector/app.ts; also in GET /api/v1/health as details.polls), so a slow shared CI machine
  * waits longer and a fast one less, and a monitor that stopped polling fails with a message instead of
  * passing.
  */
@@ -18,16 +18,16 @@ export interface PollRoundSource {
   status(): { readonly polls: Polls };
 }
 
-/** Reads the poll counters: a Monitor in this process, one that may come and go, or GET /api/status. */
+/** Reads the poll counters: a Monitor in this process, one that may come and go, or GET /api/v1/health. */
 export type PollsReader = () => Polls | undefined | Promise<Polls | undefined>;
 
-/** The counters of a monitor in another process, from its HTTP status. */
+/** The counters of a monitor in another process, from its GET /api/v1/health. */
 export function pollsOverHttp(statusUrl: string, headers: Record<string, string> = {}): PollsReader {
   return async () => {
     try {
       const res = await fetch(statusUrl, { headers, signal: AbortSignal.timeout(2000) });
       if (!res.ok) return undefined;
-      return ((await res.json()) as { polls?: Polls }).polls;
+      return ((await res.json()) as { details?: { polls?: Polls } }).details?.polls;
     } catch {
       return undefined; // not listening yet, or restarting
     }
