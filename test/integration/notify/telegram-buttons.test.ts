@@ -354,7 +354,7 @@ describe('pressing the buttons (webhook, through the HTTP server)', () => {
   let c: Channel;
   beforeEach(async () => {
     // The server is up before the receiver, which registers the server's URL: the route forwards.
-    let target: TelegramUpdates | undefined;
+    const route: { target?: TelegramUpdates } = {};
     http = await startHttp({} as MonitorService, {
       listen: { host: '127.0.0.1', port: 0 },
       tokens: [],
@@ -362,14 +362,14 @@ describe('pressing the buttons (webhook, through the HTTP server)', () => {
       hooks: [
         {
           path: '/hooks/telegram/noc',
-          handle: (headers, body) => target!.hook!.handle(headers, body),
+          handle: (headers, body) => route.target!.hook!.handle(headers, body),
         },
       ],
     });
     c = channel({
       mode: { kind: 'webhook', url: `${http.url}/hooks/telegram/noc`, secretToken: new Secret(SECRET) },
     });
-    target = c.updates;
+    route.target = c.updates;
     expect(c.updates.hook?.path).toBe('/hooks/telegram/noc');
   });
   afterEach(async () => {
