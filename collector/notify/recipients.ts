@@ -8,7 +8,8 @@ import { NotifyError, isRetryable } from '../core/errors.ts';
 
 interface Progress {
   readonly done: Set<string>;
-  readonly refused: Set<string>;
+  /** Refused for good → the error. */
+  readonly refused: Map<string, unknown>;
 }
 
 /** How many notifications' progress is kept at most (those that failed for good linger until then). */
@@ -25,7 +26,7 @@ export class RecipientFanOut {
   async send(key: string, recipients: readonly string[], one: (r: string) => Promise<void>): Promise<void> {
     let p = this.#progress.get(key);
     if (!p) {
-      p = { done: new Set(), refused: new Set() };
+      p = { done: new Set(), refused: new Map() };
       this.#progress.set(key, p);
       while (this.#progress.size > MAX_KEPT) {
         const oldest = this.#progress.keys().next().value;
@@ -33,22 +34,23 @@ export class RecipientFanOut {
         this.#progress.delete(oldest);
       }
     }
-    const failures: { recipient: string; err: unknown }[] = [];
+    const retryable: { recipient: string; err: unknown }[] = [];
     for (const r of recipients) {
       if (p.done.has(r) || p.refused.has(r)) continue;
       try {
         await one(r);
         p.done.add(r);
       } catch (err) {
-        if (!isRetryable(err)) p.refused.add(r);
-        failures.push({ recipient: r, err });
+        if (!isRetryable(err)) p.refused.set(r, err);
+        else retryable.push({ recipient: r, err });
       }
     }
-    const retryable = failures.filter((f) => isRetryable(f.err));
-    if (failures.length === 0) {
-      if (p.refused.size === 0) this.#progress.delete(key);
+    if (retryable.length === 0 && p.refused.size === 0) {
+      this.#progress.delete(key);
       return;
     }
+    // Refused for good, this time or an earlier one: they stay in the failure once the rest is through.
+    const failures = [...retryable, ...[...p.refused].map(([recipient, err]) => ({ recipient, err }))];
     const after = Math.max(
       0,
       ...retryable.map((f) => (f.err instanceof NotifyError ? (f.err.retryAfterMs ?? 0) : 0)),
@@ -57,6 +59,7 @@ export class RecipientFanOut {
       .map((f) => `${maskNumber(f.recipient)}: ${f.err instanceof Error ? f.err.message : String(f.err)}`)
       .join('; ');
     const reached = p.done.size;
+    if (retryable.length === 0) this.#progress.delete(key);
     throw new NotifyError(
       failures[0]?.err instanceof NotifyError ? failures[0].err.code : 'notify_failed',
       `${this.#name}: ${failures.length} of ${recipients.length} recipient(s) not reached (${reached} reached): ${what}`,
