@@ -232,9 +232,7 @@ const telegram = z
     timeout: duration('10s'),
     operators: z
       .record(
-        z.string().regex(/^\d{1,20}$/, {
-          message: "a Telegram user id (digits, quoted: '123456789'; the bot's log names refused ids)",
-        }),
+        z.string(),
         z
           .string(says('an operator name'))
           .regex(/^[^\s<>&"][^<>&"]{0,63}$/, { message: 'an operator name: 1-64 characters, no < > & "' }),
@@ -262,6 +260,13 @@ const telegram = z
     stateFile: z.string().min(1).optional(),
   })
   .superRefine((c, ctx) => {
+    for (const id of Object.keys(c.operators))
+      if (!/^\d{1,20}$/.test(id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['operators', id],
+          message: `'${id}' is not a Telegram user id: digits, quoted ('123456789'); a refused press logs the id`,
+        });
     const buttons = Object.keys(c.operators).length > 0;
     if (c.updates === 'webhook' && !c.webhook)
       ctx.addIssue({
