@@ -65,9 +65,9 @@ function fieldValue(n: Notification, f: TemplateField): string {
     case 'text_en':
       return strip(n.text.en);
     case 'title_id':
-      return n.text.id.split('\n')[0] ?? '';
+      return firstSentence(n.text.id);
     case 'title_en':
-      return n.text.en.split('\n')[0] ?? '';
+      return firstSentence(n.text.en);
     case 'site':
       return n.site?.name ?? (n.area ? `Kec. ${n.area.kecamatan}` : '');
     case 'desa':
@@ -85,6 +85,14 @@ function fieldValue(n: Notification, f: TemplateField): string {
     case 'incident':
       return n.id;
   }
+}
+
+/** "[KRITIS] GANGGUAN: Router … tidak merespons sejak 14:05 WITA, 22-11-2026." */
+function firstSentence(t: string): string {
+  const line = t.split('\n')[0] ?? '';
+  // Not at the abbreviations place names carry: "Kec. Petang", "Kel. Kuta", "Jl. Raya", "Br. Kiadan".
+  const end = line.search(/(?<!\b(?:Kec|Kel|Ds|Jl|Br|No))\.(\s|$)/);
+  return end < 0 ? line : line.slice(0, end + 1);
 }
 
 /** No newline or tab, at most 4 spaces in a row (Meta 132018). */
