@@ -112,8 +112,23 @@ export const ANSWERS = {
   unknownIncident: 'Gangguan ini tidak dikenal lagi. / This incident is no longer known.',
   unknownButton: 'Tombol tidak dikenal. / Unknown button.',
   failed: 'Gagal, coba lagi. / Failed, please try again.',
-  conflict: (why: string) => `Tidak dapat: ${why} / Not possible: ${why}`,
+  conflict: (why: string) => {
+    const t = conflictReason(why);
+    return `Tidak dapat: ${t.id} / Not possible: ${t.en}`;
+  },
 };
+
+/** The monitor's refusals (collector/app.ts) in both languages; others as they are. */
+export function conflictReason(why: string): { id: string; en: string } {
+  const acked = /^acknowledged by (.+) already$/.exec(why);
+  if (acked)
+    return {
+      id: `sudah ditangani oleh ${acked[1] ?? '?'}`,
+      en: `already acknowledged by ${acked[1] ?? '?'}`,
+    };
+  if (why === 'it is already resolved') return { id: 'gangguan sudah selesai', en: 'it is already resolved' };
+  return { id: why, en: why };
+}
 
 /** Answers are at most 200 characters (answerCallbackQuery `text`). */
 export function fitAnswer(text: string): string {

@@ -11,8 +11,9 @@
  *
  * Lifecycle: constructing touches no network; start(actions) starts polling (after deleteWebhook, since
  * Telegram refuses getUpdates while a webhook is set) or registers the webhook; stop() aborts the poll in
- * flight and waits for the press being handled. The offset (last update handled + 1) is kept in the
- * channel's state file after each update, so a restart does not replay presses; polling errors back off
+ * flight, waits for the press being handled and confirms the offset to Telegram. The offset (last update
+ * handled + 1) is kept in the channel's state file after each update, so a restart does not replay presses;
+ * polling errors back off
  * exponentially (honouring 429's retry_after), never spinning.
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -123,6 +124,22 @@ export class TelegramUpdates {
     }
     await this.#loop;
     await Promise.allSettled([...this.#inFlight]);
+    // Telegram forgets updates only when asked for a later offset: confirm what was handled, so a receiver
+    // that starts without this state (another host, a lost file) does not act on those presses again.
+    const offset = this.#o.state.offset();
+    if (this.#o.mode.kind === 'polling' && offset !== undefined)
+      await this.#o.api
+        .call(
+          'getUpdates',
+          { offset, timeout: 0, limit: 1, allowed_updates: ['callback_query'] },
+          { timeoutMs: 2000 },
+        )
+        .catch((err: unknown) =>
+          this.#o.log.warn('telegram offset not confirmed on stop', {
+            channel: this.#o.name,
+            error: errorMessage(err),
+          }),
+        );
   }
 
   /** Handle one update (polling and webhook both end here). Never throws. */

@@ -271,7 +271,8 @@ export async function startTelegramPeer(opts: {
           if (offset !== undefined) pending = pending.filter((u) => u.update_id >= offset);
           // A second poller ends the first one's request, as Telegram does.
           waiting?.finish('conflict');
-          if (pending.length > 0) return ok(pending.slice(0, 100));
+          const limit = typeof body.limit === 'number' ? Math.max(1, Math.min(100, body.limit)) : 100;
+          if (pending.length > 0) return ok(pending.slice(0, limit));
           const timeoutS = typeof body.timeout === 'number' ? body.timeout : 0;
           if (timeoutS <= 0) return ok([]);
           const timer = setTimeout(() => finish([]), timeoutS * 1000);

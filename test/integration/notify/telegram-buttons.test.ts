@@ -228,7 +228,7 @@ describe('pressing the buttons (long polling)', () => {
     const answer = await waitFor(() => peer.answers.find((a) => a.callbackQueryId === q));
     expect(answer).toMatchObject({ showAlert: true });
     expect(answer.text).toBe(
-      'Tidak dapat: acknowledged by made already / Not possible: acknowledged by made already',
+      'Tidak dapat: sudah ditangani oleh made / Not possible: already acknowledged by made',
     );
     expect(peer.edits.length).toBe(edits);
   });
@@ -303,6 +303,23 @@ describe('the receiver: offset, backoff, stop', () => {
     });
     expect(b.actions.calls).toHaveLength(1);
     expect(a.actions.calls).toHaveLength(1);
+  });
+
+  it('stop() confirms the offset to Telegram: a receiver without the state file does not act on handled presses', async () => {
+    const a = channel();
+    start(a);
+    await a.notifier.send(firing);
+    const messageId = lastMessageId();
+    await peer.press({ chatId: CHAT, messageId, button: /Ack/, from: { id: WAYAN } });
+    await waitFor(() => a.actions.calls.length === 1);
+    await a.updates.stop();
+    const fresh = channel(); // another state file: no offset of its own
+    start(fresh);
+    await waitFor(() => peer.waitingPolls() === 1, { what: 'the fresh receiver long-polling' });
+    expect(fresh.actions.calls).toEqual([]);
+    await peer.press({ chatId: CHAT, messageId, button: /Silence/, from: { id: WAYAN } });
+    await waitFor(() => fresh.actions.calls.length === 1);
+    expect(fresh.actions.calls[0]).toMatchObject({ action: 'silence' });
   });
 
   it('backs off on errors (doubling) and recovers', async () => {

@@ -64,6 +64,15 @@ describe('status lines and answers', () => {
     expect(editedHtml('page', ['a', 'b'])).toBe('page\n\na\nb');
   });
 
+  it("the monitor's refusals in both languages", () => {
+    expect(ANSWERS.conflict('acknowledged by Made Ayu already')).toBe(
+      'Tidak dapat: sudah ditangani oleh Made Ayu / Not possible: already acknowledged by Made Ayu',
+    );
+    expect(ANSWERS.conflict('it is already resolved')).toBe(
+      'Tidak dapat: gangguan sudah selesai / Not possible: it is already resolved',
+    );
+  });
+
   it('answers fit the 200 characters of answerCallbackQuery', () => {
     expect(ANSWERS.refused(123).length).toBeLessThanOrEqual(200);
     expect(fitAnswer(ANSWERS.conflict('x'.repeat(300)))).toHaveLength(200);
