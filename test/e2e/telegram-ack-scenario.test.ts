@@ -3,11 +3,12 @@
  * the runtime as `npm start` builds it, and a Bot API peer the monitor long-polls for button presses.
  * Timeline:
  *   t0   every device up; nothing sent
- *   t1   the puskesmas router is cut: one page on Telegram with buttons (Tangani / Ack, ...)
+ *   t1   the puskesmas router is cut: one page on Telegram with buttons (Tangani / Ack, ...), and one on
+ *        WhatsApp by each channel (Cloud API template, Fonnte-style gateway)
  *   t2   a stranger presses Ack: refused and told so; the incident stays open
  *   t3   Wayan (a configured operator) presses Ack: the incident is acknowledged by him "via Telegram" in its
  *        timeline, the press answered, the page edited (who, when; no Ack button any more)
- *   t4   restored: one recovery message, and the page edited: recovered, no buttons
+ *   t4   restored: one recovery message, and the page edited: recovered, no buttons; the recovery on WhatsApp
  *   t5   the banjar router is cut; Wayan presses Silence 1 h, then Resolve: a silence of one hour on the
  *        site by him, the incident resolved by him via Telegram, its recovery sent and the page edited
  */
@@ -25,6 +26,12 @@ import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startTelegramPeer, type TelegramPeer } from '../support/telegram-peer.ts';
+import {
+  startCloudPeer,
+  startGatewayPeer,
+  type CloudPeer,
+  type GatewayPeer,
+} from '../support/whatsapp-peers.ts';
 
 const TOKEN = '123456:e2e-telegram-ack-token';
 const CHAT = '-1001234567890';
@@ -36,6 +43,10 @@ let influx: TestServer;
 let sim: FleetSimulator;
 let runtime: Runtime;
 let tg: TelegramPeer;
+let waCloud: CloudPeer;
+let waGateway: GatewayPeer;
+const WA_TOKEN = 'EAAG-e2e-wa-token';
+const GW_TOKEN = 'fonnte-e2e-token';
 let inventory: Inventory;
 let pkm: Site;
 let pkmRouter: Device;
@@ -67,6 +78,15 @@ beforeAll(async () => {
   sim = new FleetSimulator({ inventory, seed: 11 });
   await sim.start();
   tg = await startTelegramPeer({ tokens: [TOKEN], chats: [CHAT] });
+  waCloud = await startCloudPeer({
+    token: WA_TOKEN,
+    phoneNumberId: '106540352242922',
+    templates: {
+      netmon_gangguan: { language: 'id', params: 2 },
+      netmon_pulih: { language: 'id', params: 2 },
+    },
+  });
+  waGateway = await startGatewayPeer({ token: GW_TOKEN });
 
   const config = await testMonitorConfig({ inventory, influxUrl: influx.url, database: 'tgack', dir });
   runtime = await startRuntime(
@@ -88,6 +108,31 @@ beforeAll(async () => {
             updates: { kind: 'polling', pollTimeoutS: 2 },
             silenceMs: 3600_000,
           },
+          {
+            type: 'whatsapp-cloud',
+            name: 'noc-wa',
+            accessToken: new Secret(WA_TOKEN),
+            phoneNumberId: '106540352242922',
+            to: ['6281234567890'],
+            templates: { firing: 'netmon_gangguan', resolved: 'netmon_pulih' },
+            language: 'id',
+            parameters: ['text_id', 'text_en'],
+            baseUrl: waCloud.baseUrl,
+            apiVersion: 'v21.0',
+            timeoutMs: 5000,
+          },
+          {
+            type: 'whatsapp-gateway',
+            name: 'noc-fonnte',
+            url: waGateway.url,
+            headers: { Authorization: new Secret(GW_TOKEN) },
+            to: ['6281234567890'],
+            targetField: 'target',
+            messageField: 'message',
+            fields: { countryCode: '62' },
+            maxChars: 4096,
+            timeoutMs: 5000,
+          },
         ],
       },
     },
@@ -98,6 +143,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await tg?.stop();
+  await waCloud?.stop();
+  await waGateway?.stop();
   await sim?.stop();
   await influx?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -118,6 +165,12 @@ describe('acknowledge from Telegram, through the running monitor', () => {
     await waitFor(() => tg.messages.length === 1, { timeoutMs: 15_000 });
     pageId = tg.messages[0]!.messageId;
     expect(tg.messages[0]!.plain).toContain('Puskesmas Petang I');
+    await waitFor(() => waCloud.messages.length === 1 && waGateway.messages.length === 1, {
+      what: 'the page on both WhatsApp channels',
+    });
+    expect(waCloud.messages[0]).toMatchObject({ to: '6281234567890', template: 'netmon_gangguan' });
+    expect(waCloud.messages[0]!.parameters[0]).toContain('Puskesmas Petang I');
+    expect(waGateway.messages[0]!.message).toMatch(/^\[KRITIS\] GANGGUAN[\s\S]*\[CRITICAL\] DOWN/);
     expect(
       tg
         .current(CHAT, pageId)
@@ -163,6 +216,21 @@ describe('acknowledge from Telegram, through the running monitor', () => {
     sim.restoreDevice(pkmRouter.id);
     await waitFor(() => tg.messages.length === 2, { timeoutMs: 15_000 });
     expect(tg.messages[1]!.plain).toMatch(/PULIH: .*Puskesmas Petang I/);
+    await waitFor(() => waCloud.messages.length === 2 && waGateway.messages.length === 2, {
+      what: 'the recovery on both WhatsApp channels',
+    });
+    expect(waCloud.messages[1]).toMatchObject({ template: 'netmon_pulih' });
+    expect(waGateway.messages[1]!.message).toMatch(/^PULIH: [\s\S]*RECOVERED: /);
+    // Each delivery is in the incident's ledger, under the channel's name.
+    const [done] = runtime.store.list({ status: ['resolved'], limit: 1 });
+    const sent = () => runtime.store.notificationsOf(done!.id).map((x) => `${x.channel} ${x.kind}`);
+    const want = ['telegram:noc-tg', 'whatsapp-cloud:noc-wa', 'whatsapp-gateway:noc-fonnte'].flatMap((ch) => [
+      `${ch} firing`,
+      `${ch} resolved`,
+    ]);
+    await waitFor(() => want.every((w) => sent().includes(w)), {
+      what: () => `the ledger to hold ${want.join(', ')} (has ${sent().join(', ')})`,
+    });
     await waitFor(() => tg.current(CHAT, pageId)?.keyboard === undefined, { what: 'the page edited' });
     const page = tg.current(CHAT, pageId)!;
     expect(page.plain).toContain('Ditangani oleh Wayan Sudarma');
