@@ -29,6 +29,8 @@ import { editPage } from './telegram.ts';
 
 export const SECRET_TOKEN_HEADER = 'x-telegram-bot-api-secret-token';
 export const VIA_TELEGRAM = 'via Telegram';
+/** An empty poll answered faster than this waits this long before the next. */
+const MIN_EMPTY_POLL_MS = 1000;
 
 export type UpdatesMode =
   | { readonly kind: 'polling'; readonly pollTimeoutS: number }
@@ -170,6 +172,7 @@ export class TelegramUpdates {
     let failures = 0;
     while (this.#running) {
       let updates: TelegramUpdate[];
+      const askedAt = this.#o.clock.now();
       try {
         updates = await api.call<TelegramUpdate[]>(
           'getUpdates',
@@ -188,6 +191,12 @@ export class TelegramUpdates {
           error: errorMessage(err),
         });
         await this.#sleep(delay);
+        continue;
+      }
+      // Telegram holds an empty answer for the whole timeout; one that comes back at once (a proxy, a
+      // stand-in) must not turn the loop into a busy one.
+      if (updates.length === 0 && this.#o.clock.now() - askedAt < MIN_EMPTY_POLL_MS) {
+        await this.#sleep(MIN_EMPTY_POLL_MS);
         continue;
       }
       for (const u of updates) {

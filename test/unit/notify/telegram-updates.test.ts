@@ -89,6 +89,23 @@ describe('TelegramUpdates polling on fake time', () => {
     await updates.stop();
   });
 
+  it('an empty answer that comes back at once does not make a busy loop: the next poll waits 1 s', async () => {
+    const clock = new FakeClock();
+    const { api, calls } = scriptedApi([[], [], []]);
+    const { updates } = receiver(api, clock);
+    updates.start(noActions);
+    const polls = () => calls.filter((c) => c.method === 'getUpdates').length;
+    await flush();
+    expect(polls()).toBe(1);
+    clock.advance(999);
+    await flush();
+    expect(polls()).toBe(1);
+    clock.advance(1);
+    await flush();
+    expect(polls()).toBe(2);
+    await updates.stop();
+  });
+
   it('stop() during a backoff returns without waiting for it', async () => {
     const clock = new FakeClock();
     const { api } = scriptedApi([err5xx()]);
