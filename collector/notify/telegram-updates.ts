@@ -113,7 +113,12 @@ export class TelegramUpdates {
     this.#actions = actions;
     this.#running = true;
     this.#abort = new AbortController();
-    this.#loop = this.#o.mode.kind === 'polling' ? this.#poll(this.#o.mode.pollTimeoutS) : this.#register();
+    const run = this.#o.mode.kind === 'polling' ? this.#poll(this.#o.mode.pollTimeoutS) : this.#register();
+    // Nothing in the loop should throw; if something does, it is logged and the receiver stops, not the monitor.
+    this.#loop = run.catch((err: unknown) => {
+      this.#running = false;
+      this.#o.log.error('telegram receiver stopped', { channel: this.#o.name, error: errorMessage(err) });
+    });
   }
 
   async stop(): Promise<void> {
@@ -203,7 +208,7 @@ export class TelegramUpdates {
         // After stop() the rest stays unconfirmed: Telegram hands it out again on the next start.
         if (!this.#running) break;
         await this.handleUpdate(u);
-        state.setOffset(u.update_id + 1);
+        this.#keepOffset(u.update_id + 1);
       }
     }
   }
@@ -258,9 +263,18 @@ export class TelegramUpdates {
     // Telegram delivers again what was not answered 2xx: one already handled is only acknowledged.
     if (offset === undefined || u.update_id >= offset) {
       await this.handleUpdate(u as TelegramUpdate);
-      this.#o.state.setOffset(u.update_id + 1);
+      this.#keepOffset(u.update_id + 1);
     }
     return { status: 200, body: {} };
+  }
+
+  /** In memory at once; on disk unless the disk refuses (then a restart may replay, each press answered). */
+  #keepOffset(offset: number): void {
+    try {
+      this.#o.state.setOffset(offset);
+    } catch (err) {
+      this.#o.log.error('telegram offset not saved', { channel: this.#o.name, error: errorMessage(err) });
+    }
   }
 
   #backoffMs(failures: number, err: unknown): number {

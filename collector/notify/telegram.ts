@@ -88,15 +88,25 @@ export class TelegramNotifier implements Notifier {
     });
     if (!buttons) return;
     if (paged) {
-      buttons.state.addPage({
-        incidentId: n.id,
-        chatId: String(sent.chat.id),
-        messageId: sent.message_id,
-        html,
-        lines: [],
-        acknowledged: false,
-        sentAt: buttons.clock.now(),
-      });
+      try {
+        buttons.state.addPage({
+          incidentId: n.id,
+          chatId: String(sent.chat.id),
+          messageId: sent.message_id,
+          html,
+          lines: [],
+          acknowledged: false,
+          sentAt: buttons.clock.now(),
+        });
+      } catch (err) {
+        // The page went out: a failure to remember it costs its edits (its buttons still carry the
+        // incident id), not a second page.
+        buttons.log?.error('telegram page not remembered', {
+          channel: this.name,
+          alert: n.id,
+          error: errorMessage(err),
+        });
+      }
     } else if (n.status === 'resolved' && n.kind !== 'flapping') {
       const at = n.resolvedAt ? Date.parse(n.resolvedAt) : buttons.clock.now();
       for (const page of buttons.state.pagesOf(n.id)) {
@@ -111,7 +121,15 @@ export class TelegramNotifier implements Notifier {
           });
         }
       }
-      buttons.state.forget(n.id);
+      try {
+        buttons.state.forget(n.id);
+      } catch (err) {
+        buttons.log?.error('telegram pages not forgotten', {
+          channel: this.name,
+          alert: n.id,
+          error: errorMessage(err),
+        });
+      }
     }
   }
 }

@@ -140,6 +140,27 @@ describe('Telegram page with buttons', () => {
     expect(c.state.pagesOf(firing.id)).toMatchObject([{ chatId: CHAT, messageId: lastMessageId() }]);
   });
 
+  it('a page that cannot be remembered (disk full) still counts as sent: logged, not sent again', async () => {
+    class FullDisk extends TelegramState {
+      override addPage(): void {
+        throw new Error('ENOSPC: no space left on device');
+      }
+    }
+    const log = memoryLogger();
+    const state = new FullDisk(undefined);
+    const notifier = new TelegramNotifier({
+      name: 'noc',
+      botToken: new Secret(TOKEN),
+      chatId: CHAT,
+      apiBase: peer.apiBase,
+      buttons: { state, silenceMs: HOUR, clock: systemClock, log },
+    });
+    const before = peer.messages.length;
+    await notifier.send(firing);
+    expect(peer.messages.length).toBe(before + 1);
+    expect(log.records.find((r) => r.msg === 'telegram page not remembered')?.error).toContain('ENOSPC');
+  });
+
   it('a recovery without buttons configured stays a plain message (no keyboard, nothing remembered)', async () => {
     const plain = new TelegramNotifier({
       name: 'plain',
