@@ -3,6 +3,7 @@
  * behind the buffered writer, notification channels, HTTP API) handed to the Monitor. main.ts is the CLI
  * around this; the scenario tests start the same runtime, so what they test is what `npm start` runs.
  */
+import { dirname } from 'node:path';
 import type { MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { Monitor } from './app.ts';
@@ -21,6 +22,7 @@ import { LogNotifier } from './notify/log-notifier.ts';
 import type { Notifier } from './notify/notifier.ts';
 import { WebhookNotifier } from './notify/webhook.ts';
 import { createNotifier } from './notify/create-notifier.ts';
+import { serviceActions } from './notify/incident-actions.ts';
 import { createSink } from './sinks/create-sink.ts';
 import { SampleWriter } from './sinks/writer.ts';
 import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
@@ -92,7 +94,12 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     ...(opts.notifiers ?? []),
   ];
   const channels = (config.alerts.channels ?? []).map((ch) =>
-    createNotifier(ch, { log: log.child({ component: 'notify', channel: ch.name }) }),
+    createNotifier(ch, {
+      log: log.child({ component: 'notify', channel: ch.name }),
+      clock,
+      // Telegram's offset and pages sent live beside the incidents (in memory with an in-memory store).
+      stateDir: config.incidents.file === ':memory:' ? undefined : dirname(config.incidents.file),
+    }),
   );
   notifiers.push(...channels);
   const feeds = config.feeds ?? DEFAULT_FEEDS;
@@ -168,17 +175,23 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
             targets: config.reports?.targets ?? defaultTargets(),
           }
         : undefined;
-    http = await startHttp(new MonitorApi(monitor, store, clock, reports), {
+    const api = new MonitorApi(monitor, store, clock, reports);
+    // Button presses on Telegram pages act through the same port as the API, as the mapped operator.
+    const actions = serviceActions(api, { now: () => clock.now(), addEvent: (ev) => store.addEvent(ev) });
+    for (const c of channels) c.updates?.start(actions);
+    http = await startHttp(api, {
       listen: config.http.listen,
       tokens: config.api?.tokens ?? [],
       log: httpLog,
       clock,
       feedsPublic: config.api?.feedsPublic ?? false,
       feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
+      hooks: channels.flatMap((c) => (c.updates?.hook ? [c.updates.hook] : [])),
     });
     if ((config.api?.tokens.length ?? 0) === 0)
       log.warn('no api.tokens configured: /api/v1 refuses every request (make one: scripts/make-token.ts)');
   } catch (err) {
+    await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
     retention?.stop();
     await mqtt?.stop();
     await broker?.close();
@@ -197,6 +210,8 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       stopping.value = true;
       // Inputs first: once polling has stopped, closing the rest is not seen as devices going down.
       await monitor.stopPolling();
+      // No presses acted on while the monitor stops.
+      await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
       await http.close();
       await mqtt?.stop();
       await broker?.close();

@@ -1,5 +1,5 @@
 /**
- * The `channels:` section (under `alerts:` in the monitor config): named notification channels of four types,
+ * The `channels:` section (under `alerts:` in the monitor config): named notification channels of six types,
  * validated once at load into ready-to-use values (durations in ms, secrets wrapped). Secrets follow the rest
  * of the config: a `${VAR}` reference in the value (expanded by config/yaml-source.ts before validation; an
  * unset variable is an error naming its place), wrapped in Secret here so they never reach a log.
@@ -14,16 +14,43 @@
  *       from: 'Badung NetMon <netmon@badungkab.go.id>'
  *       to: [noc@badungkab.go.id]
  *
- * Paths (`caFile`) are kept as written; createNotifier resolves them against the config file's directory.
+ *     - name: noc-telegram            # buttons on pages: acknowledge, resolve, silence 1 h
+ *       type: telegram
+ *       botToken: '${NETMON_TELEGRAM_TOKEN}'
+ *       chatId: '-1001234567890'
+ *       operators: { '123456789': wayan, '987654321': made }   # Telegram user id → operator
+ *     - name: noc-wa
+ *       type: whatsapp-cloud
+ *       accessToken: '${NETMON_WA_TOKEN}'
+ *       phoneNumberId: '106540352242922'
+ *       to: ['081234567890']
+ *       templates: { firing: netmon_gangguan, resolved: netmon_pulih }
+ *     - name: noc-fonnte
+ *       type: whatsapp-gateway
+ *       url: https://api.fonnte.com/send
+ *       headers: { Authorization: '${NETMON_FONNTE_TOKEN}' }
+ *       to: ['081234567890']
+ *
+ * Paths (`caFile`, `stateFile`) are kept as written; createNotifier resolves them against the config file's
+ * directory.
  * collector/notify/create-notifier.ts turns one ChannelConfig into a Notifier.
  */
 import { z } from 'zod';
 import { Secret } from '../collector/core/secret.ts';
 import { DEFAULT_ALERT_TOPIC, topicTemplateProblem } from '../collector/notify/mqtt-notifier.ts';
 import { TELEGRAM_API_BASE } from '../collector/notify/telegram.ts';
+import { WHATSAPP_API_VERSION, WHATSAPP_GRAPH_BASE } from '../collector/notify/whatsapp-cloud.ts';
+import { TEMPLATE_FIELDS, type TemplateField } from '../collector/notify/whatsapp-text.ts';
 import { parseDuration } from './yaml-source.ts';
 
-export const CHANNEL_TYPES = ['webhook', 'telegram', 'email', 'mqtt'] as const;
+export const CHANNEL_TYPES = [
+  'webhook',
+  'telegram',
+  'email',
+  'mqtt',
+  'whatsapp-cloud',
+  'whatsapp-gateway',
+] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
 
 export interface WebhookChannelConfig {
@@ -42,6 +69,45 @@ export interface TelegramChannelConfig {
   readonly messageThreadId?: number | undefined;
   readonly apiBase: string;
   readonly disableLinkPreview: boolean;
+  readonly timeoutMs: number;
+  /** Telegram user id → operator name; non-empty: pages carry buttons and presses are received. */
+  readonly operators?: Readonly<Record<string, string>> | undefined;
+  /** How presses arrive: long polling (default) or a webhook. */
+  readonly updates?: TelegramUpdatesConfig | undefined;
+  /** How long the silence button silences (default 1 h). */
+  readonly silenceMs?: number | undefined;
+  /** Where the offset and the pages sent are kept; default beside the incident database. */
+  readonly stateFile?: string | undefined;
+}
+
+export type TelegramUpdatesConfig =
+  | { readonly kind: 'polling'; readonly pollTimeoutS: number }
+  | { readonly kind: 'webhook'; readonly url: string; readonly secretToken: Secret };
+
+export interface WhatsAppCloudChannelConfig {
+  readonly type: 'whatsapp-cloud';
+  readonly name: string;
+  readonly accessToken: Secret;
+  readonly phoneNumberId: string;
+  readonly to: readonly string[];
+  readonly templates: { readonly firing: string; readonly resolved: string };
+  readonly language: string;
+  readonly parameters: readonly TemplateField[];
+  readonly baseUrl: string;
+  readonly apiVersion: string;
+  readonly timeoutMs: number;
+}
+
+export interface WhatsAppGatewayChannelConfig {
+  readonly type: 'whatsapp-gateway';
+  readonly name: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, Secret>>;
+  readonly to: readonly string[];
+  readonly targetField: string;
+  readonly messageField: string;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly maxChars: number;
   readonly timeoutMs: number;
 }
 
@@ -75,7 +141,12 @@ export interface MqttChannelConfig {
 }
 
 export type ChannelConfig =
-  WebhookChannelConfig | TelegramChannelConfig | EmailChannelConfig | MqttChannelConfig;
+  | WebhookChannelConfig
+  | TelegramChannelConfig
+  | EmailChannelConfig
+  | MqttChannelConfig
+  | WhatsAppCloudChannelConfig
+  | WhatsAppGatewayChannelConfig;
 export type ChannelsConfig = readonly ChannelConfig[];
 
 /** zod 4 `error` param: one message for a missing key, another for a wrong value. */
@@ -159,6 +230,63 @@ const telegram = z
     apiBase: httpUrl.default(TELEGRAM_API_BASE),
     disableLinkPreview: z.boolean().default(true),
     timeout: duration('10s'),
+    operators: z
+      .record(
+        z.string(),
+        z
+          .string(says('an operator name'))
+          .regex(/^[^\s<>&"][^<>&"]{0,63}$/, { message: 'an operator name: 1-64 characters, no < > & "' }),
+        { error: "expected operators: { '<telegram user id>': <operator name> }" },
+      )
+      .default({}),
+    updates: z
+      .enum(['polling', 'webhook'], { error: 'expected polling (default, no public URL needed) or webhook' })
+      .default('polling'),
+    webhook: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'expected the public URL Telegram posts to (https://…)' }),
+        secretToken: z
+          .string(says("a secret, as a reference: secretToken: '${NETMON_TELEGRAM_WEBHOOK_SECRET}'"))
+          .regex(/^[A-Za-z0-9_-]{16,256}$/, {
+            message: 'the webhook secret: 16-256 of A-Z a-z 0-9 _ - (Telegram allows only these)',
+          })
+          .transform((v) => new Secret(v)),
+      })
+      .optional(),
+    pollTimeout: duration('30s').refine((ms) => ms >= 1000 && ms <= 50_000, {
+      message: 'a long-polling timeout between 1s and 50s',
+    }),
+    silence: duration('1h'),
+    stateFile: z.string().min(1).optional(),
+  })
+  .superRefine((c, ctx) => {
+    for (const id of Object.keys(c.operators))
+      if (!/^\d{1,20}$/.test(id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['operators', id],
+          message: `'${id}' is not a Telegram user id: digits, quoted ('123456789'); a refused press logs the id`,
+        });
+    const buttons = Object.keys(c.operators).length > 0;
+    if (c.updates === 'webhook' && !c.webhook)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['webhook'],
+        message:
+          "updates: webhook needs webhook: { url: https://…/hooks/telegram/<name>, secretToken: '${VAR}' }",
+      });
+    if (c.webhook && c.updates !== 'webhook')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['updates'],
+        message: 'a webhook is given: set updates: webhook',
+      });
+    if (!buttons && (c.updates === 'webhook' || c.webhook))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operators'],
+        message: 'presses are only received with operators: { ... } (who may press the buttons)',
+      });
   })
   .transform((c): TelegramChannelConfig => ({
     type: 'telegram',
@@ -168,6 +296,116 @@ const telegram = z
     messageThreadId: c.messageThreadId,
     apiBase: c.apiBase,
     disableLinkPreview: c.disableLinkPreview,
+    timeoutMs: c.timeout,
+    operators: c.operators,
+    updates:
+      c.updates === 'webhook' && c.webhook
+        ? { kind: 'webhook', url: c.webhook.url, secretToken: c.webhook.secretToken }
+        : { kind: 'polling', pollTimeoutS: Math.round(c.pollTimeout / 1000) },
+    silenceMs: c.silence,
+    stateFile: c.stateFile,
+  }));
+
+/**
+ * A WhatsApp number: digits with the country code. Written as staff write them: '0812-3456-7890' and
+ * '+62 812 3456 7890' both become 6281234567890 (a leading 0 is Indonesia's trunk prefix).
+ */
+const phone = z
+  .union([z.string(), z.number().int()], says("a WhatsApp number like '6281234567890'"))
+  .transform((v) => String(v).replace(/[\s().-]/g, ''))
+  .transform((v) => v.replace(/^\+/, '').replace(/^0(?=8)/, '62'))
+  .pipe(
+    z.string().regex(/^[1-9]\d{7,14}$/, {
+      message: "expected a WhatsApp number with country code, e.g. '6281234567890' or '0812-3456-7890'",
+    }),
+  );
+const phones = z
+  .union([phone, z.array(phone)], says('a list of WhatsApp numbers'))
+  .transform((v) => (typeof v === 'string' ? [v] : v))
+  .pipe(z.array(z.string()).min(1, { message: 'at least one number' }));
+
+const templateName = z
+  .string(says('the name of an approved message template, e.g. netmon_gangguan'))
+  .regex(/^[a-z0-9_]{1,512}$/, { message: 'a template name: lower-case letters, digits and _' });
+
+const whatsappCloud = z
+  .strictObject({
+    type: z.literal('whatsapp-cloud'),
+    name,
+    accessToken: secret("the Cloud API access token, as a reference: accessToken: '${NETMON_WA_TOKEN}'"),
+    phoneNumberId: z
+      .union([z.string(), z.number().int()], says("the sender's phone number id from WhatsApp Manager"))
+      .transform((v) => String(v))
+      .pipe(
+        z.string().regex(/^\d{5,20}$/, { message: "expected the phone number id (digits, quoted: '1065…')" }),
+      ),
+    to: phones,
+    templates: z.strictObject(
+      { firing: templateName, resolved: templateName },
+      { error: 'expected templates: { firing: <template name>, resolved: <template name> }' },
+    ),
+    language: z
+      .string()
+      .regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, { message: 'a template language code like id, en or en_US' })
+      .default('id'),
+    parameters: z
+      .array(z.enum(TEMPLATE_FIELDS, { error: `one of ${TEMPLATE_FIELDS.join(', ')}` }))
+      .max(10)
+      .default(['text_id', 'text_en']),
+    baseUrl: httpUrl.default(WHATSAPP_GRAPH_BASE),
+    apiVersion: z
+      .string()
+      .regex(/^v\d+\.\d+$/, { message: 'a Graph API version like v21.0' })
+      .default(WHATSAPP_API_VERSION),
+    timeout: duration('10s'),
+  })
+  .transform((c): WhatsAppCloudChannelConfig => ({
+    type: 'whatsapp-cloud',
+    name: c.name,
+    accessToken: c.accessToken,
+    phoneNumberId: c.phoneNumberId,
+    to: c.to,
+    templates: c.templates,
+    language: c.language,
+    parameters: c.parameters,
+    baseUrl: c.baseUrl,
+    apiVersion: c.apiVersion,
+    timeoutMs: c.timeout,
+  }));
+
+/** A gateway's target: a number, or a group id as the gateway names it (Fonnte: 120363…@g.us). */
+const gatewayTarget = z.union([z.string().regex(/^\d{10,30}@g\.us$/), phone]);
+const fieldName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.[\]-]{0,63}$/, { message: 'a form field name' });
+
+const whatsappGateway = z
+  .strictObject({
+    type: z.literal('whatsapp-gateway'),
+    name,
+    url: httpUrl.refine((u) => !/[?&](token|key|apikey|api_key|secret)=/i.test(u), {
+      message:
+        'no credentials in the URL (it is logged): put the token in headers: { Authorization: ${VAR} }',
+    }),
+    headers: z.record(z.string(), z.string()).default({}),
+    to: z
+      .union([gatewayTarget, z.array(gatewayTarget)], says('a list of WhatsApp numbers or group ids'))
+      .transform((v) => (typeof v === 'string' ? [v] : v))
+      .pipe(z.array(z.string()).min(1, { message: 'at least one number' })),
+    targetField: fieldName.default('target'),
+    messageField: fieldName.default('message'),
+    fields: z.record(fieldName, z.union([z.string(), z.number()]).transform(String)).default({}),
+    maxChars: z.number().int().min(200).max(65536).default(4096),
+    timeout: duration('15s'),
+  })
+  .transform((c): WhatsAppGatewayChannelConfig => ({
+    type: 'whatsapp-gateway',
+    name: c.name,
+    url: c.url,
+    headers: Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, new Secret(v)])),
+    to: c.to,
+    targetField: c.targetField,
+    messageField: c.messageField,
+    fields: c.fields,
+    maxChars: c.maxChars,
     timeoutMs: c.timeout,
   }));
 
@@ -275,9 +513,13 @@ const mqttChannel = z
   }));
 
 /** One channel. */
-export const channelSchema = z.discriminatedUnion('type', [webhook, telegram, email, mqttChannel], {
-  error: `type must be one of ${CHANNEL_TYPES.join(', ')}`,
-});
+export const channelSchema = z.discriminatedUnion(
+  'type',
+  [webhook, telegram, email, mqttChannel, whatsappCloud, whatsappGateway],
+  {
+    error: `type must be one of ${CHANNEL_TYPES.join(', ')}`,
+  },
+);
 
 /** The list (absent: no channels besides the log); names must be unique, they key the sent-ledger. */
 export const channelsSchema = z
@@ -293,6 +535,20 @@ export const channelsSchema = z
           code: 'custom',
           path: [i, 'name'],
           message: `'${c.name}' is also the name of channel [${j}]; give each channel its own name`,
+        });
+    });
+    // One bot's presses can be fetched by one receiver only (Telegram answers a second getUpdates 409).
+    const withButtons = new Map<string, number>();
+    list.forEach((c, i) => {
+      if (c.type !== 'telegram' || Object.keys(c.operators ?? {}).length === 0) return;
+      const token = c.botToken.reveal();
+      const j = withButtons.get(token);
+      if (j === undefined) withButtons.set(token, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'operators'],
+          message: `channel [${j}] has operators with the same bot: one bot's button presses reach one channel; use a bot per channel or operators on one`,
         });
     });
   });

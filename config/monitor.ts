@@ -454,7 +454,9 @@ export function parseConfig(
       channels: c.alerts.channels.map((ch) =>
         (ch.type === 'email' || ch.type === 'mqtt') && ch.caFile
           ? { ...ch, caFile: resolve(base, ch.caFile) }
-          : ch,
+          : ch.type === 'telegram' && ch.stateFile
+            ? { ...ch, stateFile: resolve(base, ch.stateFile) }
+            : ch,
       ),
       oncall: {
         severityByCategory: c.alerts.severity,

@@ -6,6 +6,8 @@
  *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
  *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
  *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
+ *   POST /hooks/...                  webhooks of chat channels (Telegram button presses): no token, each
+ *                                    hook checks its own secret (collector/notify/telegram-updates.ts)
  *
  * Every request gets an id (X-Request-Id); every error is JSON `{ error, message }` (plus `issues` naming
  * the fields of a refused body or query, and `requestId` of a 500, whose cause is logged, never sent).
@@ -48,6 +50,15 @@ export interface RunningHttp {
   close(): Promise<void>;
 }
 
+/** A webhook a channel receives (Telegram updates): JSON in, JSON out; it checks its own secret. */
+export interface InboundHook {
+  readonly path: string;
+  handle(
+    headers: Readonly<Record<string, string | string[] | undefined>>,
+    body: unknown,
+  ): Promise<{ status: number; body: unknown }>;
+}
+
 export interface ApiOptions {
   /** `api.tokens` of the config (config/api.ts), or a registry built from them. */
   readonly tokens: readonly ApiTokenConfig[] | TokenRegistry;
@@ -60,6 +71,8 @@ export interface ApiOptions {
   readonly clock?: Clock | undefined;
   /** Largest request body accepted. Default 64 KiB. */
   readonly bodyLimitBytes?: number | undefined;
+  /** Mounted as POST routes, without a token. */
+  readonly hooks?: readonly InboundHook[] | undefined;
 }
 
 export interface StartOptions extends ApiOptions {
@@ -121,6 +134,15 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   if (opts.feeds) {
     if (opts.feedsPublic) app.use('/feeds', opts.feeds);
     else app.use('/feeds', authenticate, kit.need('viewer'), opts.feeds);
+  }
+
+  for (const hook of opts.hooks ?? []) {
+    app.post(hook.path, express.json({ limit }), (req, res, next) => {
+      hook.handle(req.headers, req.body).then(
+        (r) => void res.status(r.status).json(r.body),
+        (err: unknown) => next(err),
+      );
+    });
   }
 
   app.use(notFound);

@@ -2,9 +2,14 @@
  * One configured channel (config/channels.ts) → its Notifier. Constructing touches no network: the MQTT
  * client connects on the first send, SMTP connections open per message (pooled). Each notifier comes with a
  * `close()` for shutdown, to be called after Dispatcher.stop() has drained what is in flight.
+ *
+ * A Telegram channel with operators also comes with its `updates` receiver (button presses), sharing the
+ * channel's state (telegram-state.ts); the runtime starts it with the monitor's actions and stops it first.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { memoryLogger } from '../core/log.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { ChannelConfig } from '../../config/channels.ts';
@@ -12,10 +17,17 @@ import { EmailNotifier } from './email.ts';
 import { MqttNotifier, type MqttPublish } from './mqtt-notifier.ts';
 import type { Notifier } from './notifier.ts';
 import { TelegramNotifier } from './telegram.ts';
+import { BotApi } from './telegram-bot-api.ts';
+import { TelegramState } from './telegram-state.ts';
+import { TelegramUpdates } from './telegram-updates.ts';
 import { WebhookNotifier } from './webhook.ts';
+import { WhatsAppCloudNotifier } from './whatsapp-cloud.ts';
+import { WhatsAppGatewayNotifier } from './whatsapp-gateway.ts';
 
 export interface ChannelNotifier extends Notifier {
   close(): Promise<void>;
+  /** A Telegram channel with operators: its receiver of button presses (not started). */
+  readonly updates?: TelegramUpdates | undefined;
 }
 
 export interface NotifierDeps {
@@ -28,6 +40,12 @@ export interface NotifierDeps {
    * client of the channel's own; used for every mqtt channel when given.
    */
   readonly mqttPublish?: MqttPublish | undefined;
+  /**
+   * Where a Telegram channel with buttons keeps its state (`telegram-<name>.json`) unless its config names
+   * a `stateFile`; absent: in memory (lost on restart).
+   */
+  readonly stateDir?: string | undefined;
+  readonly clock?: Clock | undefined;
 }
 
 export function createNotifier(ch: ChannelConfig, deps: NotifierDeps = {}): ChannelNotifier {
@@ -43,13 +61,75 @@ export function createNotifier(ch: ChannelConfig, deps: NotifierDeps = {}): Chan
       return withClose(n, noClose);
     }
     case 'telegram': {
-      const n = new TelegramNotifier({
+      const name = `telegram:${ch.name}`;
+      const api = new BotApi({ name, botToken: ch.botToken, apiBase: ch.apiBase, timeoutMs: ch.timeoutMs });
+      const operators = ch.operators ?? {};
+      const clock = deps.clock ?? systemClock;
+      const log = deps.log ?? memoryLogger('error');
+      const silenceMs = ch.silenceMs ?? 3600_000;
+      let state: TelegramState | undefined;
+      if (Object.keys(operators).length > 0) {
+        const file =
+          ch.stateFile !== undefined
+            ? resolve(deps.baseDir ?? process.cwd(), ch.stateFile)
+            : deps.stateDir !== undefined
+              ? join(deps.stateDir, `telegram-${ch.name}.json`)
+              : undefined;
+        state = new TelegramState(file);
+      }
+      const n = new TelegramNotifier(
+        {
+          name: ch.name,
+          botToken: ch.botToken,
+          chatId: ch.chatId,
+          messageThreadId: ch.messageThreadId,
+          apiBase: ch.apiBase,
+          disableLinkPreview: ch.disableLinkPreview,
+          timeoutMs: ch.timeoutMs,
+          buttons: state && { state, silenceMs, clock, log },
+        },
+        api,
+      );
+      const updates =
+        state &&
+        new TelegramUpdates({
+          name,
+          channel: ch.name,
+          api,
+          state,
+          operators,
+          silenceMs,
+          mode: ch.updates ?? { kind: 'polling', pollTimeoutS: 30 },
+          clock,
+          log,
+        });
+      return { ...withClose(n, async () => updates?.stop()), updates };
+    }
+    case 'whatsapp-cloud': {
+      const n = new WhatsAppCloudNotifier({
         name: ch.name,
-        botToken: ch.botToken,
-        chatId: ch.chatId,
-        messageThreadId: ch.messageThreadId,
-        apiBase: ch.apiBase,
-        disableLinkPreview: ch.disableLinkPreview,
+        accessToken: ch.accessToken,
+        phoneNumberId: ch.phoneNumberId,
+        to: ch.to,
+        templates: ch.templates,
+        language: ch.language,
+        parameters: ch.parameters,
+        baseUrl: ch.baseUrl,
+        apiVersion: ch.apiVersion,
+        timeoutMs: ch.timeoutMs,
+      });
+      return withClose(n, noClose);
+    }
+    case 'whatsapp-gateway': {
+      const n = new WhatsAppGatewayNotifier({
+        name: ch.name,
+        url: ch.url,
+        headers: ch.headers,
+        to: ch.to,
+        targetField: ch.targetField,
+        messageField: ch.messageField,
+        fields: ch.fields,
+        maxChars: ch.maxChars,
         timeoutMs: ch.timeoutMs,
       });
       return withClose(n, noClose);
