@@ -40,13 +40,16 @@ export async function openSse(url: string, headers: Record<string, string> = {})
     for (const w of waiters) w();
   };
   if (res.ok && res.body) {
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const body = res.body as unknown as {
+      getReader(): { read(): Promise<{ done: boolean; value?: Uint8Array | undefined }> };
+    };
+    const reader = body.getReader();
     const decoder = new TextDecoder();
     let buf = '';
     void (async () => {
       try {
         for (;;) {
-          const chunk: ReadableStreamReadResult<Uint8Array> = await reader.read();
+          const chunk = await reader.read();
           if (chunk.done) break;
           const value = chunk.value;
           buf += decoder.decode(value, { stream: true });
