@@ -10,6 +10,7 @@
  *     sessionMax: 7d                     # and after this long whatever happens
  *     secureCookies: false               # true: the cookie only travels over HTTPS (behind a TLS proxy)
  *     maxEventClients: 200               # open /api/v1/events streams at most
+ *     trustProxy: false                  # true behind a reverse proxy on this machine (X-Forwarded-For)
  *
  * The users file is a YAML list, one entry per account, only the scrypt hash of each password:
  *
@@ -57,6 +58,7 @@ export const consoleSchema = z
     sessionMax: duration('7d', 60_000, 'sessionMax'),
     secureCookies: z.boolean().default(false),
     maxEventClients: z.number().int().min(1).max(10_000).default(200),
+    trustProxy: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (typeof c.sessionIdle === 'number' && typeof c.sessionMax === 'number' && c.sessionIdle > c.sessionMax)
@@ -77,6 +79,11 @@ export interface ConsoleConfig {
   readonly sessionMaxMs: number;
   readonly secureCookies: boolean;
   readonly maxEventClients: number;
+  /**
+   * A reverse proxy on this machine forwards the requests: the sign-in throttle takes the client's
+   * address from the X-Forwarded-For it adds (only from a loopback peer), not the proxy's own.
+   */
+  readonly trustProxy: boolean;
 }
 
 /** The validated section, paths resolved against the config file's directory `base`. */
@@ -89,6 +96,7 @@ export function consoleSettings(c: z.output<typeof consoleSchema>, base: string)
     sessionMaxMs: c.sessionMax,
     secureCookies: c.secureCookies,
     maxEventClients: c.maxEventClients,
+    trustProxy: c.trustProxy,
   };
 }
 

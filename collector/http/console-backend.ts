@@ -102,6 +102,7 @@ export async function startConsoleBackend(
     sessions,
     throttle: new LoginThrottle(),
     secureCookies: config.secureCookies,
+    trustProxy: config.trustProxy,
     clock,
     log,
   };
@@ -135,7 +136,15 @@ export async function startConsoleBackend(
         health,
       });
       const h = hub;
-      feed = new LiveFeed({ monitor: a.monitor, publish: (t, d) => h.publish(t, d), clock, log });
+      const incidents = store;
+      feed = new LiveFeed({
+        monitor: a.monitor,
+        publish: (t, d) => h.publish(t, d),
+        clock,
+        log,
+        // The alert book keys a device's incident `device:<id>` (collector/alerting/alert.ts).
+        openIncidentOf: incidents && ((deviceId) => incidents.openByKey(`device:${deviceId}`)),
+      });
       const f = feed;
       store?.onChange((c) => {
         try {

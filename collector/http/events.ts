@@ -6,7 +6,7 @@
  *   snapshot   once on connect           { sites: [{ id, state, since, recoveryConfirmAt? }] }
  *   site       a site's state changed    { id, state, previous, since, recoveryConfirmAt?, at }
  *   device     a device's state changed  { id, siteId, state, previous, at }
- *   incident   opened / acknowledged / resolved   { id, status, siteId?, kind, at }
+ *   incident   open, acknowledged, recovering, resolved   { id, status, siteId?, kind, at }
  *   health     every 5 s                 the body of GET /api/v1/health
  *   `: ping`   every 15 s                a comment, so proxies and the browser see the stream alive
  *

@@ -80,6 +80,7 @@ beforeAll(async () => {
       sessionMaxMs: 7 * 24 * 3600_000,
       secureCookies: false,
       maxEventClients: 20,
+      trustProxy: false,
     },
   };
   runtime = await startRuntime(config, { log: createLogger({ level: 'warn', write: () => undefined }) });

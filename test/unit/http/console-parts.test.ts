@@ -120,6 +120,7 @@ describe('console: config section', () => {
       sessionMaxMs: 7 * 86_400_000,
       secureCookies: false,
       maxEventClients: 200,
+      trustProxy: false,
     });
   });
 

@@ -72,7 +72,13 @@ interface Served {
 }
 
 async function serve(
-  opts: { file?: string; clock?: FakeClock; secureCookies?: boolean; throttle?: LoginThrottle } = {},
+  opts: {
+    file?: string;
+    clock?: FakeClock;
+    secureCookies?: boolean;
+    throttle?: LoginThrottle;
+    trustProxy?: boolean;
+  } = {},
 ): Promise<Served> {
   const clock = opts.clock ?? new FakeClock(T0);
   const log = memoryLogger();
@@ -89,6 +95,7 @@ async function serve(
       sessions,
       throttle: opts.throttle ?? new LoginThrottle(),
       secureCookies: opts.secureCookies ?? false,
+      trustProxy: opts.trustProxy,
       clock,
       log,
     },
@@ -139,11 +146,23 @@ interface SignedIn {
   readonly answer: Answer;
 }
 
-async function signIn(base: string, username: string, password?: string): Promise<SignedIn> {
-  const answer = await call(base, '/api/v1/session', {
+async function signIn(
+  base: string,
+  username: string,
+  password?: string,
+  forwardedFor?: string,
+): Promise<SignedIn> {
+  const res = await fetch(`${base}/api/v1/session`, {
     method: 'POST',
-    body: { username, password: password ?? PASSWORDS[username as keyof typeof PASSWORDS] },
+    headers: {
+      'content-type': 'application/json',
+      ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+    },
+    body: JSON.stringify({ username, password: password ?? PASSWORDS[username as keyof typeof PASSWORDS] }),
   });
+  const text = await res.text();
+  const json: unknown = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : {};
+  const answer: Answer = { status: res.status, headers: res.headers, json: json as Record<string, unknown> };
   const setCookie = answer.headers.get('set-cookie') ?? '';
   return {
     answer,
@@ -415,6 +434,30 @@ describe('wrong passwords slow down', () => {
       expect(s.log.records.filter((r) => r.msg === 'sign-in throttled')).toHaveLength(2);
     } finally {
       await s.close();
+    }
+  });
+
+  it('behind a trusted proxy on loopback, each client is counted by its X-Forwarded-For address', async () => {
+    const s = await serve({ trustProxy: true });
+    try {
+      for (const name of ['a1', 'a2', 'a3'])
+        expect((await signIn(s.http.url, name, 'guess', '10.1.1.1')).answer.status).toBe(401);
+      expect((await signIn(s.http.url, 'a4', 'guess', '10.1.1.1')).answer.status).toBe(429);
+      // another client of the same proxy is not locked out by the first one's typos
+      expect((await signIn(s.http.url, 'wayan', PASSWORDS.wayan, '10.1.1.2')).answer.status).toBe(200);
+      // the address the proxy appended counts, not what the client claimed before it
+      expect((await signIn(s.http.url, 'a5', 'guess', '10.1.1.2, 10.1.1.1')).answer.status).toBe(429);
+    } finally {
+      await s.close();
+    }
+    // without trustProxy the header is the client's word and is ignored
+    const plain = await serve();
+    try {
+      for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
+        expect((await signIn(plain.http.url, `b-${ip}`, 'guess', ip)).answer.status).toBe(401);
+      expect((await signIn(plain.http.url, 'wayan', PASSWORDS.wayan, '10.0.0.4')).answer.status).toBe(429);
+    } finally {
+      await plain.close();
     }
   });
 
