@@ -29,7 +29,7 @@ import type { RouteKit } from './routes/kit.ts';
 import { registerScopePreviewRoutes } from './scope-preview.ts';
 import type { MonitorService } from './service.ts';
 import { SessionManager } from './session.ts';
-import type { SessionHttpOptions } from './session-http.ts';
+import { sessionSecretOf, type SessionHttpOptions } from './session-http.ts';
 import { SessionStore } from './session-store.ts';
 import { LoginThrottle } from './throttle.ts';
 
@@ -169,7 +169,12 @@ export async function startConsoleBackend(
       hub.start();
       const topo = a.monitor.topology;
       routes.push(
-        (router, kit) => registerEventRoutes(router, kit, h),
+        (router, kit) =>
+          registerEventRoutes(router, kit, h, (req, res) => {
+            const viaSession = (res.locals as { session?: unknown }).session !== undefined;
+            const secret = sessionSecretOf(req);
+            return viaSession ? async () => (await sessions.resolve(secret, false)) !== undefined : undefined;
+          }),
         (router, kit) =>
           registerHistoryRoutes(router, kit, {
             source: a.influx,

@@ -15,6 +15,10 @@ import { startHttp, type RunningHttp } from '../../../collector/http/server.ts';
 import { ApiError, type MonitorService } from '../../../collector/http/service.ts';
 import { SessionManager } from '../../../collector/http/session.ts';
 import { SessionStore } from '../../../collector/http/session-store.ts';
+import { sessionSecretOf } from '../../../collector/http/session-http.ts';
+import { EventHub, registerEventRoutes } from '../../../collector/http/events.ts';
+import { waitFor } from '../../support/ports.ts';
+import { openSse } from '../../support/sse.ts';
 import { LoginThrottle } from '../../../collector/http/throttle.ts';
 import { loadUsersFile } from '../../../config/console.ts';
 
@@ -78,6 +82,7 @@ async function serve(
     secureCookies?: boolean;
     throttle?: LoginThrottle;
     trustProxy?: boolean;
+    events?: boolean;
   } = {},
 ): Promise<Served> {
   const clock = opts.clock ?? new FakeClock(T0);
@@ -86,7 +91,23 @@ async function serve(
   const store = new SessionStore(opts.file ?? join(dir, `sessions-${Math.random()}.db`));
   const sessions = new SessionManager(store, users, { idleMs: 12 * H, maxMs: 7 * 24 * H }, clock);
   const acks: string[] = [];
+  const hub = new EventHub({
+    clock,
+    log,
+    maxClients: 5,
+    snapshot: () => ({ sites: [] }),
+    health: () => ({}),
+  });
+  hub.start();
   const http = await startHttp(fakeService(acks), {
+    moreRoutes: [
+      (router, kit) =>
+        registerEventRoutes(router, kit, hub, (req, res) => {
+          if ((res.locals as { session?: unknown }).session === undefined) return undefined;
+          const secret = sessionSecretOf(req);
+          return async () => (await sessions.resolve(secret, false)) !== undefined;
+        }),
+    ],
     listen: { host: '127.0.0.1', port: 0 },
     tokens: [{ name: 'ops-1', role: 'operator', tokenHash: operatorToken.tokenHash }],
     log,
@@ -107,6 +128,7 @@ async function serve(
     acks,
     log,
     close: async () => {
+      hub.stop();
       await http.close();
       store.close();
     },
@@ -316,6 +338,34 @@ describe('sign-in and the session cookie', () => {
     const after = await call(s.http.url, '/api/v1/sites', { cookie: w.cookie });
     expect(after.status).toBe(401);
     expect(String(after.json.message)).toMatch(/sign in again/);
+  });
+});
+
+describe('live events of a session', () => {
+  it('the event stream opens with the cookie, and ends within a ping period after sign-out', async () => {
+    const s = await serve();
+    try {
+      const w = await signIn(s.http.url, 'ketut');
+      const stream = await openSse(`${s.http.url}/api/v1/events`, { cookie: w.cookie });
+      expect(stream.status).toBe(200);
+      await stream.next((e) => e.type === 'snapshot');
+      s.clock.advance(15_000); // a ping: the session is still valid, the stream stays
+      await waitFor(() => stream.comments.includes('ping'), { what: 'the ping' });
+      expect(stream.ended).toBe(false);
+      const out = await call(s.http.url, '/api/v1/session', {
+        method: 'DELETE',
+        cookie: w.cookie,
+        csrf: w.csrf,
+      });
+      expect(out.status).toBe(204);
+      s.clock.advance(15_000);
+      await stream.waitEnd(5000);
+      expect((await fetch(`${s.http.url}/api/v1/events`, { headers: { cookie: w.cookie } })).status).toBe(
+        401,
+      );
+    } finally {
+      await s.close();
+    }
   });
 });
 
