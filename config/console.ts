@@ -8,9 +8,9 @@
  *     sessionsFile: ../var/sessions.db   # signed-in sessions (SQLite): a restart signs nobody out
  *     sessionIdle: 12h                   # signed out after this long without a request
  *     sessionMax: 7d                     # and after this long whatever happens
+ *     trustProxy: false                  # true behind a reverse proxy on this machine (X-Forwarded-For)
  *     secureCookies: false               # true: the cookie only travels over HTTPS (behind a TLS proxy)
  *     maxEventClients: 200               # open /api/v1/events streams at most
- *     trustProxy: false                  # true behind a reverse proxy on this machine (X-Forwarded-For)
  *
  * The users file is a YAML list, one entry per account, only the scrypt hash of each password:
  *
@@ -56,9 +56,9 @@ export const consoleSchema = z
     sessionsFile: z.string().min(1).default('var/sessions.db'),
     sessionIdle: duration('12h', 60_000, 'sessionIdle'),
     sessionMax: duration('7d', 60_000, 'sessionMax'),
+    trustProxy: z.boolean().default(false),
     secureCookies: z.boolean().default(false),
     maxEventClients: z.number().int().min(1).max(10_000).default(200),
-    trustProxy: z.boolean().default(false),
   })
   .superRefine((c, ctx) => {
     if (typeof c.sessionIdle === 'number' && typeof c.sessionMax === 'number' && c.sessionIdle > c.sessionMax)
@@ -77,13 +77,13 @@ export interface ConsoleConfig {
   readonly sessionsFile: string;
   readonly sessionIdleMs: number;
   readonly sessionMaxMs: number;
-  readonly secureCookies: boolean;
-  readonly maxEventClients: number;
   /**
    * A reverse proxy on this machine forwards the requests: the sign-in throttle takes the client's
    * address from the X-Forwarded-For it adds (only from a loopback peer), not the proxy's own.
    */
   readonly trustProxy: boolean;
+  readonly secureCookies: boolean;
+  readonly maxEventClients: number;
 }
 
 /** The validated section, paths resolved against the config file's directory `base`. */
@@ -94,9 +94,9 @@ export function consoleSettings(c: z.output<typeof consoleSchema>, base: string)
     sessionsFile: resolve(base, c.sessionsFile),
     sessionIdleMs: c.sessionIdle,
     sessionMaxMs: c.sessionMax,
+    trustProxy: c.trustProxy,
     secureCookies: c.secureCookies,
     maxEventClients: c.maxEventClients,
-    trustProxy: c.trustProxy,
   };
 }
 

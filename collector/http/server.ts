@@ -127,8 +127,8 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   registerStateRoutes(v1, kit);
   registerIncidentRoutes(v1, kit);
   registerSuppressionRoutes(v1, kit, API_BASE);
-  registerReportRoutes(v1, kit);
   for (const register of opts.moreRoutes ?? []) register(v1, kit);
+  registerReportRoutes(v1, kit);
   app.use(API_BASE, v1);
 
   if (opts.legacy) {
