@@ -3,9 +3,10 @@
  * translates; every decision is the MonitorService's (service.ts).
  *
  *   GET /health                      no token: { status: ok | degraded } for process supervisors, nothing more
- *   /api/v1/session                  sign-in, sign-out (session-http.ts), when the console is enabled
- *   /api/v1/...                      a token (auth.ts) or a console session cookie (session-http.ts, with
- *                                    X-CSRF-Token on writes); routes/state.ts, incidents.ts, suppression.ts
+ *   /api/v1/session                  sign-in, sign-out (session-http.ts), when the console is enabled;
+ *                                    then every /api/v1 route also takes the session cookie (with
+ *                                    X-CSRF-Token on writes) instead of a token, same roles
+ *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
  *   /api/status, /api/devices, ...   the pre-v1 read-only routes (routes/legacy.ts), viewer
  *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
  *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
