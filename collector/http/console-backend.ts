@@ -27,6 +27,7 @@ import { registerHistoryRoutes } from './history.ts';
 import { LiveFeed, ObservedIncidentStore, type LiveMonitor } from './live-feed.ts';
 import type { RouteKit } from './routes/kit.ts';
 import { registerScopePreviewRoutes } from './scope-preview.ts';
+import { parseNoQuery } from './bodies.ts';
 import type { MonitorService } from './service.ts';
 import { SessionManager } from './session.ts';
 import { sessionSecretOf, type SessionHttpOptions } from './session-http.ts';
@@ -62,16 +63,15 @@ export interface ConsoleBackend {
   openIncidentStore(file: string): ObservedIncidentStore;
   /** Subscribe to the running monitor; call once, before the HTTP server starts. */
   attach(a: ConsoleAttachment): void;
-  /** The API's service with the console's additions (health metrics; site re-reads after suppressions change). */
-  wrap(service: MonitorService): MonitorService;
-  /** The console's /api/v1 routes: events, site history, scope preview (after attach). */
+  /**
+   * The console's /api/v1 routes (after attach), registered before the others: events, site history,
+   * scope preview, GET /health with `metrics` added, and a watch on maintenance and silence writes that
+   * re-reads every site's state once one is made.
+   */
   readonly routes: ((router: Router, kit: RouteKit) => void)[];
   readonly hub: EventHub | undefined;
   close(): Promise<void>;
 }
-
-/** Service methods after which every site's state is re-read (a window or silence may cover it now). */
-const SUPPRESSION_CHANGES = new Set(['addMaintenance', 'deleteMaintenance', 'addSilence', 'deleteSilence']);
 
 export async function startConsoleBackend(
   config: ConsoleConfig,
@@ -111,7 +111,7 @@ export async function startConsoleBackend(
   let feed: LiveFeed | undefined;
   let hub: EventHub | undefined;
   let meter: HealthMeter | undefined;
-  let wrapped: MonitorService | undefined;
+  let service: MonitorService | undefined;
   const routes: ((router: Router, kit: RouteKit) => void)[] = [];
 
   const backend: ConsoleBackend = {
@@ -127,7 +127,12 @@ export async function startConsoleBackend(
     },
     attach: (a) => {
       if (feed) throw new Error('console back end attached twice');
-      const health = () => (wrapped ? wrapped.health() : { status: 'ok', details: {} });
+      /** GET /api/v1/health's body with the console's figures (the `health` event sends the same). */
+      const health = () => {
+        const base = service?.health() ?? { status: 'ok', details: {} };
+        const metrics = meter?.read();
+        return metrics ? { ...base, metrics } : base;
+      };
       hub = new EventHub({
         clock,
         log: log.child({ component: 'events' }),
@@ -169,6 +174,21 @@ export async function startConsoleBackend(
       hub.start();
       const topo = a.monitor.topology;
       routes.push(
+        (router, kit) => {
+          service = kit.service;
+          router.get('/health', kit.need('viewer'), (req, res) => {
+            parseNoQuery(req.query);
+            res.json(health());
+          });
+          // A window or silence made or removed may cover a site now: re-read every site's state.
+          router.use(['/maintenance', '/silences'], (req, res, next) => {
+            if (req.method !== 'GET')
+              res.once('finish', () => {
+                if (res.statusCode < 300) f.recheckAll(clock.now());
+              });
+            next();
+          });
+        },
         (router, kit) =>
           registerEventRoutes(router, kit, h, (req, res) => {
             const viaSession = (res.locals as { session?: unknown }).session !== undefined;
@@ -182,31 +202,6 @@ export async function startConsoleBackend(
           }),
         (router, kit) => registerScopePreviewRoutes(router, kit, () => a.inventory),
       );
-    },
-    wrap: (service) => {
-      const m = () => meter;
-      const f = () => feed;
-      wrapped = new Proxy(service, {
-        get(target, key, receiver) {
-          const v: unknown = Reflect.get(target, key, receiver);
-          if (typeof v !== 'function') return v;
-          const fn = v as (...args: unknown[]) => unknown;
-          if (key === 'health')
-            return () => {
-              const base = fn.call(target) as ReturnType<MonitorService['health']>;
-              const metrics = m()?.read();
-              return metrics ? { ...base, metrics } : base;
-            };
-          if (typeof key === 'string' && SUPPRESSION_CHANGES.has(key))
-            return (...args: unknown[]) => {
-              const r = fn.apply(target, args);
-              f()?.recheckAll(clock.now());
-              return r;
-            };
-          return fn.bind(target);
-        },
-      });
-      return wrapped;
     },
     close: async () => {
       feed?.stop();
