@@ -69,6 +69,11 @@ export interface ConsoleBackend {
    * re-reads every site's state once one is made.
    */
   readonly routes: ((router: Router, kit: RouteKit) => void)[];
+  /**
+   * The service as is. An earlier version decorated it here (health metrics, re-reads after
+   * suppressions change); the routes above do that now. Kept so code written against it still builds.
+   */
+  wrap(service: MonitorService): MonitorService;
   readonly hub: EventHub | undefined;
   close(): Promise<void>;
 }
@@ -203,6 +208,7 @@ export async function startConsoleBackend(
         (router, kit) => registerScopePreviewRoutes(router, kit, () => a.inventory),
       );
     },
+    wrap: (s) => s,
     close: async () => {
       feed?.stop();
       hub?.stop();
