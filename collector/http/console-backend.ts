@@ -61,7 +61,7 @@ export interface ConsoleBackend {
   readonly session: SessionHttpOptions;
   /** The incident store, telling the live events of every change (use it as the monitor's store). */
   openIncidentStore(file: string): ObservedIncidentStore;
-  /** Subscribe to the running monitor; call once, before the HTTP server starts. */
+  /** Subscribe to the running monitor, before the HTTP server starts; later calls are ignored. */
   attach(a: ConsoleAttachment): void;
   /**
    * The console's /api/v1 routes (after attach), registered before the others: events, site history,
@@ -131,7 +131,8 @@ export async function startConsoleBackend(
       return store;
     },
     attach: (a) => {
-      if (feed) throw new Error('console back end attached twice');
+      // Once: a second call (e.g. left by a merge) changes nothing.
+      if (feed) return;
       /** GET /api/v1/health's body with the console's figures (the `health` event sends the same). */
       const health = () => {
         const base = service?.health() ?? { status: 'ok', details: {} };
