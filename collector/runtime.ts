@@ -30,6 +30,7 @@ import { SnmpPoller } from './sources/snmp/poller.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
+import { startConsoleBackend, type ConsoleBackend } from './http/console-backend.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
 
 export interface Runtime {
@@ -62,6 +63,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const clock = opts.clock ?? systemClock;
   const { log } = opts;
   tightenInventory(config, log);
+  // Sign-in accounts first: a bad users file stops the start before anything runs.
+  const consoleBackend: ConsoleBackend | undefined = config.console?.enabled
+    ? await startConsoleBackend(config.console, { clock, log: log.child({ component: 'console' }) })
+    : undefined;
   const profiles = loadProfiles();
   const poller = new SnmpPoller({
     timeoutMs: config.snmp.timeoutMs,
@@ -111,7 +116,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   );
   // The MQTT side's health, with the monitor's own points (set once the MQTT side runs).
   let mqttMetrics: (() => Sample[]) | undefined;
-  const store = new IncidentStore(config.incidents.file);
+  // With the console, the store also tells the live events of every incident change.
+  const store = consoleBackend
+    ? consoleBackend.openIncidentStore(config.incidents.file)
+    : new IncidentStore(config.incidents.file);
   const monitor = new Monitor(
     {
       clock,
@@ -158,6 +166,20 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const stopping = { value: false };
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log, stopping) : {};
   if (mqtt) mqttMetrics = mqttHealth(mqtt, broker, clock);
+  // The console's live events follow the running monitor; its history reads InfluxDB (1.x API).
+  const influx1 = config.influx.api === 'v1' ? config.influx : undefined;
+  consoleBackend?.attach({
+    monitor,
+    inventory: config.inventory,
+    influx: influx1 && {
+      url: influx1.url,
+      database: influx1.database,
+      username: influx1.username,
+      password: influx1.password,
+      timeoutMs: influx1.timeoutMs,
+    },
+    mqttClients: broker ? () => broker.stats().connected : undefined,
+  });
   let http: RunningHttp;
   try {
     const httpLog = log.child({ component: 'http' });
@@ -181,6 +203,8 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     for (const c of channels) c.updates?.start(actions);
     http = await startHttp(api, {
       listen: config.http.listen,
+      session: consoleBackend?.session,
+      moreRoutes: consoleBackend?.routes,
       tokens: config.api?.tokens ?? [],
       log: httpLog,
       clock,
@@ -188,7 +212,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
       hooks: channels.flatMap((c) => (c.updates?.hook ? [c.updates.hook] : [])),
     });
-    if ((config.api?.tokens.length ?? 0) === 0)
+    if ((config.api?.tokens.length ?? 0) === 0 && !consoleBackend)
       log.warn('no api.tokens configured: /api/v1 refuses every request (make one: scripts/make-token.ts)');
   } catch (err) {
     await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
@@ -197,6 +221,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     await broker?.close();
     await monitor.stop();
     store.close();
+    await consoleBackend?.close();
     throw err;
   }
   log.info('http listening', { url: http.url });
@@ -212,6 +237,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await monitor.stopPolling();
       // No presses acted on while the monitor stops.
       await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
+      consoleBackend?.hub?.stop(); // open event streams would hold the server's close
       await http.close();
       await mqtt?.stop();
       await broker?.close();
@@ -219,6 +245,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await monitor.stop();
       await Promise.allSettled(channels.map((c) => c.close()));
       store.close();
+      await consoleBackend?.close();
     },
   };
 }

@@ -74,6 +74,16 @@ if [ -z "${NETMON_CONFIG:-}" ] && [ ! -s var/demo-token ]; then
   npx tsx scripts/make-token.ts --name "demo-operator-$(date +%s)" --role operator \
     --out var/api-tokens.yaml --token-file var/demo-token >/dev/null
 fi
+if [ -z "${NETMON_CONFIG:-}" ] && { [ ! -s var/demo-password ] || ! grep -qs '{ name: demo,' var/users.yaml; }; then
+  # The console's demo sign-in: operator `demo`, its password in var/demo-password (yours only).
+  echo "Making the demo console account: demo (operator), its password in var/demo-password"
+  [ -s var/demo-password ] ||
+    (umask 077 && node -e "process.stdout.write(require('node:crypto').randomBytes(15).toString('base64url'))" > var/demo-password)
+  npx tsx scripts/make-user.ts --name demo --role operator --file var/users.yaml \
+    --password-file var/demo-password --replace > /dev/null
+fi
+CONSOLE_SIGNIN="sign in with an account from scripts/make-user.ts"
+[ -s var/demo-password ] && CONSOLE_SIGNIN="sign in as demo / $(cat var/demo-password)"
 
 # The config, the inventory and the token file, checked before anything starts; the summary says where
 # the monitor will listen and write (the banner below prints those, not the defaults).
@@ -161,6 +171,7 @@ done
 cat <<MSG
 
 badung-netmon is starting ($SITES sites; pid $$, stop it with Ctrl-C or: kill $$). Where to look:
+  Console         $API_URL/  $CONSOLE_SIGNIN
   InfluxDB        $INFLUX_URL   database '$INFLUX_DB'   e.g.
                   curl -sG $INFLUX_URL/query --data-urlencode db=$INFLUX_DB \\
                     --data-urlencode "q=SELECT count(reachable) FROM device WHERE time > now() - 5m GROUP BY kecamatan"
