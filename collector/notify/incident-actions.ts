@@ -7,11 +7,11 @@
  * covers the incident's site (or, without a site, its device) from now for the given time.
  */
 import { errorMessage } from '../core/errors.ts';
-import { ApiError, type MonitorService } from '../http/service.ts';
-import type { Incident, IncidentEvent } from '../store/incident-store.ts';
+import { ApiError, type IncidentView, type MonitorService } from '../http/service.ts';
+import type { IncidentEvent } from '../store/incident-store.ts';
 
 export type ActionOutcome =
-  | { readonly ok: true; readonly incident: Incident; readonly silenceId?: string | undefined }
+  | { readonly ok: true; readonly incident: IncidentView; readonly silenceId?: string | undefined }
   | { readonly ok: false; readonly reason: 'not_found' | 'conflict' | 'failed'; readonly message: string };
 
 export interface IncidentActions {

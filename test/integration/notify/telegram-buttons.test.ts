@@ -20,7 +20,7 @@ import { TelegramNotifier } from '../../../collector/notify/telegram.ts';
 import { BotApi } from '../../../collector/notify/telegram-bot-api.ts';
 import { TelegramState } from '../../../collector/notify/telegram-state.ts';
 import { TelegramUpdates, type UpdatesMode } from '../../../collector/notify/telegram-updates.ts';
-import type { Incident } from '../../../collector/store/incident-store.ts';
+import type { IncidentView } from '../../../collector/http/service.ts';
 import { LINK, alert, router, site, startedAt } from '../../support/outage-fixture.ts';
 import { waitFor } from '../../support/ports.ts';
 import { startTelegramPeer, type TelegramPeer } from '../../support/telegram-peer.ts';
@@ -45,7 +45,7 @@ class RecordingActions implements IncidentActions {
   readonly calls: { action: string; id: string; by: string; via: string; ms?: number }[] = [];
   refuse: ActionOutcome | undefined;
   #ok(id: string): ActionOutcome {
-    return this.refuse ?? { ok: true, incident: { id } as Incident };
+    return this.refuse ?? { ok: true, incident: { id } as IncidentView };
   }
   acknowledge(id: string, by: string, via: string): ActionOutcome {
     this.calls.push({ action: 'ack', id, by, via });

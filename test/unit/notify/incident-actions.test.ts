@@ -1,28 +1,44 @@
 /** serviceActions: chat actions over the MonitorService port; refusals as values, silences on the site. */
 import { describe, expect, it } from 'vitest';
-import { ApiError, type MonitorService } from '../../../collector/http/service.ts';
+import {
+  ApiError,
+  type IncidentView,
+  type MonitorService,
+  type NewSilence,
+} from '../../../collector/http/service.ts';
 import { serviceActions } from '../../../collector/notify/incident-actions.ts';
-import type { Silence } from '../../../collector/alerting/scope.ts';
-import type { Incident, IncidentEvent } from '../../../collector/store/incident-store.ts';
+import type { IncidentEvent } from '../../../collector/store/incident-store.ts';
 
 const NOW = Date.UTC(2026, 10, 22, 6, 30);
-const incident = (over: Partial<Incident> = {}): Incident => ({
+const iso = (ms: number): string => new Date(ms).toISOString();
+const incident = (over: Partial<IncidentView> = {}): IncidentView => ({
   id: 'inc-1',
   kind: 'device_down',
-  key: 'device:r1',
   severity: 'critical',
   status: 'open',
-  openedAt: NOW - 60_000,
+  state: 'open',
+  recoveryConfirmAt: null,
+  silenced: null,
+  openedAt: iso(NOW - 60_000),
+  acknowledgedAt: null,
+  acknowledgedBy: null,
+  resolvedAt: null,
+  clockBreachedAt: null,
   escalationLevel: 0,
   siteId: 'pkm-petang-1',
   deviceId: 'pkm-petang-1-r1',
-  data: {},
+  siteName: 'Puskesmas Petang I',
+  category: 'puskesmas',
+  kecamatan: 'Petang',
+  desa: 'Petang',
+  title: { id: 'judul', en: 'title' },
+  summary: { id: 'ringkasan', en: 'summary' },
   ...over,
 });
 
-function fakeService(inc: Incident | undefined) {
+function fakeService(inc: IncidentView | undefined) {
   const calls: unknown[][] = [];
-  const silences: Silence[] = [];
+  const silences: (NewSilence & { id: string; createdBy: string })[] = [];
   const service: Pick<MonitorService, 'incident' | 'acknowledge' | 'resolve' | 'addSilence'> = {
     incident: (id) => (inc && inc.id === id ? { incident: inc, timeline: [], notifications: [] } : undefined),
     acknowledge: (id, by, note) => {
@@ -38,7 +54,7 @@ function fakeService(inc: Incident | undefined) {
     addSilence: (s, by) => {
       const silence = { ...s, id: `sil-${silences.length + 1}`, createdBy: by };
       silences.push(silence);
-      return silence;
+      return { ...silence, startsAt: iso(s.startsAt), endsAt: iso(s.endsAt) };
     },
   };
   return { service, calls, silences };
@@ -99,7 +115,7 @@ describe('serviceActions', () => {
   });
 
   it('silence: a device without a site is silenced by device; resolved or unknown incidents are refused', () => {
-    const f = fakeService(incident({ siteId: undefined }));
+    const f = fakeService(incident({ siteId: null }));
     serviceActions(f.service, { now: () => NOW }).silence('inc-1', 60_000, 'w', 'via Telegram');
     expect(f.silences[0]?.scope).toEqual({ devices: ['pkm-petang-1-r1'] });
     const done = serviceActions(fakeService(incident({ status: 'resolved' })).service, { now: () => NOW });
