@@ -13,6 +13,10 @@ import { startHttp, type RunningHttp } from './http/server.ts';
 import { MonitorApi } from './monitor-service.ts';
 import { defaultTargets } from './reports/report.ts';
 import { feedsRouter } from './feeds/routes.ts';
+import { statusRouter } from './http/status-page.ts';
+import { readHistory } from './reports/history.ts';
+import { StatusPage } from './status/status-page.ts';
+import { monitorStatusSource } from './status/source.ts';
 import { CapPushNotifier } from './feeds/push.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import type { Notifier } from './notify/notifier.ts';
@@ -35,6 +39,8 @@ export interface Runtime {
   /** The embedded MQTT broker, when the config runs one. */
   readonly broker?: RunningBroker | undefined;
   readonly mqtt?: MqttSource | undefined;
+  /** The public status page's cache, when `status.enabled`. */
+  readonly statusPage?: StatusPage | undefined;
   /** Stops polling, delivers pending notifications, flushes samples (or persists them to the buffer). */
   stop(): Promise<void>;
 }
@@ -146,6 +152,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log) : {};
   if (mqtt) mqttMetrics = mqttHealth(mqtt, broker, clock);
   let http: RunningHttp;
+  let statusPage: StatusPage | undefined;
   try {
     const httpLog = log.child({ component: 'http' });
     const publicBase = config.api?.publicBaseUrl ?? listenUrl(config.http.listen);
@@ -162,6 +169,25 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
             targets: config.reports?.targets ?? defaultTargets(),
           }
         : undefined;
+    const statusConfig = config.status ?? { enabled: true, rebuildMs: 5000, availabilityRefreshMs: 600_000 };
+    if (statusConfig.enabled) {
+      // The public page: rebuilt from the monitor's state on a timer and after each transition; the
+      // availability figures from InfluxDB in the background (the reports' engine, 1.x API only).
+      const page = new StatusPage({
+        source: monitorStatusSource(monitor, config.inventory, store),
+        clock,
+        log: log.child({ component: 'status-page' }),
+        rebuildMs: statusConfig.rebuildMs,
+        availability: reports && {
+          inventory: config.inventory,
+          read: (fromMs, toMs) => readHistory(reports.source, fromMs, toMs),
+          refreshMs: statusConfig.availabilityRefreshMs,
+        },
+      });
+      statusPage = page;
+      monitor.onTransition(() => page.changed());
+      page.start();
+    }
     http = await startHttp(new MonitorApi(monitor, store, clock, reports), {
       listen: config.http.listen,
       tokens: config.api?.tokens ?? [],
@@ -169,11 +195,14 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       clock,
       legacy: monitor,
       feedsPublic: config.api?.feedsPublic ?? false,
+      feedKeys: feeds.keys ?? [],
+      status: statusPage && statusRouter(statusPage),
       feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
     });
     if ((config.api?.tokens.length ?? 0) === 0)
       log.warn('no api.tokens configured: /api/v1 refuses every request (make one: scripts/make-token.ts)');
   } catch (err) {
+    await statusPage?.stop();
     retention?.stop();
     await mqtt?.stop();
     await broker?.close();
@@ -188,8 +217,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     http,
     broker,
     mqtt,
+    statusPage,
     stop: async () => {
       await http.close();
+      await statusPage?.stop();
       await mqtt?.stop();
       await broker?.close();
       retention?.stop();

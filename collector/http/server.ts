@@ -5,8 +5,10 @@
  *   GET /health                      no token: { status: ok | degraded } for process supervisors, nothing more
  *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
  *   /api/status, /api/devices, ...   the pre-v1 read-only routes (routes/legacy.ts), viewer
- *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
- *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
+ *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in, behind feedAccess
+ *                                    (feeds/access.ts): a token in the header, a feed key as ?key=, a viewer
+ *                                    token as ?token=, or nothing with `feedsPublic`
+ *   /status, /status.json            the public status page (status-page.ts), no token, when handed in
  *
  * Every request gets an id (X-Request-Id); every error is JSON `{ error, message }` (plus `issues` naming
  * the fields of a refused body or query, and `requestId` of a 500, whose cause is logged, never sent).
@@ -19,6 +21,8 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { systemClock, type Clock } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { feedAccess } from '../feeds/routes.ts';
+import { FeedKeyRegistry, type FeedKeyConfig } from '../feeds/keys.ts';
 import { roleAtLeast, TokenRegistry, type ApiTokenConfig, type Principal, type Role } from './auth.ts';
 import { RequestProblem, type FieldIssue } from './bodies.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
@@ -47,6 +51,10 @@ export interface ApiOptions {
   readonly feeds?: express.Router | undefined;
   /** Serve /feeds without a token (config `api.feedsPublic`). Default false: viewer. */
   readonly feedsPublic?: boolean | undefined;
+  /** Feed keys (`feeds.keys`) accepted as `?key=` on /feeds. */
+  readonly feedKeys?: readonly FeedKeyConfig[] | undefined;
+  /** The public status page (/status, /status.json; status-page.ts statusRouter); absent: 404. */
+  readonly status?: express.Router | undefined;
   /** The Monitor, for the pre-v1 routes under /api; absent: they are not served. */
   readonly legacy?: LegacySource | undefined;
   /** Time for `since=24h` and silences starting now. Default: the system clock. */
@@ -92,6 +100,8 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
     res.status(status === 'failing' ? 503 : 200).json({ status });
   });
 
+  if (opts.status) app.use(opts.status);
+
   const authenticate = authenticator(registry, log);
   const kit: RouteKit = {
     service,
@@ -116,8 +126,12 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   }
 
   if (opts.feeds) {
-    if (opts.feedsPublic) app.use('/feeds', opts.feeds);
-    else app.use('/feeds', authenticate, kit.need('viewer'), opts.feeds);
+    const keys = new FeedKeyRegistry(opts.feedKeys ?? []);
+    app.use(
+      '/feeds',
+      feedAccess({ tokens: registry, keys, public: opts.feedsPublic ?? false }, log),
+      opts.feeds,
+    );
   }
 
   app.use(notFound);
