@@ -51,7 +51,7 @@ const { name, role, out } = values;
 if (!name) fail('--name is required (who holds the token: it is named in every audit line)');
 if (!TOKEN_NAME_RE.test(name))
   fail(`--name '${name}': lower-case letters, digits, dots, dashes and underscores, at most 64`);
-if (role === 'feed') makeFeedKey(name);
+if (role === 'feed') makeFeedKey(name, out, values['token-file']);
 if (!role || !(ROLES as readonly string[]).includes(role))
   fail(
     `--role must be one of ${ROLES.join(', ')} (got ${role ?? 'none'}), or feed for a feed key (feeds.keys)`,
@@ -83,16 +83,17 @@ console.log(
 );
 
 /** `--role feed`: a feed key and its `feeds.keys` line; nothing else is written. */
-function makeFeedKey(keyName: string): never {
-  if (out) fail('--out is for API tokens; paste the feed key line under feeds.keys in the monitor config');
+function makeFeedKey(keyName: string, outFile: string | undefined, keyFile: string | undefined): never {
+  if (outFile)
+    fail('--out is for API tokens; paste the feed key line under feeds.keys in the monitor config');
   const k = generateFeedKey();
   const line = `- { name: ${keyName}, keyHash: '${k.keyHash}' }`;
   try {
-    if (values['token-file']) writeFileSync(values['token-file'], `${k.key}\n`, { mode: 0o600 });
+    if (keyFile) writeFileSync(keyFile, `${k.key}\n`, { mode: 0o600 });
   } catch (err) {
     fail(`cannot write: ${errorMessage(err)}`);
   }
-  if (!values['token-file'])
+  if (!keyFile)
     console.log(
       `Feed key for ${keyName}; it is shown this once. It opens /feeds only (read-only): give the client\n` +
         `URLs such as https://<monitor>/feeds/outages.geojson?key=<key>\n\n  ${k.key}\n`,
