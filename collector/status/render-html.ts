@@ -4,29 +4,16 @@
  * CSS: no script, no external resource, a meta refresh every minute. Narrow screens (360 px) get the
  * same content stacked. Every text from the data is escaped.
  */
+import { formatWita } from '../alerting/messages.ts';
 import { escapeHtml, formatPct } from '../reports/render-html.ts';
 import type { Counts, PublicOutage, PublicStatus } from './model.ts';
 
 /** Seconds between automatic reloads of the page. */
 export const REFRESH_S = 60;
 
-const WITA_OFFSET_MS = 8 * 3600_000;
-const MONTHS_ID = ['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov', 'Des'];
-const MONTHS_EN = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** "3 Des 2026 14:05 WITA" / "3 Dec 2026" (the time is the same in both). */
+/** "23:01 WITA, 03-12-2026", as the alerts write it: the same in both languages. */
 function when(ms: number): string {
-  const d = new Date(ms + WITA_OFFSET_MS);
-  const p = (n: number) => String(n).padStart(2, '0');
-  const m = d.getUTCMonth();
-  const day = d.getUTCDate();
-  const y = d.getUTCFullYear();
-  const time = `${p(d.getUTCHours())}:${p(d.getUTCMinutes())} WITA`;
-  const id = `${day} ${MONTHS_ID[m] ?? ''} ${y}`;
-  const en = `${day} ${MONTHS_EN[m] ?? ''} ${y}`;
-  return id === en
-    ? `${id}, ${time}`
-    : `${escapeHtml(id)} <span class="en" lang="en">(${escapeHtml(en)})</span>, ${time}`;
+  return escapeHtml(formatWita(ms));
 }
 
 /** "Teks / <span>Text</span>": Indonesian first, English muted. Both escaped. */
@@ -66,12 +53,15 @@ ul.outages .where,ul.outages .since{font-size:.9rem;color:#3d4752}
 .badge.yes{background:#d1f0da;color:#145a2c}.badge.no{background:#fde7e4;color:#8a1c0e}.badge.mt{background:#fff0c2;color:#6b4e00}
 .badge .en{color:inherit;opacity:.85}
 .none{color:#145a2c;font-weight:600}
+.note{font-size:.85rem}
 footer{font-size:.8rem;color:#57606a;padding:4px 16px 20px;max-width:1100px;margin:0 auto}
 @media (max-width:520px){
  header{padding:12px 14px}header h1{font-size:1.1rem}
- main{padding:6px}section{padding:10px 10px;margin:8px 0}
+ main{padding:4px}section{padding:10px 6px;margin:8px 0}
  .tile{flex:1 1 45%;padding:8px}.tile b{font-size:1.4rem}
- table{font-size:.82rem}th,td{padding:5px 4px}
+ table{font-size:.74rem}th,td{padding:5px 2px}
+ th{font-weight:600;overflow-wrap:anywhere}
+ th .en{display:block;font-size:.68rem}
  .wide{display:none}
 }
 `;
@@ -158,7 +148,7 @@ ${outages}
 <tbody>
 ${kecRows}
 </tbody></table></div>
-<p class="en">${avNote}</p>
+<p class="en note">${avNote}</p>
 </section>
 <section>
 <h2>${bi('Per kategori', 'By category')}</h2>

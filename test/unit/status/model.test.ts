@@ -224,7 +224,7 @@ describe('buildPublicStatus', () => {
     expect(html).toContain('Being handled');
     expect(html).toContain('Belum ditangani');
     expect(html).toContain('Pemeliharaan terjadwal');
-    expect(html).toContain('3 Des 2026');
+    expect(html).toContain('03-12-2026');
     expect(html).toContain('12:00 WITA');
     expect(html).toContain('Gangguan saat ini');
     expect(html).toContain('Current outages');
