@@ -35,13 +35,12 @@ export async function screenshot(url: string, width: number, savePath?: string):
     });
     await page.goto(url, { waitUntil: 'load', timeout: 60_000 });
     const png = await page.screenshot({ fullPage: true, type: 'png' });
-    const text = await page.evaluate(() => document.body.innerText);
-    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    const scrollingInside = await page.evaluate(() =>
-      [...document.body.querySelectorAll('*')]
-        .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
-        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
-    );
+    // Run in the page (strings: this project's TypeScript has no DOM types).
+    const text = await page.evaluate<string>('document.body.innerText');
+    const scrollWidth = await page.evaluate<number>('document.documentElement.scrollWidth');
+    const scrollingInside = await page.evaluate<string[]>(`[...document.body.querySelectorAll('*')]
+      .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+      .map((e) => e.tagName.toLowerCase() + '.' + e.className)`);
     if (savePath) {
       mkdirSync(dirname(savePath), { recursive: true });
       writeFileSync(savePath, png);
