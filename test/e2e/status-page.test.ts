@@ -126,7 +126,14 @@ describe('the public status page during an outage', () => {
       timeoutMs: 20_000,
       what: 'every device up',
     });
-    const calm = await statusJson();
+    // The page follows within its rebuild period (1 s here, plus the change delay).
+    const calm = await waitFor(
+      async () => {
+        const doc = await statusJson();
+        return doc.totals.working === 6 ? doc : undefined;
+      },
+      { timeoutMs: 10_000, what: 'all six sites working on /status.json' },
+    );
     expect(calm.totals).toMatchObject({ sites: 6, working: 6, down: 0 });
     expect(calm.outages).toEqual([]);
 
