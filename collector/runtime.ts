@@ -180,7 +180,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
         rebuildMs: statusConfig.rebuildMs,
         availability: reports && {
           inventory: config.inventory,
-          read: (fromMs, toMs) => readHistory(reports.source, fromMs, toMs),
+          read: (fromMs, toMs) => readHistory({ ...reports.source, timeoutMs: 30_000 }, fromMs, toMs),
           refreshMs: statusConfig.availabilityRefreshMs,
         },
       });

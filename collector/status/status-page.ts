@@ -8,8 +8,9 @@
  * history read of 90 days, computed by the reports' engine) and kept between reads; a failed read keeps
  * the last figures and is logged.
  *
- * Lifecycle: construct (nothing runs), start() builds at once and arms the timers, stop() clears them
- * and waits for a read in flight.
+ * Lifecycle: construct (nothing runs), start() builds at once and arms the timers, stop() clears them.
+ * A history read in flight is not waited for (it may take up to its timeout while the database is away):
+ * its result is dropped.
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -68,7 +69,6 @@ export class StatusPage {
   #timer: TimerHandle | undefined;
   #changeTimer: TimerHandle | undefined;
   #refreshTimer: TimerHandle | undefined;
-  #refreshing: Promise<void> | undefined;
   #running = false;
   #builds = 0;
   #buildFailures = 0;
@@ -87,12 +87,12 @@ export class StatusPage {
     if (this.#opts.availability) void this.#refreshLoop();
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.#running = false;
     const { clock } = this.#opts;
     for (const t of [this.#timer, this.#changeTimer, this.#refreshTimer]) if (t) clock.clearTimeout(t);
     this.#timer = this.#changeTimer = this.#refreshTimer = undefined;
-    await this.#refreshing;
+    return Promise.resolve();
   }
 
   /** The page, once built. */
@@ -158,6 +158,7 @@ export class StatusPage {
     const now = this.#opts.clock.now();
     try {
       const history = await av.read(now - 90 * DAY_MS, now);
+      if (!this.#running) return;
       this.#availability = statusAvailability(av.inventory, history, now);
       this.#availabilityFailures = 0;
       if (this.#running) this.rebuild();
@@ -180,9 +181,7 @@ export class StatusPage {
   }
 
   async #refreshLoop(): Promise<void> {
-    this.#refreshing = this.refreshAvailability();
-    await this.#refreshing;
-    this.#refreshing = undefined;
+    await this.refreshAvailability();
     if (!this.#running) return;
     this.#refreshTimer = this.#opts.clock.setTimeout(
       () => void this.#refreshLoop(),
