@@ -4,8 +4,11 @@
  * every part on free loopback ports in a temp dir; then /status driven at a fixed rate over keep-alive
  * connections while the monitor polls. Stops by itself.
  *
- *   npx tsx scripts/bench-status.ts [--seconds 20] [--rate 1000] [--concurrency 64] [--path /status]
+ *   npx tsx scripts/bench-status.ts [--seconds 20] [--rate 1000] [--concurrency 64] [--path /status] [--no-mqtt]
  *
+ * --no-mqtt leaves MQTT out (no broker, no simulated MQTT devices; SNMP polling of every device as before):
+ * the collector serves HTTP only once its MQTT side is connected, and ~1,000 simulated MQTT logins (scrypt
+ * checks) hold that back for minutes on a starved machine.
  * Load: open loop at `--rate` requests/s (requests are issued on schedule, not when the last one returns),
  * at most `--concurrency` in flight (a request due when all are busy is counted as "not sent"), each with
  * `Accept-Encoding: gzip` as a browser sends it, its body read to the end. Latency: from issuing the
@@ -20,7 +23,7 @@
  * poll round was late; then one JSON line. Goal: p99 under 50 ms and no late round. Exit 0 when the goal
  * is met, 1 when not, 2 on a usage error.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -39,7 +42,7 @@ import type { RunningServer } from './lib/servers/process.ts';
 import { spawnSync } from 'node:child_process';
 
 const USAGE =
-  'usage: npx tsx scripts/bench-status.ts [--seconds 20] [--rate 1000] [--concurrency 64] [--path /status]';
+  'usage: npx tsx scripts/bench-status.ts [--seconds 20] [--rate 1000] [--concurrency 64] [--path /status] [--no-mqtt]';
 
 function usage(message: string): never {
   console.error(`bench-status: ${message}\n${USAGE}`);
@@ -54,6 +57,7 @@ try {
       rate: { type: 'string', default: '1000' },
       concurrency: { type: 'string', default: '64' },
       path: { type: 'string', default: '/status' },
+      'no-mqtt': { type: 'boolean', default: false },
     },
   }).values;
 } catch (err) {
@@ -71,11 +75,15 @@ const CONCURRENCY = int('concurrency', args.concurrency, 4096);
 const PATH = args.path;
 if (!['/status', '/status.json'].includes(PATH))
   usage(`--path must be /status or /status.json, got "${PATH}"`);
+/** SNMP only: no MQTT broker, no simulated MQTT devices (the collector answers HTTP without waiting for them). */
+const NO_MQTT = args['no-mqtt'];
 const GOAL_P99_MS = 50;
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const children = new ChildSet();
+/** For the error report: the last output of each process started. */
+const started: Child[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'netmon-bench-status-'));
 let influx: RunningServer | undefined;
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
@@ -125,10 +133,11 @@ function writeConfig(
   doc.setIn(['influx', 'url'], `http://127.0.0.1:${ports.influx}`);
   doc.setIn(['writer', 'bufferDir'], join(dir, 'buffer'));
   doc.setIn(['incidents', 'file'], join(dir, 'incidents.db'));
-  doc.setIn(['mqtt', 'port'], ports.mqtt);
+  if (NO_MQTT) doc.deleteIn(['mqtt']);
+  else doc.setIn(['mqtt', 'port'], ports.mqtt);
   doc.setIn(['http', 'port'], ports.http);
   doc.setIn(['api', 'tokensFile'], join(dir, 'api-tokens.yaml'));
-  doc.setIn(['log', 'level'], 'warn');
+  doc.setIn(['log', 'level'], 'info');
   const file = join(dir, 'netmon.yaml');
   writeFileSync(file, doc.toString());
   const intervalMs = parseDuration(String(doc.getIn(['snmp', 'interval'])));
@@ -246,7 +255,9 @@ async function main(): Promise<number> {
   };
   // A host octet of its own, so the simulator's addresses do not meet another instance's.
   const hostOctet = 100 + Math.floor(Math.random() * 100);
-  console.log(`bench-status: ${SECONDS} s at ${RATE} req/s on ${PATH}, at most ${CONCURRENCY} in flight`);
+  console.log(
+    `bench-status: ${SECONDS} s at ${RATE} req/s on ${PATH}, at most ${CONCURRENCY} in flight${NO_MQTT ? ', SNMP only (--no-mqtt)' : ''}`,
+  );
 
   influx = await startInfluxd({ dataDir: join(dir, 'influxdb') });
   const gen = generateBadungInventory({ hostOctet, port: ports.snmp });
@@ -273,28 +284,34 @@ async function main(): Promise<number> {
       inventoryFile,
       '--control',
       `127.0.0.1:${ports.control}`,
-      '--mqtt',
-      `mqtt://127.0.0.1:${ports.mqtt}`,
+      ...(NO_MQTT ? [] : ['--mqtt', `mqtt://127.0.0.1:${ports.mqtt}`]),
     ],
     { cwd: ROOT },
   );
-  await waitForLine(sim, /simulator ready/, 120_000);
+  started.push(sim);
+  const t0sim = performance.now();
+  await waitForLine(sim, /simulator ready/, 600_000);
+  console.log(`simulator ready after ${((performance.now() - t0sim) / 1000).toFixed(0)} s`);
+  // The collector's log goes to a file (var/bench-status-collector.log), for a look when it misbehaves.
+  const logFile = join(ROOT, 'var', 'bench-status-collector.log');
+  mkdirSync(dirname(logFile), { recursive: true });
+  const logFd = openSync(logFile, 'w');
   const monitor = await children.start(
     'collector',
     process.execPath,
     ['--import', 'tsx', 'collector/main.ts', '--config', config],
-    {
-      cwd: ROOT,
-    },
+    { cwd: ROOT, stdio: ['ignore', logFd, logFd] },
   );
+  started.push(monitor);
   const base = `http://127.0.0.1:${ports.http}`;
   await waitFor(
     async () => {
       if (monitor.proc.exitCode !== null) throw new Error(`collector exited: ${monitor.tail()}`);
       return (await fetch(`${base}/health`)).ok;
     },
-    { timeoutMs: 120_000, intervalMs: 500, what: 'the collector /health' },
+    { timeoutMs: 600_000, intervalMs: 500, what: 'the collector /health' },
   );
+  console.log(`collector answering after ${((performance.now() - t0sim) / 1000).toFixed(0)} s`);
   const status = () => getJson<MonitorStatusDoc>(`${base}/api/status`, viewer.token);
   console.log(
     `monitor up: ${gen.inventory.sites.length} sites, ${gen.inventory.devices.length} devices; waiting for the first poll round`,
@@ -380,6 +397,7 @@ main().then(
   },
   async (err: unknown) => {
     console.error(`bench-status: ${err instanceof Error ? err.message : String(err)}`);
+    for (const c of started) console.error(`--- last output of ${c.name} ---\n${c.tail()}`);
     await cleanup();
     process.exit(1);
   },
