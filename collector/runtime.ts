@@ -17,6 +17,10 @@ import { startHttp, type RunningHttp } from './http/server.ts';
 import { MonitorApi } from './monitor-service.ts';
 import { defaultTargets } from './reports/report.ts';
 import { feedsRouter } from './feeds/routes.ts';
+import { statusRouter } from './http/status-page.ts';
+import { readHistory } from './reports/history.ts';
+import { StatusPage } from './status/status-page.ts';
+import { monitorStatusSource } from './status/source.ts';
 import { CapPushNotifier } from './feeds/push.ts';
 import { LogNotifier } from './notify/log-notifier.ts';
 import type { Notifier } from './notify/notifier.ts';
@@ -41,6 +45,8 @@ export interface Runtime {
   /** The embedded MQTT broker, when the config runs one. */
   readonly broker?: RunningBroker | undefined;
   readonly mqtt?: MqttSource | undefined;
+  /** The public status page's cache, when `status.enabled`. */
+  readonly statusPage?: StatusPage | undefined;
   /** Stops polling, delivers pending notifications, flushes samples (or persists them to the buffer). */
   stop(): Promise<void>;
 }
@@ -181,6 +187,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     mqttClients: broker ? () => broker.stats().connected : undefined,
   });
   let http: RunningHttp;
+  let statusPage: StatusPage | undefined;
   try {
     const httpLog = log.child({ component: 'http' });
     const publicBase = config.api?.publicBaseUrl ?? listenUrl(config.http.listen);
@@ -198,6 +205,25 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
           }
         : undefined;
     const api = new MonitorApi(monitor, store, clock, reports);
+    const statusConfig = config.status ?? { enabled: true, rebuildMs: 5000, availabilityRefreshMs: 600_000 };
+    if (statusConfig.enabled) {
+      // The public page: rebuilt from the monitor's state on a timer and after each transition; the
+      // availability figures from InfluxDB in the background (the reports' engine, 1.x API only).
+      const page = new StatusPage({
+        source: monitorStatusSource(monitor, config.inventory, store),
+        clock,
+        log: log.child({ component: 'status-page' }),
+        rebuildMs: statusConfig.rebuildMs,
+        availability: reports && {
+          inventory: config.inventory,
+          read: (fromMs, toMs) => readHistory({ ...reports.source, timeoutMs: 30_000 }, fromMs, toMs),
+          refreshMs: statusConfig.availabilityRefreshMs,
+        },
+      });
+      statusPage = page;
+      monitor.onTransition(() => page.changed());
+      page.start();
+    }
     // Button presses on Telegram pages act through the same port as the API, as the mapped operator.
     const actions = serviceActions(api, { now: () => clock.now(), addEvent: (ev) => store.addEvent(ev) });
     for (const c of channels) c.updates?.start(actions);
@@ -209,6 +235,8 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       log: httpLog,
       clock,
       feedsPublic: config.api?.feedsPublic ?? false,
+      feedKeys: feeds.keys ?? [],
+      status: statusPage && statusRouter(statusPage),
       feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
       hooks: channels.flatMap((c) => (c.updates?.hook ? [c.updates.hook] : [])),
     });
@@ -216,6 +244,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       log.warn('no api.tokens configured: /api/v1 refuses every request (make one: scripts/make-token.ts)');
   } catch (err) {
     await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
+    await statusPage?.stop();
     retention?.stop();
     await mqtt?.stop();
     await broker?.close();
@@ -231,6 +260,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     http,
     broker,
     mqtt,
+    statusPage,
     stop: async () => {
       stopping.value = true;
       // Inputs first: once polling has stopped, closing the rest is not seen as devices going down.
@@ -239,6 +269,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
       consoleBackend?.hub?.stop(); // open event streams would hold the server's close
       await http.close();
+      await statusPage?.stop();
       await mqtt?.stop();
       await broker?.close();
       retention?.stop();

@@ -13,6 +13,8 @@ import type { FlapPolicy } from '../collector/alerting/alert.ts';
 import type { MaintenanceWindow } from '../collector/alerting/scope.ts';
 import { maintenanceBody } from '../collector/http/bodies.ts';
 import { apiSchema, tokenListSchema, type ApiConfig } from './api.ts';
+import { feedKeysSchema } from './feed-keys.ts';
+import type { FeedKeyConfig } from '../collector/feeds/keys.ts';
 import { parseTokenHash } from '../collector/http/auth.ts';
 import { channelsSchema, type ChannelConfig } from './channels.ts';
 import { consoleSchema, consoleSettings, type ConsoleConfig } from './console.ts';
@@ -93,6 +95,8 @@ export interface MonitorConfig {
   readonly reports?: { readonly targets: Readonly<Record<Category, number>> } | undefined;
   /** The CAP and GeoJSON feeds for BPBD (collector/feeds/); absent: defaults below. */
   readonly feeds?: FeedsConfig | undefined;
+  /** The public status page (/status, /status.json; collector/status/); absent: on, with defaults. */
+  readonly status?: StatusPageConfig | undefined;
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
   /** MQTT telemetry and liveness; absent: SNMP only. */
   readonly mqtt?: MqttConfig | undefined;
@@ -104,12 +108,23 @@ export interface FeedsConfig {
   readonly senderName: string;
   /** How long a resolved outage keeps its all-clear in the CAP feed. */
   readonly recentMs: number;
+  /** Feed keys accepted as `?key=` on /feeds (config/feed-keys.ts); only their hashes. */
+  readonly keys?: readonly FeedKeyConfig[] | undefined;
   /** CAP receivers each notification is POSTed to (BPBD's integrated picture). */
   readonly push: readonly {
     readonly name: string;
     readonly url: string;
     readonly headers: Readonly<Record<string, Secret>>;
   }[];
+}
+
+export interface StatusPageConfig {
+  /** Serve /status and /status.json, without a token. */
+  readonly enabled: boolean;
+  /** How often the page is rebuilt from the monitor's state (and soon after each state change). */
+  readonly rebuildMs: number;
+  /** How often the 30- and 90-day availability is recomputed from InfluxDB (1.x API only). */
+  readonly availabilityRefreshMs: number;
 }
 
 export interface MqttConfig {
@@ -318,6 +333,18 @@ const configSchema = z.strictObject({
       senderName: z.string().min(1).default('Diskominfo Kabupaten Badung / Badung Communications Office'),
       recent: duration('24h'),
       push: httpTargets,
+      keys: feedKeysSchema.default([]),
+    })
+    .prefault({}),
+  status: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      rebuild: duration('5s').refine((ms) => ms >= 500, {
+        message: 'at least 500ms (the page is served from a cache; rebuilding more often only costs CPU)',
+      }),
+      availabilityRefresh: duration('10m').refine((ms) => ms >= 10_000, {
+        message: 'at least 10s (each refresh reads 90 days from InfluxDB)',
+      }),
     })
     .prefault({}),
   http: z
@@ -493,6 +520,12 @@ export function parseConfig(
       senderName: c.feeds.senderName,
       recentMs: c.feeds.recent,
       push: c.feeds.push.map(withSecretHeaders),
+      keys: c.feeds.keys,
+    },
+    status: {
+      enabled: c.status.enabled,
+      rebuildMs: c.status.rebuild,
+      availabilityRefreshMs: c.status.availabilityRefresh,
     },
     log: { level: c.log.level },
     mqtt: c.mqtt && {

@@ -7,9 +7,15 @@
  *   GET /feeds/cap/:identifier     one CAP 1.2 message (application/cap+xml)
  *
  * Built on each request from what the monitor knows now: nothing to keep in step.
+ *
+ * Who may read them is feedAccess's decision (access.ts): an API token in the header, a feed key as
+ * `?key=`, a viewer token as `?token=`, or nobody needed with `api.feedsPublic`. Answers carry
+ * `Access-Control-Allow-Origin: *`, so a map in a browser on another origin can read them.
  */
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import { decideFeedAccess, type FeedAccessPolicy } from './access.ts';
 import type { Notification } from '../notify/notification.ts';
 import { capAtomFeed, ATOM_MEDIA_TYPE } from './cap-atom.ts';
 import { CAP_MEDIA_TYPE, capMessage, originalRef, type CapMessage, type CapOptions } from './cap.ts';
@@ -79,4 +85,72 @@ export function feedsRouter(source: FeedSource, opts: FeedOptions): express.Rout
     res.type(CAP_MEDIA_TYPE).send(m.xml);
   });
   return router;
+}
+
+// ---- who may read the feeds (access.ts decides) -----------------------------------------------------------
+
+const REALM = 'badung-netmon';
+
+/** Query values of a parameter: none, one, or several when repeated (`?key=a&key=b`). */
+function queryValues(v: unknown): string[] {
+  if (v === undefined) return [];
+  if (typeof v === 'string') return [v];
+  // Repeated (`?key=a&key=b`) or nested (`?key[x]=a`): more than one value, refused as such.
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)));
+  return [JSON.stringify(v), ''];
+}
+
+/**
+ * The feeds' gate, mounted before feedsRouter by collector/http/server.ts. Refusals are JSON
+ * `{ error, message }` (401 with `WWW-Authenticate`, 403, 400) and a log line naming the path, never the
+ * query string (it holds the credential).
+ */
+export function feedAccess(policy: FeedAccessPolicy, log: Logger): RequestHandler {
+  return (req, res, next) => {
+    // A browser map on another origin reads the feeds; no cookies are involved, so any origin may.
+    res.set('Access-Control-Allow-Origin', '*');
+    if (req.method === 'OPTIONS') {
+      res
+        .set({
+          'Access-Control-Allow-Methods': 'GET, HEAD',
+          'Access-Control-Allow-Headers': 'Authorization',
+          'Access-Control-Max-Age': '600',
+        })
+        .status(204)
+        .end();
+      return;
+    }
+    const decision = decideFeedAccess(
+      {
+        queryToken: queryValues(req.query.token),
+        queryKey: queryValues(req.query.key),
+        authorization: req.get('authorization'),
+      },
+      policy,
+    );
+    if (decision.ok) {
+      res.locals.feedReader = decision.reader;
+      next();
+      return;
+    }
+    log.warn('feed access refused', {
+      status: decision.status,
+      reason: decision.reason,
+      principal: decision.principal,
+      method: req.method,
+      path: req.baseUrl + req.path,
+      ip: req.ip,
+      requestId: (res.locals as { requestId?: string }).requestId,
+    });
+    if (decision.status === 401)
+      res.set(
+        'WWW-Authenticate',
+        decision.reason === 'missing'
+          ? `Bearer realm="${REALM}"`
+          : `Bearer realm="${REALM}", error="invalid_token"`,
+      );
+    const error =
+      decision.status === 400 ? 'bad_request' : decision.status === 401 ? 'unauthorized' : 'forbidden';
+    res.status(decision.status).json({ error, message: decision.message });
+  };
 }

@@ -7,8 +7,10 @@
  *                                    then every /api/v1 route also takes the session cookie (with
  *                                    X-CSRF-Token on writes) instead of a token, same roles
  *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
- *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
- *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
+ *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in, behind feedAccess
+ *                                    (feeds/access.ts): a token in the header, a feed key as ?key=, a viewer
+ *                                    token as ?token=, or nothing with `feedsPublic`
+ *   /status, /status.json            the public status page (status-page.ts), no token, when handed in
  *   POST /hooks/...                  webhooks of chat channels (Telegram button presses): no token, each
  *                                    hook checks its own secret (collector/notify/telegram-updates.ts)
  *
@@ -32,6 +34,8 @@ import {
   type ConnectionStats,
   type ServerLimits,
 } from './hardening.ts';
+import { feedAccess } from '../feeds/routes.ts';
+import { FeedKeyRegistry, type FeedKeyConfig } from '../feeds/keys.ts';
 import { roleAtLeast, TokenRegistry, type ApiTokenConfig, type Principal, type Role } from './auth.ts';
 import { RequestProblem, type FieldIssue } from './bodies.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
@@ -76,6 +80,10 @@ export interface ApiOptions {
   readonly feeds?: express.Router | undefined;
   /** Serve /feeds without a token (config `api.feedsPublic`). Default false: viewer. */
   readonly feedsPublic?: boolean | undefined;
+  /** Feed keys (`feeds.keys`) accepted as `?key=` on /feeds. */
+  readonly feedKeys?: readonly FeedKeyConfig[] | undefined;
+  /** The public status page (/status, /status.json; status-page.ts statusRouter); absent: 404. */
+  readonly status?: express.Router | undefined;
   /** Time for `since=24h` and silences starting now. Default: the system clock. */
   readonly clock?: Clock | undefined;
   /** Largest request body accepted. Default 64 KiB. */
@@ -128,6 +136,8 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
     res.status(status === 'failing' ? 503 : 200).json({ status });
   });
 
+  if (opts.status) app.use(opts.status);
+
   const authenticate = authenticator(registry, log);
   const viaSession = opts.session
     ? sessionAuthenticator(opts.session.sessions, log, (req, res, p) => auditWrites(req, res, p, log))
@@ -157,8 +167,12 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   app.use(API_BASE, v1);
 
   if (opts.feeds) {
-    if (opts.feedsPublic) app.use('/feeds', opts.feeds);
-    else app.use('/feeds', authenticate, kit.need('viewer'), opts.feeds);
+    const keys = new FeedKeyRegistry(opts.feedKeys ?? []);
+    app.use(
+      '/feeds',
+      feedAccess({ tokens: registry, keys, public: opts.feedsPublic ?? false }, log),
+      opts.feeds,
+    );
   }
 
   for (const hook of opts.hooks ?? []) {

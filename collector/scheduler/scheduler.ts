@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   readonly run: (id: string) => Promise<void>;
   /** Random source in [0, 1): injectable for tests. */
   readonly random?: () => number;
+  /** A turn that starts more than this after it was due (timer lag, a full queue) counts as late. Default 1 s. */
+  readonly lateAfterMs?: number;
 }
 
 export interface SchedulerStats {
@@ -33,6 +35,10 @@ export interface SchedulerStats {
   readonly queued: number;
   readonly started: number;
   readonly overruns: number;
+  /** Turns that started more than `lateAfterMs` after they were due (the event loop or the cap held them). */
+  readonly late: number;
+  /** The longest wait from due to start of any turn so far. */
+  readonly maxLagMs: number;
 }
 
 interface Entry {
@@ -40,6 +46,8 @@ interface Entry {
   timer: TimerHandle | undefined;
   running: boolean;
   queued: boolean;
+  /** When the turn now queued was due (its start minus this is its lag). */
+  dueAt: number;
   /** The ideal time of the next turn; turns are scheduled from this, not from completion, so they do not drift. */
   nextDue: number;
 }
@@ -52,6 +60,8 @@ export class Scheduler {
   #running = 0;
   #started = 0;
   #overruns = 0;
+  #late = 0;
+  #maxLagMs = 0;
   #active = false;
   readonly #inFlight = new Set<Promise<void>>();
 
@@ -72,7 +82,14 @@ export class Scheduler {
   /** Add one id (its first turn at `firstAt`, default now). Adding a known id does nothing. */
   add(id: string, firstAt = this.#opts.clock.now()): void {
     if (this.#entries.has(id)) return;
-    const entry: Entry = { id, timer: undefined, running: false, queued: false, nextDue: firstAt };
+    const entry: Entry = {
+      id,
+      timer: undefined,
+      running: false,
+      queued: false,
+      dueAt: firstAt,
+      nextDue: firstAt,
+    };
     this.#entries.set(id, entry);
     if (this.#active) this.#arm(entry);
   }
@@ -90,7 +107,7 @@ export class Scheduler {
   expedite(id: string): void {
     const entry = this.#entries.get(id);
     if (!entry || !this.#active || entry.running || entry.queued) return;
-    this.#enqueue(entry);
+    this.#enqueue(entry, this.#opts.clock.now());
   }
 
   /** Stop scheduling and wait for the jobs in flight to finish. */
@@ -112,6 +129,8 @@ export class Scheduler {
       queued: this.#queue.length,
       started: this.#started,
       overruns: this.#overruns,
+      late: this.#late,
+      maxLagMs: this.#maxLagMs,
     };
   }
 
@@ -125,6 +144,7 @@ export class Scheduler {
     if (!this.#active || this.#entries.get(entry.id) !== entry) return;
     const { intervalMs, jitterMs } = this.#opts;
     const now = this.#opts.clock.now();
+    const dueAt = entry.nextDue;
     // Next ideal turn, skipping whole intervals if we fell far behind (e.g. the process was suspended).
     let next = entry.nextDue + intervalMs;
     if (next < now) next = now + intervalMs;
@@ -134,11 +154,12 @@ export class Scheduler {
       this.#overruns++;
       return;
     }
-    this.#enqueue(entry);
+    this.#enqueue(entry, dueAt);
   }
 
-  #enqueue(entry: Entry): void {
+  #enqueue(entry: Entry, dueAt: number): void {
     entry.queued = true;
+    entry.dueAt = dueAt;
     this.#queue.push(entry);
     this.#pump();
   }
@@ -149,6 +170,9 @@ export class Scheduler {
       if (!entry) break;
       entry.queued = false;
       entry.running = true;
+      const lag = this.#opts.clock.now() - entry.dueAt;
+      if (lag > this.#maxLagMs) this.#maxLagMs = lag;
+      if (lag > (this.#opts.lateAfterMs ?? 1000)) this.#late++;
       this.#running++;
       this.#started++;
       const job = this.#runJob(entry);

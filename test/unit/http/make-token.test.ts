@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOKEN_RE, TokenRegistry, verifyToken } from '../../../collector/http/auth.ts';
 import { apiSchema, tokenListSchema } from '../../../config/api.ts';
+import { feedKeysSchema } from '../../../config/feed-keys.ts';
+import { FeedKeyRegistry } from '../../../collector/feeds/keys.ts';
 import { parseYamlSource } from '../../../config/yaml-source.ts';
 
 const parseYaml = (text: string): unknown => parseYamlSource(text, '(test)').data;
@@ -39,6 +41,20 @@ describe('scripts/make-token.ts', () => {
       ok: true,
       principal: { name: 'ops-1', role: 'operator' },
     });
+  });
+
+  it('--role feed makes a feed key and its feeds.keys line, which the gate accepts', () => {
+    const r = cli('--name', 'bpbd-map', '--role', 'feed');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const keys = r.stdout.match(/bnf_[a-z2-7]{10}_[A-Za-z0-9_-]{43}/g) ?? [];
+    expect(keys).toHaveLength(1);
+    expect(r.stdout).not.toMatch(/bnm_/);
+    const line = r.stdout.split('\n').find((l) => l.trim().startsWith('- {')) ?? '';
+    expect(line).not.toContain(keys[0]);
+    const parsed = feedKeysSchema.parse(parseYaml(line));
+    expect(new FeedKeyRegistry(parsed).check(keys[0] ?? '')).toMatchObject({ ok: true, name: 'bpbd-map' });
+    expect(cli('--name', 'bpbd-map', '--role', 'feed', '--out', join(dir, 'k.yaml')).status).toBe(2);
   });
 
   it('refuses bad usage with exit 2 and says why', () => {

@@ -192,4 +192,28 @@ describe('Scheduler', () => {
     }
     await s.stop();
   });
+  it('counts a turn that waited for a slot past lateAfterMs as late, with its lag', async () => {
+    const clock = new FakeClock(0);
+    const jobs = controllableJobs(clock);
+    const s = new Scheduler({
+      clock,
+      log: memoryLogger(),
+      intervalMs: 60_000,
+      jitterMs: 0,
+      concurrency: 1,
+      lateAfterMs: 1_000,
+      run: jobs.run,
+    });
+    // Both due at once; 'a' takes the only slot at once, 'b' waits until 'a' finishes.
+    s.start([]);
+    s.add('a', 0);
+    s.add('b', 0);
+    await advance(clock, 2_500);
+    expect(s.stats()).toMatchObject({ late: 0, maxLagMs: 0, queued: 1 });
+    await jobs.finish('a');
+    expect(jobs.runs.map((r) => r.id)).toEqual(['a', 'b']);
+    expect(s.stats()).toMatchObject({ late: 1, maxLagMs: 2_500 });
+    await jobs.finish('b');
+    await s.stop();
+  });
 });
