@@ -63,7 +63,7 @@ describe('HealthMeter', () => {
     const start = clock.now();
     let polls = { ok: 0, failed: 0 };
     const writer = { written: 100, buffered: 20, onDisk: 5, dropped: 0, invalid: 0, failures: 1 };
-    const scheduler = { jobs: 10, running: 1, queued: 0, started: 30, overruns: 2 };
+    const scheduler = { jobs: 10, running: 1, queued: 0, started: 30, overruns: 2, late: 0, maxLagMs: 0 };
     const meter = new HealthMeter(
       {
         status: () => ({ startedAt: start, polls, scheduler, writer }),
