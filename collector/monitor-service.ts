@@ -111,6 +111,8 @@ export class MonitorApi implements MonitorService {
       category: site.category,
       kecamatan: site.kecamatan,
       desa: site.desa,
+      lat: site.lat,
+      lon: site.lon,
       state: view.state,
       devices: view.devices,
     };

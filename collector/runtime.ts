@@ -10,6 +10,7 @@ import { systemClock, type Clock } from './core/clock.ts';
 import type { Logger } from './core/log.ts';
 import type { Sample } from './core/types.ts';
 import { startHttp, type RunningHttp } from './http/server.ts';
+import { buildConsole, type ConsoleAssets } from './http/console.ts';
 import { MonitorApi } from './monitor-service.ts';
 import { defaultTargets } from './reports/report.ts';
 import { feedsRouter } from './feeds/routes.ts';
@@ -162,7 +163,9 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
             targets: config.reports?.targets ?? defaultTargets(),
           }
         : undefined;
+    const consoleAssets = await buildConsoleOrWarn(config, httpLog);
     http = await startHttp(new MonitorApi(monitor, store, clock, reports), {
+      console: consoleAssets,
       listen: config.http.listen,
       tokens: config.api?.tokens ?? [],
       log: httpLog,
@@ -198,6 +201,23 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       store.close();
     },
   };
+}
+
+/**
+ * The console's files (esbuild bundles web/console in memory, ~100 ms). A console that does not build is
+ * logged and left out: the monitor, its API and its alerts keep working without it.
+ */
+async function buildConsoleOrWarn(config: MonitorConfig, log: Logger): Promise<ConsoleAssets | undefined> {
+  try {
+    const assets = await buildConsole({ sites: config.inventory.sites });
+    log.info('console built', { ms: assets.buildMs, files: assets.files.size });
+    return assets;
+  } catch (err) {
+    log.error('console did not build; serving the API without it', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return undefined;
+  }
 }
 
 /** The MQTT side: the embedded broker (or none, for an external one) and the collector's client. */

@@ -2,6 +2,8 @@
  * The monitor's HTTP API (the only file that builds express objects). It authenticates, validates and
  * translates; every decision is the MonitorService's (service.ts).
  *
+ *   GET /, /console/...              the operators' console (console.ts): static files, no token; its data
+ *                                    comes from /api/v1 like any other client's
  *   GET /health                      no token: { status: ok | degraded } for process supervisors, nothing more
  *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
  *   /api/status, /api/devices, ...   the pre-v1 read-only routes (routes/legacy.ts), viewer
@@ -21,6 +23,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { roleAtLeast, TokenRegistry, type ApiTokenConfig, type Principal, type Role } from './auth.ts';
 import { RequestProblem, type FieldIssue } from './bodies.ts';
+import { registerConsoleRoutes, type ConsoleAssets } from './console.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import type { AuditNote, RouteKit } from './routes/kit.ts';
 import { registerLegacyRoutes, type LegacySource } from './routes/legacy.ts';
@@ -53,6 +56,8 @@ export interface ApiOptions {
   readonly clock?: Clock | undefined;
   /** Largest request body accepted. Default 64 KiB. */
   readonly bodyLimitBytes?: number | undefined;
+  /** The console's files (console.ts buildConsole), served at / and /console; absent: not served. */
+  readonly console?: ConsoleAssets | undefined;
 }
 
 export interface StartOptions extends ApiOptions {
@@ -80,6 +85,7 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   const app = express();
   app.disable('x-powered-by');
   app.use(requestId);
+  if (opts.console) registerConsoleRoutes(app, opts.console);
 
   app.get('/health', (_req, res) => {
     let status: 'ok' | 'degraded' | 'failing';

@@ -33,6 +33,9 @@ export interface SiteState {
   readonly category: string;
   readonly kecamatan: string;
   readonly desa: string;
+  /** Where it is (WGS 84), for the console's map. */
+  readonly lat: number;
+  readonly lon: number;
   readonly state: DeviceState | 'maintenance' | 'flapping';
   readonly devices: readonly { id: string; role: string; state: DeviceState; since: number }[];
 }
