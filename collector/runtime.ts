@@ -26,6 +26,7 @@ import { SnmpPoller } from './sources/snmp/poller.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
+import { startConsoleBackend, type ConsoleBackend } from './http/console-backend.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
 
 export interface Runtime {
@@ -57,6 +58,10 @@ export interface RuntimeOptions {
 export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? systemClock;
   const { log } = opts;
+  // Sign-in accounts first: a bad users file stops the start before anything runs.
+  const consoleBackend: ConsoleBackend | undefined = config.console?.enabled
+    ? await startConsoleBackend(config.console, { clock, log: log.child({ component: 'console' }) })
+    : undefined;
   const profiles = loadProfiles();
   const poller = new SnmpPoller({
     timeoutMs: config.snmp.timeoutMs,
@@ -172,6 +177,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       clock,
       legacy: monitor,
       feedsPublic: config.api?.feedsPublic ?? false,
+      session: consoleBackend?.session,
       feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
     });
     if ((config.api?.tokens.length ?? 0) === 0)
@@ -182,6 +188,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     await broker?.close();
     await monitor.stop();
     store.close();
+    await consoleBackend?.close();
     throw err;
   }
   log.info('http listening', { url: http.url });
@@ -199,6 +206,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await monitor.stop();
       await Promise.allSettled(channels.map((c) => c.close()));
       store.close();
+      await consoleBackend?.close();
     },
   };
 }

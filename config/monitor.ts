@@ -15,6 +15,7 @@ import { maintenanceBody } from '../collector/http/bodies.ts';
 import { apiSchema, tokenListSchema, type ApiConfig } from './api.ts';
 import { parseTokenHash } from '../collector/http/auth.ts';
 import { channelsSchema, type ChannelConfig } from './channels.ts';
+import { consoleSchema, consoleSettings, type ConsoleConfig } from './console.ts';
 import { CATEGORIES, CRITICALITIES, type Category, type Inventory } from '../collector/core/types.ts';
 import { defaultTargets } from '../collector/reports/report.ts';
 import { loadInventory } from './inventory.ts';
@@ -85,6 +86,8 @@ export interface MonitorConfig {
   readonly http: { readonly listen: { readonly host: string; readonly port: number } };
   /** Tokens of the HTTP API and how the feeds are published; absent: no tokens, /api/v1 refuses all. */
   readonly api?: ApiConfig | undefined;
+  /** The web console's sign-in, sessions and live events (config/console.ts); absent: tokens only. */
+  readonly console?: ConsoleConfig | undefined;
   /** Availability targets per category, percent (collector/reports/report.ts). */
   readonly reports?: { readonly targets: Readonly<Record<Category, number>> } | undefined;
   /** The CAP and GeoJSON feeds for BPBD (collector/feeds/); absent: defaults below. */
@@ -300,6 +303,7 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   api: apiSchema.prefault({}),
+  console: consoleSchema.prefault({}),
   feeds: z
     .strictObject({
       sender: z
@@ -462,6 +466,7 @@ export function parseConfig(
     })),
     http: { listen: { host: c.http.host, port: c.http.port } },
     api: { ...c.api, tokensFile: c.api.tokensFile && resolve(base, c.api.tokensFile) },
+    console: consoleSettings(c.console, base),
     feeds: {
       sender: c.feeds.sender,
       senderName: c.feeds.senderName,

@@ -33,6 +33,15 @@ if [ -z "${NETMON_CONFIG:-}" ] && [ ! -s var/demo-token ]; then
   npx tsx scripts/make-token.ts --name "demo-operator-$(date +%s)" --role operator \
     --out var/api-tokens.yaml --token-file var/demo-token > /dev/null
 fi
+if [ -z "${NETMON_CONFIG:-}" ] && [ ! -s var/demo-password ]; then
+  # The console's demo sign-in: operator `demo`, its password in var/demo-password (yours only).
+  echo "Making the demo console account: demo (operator), its password in var/demo-password"
+  (umask 077 && node -e "process.stdout.write(require('node:crypto').randomBytes(15).toString('base64url'))" > var/demo-password)
+  npx tsx scripts/make-user.ts --name demo --role operator --file var/users.yaml \
+    --password-file var/demo-password --replace > /dev/null
+fi
+CONSOLE_SIGNIN="sign in with an account from scripts/make-user.ts"
+[ -s var/demo-password ] && CONSOLE_SIGNIN="sign in as demo / $(cat var/demo-password)"
 
 bash scripts/influxdb.sh start
 
@@ -58,6 +67,7 @@ done
 cat <<MSG
 
 badung-netmon is starting. Where to look:
+  Console         http://127.0.0.1:${NETMON_HTTP_PORT:-8080}/  $CONSOLE_SIGNIN
   InfluxDB        http://127.0.0.1:8086   database 'netmon'   e.g.
                   curl -sG http://127.0.0.1:8086/query --data-urlencode db=netmon \\
                     --data-urlencode "q=SELECT count(reachable) FROM device WHERE time > now() - 5m GROUP BY kecamatan"

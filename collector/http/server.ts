@@ -5,7 +5,9 @@
  *   GET /, /console/...              the operators' console (console.ts): static files, no token; its data
  *                                    comes from /api/v1 like any other client's
  *   GET /health                      no token: { status: ok | degraded } for process supervisors, nothing more
- *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
+ *   /api/v1/session                  sign-in, sign-out (session-http.ts), when the console is enabled
+ *   /api/v1/...                      a token (auth.ts) or a console session cookie (session-http.ts, with
+ *                                    X-CSRF-Token on writes); routes/state.ts, incidents.ts, suppression.ts
  *   /api/status, /api/devices, ...   the pre-v1 read-only routes (routes/legacy.ts), viewer
  *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
  *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
@@ -30,6 +32,12 @@ import { registerLegacyRoutes, type LegacySource } from './routes/legacy.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerStateRoutes } from './routes/state.ts';
 import { registerSuppressionRoutes } from './routes/suppression.ts';
+import {
+  registerSessionRoutes,
+  sessionAuthenticator,
+  SESSION_PRINCIPAL_PREFIX,
+  type SessionHttpOptions,
+} from './session-http.ts';
 import { ApiError, type MonitorService } from './service.ts';
 
 export interface HttpOptions {
@@ -58,6 +66,10 @@ export interface ApiOptions {
   readonly bodyLimitBytes?: number | undefined;
   /** The console's files (console.ts buildConsole), served at / and /console; absent: not served. */
   readonly console?: ConsoleAssets | undefined;
+  /** The console's sign-in and sessions (config `console:`); absent: tokens only. */
+  readonly session?: SessionHttpOptions | undefined;
+  /** More /api/v1 routes, registered after authentication (the console's events, history, preview). */
+  readonly moreRoutes?: readonly ((router: express.Router, kit: RouteKit) => void)[] | undefined;
 }
 
 export interface StartOptions extends ApiOptions {
@@ -99,6 +111,9 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   });
 
   const authenticate = authenticator(registry, log);
+  const viaSession = opts.session
+    ? sessionAuthenticator(opts.session.sessions, log, (req, res, p) => auditWrites(req, res, p, log))
+    : undefined;
   const kit: RouteKit = {
     service,
     now: () => clock.now(),
@@ -106,12 +121,20 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
     jsonBody: jsonBody(limit),
   };
 
+  if (opts.session) {
+    const sessionRoutes = express.Router();
+    registerSessionRoutes(sessionRoutes, opts.session, kit.jsonBody);
+    app.use(API_BASE, sessionRoutes);
+  }
+
   const v1 = express.Router();
+  if (viaSession) v1.use(viaSession);
   v1.use(authenticate);
   registerStateRoutes(v1, kit);
   registerIncidentRoutes(v1, kit);
   registerSuppressionRoutes(v1, kit, API_BASE);
   registerReportRoutes(v1, kit);
+  for (const register of opts.moreRoutes ?? []) register(v1, kit);
   app.use(API_BASE, v1);
 
   if (opts.legacy) {
@@ -200,28 +223,32 @@ function authenticator(registry: TokenRegistry, log: Logger): RequestHandler {
     }
     const principal = r.principal;
     locals(res).principal = principal;
-    if (WRITE_METHODS.has(req.method)) {
-      // 'close', not 'finish': a client that hangs up before the answer never lets the response finish,
-      // and the write it asked for may already have been made.
-      res.once('close', () => {
-        const note = locals(res).audit;
-        log.info('audit', {
-          principal: principal.name,
-          role: principal.role,
-          tokenId: principal.tokenId,
-          action: note?.action,
-          target: note?.target,
-          method: req.method,
-          path: req.originalUrl,
-          status: res.statusCode,
-          /** False when the connection closed before the whole answer was sent. */
-          answered: res.writableFinished,
-          requestId: locals(res).requestId,
-        });
-      });
-    }
+    auditWrites(req, res, principal, log);
     next();
   };
+}
+
+/** A write gets its audit line, naming who made it, once it is answered or its client has gone. */
+function auditWrites(req: Request, res: Response, principal: Principal, log: Logger): void {
+  if (!WRITE_METHODS.has(req.method)) return;
+  // 'close', not 'finish': a client that hangs up before the answer never lets the response finish,
+  // and the write it asked for may already have been made.
+  res.once('close', () => {
+    const note = locals(res).audit;
+    log.info('audit', {
+      principal: principal.name,
+      role: principal.role,
+      tokenId: principal.tokenId,
+      action: note?.action,
+      target: note?.target,
+      method: req.method,
+      path: req.originalUrl,
+      status: res.statusCode,
+      /** False when the connection closed before the whole answer was sent. */
+      answered: res.writableFinished,
+      requestId: locals(res).requestId,
+    });
+  });
 }
 
 /** 403 naming the role needed when the principal's is lower (viewer < operator < admin). */
@@ -244,7 +271,8 @@ function requireRole(need: Role, log: Logger): RequestHandler {
       requestId: locals(res).requestId,
     });
     res.set('WWW-Authenticate', `Bearer realm="${REALM}", error="insufficient_scope"`);
-    send(res, 403, 'forbidden', `this needs the ${need} role; token '${p.name}' has the ${p.role} role`);
+    const holder = p.tokenId.startsWith(SESSION_PRINCIPAL_PREFIX) ? 'user' : 'token';
+    send(res, 403, 'forbidden', `this needs the ${need} role; ${holder} '${p.name}' has the ${p.role} role`);
   };
 }
 
