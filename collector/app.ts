@@ -33,9 +33,15 @@ import { Dispatcher } from './notify/dispatcher.ts';
 import type { Incident, IncidentStore } from './store/incident-store.ts';
 import { buildAreaNotification, buildNotification, type Notification } from './notify/notification.ts';
 import { AreaGrouper, type AreaIncident, type AreaPolicy } from './alerting/area.ts';
-import { escalationText, flappingText } from './alerting/messages.ts';
-import { MaintenanceCalendar } from './alerting/calendar.ts';
-import type { MaintenanceWindow, Silence } from './alerting/scope.ts';
+import { escalationText, flappingText, isoWita } from './alerting/messages.ts';
+import { MaintenanceCalendar, suppressionOf } from './alerting/calendar.ts';
+import type { MaintenanceWindow, Silence, Suppression } from './alerting/scope.ts';
+import {
+  decideSiteState,
+  SITE_STATE_CODE,
+  type SiteDevice,
+  type SiteStateName,
+} from './health/site-state.ts';
 import { randomUUID } from 'node:crypto';
 import {
   DEFAULT_ONCALL,
@@ -111,17 +117,23 @@ export interface MonitorStatus {
 }
 
 const STATE_CODE: Record<DeviceState, number> = { up: 1, down: 0, unreachable: -1, suspect: 2, unknown: 3 };
-/** A site shows maintenance, flapping, or the state of its worst device (worst first). */
-export type SiteStateName = DeviceState | 'maintenance' | 'flapping';
-const SITE_STATE_CODE: Record<SiteStateName, number> = { ...STATE_CODE, maintenance: 4, flapping: 5 };
-const WORST_FIRST: readonly DeviceState[] = ['down', 'unreachable', 'suspect', 'unknown', 'up'];
+export type { SiteStateName } from './health/site-state.ts';
 
+/** What a site shows now (collector/health/site-state.ts decides it), with its devices. */
 export interface SiteStateView {
   readonly state: SiteStateName;
   /** The site reaches the internet: its router (or, without one, any device) answers. */
   readonly up: boolean;
   readonly inMaintenance: boolean;
-  readonly devices: readonly { id: string; role: string; state: DeviceState; since: number }[];
+  /** While a recovery of the site settles: when it will be confirmed (ms). */
+  readonly recoveryConfirmAt?: number | undefined;
+  readonly devices: readonly SiteDevice[];
+}
+
+/** What an open incident shows besides its stored record: a recovery settling, a silence covering it. */
+export interface IncidentLiveState {
+  readonly recovery?: { readonly sinceMs: number; readonly confirmAtMs: number } | undefined;
+  readonly suppression?: Suppression | undefined;
 }
 const REASONS: readonly ProbeFailureReason[] = [
   'timeout',
@@ -143,6 +155,7 @@ export class Monitor {
   readonly #areas: AreaGrouper | undefined;
   readonly #previous = new Map<string, DeviceReading>();
   readonly #listeners = new Set<(t: Transition, alert: Alert | undefined) => void>();
+  readonly #siteListeners = new Set<(siteId: string, timeMs: number) => void>();
   #startedAt = 0;
   #polls = { ok: 0, failed: 0 };
   #sincePoint = newSincePoint(0, 0);
@@ -152,10 +165,12 @@ export class Monitor {
   #calendarTimer: ReturnType<Clock['setTimeout']> | undefined;
   #settleTimer: ReturnType<Clock['setTimeout']> | undefined;
   readonly #calendar: MaintenanceCalendar;
-  /** Open alerts held back by maintenance or a silence → why. */
-  readonly #suppressed = new Map<string, string>();
+  /** Open alerts held back by maintenance or a silence → the window or silence. */
+  readonly #suppressed = new Map<string, Suppression>();
   /** Sites under maintenance at the last calendar read → the window or silence. */
   #covered = new Map<string, string>();
+  /** The same, for the site listeners (kept apart: #covered is replaced before the alerts are read). */
+  #coveredBefore = new Map<string, string>();
   readonly #oncall: OnCallPolicy;
   readonly #liveness: MqttLivenessController;
   #running = false;
@@ -245,6 +260,26 @@ export class Monitor {
   onTransition(listener: (t: Transition, alert: Alert | undefined) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Called when a site's state may have changed without a device transition: a recovery confirmed (it
+   * settled), a maintenance window or silence opened or closed. (Transitions reach onTransition.)
+   */
+  onSiteChange(listener: (siteId: string, timeMs: number) => void): () => void {
+    this.#siteListeners.add(listener);
+    return () => this.#siteListeners.delete(listener);
+  }
+
+  #siteChanged(siteIds: Iterable<string>, timeMs: number): void {
+    for (const id of siteIds)
+      for (const l of this.#siteListeners) {
+        try {
+          l(id, timeMs);
+        } catch (err) {
+          this.#deps.log.error('site listener failed', { error: errorMessage(err) });
+        }
+      }
   }
 
   async start(): Promise<void> {
@@ -434,23 +469,24 @@ export class Monitor {
     );
   }
 
-  /** What a site shows now: maintenance, flapping, or its worst device; and whether it is reachable. */
+  /** What a site shows now (collector/health/site-state.ts decides it, for every surface). */
   siteState(siteId: string): SiteStateView | undefined {
     if (!this.#topology.site(siteId)) return undefined;
     const devices = this.#topology.devicesOfSite(siteId).map((d) => {
       const h = this.#health.get(d.id);
       return { id: d.id, role: d.role, state: h?.state ?? 'unknown', since: h?.since ?? 0 };
     });
-    const worst = WORST_FIRST.find((st) => devices.some((d) => d.state === st)) ?? 'unknown';
-    const inMaintenance = this.inMaintenance(siteId);
-    const state: SiteStateName = inMaintenance
-      ? 'maintenance'
-      : devices.some((d) => this.isFlapping(d.id))
-        ? 'flapping'
-        : worst;
-    const routers = devices.filter((d) => d.role === 'router');
-    const up = (routers.length > 0 ? routers : devices).some((d) => d.state === 'up');
-    return { state, up, inMaintenance, devices };
+    const recoveriesConfirmAt = devices.flatMap((d) => {
+      const r = this.#alerts.recoveryOf(d.id);
+      return r ? [r.confirmAtMs] : [];
+    });
+    const decision = decideSiteState({
+      devices,
+      inMaintenance: this.inMaintenance(siteId),
+      flapping: devices.some((d) => this.isFlapping(d.id)),
+      recoveriesConfirmAt,
+    });
+    return { ...decision, devices };
   }
 
   /** Every site's state as a `site_state` point: what the map colours and availability averages. */
@@ -524,10 +560,27 @@ export class Monitor {
 
   /** Send the recoveries that have settled by `nowMs`. */
   #settleDue(nowMs: number): void {
+    const sites = new Set<string>();
     for (const alert of this.#alerts.settle(nowMs)) {
       this.#incidentPoint(alert, 'resolved', alert.resolvedAt ?? nowMs);
       if (!this.#suppress(alert, nowMs)) this.#offer(alert);
+      sites.add(alert.siteId);
     }
+    this.#siteChanged(sites, nowMs);
+  }
+
+  /** An open alert with its recovery (if one is settling): what the surfaces show of it. */
+  #withRecovery(alert: Alert): Alert {
+    const recovery = alert.status === 'firing' ? this.#alerts.recoveryOf(alert.deviceId) : undefined;
+    return recovery ? { ...alert, recovery } : alert;
+  }
+
+  /** The recovery settling and the window or silence covering an open incident, if any. */
+  incidentLiveState(incidentId: string): IncidentLiveState {
+    const alert = this.#alerts.open().find((a) => a.id === incidentId);
+    const recovery = alert && this.#alerts.recoveryOf(alert.deviceId);
+    const suppression = this.#suppressed.get(incidentId);
+    return { ...(recovery ? { recovery } : {}), ...(suppression ? { suppression } : {}) };
   }
 
   /** Whether the device has gone down again before its recovery settled, often enough to be flapping. */
@@ -546,21 +599,39 @@ export class Monitor {
    */
   #suppress(alert: Alert, timeMs: number): boolean {
     if (alert.status === 'resolved') {
-      if (!this.#suppressed.delete(alert.id)) return false;
-      this.#deps.store?.addEvent({ incidentId: alert.id, timeMs, type: 'recovered_in_maintenance' });
+      const was = this.#suppressed.get(alert.id);
+      if (!was) return false;
+      this.#suppressed.delete(alert.id);
+      this.#deps.store?.addEvent({
+        incidentId: alert.id,
+        timeMs,
+        type: was.kind === 'silence' ? 'recovered_while_silenced' : 'recovered_in_maintenance',
+        note: `${was.kind} ${was.id}`,
+      });
       return true;
     }
     const site = this.#topology.site(alert.siteId);
     const cover = site && this.#calendar.activeFor({ site, deviceId: alert.deviceId }, timeMs);
     if (!cover) return false;
-    const why =
-      cover.kind === 'maintenance'
-        ? `maintenance: ${cover.window.name}`
-        : `silence: ${cover.silence.comment}`;
+    const s = suppressionOf(cover, timeMs);
+    // The timeline records who silenced it and until when (the API shows it as `silenced`).
     if (!this.#suppressed.has(alert.id))
-      this.#deps.store?.addEvent({ incidentId: alert.id, timeMs, type: 'suppressed', note: why });
-    this.#suppressed.set(alert.id, why);
-    this.#deps.log.info('alert suppressed', { alert: alert.id, reason: why });
+      this.#deps.store?.addEvent({
+        incidentId: alert.id,
+        timeMs,
+        type: 'suppressed',
+        actor: s.by,
+        note: suppressionNote(s),
+      });
+    this.#suppressed.set(alert.id, s);
+    this.#deps.log.info('alert suppressed', {
+      alert: alert.id,
+      kind: s.kind,
+      id: s.id,
+      by: s.by,
+      until: isoWita(s.untilMs),
+      reason: s.reason,
+    });
     return true;
   }
 
@@ -651,14 +722,32 @@ export class Monitor {
     this.#covered = covered;
 
     for (const alert of this.#alerts.open()) {
-      if (!this.#suppressed.has(alert.id)) continue;
+      const was = this.#suppressed.get(alert.id);
+      if (!was) continue;
       const site = this.#topology.site(alert.siteId);
-      if (site && this.#calendar.activeFor({ site, deviceId: alert.deviceId }, now)) continue;
+      const cover = site && this.#calendar.activeFor({ site, deviceId: alert.deviceId }, now);
+      if (cover) {
+        // Still covered, perhaps by another window or silence: the incident shows the one that holds now.
+        this.#suppressed.set(alert.id, suppressionOf(cover, now));
+        continue;
+      }
       this.#suppressed.delete(alert.id);
-      this.#deps.store?.addEvent({ incidentId: alert.id, timeMs: now, type: 'maintenance_ended' });
-      this.#deps.log.warn('maintenance over, device still down', { alert: alert.id });
+      // A silence that ended or was deleted is a silence over, not a maintenance window.
+      const ended = was.kind === 'silence' ? 'silence_ended' : 'maintenance_ended';
+      this.#deps.store?.addEvent({
+        incidentId: alert.id,
+        timeMs: now,
+        type: ended,
+        note: `${was.kind} ${was.id}: ${was.reason}`,
+      });
+      this.#deps.log.warn(`${was.kind} over, device still down`, { alert: alert.id, [was.kind]: was.id });
       this.#offer(alert);
     }
+    const changed = new Set<string>();
+    for (const id of covered.keys()) if (!this.#coveredBefore.has(id)) changed.add(id);
+    for (const id of this.#coveredBefore.keys()) if (!covered.has(id)) changed.add(id);
+    this.#coveredBefore = covered;
+    this.#siteChanged(changed, now);
 
     if (this.#calendarTimer) this.#deps.clock.clearTimeout(this.#calendarTimer);
     this.#calendarTimer = undefined;
@@ -700,8 +789,18 @@ export class Monitor {
       const site = this.#topology.site(a.siteId);
       return device && site ? [buildNotification(a, site, device, link)] : [];
     };
+    const marked = (n: Notification): Notification => {
+      const s = this.#suppressed.get(n.id);
+      if (!s) return n;
+      const until = new Date(s.untilMs).toISOString();
+      return { ...n, silenced: { kind: s.kind, id: s.id, reason: s.reason, by: s.by, until } };
+    };
     const current = [
-      ...this.#alerts.open().flatMap(toNotification),
+      ...this.#alerts
+        .open()
+        .map((a) => this.#withRecovery(a))
+        .flatMap(toNotification)
+        .map(marked),
       ...(this.#areas?.open() ?? []).map((inc) => buildAreaNotification(inc, link)),
     ];
     const recent = (this.#deps.store?.list({ status: ['resolved'], limit: 1000 }) ?? [])
@@ -856,4 +955,9 @@ function failureReason(err: unknown): ProbeFailureReason {
   if (err instanceof NetmonError && (REASONS as readonly string[]).includes(err.code))
     return err.code as ProbeFailureReason;
   return 'internal';
+}
+
+/** The timeline note of a suppressed outage: which window or silence, until when, why. */
+function suppressionNote(s: Suppression): string {
+  return `${s.kind} ${s.id} until ${isoWita(s.untilMs)}: ${s.reason}`;
 }

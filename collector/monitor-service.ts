@@ -2,19 +2,36 @@
  * The HTTP API's port (collector/http/service.ts) implemented over the running Monitor and its incident
  * store. Translation only: every decision is the Monitor's; refusals become ApiError with their status.
  */
-import type { Monitor } from './app.ts';
+import type { IncidentLiveState, Monitor } from './app.ts';
+import type { Alert } from './alerting/alert.ts';
+import { isoWita, isoWitaOrNull } from './alerting/messages.ts';
+import {
+  scopeMatches,
+  unknownScopeValues,
+  type MaintenanceWindow,
+  type Scope,
+  type Silence,
+} from './alerting/scope.ts';
 import type { Clock } from './core/clock.ts';
+import type { Category, Inventory } from './core/types.ts';
+import { headline } from './feeds/texts.ts';
+import type { Topology } from './health/topology.ts';
+import { RequestProblem } from './http/bodies.ts';
 import {
   ApiError,
+  type Bilingual,
   type IncidentDetail,
   type IncidentFilter,
+  type IncidentView,
+  type MaintenanceView,
   type MonitorService,
   type NewMaintenance,
   type NewSilence,
+  type SilenceView,
   type SiteState,
+  type TimelineEventView,
 } from './http/service.ts';
-import type { Incident, IncidentStore } from './store/incident-store.ts';
-import type { Category, Inventory } from './core/types.ts';
+import { buildNotification } from './notify/notification.ts';
 import type { InfluxSource } from './reports/history.ts';
 import {
   generateReport,
@@ -23,6 +40,7 @@ import {
   type ReportFormat,
   type ReportQuery,
 } from './reports/generate.ts';
+import type { Incident, IncidentEvent, IncidentStore } from './store/incident-store.ts';
 
 /** Where reports read from, and the targets they measure against; absent: reports are not available. */
 export interface ReportSettings {
@@ -30,7 +48,6 @@ export interface ReportSettings {
   readonly inventory: Inventory;
   readonly targets: Readonly<Record<Category, number>>;
 }
-import type { MaintenanceWindow, Silence } from './alerting/scope.ts';
 
 export class MonitorApi implements MonitorService {
   readonly #monitor: Monitor;
@@ -114,11 +131,12 @@ export class MonitorApi implements MonitorService {
       lat: site.lat,
       lon: site.lon,
       state: view.state,
-      devices: view.devices,
+      recoveryConfirmAt: isoWitaOrNull(view.recoveryConfirmAt),
+      devices: view.devices.map((d) => ({ id: d.id, role: d.role, state: d.state, since: isoWita(d.since) })),
     };
   }
 
-  incidents(filter: IncidentFilter): Incident[] {
+  incidents(filter: IncidentFilter): IncidentView[] {
     const topo = this.#monitor.topology;
     let siteIds: string[] | undefined;
     if (filter.siteId) siteIds = [filter.siteId];
@@ -126,39 +144,71 @@ export class MonitorApi implements MonitorService {
       const inKec = topo.siteIds().filter((id) => topo.site(id)?.kecamatan === filter.kecamatan);
       siteIds = siteIds ? siteIds.filter((id) => inKec.includes(id)) : inKec;
     }
-    return this.#store.list({
-      status: filter.status,
-      siteIds,
-      severity: filter.severity,
-      sinceMs: filter.sinceMs,
-      limit: filter.limit,
-    });
+    return this.#store
+      .list({
+        status: filter.status,
+        siteIds,
+        severity: filter.severity,
+        sinceMs: filter.sinceMs,
+        limit: filter.limit,
+      })
+      .map((inc) => this.#view(inc));
   }
 
   incident(id: string): IncidentDetail | undefined {
     const incident = this.#store.get(id);
     if (!incident) return undefined;
     return {
-      incident,
-      timeline: this.#store.timeline(id),
-      notifications: this.#store.notificationsOf(id),
+      incident: this.#view(incident),
+      timeline: this.#store.timeline(id).map(timelineView),
+      notifications: this.#store
+        .notificationsOf(id)
+        .map((n) => ({ channel: n.channel, kind: n.kind, sentAt: isoWita(n.sentAt) })),
     };
   }
 
-  acknowledge(id: string, by: string, note: string | undefined): Incident {
-    return outcome(this.#monitor.acknowledge(id, by, note), id);
+  #view(inc: Incident): IncidentView {
+    return incidentView(inc, this.#monitor.topology, this.#monitor.incidentLiveState(inc.id));
   }
 
-  resolve(id: string, by: string, note: string | undefined): Incident {
-    return outcome(this.#monitor.resolveByHand(id, by, note), id);
+  acknowledge(id: string, by: string, note: string | undefined): IncidentView {
+    return this.#view(outcome(this.#monitor.acknowledge(id, by, note), id));
   }
 
-  maintenance(): MaintenanceWindow[] {
-    return this.#monitor.maintenanceWindows();
+  resolve(id: string, by: string, note: string | undefined): IncidentView {
+    return this.#view(outcome(this.#monitor.resolveByHand(id, by, note), id));
   }
 
-  addMaintenance(w: NewMaintenance, by: string): MaintenanceWindow {
-    return this.#monitor.addMaintenance(w, by);
+  maintenance(): MaintenanceView[] {
+    return this.#monitor.maintenanceWindows().map(maintenanceView);
+  }
+
+  addMaintenance(w: NewMaintenance, by: string): MaintenanceView {
+    this.#checkScope(w.scope);
+    return maintenanceView(this.#monitor.addMaintenance(w, by));
+  }
+
+  /** A scope naming a site (device, kecamatan, ...) the inventory does not have, or matching none: 400. */
+  #checkScope(scope: Scope): void {
+    const topo = this.#monitor.topology;
+    const sites = topo.siteIds().flatMap((id) => topo.site(id) ?? []);
+    const devices = topo.deviceIds().map((id) => ({ id }));
+    const issues = unknownScopeValues(scope, { sites, devices });
+    const sitesOnly: Scope = { ...scope, devices: undefined };
+    if (issues.length === 0 && !sites.some((site) => scopeMatches(sitesOnly, { site })))
+      issues.push({
+        path: 'scope',
+        message: 'covers no site of the inventory (every list it names must match the same site)',
+      });
+    if (issues.length === 0) return;
+    const first = issues[0]!;
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    throw new RequestProblem(
+      400,
+      'invalid_body',
+      `invalid request body: ${first.path}: ${first.message}${more}`,
+      issues,
+    );
   }
 
   deleteMaintenance(id: string, by: string): void {
@@ -168,17 +218,111 @@ export class MonitorApi implements MonitorService {
       throw new ApiError(409, `maintenance window '${id}' comes from the config file; change it there`);
   }
 
-  silences(): Silence[] {
-    return this.#monitor.silences();
+  silences(): SilenceView[] {
+    return this.#monitor.silences().map(silenceView);
   }
 
-  addSilence(s: NewSilence, by: string): Silence {
-    return this.#monitor.addSilence(s, by);
+  addSilence(s: NewSilence, by: string): SilenceView {
+    this.#checkScope(s.scope);
+    return silenceView(this.#monitor.addSilence(s, by));
   }
 
   deleteSilence(id: string, by: string): void {
     if (!this.#monitor.deleteSilence(id, by)) throw new ApiError(404, `no silence '${id}'`);
   }
+}
+
+// ---- v1 views: pure (record, context) → what the API sends, every time ISO with +08:00 ----------------
+
+/** An incident with its site, texts, recovery settling and silence (collector/http/service.ts IncidentView). */
+export function incidentView(inc: Incident, topology: Topology, live: IncidentLiveState): IncidentView {
+  const site = inc.siteId === undefined ? undefined : topology.site(inc.siteId);
+  const recovering = inc.status !== 'resolved' && live.recovery !== undefined;
+  const s = inc.status === 'resolved' ? undefined : live.suppression;
+  return {
+    id: inc.id,
+    kind: inc.kind,
+    severity: inc.severity,
+    status: inc.status,
+    state: recovering ? 'recovering' : inc.status,
+    recoveryConfirmAt: recovering ? isoWitaOrNull(live.recovery?.confirmAtMs) : null,
+    silenced: s
+      ? { kind: s.kind, id: s.id, by: s.by ?? null, until: isoWita(s.untilMs), reason: s.reason }
+      : null,
+    openedAt: isoWita(inc.openedAt),
+    acknowledgedAt: isoWitaOrNull(inc.acknowledgedAt),
+    acknowledgedBy: inc.acknowledgedBy ?? null,
+    resolvedAt: isoWitaOrNull(inc.resolvedAt),
+    clockBreachedAt: isoWitaOrNull(inc.clockBreachedAt),
+    escalationLevel: inc.escalationLevel,
+    deviceId: inc.deviceId ?? null,
+    siteId: inc.siteId ?? null,
+    siteName: site?.name ?? null,
+    category: site?.category ?? null,
+    kecamatan: site?.kecamatan ?? null,
+    desa: site?.desa ?? null,
+    ...incidentTexts(inc, topology, recovering ? live.recovery : undefined),
+  };
+}
+
+/** The incident's headline and full text, as its notification says them now (firing, recovering, resolved). */
+function incidentTexts(
+  inc: Incident,
+  topology: Topology,
+  recovery: IncidentLiveState['recovery'],
+): { title: Bilingual; summary: Bilingual } {
+  const stored = inc.data.alert as Alert | undefined;
+  const site = inc.siteId === undefined ? undefined : topology.site(inc.siteId);
+  const device = inc.deviceId === undefined ? undefined : topology.device(inc.deviceId);
+  if (!stored || !site || !device) {
+    const what = `${inc.kind} ${inc.deviceId ?? inc.siteId ?? inc.id}`;
+    return { title: { id: what, en: what }, summary: { id: what, en: what } };
+  }
+  const alert: Alert =
+    inc.status === 'resolved'
+      ? { ...stored, id: inc.id, status: 'resolved', resolvedAt: inc.resolvedAt ?? inc.openedAt }
+      : { ...stored, id: inc.id, status: 'firing', recovery };
+  const n = buildNotification(alert, site, device);
+  return { title: headline(n), summary: n.text };
+}
+
+export function timelineView(e: IncidentEvent): TimelineEventView {
+  return { time: isoWita(e.timeMs), type: e.type, actor: e.actor ?? null, note: e.note ?? null };
+}
+
+export function maintenanceView(w: MaintenanceWindow): MaintenanceView {
+  const sc = w.schedule;
+  return {
+    id: w.id,
+    name: w.name,
+    scope: w.scope,
+    schedule:
+      sc.kind === 'once'
+        ? { kind: 'once', start: isoWita(sc.startMs), end: isoWita(sc.endMs) }
+        : {
+            kind: 'weekly',
+            days: sc.days ?? null,
+            at: sc.at,
+            duration: sc.durationMs,
+            timeZone: sc.timeZone,
+            from: isoWitaOrNull(sc.fromMs),
+            until: isoWitaOrNull(sc.untilMs),
+          },
+    source: w.source,
+    createdBy: w.createdBy ?? null,
+    reason: w.reason ?? null,
+  };
+}
+
+export function silenceView(s: Silence): SilenceView {
+  return {
+    id: s.id,
+    scope: s.scope,
+    startsAt: isoWita(s.startsAt),
+    endsAt: isoWita(s.endsAt),
+    createdBy: s.createdBy,
+    comment: s.comment,
+  };
 }
 
 function outcome(r: ReturnType<Monitor['acknowledge']>, id: string): Incident {

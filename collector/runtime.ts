@@ -6,6 +6,7 @@
 import type { MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { Monitor } from './app.ts';
+import { isoWitaOrNull } from './alerting/messages.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import type { Logger } from './core/log.ts';
 import type { Sample } from './core/types.ts';
@@ -175,7 +176,6 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       tokens: config.api?.tokens ?? [],
       log: httpLog,
       clock,
-      legacy: monitor,
       feedsPublic: config.api?.feedsPublic ?? false,
       session: consoleBackend?.session,
       feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
@@ -276,25 +276,24 @@ async function startMqtt(
     await broker?.close();
     throw err;
   }
-  // State out: every transition and alert, for the regency's other systems.
+  // State out: every transition and alert, for the regency's other systems. The site's state is the
+  // Monitor's (collector/health/site-state.ts), the one the API and the feeds show.
+  const siteStatePayload = (siteId: string): Record<string, unknown> => {
+    const view = monitor.siteState(siteId);
+    const site = monitor.topology.site(siteId);
+    return {
+      state: view?.state ?? 'unknown',
+      recoveryConfirmAt: isoWitaOrNull(view?.recoveryConfirmAt),
+      devices: Object.fromEntries((view?.devices ?? []).map((d) => [d.id, d.state])),
+      category: site?.category,
+    };
+  };
   monitor.onTransition((t, alert) => {
-    const site = monitor.topology.site(t.siteId);
-    const devices = monitor.topology
-      .deviceIds()
-      .filter((id) => monitor.topology.device(id)?.siteId === t.siteId);
-    const states = Object.fromEntries(devices.map((id) => [id, monitor.health.get(id)?.state ?? 'unknown']));
-    const worst =
-      Object.values(states).find((s) => s === 'down') ??
-      Object.values(states).find((s) => s !== 'up') ??
-      'up';
-    mqtt.publishState(
-      t.deviceId,
-      t.to,
-      { state: worst, devices: states, category: site?.category },
-      t.timeMs,
-    );
+    mqtt.publishState(t.deviceId, t.to, siteStatePayload(t.siteId), t.timeMs);
     if (alert) mqtt.publishAlert(alert);
   });
+  // A recovery confirmed or a window opened or closed changes the site with no device transition.
+  monitor.onSiteChange((siteId, timeMs) => mqtt.publishSiteState(siteId, siteStatePayload(siteId), timeMs));
   return { broker, mqtt };
 }
 

@@ -30,6 +30,11 @@ export interface Alert {
   readonly affectedSites: readonly AffectedSite[];
   /** Times it went down again before its recovery settled (flapping), when it did. */
   readonly flaps?: number | undefined;
+  /**
+   * Set on a firing alert whose device answers again while its recovery settles: since when it is up,
+   * and when the recovery will be confirmed (RECOVERED sent, incident resolved) if it stays up.
+   */
+  readonly recovery?: { readonly sinceMs: number; readonly confirmAtMs: number } | undefined;
 }
 
 /**
@@ -164,6 +169,16 @@ export class AlertBook {
       if (existing) out.push(this.#resolve(deviceId, existing, since));
     }
     return out;
+  }
+
+  /**
+   * The device's recovery still settling, if any: since when it is up and when it will be confirmed.
+   * (AlertBook.open() leaves it out; the Monitor adds it where the surfaces show it.)
+   */
+  recoveryOf(deviceId: string): { sinceMs: number; confirmAtMs: number } | undefined {
+    const since = this.#recovering.get(deviceId);
+    if (since === undefined || !this.#open.has(deviceId)) return undefined;
+    return { sinceMs: since, confirmAtMs: since + this.#flap.settleMs };
   }
 
   /** When the next recovery settles, if one is pending. */

@@ -12,6 +12,7 @@ import {
   type Schedule,
   type ScopeTarget,
   type Silence,
+  type Suppression,
 } from './scope.ts';
 
 export interface Interval {
@@ -120,6 +121,23 @@ export function mergeIntervals(list: readonly Interval[]): Interval[] {
 export type Cover =
   | { readonly kind: 'maintenance'; readonly window: MaintenanceWindow }
   | { readonly kind: 'silence'; readonly silence: Silence };
+
+/** A cover as the surfaces show it: which window or silence, by whom, until when (from `timeMs`). */
+export function suppressionOf(cover: Cover, timeMs: number): Suppression {
+  if (cover.kind === 'silence') {
+    const s = cover.silence;
+    return { kind: 'silence', id: s.id, reason: s.comment, by: s.createdBy, untilMs: s.endsAt };
+  }
+  const w = cover.window;
+  const open = occurrences(w.schedule, timeMs, timeMs + 1).find((o) => o.startMs <= timeMs);
+  return {
+    kind: 'maintenance',
+    id: w.id,
+    reason: w.name,
+    by: w.createdBy,
+    untilMs: open?.endMs ?? timeMs,
+  };
+}
 
 export class MaintenanceCalendar {
   readonly #windows = new Map<string, MaintenanceWindow>();

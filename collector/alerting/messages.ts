@@ -16,9 +16,28 @@ export function formatWita(ms: number): string {
   return `${p(d.getUTCHours())}:${p(d.getUTCMinutes())} WITA, ${p(d.getUTCDate())}-${p(d.getUTCMonth() + 1)}-${d.getUTCFullYear()}`;
 }
 
-/** "1 jam 5 menit" / "1 h 5 min" */
+/**
+ * An instant as ISO 8601 in WITA with its offset: "2026-12-03T22:15:00.000+08:00". What the v1 API, the
+ * feeds and the MQTT state say (Badung's own clock, readable as is; any ISO parser gets the instant).
+ */
+export function isoWita(ms: number): string {
+  if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${ms}`);
+  return `${new Date(ms + WITA_OFFSET_MS).toISOString().slice(0, -1)}+08:00`;
+}
+
+/** isoWita, or null for an absent time (a JSON field that is always there). */
+export function isoWitaOrNull(ms: number | undefined | null): string | null {
+  return ms === undefined || ms === null ? null : isoWita(ms);
+}
+
+/**
+ * How long something lasted, for people: "22 detik" / "22 s" under a minute, "5 menit" / "5 min" under an
+ * hour, then "1 jam 5 menit" / "1 h 5 min". A 22 s outage is never "0 min".
+ */
 export function formatDuration(ms: number): { id: string; en: string } {
-  const totalMin = Math.max(0, Math.round(ms / 60_000));
+  const totalS = Math.max(0, Math.round(ms / 1000));
+  if (totalS < 60) return { id: `${totalS} detik`, en: `${totalS} s` };
+  const totalMin = Math.round(totalS / 60);
   const h = Math.floor(totalMin / 60);
   const m = totalMin % 60;
   if (h === 0) return { id: `${m} menit`, en: `${m} min` };
@@ -59,6 +78,15 @@ export function alertText(alert: Alert, site: Site, device: Device, link?: strin
   const more = nSites > 10 ? ` (+${nSites - 10})` : '';
   const linkLine = link ? `\n${link}` : '';
 
+  if (alert.status === 'firing' && alert.recovery) {
+    // Answering again, not yet confirmed: the incident stays open until the recovery has settled.
+    const r = alert.recovery;
+    const dur = formatDuration(r.sinceMs - alert.startedAt);
+    return {
+      id: `MEMULIH: ${role.id} ${device.id} di ${place.id} merespons lagi sejak ${formatWita(r.sinceMs)} setelah gangguan ${dur.id}; dinyatakan pulih pukul ${formatWita(r.confirmAtMs)} bila tetap stabil.${linkLine}`,
+      en: `RECOVERING: ${role.en} ${device.id} at ${place.en} answering again since ${formatWita(r.sinceMs)} after ${dur.en} down; confirmed recovered at ${formatWita(r.confirmAtMs)} if it stays up.${linkLine}`,
+    };
+  }
   if (alert.status === 'firing') {
     const affId =
       (nAp > 0 ? ` ${nAp} perangkat di belakangnya tidak terjangkau.` : '') +

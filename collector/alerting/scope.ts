@@ -64,6 +64,57 @@ export interface Silence {
   readonly comment: string;
 }
 
+/** What keeps an outage from paging now: a maintenance window or a silence, who made it, until when. */
+export interface Suppression {
+  readonly kind: 'maintenance' | 'silence';
+  readonly id: string;
+  /** The window's name, or the silence's comment. */
+  readonly reason: string;
+  /** Who made it (absent for a window from the config file). */
+  readonly by?: string | undefined;
+  /** When the cover ends (ms): the silence's end, or the end of the window's current occurrence. */
+  readonly untilMs: number;
+}
+
+/**
+ * The values a scope names that the inventory does not have, as `scope.<list>` → message: a window or
+ * silence for a misspelt site would silently cover nothing.
+ */
+export function unknownScopeValues(
+  scope: Scope,
+  inventory: {
+    readonly sites: readonly Pick<Site, 'id' | 'category' | 'kecamatan' | 'desa'>[];
+    readonly devices: readonly { readonly id: string }[];
+  },
+): { path: string; message: string }[] {
+  const known = {
+    sites: new Set(inventory.sites.map((s) => s.id)),
+    devices: new Set(inventory.devices.map((d) => d.id)),
+    categories: new Set<string>(inventory.sites.map((s) => s.category)),
+    kecamatan: new Set(inventory.sites.map((s) => s.kecamatan)),
+    desa: new Set(inventory.sites.map((s) => s.desa)),
+  };
+  const what = {
+    sites: 'site',
+    devices: 'device',
+    categories: 'category (no site of the inventory has it)',
+    kecamatan: 'kecamatan',
+    desa: 'desa',
+  };
+  const out: { path: string; message: string }[] = [];
+  for (const key of ['sites', 'devices', 'categories', 'kecamatan', 'desa'] as const) {
+    const values = scope[key];
+    if (!values) continue;
+    const unknown = values.filter((v) => !known[key].has(v));
+    if (unknown.length > 0)
+      out.push({
+        path: `scope.${key}`,
+        message: `unknown ${what[key]} '${unknown.slice(0, 5).join("', '")}'${unknown.length > 5 ? ` (+${unknown.length - 5} more)` : ''}`,
+      });
+  }
+  return out;
+}
+
 export function scopeMatches(scope: Scope, target: ScopeTarget): boolean {
   const { site, deviceId } = target;
   if (scope.sites && !scope.sites.includes(site.id)) return false;

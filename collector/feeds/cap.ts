@@ -33,6 +33,7 @@
  *   site, low (banjar, lingkungan)           firing    Future     Minor     Observed  None
  *   any                                      resolved  Past       Minor     Observed  AllClear
  */
+import { isoWita } from '../alerting/messages.ts';
 import type { Notification } from '../notify/notification.ts';
 import { outageCircle } from './geo.ts';
 import { areaDescription, eventText, headline, instruction, type Bilingual } from './texts.ts';
@@ -112,15 +113,14 @@ export function capProfile(n: Notification): CapProfile {
   return { urgency: 'Future', severity: 'Minor', certainty: 'Observed', responseType: 'None' };
 }
 
-const WITA_OFFSET_MS = 8 * 3600_000;
 const p2 = (n: number): string => String(n).padStart(2, '0');
 
 /** CAP dateTime in WITA: "2026-11-23T10:15:00+08:00" (whole seconds, numeric offset, never "Z"). */
 export function capDateTime(ms: number): string {
   if (!Number.isFinite(ms)) throw new RangeError(`CAP dateTime: not a time: ${ms}`);
-  const d = new Date(Math.floor(ms / 1000) * 1000 + WITA_OFFSET_MS);
-  const y = String(d.getUTCFullYear()).padStart(4, '0');
-  return `${y}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}T${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}+08:00`;
+  // The API's ISO form (isoWita) without its milliseconds: CAP's dateTime takes none.
+  const iso = isoWita(Math.floor(ms / 1000) * 1000);
+  return `${iso.slice(0, 19)}+08:00`;
 }
 
 /** "20261123T021500Z": a UTC stamp for identifiers. */

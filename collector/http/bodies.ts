@@ -10,8 +10,10 @@
  * until the two are reconciled.)
  */
 import { z } from 'zod';
+import { isoWita } from '../alerting/messages.ts';
 import { WEEKDAYS } from '../alerting/scope.ts';
-import { CATEGORIES, CRITICALITIES, DEVICE_STATES } from '../core/types.ts';
+import { CATEGORIES, CRITICALITIES } from '../core/types.ts';
+import { SITE_STATES } from '../health/site-state.ts';
 import type { IncidentStatus } from '../store/incident-store.ts';
 import { dotted, parseDuration } from '../../config/yaml-source.ts';
 import type { IncidentFilter, NewMaintenance, NewSilence } from './service.ts';
@@ -49,14 +51,32 @@ const INSTANT_MSG =
   'expected an ISO 8601 time with an offset (2025-03-01T22:00:00+08:00) or milliseconds since 1970';
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** ms since 1970 from an ISO 8601 time with offset, or a non-negative integer (or string of digits). */
+/**
+ * ms since 1970 from an ISO 8601 time with offset, or a non-negative integer (or string of digits).
+ * The calendar is checked field by field: Date.parse takes `2026-02-31` as 3 March, which is not what
+ * anybody meant.
+ */
 export function parseInstant(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) && v >= 0 ? v : undefined;
   if (typeof v !== 'string') return undefined;
   if (/^\d{1,16}$/.test(v)) return parseInstant(Number(v));
-  if (!ISO_RE.test(v)) return undefined;
+  if (!ISO_RE.test(v) || !realCalendarTime(v)) return undefined;
   const ms = Date.parse(v);
   return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** The date exists (day within its month, leap years), the time is within 00:00:00..23:59:59, the offset ±14:00. */
+function realCalendarTime(iso: string): boolean {
+  const [y, mo, d, h, mi, sec] = [0, 5, 8, 11, 14, 17].map((at, i) =>
+    Number(iso.slice(at, at + (i === 0 ? 4 : 2))),
+  ) as [number, number, number, number, number, number];
+  const hasSeconds = iso[16] === ':';
+  const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth || h > 23 || mi > 59) return false;
+  if (hasSeconds && sec > 59) return false;
+  const off = /([+-])(\d{2}):(\d{2})$/.exec(iso);
+  if (off && (Number(off[2]) > 14 || Number(off[3]) > 59)) return false;
+  return true;
 }
 
 const instant = z.unknown().transform((v, ctx) => {
@@ -68,10 +88,22 @@ const instant = z.unknown().transform((v, ctx) => {
   return ms;
 });
 
+/** No duration the API takes is longer (`since=` goes back at most this far): 10 years. */
+export const MAX_DURATION_MS = 3660 * DAY_MS;
+
+/** A positive duration up to MAX_DURATION_MS: `99999999999d` is refused, not wrapped into nonsense. */
+export function parseApiDuration(v: string | number): number | undefined {
+  const ms = parseDuration(v);
+  return ms === undefined || ms <= 0 || ms > MAX_DURATION_MS ? undefined : ms;
+}
+
 const duration = z.unknown().transform((v, ctx) => {
-  const ms = typeof v === 'string' || typeof v === 'number' ? parseDuration(v) : undefined;
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: 'expected a positive duration: 90m, 2h, 1d, or milliseconds' });
+  const ms = typeof v === 'string' || typeof v === 'number' ? parseApiDuration(v) : undefined;
+  if (ms === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'expected a positive duration up to 3660d: 90m, 2h, 1d, or milliseconds',
+    });
     return z.NEVER;
   }
   return ms;
@@ -186,8 +218,26 @@ export function parseNoteBody(body: unknown): { note: string | undefined } {
   return { note: parseBody(noteBody, body ?? {}).note };
 }
 
-export function parseMaintenanceBody(body: unknown): NewMaintenance {
-  return parseBody(maintenanceBody, body);
+/** A window must still have time ahead of it: one already over would be accepted and do nothing. */
+export function parseMaintenanceBody(body: unknown, nowMs: number): NewMaintenance {
+  const w = parseBody(maintenanceBody, body);
+  const s = w.schedule;
+  const now = isoWita(nowMs);
+  if (s.kind === 'once' && s.endMs <= nowMs)
+    throw invalid('invalid_body', 'request body', [
+      {
+        path: 'schedule.end',
+        message: `${isoWita(s.endMs)} is in the past (now ${now}): this window would already be over`,
+      },
+    ]);
+  if (s.kind === 'weekly' && s.untilMs !== undefined && s.untilMs <= nowMs)
+    throw invalid('invalid_body', 'request body', [
+      {
+        path: 'schedule.until',
+        message: `${isoWita(s.untilMs)} is in the past (now ${now}): this window would never open again`,
+      },
+    ]);
+  return w;
 }
 
 /** A silence starts now unless `startsAt` says otherwise, and must end in the future. */
@@ -198,7 +248,8 @@ export function parseSilenceBody(body: unknown, nowMs: number): NewSilence {
   const field = b.endsAt !== undefined ? 'endsAt' : 'duration';
   let problem: string | undefined;
   if (endsAt <= startsAt) problem = 'must end after startsAt';
-  else if (endsAt <= nowMs) problem = 'this silence would already be over';
+  else if (endsAt <= nowMs)
+    problem = `${isoWita(endsAt)} is in the past (now ${isoWita(nowMs)}): this silence would already be over`;
   else if (endsAt - startsAt > MAX_SILENCE_MS)
     problem = 'a silence lasts at most 31 days; for longer, declare a maintenance window';
   if (problem) throw invalid('invalid_body', 'request body', [{ path: field, message: problem }]);
@@ -258,7 +309,6 @@ const oneOf = <T extends string>(name: string, values: readonly [T, ...T[]]) =>
   });
 
 const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const satisfies readonly IncidentStatus[];
-const SITE_STATES = [...DEVICE_STATES, 'maintenance', 'flapping'] as const;
 
 const incidentQuery = z.strictObject({
   status: csvOf('status', INCIDENT_STATUSES).optional(),
@@ -285,11 +335,14 @@ export function parseIncidentQuery(query: unknown, nowMs: number): IncidentFilte
   const q = parseQuery(incidentQuery, query);
   let sinceMs: number | undefined;
   if (q.since !== undefined) {
-    const ago = parseDuration(q.since); // a bare number is not a duration here: it is ms since 1970
+    const ago = parseApiDuration(q.since); // a bare number is not a duration here: it is ms since 1970
     sinceMs = parseInstant(q.since) ?? (ago === undefined ? undefined : nowMs - ago);
     if (sinceMs === undefined)
       throw invalid('invalid_query', 'query parameter', [
-        { path: 'since', message: `${INSTANT_MSG}, or a duration ago (24h, 7d)` },
+        {
+          path: 'since',
+          message: `${INSTANT_MSG} that exists on the calendar, or a duration ago up to 3660d (24h, 7d)`,
+        },
       ]);
   }
   return {

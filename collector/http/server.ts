@@ -8,7 +8,6 @@
  *   /api/v1/session                  sign-in, sign-out (session-http.ts), when the console is enabled
  *   /api/v1/...                      a token (auth.ts) or a console session cookie (session-http.ts, with
  *                                    X-CSRF-Token on writes); routes/state.ts, incidents.ts, suppression.ts
- *   /api/status, /api/devices, ...   the pre-v1 read-only routes (routes/legacy.ts), viewer
  *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
  *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
  *
@@ -28,7 +27,6 @@ import { RequestProblem, type FieldIssue } from './bodies.ts';
 import { registerConsoleRoutes, type ConsoleAssets } from './console.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import type { AuditNote, RouteKit } from './routes/kit.ts';
-import { registerLegacyRoutes, type LegacySource } from './routes/legacy.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerStateRoutes } from './routes/state.ts';
 import { registerSuppressionRoutes } from './routes/suppression.ts';
@@ -58,8 +56,6 @@ export interface ApiOptions {
   readonly feeds?: express.Router | undefined;
   /** Serve /feeds without a token (config `api.feedsPublic`). Default false: viewer. */
   readonly feedsPublic?: boolean | undefined;
-  /** The Monitor, for the pre-v1 routes under /api; absent: they are not served. */
-  readonly legacy?: LegacySource | undefined;
   /** Time for `since=24h` and silences starting now. Default: the system clock. */
   readonly clock?: Clock | undefined;
   /** Largest request body accepted. Default 64 KiB. */
@@ -136,13 +132,6 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   registerReportRoutes(v1, kit);
   for (const register of opts.moreRoutes ?? []) register(v1, kit);
   app.use(API_BASE, v1);
-
-  if (opts.legacy) {
-    const legacy = express.Router();
-    legacy.use(authenticate, kit.need('viewer'));
-    registerLegacyRoutes(legacy, opts.legacy);
-    app.use('/api', legacy);
-  }
 
   if (opts.feeds) {
     if (opts.feedsPublic) app.use('/feeds', opts.feeds);

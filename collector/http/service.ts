@@ -5,10 +5,17 @@
  * Methods that change something take the acting principal's name (from its token) for the timeline and
  * return the changed record, or throw ApiError for a refusal the caller can understand (404, 409).
  */
-import type { IncidentEvent, Incident, IncidentStatus } from '../store/incident-store.ts';
-import type { MaintenanceWindow, Scope, Schedule, Silence } from '../alerting/scope.ts';
+import type { Scope, Schedule, Weekday } from '../alerting/scope.ts';
 import type { DeviceState } from '../core/types.ts';
+import type { SiteStateName } from '../health/site-state.ts';
 import type { ReportFormat, ReportQuery } from '../reports/generate.ts';
+import type { IncidentStatus } from '../store/incident-store.ts';
+
+/**
+ * Every time the v1 API sends is ISO 8601 with the offset of Badung's clock, WITA (+08:00):
+ * "2026-12-03T22:15:00.000+08:00" (collector/alerting/messages.ts isoWita). Absent times are null.
+ */
+export type IsoTime = string;
 
 export interface IncidentFilter {
   readonly status?: readonly IncidentStatus[] | undefined;
@@ -20,11 +27,75 @@ export interface IncidentFilter {
   readonly limit: number;
 }
 
+export interface Bilingual {
+  readonly id: string;
+  readonly en: string;
+}
+
+/** The window or silence an outage is inside: it paged nobody. */
+export interface SilencedView {
+  readonly kind: 'silence' | 'maintenance';
+  /** The silence's or window's id (DELETE /api/v1/silences/:id ends it). */
+  readonly id: string;
+  /** Who made it; null for a window from the config file. */
+  readonly by: string | null;
+  /** When it ends (a window: its current occurrence). */
+  readonly until: IsoTime;
+  /** The silence's comment, or the window's name. */
+  readonly reason: string;
+}
+
+/** An incident as the v1 API shows it. */
+export interface IncidentView {
+  readonly id: string;
+  readonly kind: string;
+  readonly severity: string;
+  /** The lifecycle: open → acknowledged → resolved. */
+  readonly status: IncidentStatus;
+  /**
+   * What it is now: `recovering` while its device answers again but the recovery settles (it is
+   * confirmed, and the incident resolved, at `recoveryConfirmAt` if the device stays up); else `status`.
+   */
+  readonly state: IncidentStatus | 'recovering';
+  readonly recoveryConfirmAt: IsoTime | null;
+  /** Inside a silence or maintenance window (nobody was paged); null otherwise. */
+  readonly silenced: SilencedView | null;
+  readonly openedAt: IsoTime;
+  readonly acknowledgedAt: IsoTime | null;
+  readonly acknowledgedBy: string | null;
+  readonly resolvedAt: IsoTime | null;
+  readonly clockBreachedAt: IsoTime | null;
+  readonly escalationLevel: number;
+  readonly deviceId: string | null;
+  readonly siteId: string | null;
+  readonly siteName: string | null;
+  readonly category: string | null;
+  readonly kecamatan: string | null;
+  readonly desa: string | null;
+  /** One line (as the feeds' headline), and the notification's full text, in Bahasa Indonesia and English. */
+  readonly title: Bilingual;
+  readonly summary: Bilingual;
+}
+
+export interface TimelineEventView {
+  readonly time: IsoTime;
+  readonly type: string;
+  readonly actor: string | null;
+  readonly note: string | null;
+}
+
 export interface IncidentDetail {
-  readonly incident: Incident;
-  readonly timeline: readonly IncidentEvent[];
+  readonly incident: IncidentView;
+  readonly timeline: readonly TimelineEventView[];
   /** Notifications sent for it: channel, kind, when. */
-  readonly notifications: readonly { channel: string; kind: string; sentAt: number }[];
+  readonly notifications: readonly { channel: string; kind: string; sentAt: IsoTime }[];
+}
+
+export interface SiteDeviceView {
+  readonly id: string;
+  readonly role: string;
+  readonly state: DeviceState;
+  readonly since: IsoTime;
 }
 
 export interface SiteState {
@@ -36,8 +107,42 @@ export interface SiteState {
   /** Where it is (WGS 84), for the console's map. */
   readonly lat: number;
   readonly lon: number;
-  readonly state: DeviceState | 'maintenance' | 'flapping';
-  readonly devices: readonly { id: string; role: string; state: DeviceState; since: number }[];
+  /** collector/health/site-state.ts decides it (the same for the feeds, MQTT and InfluxDB). */
+  readonly state: SiteStateName;
+  /** While `recovering` (or flapping with a recovery settling): when the recovery is confirmed. */
+  readonly recoveryConfirmAt: IsoTime | null;
+  readonly devices: readonly SiteDeviceView[];
+}
+
+/** A maintenance window as the v1 API shows it (the schedule as POST takes it, times ISO). */
+export interface MaintenanceView {
+  readonly id: string;
+  readonly name: string;
+  readonly scope: Scope;
+  readonly schedule:
+    | { readonly kind: 'once'; readonly start: IsoTime; readonly end: IsoTime }
+    | {
+        readonly kind: 'weekly';
+        readonly days: readonly Weekday[] | null;
+        readonly at: string;
+        /** Milliseconds (POST takes this or `90m`, `2h`). */
+        readonly duration: number;
+        readonly timeZone: string;
+        readonly from: IsoTime | null;
+        readonly until: IsoTime | null;
+      };
+  readonly source: 'config' | 'api';
+  readonly createdBy: string | null;
+  readonly reason: string | null;
+}
+
+export interface SilenceView {
+  readonly id: string;
+  readonly scope: Scope;
+  readonly startsAt: IsoTime;
+  readonly endsAt: IsoTime;
+  readonly createdBy: string;
+  readonly comment: string;
 }
 
 export interface NewMaintenance {
@@ -59,13 +164,14 @@ export interface MonitorService {
   sites(filter: { kecamatan?: string | undefined; state?: string | undefined }): SiteState[];
   site(id: string): SiteState | undefined;
 
-  incidents(filter: IncidentFilter): Incident[];
+  incidents(filter: IncidentFilter): IncidentView[];
   incident(id: string): IncidentDetail | undefined;
-  acknowledge(id: string, by: string, note: string | undefined): Incident;
-  resolve(id: string, by: string, note: string | undefined): Incident;
+  acknowledge(id: string, by: string, note: string | undefined): IncidentView;
+  resolve(id: string, by: string, note: string | undefined): IncidentView;
 
-  maintenance(): MaintenanceWindow[];
-  addMaintenance(w: NewMaintenance, by: string): MaintenanceWindow;
+  maintenance(): MaintenanceView[];
+  /** Refuses (400) a window already over, or a scope naming what the inventory does not have. */
+  addMaintenance(w: NewMaintenance, by: string): MaintenanceView;
   deleteMaintenance(id: string, by: string): void;
 
   /** The uptime report (collector/reports/): refusals of the query are ApiError 400. */
@@ -74,8 +180,9 @@ export interface MonitorService {
     format: ReportFormat,
   ): Promise<{ body: Buffer; contentType: string; filename: string }>;
 
-  silences(): Silence[];
-  addSilence(s: NewSilence, by: string): Silence;
+  silences(): SilenceView[];
+  /** Refuses (400) a scope naming what the inventory does not have. */
+  addSilence(s: NewSilence, by: string): SilenceView;
   deleteSilence(id: string, by: string): void;
 }
 

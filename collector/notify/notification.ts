@@ -7,6 +7,7 @@ import type { Device, Site } from '../core/types.ts';
 import type { Alert } from '../alerting/alert.ts';
 import type { AreaIncident } from '../alerting/area.ts';
 import { alertText, areaText, type AlertText } from '../alerting/messages.ts';
+import type { Suppression } from '../alerting/scope.ts';
 
 export interface Notification {
   readonly schema: 'badung-netmon/alert/v1';
@@ -55,6 +56,23 @@ export interface Notification {
   };
   readonly text: AlertText;
   readonly link?: string | undefined;
+  /**
+   * A firing outage whose device answers again while its recovery settles: since when, and when the
+   * recovery is confirmed (the feeds show it as recovering; the RECOVERED notification comes then).
+   */
+  readonly recovery?: { readonly since: string; readonly confirmAt: string } | undefined;
+  /** An outage inside a silence or maintenance window: it paged nobody (the feeds mark it). */
+  readonly silenced?:
+    | {
+        readonly kind: Suppression['kind'];
+        readonly id: string;
+        /** The window's name or the silence's comment. */
+        readonly reason: string;
+        readonly by?: string | undefined;
+        /** When the cover ends (ISO 8601). */
+        readonly until: string;
+      }
+    | undefined;
   /** Set when this is an escalation: its clock ran out unacknowledged and it goes to the next contact. */
   readonly escalation?:
     { readonly level: number; readonly contact: string; readonly deadline: string } | undefined;
@@ -88,6 +106,14 @@ export function buildNotification(alert: Alert, site: Site, device: Device, link
     affected: { devices: alert.affectedDevices, sites: alert.affectedSites },
     text: alertText(alert, site, device, link),
     link,
+    ...(alert.recovery && alert.status === 'firing'
+      ? {
+          recovery: {
+            since: new Date(alert.recovery.sinceMs).toISOString(),
+            confirmAt: new Date(alert.recovery.confirmAtMs).toISOString(),
+          },
+        }
+      : {}),
   };
 }
 

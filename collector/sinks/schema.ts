@@ -113,11 +113,15 @@ export const SCHEMA = {
       'Every site, every minute: the state it shows (the map colours it, availability averages `up`).',
     tags: ['site', 'site_name', 'category', 'kecamatan', 'desa'],
     fields: {
-      state: f('string', 'state', 'up | down | unreachable | suspect | unknown | maintenance | flapping'),
+      state: f(
+        'string',
+        'state',
+        'up, down, unreachable, suspect, unknown, maintenance, flapping, recovering',
+      ),
       state_code: f(
         'integer',
         'enum',
-        '1 up, 0 down, -1 unreachable, 2 suspect, 3 unknown, 4 maintenance, 5 flapping',
+        '1 up, 0 down, -1 unreachable, 2 suspect, 3 unknown, 4 maintenance, 5 flapping, 6 recovering',
       ),
       up: f('integer', '0/1', '1 when the site reaches the internet (its router answers)'),
       in_maintenance: f('integer', '0/1', '1 inside a maintenance window or silence'),

@@ -105,11 +105,11 @@ describe('outage scenario on the real simulator and InfluxDB', () => {
     );
     // Status over HTTP shows the same.
     const status = (await (
-      await fetch(`${runtime.http.url}/api/status`, { headers: TEST_VIEWER_HEADERS })
+      await fetch(`${runtime.http.url}/api/v1/health`, { headers: TEST_VIEWER_HEADERS })
     ).json()) as {
-      states: Record<string, number>;
+      details: { states: Record<string, number> };
     };
-    expect(status.states.up).toBe(devices.length);
+    expect(status.details.states.up).toBe(devices.length);
     expect(pages).toEqual([]);
   });
 

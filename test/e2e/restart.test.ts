@@ -104,9 +104,12 @@ function sentRecorded(incidentId: string): boolean {
 }
 
 async function deviceState(id: string): Promise<string | undefined> {
-  const res = await fetch(`http://127.0.0.1:${httpPort}/api/devices`, { headers: TEST_VIEWER_HEADERS });
-  const list = (await res.json()) as { id: string; state: string }[];
-  return list.find((d) => d.id === id)?.state;
+  const site = inventory.devices.find((d) => d.id === id)?.siteId ?? '';
+  const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/sites/${encodeURIComponent(site)}`, {
+    headers: TEST_VIEWER_HEADERS,
+  });
+  const view = (await res.json()) as { devices?: { id: string; state: string }[] };
+  return view.devices?.find((d) => d.id === id)?.state;
 }
 
 describe('kill -9 during an open incident', () => {

@@ -1,14 +1,15 @@
 /**
  * Maintenance windows and silences: what keeps a planned or known outage from paging.
  *
- *   GET    /maintenance          viewer    { maintenance: MaintenanceWindow[] }
- *   POST   /maintenance          operator  201 the new window (Location: /api/v1/maintenance/<id>)
+ *   GET    /maintenance          viewer    { maintenance: MaintenanceView[] }
+ *   POST   /maintenance          operator  201 the new window (Location: /api/v1/maintenance/<id>); 400 for
+ *                                          one already over, or a scope naming what the inventory lacks
  *   DELETE /maintenance/:id      operator  204; a window from the config file is the service's 409
- *   GET    /silences             viewer    { silences: Silence[] }
- *   POST   /silences             operator  201 the new silence
+ *   GET    /silences             viewer    { silences: SilenceView[] }
+ *   POST   /silences             operator  201 the new silence; 400 as for maintenance
  *   DELETE /silences/:id         operator  204
  *
- * Bodies: collector/http/bodies.ts.
+ * Bodies: collector/http/bodies.ts. Times in answers are ISO 8601 in WITA (+08:00).
  */
 import type { Router } from 'express';
 import { parseMaintenanceBody, parseNoQuery, parseSilenceBody } from '../bodies.ts';
@@ -24,7 +25,7 @@ export function registerSuppressionRoutes(router: Router, kit: RouteKit, base: s
 
   router.post('/maintenance', kit.need('operator'), ...kit.jsonBody, (req, res) => {
     const by = audit(res, 'maintenance.create');
-    const w = service.addMaintenance(parseMaintenanceBody(req.body), by);
+    const w = service.addMaintenance(parseMaintenanceBody(req.body, kit.now()), by);
     audit(res, 'maintenance.create', w.id);
     res
       .status(201)

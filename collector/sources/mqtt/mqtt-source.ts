@@ -116,6 +116,13 @@ export class MqttSource {
       JSON.stringify({ device: device.id, site: site.id, role: device.role, state, since: ts }),
       { retain: true, qos: 1 },
     );
+    this.publishSiteState(site.id, siteState, timeMs);
+  }
+
+  /** The site's state topic alone: a change with no device transition (a recovery confirmed, maintenance). */
+  publishSiteState(siteId: string, siteState: Record<string, unknown>, timeMs: number): void {
+    const site = this.#o.inventory.sites.find((s) => s.id === siteId);
+    if (!site || !this.#client) return;
     this.#client.publish(
       siteStateTopic(site.id),
       JSON.stringify({
@@ -124,7 +131,7 @@ export class MqttSource {
         kecamatan: site.kecamatan,
         desa: site.desa,
         ...siteState,
-        since: ts,
+        since: new Date(timeMs).toISOString(),
       }),
       { retain: true, qos: 1 },
     );

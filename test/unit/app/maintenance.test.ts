@@ -138,7 +138,7 @@ describe('Monitor: maintenance windows and silences', () => {
     await advance(h.clock, 5 * MIN);
     expect(h.store.get(incident!.id)?.status).toBe('resolved');
     expect(h.noc.sent).toEqual([]);
-    expect(h.store.timeline(incident!.id).map((e) => e.type)).toContain('recovered_in_maintenance');
+    expect(h.store.timeline(incident!.id).map((e) => e.type)).toContain('recovered_while_silenced');
 
     // The silence ends by itself: forgotten, and the sites are marked as no longer covered.
     await advance(h.clock, HOUR, 10 * MIN);

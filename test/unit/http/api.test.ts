@@ -6,23 +6,24 @@ import { connect } from 'node:net';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MaintenanceWindow, Silence } from '../../../collector/alerting/scope.ts';
-import type { MonitorStatus } from '../../../collector/app.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { memoryLogger, type LogRecord } from '../../../collector/core/log.ts';
 import { generateToken, type NewToken } from '../../../collector/http/auth.ts';
-import type { LegacySource } from '../../../collector/http/routes/legacy.ts';
 import { startHttp, type ApiOptions, type RunningHttp } from '../../../collector/http/server.ts';
 import {
   ApiError,
   type IncidentDetail,
   type IncidentFilter,
+  type IncidentView,
+  type MaintenanceView,
   type MonitorService,
   type NewMaintenance,
   type NewSilence,
+  type SilenceView,
   type SiteState,
 } from '../../../collector/http/service.ts';
-import { HealthTracker } from '../../../collector/health/health-tracker.ts';
 import { Topology } from '../../../collector/health/topology.ts';
+import { incidentView, maintenanceView, silenceView } from '../../../collector/monitor-service.ts';
 import type { Incident } from '../../../collector/store/incident-store.ts';
 import { smallInventory } from '../../support/fixtures.ts';
 import { waitFor } from '../../support/ports.ts';
@@ -43,6 +44,9 @@ function incident(id: string, status: Incident['status']): Incident {
     data: {},
   };
 }
+
+const topology = new Topology(smallInventory());
+const view = (i: Incident): IncidentView => incidentView(i, topology, {});
 
 /** An in-memory MonitorService that keeps what it was asked. */
 class FakeService implements MonitorService {
@@ -79,37 +83,37 @@ class FakeService implements MonitorService {
     if (id === 'boom') throw new Error('sqlite: disk I/O error at /var/lib/netmon/incidents.db');
     return undefined;
   }
-  incidents(filter: IncidentFilter): Incident[] {
+  incidents(filter: IncidentFilter): IncidentView[] {
     this.calls.push({ method: 'incidents', args: [filter] });
-    return [...this.incidentsById.values()];
+    return [...this.incidentsById.values()].map(view);
   }
   incident(id: string): IncidentDetail | undefined {
     const i = this.incidentsById.get(id);
-    return i && { incident: i, timeline: [], notifications: [] };
+    return i && { incident: view(i), timeline: [], notifications: [] };
   }
-  acknowledge(id: string, by: string, note: string | undefined): Incident {
+  acknowledge(id: string, by: string, note: string | undefined): IncidentView {
     this.calls.push({ method: 'acknowledge', args: [id, by, note] });
     const i = this.incidentsById.get(id);
     if (!i) throw new ApiError(404, `no incident '${id}'`);
     if (i.status === 'resolved') throw new ApiError(409, `incident '${id}' is already resolved`);
     const acked: Incident = { ...i, status: 'acknowledged', acknowledgedAt: T0, acknowledgedBy: by };
     this.incidentsById.set(id, acked);
-    return acked;
+    return view(acked);
   }
-  resolve(id: string, by: string, note: string | undefined): Incident {
+  resolve(id: string, by: string, note: string | undefined): IncidentView {
     this.calls.push({ method: 'resolve', args: [id, by, note] });
     const i = this.incidentsById.get(id);
     if (!i) throw new ApiError(404, `no incident '${id}'`);
-    return { ...i, status: 'resolved', resolvedAt: T0 };
+    return view({ ...i, status: 'resolved', resolvedAt: T0 });
   }
-  maintenance(): MaintenanceWindow[] {
-    return [...this.windows.values()];
+  maintenance(): MaintenanceView[] {
+    return [...this.windows.values()].map(maintenanceView);
   }
-  addMaintenance(w: NewMaintenance, by: string): MaintenanceWindow {
+  addMaintenance(w: NewMaintenance, by: string): MaintenanceView {
     this.calls.push({ method: 'addMaintenance', args: [w, by] });
     const made: MaintenanceWindow = { ...w, id: `mw-${++this.#seq}`, source: 'api', createdBy: by };
     this.windows.set(made.id, made);
-    return made;
+    return maintenanceView(made);
   }
   deleteMaintenance(id: string, by: string): void {
     this.calls.push({ method: 'deleteMaintenance', args: [id, by] });
@@ -122,14 +126,14 @@ class FakeService implements MonitorService {
   availabilityReport(): Promise<{ body: Buffer; contentType: string; filename: string }> {
     return Promise.reject(new ApiError(501, 'reports are not faked here'));
   }
-  silences(): Silence[] {
-    return [...this.silenceById.values()];
+  silences(): SilenceView[] {
+    return [...this.silenceById.values()].map(silenceView);
   }
-  addSilence(s: NewSilence, by: string): Silence {
+  addSilence(s: NewSilence, by: string): SilenceView {
     this.calls.push({ method: 'addSilence', args: [s, by] });
     const made: Silence = { ...s, id: `sil-${++this.#seq}`, createdBy: by };
     this.silenceById.set(made.id, made);
-    return made;
+    return silenceView(made);
   }
   deleteSilence(id: string, by: string): void {
     this.calls.push({ method: 'deleteSilence', args: [id, by] });
@@ -401,6 +405,9 @@ describe('incidents', () => {
       ['status=closed', 'status', /'closed' is not one of open, acknowledged, resolved/],
       ['status=open&status=resolved', 'status', /give status once/],
       ['since=yesterday', 'since', /ISO 8601/],
+      ['since=2026-02-31T00:00:00Z', 'since', /exists on the calendar/],
+      ['since=2026-11-02T24:30:00%2B08:00', 'since', /exists on the calendar/],
+      ['since=99999999999d', 'since', /up to 3660d/],
       ['stauts=open', 'stauts', /unknown query parameter \(allowed: status, site/],
     ];
     for (const [query, path, message] of cases) {
@@ -595,6 +602,38 @@ describe('maintenance and silences', () => {
     expect((await api(`/api/v1/silences/${id}`, { method: 'DELETE', token: operator })).status).toBe(404);
   });
 
+  it('refuses a window already over (the ISO end is named), an impossible date, an absurd duration', async () => {
+    const cases: [object, string, RegExp][] = [
+      [
+        { kind: 'once', start: '2026-11-01T22:00:00+08:00', end: '2026-11-02T02:00:00+08:00' },
+        'schedule.end',
+        /2026-11-02T02:00:00.000\+08:00 is in the past \(now 2026-11-02T12:00:00.000\+08:00\): this window would already be over/,
+      ],
+      [
+        { kind: 'weekly', at: '02:00', duration: '1h', until: '2026-11-01T00:00:00+08:00' },
+        'schedule.until',
+        /in the past .* would never open again/,
+      ],
+      [
+        { kind: 'once', start: '2026-02-31T22:00:00+08:00', end: '2026-12-02T02:00:00+08:00' },
+        'schedule.start',
+        /ISO 8601/,
+      ],
+      [{ kind: 'weekly', at: '02:00', duration: '99999999999d' }, 'schedule.duration', /up to 3660d/],
+    ];
+    for (const [schedule, path, message] of cases) {
+      const a = await api('/api/v1/maintenance', {
+        method: 'POST',
+        token: operator,
+        body: { name: 'x', scope: { sites: ['s1'] }, schedule },
+      });
+      expect(a.status, JSON.stringify(schedule)).toBe(400);
+      expect(issuesOf(a)[0]?.path, JSON.stringify(schedule)).toBe(path);
+      expect(issuesOf(a)[0]?.message, JSON.stringify(schedule)).toMatch(message);
+    }
+    expect(s.service.callsOf('addMaintenance')).toEqual([]);
+  });
+
   it('creates a silence with endsAt; refuses one with both or neither, or already over', async () => {
     const ok = await api('/api/v1/silences', {
       method: 'POST',
@@ -613,6 +652,8 @@ describe('maintenance and silences', () => {
         /already be over/,
       ],
       [{ scope: { sites: ['s1'] }, comment: 'x', duration: '40d' }, 'duration', /at most 31 days/],
+      [{ scope: { sites: ['s1'] }, comment: 'x', duration: '99999999999d' }, 'duration', /up to 3660d/],
+      [{ scope: { sites: ['s1'] }, comment: 'x', endsAt: '2026-11-31T10:00:00+08:00' }, 'endsAt', /ISO 8601/],
       [{ scope: { sites: ['s1'] }, duration: '1h' }, 'comment', /^required$/],
     ];
     for (const [body, path, message] of cases) {
@@ -786,44 +827,11 @@ describe('feeds', () => {
 });
 
 describe('the pre-v1 routes', () => {
-  const inventory = smallInventory();
-  const topology = new Topology(inventory);
-  const health = new HealthTracker(
-    topology,
-    { downAfterFailures: 2, recheckMs: 1000 },
-    { onTransition: () => {}, requestProbe: () => {} },
-    T0,
-  );
-  const legacy: LegacySource = {
-    topology,
-    health,
-    status: () => ({ devices: 4, sites: 2, openAlerts: [] }) as unknown as MonitorStatus,
-  };
-
-  it('are served under /api behind a viewer token, next to /api/v1', async () => {
-    const { http } = await serve({ legacy });
+  it('are gone: /api/status and /api/devices answer 404 (behind the token), /api/v1 serves', async () => {
+    const { http } = await serve();
     try {
-      const anonymous = await call(http.url, '/api/status');
-      expect(anonymous.status).toBe(401);
-      expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="badung-netmon"');
-      expect(await call(http.url, '/api/status', { token: viewer })).toMatchObject({
-        status: 200,
-        json: { devices: 4, sites: 2 },
-      });
-      const devices = await call(http.url, '/api/devices?state=unknown', { token: viewer });
-      expect(devices.status).toBe(200);
-      expect(devices.text).not.toContain('public'); // the SNMP community stays in the inventory
-      expect((JSON.parse(devices.text) as { id: string }[]).map((d) => d.id)).toEqual(
-        inventory.devices.map((d) => d.id),
-      );
-      const site = await call(http.url, '/api/sites/pkm-petang-1', { token: viewer });
-      expect(site.status).toBe(200);
-      expect(site.text).not.toContain('public');
-      expect((await call(http.url, '/api/sites/nope', { token: viewer })).json).toEqual({
-        error: 'not_found',
-        message: "no site with id 'nope'",
-      });
-      // /api/v1 is unchanged, and its unknown routes fall through to a 404, not a second 401
+      for (const path of ['/api/status', '/api/devices', '/api/sites/s1', '/api/alerts'])
+        expect((await call(http.url, path, { token: viewer })).status, path).toBe(404);
       expect((await call(http.url, '/api/v1/sites', { token: viewer })).status).toBe(200);
       expect((await call(http.url, '/api/v1/nope', { token: viewer })).status).toBe(404);
       expect((await call(http.url, '/api/v1/nope')).status).toBe(401);

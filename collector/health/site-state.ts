@@ -1,0 +1,91 @@
+/**
+ * The one rule for what a site shows: the API, the `site_state` points, the MQTT state topic and (through
+ * the same alerts) the feeds all read it here, so they tell one story. Pure: what the monitor knows of the
+ * site's devices, its maintenance and its open incidents → the state.
+ *
+ * Worst first:
+ *   maintenance   inside a maintenance window or silence (an outage there pages nobody)
+ *   flapping      a device of it keeps going down and up (its incident counted flaps)
+ *   down          a device of it is down
+ *   unreachable   a device of it cannot be reached because its parent is out
+ *   recovering    every device answers again, but a recovery is still settling (alerts.flapping.settle):
+ *                 the incident stays open until `recoveryConfirmAt`, when RECOVERED is sent
+ *   suspect, unknown, up   the worst of its devices
+ */
+import type { DeviceState } from '../core/types.ts';
+
+export type SiteStateName = DeviceState | 'maintenance' | 'flapping' | 'recovering';
+
+/** Every state a site can show, for query validation and docs. */
+export const SITE_STATES = [
+  'up',
+  'down',
+  'unreachable',
+  'suspect',
+  'unknown',
+  'maintenance',
+  'flapping',
+  'recovering',
+] as const satisfies readonly SiteStateName[];
+
+/** `state_code` of the `site_state` measurement (collector/sinks/schema.ts documents it). */
+export const SITE_STATE_CODE: Readonly<Record<SiteStateName, number>> = {
+  up: 1,
+  down: 0,
+  unreachable: -1,
+  suspect: 2,
+  unknown: 3,
+  maintenance: 4,
+  flapping: 5,
+  recovering: 6,
+};
+
+export interface SiteDevice {
+  readonly id: string;
+  readonly role: string;
+  readonly state: DeviceState;
+  /** When the device entered `state` (ms). */
+  readonly since: number;
+}
+
+export interface SiteFacts {
+  readonly devices: readonly SiteDevice[];
+  /** Covered by a maintenance window or a silence now. */
+  readonly inMaintenance: boolean;
+  /** A device of the site has an open incident that flapped. */
+  readonly flapping: boolean;
+  /** When each recovery of the site's devices that is still settling will be confirmed (ms). */
+  readonly recoveriesConfirmAt: readonly number[];
+}
+
+export interface SiteStateDecision {
+  readonly state: SiteStateName;
+  /** The site reaches the internet: its router (or, without one, any device) answers. */
+  readonly up: boolean;
+  readonly inMaintenance: boolean;
+  /** While a recovery settles: when the last one is confirmed (ms); absent otherwise. */
+  readonly recoveryConfirmAt?: number | undefined;
+}
+
+const OUT_FIRST: readonly DeviceState[] = ['down', 'unreachable'];
+const REST_FIRST: readonly DeviceState[] = ['suspect', 'unknown', 'up'];
+
+export function decideSiteState(f: SiteFacts): SiteStateDecision {
+  const has = (s: DeviceState) => f.devices.some((d) => d.state === s);
+  const out = OUT_FIRST.find(has);
+  const settling = f.recoveriesConfirmAt.length > 0;
+  let state: SiteStateName;
+  if (f.inMaintenance) state = 'maintenance';
+  else if (f.flapping) state = 'flapping';
+  else if (out) state = out;
+  else if (settling) state = 'recovering';
+  else state = REST_FIRST.find(has) ?? 'unknown';
+  const routers = f.devices.filter((d) => d.role === 'router');
+  const up = (routers.length > 0 ? routers : f.devices).some((d) => d.state === 'up');
+  return {
+    state,
+    up,
+    inMaintenance: f.inMaintenance,
+    ...(settling ? { recoveryConfirmAt: Math.max(...f.recoveriesConfirmAt) } : {}),
+  };
+}
