@@ -217,7 +217,11 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
  */
 async function buildConsoleOrWarn(config: MonitorConfig, log: Logger): Promise<ConsoleAssets | undefined> {
   try {
-    const assets = await buildConsole({ sites: config.inventory.sites });
+    const assets = await buildConsole({
+      sites: config.inventory.sites,
+      tileUrl: config.console?.tileUrl,
+      tileAttribution: config.console?.tileAttribution,
+    });
     log.info('console built', { ms: assets.buildMs, files: assets.files.size });
     return assets;
   } catch (err) {

@@ -54,7 +54,13 @@ export async function openConsole(
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+    // A refused request is logged as a console error too; the responses below judge those (a 401 before
+    // sign-in is how the console learns it must ask for one).
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
+      problems.push(`console: ${msg.text()}`);
+  });
+  page.on('response', (res) => {
+    if (res.status() === 404 || res.status() >= 500) problems.push(`${res.status()} ${res.url()}`);
   });
   return { context, page, problems, foreign };
 }
@@ -109,11 +115,12 @@ export async function screenshot(page: Page, name: string): Promise<ShotCheck> {
 
 /** Markers the map shows: single site markers plus the sites inside each cluster's count. */
 export async function markersOnMap(page: Page): Promise<{ singles: string[]; clustered: number }> {
-  const singles = await page.$$eval('.site-pin[data-site]', (els) =>
-    els.map((e) => e.getAttribute('data-site') ?? ''),
+  // A string runs in the page: the test code has no DOM types (tsconfig lib), the page has the DOM.
+  const singles = await page.evaluate<string[]>(
+    "[...document.querySelectorAll('.site-pin[data-site]')].map((e) => e.dataset.site)",
   );
-  const counts = await page.$$eval('.cluster-pin[data-count]', (els) =>
-    els.map((e) => Number(e.getAttribute('data-count'))),
+  const counts = await page.evaluate<number[]>(
+    "[...document.querySelectorAll('.cluster-pin[data-count]')].map((e) => Number(e.dataset.count))",
   );
   return { singles, clustered: counts.reduce((a, b) => a + b, 0) };
 }

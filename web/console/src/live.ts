@@ -7,8 +7,8 @@ export interface SiteEvent {
   readonly id: string;
   readonly state: string;
   readonly previous?: string;
-  readonly since?: string | number;
-  readonly recoveryConfirmAt?: string | number;
+  readonly since?: string | number | null;
+  readonly recoveryConfirmAt?: string | number | null;
   readonly at?: string | number;
 }
 export interface SnapshotEvent {

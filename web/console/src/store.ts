@@ -21,8 +21,8 @@ export interface SiteView {
   readonly lat?: number;
   readonly lon?: number;
   state: string;
-  since?: string | number;
-  recoveryConfirmAt?: string | number;
+  since?: string | number | null;
+  recoveryConfirmAt?: string | number | null;
   devices: DeviceView[];
 }
 

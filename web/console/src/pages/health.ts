@@ -32,6 +32,7 @@ function num(v: unknown): string {
 }
 
 function tree(v: unknown): HTMLElement | string {
+  if (typeof v === 'string') return v;
   if (v === null || typeof v !== 'object') return num(v);
   if (Array.isArray(v))
     return h(

@@ -6,7 +6,7 @@
 import { api, canOperate } from '../api.ts';
 import { fill, h } from '../dom.ts';
 import { t } from '../i18n.ts';
-import { incidentTitle, statusText, type Incident, type IncidentDetail } from '../incidents-model.ts';
+import { inLang, incidentTitle, statusText, type Incident, type IncidentDetail } from '../incidents-model.ts';
 import { on } from '../live.ts';
 import { loadSites, siteById } from '../store.ts';
 import { ago, when } from '../time.ts';
@@ -24,6 +24,8 @@ function affected(i: Incident): HTMLElement {
     items.push(h('li', {}, siteLink(i.siteId), ' ', s ? stateBadge(s.state) : ''));
   }
   if (i.deviceId) items.push(h('li', {}, `${t('device')}: `, h('code', {}, i.deviceId)));
+  if (i.kecamatan)
+    items.push(h('li', {}, `${t('kecamatan')}: ${i.kecamatan}${i.desa ? ` · ${i.desa}` : ''}`));
   for (const [k, v] of Object.entries(i.data ?? {})) {
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
       const strings = v;
@@ -111,7 +113,17 @@ export async function renderIncident(view: HTMLElement, ctx: PageContext, id: st
       ),
       i.acknowledgedBy &&
         h('p', { class: 'muted' }, `${t('acknowledgedBy')} ${i.acknowledgedBy}, ${when(i.acknowledgedAt)}`),
-      i.resolvedAt !== undefined && h('p', { class: 'muted' }, `${t('resolvedAt')} ${when(i.resolvedAt)}`),
+      i.resolvedAt != null && h('p', { class: 'muted' }, `${t('resolvedAt')} ${when(i.resolvedAt)}`),
+      i.state === 'recovering' &&
+        i.recoveryConfirmAt != null &&
+        h('p', {}, stateBadge('recovering'), ` ${t('recoveryAt')} ${when(i.recoveryConfirmAt, 'hm')}`),
+      i.silenced &&
+        h(
+          'p',
+          { class: 'muted' },
+          `${t('silences')}: ${i.silenced.reason} (${when(i.silenced.until, 'short')})`,
+        ),
+      inLang(i.summary) && h('p', { class: 'summary' }, inLang(i.summary)),
       actions,
       h('h2', {}, t('affected')),
       affected(i),

@@ -24,10 +24,11 @@ interface MaintenanceWindow {
     days?: string[];
     at?: string;
     durationMs?: number;
+    duration?: number;
   };
   readonly source?: 'config' | 'api';
-  readonly createdBy?: string;
-  readonly reason?: string;
+  readonly createdBy?: string | null;
+  readonly reason?: string | null;
 }
 interface Silence {
   readonly id: string;
@@ -47,7 +48,7 @@ type ScopeKind = 'sites' | 'categories' | 'kecamatan' | 'desa';
 
 function scheduleText(s: MaintenanceWindow['schedule']): string {
   if (s.kind === 'once') return `${when(s.startMs ?? s.start, 'short')} → ${when(s.endMs ?? s.end, 'short')}`;
-  const hours = ((s.durationMs ?? 0) / 3_600_000).toFixed(1).replace(/\.0$/, '');
+  const hours = ((s.durationMs ?? s.duration ?? 0) / 3_600_000).toFixed(1).replace(/\.0$/, '');
   return `${(s.days ?? []).join(', ') || '*'} ${s.at ?? ''} (${hours} h)`;
 }
 
@@ -70,7 +71,7 @@ function scopePicker(changed: (scope: Scope | undefined) => void): {
   const holder = h('div', { class: 'scope-values' });
   let values: () => string[] = () => [];
   const multi = (name: string, options: readonly (readonly [string, string])[]) => {
-    const el = h('select', { name, multiple: true, size: Math.min(8, options.length) });
+    const el = h('select', { name, multiple: true, size: Math.max(3, Math.min(8, options.length)) });
     for (const [v, text] of options) el.append(h('option', { value: v }, text));
     el.addEventListener('change', () => changed(scope()));
     values = () => [...el.selectedOptions].map((o) => o.value);

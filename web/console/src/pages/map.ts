@@ -101,7 +101,7 @@ export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cl
     ),
   );
 
-  const map = L.map(mapEl, { preferCanvas: false, zoomSnap: 0.5, attributionControl: true });
+  const map = L.map(mapEl, { zoomSnap: 0.5, minZoom: 8, maxZoom: 18, attributionControl: true });
   const tileUrl = document.querySelector<HTMLMetaElement>('meta[name="netmon-tile-url"]')?.content ?? '';
   const tileAttribution =
     document.querySelector<HTMLMetaElement>('meta[name="netmon-tile-attribution"]')?.content ?? '';
@@ -202,9 +202,13 @@ export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cl
         {},
         stateBadge(s.state),
         ' ',
-        h('span', { class: 'muted' }, `${t('since')} ${when(s.since, 'short')} (${ago(s.since)})`),
+        h(
+          'span',
+          { class: 'muted' },
+          s.since != null ? `${t('since')} ${when(s.since, 'short')} (${ago(s.since)})` : '',
+        ),
       ),
-      s.recoveryConfirmAt !== undefined &&
+      s.recoveryConfirmAt != null &&
         h('p', { class: 'muted' }, `${t('recoveryAt')} ${when(s.recoveryConfirmAt, 'hm')}`),
       h(
         'dl',

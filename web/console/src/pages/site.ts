@@ -31,7 +31,7 @@ interface Window {
   readonly name: string;
   readonly scope: Scope;
   readonly schedule: Record<string, unknown>;
-  readonly reason?: string;
+  readonly reason?: string | null;
 }
 
 function devicesTable(s: SiteView): HTMLElement {
@@ -92,9 +92,13 @@ export async function renderSite(view: HTMLElement, _ctx: PageContext, id: strin
         'p',
         { class: 'row' },
         stateBadge(s.state),
-        h('span', { class: 'muted' }, `${t('since')} ${when(s.since)} (${ago(s.since)})`),
+        h(
+          'span',
+          { class: 'muted' },
+          s.since != null ? `${t('since')} ${when(s.since)} (${ago(s.since)})` : '',
+        ),
       ),
-      s.recoveryConfirmAt !== undefined &&
+      s.recoveryConfirmAt != null &&
         h('p', { class: 'muted' }, `${t('recoveryAt')} ${when(s.recoveryConfirmAt, 'hm')}`),
       h('p', { class: 'muted' }, `${categoryText(s.category)} · ${s.desa} · ${s.kecamatan} · ${s.id}`),
     );
