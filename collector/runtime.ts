@@ -107,7 +107,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   );
   // The MQTT side's health, with the monitor's own points (set once the MQTT side runs).
   let mqttMetrics: (() => Sample[]) | undefined;
-  const store = new IncidentStore(config.incidents.file);
+  // With the console, the store also tells the live events of every incident change.
+  const store = consoleBackend
+    ? consoleBackend.openIncidentStore(config.incidents.file)
+    : new IncidentStore(config.incidents.file);
   const monitor = new Monitor(
     {
       clock,
@@ -170,7 +173,14 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
           }
         : undefined;
     const consoleAssets = await buildConsoleOrWarn(config, httpLog);
-    http = await startHttp(new MonitorApi(monitor, store, clock, reports), {
+    const api = new MonitorApi(monitor, store, clock, reports);
+    consoleBackend?.attach({
+      monitor,
+      inventory: config.inventory,
+      influx: reports && { ...reports.source, timeoutMs: config.influx.timeoutMs },
+      mqttClients: broker ? () => broker.stats().connected : undefined,
+    });
+    http = await startHttp(consoleBackend ? consoleBackend.wrap(api) : api, {
       console: consoleAssets,
       listen: config.http.listen,
       tokens: config.api?.tokens ?? [],
@@ -178,9 +188,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       clock,
       feedsPublic: config.api?.feedsPublic ?? false,
       session: consoleBackend?.session,
+      moreRoutes: consoleBackend?.routes,
       feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
     });
-    if ((config.api?.tokens.length ?? 0) === 0)
+    if ((config.api?.tokens.length ?? 0) === 0 && !consoleBackend)
       log.warn('no api.tokens configured: /api/v1 refuses every request (make one: scripts/make-token.ts)');
   } catch (err) {
     retention?.stop();
@@ -199,6 +210,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     broker,
     mqtt,
     stop: async () => {
+      consoleBackend?.hub?.stop(); // open event streams would hold the server's close
       await http.close();
       await mqtt?.stop();
       await broker?.close();

@@ -12,22 +12,66 @@
  * database; attach: once the Monitor runs, subscribe to it; close: end the event streams, close the
  * database.
  */
+import type { Router } from 'express';
 import type { ConsoleConfig } from '../../config/console.ts';
 import { loadUsersFile } from '../../config/console.ts';
 import type { Clock } from '../core/clock.ts';
+import type { Inventory } from '../core/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import type { InfluxSource } from '../reports/history.ts';
 import { UserDirectory } from './accounts.ts';
+import { EventHub, registerEventRoutes } from './events.ts';
+import { HealthMeter } from './health-metrics.ts';
+import { registerHistoryRoutes } from './history.ts';
+import { LiveFeed, ObservedIncidentStore, type LiveMonitor } from './live-feed.ts';
+import type { RouteKit } from './routes/kit.ts';
+import { registerScopePreviewRoutes } from './scope-preview.ts';
+import type { MonitorService } from './service.ts';
 import { SessionManager } from './session.ts';
 import type { SessionHttpOptions } from './session-http.ts';
 import { SessionStore } from './session-store.ts';
 import { LoginThrottle } from './throttle.ts';
 
+/** What the console needs of the running Monitor (collector/app.ts). */
+export interface ConsoleMonitor extends LiveMonitor {
+  status(): ReturnType<HealthMeterInputs['status']>;
+  readonly health: {
+    snapshot(): Map<string, { readonly failures: number; readonly lastFailure?: string | undefined }>;
+  };
+  readonly topology: LiveMonitor['topology'] & {
+    site(id: string): { readonly id: string } | undefined;
+    devicesOfSite(id: string): readonly { readonly id: string; readonly role: string }[];
+  };
+}
+type HealthMeterInputs = ConstructorParameters<typeof HealthMeter>[0];
+
+export interface ConsoleAttachment {
+  readonly monitor: ConsoleMonitor;
+  readonly inventory: Inventory;
+  /** InfluxDB to read site history from (1.x API); absent: the history route answers 503. */
+  readonly influx?: InfluxSource | undefined;
+  /** Devices connected to the embedded MQTT broker, when there is one. */
+  readonly mqttClients?: (() => number | undefined) | undefined;
+}
+
 export interface ConsoleBackend {
   readonly users: UserDirectory;
   readonly session: SessionHttpOptions;
+  /** The incident store, telling the live events of every change (use it as the monitor's store). */
+  openIncidentStore(file: string): ObservedIncidentStore;
+  /** Subscribe to the running monitor; call once, before the HTTP server starts. */
+  attach(a: ConsoleAttachment): void;
+  /** The API's service with the console's additions (health metrics; site re-reads after suppressions change). */
+  wrap(service: MonitorService): MonitorService;
+  /** The console's /api/v1 routes: events, site history, scope preview (after attach). */
+  readonly routes: ((router: Router, kit: RouteKit) => void)[];
+  readonly hub: EventHub | undefined;
   close(): Promise<void>;
 }
+
+/** Service methods after which every site's state is re-read (a window or silence may cover it now). */
+const SUPPRESSION_CHANGES = new Set(['addMaintenance', 'deleteMaintenance', 'addSilence', 'deleteSilence']);
 
 export async function startConsoleBackend(
   config: ConsoleConfig,
@@ -47,9 +91,9 @@ export async function startConsoleBackend(
     log.warn('no console accounts: nobody can sign in (make one: npx tsx scripts/make-user.ts)', {
       usersFile: config.usersFile,
     });
-  const store = new SessionStore(config.sessionsFile);
+  const sessionStore = new SessionStore(config.sessionsFile);
   const sessions = new SessionManager(
-    store,
+    sessionStore,
     users,
     { idleMs: config.sessionIdleMs, maxMs: config.sessionMaxMs },
     clock,
@@ -61,12 +105,101 @@ export async function startConsoleBackend(
     clock,
     log,
   };
-  return {
+
+  let store: ObservedIncidentStore | undefined;
+  let feed: LiveFeed | undefined;
+  let hub: EventHub | undefined;
+  let meter: HealthMeter | undefined;
+  let wrapped: MonitorService | undefined;
+  const routes: ((router: Router, kit: RouteKit) => void)[] = [];
+
+  const backend: ConsoleBackend = {
     users,
     session,
+    routes,
+    get hub() {
+      return hub;
+    },
+    openIncidentStore: (file) => {
+      store = new ObservedIncidentStore(file);
+      return store;
+    },
+    attach: (a) => {
+      if (feed) throw new Error('console back end attached twice');
+      const health = () => (wrapped ? wrapped.health() : { status: 'ok', details: {} });
+      hub = new EventHub({
+        clock,
+        log: log.child({ component: 'events' }),
+        maxClients: config.maxEventClients,
+        snapshot: () => feed?.snapshot() ?? { sites: [] },
+        health,
+      });
+      const h = hub;
+      feed = new LiveFeed({ monitor: a.monitor, publish: (t, d) => h.publish(t, d), clock, log });
+      const f = feed;
+      store?.onChange((c) => {
+        try {
+          f.incidentChanged(c);
+        } catch (err) {
+          log.error('incident event failed', { error: errorMessage(err) });
+        }
+      });
+      meter = new HealthMeter(
+        {
+          status: () => a.monitor.status(),
+          failing: function* () {
+            for (const d of a.monitor.health.snapshot().values())
+              if (d.failures > 0) yield d.lastFailure ?? 'internal';
+          },
+          mqttClients: a.mqttClients,
+          events: () => h.stats(),
+        },
+        clock,
+      );
+      feed.start();
+      hub.start();
+      const topo = a.monitor.topology;
+      routes.push(
+        (router, kit) => registerEventRoutes(router, kit, h),
+        (router, kit) =>
+          registerHistoryRoutes(router, kit, {
+            source: a.influx,
+            site: (id) => (topo.site(id) ? { id, devices: topo.devicesOfSite(id) } : undefined),
+          }),
+        (router, kit) => registerScopePreviewRoutes(router, kit, () => a.inventory),
+      );
+    },
+    wrap: (service) => {
+      const m = () => meter;
+      const f = () => feed;
+      wrapped = new Proxy(service, {
+        get(target, key, receiver) {
+          const v: unknown = Reflect.get(target, key, receiver);
+          if (typeof v !== 'function') return v;
+          const fn = v as (...args: unknown[]) => unknown;
+          if (key === 'health')
+            return () => {
+              const base = fn.call(target) as ReturnType<MonitorService['health']>;
+              const metrics = m()?.read();
+              return metrics ? { ...base, metrics } : base;
+            };
+          if (typeof key === 'string' && SUPPRESSION_CHANGES.has(key))
+            return (...args: unknown[]) => {
+              const r = fn.apply(target, args);
+              f()?.recheckAll(clock.now());
+              return r;
+            };
+          return fn.bind(target);
+        },
+      });
+      return wrapped;
+    },
     close: async () => {
-      store.close();
+      feed?.stop();
+      hub?.stop();
+      sessionStore.close();
       await Promise.resolve();
     },
   };
+  return backend;
 }

@@ -1,0 +1,246 @@
+/**
+ * What the console's live events say, taken from the monitor as it decides (no polling of the API):
+ *
+ *   Monitor.onTransition ─► device event; the site's state recomputed ─► site event when it changed
+ *   incident store changes (ObservedIncidentStore: opened, acknowledged, resolved by hand or by a settled
+ *     recovery) ─► incident event; the site's state recomputed (a settled recovery ends `recovering`)
+ *   maintenance or silence added or removed over the API ─► every site recomputed
+ *
+ * The site's state is the monitor's own (Monitor.siteState: one rule for every surface); this module only
+ * notices when it changes. Maintenance windows that open or close on their schedule change no device and
+ * are announced by nothing, so every site is also re-read every `reconcileMs` (5 s, ~1 ms for the 987
+ * sites): such a change reaches the console at most that late.
+ *
+ * Times in events are ISO 8601 in WITA (+08:00), as everywhere in the v1 API.
+ */
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { Transition } from '../core/types.ts';
+import { IncidentStore, type Incident } from '../store/incident-store.ts';
+import type { LiveEventType } from './events.ts';
+
+const WITA_MS = 8 * 3600_000;
+
+/** `2026-12-03T22:15:00.000+08:00`: an instant in Badung's local time (WITA, UTC+8, no DST). */
+export function witaIso(ms: number): string {
+  return new Date(ms + WITA_MS).toISOString().replace('Z', '+08:00');
+}
+
+/** What the feed needs of the Monitor (collector/app.ts). */
+export interface LiveMonitor {
+  onTransition(listener: (t: Transition) => void): () => void;
+  siteState(siteId: string):
+    | {
+        readonly state: string;
+        readonly devices: readonly { readonly since: number }[];
+      }
+    | undefined;
+  readonly topology: { siteIds(): string[] };
+}
+
+export interface SiteLive {
+  readonly id: string;
+  readonly state: string;
+  readonly since: string;
+  readonly recoveryConfirmAt?: string | undefined;
+}
+
+interface Known {
+  state: string;
+  sinceMs: number;
+  recoveryConfirmAt?: string | undefined;
+}
+
+export interface IncidentChange {
+  readonly incident: Incident;
+  readonly atMs: number;
+}
+
+export class LiveFeed {
+  readonly #monitor: LiveMonitor;
+  readonly #publish: (type: LiveEventType, data: unknown) => void;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #reconcileMs: number;
+  readonly #sites = new Map<string, Known>();
+  #unsubscribe: (() => void) | undefined;
+  #timer: TimerHandle | undefined;
+
+  constructor(deps: {
+    monitor: LiveMonitor;
+    publish: (type: LiveEventType, data: unknown) => void;
+    clock: Clock;
+    log: Logger;
+    reconcileMs?: number | undefined;
+  }) {
+    this.#monitor = deps.monitor;
+    this.#publish = deps.publish;
+    this.#clock = deps.clock;
+    this.#log = deps.log;
+    this.#reconcileMs = deps.reconcileMs ?? 5000;
+  }
+
+  start(): void {
+    for (const id of this.#monitor.topology.siteIds()) {
+      const view = this.#monitor.siteState(id);
+      if (!view) continue;
+      // Before the first change seen here, a site has been in its state since its last device changed.
+      const sinceMs = sinceOf(view) ?? Math.max(0, ...view.devices.map((d) => d.since));
+      this.#sites.set(id, { state: view.state, sinceMs, recoveryConfirmAt: confirmAtOf(view) });
+    }
+    this.#unsubscribe = this.#monitor.onTransition((t) => this.#onTransition(t));
+    this.#arm();
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    if (this.#timer) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** The `snapshot` event: every site's state now. */
+  snapshot(): { sites: SiteLive[] } {
+    this.recheckAll(this.#clock.now());
+    const sites: SiteLive[] = [];
+    for (const [id, k] of this.#sites) {
+      sites.push({
+        id,
+        state: k.state,
+        since: witaIso(k.sinceMs),
+        ...(k.recoveryConfirmAt ? { recoveryConfirmAt: k.recoveryConfirmAt } : {}),
+      });
+    }
+    return { sites };
+  }
+
+  /** An incident opened, was acknowledged or resolved (ObservedIncidentStore). */
+  incidentChanged(change: IncidentChange): void {
+    const { incident: i, atMs } = change;
+    this.#publish('incident', {
+      id: i.id,
+      status: i.status,
+      ...(i.siteId ? { siteId: i.siteId } : {}),
+      kind: i.kind,
+      at: witaIso(atMs),
+    });
+    // A settled recovery resolves the incident without a transition: the site leaves `recovering`.
+    if (i.siteId) this.recheck(i.siteId, atMs);
+  }
+
+  /** Re-read every site (after maintenance or silences changed, and every reconcileMs). */
+  recheckAll(atMs: number): void {
+    for (const id of this.#sites.keys()) this.recheck(id, atMs);
+  }
+
+  /** Re-read one site's state; a `site` event when it changed. */
+  recheck(siteId: string, atMs: number): void {
+    const view = this.#monitor.siteState(siteId);
+    const known = this.#sites.get(siteId);
+    if (!view || !known) return;
+    const confirmAt = confirmAtOf(view);
+    if (view.state === known.state && confirmAt === known.recoveryConfirmAt) return;
+    const previous = known.state;
+    const changed = view.state !== known.state;
+    if (changed) known.sinceMs = sinceOf(view) ?? atMs;
+    known.state = view.state;
+    known.recoveryConfirmAt = confirmAt;
+    this.#publish('site', {
+      id: siteId,
+      state: view.state,
+      previous,
+      since: witaIso(known.sinceMs),
+      ...(confirmAt ? { recoveryConfirmAt: confirmAt } : {}),
+      at: witaIso(atMs),
+    });
+  }
+
+  #onTransition(t: Transition): void {
+    this.#publish('device', {
+      id: t.deviceId,
+      siteId: t.siteId,
+      state: t.to,
+      previous: t.from,
+      at: witaIso(t.timeMs),
+    });
+    // A router's change moves its dependents (other sites' APs) too; their own transitions follow.
+    this.recheck(t.siteId, t.timeMs);
+  }
+
+  #arm(): void {
+    this.#timer = this.#clock.setTimeout(() => {
+      try {
+        this.recheckAll(this.#clock.now());
+      } catch (err) {
+        this.#log.error('site state re-read failed', { error: errorMessage(err) });
+      }
+      if (this.#unsubscribe) this.#arm();
+    }, this.#reconcileMs);
+  }
+}
+
+/** `recoveryConfirmAt` of a site view that has one (ms or ISO), as ISO in WITA. */
+function confirmAtOf(view: object): string | undefined {
+  const v = (view as { recoveryConfirmAt?: unknown }).recoveryConfirmAt;
+  if (typeof v === 'number' && Number.isFinite(v)) return witaIso(v);
+  if (typeof v === 'string') {
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? undefined : witaIso(ms);
+  }
+  return undefined;
+}
+
+/** `since` of a site view that has one (ms or ISO). */
+function sinceOf(view: object): number | undefined {
+  const v = (view as { since?: unknown }).since;
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    const ms = Date.parse(v);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  return undefined;
+}
+
+/**
+ * The incident store, telling a listener when an incident opens, is acknowledged or resolved, whoever
+ * did it (the alert book, a settled recovery, an operator over the API). A listener must not throw; one
+ * that does is logged by the caller's wrapper, never the store's transaction.
+ */
+export class ObservedIncidentStore extends IncidentStore {
+  #listener: ((c: IncidentChange) => void) | undefined;
+
+  onChange(listener: ((c: IncidentChange) => void) | undefined): void {
+    this.#listener = listener;
+  }
+
+  override open(...args: Parameters<IncidentStore['open']>): ReturnType<IncidentStore['open']> {
+    const r = super.open(...args);
+    if (r.created) this.#emit(r.incident, r.incident.openedAt);
+    return r;
+  }
+
+  override acknowledge(
+    ...args: Parameters<IncidentStore['acknowledge']>
+  ): ReturnType<IncidentStore['acknowledge']> {
+    const before = this.get(args[0])?.status;
+    const r = super.acknowledge(...args);
+    if (r && r.status !== before) this.#emit(r, r.acknowledgedAt);
+    return r;
+  }
+
+  override resolve(...args: Parameters<IncidentStore['resolve']>): ReturnType<IncidentStore['resolve']> {
+    const before = this.get(args[0])?.status;
+    const r = super.resolve(...args);
+    if (r && r.status !== before) this.#emit(r, r.resolvedAt);
+    return r;
+  }
+
+  #emit(incident: Incident, atMs: number | undefined): void {
+    try {
+      this.#listener?.({ incident, atMs: atMs ?? Date.now() });
+    } catch {
+      // the listener (LiveFeed) logs its own failures; a store change must never fail because of it
+    }
+  }
+}
