@@ -25,7 +25,13 @@ export function stateStrip(
   label: string,
 ): HTMLElement {
   const sorted = points.map((p) => ({ ms: toMs(p.time) ?? 0, state: p.state })).sort((a, b) => a.ms - b.ms);
-  const box = svg('svg', { viewBox: `0 0 ${W} 22`, class: 'strip', role: 'img', 'aria-label': label });
+  const box = svg('svg', {
+    viewBox: `0 0 ${W} 22`,
+    preserveAspectRatio: 'none',
+    class: 'strip',
+    role: 'img',
+    'aria-label': label,
+  });
   sorted.forEach((p, i) => {
     const start = Math.max(p.ms, r.from);
     const end = Math.min(sorted[i + 1]?.ms ?? r.to, r.to);
@@ -57,7 +63,7 @@ export function lines(
   unit: string,
 ): HTMLElement {
   const H = 120;
-  const max = Math.max(1e-9, ...series.flatMap((s) => s.points.map((p) => p.v)));
+  const max = Math.max(1e-9, ...series.flatMap((s) => s.points.map((p) => p.v).filter(Number.isFinite)));
   const box = svg('svg', { viewBox: `0 0 ${W} ${H + 16}`, class: 'lines', role: 'img', 'aria-label': label });
   box.append(svg('line', { x1: 0, y1: H, x2: W, y2: H, stroke: '#999', 'stroke-width': 1 }));
   for (const s of series) {
@@ -66,7 +72,11 @@ export function lines(
       .filter((p): p is { ms: number; v: number } => p.ms !== undefined && Number.isFinite(p.v))
       .sort((a, b) => a.ms - b.ms)
       .map((p) => `${x(p.ms, r).toFixed(1)},${(H - (p.v / max) * (H - 6)).toFixed(1)}`);
-    if (pts.length > 0)
+    if (pts.length === 1) {
+      const [cx = '0', cy = '0'] = (pts[0] ?? '').split(',');
+      box.append(svg('circle', { cx, cy, r: 2.5, fill: s.colour, 'data-series': s.name }));
+    }
+    if (pts.length > 1)
       box.append(
         svg('polyline', {
           points: pts.join(' '),

@@ -94,6 +94,7 @@ const T = {
   failuresByReason: ['Kegagalan menurut sebab', 'Failures by reason'],
   writeBuffer: ['Antrean tulis InfluxDB', 'InfluxDB write buffer'],
   mqttClients: ['Klien MQTT terhubung', 'MQTT clients connected'],
+  lateRounds: ['Putaran polling terlambat', 'Late polling rounds'],
   overall: ['Keseluruhan', 'Overall'],
   details: ['Rincian', 'Details'],
   viewerOnly: ['Anda hanya dapat melihat (peran viewer).', 'You can only view (viewer role).'],

@@ -159,14 +159,18 @@ async function route(): Promise<void> {
   runCleanup();
   const found = ROUTES.map((r) => ({ r, m: r.re.exec(path) })).find((x) => x.m);
   for (const [id, a] of navLinks) a.classList.toggle('active', id === found?.r.nav);
-  fill(view, h('p', { class: 'muted' }, t('loading')));
   if (!found?.m) {
     location.hash = '#/map';
     return;
   }
   const ctx: PageContext = { user, params: new URLSearchParams(query) };
+  // Each render gets its own element: a page still loading when the next one starts writes into an
+  // element no longer shown, never over the new page.
+  const pageEl = h('div', { class: 'page' });
+  fill(pageEl, h('p', { class: 'muted' }, t('loading')));
+  fill(view, pageEl);
   try {
-    const c = await found.r.page(view, ctx, decodeURIComponent(found.m[1] ?? ''));
+    const c = await found.r.page(pageEl, ctx, decodeURIComponent(found.m[1] ?? ''));
     if (seq !== renderSeq) {
       if (typeof c === 'function') c();
       return;
@@ -175,7 +179,7 @@ async function route(): Promise<void> {
   } catch (err) {
     if (seq !== renderSeq) return;
     console.error(err);
-    fill(view, errorBox(err));
+    fill(pageEl, errorBox(err));
   }
 }
 

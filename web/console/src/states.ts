@@ -3,10 +3,11 @@
  * deficiencies) and a shape of its own, so the map reads in greyscale too. Markers are SVG built from
  * attributes only: the console's Content-Security-Policy allows no inline style.
  */
+/** The states the monitor gives a site (collector/health/site-state.ts), most urgent first. */
 export const SITE_STATES = [
   'down',
   'unreachable',
-  'degraded',
+  'suspect',
   'flapping',
   'recovering',
   'maintenance',
@@ -27,8 +28,10 @@ const LOOKS: Record<string, StateLook> = {
   up: { colour: '#009E73', path: 'M10 3a7 7 0 1 0 0.01 0Z' },
   // triangle pointing down
   down: { colour: '#D55E00', path: 'M2 3h16L10 18Z' },
-  // diamond
+  // diamond: degraded (in the API contract; the monitor does not use it yet)
   degraded: { colour: '#E69F00', path: 'M10 1l8 9-8 9-8-9Z' },
+  // hollow diamond: a poll failed, not yet down
+  suspect: { colour: '#E69F00', path: 'M10 1l8 9-8 9-8-9Z', hollow: true },
   // square
   unreachable: { colour: '#CC79A7', path: 'M3 3h14v14H3Z' },
   // wrench-like plus

@@ -51,27 +51,13 @@ export async function renderHealth(view: HTMLElement, _ctx: PageContext): Promis
   const root = h('section', { class: 'health-page' });
   fill(view, root);
   const draw = (body: Json) => {
-    const pps = pick(body, [
-      'pollsPerSecond',
-      'details.pollsPerSecond',
-      'polls.perSecond',
-      'details.polls.perSecond',
-    ]);
-    const failures = pick(body, [
-      'failuresByReason',
-      'details.failuresByReason',
-      'polls.failures',
-      'details.polls.failures',
-    ]);
-    const writer = pick(body, ['writeBuffer', 'details.writeBuffer', 'writer', 'details.writer']);
-    const mqtt = pick(body, [
-      'mqttClients',
-      'details.mqttClients',
-      'mqtt.clients',
-      'details.mqtt.clients',
-      'mqtt',
-      'details.mqtt',
-    ]);
+    // collector/http/health-metrics.ts: `metrics` beside the health endpoint's status and details.
+    const pps = pick(body, ['metrics.polls.perSecond']);
+    const failures = pick(body, ['metrics.failing.byReason']);
+    const failing = pick(body, ['metrics.failing.total']);
+    const writer = pick(body, ['metrics.buffer', 'details.writer']);
+    const mqtt = pick(body, ['metrics.mqtt.clients']);
+    const overruns = pick(body, ['metrics.scheduler.overruns']);
     const st = pick(body, ['status']);
     const status = typeof st === 'string' ? st : '?';
     fill(
@@ -92,9 +78,30 @@ export async function renderHealth(view: HTMLElement, _ctx: PageContext): Promis
           h('span', {}, t('pollsPerSecond')),
           h('b', {}, num(pps)),
         ),
-        h('div', { class: 'tile' }, h('span', {}, t('failuresByReason')), tree(failures ?? {})),
-        h('div', { class: 'tile' }, h('span', {}, t('writeBuffer')), tree(writer ?? {})),
-        h('div', { class: 'tile' }, h('span', {}, t('mqttClients')), tree(mqtt ?? '–')),
+        h(
+          'div',
+          { class: 'tile', 'data-testid': 'failures' },
+          h('span', {}, `${t('failuresByReason')} (${num(failing)})`),
+          tree(failures ?? {}),
+        ),
+        h(
+          'div',
+          { class: 'tile', 'data-testid': 'buffer' },
+          h('span', {}, t('writeBuffer')),
+          tree(writer ?? {}),
+        ),
+        h(
+          'div',
+          { class: 'tile', 'data-testid': 'mqtt' },
+          h('span', {}, t('mqttClients')),
+          h('b', {}, num(mqtt)),
+        ),
+        h(
+          'div',
+          { class: 'tile', 'data-testid': 'overruns' },
+          h('span', {}, t('lateRounds')),
+          h('b', {}, num(overruns)),
+        ),
       ),
       h('details', {}, h('summary', {}, t('details')), tree(body)),
     );

@@ -171,9 +171,13 @@ export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cl
   function drawLegend(): void {
     const counts = new Map<string, number>();
     for (const s of sites) if (inLayer.has(s.id)) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+    const states = [
+      ...SITE_STATES,
+      ...[...counts.keys()].filter((st) => !(SITE_STATES as readonly string[]).includes(st)),
+    ];
     fill(
       legend,
-      SITE_STATES.map((st) =>
+      states.map((st) =>
         h(
           'span',
           { class: 'legend-item', 'data-state': st, 'data-count': counts.get(st) ?? 0 },

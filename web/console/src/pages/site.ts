@@ -22,8 +22,8 @@ interface History {
     role: string;
     state: readonly { time: string | number; state: string }[];
   }[];
-  readonly traffic: readonly { time: string | number; inBps: number; outBps: number }[];
-  readonly clients: readonly { time: string | number; count: number }[];
+  readonly traffic: readonly { time: string | number; inBps: number | null; outBps: number | null }[];
+  readonly clients: readonly { time: string | number; count: number | null }[];
 }
 
 interface Window {
@@ -144,12 +144,18 @@ export async function renderSite(view: HTMLElement, _ctx: PageContext, id: strin
                   {
                     name: 'in',
                     colour: '#0072B2',
-                    points: hist.traffic.map((p) => ({ time: p.time, v: p.inBps / 1e6 })),
+                    points: hist.traffic.map((p) => ({
+                      time: p.time,
+                      v: p.inBps == null ? NaN : p.inBps / 1e6,
+                    })),
                   },
                   {
                     name: 'out',
                     colour: '#D55E00',
-                    points: hist.traffic.map((p) => ({ time: p.time, v: p.outBps / 1e6 })),
+                    points: hist.traffic.map((p) => ({
+                      time: p.time,
+                      v: p.outBps == null ? NaN : p.outBps / 1e6,
+                    })),
                   },
                 ],
                 r,
@@ -163,7 +169,7 @@ export async function renderSite(view: HTMLElement, _ctx: PageContext, id: strin
                   {
                     name: 'clients',
                     colour: '#009E73',
-                    points: hist.clients.map((p) => ({ time: p.time, v: p.count })),
+                    points: hist.clients.map((p) => ({ time: p.time, v: p.count ?? NaN })),
                   },
                 ],
                 r,
