@@ -66,9 +66,14 @@ function clusterIcon(L: typeof Leaflet, cluster: Leaflet.MarkerCluster): Leaflet
   });
 }
 
-export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cleanup> {
+function leaflet(): typeof Leaflet {
   const L = (window as unknown as { L?: typeof Leaflet }).L;
   if (!L) throw new Error('Leaflet did not load (/console/vendor/leaflet/leaflet.js)');
+  return L;
+}
+
+export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cleanup> {
+  const L = leaflet();
   await loadSites();
   const sites = allSites().filter((s) => typeof s.lat === 'number' && typeof s.lon === 'number');
 
@@ -134,7 +139,10 @@ export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cl
     iconCreateFunction: (c) => clusterIcon(L, c),
   });
   const markers = new Map<string, Leaflet.Marker>();
+  /** The state each marker shows. */
+  const drawn = new Map<string, string>();
   for (const s of sites) {
+    drawn.set(s.id, s.state);
     const m = L.marker([s.lat!, s.lon!], {
       icon: siteIcon(L, s),
       title: `${s.name} — ${stateText(s.state)}`,
@@ -158,6 +166,10 @@ export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cl
       if (!matches(s)) continue;
       const m = markers.get(s.id);
       if (m) {
+        if (drawn.get(s.id) !== s.state) {
+          drawn.set(s.id, s.state);
+          m.setIcon(siteIcon(L, s, Date.now()));
+        }
         list.push(m);
         inLayer.add(s.id);
       }
@@ -239,7 +251,10 @@ export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cl
     const nowMatches = matches(s);
     if (nowMatches !== inLayer.has(s.id)) {
       applyFilters();
-    } else if (nowMatches) {
+    } else if (nowMatches && drawn.get(s.id) !== s.state) {
+      // Only a change of the site's state redraws it (a device event alone does not), so the marker
+      // keeps the time of the event that changed it.
+      drawn.set(s.id, s.state);
       m.setIcon(siteIcon(L, s, Date.now(), e?.at));
       m.options.title = `${s.name} — ${stateText(s.state)}`;
       cluster.refreshClusters(m);
