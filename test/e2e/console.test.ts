@@ -173,19 +173,64 @@ describe('the console in Chromium on the running monitor', () => {
       const box = await ack.boundingBox();
       expect(box && box.x >= 0 && box.x + box.width <= 360).toBe(true); // on screen, no sideways scroll
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
+      const shot = await screenshot(page, 'incident-phone');
+      expect(shot.width).toBe(360);
+      expect(shot.stddev).toBeGreaterThan(10);
+      expect(shot.colours).toBeGreaterThan(20);
       await page.locator('textarea[name=note]').fill('Teknisi menuju lokasi / technician on the way');
       await ack.click();
       await page.locator('[data-testid=status]', { hasText: /Ditangani|Acknowledged/ }).waitFor();
       const timeline = page.locator('[data-testid=timeline]');
       await timeline.locator('blockquote', { hasText: 'technician on the way' }).waitFor();
       await expect(timeline.textContent()).resolves.toContain(OPERATOR.name);
-      const shot = await screenshot(page, 'incident-phone');
-      expect(shot.width).toBe(360);
-      expect(shot.stddev).toBeGreaterThan(10);
       expect(phone.problems).toEqual([]);
     } finally {
       await phone.context.close();
     }
+  });
+
+  it("shows a site's page: its devices (the cut router down), its last 24 h from InfluxDB, its incidents", async () => {
+    const { page } = ops;
+    const { site, router } = routerOf(2);
+    await page.goto(`${base}/#/sites/${encodeURIComponent(site.id)}`);
+    await page.locator(`[data-testid=devices] tr[data-device="${router.id}"] [data-state=down]`).waitFor();
+    const history = page.locator('[data-testid=history]');
+    // The state strip has the down period, from what the monitor wrote to InfluxDB.
+    await waitFor(
+      async () => {
+        await page.goto(`${base}/#/sites/${encodeURIComponent(site.id)}?t=${Date.now()}`);
+        await history.locator('figure').first().waitFor();
+        return (await history.locator('rect[data-state=down]').count()) > 0;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(await history.locator('polyline[data-series=in], circle[data-series=in]').count()).toBeGreaterThan(
+      0,
+    );
+    await page.locator('[data-testid=site-incidents] a.incident-card').first().waitFor();
+    expect(ops.problems).toEqual([]);
+  });
+
+  it('shows the monitor health: polls per second, failures by reason, the write buffer', async () => {
+    const { page } = ops;
+    await page.goto(`${base}/#/health`);
+    const pps = page.locator('[data-testid=pps] b');
+    await waitFor(async () => Number(await pps.textContent()) > 0, { timeoutMs: 15_000 });
+    await expect(page.locator('[data-testid=failures]').textContent()).resolves.toContain('timeout');
+    await expect(page.locator('[data-testid=buffer]').textContent()).resolves.toContain('written');
+  });
+
+  it('switches to English and remembers it for the user after a reload', async () => {
+    const { page } = ops;
+    await page.goto(`${base}/#/incidents`);
+    await page.locator('nav a[data-nav=incidents]', { hasText: 'Insiden' }).waitFor();
+    await page.locator('[data-testid=lang-switch]').click();
+    await page.locator('nav a[data-nav=incidents]', { hasText: 'Incidents' }).waitFor();
+    await page.reload();
+    await page.locator('nav a[data-nav=maintenance]', { hasText: 'Maintenance' }).waitFor();
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await page.locator('[data-testid=lang-switch]').click(); // back to Bahasa Indonesia for the rest
+    await page.locator('nav a[data-nav=maintenance]', { hasText: 'Pemeliharaan' }).waitFor();
   });
 
   it('creates a maintenance window from the form, with a preview of its scope, and deletes it', async () => {
