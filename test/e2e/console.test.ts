@@ -155,6 +155,14 @@ describe('the console in Chromium on the running monitor', () => {
     expect(delayMs).toBeGreaterThanOrEqual(0);
     expect(delayMs).toBeLessThan(2000);
     expect(await page.evaluate(() => (globalThis as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // The focused site's panel is open and follows the change; the state filter finds it.
+    const panel = page.locator(`[data-testid=site-panel][data-site="${site.id}"]`);
+    await panel.locator('[data-state=down]').first().waitFor();
+    await expect(panel.textContent()).resolves.toContain(site.name);
+    await page.locator('select[name=state]').selectOption('down');
+    await page.locator('[data-testid=shown][data-count="1"]').waitFor();
+    await page.locator('select[name=state]').selectOption('');
+    await page.locator(`[data-testid=shown][data-count="${sites.length}"]`).waitFor();
   });
 
   it('acknowledges the incident with a note on a 360 px phone, and the note is in the timeline', async () => {
