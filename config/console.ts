@@ -8,6 +8,7 @@
  *     sessionsFile: ../var/sessions.db   # signed-in sessions (SQLite): a restart signs nobody out
  *     sessionIdle: 12h                   # signed out after this long without a request
  *     sessionMax: 7d                     # and after this long whatever happens
+ *     trustProxy: false                  # true behind a reverse proxy on this machine (X-Forwarded-For)
  *     secureCookies: false               # true: the cookie only travels over HTTPS (behind a TLS proxy)
  *     maxEventClients: 200               # open /api/v1/events streams at most
  *     tileUrl: ''                        # map tiles, e.g. https://tiles.example.org/{z}/{x}/{y}.png;
@@ -58,6 +59,7 @@ export const consoleSchema = z
     sessionsFile: z.string().min(1).default('var/sessions.db'),
     sessionIdle: duration('12h', 60_000, 'sessionIdle'),
     sessionMax: duration('7d', 60_000, 'sessionMax'),
+    trustProxy: z.boolean().default(false),
     secureCookies: z.boolean().default(false),
     maxEventClients: z.number().int().min(1).max(10_000).default(200),
     tileUrl: z
@@ -91,11 +93,16 @@ export interface ConsoleConfig {
   readonly sessionsFile: string;
   readonly sessionIdleMs: number;
   readonly sessionMaxMs: number;
+  /**
+   * A reverse proxy on this machine forwards the requests: the sign-in throttle takes the client's
+   * address from the X-Forwarded-For it adds (only from a loopback peer), not the proxy's own.
+   */
+  readonly trustProxy: boolean;
   readonly secureCookies: boolean;
   readonly maxEventClients: number;
   /** Leaflet tile URL template for the console's map; '' for the offline outlines only. */
-  readonly tileUrl: string;
-  readonly tileAttribution: string;
+  readonly tileUrl?: string | undefined;
+  readonly tileAttribution?: string | undefined;
 }
 
 /** The validated section, paths resolved against the config file's directory `base`. */
@@ -106,6 +113,7 @@ export function consoleSettings(c: z.output<typeof consoleSchema>, base: string)
     sessionsFile: resolve(base, c.sessionsFile),
     sessionIdleMs: c.sessionIdle,
     sessionMaxMs: c.sessionMax,
+    trustProxy: c.trustProxy,
     secureCookies: c.secureCookies,
     maxEventClients: c.maxEventClients,
     tileUrl: c.tileUrl,

@@ -29,7 +29,7 @@ import type { RouteKit } from './routes/kit.ts';
 import { registerScopePreviewRoutes } from './scope-preview.ts';
 import type { MonitorService } from './service.ts';
 import { SessionManager } from './session.ts';
-import type { SessionHttpOptions } from './session-http.ts';
+import { sessionSecretOf, type SessionHttpOptions } from './session-http.ts';
 import { SessionStore } from './session-store.ts';
 import { LoginThrottle } from './throttle.ts';
 
@@ -102,6 +102,7 @@ export async function startConsoleBackend(
     sessions,
     throttle: new LoginThrottle(),
     secureCookies: config.secureCookies,
+    trustProxy: config.trustProxy,
     clock,
     log,
   };
@@ -135,7 +136,15 @@ export async function startConsoleBackend(
         health,
       });
       const h = hub;
-      feed = new LiveFeed({ monitor: a.monitor, publish: (t, d) => h.publish(t, d), clock, log });
+      const incidents = store;
+      feed = new LiveFeed({
+        monitor: a.monitor,
+        publish: (t, d) => h.publish(t, d),
+        clock,
+        log,
+        // The alert book keys a device's incident `device:<id>` (collector/alerting/alert.ts).
+        openIncidentOf: incidents && ((deviceId) => incidents.openByKey(`device:${deviceId}`)),
+      });
       const f = feed;
       store?.onChange((c) => {
         try {
@@ -160,7 +169,12 @@ export async function startConsoleBackend(
       hub.start();
       const topo = a.monitor.topology;
       routes.push(
-        (router, kit) => registerEventRoutes(router, kit, h),
+        (router, kit) =>
+          registerEventRoutes(router, kit, h, (req, res) => {
+            const viaSession = (res.locals as { session?: unknown }).session !== undefined;
+            const secret = sessionSecretOf(req);
+            return viaSession ? async () => (await sessions.resolve(secret, false)) !== undefined : undefined;
+          }),
         (router, kit) =>
           registerHistoryRoutes(router, kit, {
             source: a.influx,

@@ -6,7 +6,7 @@
  *   snapshot   once on connect           { sites: [{ id, state, since, recoveryConfirmAt? }] }
  *   site       a site's state changed    { id, state, previous, since, recoveryConfirmAt?, at }
  *   device     a device's state changed  { id, siteId, state, previous, at }
- *   incident   opened / acknowledged / resolved   { id, status, siteId?, kind, at }
+ *   incident   open, acknowledged, recovering, resolved   { id, status, siteId?, kind, at }
  *   health     every 5 s                 the body of GET /api/v1/health
  *   `: ping`   every 15 s                a comment, so proxies and the browser see the stream alive
  *
@@ -47,6 +47,8 @@ interface Client {
   readonly res: Response;
   readonly who: string;
   readonly since: number;
+  /** For a session's stream: false once the session has ended (signed out, expired, account gone). */
+  readonly valid?: (() => Promise<boolean>) | undefined;
 }
 
 export interface EventHubStats {
@@ -97,8 +99,11 @@ export class EventHub {
     this.#broadcast(frame(type, data, ++this.#seq));
   }
 
-  /** Serve one stream: the route handler of GET /events. `who` names the principal in logs. */
-  connect(req: Request, res: Response, who: string): void {
+  /**
+   * Serve one stream: the route handler of GET /events. `who` names the principal in logs; `valid`,
+   * for a session's stream, is asked at every ping and ends the stream once its session has ended.
+   */
+  connect(req: Request, res: Response, who: string, valid?: () => Promise<boolean>): void {
     if (!this.#running) {
       res
         .status(503)
@@ -127,7 +132,7 @@ export class EventHub {
       // nginx and similar proxies buffer responses unless told not to.
       'X-Accel-Buffering': 'no',
     });
-    const client: Client = { res, who, since: this.#opts.clock.now() };
+    const client: Client = { res, who, since: this.#opts.clock.now(), valid };
     this.#clients.add(client);
     this.#stats.connected++;
     res.on('close', () => this.#clients.delete(client));
@@ -165,8 +170,24 @@ export class EventHub {
     this.#pingTimer = this.#opts.clock.setTimeout(() => {
       if (!this.#running) return;
       this.#broadcast(': ping\n\n');
+      this.#endEndedSessions();
       this.#armPing();
     }, this.#opts.pingMs ?? 15_000);
+  }
+
+  /** A signed-out or expired session's stream ends (within a ping period); its browser must sign in. */
+  #endEndedSessions(): void {
+    for (const c of this.#clients) {
+      if (!c.valid) continue;
+      c.valid().then(
+        (ok) => {
+          if (ok || !this.#clients.delete(c)) return;
+          this.#opts.log.info('event stream ended: its session has ended', { who: c.who });
+          c.res.end();
+        },
+        (err: unknown) => this.#opts.log.error('session re-check failed', { error: errorMessage(err) }),
+      );
+    }
   }
 
   #armHealth(): void {
@@ -187,11 +208,19 @@ function frame(type: LiveEventType, data: unknown, id: number): string {
   return `id: ${id}\nevent: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** GET /events (viewer), for a token or a session cookie alike. */
-export function registerEventRoutes(router: Router, kit: RouteKit, hub: EventHub): void {
+/**
+ * GET /events (viewer), for a token or a session cookie alike. `sessionValid`, given the request, says
+ * whether a session's stream may go on (undefined for a token's stream: a token is checked once).
+ */
+export function registerEventRoutes(
+  router: Router,
+  kit: RouteKit,
+  hub: EventHub,
+  sessionValid?: (req: Request, res: Response) => (() => Promise<boolean>) | undefined,
+): void {
   router.get('/events', kit.need('viewer'), (req, res) => {
     parseNoQuery(req.query);
     const p = (res.locals as { principal?: { name: string } }).principal;
-    hub.connect(req, res, p?.name ?? '?');
+    hub.connect(req, res, p?.name ?? '?', sessionValid?.(req, res));
   });
 }

@@ -8,8 +8,8 @@
  *                                                       state at `from`)
  *     devices: [{ id, role, state: [{ time, state }] }] device_state transitions, plus each device's
  *                                                       state at `from`
- *     traffic: [{ time, inBps, outBps }]                the router's busiest interface (its uplink) per
- *                                                       bucket; a site without a router: all its devices
+ *     traffic: [{ time, inBps, outBps }]                per bucket, the largest of the router's interfaces in
+ *                                                       each direction (its uplink); no router: all devices
  *     clients: [{ time, count }]                        Wi-Fi clients of all its APs per bucket }
  *
  * Buckets are sized for ~288 points (5 min for 24 h). Times are ISO 8601 in WITA (+08:00).

@@ -4,6 +4,7 @@
  *   Monitor.onTransition ─► device event; the site's state recomputed ─► site event when it changed
  *   incident store changes (ObservedIncidentStore: opened, acknowledged, resolved by hand or by a settled
  *     recovery) ─► incident event; the site's state recomputed (a settled recovery ends `recovering`)
+ *   a device back up while its incident stays open (the recovery settles) ─► incident event `recovering`
  *   maintenance or silence added or removed over the API ─► every site recomputed
  *
  * The site's state is the monitor's own (Monitor.siteState: one rule for every surface); this module only
@@ -64,6 +65,7 @@ export class LiveFeed {
   readonly #log: Logger;
   readonly #reconcileMs: number;
   readonly #sites = new Map<string, Known>();
+  readonly #openIncidentOf: ((deviceId: string) => Incident | undefined) | undefined;
   #unsubscribe: (() => void) | undefined;
   #timer: TimerHandle | undefined;
 
@@ -73,7 +75,10 @@ export class LiveFeed {
     clock: Clock;
     log: Logger;
     reconcileMs?: number | undefined;
+    /** The unresolved incident of a device, if any (for `recovering` incident events). */
+    openIncidentOf?: ((deviceId: string) => Incident | undefined) | undefined;
   }) {
+    this.#openIncidentOf = deps.openIncidentOf;
     this.#monitor = deps.monitor;
     this.#publish = deps.publish;
     this.#clock = deps.clock;
@@ -166,6 +171,18 @@ export class LiveFeed {
     });
     // A router's change moves its dependents (other sites' APs) too; their own transitions follow.
     this.recheck(t.siteId, t.timeMs);
+    // Back up while its incident stays open: the recovery is settling (resolved once it has held).
+    if (t.to === 'up') {
+      const open = this.#openIncidentOf?.(t.deviceId);
+      if (open)
+        this.#publish('incident', {
+          id: open.id,
+          status: 'recovering',
+          ...(open.siteId ? { siteId: open.siteId } : {}),
+          kind: open.kind,
+          at: witaIso(t.timeMs),
+        });
+    }
   }
 
   #arm(): void {

@@ -5,9 +5,10 @@
  *   GET /, /console/...              the operators' console (console.ts): static files, no token; its data
  *                                    comes from /api/v1 like any other client's
  *   GET /health                      no token: { status: ok | degraded } for process supervisors, nothing more
- *   /api/v1/session                  sign-in, sign-out (session-http.ts), when the console is enabled
- *   /api/v1/...                      a token (auth.ts) or a console session cookie (session-http.ts, with
- *                                    X-CSRF-Token on writes); routes/state.ts, incidents.ts, suppression.ts
+ *   /api/v1/session                  sign-in, sign-out (session-http.ts), when the console is enabled;
+ *                                    then every /api/v1 route also takes the session cookie (with
+ *                                    X-CSRF-Token on writes) instead of a token, same roles
+ *   /api/v1/...                      a token (auth.ts); routes/state.ts, incidents.ts, suppression.ts
  *   /feeds/...                       the CAP and GeoJSON feeds router the caller hands in: viewer, or no
  *                                    token with `feedsPublic` (for BPBD readers that cannot send a header)
  *
@@ -129,8 +130,8 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   registerStateRoutes(v1, kit);
   registerIncidentRoutes(v1, kit);
   registerSuppressionRoutes(v1, kit, API_BASE);
-  registerReportRoutes(v1, kit);
   for (const register of opts.moreRoutes ?? []) register(v1, kit);
+  registerReportRoutes(v1, kit);
   app.use(API_BASE, v1);
 
   if (opts.feeds) {

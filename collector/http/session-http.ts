@@ -34,6 +34,8 @@ export interface SessionHttpOptions {
   readonly throttle: LoginThrottle;
   /** Mark the cookie Secure even on plain HTTP (the monitor is behind a TLS proxy). */
   readonly secureCookies: boolean;
+  /** Take the client's address from X-Forwarded-For when the peer is a proxy on loopback. */
+  readonly trustProxy?: boolean | undefined;
   readonly clock: Clock;
   readonly log: Logger;
 }
@@ -62,6 +64,21 @@ export function parseCookies(header: string | undefined): Map<string, string> {
 
 export function sessionSecretOf(req: Request): string | undefined {
   return parseCookies(req.get('cookie')).get(SESSION_COOKIE);
+}
+
+const LOOPBACK_PEER = /^(127\.|::1$|::ffff:127\.)/;
+
+/**
+ * The address the sign-in throttle counts: the peer's, or behind a trusted proxy on loopback the last
+ * X-Forwarded-For entry (the one the proxy added; earlier entries are the client's word). Without this,
+ * every client behind a proxy would share the proxy's address and three typos would lock everyone out.
+ */
+export function clientAddress(req: Request, trustProxy: boolean): string {
+  const peer = req.socket.remoteAddress ?? 'unknown';
+  if (!trustProxy || !LOOPBACK_PEER.test(peer)) return peer;
+  const forwarded = req.get('x-forwarded-for');
+  const last = forwarded?.split(',').at(-1)?.trim();
+  return last && last.length <= 64 ? last : peer;
 }
 
 function cookie(req: Request, opts: SessionHttpOptions, value: string, maxAgeS: number): string {
@@ -125,7 +142,7 @@ export function registerSessionRoutes(
   router.post('/session', ...jsonBody, async (req, res) => {
     res.set('Cache-Control', 'no-store');
     const { username, password } = parseSignIn(req.body);
-    const ip = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const ip = clientAddress(req, opts.trustProxy ?? false);
     const keys = [`user:${username}`, `ip:${ip}`];
     const verdict = throttle.begin(keys, clock.now());
     if (!verdict.allowed) {

@@ -69,8 +69,11 @@ export class SessionManager {
     return { secret, session: this.#active(rec, user) };
   }
 
-  /** The session a cookie's secret stands for, if it is still valid; refreshes its idle time. */
-  async resolve(secret: string | undefined): Promise<ActiveSession | undefined> {
+  /**
+   * The session a cookie's secret stands for, if it is still valid; refreshes its idle time unless
+   * `touch` is false (an open event stream re-checks its session without counting as activity).
+   */
+  async resolve(secret: string | undefined, touch = true): Promise<ActiveSession | undefined> {
     if (!secret || !COOKIE_SECRET_RE.test(secret)) return undefined;
     const idHash = hashSecret(secret);
     const rec = this.#store.get(idHash);
@@ -86,7 +89,7 @@ export class SessionManager {
       return undefined;
     }
     let seen = rec;
-    if (now - rec.lastSeenAt >= TOUCH_EVERY_MS) {
+    if (touch && now - rec.lastSeenAt >= TOUCH_EVERY_MS) {
       this.#store.touch(idHash, now);
       seen = { ...rec, lastSeenAt: now };
     }

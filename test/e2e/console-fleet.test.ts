@@ -72,6 +72,7 @@ beforeAll(async () => {
         sessionIdleMs: 3600_000,
         sessionMaxMs: 86_400_000,
         secureCookies: false,
+        trustProxy: false,
         maxEventClients: 10,
         tileUrl: '',
         tileAttribution: '',

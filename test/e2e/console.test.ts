@@ -79,6 +79,7 @@ beforeAll(async () => {
         sessionIdleMs: 12 * 3600_000,
         sessionMaxMs: 7 * 86_400_000,
         secureCookies: false,
+        trustProxy: false,
         maxEventClients: 50,
         tileUrl: '',
         tileAttribution: '',

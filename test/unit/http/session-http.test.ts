@@ -15,6 +15,10 @@ import { startHttp, type RunningHttp } from '../../../collector/http/server.ts';
 import { ApiError, type MonitorService } from '../../../collector/http/service.ts';
 import { SessionManager } from '../../../collector/http/session.ts';
 import { SessionStore } from '../../../collector/http/session-store.ts';
+import { sessionSecretOf } from '../../../collector/http/session-http.ts';
+import { EventHub, registerEventRoutes } from '../../../collector/http/events.ts';
+import { waitFor } from '../../support/ports.ts';
+import { openSse } from '../../support/sse.ts';
 import { LoginThrottle } from '../../../collector/http/throttle.ts';
 import { loadUsersFile } from '../../../config/console.ts';
 
@@ -72,7 +76,14 @@ interface Served {
 }
 
 async function serve(
-  opts: { file?: string; clock?: FakeClock; secureCookies?: boolean; throttle?: LoginThrottle } = {},
+  opts: {
+    file?: string;
+    clock?: FakeClock;
+    secureCookies?: boolean;
+    throttle?: LoginThrottle;
+    trustProxy?: boolean;
+    events?: boolean;
+  } = {},
 ): Promise<Served> {
   const clock = opts.clock ?? new FakeClock(T0);
   const log = memoryLogger();
@@ -80,7 +91,23 @@ async function serve(
   const store = new SessionStore(opts.file ?? join(dir, `sessions-${Math.random()}.db`));
   const sessions = new SessionManager(store, users, { idleMs: 12 * H, maxMs: 7 * 24 * H }, clock);
   const acks: string[] = [];
+  const hub = new EventHub({
+    clock,
+    log,
+    maxClients: 5,
+    snapshot: () => ({ sites: [] }),
+    health: () => ({}),
+  });
+  hub.start();
   const http = await startHttp(fakeService(acks), {
+    moreRoutes: [
+      (router, kit) =>
+        registerEventRoutes(router, kit, hub, (req, res) => {
+          if ((res.locals as { session?: unknown }).session === undefined) return undefined;
+          const secret = sessionSecretOf(req);
+          return async () => (await sessions.resolve(secret, false)) !== undefined;
+        }),
+    ],
     listen: { host: '127.0.0.1', port: 0 },
     tokens: [{ name: 'ops-1', role: 'operator', tokenHash: operatorToken.tokenHash }],
     log,
@@ -89,6 +116,7 @@ async function serve(
       sessions,
       throttle: opts.throttle ?? new LoginThrottle(),
       secureCookies: opts.secureCookies ?? false,
+      trustProxy: opts.trustProxy,
       clock,
       log,
     },
@@ -100,6 +128,7 @@ async function serve(
     acks,
     log,
     close: async () => {
+      hub.stop();
       await http.close();
       store.close();
     },
@@ -139,11 +168,23 @@ interface SignedIn {
   readonly answer: Answer;
 }
 
-async function signIn(base: string, username: string, password?: string): Promise<SignedIn> {
-  const answer = await call(base, '/api/v1/session', {
+async function signIn(
+  base: string,
+  username: string,
+  password?: string,
+  forwardedFor?: string,
+): Promise<SignedIn> {
+  const res = await fetch(`${base}/api/v1/session`, {
     method: 'POST',
-    body: { username, password: password ?? PASSWORDS[username as keyof typeof PASSWORDS] },
+    headers: {
+      'content-type': 'application/json',
+      ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+    },
+    body: JSON.stringify({ username, password: password ?? PASSWORDS[username as keyof typeof PASSWORDS] }),
   });
+  const text = await res.text();
+  const json: unknown = text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : {};
+  const answer: Answer = { status: res.status, headers: res.headers, json: json as Record<string, unknown> };
   const setCookie = answer.headers.get('set-cookie') ?? '';
   return {
     answer,
@@ -300,6 +341,34 @@ describe('sign-in and the session cookie', () => {
   });
 });
 
+describe('live events of a session', () => {
+  it('the event stream opens with the cookie, and ends within a ping period after sign-out', async () => {
+    const s = await serve();
+    try {
+      const w = await signIn(s.http.url, 'ketut');
+      const stream = await openSse(`${s.http.url}/api/v1/events`, { cookie: w.cookie });
+      expect(stream.status).toBe(200);
+      await stream.next((e) => e.type === 'snapshot');
+      s.clock.advance(15_000); // a ping: the session is still valid, the stream stays
+      await waitFor(() => stream.comments.includes('ping'), { what: 'the ping' });
+      expect(stream.ended).toBe(false);
+      const out = await call(s.http.url, '/api/v1/session', {
+        method: 'DELETE',
+        cookie: w.cookie,
+        csrf: w.csrf,
+      });
+      expect(out.status).toBe(204);
+      s.clock.advance(15_000);
+      await stream.waitEnd(5000);
+      expect((await fetch(`${s.http.url}/api/v1/events`, { headers: { cookie: w.cookie } })).status).toBe(
+        401,
+      );
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('cookie flags behind TLS', () => {
   it('marks the cookie Secure when console.secureCookies is set', async () => {
     const s = await serve({ secureCookies: true });
@@ -415,6 +484,30 @@ describe('wrong passwords slow down', () => {
       expect(s.log.records.filter((r) => r.msg === 'sign-in throttled')).toHaveLength(2);
     } finally {
       await s.close();
+    }
+  });
+
+  it('behind a trusted proxy on loopback, each client is counted by its X-Forwarded-For address', async () => {
+    const s = await serve({ trustProxy: true });
+    try {
+      for (const name of ['a1', 'a2', 'a3'])
+        expect((await signIn(s.http.url, name, 'guess', '10.1.1.1')).answer.status).toBe(401);
+      expect((await signIn(s.http.url, 'a4', 'guess', '10.1.1.1')).answer.status).toBe(429);
+      // another client of the same proxy is not locked out by the first one's typos
+      expect((await signIn(s.http.url, 'wayan', PASSWORDS.wayan, '10.1.1.2')).answer.status).toBe(200);
+      // the address the proxy appended counts, not what the client claimed before it
+      expect((await signIn(s.http.url, 'a5', 'guess', '10.1.1.2, 10.1.1.1')).answer.status).toBe(429);
+    } finally {
+      await s.close();
+    }
+    // without trustProxy the header is the client's word and is ignored
+    const plain = await serve();
+    try {
+      for (const ip of ['10.0.0.1', '10.0.0.2', '10.0.0.3'])
+        expect((await signIn(plain.http.url, `b-${ip}`, 'guess', ip)).answer.status).toBe(401);
+      expect((await signIn(plain.http.url, 'wayan', PASSWORDS.wayan, '10.0.0.4')).answer.status).toBe(429);
+    } finally {
+      await plain.close();
     }
   });
 
