@@ -32,7 +32,7 @@ import { normalise } from './normalise/normalise.ts';
 import { Dispatcher } from './notify/dispatcher.ts';
 import type { Incident, IncidentStore } from './store/incident-store.ts';
 import { buildAreaNotification, buildNotification, type Notification } from './notify/notification.ts';
-import { AreaGrouper, type AreaIncident, type AreaPolicy } from './alerting/area.ts';
+import { AreaGrouper, type AreaPolicy } from './alerting/area.ts';
 import { escalationText, flappingText, isoWita } from './alerting/messages.ts';
 import { MaintenanceCalendar, suppressionOf } from './alerting/calendar.ts';
 import type { MaintenanceWindow, Silence, Suppression } from './alerting/scope.ts';
@@ -108,8 +108,6 @@ export interface MonitorStatus {
   readonly devices: number;
   readonly sites: number;
   readonly states: Record<DeviceState, number>;
-  readonly openAlerts: readonly Alert[];
-  readonly openAreas: readonly AreaIncident[];
   readonly polls: { readonly ok: number; readonly failed: number };
   readonly scheduler: SchedulerStats;
   readonly writer: WriterStats;
@@ -169,8 +167,6 @@ export class Monitor {
   readonly #suppressed = new Map<string, Suppression>();
   /** Sites under maintenance at the last calendar read → the window or silence. */
   #covered = new Map<string, string>();
-  /** The same, for the site listeners (kept apart: #covered is replaced before the alerts are read). */
-  #coveredBefore = new Map<string, string>();
   readonly #oncall: OnCallPolicy;
   readonly #liveness: MqttLivenessController;
   #running = false;
@@ -327,8 +323,6 @@ export class Monitor {
       devices: this.#deps.inventory.devices.length,
       sites: this.#deps.inventory.sites.length,
       states: this.#health.countByState(),
-      openAlerts: this.#alerts.open(),
-      openAreas: this.#areas?.open() ?? [],
       polls: { ...this.#polls },
       scheduler: this.#scheduler.stats(),
       writer: this.#deps.writer.stats(),
@@ -415,6 +409,7 @@ export class Monitor {
       );
     if (alert?.flaps !== undefined && alert.status === 'firing') this.#flapping(alert);
     else if (alert && !this.#suppress(alert, t.timeMs)) this.#offer(alert);
+    else if (!alert && t.to === 'up') this.#recovering(t);
     this.#armSettle();
     if (t.to !== 'up' || t.from !== 'unknown') {
       this.#deps.log.info('state', {
@@ -432,6 +427,41 @@ export class Monitor {
         this.#deps.log.error('transition listener failed', { error: errorMessage(err) });
       }
     }
+  }
+
+  /**
+   * The device of an open incident answers again and its recovery settles: machine-read feeds (CAP push,
+   * and the log) hear that it is recovering and when that is confirmed; people are told once it is.
+   */
+  #recovering(t: Transition): void {
+    const recovery = this.#alerts.recoveryOf(t.deviceId);
+    const open = this.#alerts.open().find((a) => a.deviceId === t.deviceId);
+    if (!recovery || !open || recovery.sinceMs !== t.timeMs || this.#suppressed.has(open.id)) return;
+    const device = this.#topology.device(open.deviceId);
+    const site = this.#topology.site(open.siteId);
+    if (!device || !site) return;
+    const routed = {
+      kind: open.kind,
+      severity: open.severity,
+      category: site.category,
+      kecamatan: site.kecamatan,
+    };
+    const level = this.#deps.store?.get(open.id)?.escalationLevel ?? 0;
+    const routedTo = channelsUpTo(this.#oncall, routed, level);
+    const feeds = this.#deps.notifiers
+      .filter((x) => x.statusUpdates && (!routedTo || routedTo.includes(x.name)))
+      .map((x) => x.name);
+    const n = buildNotification({ ...open, recovery }, site, device, this.#settings.linkBase);
+    // The log (an `always` channel) hears it with the feeds; without a feed, it is told here.
+    if (feeds.length > 0) this.#dispatcher.dispatch(n, feeds);
+    else
+      this.#deps.log.info('RECOVERING', {
+        alert: n.id,
+        device: device.id,
+        site: site.id,
+        confirmAt: n.recovery?.confirmAt,
+        text_en: n.text.en,
+      });
   }
 
   /** One notice that an incident is flapping, to the contacts it reached; pages stop until it is stable. */
@@ -719,6 +749,9 @@ export class Monitor {
     for (const [id, reason] of covered) if (!this.#covered.has(id)) point(id, 1, reason);
     for (const [id, reason] of this.#covered) if (!covered.has(id)) point(id, 0, reason);
     if (samples.length > 0) this.#deps.writer.push(samples);
+    const changed = new Set<string>();
+    for (const id of covered.keys()) if (!this.#covered.has(id)) changed.add(id);
+    for (const id of this.#covered.keys()) if (!covered.has(id)) changed.add(id);
     this.#covered = covered;
 
     for (const alert of this.#alerts.open()) {
@@ -743,10 +776,7 @@ export class Monitor {
       this.#deps.log.warn(`${was.kind} over, device still down`, { alert: alert.id, [was.kind]: was.id });
       this.#offer(alert);
     }
-    const changed = new Set<string>();
-    for (const id of covered.keys()) if (!this.#coveredBefore.has(id)) changed.add(id);
-    for (const id of this.#coveredBefore.keys()) if (!covered.has(id)) changed.add(id);
-    this.#coveredBefore = covered;
+    // After the pages: a listener reading the site state sees the alerts as they now stand.
     this.#siteChanged(changed, now);
 
     if (this.#calendarTimer) this.#deps.clock.clearTimeout(this.#calendarTimer);

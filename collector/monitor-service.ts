@@ -33,6 +33,7 @@ import {
 } from './http/service.ts';
 import { buildNotification } from './notify/notification.ts';
 import type { InfluxSource } from './reports/history.ts';
+import type { AvailabilityReport } from './reports/model.ts';
 import {
   generateReport,
   renderReport,
@@ -83,7 +84,7 @@ export class MonitorApi implements MonitorService {
     const out = await renderReport(report, format);
     const period = report.periodLabel.replace(/[^0-9A-Za-z-]+/g, '_');
     return {
-      body: out.body,
+      body: format === 'json' ? reportJson(report) : out.body,
       contentType: out.contentType,
       filename: `badung-netmon-${period}.${out.extension}`,
     };
@@ -284,6 +285,13 @@ function incidentTexts(
       : { ...stored, id: inc.id, status: 'firing', recovery };
   const n = buildNotification(alert, site, device);
   return { title: headline(n), summary: n.text };
+}
+
+/** The report's data as the v1 API sends it: its period and generation time ISO (+08:00), not ms. */
+function reportJson(report: AvailabilityReport): Buffer {
+  const { fromMs, toMs, generatedAtMs, ...rest } = report;
+  const view = { from: isoWita(fromMs), to: isoWita(toMs), generatedAt: isoWita(generatedAtMs), ...rest };
+  return Buffer.from(`${JSON.stringify(view, null, 2)}\n`);
 }
 
 export function timelineView(e: IncidentEvent): TimelineEventView {

@@ -74,7 +74,7 @@ badung-netmon is starting. Where to look:
   Monitor API     http://127.0.0.1:8080/health (no token); the rest takes the demo token:
                   export NETMON_TOKEN=\$(cat var/demo-token)
                   curl -s -H "Authorization: Bearer \$NETMON_TOKEN" http://127.0.0.1:8080/api/v1/incidents
-                  curl -s -H "Authorization: Bearer \$NETMON_TOKEN" http://127.0.0.1:8080/api/status
+                  curl -s -H "Authorization: Bearer \$NETMON_TOKEN" http://127.0.0.1:8080/api/v1/health
   Feeds (BPBD)    http://127.0.0.1:8080/feeds/outages.geojson   http://127.0.0.1:8080/feeds/cap.atom (same token)
   Simulator       http://$SIM_CONTROL/status   cut a site:  curl -X POST http://$SIM_CONTROL/sites/<site-id>/cut
   Logs            this terminal (JSON lines; alerts are level "warn", msg "ALERT")

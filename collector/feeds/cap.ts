@@ -31,12 +31,20 @@
  *   site, high (kantor camat, pustu)         firing    Immediate  Moderate  Observed  Monitor
  *   site, medium (desa/lurah, schools, wisata) firing  Future     Minor     Observed  None
  *   site, low (banjar, lingkungan)           firing    Future     Minor     Observed  None
+ *   any, answering again (recovering)        firing    Past       Minor     Observed  Monitor
  *   any                                      resolved  Past       Minor     Observed  AllClear
+ *
+ * Recovering. While a recovery settles (alerts.flapping.settle) the incident is still open: the feed
+ * carries an `Update` of it (sent at the moment the device answered again) whose texts say it is
+ * recovering and when that is confirmed; the AllClear follows at that time if it stays up.
+ *
+ * Silenced. An outage inside a silence or maintenance window paged nobody: its description says so
+ * (who silenced it, until when) and the parameter `silenced` names the silence or window.
  */
 import { isoWita } from '../alerting/messages.ts';
 import type { Notification } from '../notify/notification.ts';
 import { outageCircle } from './geo.ts';
-import { areaDescription, eventText, headline, instruction, type Bilingual } from './texts.ts';
+import { areaDescription, eventText, headline, instruction, silencedNote, type Bilingual } from './texts.ts';
 import { xmlElement } from './xml.ts';
 
 export const CAP_NAMESPACE = 'urn:oasis:names:tc:emergency:cap:1.2';
@@ -103,6 +111,9 @@ export const DEFAULT_RESTRICTION =
 export function capProfile(n: Notification): CapProfile {
   if (n.status === 'resolved') {
     return { urgency: 'Past', severity: 'Minor', certainty: 'Observed', responseType: 'AllClear' };
+  }
+  if (n.recovery) {
+    return { urgency: 'Past', severity: 'Minor', certainty: 'Observed', responseType: 'Monitor' };
   }
   if (n.kind === 'area_outage' || n.severity === 'critical') {
     return { urgency: 'Immediate', severity: 'Severe', certainty: 'Observed', responseType: 'Monitor' };
@@ -201,6 +212,17 @@ function parameters(n: Notification): [string, string][] {
   if (n.resolvedAt !== undefined)
     out.push(['resolvedAt', capDateTime(parseTime(n.resolvedAt, 'resolvedAt'))]);
   if (n.durationS !== undefined) out.push(['durationS', String(n.durationS)]);
+  if (n.recovery && n.status !== 'resolved') {
+    out.push(['recoveringSince', capDateTime(parseTime(n.recovery.since, 'recovery.since'))]);
+    out.push(['recoveryConfirmAt', capDateTime(parseTime(n.recovery.confirmAt, 'recovery.confirmAt'))]);
+  }
+  if (n.silenced && n.status !== 'resolved') {
+    const s = n.silenced;
+    out.push([
+      'silenced',
+      `${s.kind} ${s.id}${s.by ? ` by ${s.by}` : ''} until ${capDateTime(parseTime(s.until, 'silenced.until'))}`,
+    ]);
+  }
   return out;
 }
 
@@ -209,16 +231,19 @@ export function capMessage(n: Notification, opts: CapOptions): CapMessage {
   checkSender(opts.sender);
   const startMs = parseTime(n.startedAt, 'startedAt');
   const resolved = n.status === 'resolved';
+  const recovering = !resolved && n.recovery !== undefined;
   const prior = opts.prior;
-  const msgType: CapMsgType = resolved || prior ? 'Update' : 'Alert';
+  const msgType: CapMsgType = resolved || recovering || prior ? 'Update' : 'Alert';
   let sentMs: number;
   if (opts.sentMs !== undefined) sentMs = opts.sentMs;
   else if (resolved) sentMs = n.resolvedAt === undefined ? startMs : parseTime(n.resolvedAt, 'resolvedAt');
+  // The moment it answered again: the same message however often the feed is read.
+  else if (recovering) sentMs = parseTime(n.recovery?.since, 'recovery.since');
   else if (!prior) sentMs = startMs;
   else throw new RangeError(`CAP: an Update of open incident ${n.id} needs sentMs (it is not the Alert)`);
   sentMs = Math.floor(sentMs / 1000) * 1000;
 
-  const label = resolved ? 'allclear' : msgType === 'Alert' ? 'alert' : 'update';
+  const label = resolved ? 'allclear' : recovering ? 'recovering' : msgType === 'Alert' ? 'alert' : 'update';
   const ref: CapRef = {
     sender: opts.sender,
     identifier: identifier(n, opts, label, sentMs),
@@ -262,6 +287,7 @@ export function capMessage(n: Notification, opts: CapOptions): CapMessage {
   const where = areaDescription(n);
   const event = eventText(n);
   const todo = instruction(n);
+  const silenced = silencedNote(n);
   const params = parameters(n);
   for (const lang of ['id', 'en'] as const) {
     const i = '    ';
@@ -278,7 +304,7 @@ export function capMessage(n: Notification, opts: CapOptions): CapMessage {
     lines.push(xmlElement(i, 'onset', capDateTime(startMs)));
     if (opts.senderName !== undefined) lines.push(xmlElement(i, 'senderName', opts.senderName));
     lines.push(xmlElement(i, 'headline', title[lang]));
-    lines.push(xmlElement(i, 'description', n.text[lang]));
+    lines.push(xmlElement(i, 'description', silenced ? `${n.text[lang]}\n${silenced[lang]}` : n.text[lang]));
     lines.push(xmlElement(i, 'instruction', todo[lang]));
     if (web !== undefined) lines.push(xmlElement(i, 'web', web));
     if (opts.contact !== undefined) lines.push(xmlElement(i, 'contact', opts.contact));

@@ -16,7 +16,7 @@
  */
 import type { Notification } from '../notify/notification.ts';
 import { isLatLon, outageCircle, roundTo } from './geo.ts';
-import { headline } from './texts.ts';
+import { feedState, headline, silencedNote, type FeedState } from './texts.ts';
 
 /** [longitude, latitude]. */
 export type Position = readonly [number, number];
@@ -38,8 +38,23 @@ export interface OutageProperties {
   readonly incidentId: string;
   readonly kind: Notification['kind'];
   readonly severity: Notification['severity'];
-  /** firing: still down; resolved: restored (a caller listing current outages passes firing ones). */
-  readonly state: Notification['status'];
+  /**
+   * firing: still down; recovering: answering again while its recovery settles (confirmed at
+   * `confirmAt`, when the incident closes); resolved: restored.
+   */
+  readonly state: FeedState;
+  /** While recovering: when the recovery is confirmed if the site stays up (ISO 8601); else null. */
+  readonly confirmAt: string | null;
+  /** Inside a silence or maintenance window (it paged nobody): which, by whom, until when; else null. */
+  readonly silenced: {
+    readonly kind: 'silence' | 'maintenance';
+    readonly id: string;
+    readonly by: string | null;
+    readonly until: string;
+    readonly reason: string;
+    readonly note_id: string;
+    readonly note_en: string;
+  } | null;
   /** When the outage began, ISO 8601 (UTC). */
   readonly since: string;
   readonly resolvedAt: string | null;
@@ -112,7 +127,9 @@ export function outageFeature(n: Notification): OutageFeature {
       incidentId: n.id,
       kind: n.kind,
       severity: n.severity,
-      state: n.status,
+      state: feedState(n),
+      confirmAt: n.status === 'resolved' ? null : (n.recovery?.confirmAt ?? null),
+      silenced: silencedProperty(n),
       since: n.startedAt,
       resolvedAt: n.resolvedAt ?? null,
       siteId: n.site?.id ?? null,
@@ -130,6 +147,21 @@ export function outageFeature(n: Notification): OutageFeature {
       title_en: title.en,
       link: n.link ?? null,
     },
+  };
+}
+
+function silencedProperty(n: Notification): OutageProperties['silenced'] {
+  const s = n.silenced;
+  const note = silencedNote(n);
+  if (!s || !note) return null;
+  return {
+    kind: s.kind,
+    id: s.id,
+    by: s.by ?? null,
+    until: s.until,
+    reason: s.reason,
+    note_id: note.id,
+    note_en: note.en,
   };
 }
 

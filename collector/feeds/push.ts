@@ -37,6 +37,8 @@ export interface CapPushOptions {
 
 export class CapPushNotifier implements Notifier {
   readonly name: string;
+  /** BPBD's picture shows a recovering outage as such (an Update), as the HTTP feed does. */
+  readonly statusUpdates = true;
   readonly #opts: CapPushOptions;
   /** Incident id → its first message, for the references of what follows. */
   readonly #first = new Map<string, CapRef>();
@@ -66,6 +68,8 @@ export class CapPushNotifier implements Notifier {
     let msg: CapMessage;
     try {
       if (n.status === 'resolved') msg = capMessage(n, { ...this.#opts.cap, prior: first });
+      // Recovering: an Update at the moment it answered again (capMessage's default), like the HTTP feed.
+      else if (n.recovery) msg = capMessage(n, { ...this.#opts.cap, prior: first });
       else if (!first) msg = capMessage(n, this.#opts.cap);
       else msg = capMessage(n, { ...this.#opts.cap, prior: first, sentMs: this.#opts.clock.now() });
     } catch (err) {

@@ -3,11 +3,44 @@
  * Indonesia first. The long texts are the notification's own (collector/alerting/messages.ts).
  * Pure: Notification → text.
  */
+import { formatWita } from '../alerting/messages.ts';
 import type { Notification } from '../notify/notification.ts';
 
 export interface Bilingual {
   readonly id: string;
   readonly en: string;
+}
+
+/** What a feed shows an incident as: still out, answering again while its recovery settles, or over. */
+export type FeedState = 'firing' | 'recovering' | 'resolved';
+
+export function feedState(n: Notification): FeedState {
+  if (n.status === 'resolved') return 'resolved';
+  return n.recovery ? 'recovering' : 'firing';
+}
+
+function witaOf(iso: string): string {
+  return formatWita(Date.parse(iso));
+}
+
+/**
+ * An outage inside a silence or maintenance window paged nobody: the feeds say so, with who and until
+ * when, so the emergency picture does not take it for an outage nobody knows of. Undefined otherwise.
+ */
+export function silencedNote(n: Notification): Bilingual | undefined {
+  const s = n.silenced;
+  if (!s || n.status === 'resolved') return undefined;
+  const until = witaOf(s.until);
+  const by = s.by ? { id: ` oleh ${s.by}`, en: ` by ${s.by}` } : { id: '', en: '' };
+  return s.kind === 'silence'
+    ? {
+        id: `Dibungkam${by.id} sampai ${until} (${s.reason}): tidak ada petugas yang dipanggil.`,
+        en: `Silenced${by.en} until ${until} (${s.reason}): nobody was paged.`,
+      }
+    : {
+        id: `Dalam jendela pemeliharaan "${s.reason}" sampai ${until}: tidak ada petugas yang dipanggil.`,
+        en: `Inside the maintenance window "${s.reason}" until ${until}: nobody was paged.`,
+      };
 }
 
 /** What happened, as a CAP `<event>`: the kind of outage, not the place. */
@@ -45,12 +78,24 @@ export function headline(n: Notification): Bilingual {
       }
     : { id: n.device?.id ?? n.id, en: n.device?.id ?? n.id };
   const others = n.affected.sites.length;
-  return restored
-    ? { id: `PULIH: ${place.id} kembali terhubung`, en: `RESTORED: ${place.en} back online` }
-    : {
-        id: `GANGGUAN: ${place.id} terputus${others > 0 ? ` (+${others} lokasi lain)` : ''}`,
-        en: `OUTAGE: ${place.en} offline${others > 0 ? ` (+${others} other sites)` : ''}`,
-      };
+  if (restored)
+    return { id: `PULIH: ${place.id} kembali terhubung`, en: `RESTORED: ${place.en} back online` };
+  if (n.recovery) {
+    const at = witaOf(n.recovery.confirmAt);
+    return {
+      id: `MEMULIH: ${place.id} terhubung lagi, dipastikan pukul ${at}`,
+      en: `RECOVERING: ${place.en} back online, confirmed at ${at}`,
+    };
+  }
+  const mark = n.silenced
+    ? n.silenced.kind === 'silence'
+      ? { id: ' [dibungkam]', en: ' [silenced]' }
+      : { id: ' [pemeliharaan]', en: ' [maintenance]' }
+    : { id: '', en: '' };
+  return {
+    id: `GANGGUAN: ${place.id} terputus${others > 0 ? ` (+${others} lokasi lain)` : ''}${mark.id}`,
+    en: `OUTAGE: ${place.en} offline${others > 0 ? ` (+${others} other sites)` : ''}${mark.en}`,
+  };
 }
 
 /** The place, for a CAP `<areaDesc>`: site, desa, kecamatan; or the kecamatan for an area incident. */
@@ -74,6 +119,13 @@ export function instruction(n: Notification): Bilingual {
     return {
       id: 'Layanan jaringan telah pulih. Tidak perlu tindakan.',
       en: 'Service restored. No action needed.',
+    };
+  }
+  if (n.recovery) {
+    const at = witaOf(n.recovery.confirmAt);
+    return {
+      id: `Layanan tersambung kembali; dinyatakan pulih pukul ${at} bila tetap stabil. Tidak perlu tindakan.`,
+      en: `Service is back; it is confirmed restored at ${at} if it stays up. No action needed.`,
     };
   }
   if (n.kind === 'area_outage') {

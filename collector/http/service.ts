@@ -109,7 +109,11 @@ export interface SiteState {
   readonly lon: number;
   /** collector/health/site-state.ts decides it (the same for the feeds, MQTT and InfluxDB). */
   readonly state: SiteStateName;
-  /** While `recovering` (or flapping with a recovery settling): when the recovery is confirmed. */
+  /**
+   * While a recovery of the site settles: when it is confirmed (RECOVERED sent, incident resolved) if the
+   * device stays up; null otherwise. The state is then `recovering`, unless a state ranking above it holds
+   * (maintenance, flapping, or another device down).
+   */
   readonly recoveryConfirmAt: IsoTime | null;
   readonly devices: readonly SiteDeviceView[];
 }

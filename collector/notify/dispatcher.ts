@@ -112,8 +112,12 @@ export class Dispatcher {
   }
 }
 
-/** What the ledger records a delivery as: firing, resolved, flapping, or escalation:<level>. */
+/**
+ * What the ledger records a delivery as: firing, resolved, flapping, escalation:<level>, or
+ * recovering:<since> (one per time the device came back while the incident stayed open).
+ */
 export function ledgerKind(n: Notification): string {
   if (n.escalation) return `escalation:${n.escalation.level}`;
+  if (n.recovery && n.status === 'firing') return `recovering:${n.recovery.since}`;
   return n.kind === 'flapping' ? 'flapping' : n.status;
 }

@@ -13,6 +13,17 @@ export class LogNotifier implements Notifier {
   }
 
   send(n: Notification): Promise<void> {
+    if (n.recovery && n.status === 'firing') {
+      this.#log.info('RECOVERING', {
+        alert: n.id,
+        device: n.device?.id,
+        site: n.site?.id,
+        confirmAt: n.recovery.confirmAt,
+        text_id: n.text.id,
+        text_en: n.text.en,
+      });
+      return Promise.resolve();
+    }
     const level = n.status === 'firing' ? 'warn' : 'info';
     this.#log[level](n.status === 'firing' ? 'ALERT' : 'RECOVERED', {
       alert: n.id,

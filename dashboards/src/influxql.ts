@@ -92,7 +92,7 @@ export function filters(...vars: readonly string[]): string {
   return vars.map((v) => `"${v}" =~ /^$${v}$/`).join(' AND ');
 }
 
-/** Site state codes (collector/app.ts) and how the dashboards show them: colour and text. */
+/** Site state codes (collector/health/site-state.ts) and how the dashboards show them: colour and text. */
 export const SITE_STATES = [
   { code: 1, state: 'up', color: 'green', id: 'normal', en: 'up' },
   { code: 0, state: 'down', color: 'red', id: 'putus', en: 'down' },
@@ -101,6 +101,7 @@ export const SITE_STATES = [
   { code: 3, state: 'unknown', color: 'text', id: 'belum diketahui', en: 'unknown' },
   { code: 4, state: 'maintenance', color: 'blue', id: 'pemeliharaan', en: 'maintenance' },
   { code: 5, state: 'flapping', color: 'purple', id: 'tidak stabil', en: 'flapping' },
+  { code: 6, state: 'recovering', color: 'light-green', id: 'memulih', en: 'recovering' },
 ] as const;
 
 /** Value mappings: a state code shows as its bilingual name in its colour. */

@@ -253,6 +253,20 @@ describe('alerting: upstream links, flapping, maintenance, the API and the feeds
   it('t2: the hub is restored: one recovery; the CAP all-clear references the alert', async () => {
     sim.restoreDevice(routerOf(hub).id);
     await waitFor(() => inventory.devices.every((d) => stateOf(d) === 'up'), { timeoutMs: 15_000 });
+    // While the recovery settles, the API and the feeds say recovering, and until when (unless the
+    // shared CPU made the test slower than the settle time, when it is over already).
+    const site = await api(`/api/v1/sites/${hub.id}`, { token: viewer.token });
+    if (pagesFor(hub).every((p) => p.status !== 'resolved')) {
+      expect(site.body.state).toBe('recovering');
+      const confirmAt = Date.parse(String(site.body.recoveryConfirmAt));
+      expect(String(site.body.recoveryConfirmAt)).toMatch(/\+08:00$/);
+      expect(confirmAt - Date.now()).toBeLessThanOrEqual(SETTLE_MS);
+      const geo = await api('/feeds/outages.geojson', { token: viewer.token });
+      const states = (geo.body.features as { properties: { state: string } }[]).map(
+        (f) => f.properties.state,
+      );
+      if (pagesFor(hub).every((p) => p.status !== 'resolved')) expect(states).toEqual(['recovering']);
+    }
     // Recoveries settle for SETTLE_MS before they are sent.
     await waitFor(() => pagesFor(hub).some((p) => p.status === 'resolved'), {
       timeoutMs: SETTLE_MS + 10_000,

@@ -225,8 +225,18 @@ describe('uptime report against scripted outages', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-disposition')).toContain('badung-netmon-2026-12.csv');
     expect((await csv.text()).trim().split('\r\n')).toHaveLength(inventory.sites.length + 1);
-    const json = (await (await get(`month=2026-12&format=json&site=${D.id}`)).json()) as { sites: SiteRow[] };
+    const json = (await (await get(`month=2026-12&format=json&site=${D.id}`)).json()) as {
+      sites: SiteRow[];
+      from: string;
+      to: string;
+      generatedAt: string;
+    };
     expect(json.sites.map((r) => r.siteId)).toEqual([D.id]);
+    // The v1 API's times: ISO 8601 in WITA (the month starts at midnight in Badung).
+    expect(json.from).toBe('2026-12-01T00:00:00.000+08:00');
+    expect(json.to).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/);
+    expect(json.generatedAt).toMatch(/\+08:00$/);
+    expect(json).not.toHaveProperty('fromMs');
     expect(Math.abs(json.sites[0]!.downMs - row(D).downMs)).toBeLessThanOrEqual(1);
     const bad = await get('month=2026-12&kecamatan=Mengwii');
     expect(bad.status).toBe(400);

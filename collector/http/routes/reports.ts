@@ -4,7 +4,8 @@
  *   GET /reports/availability?month=2026-10&format=pdf|csv|html|json&category=&kecamatan=&site=   viewer
  *
  * `from`/`to` (ISO 8601 with offset) instead of `month` for any range. PDF, CSV and HTML come as a
- * download named after the period; JSON is the report's data.
+ * download named after the period; JSON is the report's data, its times (`from`, `to`, `generatedAt`)
+ * ISO 8601 in WITA like the rest of v1.
  */
 import type { Router } from 'express';
 import { parseReportQuery } from '../bodies.ts';

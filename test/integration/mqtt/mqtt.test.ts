@@ -94,7 +94,7 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
         COLLECTOR.user,
       );
     }
-    const config = await testMonitorConfig({
+    const testConfig = await testMonitorConfig({
       inventory,
       influxUrl: influx.url,
       database: db,
@@ -108,6 +108,11 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
         graceMs: 1000,
       },
     });
+    // Recoveries settle (as in production, alerts.flapping.settle): the site state says recovering meanwhile.
+    const config = {
+      ...testConfig,
+      alerts: { ...testConfig.alerts, flapping: { settleMs: 60_000, flapThreshold: 2 } },
+    };
     runtime = await startRuntime(config, { log, notifiers: [pager] });
     url = mosq?.url ?? runtime.broker?.url ?? '';
     await waitFor(() => runtime.monitor.health.get(gateway.id)?.state === 'up', { timeoutMs: 15_000 });
@@ -290,7 +295,7 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
       reconnectPeriod: 0,
     });
     clients.push(reader);
-    const retained = new Map<string, { state: string }>();
+    const retained = new Map<string, { state: string; recoveryConfirmAt?: string | null }>();
     reader.on('message', (t, p) => retained.set(t, JSON.parse(p.toString()) as { state: string }));
     await reader.subscribeAsync(
       [`netmon/v1/state/device/${gateway.id}`, `netmon/v1/state/site/${gateway.siteId}`],
@@ -300,5 +305,16 @@ describe.each(['embedded', 'mosquitto'] as const)('MQTT through the %s broker', 
     expect(retained.get(`netmon/v1/state/device/${gateway.id}`)?.state).toBe('down');
     expect(retained.get(`netmon/v1/state/site/${gateway.siteId}`)?.state).toBe('down');
     sim.restoreDevice(gateway.id);
+    // Back, while its recovery settles (alerts.flapping.settle): the site says recovering, and until when,
+    // as the API does (collector/health/site-state.ts decides both).
+    const siteTopic = `netmon/v1/state/site/${gateway.siteId}`;
+    await waitFor(() => retained.get(siteTopic)?.state === 'recovering', {
+      timeoutMs: 15_000,
+      what: () => `site state recovering; have ${JSON.stringify(retained.get(siteTopic))}`,
+    });
+    expect(retained.get(siteTopic)?.recoveryConfirmAt).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/,
+    );
+    expect(retained.get(siteTopic)?.state).toBe(runtime.monitor.siteState(gateway.siteId)?.state);
   });
 });

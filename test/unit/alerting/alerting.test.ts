@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AlertBook } from '../../../collector/alerting/alert.ts';
-import { alertText, formatDuration, formatWita } from '../../../collector/alerting/messages.ts';
+import { alertText, formatDuration, formatWita, isoWita } from '../../../collector/alerting/messages.ts';
 import type { Transition } from '../../../collector/core/types.ts';
 import { Topology } from '../../../collector/health/topology.ts';
 import { buildNotification } from '../../../collector/notify/notification.ts';
@@ -56,6 +56,52 @@ describe('messages', () => {
     expect(formatWita(Date.UTC(2026, 9, 31, 16, 30))).toBe('00:30 WITA, 01-11-2026');
     expect(formatDuration(65 * 60_000)).toEqual({ id: '1 jam 5 menit', en: '1 h 5 min' });
     expect(formatDuration(30 * 60_000)).toEqual({ id: '30 menit', en: '30 min' });
+  });
+
+  it.each<[number, string, string]>([
+    [0, '0 detik', '0 s'],
+    [22_000, '22 detik', '22 s'],
+    [59_400, '59 detik', '59 s'],
+    [60_000, '1 menit', '1 min'],
+    [89_000, '1 menit', '1 min'],
+    [5 * 60_000, '5 menit', '5 min'],
+    [59 * 60_000 + 20_000, '59 menit', '59 min'],
+    [3600_000, '1 jam 0 menit', '1 h 0 min'],
+    [65 * 60_000, '1 jam 5 menit', '1 h 5 min'],
+    [26 * 3600_000 + 60_000, '26 jam 1 menit', '26 h 1 min'],
+    [-5000, '0 detik', '0 s'],
+  ])('a duration of %i ms reads "%s" / "%s", never "0 min" for a short one', (ms, id, en) => {
+    expect(formatDuration(ms)).toEqual({ id, en });
+  });
+
+  it('a 22 s outage recovers "after 22 s down" in both languages; recovering says when it is confirmed', () => {
+    const topo = new Topology(smallInventory());
+    const alert = new AlertBook(topo).onTransition(tr('pkm-petang-1-r1', 'suspect', 'down', T0));
+    const site = topo.site('pkm-petang-1');
+    const device = topo.device('pkm-petang-1-r1');
+    if (!alert || !site || !device) throw new Error('fixture');
+    const recovered = alertText({ ...alert, status: 'resolved', resolvedAt: T0 + 22_000 }, site, device);
+    expect(recovered.id).toMatch(/setelah gangguan 22 detik\./);
+    expect(recovered.en).toMatch(/after 22 s down\./);
+    expect(recovered.id + recovered.en).not.toMatch(/0 min|0 menit/);
+    const recovering = alertText(
+      { ...alert, recovery: { sinceMs: T0 + 22_000, confirmAtMs: T0 + 22_000 + 120_000 } },
+      site,
+      device,
+    );
+    expect(recovering.id).toMatch(
+      /^MEMULIH: .* merespons lagi sejak 14:05 WITA, 22-11-2026 setelah gangguan 22 detik; dinyatakan pulih pukul 14:07 WITA, 22-11-2026 bila tetap stabil\.$/,
+    );
+    expect(recovering.en).toMatch(
+      /^RECOVERING: .* answering again since 14:05 WITA, 22-11-2026 after 22 s down; confirmed recovered at 14:07 WITA, 22-11-2026 if it stays up\.$/,
+    );
+  });
+
+  it('isoWita: ISO 8601 with milliseconds and the +08:00 offset, the same instant', () => {
+    const t = Date.parse('2026-12-03T14:15:00Z');
+    expect(isoWita(t)).toBe('2026-12-03T22:15:00.000+08:00');
+    expect(Date.parse(isoWita(t + 7))).toBe(t + 7);
+    expect(isoWita(Date.parse('2026-12-31T16:30:00.250Z'))).toBe('2027-01-01T00:30:00.250+08:00');
   });
 
   it('writes a bilingual page with site, category, desa, kecamatan, since when, what is affected and a link', () => {

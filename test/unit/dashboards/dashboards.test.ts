@@ -13,7 +13,8 @@ import type {
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { DASHBOARDS, dashboardJson } from '../../../dashboards/src/index.ts';
-import { DATASOURCE_UID } from '../../../dashboards/src/influxql.ts';
+import { DATASOURCE_UID, SITE_STATES } from '../../../dashboards/src/influxql.ts';
+import { SITE_STATE_CODE } from '../../../collector/health/site-state.ts';
 import { expandQuery, intervalFor, resolveTime } from '../../support/grafana-influxql.ts';
 
 /**
@@ -142,6 +143,12 @@ describe('dashboard JSON', () => {
       'pemeliharaan / maintenance',
     ])
       expect(mappings).toContain(s);
+  });
+});
+
+describe('site states', () => {
+  it('every state the monitor writes to site_state has its code, name and colour on the dashboards', () => {
+    expect(Object.fromEntries(SITE_STATES.map((s) => [s.state, s.code]))).toEqual(SITE_STATE_CODE);
   });
 });
 

@@ -173,6 +173,71 @@ describe('restoration and change', () => {
   });
 });
 
+describe('recovering and silenced outages', () => {
+  const firing = siteAlert(PUSKESMAS);
+  const alert = capMessage(firing, OPTS);
+  const UP_AT = T0 + 22_000;
+  const recovering = siteAlert(PUSKESMAS, 'firing', {
+    recovery: { sinceMs: UP_AT, confirmAtMs: UP_AT + 120_000 },
+  });
+
+  it('a recovering outage is an Update, sent when it answered again, saying when it is confirmed', () => {
+    const m = capMessage(recovering, OPTS);
+    expectValid(m.xml);
+    expect(m.msgType).toBe('Update');
+    expect(m.ref.identifier).toMatch(/:recovering:20261123T021522Z$/);
+    expect(m.ref.sent).toBe('2026-11-23T10:15:22+08:00');
+    expect(m.references).toEqual([alert.ref]);
+    const [id, en] = infos(m.xml);
+    expect(id?.headline).toBe(
+      'MEMULIH: Puskesmas Petang I (Puskesmas, Kec. Petang) terhubung lagi, dipastikan pukul 10:17 WITA, 23-11-2026',
+    );
+    expect(en?.headline).toBe(
+      'RECOVERING: Puskesmas Petang I (community health centre, Petang district) back online, confirmed at 10:17 WITA, 23-11-2026',
+    );
+    expect(String(id?.description)).toMatch(
+      /^MEMULIH: .*setelah gangguan 22 detik; dinyatakan pulih pukul 10:17 WITA/,
+    );
+    expect(String(en?.description)).toMatch(
+      /^RECOVERING: .*after 22 s down; confirmed recovered at 10:17 WITA/,
+    );
+    expect(en?.urgency).toBe('Past');
+    expect(en?.responseType).toBe('Monitor');
+    expect(params(en!)).toMatchObject({
+      recoveringSince: '2026-11-23T10:15:22+08:00',
+      recoveryConfirmAt: '2026-11-23T10:17:22+08:00',
+    });
+    // The same message however often the feed is read.
+    expect(capMessage(recovering, OPTS).xml).toBe(m.xml);
+  });
+
+  it('a silenced outage says who silenced it and until when, and that nobody was paged', () => {
+    const silenced: Notification = {
+      ...firing,
+      silenced: {
+        kind: 'silence',
+        id: 'sil-1',
+        reason: 'PLN padam / power cut',
+        by: 'ops-1',
+        until: new Date(T0 + 3 * 3600_000).toISOString(),
+      },
+    };
+    const m = capMessage(silenced, OPTS);
+    expectValid(m.xml);
+    const [id, en] = infos(m.xml);
+    expect(String(id?.description)).toMatch(
+      /\nDibungkam oleh ops-1 sampai 13:15 WITA, 23-11-2026 \(PLN padam \/ power cut\): tidak ada petugas yang dipanggil\.$/,
+    );
+    expect(String(en?.description)).toMatch(
+      /\nSilenced by ops-1 until 13:15 WITA, 23-11-2026 .*nobody was paged\.$/,
+    );
+    expect(String(en?.headline)).toMatch(/ \[silenced\]$/);
+    expect(params(en!).silenced).toBe('silence sil-1 by ops-1 until 2026-11-23T13:15:00+08:00');
+    // An ordinary outage carries none of it.
+    expect(alert.xml).not.toMatch(/silenced|Dibungkam|RECOVERING/i);
+  });
+});
+
 describe('area incidents', () => {
   it('draw a circle around the centroid of the sites that covers every one of them', () => {
     const n = areaIncident();

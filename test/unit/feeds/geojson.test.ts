@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { capAlert } from '../../../collector/feeds/cap.ts';
-import { outageFeatureCollection } from '../../../collector/feeds/geojson.ts';
+import { outageFeature, outageFeatureCollection } from '../../../collector/feeds/geojson.ts';
 import { testSite } from '../../support/fixtures.ts';
 import { validateGeoJson } from '../../support/geojson-validate.ts';
-import { PETANG_SITES, PUSKESMAS, SENDER, areaIncident, siteAlert, siteOf } from './fixtures.ts';
+import { PETANG_SITES, PUSKESMAS, SENDER, T0, areaIncident, siteAlert, siteOf } from './fixtures.ts';
 
 /** What a client receives: the collection through JSON, validated as RFC 7946 with at most 6 decimals. */
 function roundTrip(value: unknown): unknown {
@@ -60,6 +60,49 @@ describe('outageFeatureCollection', () => {
       title_en: 'OUTAGE: Puskesmas Petang I (community health centre, Petang district) offline',
       link: 'https://netmon.badungkab.go.id/sites/pkm-petang-1',
     });
+  });
+
+  it('an ordinary outage is firing, with no confirmAt and not silenced', () => {
+    expect(fc.features[0]?.properties).toMatchObject({ state: 'firing', confirmAt: null, silenced: null });
+  });
+
+  it('a recovering outage says so, and when its recovery is confirmed', () => {
+    const up = T0 + 22_000;
+    const f = outageFeature(
+      siteAlert(PUSKESMAS, 'firing', { recovery: { sinceMs: up, confirmAtMs: up + 120_000 } }),
+    );
+    expect(f.properties).toMatchObject({
+      state: 'recovering',
+      confirmAt: '2026-11-23T02:17:22.000Z',
+      resolvedAt: null,
+      title_id:
+        'MEMULIH: Puskesmas Petang I (Puskesmas, Kec. Petang) terhubung lagi, dipastikan pukul 10:17 WITA, 23-11-2026',
+    });
+    roundTrip(
+      outageFeatureCollection([
+        siteAlert(PUSKESMAS, 'firing', { recovery: { sinceMs: up, confirmAtMs: up + 1 } }),
+      ]),
+    );
+  });
+
+  it('a silenced outage is marked: which silence, by whom, until when, in both languages', () => {
+    const until = new Date(T0 + 3600_000).toISOString();
+    const f = outageFeature({
+      ...siteAlert(PUSKESMAS),
+      silenced: { kind: 'silence', id: 'sil-1', reason: 'PLN padam', by: 'ops-1', until },
+    });
+    expect(f.properties.silenced).toEqual({
+      kind: 'silence',
+      id: 'sil-1',
+      by: 'ops-1',
+      until,
+      reason: 'PLN padam',
+      note_id:
+        'Dibungkam oleh ops-1 sampai 11:15 WITA, 23-11-2026 (PLN padam): tidak ada petugas yang dipanggil.',
+      note_en: 'Silenced by ops-1 until 11:15 WITA, 23-11-2026 (PLN padam): nobody was paged.',
+    });
+    expect(f.properties.title_en).toMatch(/ \[silenced\]$/);
+    expect(f.properties.state).toBe('firing');
   });
 
   it('counts the sites behind a site that lost their link with it', () => {

@@ -97,6 +97,23 @@ describe('CapPushNotifier', () => {
     expect(push.firstMessage(areaIncident().id)).toEqual(first);
   });
 
+  it('a recovering outage is pushed as an Update at the moment it answered again, saying when it is confirmed', async () => {
+    const rx = await receiver([200]);
+    const push = notifier(rx.url);
+    expect(push.statusUpdates).toBe(true);
+    await push.send(siteAlert(PUSKESMAS));
+    const up = T0 + 22_000;
+    await push.send(siteAlert(PUSKESMAS, 'firing', { recovery: { sinceMs: up, confirmAtMs: up + 120_000 } }));
+    const [alert, recovering] = rx.bodies as [string, string];
+    assertValidCap(recovering);
+    expect(tag(recovering, 'msgType')).toBe('Update');
+    expect(tag(recovering, 'sent')).toBe('2026-11-23T10:15:22+08:00');
+    expect(tag(recovering, 'references')).toBe(`${SENDER},${tag(alert, 'identifier')},${tag(alert, 'sent')}`);
+    expect(recovering).toMatch(/<headline>RECOVERING: .*confirmed at 10:17 WITA, 23-11-2026<\/headline>/);
+    // Still open: the AllClear that follows references the same first message.
+    expect(push.firstMessage(siteAlert(PUSKESMAS).id)?.identifier).toBe(tag(alert, 'identifier'));
+  });
+
   it('after a restart, the AllClear still references the original Alert', async () => {
     const rx = await receiver([200]);
     await notifier(rx.url).send(siteAlert(PUSKESMAS));

@@ -422,6 +422,14 @@ describe('incidents', () => {
     expect(issuesOf(noQuery)).toEqual([
       { path: 'verbose', message: 'unknown query parameter (this route takes none)' },
     ]);
+    for (const bad of [
+      'from=2026-02-29T00:00:00%2B08:00&to=2026-03-01T00:00:00%2B08:00',
+      'from=2026-04-31T00:00:00Z',
+    ]) {
+      const report = await api(`/api/v1/reports/availability?${bad}`, { token: viewer });
+      expect(report.status, bad).toBe(400);
+      expect(issuesOf(report)[0]?.path, bad).toBe('from');
+    }
     const state = await api('/api/v1/sites?state=on-fire', { token: viewer });
     expect(state.status).toBe(400);
     expect(issuesOf(state)[0]?.path).toBe('state');
