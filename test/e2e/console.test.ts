@@ -242,7 +242,7 @@ describe('the console in Chromium on the running monitor', () => {
     await page.locator('nav a[data-nav=maintenance]', { hasText: 'Pemeliharaan' }).waitFor();
   });
 
-  it('creates a maintenance window from the form, with a preview of its scope, and deletes it', async () => {
+  it('creates a maintenance window and a silence from their forms, with a preview of the scope, and deletes them', async () => {
     const { page } = ops;
     await page.goto(`${base}/#/maintenance`);
     const form = page.locator('form[data-testid=maintenance-form]');
@@ -259,6 +259,22 @@ describe('the console in Chromium on the running monitor', () => {
     page.once('dialog', (d) => void d.accept());
     await item.locator('[data-testid=delete]').click();
     await item.waitFor({ state: 'detached' });
+    // A silence by category, from its own form, then deleted.
+    const silence = page.locator('form[data-testid=silence-form]');
+    const cat = sites[0]?.category ?? 'banjar';
+    await silence.locator('select[name=scopeKind]').selectOption('categories');
+    await silence.locator('select[name=scopeCategories]').selectOption([cat]);
+    await silence
+      .locator(`[data-testid=preview][data-sites="${sites.filter((s) => s.category === cat).length}"]`)
+      .waitFor();
+    await silence.locator('select[name=duration]').selectOption('1h');
+    await silence.locator('input[name=comment]').fill('PLN padam / power cut');
+    await silence.locator('button[type=submit]').click();
+    const quiet = page.locator('[data-testid=silences] li', { hasText: 'PLN padam / power cut' });
+    await quiet.waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await quiet.locator('[data-testid=delete]').click();
+    await quiet.waitFor({ state: 'detached' });
     expect(ops.problems).toEqual([]);
   });
 
