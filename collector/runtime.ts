@@ -155,6 +155,20 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   await monitor.start();
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log) : {};
   if (mqtt) mqttMetrics = mqttHealth(mqtt, broker, clock);
+  // The console's live events follow the running monitor; its history reads InfluxDB (1.x API).
+  const influx1 = config.influx.api === 'v1' ? config.influx : undefined;
+  consoleBackend?.attach({
+    monitor,
+    inventory: config.inventory,
+    influx: influx1 && {
+      url: influx1.url,
+      database: influx1.database,
+      username: influx1.username,
+      password: influx1.password,
+      timeoutMs: influx1.timeoutMs,
+    },
+    mqttClients: broker ? () => broker.stats().connected : undefined,
+  });
   let http: RunningHttp;
   try {
     const httpLog = log.child({ component: 'http' });
@@ -173,22 +187,15 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
           }
         : undefined;
     const consoleAssets = await buildConsoleOrWarn(config, httpLog);
-    const api = new MonitorApi(monitor, store, clock, reports);
-    consoleBackend?.attach({
-      monitor,
-      inventory: config.inventory,
-      influx: reports && { ...reports.source, timeoutMs: config.influx.timeoutMs },
-      mqttClients: broker ? () => broker.stats().connected : undefined,
-    });
-    http = await startHttp(consoleBackend ? consoleBackend.wrap(api) : api, {
+    http = await startHttp(new MonitorApi(monitor, store, clock, reports), {
       console: consoleAssets,
       listen: config.http.listen,
+      session: consoleBackend?.session,
+      moreRoutes: consoleBackend?.routes,
       tokens: config.api?.tokens ?? [],
       log: httpLog,
       clock,
       feedsPublic: config.api?.feedsPublic ?? false,
-      session: consoleBackend?.session,
-      moreRoutes: consoleBackend?.routes,
       feeds: feedsRouter(monitor, { clock, cap, baseUrl: `${publicBase}/feeds`, recentMs: feeds.recentMs }),
     });
     if ((config.api?.tokens.length ?? 0) === 0 && !consoleBackend)

@@ -33,10 +33,11 @@ if [ -z "${NETMON_CONFIG:-}" ] && [ ! -s var/demo-token ]; then
   npx tsx scripts/make-token.ts --name "demo-operator-$(date +%s)" --role operator \
     --out var/api-tokens.yaml --token-file var/demo-token > /dev/null
 fi
-if [ -z "${NETMON_CONFIG:-}" ] && [ ! -s var/demo-password ]; then
+if [ -z "${NETMON_CONFIG:-}" ] && { [ ! -s var/demo-password ] || ! grep -qs '{ name: demo,' var/users.yaml; }; then
   # The console's demo sign-in: operator `demo`, its password in var/demo-password (yours only).
   echo "Making the demo console account: demo (operator), its password in var/demo-password"
-  (umask 077 && node -e "process.stdout.write(require('node:crypto').randomBytes(15).toString('base64url'))" > var/demo-password)
+  [ -s var/demo-password ] ||
+    (umask 077 && node -e "process.stdout.write(require('node:crypto').randomBytes(15).toString('base64url'))" > var/demo-password)
   npx tsx scripts/make-user.ts --name demo --role operator --file var/users.yaml \
     --password-file var/demo-password --replace > /dev/null
 fi

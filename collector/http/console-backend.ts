@@ -27,6 +27,7 @@ import { registerHistoryRoutes } from './history.ts';
 import { LiveFeed, ObservedIncidentStore, type LiveMonitor } from './live-feed.ts';
 import type { RouteKit } from './routes/kit.ts';
 import { registerScopePreviewRoutes } from './scope-preview.ts';
+import { parseNoQuery } from './bodies.ts';
 import type { MonitorService } from './service.ts';
 import { SessionManager } from './session.ts';
 import { sessionSecretOf, type SessionHttpOptions } from './session-http.ts';
@@ -60,18 +61,22 @@ export interface ConsoleBackend {
   readonly session: SessionHttpOptions;
   /** The incident store, telling the live events of every change (use it as the monitor's store). */
   openIncidentStore(file: string): ObservedIncidentStore;
-  /** Subscribe to the running monitor; call once, before the HTTP server starts. */
+  /** Subscribe to the running monitor, before the HTTP server starts; later calls are ignored. */
   attach(a: ConsoleAttachment): void;
-  /** The API's service with the console's additions (health metrics; site re-reads after suppressions change). */
-  wrap(service: MonitorService): MonitorService;
-  /** The console's /api/v1 routes: events, site history, scope preview (after attach). */
+  /**
+   * The console's /api/v1 routes (after attach), registered before the others: events, site history,
+   * scope preview, GET /health with `metrics` added, and a watch on maintenance and silence writes that
+   * re-reads every site's state once one is made.
+   */
   readonly routes: ((router: Router, kit: RouteKit) => void)[];
+  /**
+   * The service as is. An earlier version decorated it here (health metrics, re-reads after
+   * suppressions change); the routes above do that now. Kept so code written against it still builds.
+   */
+  wrap(service: MonitorService): MonitorService;
   readonly hub: EventHub | undefined;
   close(): Promise<void>;
 }
-
-/** Service methods after which every site's state is re-read (a window or silence may cover it now). */
-const SUPPRESSION_CHANGES = new Set(['addMaintenance', 'deleteMaintenance', 'addSilence', 'deleteSilence']);
 
 export async function startConsoleBackend(
   config: ConsoleConfig,
@@ -111,7 +116,7 @@ export async function startConsoleBackend(
   let feed: LiveFeed | undefined;
   let hub: EventHub | undefined;
   let meter: HealthMeter | undefined;
-  let wrapped: MonitorService | undefined;
+  let service: MonitorService | undefined;
   const routes: ((router: Router, kit: RouteKit) => void)[] = [];
 
   const backend: ConsoleBackend = {
@@ -126,8 +131,14 @@ export async function startConsoleBackend(
       return store;
     },
     attach: (a) => {
-      if (feed) throw new Error('console back end attached twice');
-      const health = () => (wrapped ? wrapped.health() : { status: 'ok', details: {} });
+      // Once: a second call (e.g. left by a merge) changes nothing.
+      if (feed) return;
+      /** GET /api/v1/health's body with the console's figures (the `health` event sends the same). */
+      const health = () => {
+        const base = service?.health() ?? { status: 'ok', details: {} };
+        const metrics = meter?.read();
+        return metrics ? { ...base, metrics } : base;
+      };
       hub = new EventHub({
         clock,
         log: log.child({ component: 'events' }),
@@ -169,6 +180,21 @@ export async function startConsoleBackend(
       hub.start();
       const topo = a.monitor.topology;
       routes.push(
+        (router, kit) => {
+          service = kit.service;
+          router.get('/health', kit.need('viewer'), (req, res) => {
+            parseNoQuery(req.query);
+            res.json(health());
+          });
+          // A window or silence made or removed may cover a site now: re-read every site's state.
+          router.use(['/maintenance', '/silences'], (req, res, next) => {
+            if (req.method !== 'GET')
+              res.once('finish', () => {
+                if (res.statusCode < 300) f.recheckAll(clock.now());
+              });
+            next();
+          });
+        },
         (router, kit) =>
           registerEventRoutes(router, kit, h, (req, res) => {
             const viaSession = (res.locals as { session?: unknown }).session !== undefined;
@@ -183,31 +209,7 @@ export async function startConsoleBackend(
         (router, kit) => registerScopePreviewRoutes(router, kit, () => a.inventory),
       );
     },
-    wrap: (service) => {
-      const m = () => meter;
-      const f = () => feed;
-      wrapped = new Proxy(service, {
-        get(target, key, receiver) {
-          const v: unknown = Reflect.get(target, key, receiver);
-          if (typeof v !== 'function') return v;
-          const fn = v as (...args: unknown[]) => unknown;
-          if (key === 'health')
-            return () => {
-              const base = fn.call(target) as ReturnType<MonitorService['health']>;
-              const metrics = m()?.read();
-              return metrics ? { ...base, metrics } : base;
-            };
-          if (typeof key === 'string' && SUPPRESSION_CHANGES.has(key))
-            return (...args: unknown[]) => {
-              const r = fn.apply(target, args);
-              f()?.recheckAll(clock.now());
-              return r;
-            };
-          return fn.bind(target);
-        },
-      });
-      return wrapped;
-    },
+    wrap: (s) => s,
     close: async () => {
       feed?.stop();
       hub?.stop();

@@ -65,7 +65,7 @@ export interface ApiOptions {
   readonly console?: ConsoleAssets | undefined;
   /** The console's sign-in and sessions (config `console:`); absent: tokens only. */
   readonly session?: SessionHttpOptions | undefined;
-  /** More /api/v1 routes, registered after authentication (the console's events, history, preview). */
+  /** More /api/v1 routes, registered after authentication and before the others (the console's). */
   readonly moreRoutes?: readonly ((router: express.Router, kit: RouteKit) => void)[] | undefined;
 }
 
@@ -127,10 +127,11 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   const v1 = express.Router();
   if (viaSession) v1.use(viaSession);
   v1.use(authenticate);
+  // First: the console's routes may add to what the routes below answer (health metrics).
+  for (const register of opts.moreRoutes ?? []) register(v1, kit);
   registerStateRoutes(v1, kit);
   registerIncidentRoutes(v1, kit);
   registerSuppressionRoutes(v1, kit, API_BASE);
-  for (const register of opts.moreRoutes ?? []) register(v1, kit);
   registerReportRoutes(v1, kit);
   app.use(API_BASE, v1);
 

@@ -40,13 +40,12 @@ let devices: readonly Device[] = [];
 let cookie = '';
 let csrf = '';
 let stream: SseStream | undefined;
-/** Wall time at which the monitor decided each (site, state), from Monitor.onTransition. */
+/** Wall time at which the monitor decided each transition (`<site>@<transition time ms>`). */
 const decidedAt = new Map<string, number>();
 
 function watchTransitions(rt: Runtime): void {
   rt.monitor.onTransition((t) => {
-    const key = `${t.siteId}:${t.to}`;
-    if (!decidedAt.has(key)) decidedAt.set(key, Date.now());
+    decidedAt.set(`${t.siteId}@${t.timeMs}`, Date.now());
   });
 }
 
@@ -147,7 +146,8 @@ describe('console back end on the real simulator and InfluxDB', () => {
       40_000,
       from,
     );
-    const decided = decidedAt.get(`${site.id}:down`);
+    // The event's `at` is the time of the transition that changed the site's state.
+    const decided = decidedAt.get(`${site.id}@${Date.parse((ev.data as { at: string }).at)}`);
     expect(decided).toBeDefined();
     const delay = ev.receivedAt - (decided ?? 0);
     console.log(
@@ -240,6 +240,29 @@ describe('console back end on the real simulator and InfluxDB', () => {
       body: JSON.stringify({ kecamatan: [kec] }),
     });
     expect(noCsrf.status).toBe(403);
+  });
+
+  it('t3b: a silence made from the console reaches the stream as the site going to maintenance', async () => {
+    const s = stream;
+    const site = inventory.sites[2];
+    if (!s || !site) throw new Error('no stream or site');
+    const from = s.events.length;
+    const made = await api('/api/v1/silences', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: JSON.stringify({
+        scope: { sites: [site.id] },
+        duration: '1h',
+        comment: 'uji konsol / console test',
+      }),
+    });
+    expect(made.status).toBe(201);
+    const ev = await s.next(
+      (e) => e.type === 'site' && (e.data as { id: string }).id === site.id,
+      3000, // the re-read follows the write at once, not the 5 s timer
+      from,
+    );
+    expect(ev.data).toMatchObject({ state: 'maintenance', previous: 'up' });
   });
 
   it('t4: a restart of the monitor keeps the session signed in', async () => {
