@@ -16,6 +16,7 @@ import {
 import { buildApp } from '../../../collector/http/server.ts';
 import type { MonitorService } from '../../../collector/http/service.ts';
 import { generateBadungInventory } from '../../../config/badung/generate.ts';
+import { parseConfig } from '../../../config/monitor.ts';
 
 const sites = generateBadungInventory({ seed: 1 }).sites;
 let server: Server;
@@ -146,4 +147,26 @@ describe('a configured tile server', () => {
     const bad = await buildConsole({ sites, tileUrl: 'javascript:alert(1)' });
     expect(bad.files.get('/')?.body.toString('utf8')).toContain('name="netmon-tile-url" content=""');
   });
+});
+
+describe('console.tileUrl in the config', () => {
+  const base = 'inventory: inv.yaml\ninflux: { api: v1, url: "http://127.0.0.1:8086", database: netmon }\n';
+  it('takes an http(s) template with {z}, {x} and {y}, and its attribution', () => {
+    const c = parseConfig(
+      `${base}console:\n  tileUrl: https://tiles.example.org/{z}/{x}/{y}.png\n  tileAttribution: © Pemkab Badung\n`,
+      'netmon.yaml',
+      {},
+    );
+    expect(c.console?.tileUrl).toBe('https://tiles.example.org/{z}/{x}/{y}.png');
+    expect(c.console?.tileAttribution).toBe('© Pemkab Badung');
+  });
+
+  it.each(['javascript:alert(1)', 'tiles.example.org/{z}/{x}/{y}.png', 'https://tiles.example.org/map.png'])(
+    'refuses %s, naming the line and the fix',
+    (url) => {
+      expect(() => parseConfig(`${base}console:\n  tileUrl: "${url}"\n`, 'netmon.yaml', {})).toThrow(
+        /netmon\.yaml:4:\d+: console\.tileUrl: expected '' \(outlines only\) or an http\(s\) tile URL template/,
+      );
+    },
+  );
 });
