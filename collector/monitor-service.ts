@@ -133,6 +133,8 @@ export class MonitorApi implements MonitorService {
       category: site.category,
       kecamatan: site.kecamatan,
       desa: site.desa,
+      lat: site.lat,
+      lon: site.lon,
       state: view.state,
       recoveryConfirmAt: isoWitaOrNull(view.recoveryConfirmAt),
       devices: view.devices.map((d) => ({ id: d.id, role: d.role, state: d.state, since: isoWita(d.since) })),

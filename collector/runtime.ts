@@ -14,6 +14,7 @@ import type { Logger } from './core/log.ts';
 import { tightenFile } from './core/private-fs.ts';
 import type { Sample } from './core/types.ts';
 import { startHttp, type RunningHttp } from './http/server.ts';
+import { buildConsole, type ConsoleAssets } from './http/console.ts';
 import { MonitorApi } from './monitor-service.ts';
 import { defaultTargets } from './reports/report.ts';
 import { feedsRouter } from './feeds/routes.ts';
@@ -227,7 +228,9 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     // Button presses on Telegram pages act through the same port as the API, as the mapped operator.
     const actions = serviceActions(api, { now: () => clock.now(), addEvent: (ev) => store.addEvent(ev) });
     for (const c of channels) c.updates?.start(actions);
+    const consoleAssets = await buildConsoleOrWarn(config, httpLog);
     http = await startHttp(api, {
+      console: consoleAssets,
       listen: config.http.listen,
       session: consoleBackend?.session,
       moreRoutes: consoleBackend?.routes,
@@ -279,6 +282,27 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await consoleBackend?.close();
     },
   };
+}
+
+/**
+ * The console's files (esbuild bundles web/console in memory, ~100 ms). A console that does not build is
+ * logged and left out: the monitor, its API and its alerts keep working without it.
+ */
+async function buildConsoleOrWarn(config: MonitorConfig, log: Logger): Promise<ConsoleAssets | undefined> {
+  try {
+    const assets = await buildConsole({
+      sites: config.inventory.sites,
+      tileUrl: config.console?.tileUrl,
+      tileAttribution: config.console?.tileAttribution,
+    });
+    log.info('console built', { ms: assets.buildMs, files: assets.files.size });
+    return assets;
+  } catch (err) {
+    log.error('console did not build; serving the API without it', {
+      error: err instanceof Error ? err.message : String(err),
+    });
+    return undefined;
+  }
 }
 
 /** The MQTT side: the embedded broker (or none, for an external one) and the collector's client. */

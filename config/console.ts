@@ -11,6 +11,9 @@
  *     trustProxy: false                  # true behind a reverse proxy on this machine (X-Forwarded-For)
  *     secureCookies: false               # true: the cookie only travels over HTTPS (behind a TLS proxy)
  *     maxEventClients: 200               # open /api/v1/events streams at most
+ *     tileUrl: ''                        # map tiles, e.g. https://tiles.example.org/{z}/{x}/{y}.png;
+ *                                        # empty: the kecamatan outlines only (works offline)
+ *     tileAttribution: ''                # the tile server's required credit, shown on the map
  *
  * The users file is a YAML list, one entry per account, only the scrypt hash of each password:
  *
@@ -59,6 +62,19 @@ export const consoleSchema = z
     trustProxy: z.boolean().default(false),
     secureCookies: z.boolean().default(false),
     maxEventClients: z.number().int().min(1).max(10_000).default(200),
+    tileUrl: z
+      .string()
+      .default('')
+      .refine(
+        (u) =>
+          u === '' ||
+          (/^https?:\/\/[^/?#\s]+\/\S*$/i.test(u) && ['{z}', '{x}', '{y}'].every((p) => u.includes(p))),
+        {
+          message:
+            "expected '' (outlines only) or an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tiles.example.org/{z}/{x}/{y}.png",
+        },
+      ),
+    tileAttribution: z.string().max(300).default(''),
   })
   .superRefine((c, ctx) => {
     if (typeof c.sessionIdle === 'number' && typeof c.sessionMax === 'number' && c.sessionIdle > c.sessionMax)
@@ -84,6 +100,9 @@ export interface ConsoleConfig {
   readonly trustProxy: boolean;
   readonly secureCookies: boolean;
   readonly maxEventClients: number;
+  /** Leaflet tile URL template for the console's map; '' for the offline outlines only. */
+  readonly tileUrl?: string | undefined;
+  readonly tileAttribution?: string | undefined;
 }
 
 /** The validated section, paths resolved against the config file's directory `base`. */
@@ -97,6 +116,8 @@ export function consoleSettings(c: z.output<typeof consoleSchema>, base: string)
     trustProxy: c.trustProxy,
     secureCookies: c.secureCookies,
     maxEventClients: c.maxEventClients,
+    tileUrl: c.tileUrl,
+    tileAttribution: c.tileAttribution,
   };
 }
 

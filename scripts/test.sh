@@ -12,6 +12,7 @@ ensure_debs influxdb victoria-metrics snmpsim snmp snmpd mosquitto openssl libxm
 
 echo "== type-check (tsc) =="
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p web/console/tsconfig.json  # the console's browser code (DOM types)
 echo "== lint (eslint) =="
 npx eslint --max-warnings 0 .
 echo "== format (prettier) =="

@@ -2,6 +2,8 @@
  * The monitor's HTTP API (the only file that builds express objects). It authenticates, validates and
  * translates; every decision is the MonitorService's (service.ts).
  *
+ *   GET /, /console/...              the operators' console (console.ts): static files, no token; its data
+ *                                    comes from /api/v1 like any other client's
  *   GET /health                      no token: { status: ok | degraded } for process supervisors, nothing more
  *   /api/v1/session                  sign-in, sign-out (session-http.ts), when the console is enabled;
  *                                    then every /api/v1 route also takes the session cookie (with
@@ -38,6 +40,7 @@ import { feedAccess } from '../feeds/routes.ts';
 import { FeedKeyRegistry, type FeedKeyConfig } from '../feeds/keys.ts';
 import { roleAtLeast, TokenRegistry, type ApiTokenConfig, type Principal, type Role } from './auth.ts';
 import { RequestProblem, type FieldIssue } from './bodies.ts';
+import { registerConsoleRoutes, type ConsoleAssets } from './console.ts';
 import { registerIncidentRoutes } from './routes/incidents.ts';
 import type { AuditNote, RouteKit } from './routes/kit.ts';
 import { registerReportRoutes } from './routes/reports.ts';
@@ -90,6 +93,8 @@ export interface ApiOptions {
   readonly bodyLimitBytes?: number | undefined;
   /** Mounted as POST routes, without a token. */
   readonly hooks?: readonly InboundHook[] | undefined;
+  /** The console's files (console.ts buildConsole), served at / and /console; absent: not served. */
+  readonly console?: ConsoleAssets | undefined;
   /** The console's sign-in and sessions (config `console:`); absent: tokens only. */
   readonly session?: SessionHttpOptions | undefined;
   /** More /api/v1 routes, registered after authentication and before the others (the console's). */
@@ -124,6 +129,7 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
   app.disable('x-powered-by');
   app.use(requestId);
   app.use(rejectMalformedPath);
+  if (opts.console) registerConsoleRoutes(app, opts.console);
 
   app.get('/health', (_req, res) => {
     let status: 'ok' | 'degraded' | 'failing';

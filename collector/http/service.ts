@@ -104,6 +104,9 @@ export interface SiteState {
   readonly category: string;
   readonly kecamatan: string;
   readonly desa: string;
+  /** Where it is (WGS 84), for the console's map. */
+  readonly lat: number;
+  readonly lon: number;
   /** collector/health/site-state.ts decides it (the same for the feeds, MQTT and InfluxDB). */
   readonly state: SiteStateName;
   /**

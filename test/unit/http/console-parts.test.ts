@@ -121,6 +121,8 @@ describe('console: config section', () => {
       secureCookies: false,
       maxEventClients: 200,
       trustProxy: false,
+      tileUrl: '',
+      tileAttribution: '',
     });
   });
 
