@@ -264,7 +264,7 @@ async function expectAllGone(s: Stack, pids: StackPids, since: number): Promise<
   // influxd itself (a child of its wrapper) and anything else started on this test's files.
   expect(processesMentioning(s.varDir)).toEqual([]);
   expect(processesMentioning(inventoryFile)).toEqual([]);
-  expect(code).toBe(0);
+  expect(code, transport(s)()).toBe(0);
   return tookMs;
 }
 
