@@ -21,7 +21,14 @@ import { createLogger } from '../collector/core/log.ts';
 import { DEFAULT_SERVER_LIMITS } from '../collector/http/hardening.ts';
 import { startHttp } from '../collector/http/server.ts';
 import { ApiError, type MonitorService } from '../collector/http/service.ts';
+import { exitOnHelp } from './lib/cli.ts';
 
+exitOnHelp(`usage: npx tsx scripts/bench-http-idle.ts [--sockets 17000] [--addresses 1] [--per-ip 256] [--max 2048]
+
+  Opens --sockets connections that each send half a request header and then nothing, from --addresses
+  loopback addresses, against the monitor's HTTP server, and prints how the server copes (open files,
+  sockets closed by the header timeout or the caps, /health answered or not). Loopback only; it stops
+  by itself.`);
 const { values } = parseArgs({
   options: {
     serve: { type: 'boolean', default: false },

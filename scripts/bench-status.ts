@@ -40,9 +40,17 @@ import { cpuMsOfPid, percentile } from './bench/measure.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 import type { RunningServer } from './lib/servers/process.ts';
 import { spawnSync } from 'node:child_process';
+import { exitOnHelp } from './lib/cli.ts';
 
 const USAGE =
   'usage: npx tsx scripts/bench-status.ts [--seconds 20] [--rate 1000] [--concurrency 64] [--path /status] [--no-mqtt]';
+
+exitOnHelp(`${USAGE}
+
+  Runs the monitor on the whole Badung fleet (simulator + influxd, as npm start does, on free ports)
+  and drives the public status page at --rate requests/s for --seconds over loopback while it polls;
+  prints p50/p99 latency, the achieved rate, errors, and whether any poll round was late.
+  Exit 0 when the goal (p99 under 50 ms, no late round) is met, 1 when not, 2 on a usage error.`);
 
 function usage(message: string): never {
   console.error(`bench-status: ${message}\n${USAGE}`);

@@ -24,6 +24,9 @@ const COMMANDS: readonly { file: string; names?: string; mentions?: readonly str
   { file: 'scripts/bench-snmp.ts', names: 'npm run bench', mentions: ['--seconds'] },
   { file: 'scripts/bench-mqtt.ts', mentions: ['--devices'] },
   { file: 'scripts/bench-report.ts', mentions: ['--outages'] },
+  { file: 'scripts/bench-status.ts', mentions: ['--seconds', '--rate'] },
+  { file: 'scripts/bench-http-idle.ts', mentions: ['--sockets', '--addresses'] },
+  { file: 'scripts/make-user.ts', mentions: ['--name', '--role'] },
   { file: 'scripts/lib/servers/influxd.ts', mentions: ['--data-dir'] },
   { file: 'dashboards/build.ts', mentions: ['--check'] },
 ];
