@@ -104,6 +104,7 @@ export class MonitorApi implements MonitorService {
         devices: s.devices,
         states: s.states,
         polls: s.polls,
+        scheduler: s.scheduler,
         writer: s.writer,
         notifications: s.notifications,
       },

@@ -14,7 +14,7 @@
  * `Accept-Encoding: gzip` as a browser sends it, its body read to the end. Latency: from issuing the
  * request to the last byte.
  *
- * Polling: read from the monitor's own counters (GET /api/status, viewer token) before and after the load:
+ * Polling: read from the monitor's own counters (GET /api/v1/health, viewer token: details.polls and details.scheduler) before and after the load:
  * the scheduler's late turns (a device polled more than 1 s after it was due: scheduler.ts `late`),
  * skipped turns (`overruns`), the longest lag so far, and the polls made in the window against what the
  * interval asks for. The load starts once every device has been polled at least once (the first round).
@@ -320,7 +320,8 @@ async function main(): Promise<number> {
     { timeoutMs: 600_000, intervalMs: 500, what: 'the collector /health' },
   );
   console.log(`collector answering after ${((performance.now() - t0sim) / 1000).toFixed(0)} s`);
-  const status = () => getJson<MonitorStatusDoc>(`${base}/api/status`, viewer.token);
+  const status = async (): Promise<MonitorStatusDoc> =>
+    (await getJson<{ details: MonitorStatusDoc }>(`${base}/api/v1/health`, viewer.token)).details;
   console.log(
     `monitor up: ${gen.inventory.sites.length} sites, ${gen.inventory.devices.length} devices; waiting for the first poll round`,
   );
