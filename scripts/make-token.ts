@@ -13,40 +13,27 @@
  * Exit 0 when made, 2 on a usage error or a file that cannot be written.
  */
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { errorMessage } from '../collector/core/errors.ts';
 import { generateFeedKey } from '../collector/feeds/keys.ts';
 import { generateToken, ROLES, type Role } from '../collector/http/auth.ts';
 import { TOKEN_NAME_RE, tokenListSchema } from '../config/api.ts';
 import { parseYamlSource } from '../config/yaml-source.ts';
+import { parseCommandArgs, usageError } from './lib/cli.ts';
 
 const usage =
   'usage: scripts/make-token.ts --name NAME --role viewer|operator|admin [--out TOKENS.yaml] [--token-file FILE]\n' +
   '       scripts/make-token.ts --name NAME --role feed [--token-file FILE]   (a feed key for /feeds?key=)';
 
 function fail(message: string): never {
-  console.error(`make-token: ${message}\n${usage}`);
-  process.exit(2);
+  return usageError('make-token', usage, message);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      name: { type: 'string' },
-      role: { type: 'string' },
-      out: { type: 'string' },
-      'token-file': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (err) {
-  fail(errorMessage(err));
-}
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const values = parseCommandArgs('make-token', usage, {
+  name: { type: 'string' },
+  role: { type: 'string' },
+  out: { type: 'string' },
+  'token-file': { type: 'string' },
+});
 const { name, role, out } = values;
 if (!name) fail('--name is required (who holds the token: it is named in every audit line)');
 if (!TOKEN_NAME_RE.test(name))

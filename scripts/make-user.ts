@@ -12,7 +12,6 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { errorMessage } from '../collector/core/errors.ts';
 import {
   generatePassword,
@@ -25,34 +24,22 @@ import {
 } from '../collector/http/accounts.ts';
 import { ROLES, type Role } from '../collector/http/auth.ts';
 import { parseUsersFile } from '../config/console.ts';
+import { parseCommandArgs, usageError } from './lib/cli.ts';
 
 const usage =
   'usage: scripts/make-user.ts --name NAME --role viewer|operator|admin [--password-file FILE] [--file USERS.yaml] [--replace]';
 
 function fail(message: string): never {
-  console.error(`make-user: ${message}\n${usage}`);
-  process.exit(2);
+  return usageError('make-user', usage, message);
 }
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      name: { type: 'string' },
-      role: { type: 'string' },
-      'password-file': { type: 'string' },
-      file: { type: 'string', default: 'var/users.yaml' },
-      replace: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }));
-} catch (err) {
-  fail(errorMessage(err));
-}
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const values = parseCommandArgs('make-user', usage, {
+  name: { type: 'string' },
+  role: { type: 'string' },
+  'password-file': { type: 'string' },
+  file: { type: 'string', default: 'var/users.yaml' },
+  replace: { type: 'boolean', default: false },
+});
 const { name, role, file } = values;
 if (!name) fail('--name is required (the name the person signs in with)');
 if (!USER_NAME_RE.test(name)) fail(`--name '${name}': ${USER_NAME_RULE}`);
