@@ -12,7 +12,8 @@
  *                 the incident stays open until `recoveryConfirmAt`, when RECOVERED is sent
  *   suspect, unknown, up   the worst of its devices
  */
-import type { DeviceState } from '../core/types.ts';
+import type { DeviceState, Sample, Site } from '../core/types.ts';
+import { siteTags } from '../sinks/schema.ts';
 
 export type SiteStateName = DeviceState | 'maintenance' | 'flapping' | 'recovering';
 
@@ -87,5 +88,27 @@ export function decideSiteState(f: SiteFacts): SiteStateDecision {
     up,
     inMaintenance: f.inMaintenance,
     ...(settling ? { recoveryConfirmAt: Math.max(...f.recoveriesConfirmAt) } : {}),
+  };
+}
+
+/** A site's state as its `site_state` point (collector/sinks/schema.ts): what maps and availability read. */
+export function siteStateSample(
+  site: Site,
+  view: SiteStateDecision & { readonly devices: readonly SiteDevice[] },
+  timeMs: number,
+): Sample {
+  return {
+    measurement: 'site_state',
+    tags: siteTags(site),
+    fields: {
+      state: view.state,
+      state_code: SITE_STATE_CODE[view.state],
+      up: view.up ? 1 : 0,
+      in_maintenance: view.inMaintenance ? 1 : 0,
+      devices_down: view.devices.filter((d) => d.state === 'down' || d.state === 'unreachable').length,
+      lat: site.lat,
+      lon: site.lon,
+    },
+    timeMs,
   };
 }

@@ -19,17 +19,11 @@ export interface MeasurementSpec {
   readonly fields: Readonly<Record<string, FieldSpec>>;
 }
 
+/** Tags every per-site measurement carries: which site and where it is. */
+export const SITE_TAGS = ['site', 'site_name', 'category', 'kecamatan', 'desa'] as const;
+
 /** Tags every per-device measurement carries: where the device is and what it is. */
-export const DEVICE_TAGS = [
-  'site',
-  'site_name',
-  'category',
-  'kecamatan',
-  'desa',
-  'device',
-  'role',
-  'profile',
-] as const;
+export const DEVICE_TAGS = [...SITE_TAGS, 'device', 'role', 'profile'] as const;
 
 const f = (type: FieldType, unit: string, description: string): FieldSpec => ({ type, unit, description });
 
@@ -102,7 +96,7 @@ export const SCHEMA = {
   maintenance: {
     description:
       'One point per site when a maintenance window or silence starts (active 1) or ends (active 0) covering it.',
-    tags: ['site', 'site_name', 'category', 'kecamatan', 'desa'],
+    tags: [...SITE_TAGS],
     fields: {
       active: f('integer', 'bool', '1 from here the site is under maintenance, 0 it no longer is'),
       reason: f('string', 'text', 'The window its name, or the silence its comment'),
@@ -111,7 +105,7 @@ export const SCHEMA = {
   site_state: {
     description:
       'Every site, every minute: the state it shows (the map colours it, availability averages `up`).',
-    tags: ['site', 'site_name', 'category', 'kecamatan', 'desa'],
+    tags: [...SITE_TAGS],
     fields: {
       state: f(
         'string',
@@ -132,7 +126,7 @@ export const SCHEMA = {
   },
   incident: {
     description: 'One point per incident event: opened, flapping, clock_breached, resolved (tag `event`).',
-    tags: ['site', 'site_name', 'category', 'kecamatan', 'desa', 'device', 'severity', 'kind', 'event'],
+    tags: [...SITE_TAGS, 'device', 'severity', 'kind', 'event'],
     fields: {
       id: f('string', 'id', 'The incident (as in the API and the notifications)'),
       text: f('string', 'text', 'A one-line summary (annotations)'),
@@ -181,13 +175,20 @@ export const SCHEMA = {
 export type MeasurementName = keyof typeof SCHEMA;
 
 /** The DEVICE_TAGS values for a device at a site. */
-export function deviceTags(site: Site, device: Device): Record<(typeof DEVICE_TAGS)[number], string> {
+/** The one builder of a site's tags (site_state, maintenance, incident and every per-device point). */
+export function siteTags(site: Site): Record<(typeof SITE_TAGS)[number], string> {
   return {
     site: site.id,
     site_name: site.name,
     category: site.category,
     kecamatan: site.kecamatan,
     desa: site.desa,
+  };
+}
+
+export function deviceTags(site: Site, device: Device): Record<(typeof DEVICE_TAGS)[number], string> {
+  return {
+    ...siteTags(site),
     device: device.id,
     role: device.role,
     profile: device.profile,

@@ -47,6 +47,13 @@ export async function testMonitorConfig(opts: {
       tokens: [{ name: 'test-viewer', role: 'viewer', tokenHash: TEST_VIEWER.tokenHash }],
       feedsPublic: false,
     },
+    feeds: {
+      sender: 'netmon@kominfo.badungkab.go.id',
+      senderName: 'Diskominfo Kabupaten Badung / Badung Communications Office',
+      recentMs: 24 * 3600_000,
+      push: [],
+    },
+    status: { enabled: true, rebuildMs: 5000, availabilityRefreshMs: 600_000 },
     log: { level: 'info' },
     mqtt: opts.mqtt,
   };

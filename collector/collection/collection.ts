@@ -1,0 +1,243 @@
+/**
+ * The collection role: scheduler ─► source (SNMP) ─► normalise ─► Sample[] ─► writer, and one ProbeResult
+ * per poll out to whoever judges health (in one process the alerting role; over a bus, later, a subject).
+ * It keeps its own counter memory (the previous reading of each device, for counter deltas) and its own
+ * health figures (polls, failures by reason: the `monitor` measurement). MQTT telemetry reaches the same
+ * writer through collector/sources/mqtt; its liveness events go to alerting as they come (app.ts wires it).
+ */
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { NetmonError, errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { DeviceReading, ProbeFailureReason, ProbeResult, Sample } from '../core/types.ts';
+import type { Topology } from '../health/topology.ts';
+import { normalise } from '../normalise/normalise.ts';
+import type { DevicePoller, SampleWriterLike } from '../pipeline.ts';
+import { Scheduler, type SchedulerStats } from '../scheduler/scheduler.ts';
+import { deviceTags } from '../sinks/schema.ts';
+
+export interface CollectionDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly topology: Topology;
+  readonly poller: DevicePoller;
+  readonly writer: SampleWriterLike;
+  /** Every probe result, after its samples are queued (a transition's point never precedes its data). */
+  readonly onProbe: (probe: ProbeResult) => void;
+  /** Health points of the other components (the MQTT side), written with collection's own. */
+  readonly extraMetrics?: (() => Sample[]) | undefined;
+}
+
+export interface CollectionSettings {
+  readonly intervalMs: number;
+  readonly jitterMs: number;
+  readonly concurrency: number;
+  /** How often collection writes its own health (`monitor` measurement). */
+  readonly selfMetricsMs: number;
+}
+
+/** Polls done, and complete poll rounds (every polled device polled at least once since the last). */
+export interface PollCounts {
+  readonly ok: number;
+  readonly failed: number;
+  readonly rounds: number;
+}
+
+export const FAILURE_REASONS: readonly ProbeFailureReason[] = [
+  'timeout',
+  'refused',
+  'auth',
+  'decode',
+  'agent_error',
+  'internal',
+];
+
+export class Collection {
+  readonly #deps: CollectionDeps;
+  readonly #settings: CollectionSettings;
+  readonly #scheduler: Scheduler;
+  /** The counter memory: each device's previous reading. */
+  readonly #previous = new Map<string, DeviceReading>();
+  #polls = { ok: 0, failed: 0, rounds: 0 };
+  readonly #roundSeen = new Set<string>();
+  #roundSize = 0;
+  #sincePoint = newSincePoint(0, 0);
+  #selfTimer: TimerHandle | undefined;
+  /** Probes asked for later (a recheck): tracked, so stop() clears every one. */
+  readonly #probeTimers = new Set<TimerHandle>();
+  #running = false;
+  #stopped: Promise<void> | undefined;
+
+  constructor(deps: CollectionDeps, settings: CollectionSettings) {
+    this.#deps = deps;
+    this.#settings = settings;
+    this.#scheduler = new Scheduler({
+      clock: deps.clock,
+      log: deps.log.child({ component: 'scheduler' }),
+      intervalMs: settings.intervalMs,
+      jitterMs: settings.jitterMs,
+      concurrency: settings.concurrency,
+      run: (id) => this.#poll(id),
+    });
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Start polling `deviceIds`; a heartbeat at once (the reports count the monitor as watching from here). */
+  start(deviceIds: readonly string[]): void {
+    this.#running = true;
+    this.#stopped = undefined;
+    this.#sincePoint = newSincePoint(0, this.#deps.clock.now());
+    this.#roundSize = deviceIds.length;
+    this.#scheduler.start([...deviceIds]);
+    this.writeSelfMetrics();
+    this.#armSelfMetrics();
+  }
+
+  /** Probe a device now (delay 0) or after `delayMs`: a recheck of a suspect, a parent to confirm. */
+  requestProbe(deviceId: string, delayMs: number): void {
+    if (!this.#running) return;
+    if (delayMs <= 0) return this.#scheduler.expedite(deviceId);
+    const timer = this.#deps.clock.setTimeout(() => {
+      this.#probeTimers.delete(timer);
+      this.#scheduler.expedite(deviceId);
+    }, delayMs);
+    this.#probeTimers.add(timer);
+  }
+
+  /** No new polls; polls in flight finish. From here a failure is not a probe result. */
+  stop(): Promise<void> {
+    this.#running = false;
+    if (this.#selfTimer) this.#deps.clock.clearTimeout(this.#selfTimer);
+    this.#selfTimer = undefined;
+    for (const t of this.#probeTimers) this.#deps.clock.clearTimeout(t);
+    this.#probeTimers.clear();
+    this.#stopped ??= this.#scheduler.stop();
+    return this.#stopped;
+  }
+
+  polls(): PollCounts {
+    return { ...this.#polls };
+  }
+
+  schedulerStats(): SchedulerStats {
+    return this.#scheduler.stats();
+  }
+
+  /** Timers collection holds now (tests prove stop() leaves none). */
+  pendingTimers(): number {
+    return this.#probeTimers.size + (this.#selfTimer ? 1 : 0);
+  }
+
+  async #poll(id: string): Promise<void> {
+    const { topology, clock, poller, writer, log } = this.#deps;
+    const device = topology.device(id);
+    const site = topology.siteOfDevice(id);
+    if (!device || !site) return;
+    const started = clock.now();
+    let probe: ProbeResult;
+    try {
+      const reading = await poller.poll(device);
+      const durationMs = clock.now() - started;
+      probe = { deviceId: id, timeMs: reading.timeMs, ok: true, durationMs, source: 'snmp' };
+      const result = normalise(this.#previous.get(id), reading, { site, device });
+      this.#previous.set(id, reading);
+      for (const w of result.warnings) log.warn('counter warning', { device: id, warning: w });
+      writer.push(withPollMs(result.samples, durationMs));
+      this.#polls.ok++;
+    } catch (err) {
+      // A poll that fails once stop() has begun says nothing about the device: the monitor is closing
+      // its sockets, or the simulator/network behind it is going away with it. Not a sample, not a state.
+      if (!this.#running) return;
+      const now = clock.now();
+      const reason = failureReason(err);
+      probe = {
+        deviceId: id,
+        timeMs: now,
+        ok: false,
+        durationMs: now - started,
+        source: 'snmp',
+        failure: { reason, message: errorMessage(err) },
+      };
+      writer.push([
+        {
+          measurement: 'device',
+          tags: deviceTags(site, device),
+          fields: { reachable: 0, poll_ms: now - started, failure: reason },
+          timeMs: now,
+        },
+      ]);
+      this.#polls.failed++;
+      this.#sincePoint.failures++;
+      this.#sincePoint.byReason[reason]++;
+      if (reason === 'internal' || reason === 'decode')
+        log.warn('poll failed', { device: id, reason, error: errorMessage(err) });
+    }
+    this.#sincePoint.polls++;
+    this.#deps.onProbe(probe);
+    this.#roundSeen.add(id);
+    if (this.#roundSeen.size >= this.#roundSize) {
+      this.#polls.rounds++;
+      this.#roundSeen.clear();
+    }
+  }
+
+  #armSelfMetrics(): void {
+    this.#selfTimer = this.#deps.clock.setTimeout(() => {
+      this.writeSelfMetrics();
+      if (this.#running) this.#armSelfMetrics();
+    }, this.#settings.selfMetricsMs);
+  }
+
+  /** The `monitor` point of component collector (and the other components' points) since the last. */
+  writeSelfMetrics(): void {
+    const { writer, clock, log } = this.#deps;
+    const w = writer.stats();
+    const now = clock.now();
+    writer.push([
+      {
+        measurement: 'monitor',
+        tags: { component: 'collector' },
+        fields: {
+          period_s: (now - this.#sincePoint.sinceMs) / 1000,
+          polls: this.#sincePoint.polls,
+          poll_failures: this.#sincePoint.failures,
+          written: Math.max(0, w.written - this.#sincePoint.written),
+          buffered: w.buffered,
+          dropped: w.dropped,
+          invalid: w.invalid,
+          ...Object.fromEntries(FAILURE_REASONS.map((r) => [`failures_${r}`, this.#sincePoint.byReason[r]])),
+        },
+        timeMs: now,
+      },
+    ]);
+    this.#sincePoint = newSincePoint(w.written, now);
+    try {
+      const extra = this.#deps.extraMetrics?.() ?? [];
+      if (extra.length > 0) writer.push(extra);
+    } catch (err) {
+      log.error('component metrics failed', { error: errorMessage(err) });
+    }
+  }
+}
+
+function newSincePoint(written: number, sinceMs: number) {
+  const byReason = Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as Record<
+    ProbeFailureReason,
+    number
+  >;
+  return { polls: 0, failures: 0, written, byReason, sinceMs };
+}
+
+function withPollMs(samples: readonly Sample[], pollMs: number): Sample[] {
+  return samples.map((s) =>
+    s.measurement === 'device' ? { ...s, fields: { ...s.fields, poll_ms: pollMs } } : s,
+  );
+}
+
+function failureReason(err: unknown): ProbeFailureReason {
+  if (err instanceof NetmonError && (FAILURE_REASONS as readonly string[]).includes(err.code))
+    return err.code as ProbeFailureReason;
+  return 'internal';
+}
