@@ -117,4 +117,54 @@ describe('Monitor.stop()', () => {
     poller.fail();
     await stopped;
   });
+
+  it('leaves no timer behind: the recheck a failed poll asked for is cleared too', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
+    const poller = new HoldingPoller(clock);
+    const monitor = new Monitor(
+      {
+        clock,
+        log: memoryLogger('warn'),
+        inventory: smallInventory(),
+        poller,
+        writer: new ArrayWriter(),
+        notifiers: [],
+      },
+      {
+        intervalMs: 60_000,
+        jitterMs: 0,
+        concurrency: 8,
+        // Two failures make a device down: the first makes it suspect and asks for a recheck in 10 s.
+        downAfterFailures: 2,
+        recheckMs: 10_000,
+        selfMetricsMs: 30_000,
+        flapping: { settleMs: 120_000, flapThreshold: 2 },
+        maintenance: [
+          {
+            id: 'mw-later',
+            name: 'later',
+            scope: { sites: ['pkm-petang-1'] },
+            schedule: { kind: 'once', startMs: clock.now() + 86_400_000, endMs: clock.now() + 90_000_000 },
+            source: 'config',
+          },
+        ],
+      },
+    );
+    const transitions: Transition[] = [];
+    monitor.onTransition((t) => transitions.push(t));
+    await monitor.start();
+    await advance(clock, 60_000, 1000);
+    poller.hold = true;
+    await advance(clock, 60_000, 1000);
+    poller.fail();
+    await advance(clock, 1000, 1000);
+    expect(transitions.some((t) => t.to === 'suspect')).toBe(true);
+    // The rechecks are armed (10 s ahead), with the scheduler, self-metrics, site-state, clock and calendar timers.
+    expect(monitor.pendingTimers()).toBeGreaterThan(2);
+    const stopped = monitor.stop();
+    poller.fail();
+    await stopped;
+    expect(monitor.pendingTimers()).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
 });
