@@ -2,7 +2,7 @@
  * The HTTP API's port (collector/http/service.ts) implemented over the running Monitor and its incident
  * store. Translation only: every decision is the Monitor's; refusals become ApiError with their status.
  */
-import type { IncidentLiveState, Monitor } from './app.ts';
+import type { IncidentLiveState, Monitor } from './monitor.ts';
 import type { Alert } from './alerting/alert.ts';
 import { isoWita, isoWitaOrNull } from './alerting/messages.ts';
 import {

@@ -3,7 +3,7 @@
  * (The same scenario against the real simulator, InfluxDB and a webhook receiver is in test/e2e.)
  */
 import { describe, expect, it } from 'vitest';
-import { Monitor } from '../../../collector/app.ts';
+import { Monitor } from '../../../collector/monitor.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { SnmpError } from '../../../collector/core/errors.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';

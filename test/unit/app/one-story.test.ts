@@ -9,7 +9,7 @@
  * - windows already over and scopes naming what the inventory lacks are refused with 400.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Monitor } from '../../../collector/app.ts';
+import { Monitor } from '../../../collector/monitor.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import type { Sample } from '../../../collector/core/types.ts';

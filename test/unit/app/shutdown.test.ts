@@ -3,7 +3,7 @@
  * closing its sockets, or the simulator going away with it) become no sample, no transition, no page.
  */
 import { describe, expect, it } from 'vitest';
-import { Monitor } from '../../../collector/app.ts';
+import { Monitor, type MonitorDeps, type MonitorSettings } from '../../../collector/monitor.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { SnmpError } from '../../../collector/core/errors.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
@@ -45,23 +45,42 @@ class HoldingPoller implements DevicePoller {
   close(): void {}
 }
 
+/** A monitor over the small inventory, polled every minute by `poller`; `over` changes its settings. */
+function monitorOf(
+  clock: FakeClock,
+  poller: HoldingPoller,
+  over: Partial<MonitorSettings> = {},
+  deps: Partial<MonitorDeps> = {},
+): Monitor {
+  return new Monitor(
+    {
+      clock,
+      log: memoryLogger('error'),
+      inventory: smallInventory(),
+      poller,
+      writer: new ArrayWriter(),
+      notifiers: [],
+      ...deps,
+    },
+    {
+      intervalMs: 60_000,
+      jitterMs: 0,
+      concurrency: 8,
+      downAfterFailures: 1,
+      recheckMs: 10_000,
+      selfMetricsMs: 30_000,
+      ...over,
+    },
+  );
+}
+
 describe('Monitor.stop()', () => {
   it('polls that fail after stop() began are no transition and no reachable=0 sample', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
     const poller = new HoldingPoller(clock);
     const writer = new ArrayWriter();
     const channel = new RecordingChannel('capture');
-    const monitor = new Monitor(
-      { clock, log: memoryLogger('warn'), inventory: smallInventory(), poller, writer, notifiers: [channel] },
-      {
-        intervalMs: 60_000,
-        jitterMs: 0,
-        concurrency: 8,
-        downAfterFailures: 1,
-        recheckMs: 10_000,
-        selfMetricsMs: 30_000,
-      },
-    );
+    const monitor = monitorOf(clock, poller, {}, { writer, notifiers: [channel] });
     const transitions: Transition[] = [];
     monitor.onTransition((t) => transitions.push(t));
     await monitor.start();
@@ -86,24 +105,7 @@ describe('Monitor.stop()', () => {
   it('the same failures while running are an outage (the test above can fail)', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
     const poller = new HoldingPoller(clock);
-    const monitor = new Monitor(
-      {
-        clock,
-        log: memoryLogger('error'),
-        inventory: smallInventory(),
-        poller,
-        writer: new ArrayWriter(),
-        notifiers: [],
-      },
-      {
-        intervalMs: 60_000,
-        jitterMs: 0,
-        concurrency: 8,
-        downAfterFailures: 1,
-        recheckMs: 10_000,
-        selfMetricsMs: 30_000,
-      },
-    );
+    const monitor = monitorOf(clock, poller);
     const transitions: Transition[] = [];
     monitor.onTransition((t) => transitions.push(t));
     await monitor.start();
@@ -121,35 +123,20 @@ describe('Monitor.stop()', () => {
   it('leaves no timer behind: the recheck a failed poll asked for is cleared too', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
     const poller = new HoldingPoller(clock);
-    const monitor = new Monitor(
-      {
-        clock,
-        log: memoryLogger('warn'),
-        inventory: smallInventory(),
-        poller,
-        writer: new ArrayWriter(),
-        notifiers: [],
-      },
-      {
-        intervalMs: 60_000,
-        jitterMs: 0,
-        concurrency: 8,
-        // Two failures make a device down: the first makes it suspect and asks for a recheck in 10 s.
-        downAfterFailures: 2,
-        recheckMs: 10_000,
-        selfMetricsMs: 30_000,
-        flapping: { settleMs: 120_000, flapThreshold: 2 },
-        maintenance: [
-          {
-            id: 'mw-later',
-            name: 'later',
-            scope: { sites: ['pkm-petang-1'] },
-            schedule: { kind: 'once', startMs: clock.now() + 86_400_000, endMs: clock.now() + 90_000_000 },
-            source: 'config',
-          },
-        ],
-      },
-    );
+    const monitor = monitorOf(clock, poller, {
+      // Two failures make a device down: the first makes it suspect and asks for a recheck in 10 s.
+      downAfterFailures: 2,
+      flapping: { settleMs: 120_000, flapThreshold: 2 },
+      maintenance: [
+        {
+          id: 'mw-later',
+          name: 'later',
+          scope: { sites: ['pkm-petang-1'] },
+          schedule: { kind: 'once', startMs: clock.now() + 86_400_000, endMs: clock.now() + 90_000_000 },
+          source: 'config',
+        },
+      ],
+    });
     const transitions: Transition[] = [];
     monitor.onTransition((t) => transitions.push(t));
     await monitor.start();

@@ -4,7 +4,7 @@
  * points (`monitor`).
  */
 import { describe, expect, it } from 'vitest';
-import { Monitor } from '../../../collector/app.ts';
+import { Monitor } from '../../../collector/monitor.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import type { Sample } from '../../../collector/core/types.ts';

@@ -39,7 +39,7 @@ describe('AreaStage', () => {
   ] as const)('policy %s, %# notices, after %s ms: %o', (withPolicy, notices, wait, want) => {
     const { out, stage } = run(withPolicy, notices, wait);
     expect(kinds(out)).toEqual(want);
-    expect(stage.open().length).toBe(want.includes('area:firing') ? 1 : 0);
+    expect(stage.open().length).toBe((want as readonly string[]).includes('area:firing') ? 1 : 0);
   });
 
   it('flush sends the pages still waiting', () => {

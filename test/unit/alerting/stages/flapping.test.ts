@@ -16,6 +16,9 @@ describe('FlappingStage', () => {
     const passed = runStage(new FlappingStage(), n);
     expect(passed).toHaveLength(1);
     expect(passed[0]?.kind).toBe(out);
-    expect(passed[0]?.kind !== 'area' && passed[0]?.alert).toEqual(n.alert);
+    const first = passed[0];
+    expect(first && first.kind !== 'area' ? first.alert : undefined).toEqual(
+      n.kind === 'area' ? undefined : n.alert,
+    );
   });
 });
