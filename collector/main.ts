@@ -18,7 +18,7 @@ import { loadConfig, type MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
-import { startRuntime } from './runtime.ts';
+import { startRuntime } from './app.ts';
 
 const USAGE = `usage: collector/main.ts --config FILE [--check [--json]]
 

@@ -118,39 +118,46 @@ export class IncidentLifecycle {
 
   /** Outcome of an operator's acknowledgement. */
   acknowledge(id: string, by: string, note: string | undefined): IncidentActionResult {
-    const store = this.#deps.store;
-    const inc = store?.get(id);
-    if (!store || !inc) return { outcome: 'not_found' };
-    if (inc.status === 'resolved')
-      return { outcome: 'conflict', incident: inc, why: 'it is already resolved' };
-    if (inc.status === 'acknowledged')
-      return {
-        outcome: 'conflict',
-        incident: inc,
-        why: `acknowledged by ${inc.acknowledgedBy ?? '?'} already`,
-      };
-    const done = store.acknowledge(id, by, this.#deps.clock.now(), note) ?? inc;
-    this.#deps.log.info('incident acknowledged', { incident: id, by, note });
-    return { outcome: 'ok', incident: done };
+    return this.#act(id, (store, inc) => {
+      if (inc.status === 'acknowledged')
+        return {
+          outcome: 'conflict',
+          incident: inc,
+          why: `acknowledged by ${inc.acknowledgedBy ?? '?'} already`,
+        };
+      const done = store.acknowledge(id, by, this.#deps.clock.now(), note) ?? inc;
+      this.#deps.log.info('incident acknowledged', { incident: id, by, note });
+      return { outcome: 'ok', incident: done };
+    });
   }
 
   /** An operator closes an incident: its recovery notice goes out as for a device that came back. */
   resolveByHand(id: string, by: string, note: string | undefined): IncidentActionResult {
+    return this.#act(id, (store, inc) => {
+      const now = this.#deps.clock.now();
+      const done = store.resolve(id, now, by, note) ?? inc;
+      const alert = this.#book.closeByHand(id, now);
+      if (alert) {
+        this.#incidentPoint(alert, 'resolved', now);
+        // Closed by a person: no stage holds it back; it goes where the outage went.
+        this.#deps.pipeline.resume({ kind: 'page', alert, timeMs: now }, 'routing');
+      }
+      this.#deps.log.info('incident resolved by hand', { incident: id, by, note });
+      return { outcome: 'ok', incident: done };
+    });
+  }
+
+  /** An operator's action on a stored incident that is not resolved yet. */
+  #act(
+    id: string,
+    action: (store: IncidentStore, inc: Incident) => IncidentActionResult,
+  ): IncidentActionResult {
     const store = this.#deps.store;
     const inc = store?.get(id);
     if (!store || !inc) return { outcome: 'not_found' };
     if (inc.status === 'resolved')
       return { outcome: 'conflict', incident: inc, why: 'it is already resolved' };
-    const now = this.#deps.clock.now();
-    const done = store.resolve(id, now, by, note) ?? inc;
-    const alert = this.#book.closeByHand(id, now);
-    if (alert) {
-      this.#incidentPoint(alert, 'resolved', now);
-      // Closed by a person: no stage holds it back; it goes where the outage went.
-      this.#deps.pipeline.resume({ kind: 'page', alert, timeMs: now }, 'routing');
-    }
-    this.#deps.log.info('incident resolved by hand', { incident: id, by, note });
-    return { outcome: 'ok', incident: done };
+    return action(store, inc);
   }
 
   /**
