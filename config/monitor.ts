@@ -11,11 +11,11 @@ import { Secret } from '../collector/core/secret.ts';
 import type { OnCallPolicy } from '../collector/alerting/oncall.ts';
 import type { FlapPolicy } from '../collector/alerting/alert.ts';
 import type { MaintenanceWindow } from '../collector/alerting/scope.ts';
-import { maintenanceBody } from '../collector/http/bodies.ts';
+import { maintenanceSchema } from './maintenance.ts';
 import { apiSchema, tokenListSchema, type ApiConfig } from './api.ts';
 import { feedKeysSchema } from './feed-keys.ts';
 import type { FeedKeyConfig } from '../collector/feeds/keys.ts';
-import { parseTokenHash } from '../collector/http/auth.ts';
+import { parseTokenHash } from '../collector/core/api-tokens.ts';
 import { channelsSchema, type ChannelConfig } from './channels.ts';
 import { consoleSchema, consoleSettings, type ConsoleConfig } from './console.ts';
 import { CATEGORIES, CRITICALITIES, type Category, type Inventory } from '../collector/core/types.ts';
@@ -310,7 +310,7 @@ const configSchema = z.strictObject({
       flapping: z.strictObject({ settle: duration('2m'), flaps: int(1, 100, 2) }).prefault({}),
     })
     .prefault({}),
-  maintenance: z.array(maintenanceBody).default([]),
+  maintenance: z.array(maintenanceSchema).default([]),
   reports: z
     .strictObject({
       /** Per category, e.g. { puskesmas: 99.9 }; the rest by criticality (99.5 critical ... 98 low). */
