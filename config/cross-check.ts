@@ -48,6 +48,11 @@ function knownNames(inventory: Pick<Inventory, 'sites' | 'devices'>): Known {
 
 type ListName = keyof Known;
 
+const hint = (value: string, known: ReadonlySet<string>): string => {
+  const near = nearestKey(value, [...known]);
+  return near ? `did you mean '${near}'? Otherwise ` : '';
+};
+
 /** A short list of what there is, for small sets (kecamatan, categories); none for ~1,000 site ids. */
 function listing(list: ListName, known: ReadonlySet<string>): string {
   if (list === 'sites' || list === 'devices' || list === 'desa' || known.size > 12) return '';
@@ -65,8 +70,8 @@ const NOUN: Record<ListName, string> = {
 const FIX: Record<ListName, string> = {
   sites: 'use a site id of the inventory, or remove it',
   devices: 'use a device id of the inventory, or remove it',
-  kecamatan: 'names are matched exactly, capitals included',
-  desa: 'names are matched exactly, capitals included',
+  kecamatan: 'write the name as the inventory does (capitals count), or remove it',
+  desa: 'write the name as the inventory does (capitals count), or remove it',
   categories: 'remove it, or add such sites to the inventory first',
 };
 
@@ -83,7 +88,7 @@ function checkList(
     if (have.has(value)) return;
     out.push({
       path: [...at, j],
-      message: `${NOUN[list]} '${value}': ${what} would match nothing${didYouMean(value, have)}${listing(list, have)}; ${FIX[list]}`,
+      message: `${NOUN[list]} '${value}': ${what} would match nothing; ${hint(value, have)}${FIX[list]}${listing(list, have)}`,
     });
   });
   return out;
