@@ -8,14 +8,14 @@
  *       - { name: noc-wall, role: viewer, tokenHash: 'sha256$q7vbd3mxk2$4b1f...' }
  *       - { name: ops-1, role: operator, tokenHash: 'sha256$h2c6pn5ryt$90ad...' }
  *
- * Only hashes are kept (collector/http/auth.ts says why SHA-256 is enough for these tokens). Names are
+ * Only hashes are kept (collector/http/auth.ts says why SHA-256 is enough for these tokens; the format is collector/core/api-tokens.ts). Names are
  * unique because the audit log names the token that made each change; ids are unique because a request is
  * checked against the one entry with its id.
  *
  * The lead wires it into config/monitor.ts as `api: apiSchema.prefault({})`.
  */
 import { z } from 'zod';
-import { ROLES, TOKEN_HASH_FORMAT, TOKEN_RE, parseTokenHash } from '../collector/http/auth.ts';
+import { ROLES, TOKEN_HASH_FORMAT, TOKEN_RE, parseTokenHash } from '../collector/core/api-tokens.ts';
 
 export const TOKEN_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const MAKE_TOKEN = 'npx tsx scripts/make-token.ts --name NAME --role ROLE';

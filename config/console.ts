@@ -30,7 +30,7 @@ import {
   USER_NAME_RULE,
   type UserAccount,
 } from '../collector/http/accounts.ts';
-import { ROLES } from '../collector/http/auth.ts';
+import { ROLES } from '../collector/core/api-tokens.ts';
 import { parseDuration, parseYamlSource, validate } from './yaml-source.ts';
 
 const MAKE_USER = 'npx tsx scripts/make-user.ts --name NAME --role ROLE';

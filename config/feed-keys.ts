@@ -10,7 +10,7 @@
  */
 import { z } from 'zod';
 import { FEED_KEY_HASH_FORMAT, FEED_KEY_RE, parseFeedKeyHash } from '../collector/feeds/keys.ts';
-import { TOKEN_RE } from '../collector/http/auth.ts';
+import { TOKEN_RE } from '../collector/core/api-tokens.ts';
 import { TOKEN_NAME_RE } from './api.ts';
 
 const MAKE_FEED_KEY = 'npx tsx scripts/make-token.ts --role feed --name NAME';

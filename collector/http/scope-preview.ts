@@ -7,38 +7,17 @@
  *
  * Matching is the alerting's own (collector/alerting/scope.ts scopeMatches); `unknown` names values that
  * match nothing in the inventory (a typo in a kecamatan), which the console can point at. A viewer may
- * ask: it reads, it changes nothing (the CSRF rule still applies to a cookie POST).
+ * ask: it reads, it changes nothing (the CSRF rule still applies to a cookie POST). The scope is the one
+ * schema of windows and silences (config/maintenance.ts).
  */
 import type { Router } from 'express';
-import { z } from 'zod';
 import { scopeMatches, type Scope } from '../alerting/scope.ts';
-import { CATEGORIES, type Inventory } from '../core/types.ts';
+import type { Inventory } from '../core/types.ts';
+import { scopeSchema } from '../../config/maintenance.ts';
 import { RequestProblem } from './bodies.ts';
 import type { RouteKit } from './routes/kit.ts';
 
 const SAMPLE = 10;
-
-const names = z
-  .array(z.string().trim().min(1, { message: 'must not be empty' }).max(128), {
-    message: 'expected a list of names',
-  })
-  .min(1, { message: 'name at least one' })
-  .max(2000);
-
-const scopeBody = z
-  .strictObject({
-    sites: names.optional(),
-    devices: names.optional(),
-    categories: z
-      .array(z.enum(CATEGORIES, { message: `expected one of ${CATEGORIES.join(', ')}` }))
-      .min(1)
-      .optional(),
-    kecamatan: names.optional(),
-    desa: names.optional(),
-  })
-  .refine((s) => Object.values(s).some((v) => v !== undefined), {
-    message: 'name at least one of sites, devices, categories, kecamatan, desa',
-  });
 
 export interface ScopePreview {
   readonly sites: number;
@@ -88,7 +67,7 @@ export function previewScope(inventory: Inventory, scope: Scope): ScopePreview {
 /** POST /scope/preview (viewer). */
 export function registerScopePreviewRoutes(router: Router, kit: RouteKit, inventory: () => Inventory): void {
   router.post('/scope/preview', kit.need('viewer'), ...kit.jsonBody, (req, res) => {
-    const r = scopeBody.safeParse(req.body ?? undefined);
+    const r = scopeSchema.safeParse(req.body ?? undefined);
     if (!r.success) {
       const issues = r.error.issues.slice(0, 20).map((i) => ({
         path:
