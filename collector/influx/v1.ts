@@ -30,7 +30,7 @@ import {
 } from 'influx/lib/src/pool.js';
 import { SinkError } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
-import { httpSinkError, networkSinkError } from '../sinks/sink.ts';
+import { httpSinkError, networkSinkError, serverUrl } from '../sinks/sink.ts';
 
 export interface InfluxV1Connection {
   /** e.g. http://127.0.0.1:8086, or with a path prefix behind a proxy: https://host/influx */
@@ -111,18 +111,7 @@ export class InfluxV1Client {
 
   /** No I/O. Throws SinkError (not retryable) for a URL that is not http(s). */
   constructor(conn: InfluxV1Connection, name = 'influx-v1') {
-    let url: URL;
-    try {
-      url = new URL(conn.url);
-    } catch (err) {
-      throw new SinkError('config', `${name}: url is not a URL: ${conn.url}`, {
-        retryable: false,
-        cause: err,
-      });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new SinkError('config', `${name}: url must be http(s), got ${conn.url}`, { retryable: false });
-    }
+    const url = serverUrl(name, conn.url);
     this.name = `${name} ${url.host}`;
     this.#timeoutMs = conn.timeoutMs;
     const secure = url.protocol === 'https:';

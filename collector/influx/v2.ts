@@ -10,7 +10,7 @@
 import { HttpError, InfluxDB, RequestTimedOutError } from '@influxdata/influxdb-client';
 import { SinkError } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
-import { httpSinkError, networkSinkError } from '../sinks/sink.ts';
+import { httpSinkError, networkSinkError, serverUrl } from '../sinks/sink.ts';
 
 export interface InfluxV2Connection {
   readonly url: string;
@@ -29,18 +29,7 @@ export class InfluxV2Client {
 
   /** No I/O. Throws SinkError (not retryable) for a URL that is not http(s). */
   constructor(conn: InfluxV2Connection, name = 'influx-v2') {
-    let url: URL;
-    try {
-      url = new URL(conn.url);
-    } catch (err) {
-      throw new SinkError('config', `${name}: url is not a URL: ${conn.url}`, {
-        retryable: false,
-        cause: err,
-      });
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new SinkError('config', `${name}: url must be http(s), got ${conn.url}`, { retryable: false });
-    }
+    const url = serverUrl(name, conn.url);
     this.name = `${name} ${url.host}`;
     this.#timeoutMs = conn.timeoutMs;
     this.#gzipThreshold = conn.gzipThreshold ?? 64 * 1024;

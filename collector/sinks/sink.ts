@@ -75,3 +75,17 @@ export function networkSinkError(what: string, err: unknown, timeoutMs: number):
   const why = failure.code === 'timeout' ? `no answer within ${timeoutMs} ms` : failure.message;
   return new SinkError(failure.code, `${what}: ${why}`, { retryable: failure.retryable, cause: err });
 }
+
+/** A server's http(s) URL from the config, or a SinkError `config` (not retryable) that names `what`. */
+export function serverUrl(what: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (err) {
+    throw new SinkError('config', `${what}: url is not a URL: ${raw}`, { retryable: false, cause: err });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SinkError('config', `${what}: url must be http(s), got ${raw}`, { retryable: false });
+  }
+  return url;
+}
