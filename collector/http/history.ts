@@ -1,6 +1,6 @@
 /**
- * A site's recent history for the console's site page, read from InfluxDB (InfluxQL over /query, as the
- * reports do: collector/reports/history.ts):
+ * A site's recent history for the console's site page, read from InfluxDB (InfluxQL over /query, streamed,
+ * through the reports' reader: collector/reports/history.ts, over the 1.x adapter collector/influx/v1.ts):
  *
  *   GET /api/v1/sites/:id/history?hours=24   (viewer; hours 1..720, default 24)
  *   { siteId, from, to,
@@ -17,8 +17,7 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { NetmonError } from '../core/errors.ts';
-import type { InfluxSource } from '../reports/history.ts';
-import { influxQuery } from '../reports/history.ts';
+import { collectRows, historyReader, type InfluxSource } from '../reports/history.ts';
 import { RequestProblem } from './bodies.ts';
 import { witaIso } from './live-feed.ts';
 import { param, type RouteKit } from './routes/kit.ts';
@@ -42,21 +41,8 @@ export interface HistorySite {
   readonly devices: readonly { readonly id: string; readonly role: string }[];
 }
 
-interface Series {
-  readonly tags?: Record<string, string>;
-  readonly columns: readonly string[];
-  readonly values?: readonly (readonly unknown[])[];
-}
-
 /** An InfluxQL string literal. */
 const lit = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const rows = (series: readonly Series[]) =>
-  series.flatMap((s) =>
-    (s.values ?? []).map((v) => ({
-      tags: s.tags ?? {},
-      get: (c: string) => v[s.columns.indexOf(c)],
-    })),
-  );
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** Bucket width for about 288 points over `hours`, at least a minute, in whole minutes. */
@@ -77,36 +63,34 @@ export async function readSiteHistory(
   const hasRouter = site.devices.some((d) => d.role === 'router');
   const trafficOf = hasRouter ? `${where} AND "role" = 'router'` : where;
 
-  const [stateBefore, stateIn, devBefore, devIn, traffic, clients] = await Promise.all([
-    influxQuery(
-      src,
-      `SELECT last("state") AS "state" FROM "site_state" WHERE ${where} AND time < ${fromMs}ms`,
-    ),
-    influxQuery(src, `SELECT "state" FROM "site_state" WHERE ${where} AND ${range}`),
-    influxQuery(
-      src,
-      `SELECT last("state") AS "state" FROM "device_state" WHERE ${where} AND time < ${fromMs}ms GROUP BY "device"`,
-    ),
-    influxQuery(src, `SELECT "state" FROM "device_state" WHERE ${where} AND ${range} GROUP BY "device"`),
-    influxQuery(
-      src,
-      `SELECT max("i") AS "in", max("o") AS "out" FROM (SELECT mean("in_bps") AS "i", mean("out_bps") AS "o" FROM "interface" WHERE ${trafficOf} AND ${range} GROUP BY time(${bucket}), "device", "ifIndex") WHERE ${range} GROUP BY time(${bucket})`,
-    ),
-    influxQuery(
-      src,
-      `SELECT sum("c") AS "count" FROM (SELECT mean("clients") AS "c" FROM "wifi" WHERE ${where} AND ${range} GROUP BY time(${bucket}), "device", "index") WHERE ${range} GROUP BY time(${bucket})`,
-    ),
-  ]);
+  // Small answers (~288 buckets at most), so each is collected; the reader streams them underneath.
+  const reader = historyReader(src);
+  let answers: Awaited<ReturnType<typeof collectRows>>[];
+  try {
+    answers = await Promise.all(
+      [
+        `SELECT last("state") AS "state" FROM "site_state" WHERE ${where} AND time < ${fromMs}ms`,
+        `SELECT "state" FROM "site_state" WHERE ${where} AND ${range}`,
+        `SELECT last("state") AS "state" FROM "device_state" WHERE ${where} AND time < ${fromMs}ms GROUP BY "device"`,
+        `SELECT "state" FROM "device_state" WHERE ${where} AND ${range} GROUP BY "device"`,
+        `SELECT max("i") AS "in", max("o") AS "out" FROM (SELECT mean("in_bps") AS "i", mean("out_bps") AS "o" FROM "interface" WHERE ${trafficOf} AND ${range} GROUP BY time(${bucket}), "device", "ifIndex") WHERE ${range} GROUP BY time(${bucket})`,
+        `SELECT sum("c") AS "count" FROM (SELECT mean("clients") AS "c" FROM "wifi" WHERE ${where} AND ${range} GROUP BY time(${bucket}), "device", "index") WHERE ${range} GROUP BY time(${bucket})`,
+      ].map((q) => collectRows(reader.query(q))),
+    );
+  } finally {
+    reader.close();
+  }
+  const [stateBefore = [], stateIn = [], devBefore = [], devIn = [], traffic = [], clients = []] = answers;
 
   // Site state: the state at `from`, then only the points where it changed.
   const state: { time: string; state: string }[] = [];
   let last: string | undefined;
-  const first = rows(stateBefore)[0]?.get('state');
+  const first = stateBefore[0]?.get('state');
   if (typeof first === 'string') {
     state.push({ time: witaIso(fromMs), state: first });
     last = first;
   }
-  for (const r of rows(stateIn)) {
+  for (const r of stateIn) {
     const s = r.get('state');
     const t = r.get('time');
     if (typeof s !== 'string' || typeof t !== 'number' || s === last) continue;
@@ -115,12 +99,12 @@ export async function readSiteHistory(
   }
 
   const byDevice = new Map<string, { time: string; state: string }[]>(site.devices.map((d) => [d.id, []]));
-  for (const r of rows(devBefore)) {
+  for (const r of devBefore) {
     const s = r.get('state');
     const list = byDevice.get(r.tags.device ?? '');
     if (typeof s === 'string' && list) list.push({ time: witaIso(fromMs), state: s });
   }
-  for (const r of rows(devIn)) {
+  for (const r of devIn) {
     const s = r.get('state');
     const t = r.get('time');
     const list = byDevice.get(r.tags.device ?? '');
@@ -133,12 +117,12 @@ export async function readSiteHistory(
     to: witaIso(nowMs),
     state,
     devices: site.devices.map((d) => ({ id: d.id, role: d.role, state: byDevice.get(d.id) ?? [] })),
-    traffic: rows(traffic).map((r) => ({
+    traffic: traffic.map((r) => ({
       time: witaIso(Number(r.get('time'))),
       inBps: num(r.get('in')),
       outBps: num(r.get('out')),
     })),
-    clients: rows(clients).map((r) => {
+    clients: clients.map((r) => {
       const c = num(r.get('count'));
       return { time: witaIso(Number(r.get('time'))), count: c === null ? null : Math.round(c) };
     }),

@@ -1,10 +1,12 @@
 /**
  * One POST of a notification to an HTTP receiver (webhooks, CAP receivers, WhatsApp), with the retry rules
- * every such channel shares: network errors, timeouts, 5xx and 429 are retryable (Retry-After honoured);
- * other 4xx are not. Header values are secrets, revealed only here. A channel whose API says more in its
+ * every such channel shares, from the one HTTP failure classifier (core/http-failure.ts, as the InfluxDB
+ * sinks): network errors, timeouts, 408, 429 and 5xx are retryable (Retry-After honoured, in seconds or
+ * as an HTTP date); other 4xx are not. Header values are secrets, revealed only here. A channel whose API says more in its
  * body (an error code meaning "rate limited" in a 400, a failure in a 200) passes `judge`.
  */
-import { NotifyError, errorMessage } from '../core/errors.ts';
+import { NotifyError } from '../core/errors.ts';
+import { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from '../core/http-failure.ts';
 import type { Secret } from '../core/secret.ts';
 
 export interface PostTarget {
@@ -48,29 +50,33 @@ export async function postNotification(
       signal: AbortSignal.timeout(target.timeoutMs ?? 10_000),
     });
   } catch (err) {
-    throw new NotifyError(`${target.codePrefix}_unreachable`, `${target.name}: ${errorMessage(err)}`, {
+    // No answer: refused, reset, DNS, timed out. A receiver that is away may be back later.
+    const failure = classifyNetworkError(err);
+    const why =
+      failure.code === 'timeout' ? `no answer within ${target.timeoutMs ?? 10_000} ms` : failure.message;
+    throw new NotifyError(`${target.codePrefix}_unreachable`, `${target.name}: ${why}`, {
       retryable: true,
       cause: err,
     });
   }
   // Drain the body so the connection can be reused.
   const text = await res.text().catch(() => '');
-  const retryAfterS = Number(res.headers.get('retry-after'));
-  const retryAfterMs = Number.isFinite(retryAfterS) && retryAfterS > 0 ? retryAfterS * 1000 : undefined;
+  const retryAfter = res.headers.get('retry-after');
   const judged = target.judge?.(res.status, text);
   if (judged)
     throw new NotifyError(
       `${target.codePrefix}_${res.ok ? 'refused' : 'status'}`,
       `${target.name}: HTTP ${res.status} ${judged.message}`,
-      { retryable: judged.retryable, retryAfterMs: judged.retryable ? retryAfterMs : undefined },
+      {
+        retryable: judged.retryable,
+        retryAfterMs: judged.retryable ? parseRetryAfter(retryAfter) : undefined,
+      },
     );
   if (res.ok) return { status: res.status, body: text };
+  const verdict = classifyHttpStatus(res.status, retryAfter);
   throw new NotifyError(
     `${target.codePrefix}_status`,
     `${target.name}: HTTP ${res.status} ${text.slice(0, 200)}`,
-    {
-      retryable: res.status >= 500 || res.status === 429,
-      retryAfterMs,
-    },
+    verdict,
   );
 }

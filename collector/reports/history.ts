@@ -1,11 +1,13 @@
 /**
  * Reads what the availability engine needs from InfluxDB (InfluxQL over /query: 1.x, or 2.x with a DBRP
- * mapping): every site router's state transitions (`device_state`), maintenance edges (`maintenance`),
- * clock breaches (`incident`), and the monitor's heartbeats (`monitor`), for [fromMs, toMs) plus the
- * state each was in when the range began. A handful of queries whatever the number of sites.
+ * mapping, through the 1.x adapter collector/influx/v1.ts): every site router's state transitions
+ * (`device_state`), maintenance edges (`maintenance`), clock breaches (`incident`), and the monitor's
+ * heartbeats (`monitor`), for [fromMs, toMs) plus the state each was in when the range began. A handful of
+ * queries whatever the number of sites; their answers are streamed (chunked) and folded as they arrive,
+ * so a month of heartbeats is never one reply in memory.
  */
-import { SinkError, errorMessage } from '../core/errors.ts';
 import type { Secret } from '../core/secret.ts';
+import { InfluxV1Client, type InfluxSeries } from '../influx/v1.ts';
 import { watchingFrom, type Interval, type RouterState, type SiteHistory } from './availability.ts';
 
 export interface InfluxSource {
@@ -14,12 +16,6 @@ export interface InfluxSource {
   readonly username?: string | undefined;
   readonly password?: Secret | undefined;
   readonly timeoutMs?: number | undefined;
-}
-
-interface Series {
-  readonly tags?: Record<string, string>;
-  readonly columns: readonly string[];
-  readonly values?: readonly (readonly unknown[])[];
 }
 
 export interface History {
@@ -33,154 +29,151 @@ const STATES = new Set<RouterState>(['up', 'down', 'unreachable', 'suspect', 'un
 const asState = (v: unknown): RouterState | undefined =>
   typeof v === 'string' && STATES.has(v as RouterState) ? (v as RouterState) : undefined;
 
-/** Run an InfluxQL query; chunked, so a month of heartbeats never meets a row limit. */
-export async function influxQuery(src: InfluxSource, q: string): Promise<Series[]> {
-  const params = new URLSearchParams({
-    db: src.database,
-    q,
-    epoch: 'ms',
-    chunked: 'true',
-    chunk_size: '20000',
-  });
-  const headers: Record<string, string> = {};
-  if (src.username)
-    headers.authorization = `Basic ${Buffer.from(`${src.username}:${src.password?.reveal() ?? ''}`).toString('base64')}`;
-  let res: Response;
-  try {
-    res = await fetch(`${src.url.replace(/\/$/, '')}/query?${params.toString()}`, {
-      headers,
-      signal: AbortSignal.timeout(src.timeoutMs ?? 60_000),
-    });
-  } catch (err) {
-    throw new SinkError('unreachable', `InfluxDB at ${src.url}: ${errorMessage(err)}`, {
-      retryable: true,
-      cause: err,
-    });
-  }
-  const text = await res.text();
-  if (!res.ok)
-    throw new SinkError(`http_${res.status}`, `InfluxDB ${res.status}: ${text.slice(0, 200)}`, {
-      retryable: res.status >= 500 || res.status === 429,
-    });
-  // One JSON document per chunk; a series split across chunks comes back in parts (partial: true).
-  const out: Series[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const doc = JSON.parse(line) as { results?: { series?: Series[]; error?: string }[]; error?: string };
-    const error = doc.error ?? doc.results?.find((r) => r.error)?.error;
-    if (error)
-      throw new SinkError('query', `InfluxDB refused ${q.slice(0, 120)}: ${error}`, { retryable: false });
-    for (const r of doc.results ?? []) out.push(...(r.series ?? []));
-  }
+/**
+ * Run InfluxQL queries on a source: `query(q)` yields the answer's series chunk by chunk (a series longer
+ * than a chunk comes in parts). `close()` when done.
+ */
+export interface HistoryReader {
+  query(q: string): AsyncIterable<InfluxSeries>;
+  close(): void;
+}
+
+export function historyReader(src: InfluxSource): HistoryReader {
+  const client = new InfluxV1Client(
+    { url: src.url, username: src.username, password: src.password, timeoutMs: src.timeoutMs ?? 60_000 },
+    'InfluxDB history',
+  );
+  return {
+    query: (q) => client.series(q, { database: src.database }),
+    close: () => client.close(),
+  };
+}
+
+/** Every row of every series of an answer, with its series' tags: for answers known to be small. */
+export async function collectRows(
+  series: AsyncIterable<InfluxSeries>,
+): Promise<{ readonly tags: Readonly<Record<string, string>>; get(column: string): unknown }[]> {
+  const out: { tags: Readonly<Record<string, string>>; get(column: string): unknown }[] = [];
+  for await (const s of series)
+    for (const v of s.values ?? []) out.push({ tags: s.tags ?? {}, get: (c) => v[s.columns.indexOf(c)] });
   return out;
 }
 
-const col = (s: Series, name: string) => s.columns.indexOf(name);
+/** Feed each row of an answer to `each`, as the chunks arrive. */
+async function forEachRow(
+  series: AsyncIterable<InfluxSeries>,
+  each: (site: string | undefined, get: (column: string) => unknown) => void,
+): Promise<void> {
+  for await (const s of series) {
+    const site = s.tags?.site;
+    for (const row of s.values ?? []) each(site, (c) => row[s.columns.indexOf(c)]);
+  }
+}
+
+interface SiteFold {
+  initial?: RouterState;
+  changes: { timeMs: number; state: RouterState }[];
+  /** `maintenance` rows: time and active, in arrival order (sorted before pairing). */
+  maintenanceEdges: { timeMs: number; active: boolean }[];
+  maintOpenAtStart: boolean;
+  clockBreaches: number;
+}
 
 export async function readHistory(src: InfluxSource, fromMs: number, toMs: number): Promise<History> {
-  const range = `time >= ${fromMs}ms AND time < ${toMs}ms`;
-  const [initial, changes, maintBefore, maint, breaches, beats] = await Promise.all([
-    influxQuery(
-      src,
-      `SELECT last("state") AS "state" FROM "device_state" WHERE "role" = 'router' AND time < ${fromMs}ms GROUP BY "site"`,
-    ),
-    influxQuery(
-      src,
-      `SELECT "state" FROM "device_state" WHERE "role" = 'router' AND ${range} GROUP BY "site"`,
-    ),
-    influxQuery(
-      src,
-      `SELECT last("active") AS "active" FROM "maintenance" WHERE time < ${fromMs}ms GROUP BY "site"`,
-    ),
-    influxQuery(src, `SELECT "active" FROM "maintenance" WHERE ${range} GROUP BY "site"`),
-    influxQuery(
-      src,
-      `SELECT count("id") AS "n" FROM "incident" WHERE "event" = 'clock_breached' AND ${range} GROUP BY "site"`,
-    ),
-    // Heartbeats from a little before the range, so its start is not mistaken for a gap.
-    influxQuery(
-      src,
-      `SELECT "polls" FROM "monitor" WHERE "component" = 'collector' AND time >= ${fromMs - 120_000}ms AND time < ${toMs + 120_000}ms`,
-    ),
-  ]);
+  const reader = historyReader(src);
+  try {
+    return await readWith(reader, fromMs, toMs);
+  } finally {
+    reader.close();
+  }
+}
 
-  const sites = new Map<
-    string,
-    {
-      initial?: RouterState;
-      changes: { timeMs: number; state: RouterState }[];
-      maintenance: Interval[];
-      clockBreaches: number;
-      maintOpenAt?: number;
-    }
-  >();
-  const site = (id: string) => {
+async function readWith(reader: HistoryReader, fromMs: number, toMs: number): Promise<History> {
+  const range = `time >= ${fromMs}ms AND time < ${toMs}ms`;
+  const sites = new Map<string, SiteFold>();
+  const site = (id: string): SiteFold => {
     let s = sites.get(id);
     if (!s) {
-      s = { changes: [], maintenance: [], clockBreaches: 0 };
+      s = { changes: [], maintenanceEdges: [], maintOpenAtStart: false, clockBreaches: 0 };
       sites.set(id, s);
     }
     return s;
   };
-  for (const s of initial) {
-    const id = s.tags?.site;
-    const state = asState(s.values?.[0]?.[col(s, 'state')]);
-    if (id && state) site(id).initial = state;
-  }
-  for (const s of changes) {
-    const id = s.tags?.site;
-    if (!id) continue;
-    const t = col(s, 'time');
-    const st = col(s, 'state');
-    for (const row of s.values ?? []) {
-      const state = asState(row[st]);
-      if (state) site(id).changes.push({ timeMs: Number(row[t]), state });
-    }
-  }
-  for (const h of sites.values()) h.changes.sort((a, b) => a.timeMs - b.timeMs);
-  for (const s of maintBefore) {
-    const id = s.tags?.site;
-    if (id && Number(s.values?.[0]?.[col(s, 'active')]) === 1) site(id).maintOpenAt = fromMs;
-  }
-  for (const s of maint) {
-    const id = s.tags?.site;
-    if (!id) continue;
-    const h = site(id);
-    const rows = [...(s.values ?? [])].sort((a, b) => Number(a[0]) - Number(b[0]));
-    for (const row of rows) {
-      const t = Number(row[col(s, 'time')]);
-      const active = Number(row[col(s, 'active')]) === 1;
-      if (active && h.maintOpenAt === undefined) h.maintOpenAt = t;
-      if (!active && h.maintOpenAt !== undefined) {
-        h.maintenance.push({ startMs: h.maintOpenAt, endMs: t });
-        h.maintOpenAt = undefined;
-      }
-    }
-  }
-  for (const h of sites.values())
-    if (h.maintOpenAt !== undefined) h.maintenance.push({ startMs: h.maintOpenAt, endMs: toMs });
-  for (const s of breaches) {
-    const id = s.tags?.site;
-    if (id) site(id).clockBreaches = Number(s.values?.[0]?.[col(s, 'n')] ?? 0);
-  }
+  const times: number[] = [];
+  await Promise.all([
+    forEachRow(
+      reader.query(
+        `SELECT last("state") AS "state" FROM "device_state" WHERE "role" = 'router' AND time < ${fromMs}ms GROUP BY "site"`,
+      ),
+      (id, get) => {
+        const state = asState(get('state'));
+        if (id && state) site(id).initial = state;
+      },
+    ),
+    forEachRow(
+      reader.query(`SELECT "state" FROM "device_state" WHERE "role" = 'router' AND ${range} GROUP BY "site"`),
+      (id, get) => {
+        const state = asState(get('state'));
+        if (id && state) site(id).changes.push({ timeMs: Number(get('time')), state });
+      },
+    ),
+    forEachRow(
+      reader.query(
+        `SELECT last("active") AS "active" FROM "maintenance" WHERE time < ${fromMs}ms GROUP BY "site"`,
+      ),
+      (id, get) => {
+        if (id && Number(get('active')) === 1) site(id).maintOpenAtStart = true;
+      },
+    ),
+    forEachRow(
+      reader.query(`SELECT "active" FROM "maintenance" WHERE ${range} GROUP BY "site"`),
+      (id, get) => {
+        if (id)
+          site(id).maintenanceEdges.push({
+            timeMs: Number(get('time')),
+            active: Number(get('active')) === 1,
+          });
+      },
+    ),
+    forEachRow(
+      reader.query(
+        `SELECT count("id") AS "n" FROM "incident" WHERE "event" = 'clock_breached' AND ${range} GROUP BY "site"`,
+      ),
+      (id, get) => {
+        if (id) site(id).clockBreaches = Number(get('n') ?? 0);
+      },
+    ),
+    // Heartbeats from a little before the range, so its start is not mistaken for a gap.
+    forEachRow(
+      reader.query(
+        `SELECT "polls" FROM "monitor" WHERE "component" = 'collector' AND time >= ${fromMs - 120_000}ms AND time < ${toMs + 120_000}ms`,
+      ),
+      (_id, get) => times.push(Number(get('time'))),
+    ),
+  ]);
 
-  const times = beats.flatMap((s) => (s.values ?? []).map((row) => Number(row[col(s, 'time')])));
   const heartbeatMs = medianGap(times) ?? 10_000;
   return {
     watching: watchingFrom(times, heartbeatMs, fromMs, toMs),
-    sites: new Map(
-      [...sites].map(([id, h]) => [
-        id,
-        {
-          initial: h.initial,
-          changes: h.changes,
-          maintenance: h.maintenance,
-          clockBreaches: h.clockBreaches,
-        },
-      ]),
-    ),
+    sites: new Map([...sites].map(([id, h]) => [id, siteHistory(h, fromMs, toMs)])),
     heartbeatMs,
   };
+}
+
+/** A site's folded rows as the availability engine takes them: changes in order, maintenance as intervals. */
+function siteHistory(h: SiteFold, fromMs: number, toMs: number): SiteHistory {
+  h.changes.sort((a, b) => a.timeMs - b.timeMs);
+  const maintenance: Interval[] = [];
+  let openAt: number | undefined = h.maintOpenAtStart ? fromMs : undefined;
+  for (const edge of h.maintenanceEdges.sort((a, b) => a.timeMs - b.timeMs)) {
+    if (edge.active && openAt === undefined) openAt = edge.timeMs;
+    if (!edge.active && openAt !== undefined) {
+      maintenance.push({ startMs: openAt, endMs: edge.timeMs });
+      openAt = undefined;
+    }
+  }
+  if (openAt !== undefined) maintenance.push({ startMs: openAt, endMs: toMs });
+  return { initial: h.initial, changes: h.changes, maintenance, clockBreaches: h.clockBreaches };
 }
 
 function medianGap(times: readonly number[]): number | undefined {

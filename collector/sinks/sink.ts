@@ -1,18 +1,21 @@
 /**
  * The one interface the writer sees for a time-series store. Implementations: influx-v1.ts (InfluxDB
- * 1.x API), influx-v2.ts (the /api/v2/write API: InfluxDB 2/3, Cloud, VictoriaMetrics).
+ * 1.x API), influx-v2.ts (the /api/v2/write API: InfluxDB 2/3, Cloud, VictoriaMetrics), each over its
+ * adapter in collector/influx/ (the only files that speak InfluxDB's HTTP API).
  *
  * Lifecycle: construct (no I/O) ─► start() (reach the server, create the database if that is a thing)
  * ─► write(batch)* ─► close().
  *
  * write() takes samples that validateSample() accepted and either stores them all or throws SinkError:
- *   retryable  connection refused/reset, timeouts, 5xx, 429 (retryAfterMs when the server says)
+ *   retryable  connection refused/reset, timeouts, 5xx, 429, 408 (retryAfterMs when the server says;
+ *              core/http-failure.ts is the one classifier)
  *   not        4xx: the data or the request is wrong; retrying the same bytes cannot help
  *   PartialWriteError: the server stored all but `droppedSamples` of the batch (InfluxDB 1.x field
  *   type conflicts) — the rest is written, do not resend.
  */
 import type { Sample } from '../core/types.ts';
 import { SinkError } from '../core/errors.ts';
+import { classifyHttpStatus, classifyNetworkError } from '../core/http-failure.ts';
 
 export interface SampleSink {
   readonly name: string;
@@ -30,42 +33,6 @@ export class PartialWriteError extends SinkError {
   }
 }
 
-/** Network error codes after which the same request may well succeed later. */
-const RETRYABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-export function isRetryableNetworkCode(code: unknown): boolean {
-  return typeof code === 'string' && RETRYABLE_CODES.has(code);
-}
-
-/** 5xx, 429 and 408 may pass later; other 4xx will not. */
-export function isRetryableStatus(status: number): boolean {
-  return status >= 500 || status === 429 || status === 408;
-}
-
-/** A Retry-After header (seconds or an HTTP date) in ms, or undefined. */
-export function parseRetryAfter(
-  header: string | null | undefined,
-  nowMs: number = Date.now(),
-): number | undefined {
-  if (!header) return undefined;
-  const secs = Number(header);
-  if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
 /**
  * InfluxDB 1.x answers HTTP 400 "partial write: ..." when it stored some points of a batch. It counts
  * the points it refused (field type conflicts, outside the retention policy) in "dropped=N", but not
@@ -79,21 +46,46 @@ export function partialWriteDropped(body: string): number | undefined {
   return (m ? Number(m[1]) : 0) + unparsed;
 }
 
-/** A SinkError for an HTTP answer that was not 2xx. */
+/**
+ * A SinkError for an HTTP answer that was not 2xx, classified by the one classifier
+ * (core/http-failure.ts): 408, 429 and 5xx retryable (after Retry-After when given), other 4xx not.
+ */
 export function httpSinkError(
   sink: string,
   status: number,
   body: string,
-  retryAfterMs: number | undefined,
+  retryAfter: string | undefined,
   cause?: unknown,
 ): SinkError {
   const text = body.trim().slice(0, 500);
   const dropped = status === 400 ? partialWriteDropped(body) : undefined;
   if (dropped !== undefined)
     return new PartialWriteError(`${sink}: HTTP ${status}: ${text}`, dropped, { cause });
+  const verdict = classifyHttpStatus(status, retryAfter);
   return new SinkError(`http_${status}`, `${sink}: HTTP ${status}${text ? `: ${text}` : ''}`, {
-    retryable: isRetryableStatus(status),
-    retryAfterMs,
+    retryable: verdict.retryable,
+    retryAfterMs: verdict.retryAfterMs,
     cause,
   });
+}
+
+/** A SinkError for a request that got no answer (refused, reset, timed out...). */
+export function networkSinkError(what: string, err: unknown, timeoutMs: number): SinkError {
+  const failure = classifyNetworkError(err);
+  const why = failure.code === 'timeout' ? `no answer within ${timeoutMs} ms` : failure.message;
+  return new SinkError(failure.code, `${what}: ${why}`, { retryable: failure.retryable, cause: err });
+}
+
+/** A server's http(s) URL from the config, or a SinkError `config` (not retryable) that names `what`. */
+export function serverUrl(what: string, raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch (err) {
+    throw new SinkError('config', `${what}: url is not a URL: ${raw}`, { retryable: false, cause: err });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new SinkError('config', `${what}: url must be http(s), got ${raw}`, { retryable: false });
+  }
+  return url;
 }

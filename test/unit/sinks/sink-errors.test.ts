@@ -12,7 +12,6 @@ import { InfluxV2Sink } from '../../../collector/sinks/influx-v2.ts';
 import {
   PartialWriteError,
   httpSinkError,
-  parseRetryAfter,
   partialWriteDropped,
   type SampleSink,
 } from '../../../collector/sinks/sink.ts';
@@ -37,12 +36,9 @@ describe('retry classification (pure)', () => {
     expect(e.message).toContain(`HTTP ${status}: body`);
   });
 
-  it('Retry-After in seconds or as an HTTP date', () => {
-    expect(parseRetryAfter('120')).toBe(120_000);
-    expect(parseRetryAfter('0.5')).toBe(500);
-    expect(parseRetryAfter('Wed, 21 Oct 2026 07:28:10 GMT', Date.UTC(2026, 9, 21, 7, 28, 0))).toBe(10_000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(parseRetryAfter(undefined)).toBeUndefined();
+  it('a Retry-After of a retryable answer becomes retryAfterMs; a 4xx gets none', () => {
+    expect(httpSinkError('s', 503, '', '7').retryAfterMs).toBe(7000);
+    expect(httpSinkError('s', 400, '', '7').retryAfterMs).toBeUndefined();
   });
 
   it('InfluxDB 1.x partial writes: refused points plus unparseable lines', () => {

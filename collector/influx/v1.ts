@@ -1,0 +1,290 @@
+/**
+ * The InfluxDB 1.x HTTP API (/write, /query; InfluxDB 1.x, and 2.x/3.x through their 1.x compatibility
+ * endpoints): the only file that imports the npm `influx` package, and the only one that speaks this API.
+ * Writes, retention statements, report and console reads all go through here.
+ *
+ * Transport: the package's connection Pool (influx/lib/src/pool), not its InfluxDB class, because
+ *  - writes: SampleWriter hands us ready line protocol (sinks/line-protocol.ts). InfluxDB.writePoints only
+ *    takes point objects and re-encodes them with an escaper that leaves a trailing backslash in a tag
+ *    unescaped (influxd then refuses the line); Pool.stream posts our bytes as they are — the same call
+ *    writePoints makes (`POST /write?db=&rp=&precision=`), minus the conversion;
+ *  - queries: InfluxDB.query/queryRaw read the whole answer into one string (Pool.json). Pool.stream hands
+ *    back the response stream, so `series()` asks for `chunked=true` and yields each chunk's series as
+ *    it arrives: a month of heartbeats is never one string in memory.
+ * Basic auth is built by the Pool from `auth` (once, here). Retries are not the Pool's: maxRetries 0 and
+ * a backoff that never takes the only host out of the pool; callers (SampleWriter, keepRetention) retry
+ * on the SinkError's `retryable`/`retryAfterMs` (core/http-failure.ts).
+ *
+ * The Pool reports a 5xx as ServiceNotAvailableError(statusMessage), without the status or headers. The
+ * adapter's agent notes each response as it arrives (`TapAgent`), so a 503's status, Retry-After and
+ * body still reach the classifier.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import {
+  Pool,
+  RequestError,
+  ServiceNotAvailableError,
+  type IPoolRequestOptions,
+} from 'influx/lib/src/pool.js';
+import { SinkError } from '../core/errors.ts';
+import type { Secret } from '../core/secret.ts';
+import { httpSinkError, networkSinkError, serverUrl } from '../sinks/sink.ts';
+
+export interface InfluxV1Connection {
+  /** e.g. http://127.0.0.1:8086, or with a path prefix behind a proxy: https://host/influx */
+  readonly url: string;
+  readonly username?: string | undefined;
+  readonly password?: Secret | undefined;
+  /** Deadline of one request, answer body included. */
+  readonly timeoutMs: number;
+}
+
+/** One series of an InfluxQL answer (a chunk may carry part of a series: `partial: true`). */
+export interface InfluxSeries {
+  readonly name?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly columns: readonly string[];
+  readonly values?: readonly (readonly unknown[])[];
+  readonly partial?: boolean;
+}
+
+/** One statement's result. */
+export interface StatementResult {
+  readonly series?: readonly InfluxSeries[];
+  readonly error?: string;
+}
+
+interface QueryDocument {
+  readonly results?: readonly StatementResult[];
+  readonly error?: string;
+}
+
+/** A backoff that never takes the (only) host out of the Pool: we retry ourselves. */
+interface BackoffStrategy {
+  getDelay(): number;
+  next(): BackoffStrategy;
+  reset(): BackoffStrategy;
+}
+const noBackoff: BackoffStrategy = {
+  getDelay: () => 0,
+  next: () => noBackoff,
+  reset: () => noBackoff,
+};
+
+/** What the tap saw of the latest answer to a request (status, headers, and the body of a 5xx). */
+interface Seen {
+  res?: IncomingMessage;
+  body: string;
+}
+
+/**
+ * An agent that tells `onRequest` about each request the Pool makes through it. Node calls
+ * Agent#addRequest synchronously from http.request (undocumented but stable since Node 0.x; the Pool
+ * offers no other way to see a 5xx's headers).
+ */
+function tapAgent(https_: boolean): {
+  agent: http.Agent;
+  tap: { onRequest?: (req: http.ClientRequest) => void };
+} {
+  const tap: { onRequest?: (req: http.ClientRequest) => void } = {};
+  const Base = https_ ? https.Agent : http.Agent;
+  type AddRequest = (this: http.Agent, req: http.ClientRequest, options: unknown) => void;
+  const addRequest = (Base.prototype as unknown as { addRequest: AddRequest }).addRequest;
+  const agent = new Base({ keepAlive: true });
+  (agent as unknown as { addRequest: AddRequest }).addRequest = function (req, options) {
+    tap.onRequest?.(req);
+    addRequest.call(this, req, options);
+  };
+  return { agent, tap };
+}
+
+export class InfluxV1Client {
+  /** "influx-v1 host:port", for messages. */
+  readonly name: string;
+  readonly #pool: Pool;
+  readonly #agent: http.Agent;
+  readonly #tap: { onRequest?: (req: http.ClientRequest) => void };
+  readonly #auth: string | undefined;
+  readonly #timeoutMs: number;
+
+  /** No I/O. Throws SinkError (not retryable) for a URL that is not http(s). */
+  constructor(conn: InfluxV1Connection, name = 'influx-v1') {
+    const url = serverUrl(name, conn.url);
+    this.name = `${name} ${url.host}`;
+    this.#timeoutMs = conn.timeoutMs;
+    const secure = url.protocol === 'https:';
+    const { agent, tap } = tapAgent(secure);
+    this.#agent = agent;
+    this.#tap = tap;
+    this.#pool = new Pool({ maxRetries: 0, requestTimeout: conn.timeoutMs, backoff: noBackoff });
+    // The Pool appends "/write" to the path and reads the port as given: no trailing slash, explicit port.
+    const port = url.port || (secure ? '443' : '80');
+    const path = url.pathname.replace(/\/+$/, '');
+    this.#pool.addHost(`${url.protocol}//${url.hostname}:${port}${path}`, { agent });
+    this.#auth =
+      conn.username !== undefined ? `${conn.username}:${conn.password?.reveal() ?? ''}` : undefined;
+  }
+
+  /** POST ready line protocol (ms timestamps) to /write. */
+  async write(
+    lines: string,
+    target: { database: string; retentionPolicy?: string | undefined },
+  ): Promise<void> {
+    const res = await this.#request('write', {
+      method: 'POST',
+      path: '/write',
+      query: {
+        db: target.database,
+        precision: 'ms',
+        ...(target.retentionPolicy ? { rp: target.retentionPolicy } : {}),
+      },
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+      body: lines,
+    });
+    res.resume(); // 204: nothing to read, but drain so the connection is reused.
+    await new Promise<void>((resolve, reject) => {
+      res.once('end', resolve);
+      res.once('error', (err) => reject(networkSinkError(`${this.name} write`, err, this.#timeoutMs)));
+    });
+  }
+
+  /**
+   * Run one InfluxQL statement by POST (CREATE, ALTER, DROP and SHOW alike) and return its result;
+   * a statement InfluxDB refuses is a SinkError `influxql`, not retryable.
+   */
+  async execute(statement: string, database?: string): Promise<StatementResult> {
+    const what = `${this.name}: ${statement}`;
+    const res = await this.#request(statement, {
+      method: 'POST',
+      path: '/query',
+      body: new URLSearchParams({ q: statement, ...(database ? { db: database } : {}) }).toString(),
+    });
+    let result: StatementResult = {};
+    for await (const doc of this.#documents(res, what)) result = doc.results?.[0] ?? result;
+    return result;
+  }
+
+  /**
+   * Run an InfluxQL query (GET, `epoch=ms`, `chunked=true`) and yield its series chunk by chunk as the
+   * server sends them. A series longer than `chunkSize` rows comes in parts, each with the series' name
+   * and tags: callers fold, they do not index.
+   */
+  async *series(
+    q: string,
+    opts: { database: string; chunkSize?: number | undefined },
+  ): AsyncGenerator<InfluxSeries, void, undefined> {
+    const what = `${this.name}: ${q.slice(0, 120)}`;
+    const res = await this.#request(q.slice(0, 120), {
+      method: 'GET',
+      path: '/query',
+      query: {
+        db: opts.database,
+        q,
+        epoch: 'ms',
+        chunked: 'true',
+        chunk_size: String(opts.chunkSize ?? 20_000),
+      },
+    });
+    for await (const doc of this.#documents(res, what)) {
+      for (const r of doc.results ?? []) yield* r.series ?? [];
+    }
+  }
+
+  /** Close idle keep-alive connections. The client can still be used (it opens new ones). */
+  close(): void {
+    this.#agent.destroy();
+  }
+
+  /**
+   * One request through the Pool: the response stream of a 2xx, or a SinkError that says whether to
+   * retry. The deadline covers the answer's body too (`signal`: the Pool's own timeout is a socket idle
+   * timeout, and it ignores a stall once the headers have come).
+   */
+  #request(op: string, options: IPoolRequestOptions): Promise<IncomingMessage> {
+    const seen: Seen = { body: '' };
+    const signal = AbortSignal.timeout(this.#timeoutMs);
+    return new Promise((resolve, reject) => {
+      this.#tap.onRequest = (req) =>
+        req.once('response', (res: IncomingMessage) => {
+          seen.res = res;
+          // The Pool drains a 5xx's body unread; keep its start for the error message.
+          if ((res.statusCode ?? 0) >= 500)
+            res.on('data', (c: Buffer | string) => {
+              if (seen.body.length < 500) seen.body += c.toString();
+            });
+        });
+      try {
+        this.#pool.stream(
+          { ...options, signal, ...(this.#auth !== undefined ? { auth: this.#auth } : {}) },
+          (err, res) => (err ? reject(this.#failure(op, err, seen)) : resolve(res)),
+        );
+      } finally {
+        this.#tap.onRequest = undefined;
+      }
+    });
+  }
+
+  /** The Pool's error as a SinkError. */
+  #failure(op: string, err: unknown, seen: Seen): SinkError {
+    const what = `${this.name} ${op}`;
+    if (err instanceof RequestError) {
+      // 3xx/4xx: the Pool read the body into the message ("A 401 Unauthorized error occurred: {...}").
+      const at = err.message.indexOf(' error occurred: ');
+      const body = at >= 0 ? err.message.slice(at + ' error occurred: '.length) : err.message;
+      return httpSinkError(what, err.res.statusCode ?? 0, body, header(err.res, 'retry-after'), err);
+    }
+    if (err instanceof ServiceNotAvailableError) {
+      const status = seen.res?.statusCode;
+      if (status !== undefined && status >= 500)
+        return httpSinkError(what, status, seen.body, header(seen.res, 'retry-after'), err);
+      // "Request timed out": the socket sat idle for timeoutMs.
+      return new SinkError('timeout', `${what}: no answer within ${this.#timeoutMs} ms`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    return networkSinkError(what, err, this.#timeoutMs);
+  }
+
+  /** The newline-separated JSON documents of an answer (one per chunk), checked for errors. */
+  async *#documents(res: IncomingMessage, what: string): AsyncGenerator<QueryDocument, void, undefined> {
+    const parse = (line: string): QueryDocument => {
+      let doc: QueryDocument;
+      try {
+        doc = JSON.parse(line) as QueryDocument;
+      } catch (err) {
+        throw new SinkError('decode', `${what}: not JSON: ${line.slice(0, 200)}`, {
+          retryable: false,
+          cause: err,
+        });
+      }
+      const error = doc.error ?? doc.results?.find((r) => r.error !== undefined)?.error;
+      if (error !== undefined) throw new SinkError('influxql', `${what}: ${error}`, { retryable: false });
+      return doc;
+    };
+    let buffered = '';
+    try {
+      for await (const chunk of res as AsyncIterable<string | Buffer>) {
+        buffered += chunk.toString();
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (line.trim() !== '') yield parse(line);
+        }
+      }
+    } catch (err) {
+      if (err instanceof SinkError) throw err;
+      throw networkSinkError(what, err, this.#timeoutMs);
+    } finally {
+      if (!res.readableEnded) res.destroy(); // a consumer that stopped early, or a refusal mid-stream
+    }
+    if (buffered.trim() !== '') yield parse(buffered);
+  }
+}
+
+function header(res: IncomingMessage | undefined, name: string): string | undefined {
+  const v = res?.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
