@@ -59,11 +59,16 @@ describe('retry classification (pure)', () => {
 
 const sample: Sample = { measurement: 'monitor', tags: { component: 'x' }, fields: { polls: 1 }, timeMs: 1 };
 
-describe.each<[string, (url: string) => SampleSink]>([
-  ['influx-v1', (url) => new InfluxV1Sink({ url, database: 'netmon', timeoutMs: 300 })],
+// A loaded CI machine can take over a second to answer on loopback: only the timeout case uses a short timeout.
+const LONG_MS = 15_000;
+const SHORT_MS = 300;
+
+describe.each<[string, (url: string, timeoutMs?: number) => SampleSink]>([
+  ['influx-v1', (url, timeoutMs = LONG_MS) => new InfluxV1Sink({ url, database: 'netmon', timeoutMs })],
   [
     'influx-v2',
-    (url) => new InfluxV2Sink({ url, org: 'o', bucket: 'b', token: new Secret('t0ken'), timeoutMs: 300 }),
+    (url, timeoutMs = LONG_MS) =>
+      new InfluxV2Sink({ url, org: 'o', bucket: 'b', token: new Secret('t0ken'), timeoutMs }),
   ],
 ])('%s against a loopback server', (_name, make) => {
   let server: Server;
@@ -88,8 +93,8 @@ describe.each<[string, (url: string) => SampleSink]>([
     await new Promise((r) => server.close(r));
   });
 
-  const failure = async (): Promise<SinkError> => {
-    const err: unknown = await make(url)
+  const failure = async (timeoutMs?: number): Promise<SinkError> => {
+    const err: unknown = await make(url, timeoutMs)
       .write([sample])
       .then(
         () => undefined,
@@ -126,7 +131,7 @@ describe.each<[string, (url: string) => SampleSink]>([
 
   it('no answer within timeoutMs is retryable', async () => {
     answer = () => undefined; // accept, never respond
-    const e = await failure();
+    const e = await failure(SHORT_MS);
     expect(e.retryable).toBe(true);
     expect(e.code).toBe('timeout');
   });
