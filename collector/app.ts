@@ -3,18 +3,17 @@
  * main.ts is the CLI around it; the scenario tests start the same thing, so what they test is what
  * `npm start` runs.
  *
- *   collection (collector/collection/)                             InfluxDB
- *     inventory ─► Scheduler ─► SnmpPoller ─► normalise ─► Sample[] ─► SampleWriter ─► Sink ─┤ (retention:
- *     devices ─► embedded broker ─► MqttSource ─► telemetry ─► Sample[] ─────┘                 │  keepRetention)
- *                                      │                                                        │
- *                    LivenessEvent ◄───┘        ProbeResult (every poll)                        │
- *                          │                          │                                         │
- *   alerting (collector/monitor.ts assembles it) ▼   ▼                                         │
- *     liveness controller ─► HealthTracker (+ Topology) ─► Transition ─┬─► device_state ───────┤
- *                               │  requestProbe ─► collection          ├─► site state (health/site-state.ts)
- *                               │                                      │     ─► site_state ────┤
- *                               │                                      │     ─► API, MQTT state topic, feeds
- *                               ▼                                      ▼
+ *   collection (collector/collection/)
+ *     inventory ─► Scheduler ─► SnmpPoller ─► normalise ─► Sample[] ──┐
+ *     devices ─► embedded broker ─► MqttSource ─► telemetry Sample[] ─┼─► SampleWriter ─► sink ─► InfluxDB
+ *                                       │                             │   (buffer on disk)   (keepRetention:
+ *                        LivenessEvent ◄┘    ProbeResult (every poll) │                       raw + rollups)
+ *                              │                      │               │
+ *   alerting (collector/monitor.ts)                   ▼               │
+ *     liveness controller ─► HealthTracker + Topology ─► Transition ─┬┴► device_state, site_state points
+ *                             │ requestProbe ─► collection           ├─► site state (health/site-state.ts)
+ *                             │                                      │     ─► API, MQTT state topic, console
+ *                             │                                      ▼
  *     incidents (collector/incidents/lifecycle.ts, IncidentStore) ─► notice ─► suppression pipeline
  *       (collector/alerting/pipeline.ts: dependency ► flapping ► maintenance ► area ► routing)
  *       ─► Dispatcher ─► channels (log, webhook, Telegram, e-mail, WhatsApp, MQTT), CAP push

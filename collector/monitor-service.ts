@@ -51,14 +51,34 @@ export interface ReportSettings {
   readonly targets: Readonly<Record<Category, number>>;
 }
 
+/**
+ * What the service asks of the running monitor: the roles' read side (state, incidents' live state) and
+ * the operators' actions (acknowledge, resolve, maintenance, silences). Nothing of polling or delivery.
+ */
+export type ServedMonitor = Pick<
+  Monitor,
+  | 'status'
+  | 'topology'
+  | 'siteState'
+  | 'incidentLiveState'
+  | 'acknowledge'
+  | 'resolveByHand'
+  | 'maintenanceWindows'
+  | 'addMaintenance'
+  | 'deleteMaintenance'
+  | 'silences'
+  | 'addSilence'
+  | 'deleteSilence'
+>;
+
 export class MonitorApi implements MonitorService {
-  readonly #monitor: Monitor;
+  readonly #monitor: ServedMonitor;
   readonly #store: IncidentStore;
   readonly #clock: Clock;
 
   readonly #reports: ReportSettings | undefined;
 
-  constructor(monitor: Monitor, store: IncidentStore, clock: Clock, reports?: ReportSettings) {
+  constructor(monitor: ServedMonitor, store: IncidentStore, clock: Clock, reports?: ReportSettings) {
     this.#monitor = monitor;
     this.#store = store;
     this.#clock = clock;

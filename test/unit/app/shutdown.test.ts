@@ -74,6 +74,23 @@ function monitorOf(
   );
 }
 
+/** Start, one round answered, the next one failing while running: the transitions it made. */
+async function oneRoundFails(
+  monitor: Monitor,
+  clock: FakeClock,
+  poller: HoldingPoller,
+): Promise<Transition[]> {
+  const transitions: Transition[] = [];
+  monitor.onTransition((t) => transitions.push(t));
+  await monitor.start();
+  await advance(clock, 60_000, 1000);
+  poller.hold = true;
+  await advance(clock, 60_000, 1000);
+  poller.fail();
+  await advance(clock, 1000, 1000);
+  return transitions;
+}
+
 describe('Monitor.stop()', () => {
   it('polls that fail after stop() began are no transition and no reachable=0 sample', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
@@ -106,14 +123,7 @@ describe('Monitor.stop()', () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 22, 2, 0));
     const poller = new HoldingPoller(clock);
     const monitor = monitorOf(clock, poller);
-    const transitions: Transition[] = [];
-    monitor.onTransition((t) => transitions.push(t));
-    await monitor.start();
-    await advance(clock, 60_000, 1000);
-    poller.hold = true;
-    await advance(clock, 60_000, 1000);
-    poller.fail();
-    await advance(clock, 1000, 1000);
+    const transitions = await oneRoundFails(monitor, clock, poller);
     expect(transitions.some((t) => t.to !== 'up')).toBe(true);
     const stopped = monitor.stop();
     poller.fail();
@@ -137,14 +147,7 @@ describe('Monitor.stop()', () => {
         },
       ],
     });
-    const transitions: Transition[] = [];
-    monitor.onTransition((t) => transitions.push(t));
-    await monitor.start();
-    await advance(clock, 60_000, 1000);
-    poller.hold = true;
-    await advance(clock, 60_000, 1000);
-    poller.fail();
-    await advance(clock, 1000, 1000);
+    const transitions = await oneRoundFails(monitor, clock, poller);
     expect(transitions.some((t) => t.to === 'suspect')).toBe(true);
     // The rechecks are armed (10 s ahead), with the scheduler, self-metrics, site-state, clock and calendar timers.
     expect(monitor.pendingTimers()).toBeGreaterThan(2);

@@ -1,0 +1,77 @@
+/**
+ * The collection role on its own, with no alerting behind it: what it emits is all the other side needs
+ * (one ProbeResult per poll, failures with their reason), its samples go to the writer, and a probe asked
+ * for later is cleared by stop().
+ */
+import { describe, expect, it } from 'vitest';
+import { Collection } from '../../../collector/collection/collection.ts';
+import { FakeClock } from '../../../collector/core/clock.ts';
+import { memoryLogger } from '../../../collector/core/log.ts';
+import type { ProbeResult, Sample } from '../../../collector/core/types.ts';
+import { Topology } from '../../../collector/health/topology.ts';
+import { smallInventory } from '../../support/fixtures.ts';
+import { ScriptedPoller, advance } from '../../support/monitor-fakes.ts';
+
+const MIN = 60_000;
+
+function setup() {
+  const clock = new FakeClock(Date.parse('2026-11-23T10:00:00+08:00'));
+  const poller = new ScriptedPoller(clock);
+  const probes: ProbeResult[] = [];
+  const samples: Sample[] = [];
+  const collection = new Collection(
+    {
+      clock,
+      log: memoryLogger('error'),
+      topology: new Topology(smallInventory()),
+      poller,
+      writer: {
+        push: (s) => void samples.push(...s),
+        start: () => Promise.resolve(),
+        stop: () => Promise.resolve(),
+        stats: () => ({ written: samples.length, buffered: 0, dropped: 0, invalid: 0, failures: 0 }),
+      },
+      onProbe: (p) => probes.push(p),
+    },
+    { intervalMs: MIN, jitterMs: 0, concurrency: 4, selfMetricsMs: MIN },
+  );
+  return { clock, poller, probes, samples, collection };
+}
+
+describe('Collection', () => {
+  it('emits one probe result per poll, failures with their reason, and counts rounds', async () => {
+    const { clock, poller, probes, samples, collection } = setup();
+    const ids = ['pkm-petang-1-r1', 'pkm-petang-1-ap1', 'pkm-petang-1-ap2', 'bjr-pelaga-1-r1'];
+    collection.start(ids);
+    await advance(clock, MIN, 1000);
+    poller.cut.add('bjr-pelaga-1-r1');
+    await advance(clock, MIN, 1000);
+    expect(collection.polls()).toMatchObject({ failed: 1, rounds: 2 });
+    expect(collection.polls().ok).toBeGreaterThanOrEqual(7);
+    const failed = probes.filter((p) => !p.ok);
+    expect(failed.map((p) => [p.deviceId, p.source, p.failure?.reason])).toEqual([
+      ['bjr-pelaga-1-r1', 'snmp', 'timeout'],
+    ]);
+    expect(new Set(probes.map((p) => p.deviceId))).toEqual(new Set(ids));
+    const down = samples.filter((s) => s.measurement === 'device' && s.fields.reachable === 0);
+    expect(down.map((s) => s.tags.device)).toEqual(['bjr-pelaga-1-r1']);
+    const heartbeat = samples.filter((s) => s.measurement === 'monitor').at(-1);
+    expect(heartbeat?.fields).toMatchObject({ failures_timeout: 1 });
+    await collection.stop();
+  });
+
+  it('a probe asked for later runs then, and stop() clears one still waiting', async () => {
+    const { clock, probes, collection } = setup();
+    collection.start(['pkm-petang-1-r1']);
+    await advance(clock, 1000, 1000);
+    const before = probes.length;
+    collection.requestProbe('pkm-petang-1-r1', 5000);
+    await advance(clock, 6000, 1000);
+    expect(probes.length).toBe(before + 1);
+    collection.requestProbe('pkm-petang-1-r1', 5000);
+    expect(collection.pendingTimers()).toBe(2); // the recheck and the self-metrics heartbeat
+    await collection.stop();
+    expect(collection.pendingTimers()).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
