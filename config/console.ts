@@ -28,7 +28,7 @@ import {
   USER_NAME_RE,
   USER_NAME_RULE,
   type UserAccount,
-} from '../collector/http/accounts.ts';
+} from './users.ts';
 import { ROLES } from '../collector/core/api-tokens.ts';
 import { pathIn, withMs, type Omittable } from './transforms.ts';
 import { parseDuration, parseYamlSource, validate } from './yaml-source.ts';
