@@ -20,10 +20,10 @@ import { parseTokenHash } from '../collector/core/api-tokens.ts';
 import { CATEGORIES, CRITICALITIES, type Category, type Inventory } from '../collector/core/types.ts';
 import { defaultTargets } from '../collector/reports/report.ts';
 import { apiSchema, tokenListSchema, type ApiConfig } from './api.ts';
-import { channelsSchema } from './channels.ts';
+import { channelsSchema, type ChannelsConfig } from './channels.ts';
 import { consoleSchema, type ConsoleConfig } from './console.ts';
 import { crossCheck, didYouMean } from './cross-check.ts';
-import { pathIn, withMs, type Omittable } from './transforms.ts';
+import { pathIn, withMs, type Loose, type Omittable } from './transforms.ts';
 import { feedKeysSchema } from './feed-keys.ts';
 import { keysOf } from './hints.ts';
 import { loadInventory } from './inventory.ts';
@@ -438,12 +438,6 @@ function monitorSchema(base: string, inventoryOverride: string | undefined) {
 
 type Parsed = z.output<ReturnType<typeof monitorSchema>>;
 
-/** Keys whose value may be undefined may also be absent (distributes over a union). */
-type Loose<T> = T extends object
-  ? Omit<T, UndefinedKeys<T>> & { readonly [P in UndefinedKeys<T>]?: T[P] }
-  : T;
-type UndefinedKeys<T> = { [P in keyof T]-?: undefined extends T[P] ? P : never }[keyof T];
-
 export type InfluxConfig = Loose<Parsed['influx']>;
 export type FeedsConfig = Omittable<Parsed['feeds'], 'keys'>;
 export type StatusPageConfig = Parsed['status'];
@@ -452,9 +446,12 @@ export type MqttConfig = Omittable<Omit<ParsedMqtt, 'broker'>, 'rateLimit' | 'ti
   readonly broker: Loose<ParsedMqtt['broker']>;
 };
 export type AlertsConfig = Omittable<
-  Parsed['alerts'],
-  'linkBase' | 'channels' | 'oncall' | 'clockCheckMs' | 'area' | 'flapping'
->;
+  Omit<Parsed['alerts'], 'channels'>,
+  'linkBase' | 'oncall' | 'clockCheckMs' | 'area' | 'flapping'
+> & {
+  /** Notification channels besides the webhooks (config/channels.ts); paths are absolute. */
+  readonly channels?: ChannelsConfig | undefined;
+};
 
 /** A MonitorConfig before the inventory it names is loaded: what parseConfig returns. */
 export type MonitorSettings = Readonly<

@@ -33,3 +33,9 @@ export const pathIn = (base: string) =>
  * (tests, tools) may omit what it does not use, and the code reading it falls back to the same defaults.
  */
 export type Omittable<T, K extends keyof T> = Omit<T, K> & { readonly [P in K]?: T[P] | undefined };
+
+/** Keys whose value may be undefined may also be absent (distributes over a union). */
+export type Loose<T> = T extends object
+  ? Omit<T, UndefinedKeys<T>> & { readonly [P in UndefinedKeys<T>]?: T[P] }
+  : T;
+export type UndefinedKeys<T> = { [P in keyof T]-?: undefined extends T[P] ? P : never }[keyof T];
