@@ -8,11 +8,11 @@
  *       - { name: noc-wall, role: viewer, tokenHash: 'sha256$q7vbd3mxk2$4b1f...' }
  *       - { name: ops-1, role: operator, tokenHash: 'sha256$h2c6pn5ryt$90ad...' }
  *
- * Only hashes are kept (collector/http/auth.ts says why SHA-256 is enough for these tokens; the format is collector/core/api-tokens.ts). Names are
- * unique because the audit log names the token that made each change; ids are unique because a request is
- * checked against the one entry with its id.
+ * Only hashes are kept (collector/http/auth.ts says why SHA-256 is enough for these tokens; their format
+ * is collector/core/api-tokens.ts). Names are unique because the audit log names the token that made each
+ * change; ids are unique because a request is checked against the one entry with its id.
  *
- * The lead wires it into config/monitor.ts as `api: apiSchema.prefault({})`.
+ * config/monitor.ts takes it as its `api:` section.
  */
 import { z } from 'zod';
 import { ROLES, TOKEN_HASH_FORMAT, TOKEN_RE, parseTokenHash } from '../collector/core/api-tokens.ts';

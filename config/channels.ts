@@ -40,7 +40,8 @@ import { Secret } from '../collector/core/secret.ts';
 import { DEFAULT_ALERT_TOPIC, topicTemplateProblem } from '../collector/notify/mqtt-notifier.ts';
 import { TELEGRAM_API_BASE } from '../collector/notify/telegram.ts';
 import { WHATSAPP_API_VERSION, WHATSAPP_GRAPH_BASE } from '../collector/notify/whatsapp-cloud.ts';
-import { TEMPLATE_FIELDS, type TemplateField } from '../collector/notify/whatsapp-text.ts';
+import { TEMPLATE_FIELDS } from '../collector/notify/whatsapp-text.ts';
+import { withMs, type Loose, type Omittable } from './transforms.ts';
 import { parseDuration } from './yaml-source.ts';
 
 export const CHANNEL_TYPES = [
@@ -52,102 +53,6 @@ export const CHANNEL_TYPES = [
   'whatsapp-gateway',
 ] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];
-
-export interface WebhookChannelConfig {
-  readonly type: 'webhook';
-  readonly name: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, Secret>>;
-  readonly timeoutMs: number;
-}
-
-export interface TelegramChannelConfig {
-  readonly type: 'telegram';
-  readonly name: string;
-  readonly botToken: Secret;
-  readonly chatId: string;
-  readonly messageThreadId?: number | undefined;
-  readonly apiBase: string;
-  readonly disableLinkPreview: boolean;
-  readonly timeoutMs: number;
-  /** Telegram user id → operator name; non-empty: pages carry buttons and presses are received. */
-  readonly operators?: Readonly<Record<string, string>> | undefined;
-  /** How presses arrive: long polling (default) or a webhook. */
-  readonly updates?: TelegramUpdatesConfig | undefined;
-  /** How long the silence button silences (default 1 h). */
-  readonly silenceMs?: number | undefined;
-  /** Where the offset and the pages sent are kept; default beside the incident database. */
-  readonly stateFile?: string | undefined;
-}
-
-export type TelegramUpdatesConfig =
-  | { readonly kind: 'polling'; readonly pollTimeoutS: number }
-  | { readonly kind: 'webhook'; readonly url: string; readonly secretToken: Secret };
-
-export interface WhatsAppCloudChannelConfig {
-  readonly type: 'whatsapp-cloud';
-  readonly name: string;
-  readonly accessToken: Secret;
-  readonly phoneNumberId: string;
-  readonly to: readonly string[];
-  readonly templates: { readonly firing: string; readonly resolved: string };
-  readonly language: string;
-  readonly parameters: readonly TemplateField[];
-  readonly baseUrl: string;
-  readonly apiVersion: string;
-  readonly timeoutMs: number;
-}
-
-export interface WhatsAppGatewayChannelConfig {
-  readonly type: 'whatsapp-gateway';
-  readonly name: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, Secret>>;
-  readonly to: readonly string[];
-  readonly targetField: string;
-  readonly messageField: string;
-  readonly fields: Readonly<Record<string, string>>;
-  readonly maxChars: number;
-  readonly timeoutMs: number;
-}
-
-export interface EmailChannelConfig {
-  readonly type: 'email';
-  readonly name: string;
-  readonly host: string;
-  readonly port: number;
-  readonly tls: 'implicit' | 'starttls' | 'opportunistic' | 'none';
-  readonly caFile?: string | undefined;
-  readonly username?: string | undefined;
-  readonly password?: Secret | undefined;
-  readonly from: string;
-  readonly to: readonly string[];
-  readonly timeoutMs: number;
-}
-
-export interface MqttChannelConfig {
-  readonly type: 'mqtt';
-  readonly name: string;
-  readonly url: string;
-  readonly username?: string | undefined;
-  readonly password?: Secret | undefined;
-  readonly clientId?: string | undefined;
-  readonly protocolVersion: 4 | 5;
-  readonly caFile?: string | undefined;
-  readonly topic: string;
-  readonly qos: 0 | 1 | 2;
-  readonly retain: boolean;
-  readonly timeoutMs: number;
-}
-
-export type ChannelConfig =
-  | WebhookChannelConfig
-  | TelegramChannelConfig
-  | EmailChannelConfig
-  | MqttChannelConfig
-  | WhatsAppCloudChannelConfig
-  | WhatsAppGatewayChannelConfig;
-export type ChannelsConfig = readonly ChannelConfig[];
 
 /** zod 4 `error` param: one message for a missing key, another for a wrong value. */
 const says = (what: string) => ({
@@ -177,6 +82,13 @@ const secret = (what: string) =>
     .string(says(what))
     .min(1, { message: `empty: ${what}` })
     .transform((v) => new Secret(v));
+/** HTTP headers (tokens, mostly): every value a secret. */
+const secretHeaders = z
+  .record(
+    z.string(),
+    z.string().transform((v) => new Secret(v)),
+  )
+  .default({});
 const PORT = 'expected a port number 1..65535';
 const port = z.number(says(PORT)).int(PORT).min(1, PORT).max(65535, PORT);
 
@@ -195,16 +107,10 @@ const webhook = z
     type: z.literal('webhook'),
     name,
     url: httpUrl,
-    headers: z.record(z.string(), z.string()).default({}),
+    headers: secretHeaders,
     timeout: duration('10s'),
   })
-  .transform((c): WebhookChannelConfig => ({
-    type: 'webhook',
-    name: c.name,
-    url: c.url,
-    headers: Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, new Secret(v)])),
-    timeoutMs: c.timeout,
-  }));
+  .transform((c) => withMs(c, 'timeout'));
 
 const telegram = z
   .strictObject({
@@ -288,22 +194,12 @@ const telegram = z
         message: 'presses are only received with operators: { ... } (who may press the buttons)',
       });
   })
-  .transform((c): TelegramChannelConfig => ({
-    type: 'telegram',
-    name: c.name,
-    botToken: c.botToken,
-    chatId: c.chatId,
-    messageThreadId: c.messageThreadId,
-    apiBase: c.apiBase,
-    disableLinkPreview: c.disableLinkPreview,
-    timeoutMs: c.timeout,
-    operators: c.operators,
-    updates:
-      c.updates === 'webhook' && c.webhook
-        ? { kind: 'webhook', url: c.webhook.url, secretToken: c.webhook.secretToken }
-        : { kind: 'polling', pollTimeoutS: Math.round(c.pollTimeout / 1000) },
-    silenceMs: c.silence,
-    stateFile: c.stateFile,
+  .transform(({ updates, webhook, pollTimeout, ...c }) => ({
+    ...withMs(c, 'timeout', 'silence'),
+    /** How presses arrive: long polling (default) or a webhook. */
+    updates: (updates === 'webhook' && webhook
+      ? { kind: 'webhook', url: webhook.url, secretToken: webhook.secretToken }
+      : { kind: 'polling', pollTimeoutS: Math.round(pollTimeout / 1000) }) as TelegramUpdatesConfig,
   }));
 
 /**
@@ -359,19 +255,7 @@ const whatsappCloud = z
       .default(WHATSAPP_API_VERSION),
     timeout: duration('10s'),
   })
-  .transform((c): WhatsAppCloudChannelConfig => ({
-    type: 'whatsapp-cloud',
-    name: c.name,
-    accessToken: c.accessToken,
-    phoneNumberId: c.phoneNumberId,
-    to: c.to,
-    templates: c.templates,
-    language: c.language,
-    parameters: c.parameters,
-    baseUrl: c.baseUrl,
-    apiVersion: c.apiVersion,
-    timeoutMs: c.timeout,
-  }));
+  .transform((c) => withMs(c, 'timeout'));
 
 /** A gateway's target: a number, or a group id as the gateway names it (Fonnte: 120363…@g.us). */
 const gatewayTarget = z.union([z.string().regex(/^\d{10,30}@g\.us$/), phone]);
@@ -385,7 +269,7 @@ const whatsappGateway = z
       message:
         'no credentials in the URL (it is logged): put the token in headers: { Authorization: ${VAR} }',
     }),
-    headers: z.record(z.string(), z.string()).default({}),
+    headers: secretHeaders,
     to: z
       .union([gatewayTarget, z.array(gatewayTarget)], says('a list of WhatsApp numbers or group ids'))
       .transform((v) => (typeof v === 'string' ? [v] : v))
@@ -396,18 +280,7 @@ const whatsappGateway = z
     maxChars: z.number().int().min(200).max(65536).default(4096),
     timeout: duration('15s'),
   })
-  .transform((c): WhatsAppGatewayChannelConfig => ({
-    type: 'whatsapp-gateway',
-    name: c.name,
-    url: c.url,
-    headers: Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, new Secret(v)])),
-    to: c.to,
-    targetField: c.targetField,
-    messageField: c.messageField,
-    fields: c.fields,
-    maxChars: c.maxChars,
-    timeoutMs: c.timeout,
-  }));
+  .transform((c) => withMs(c, 'timeout'));
 
 const email = z
   .strictObject({
@@ -445,18 +318,9 @@ const email = z
         message: "a username needs a password: password: '${NETMON_SMTP_PASSWORD}'",
       });
   })
-  .transform((c): EmailChannelConfig => ({
-    type: 'email',
-    name: c.name,
-    host: c.host,
-    port: c.port ?? (c.tls === 'implicit' ? 465 : c.tls === 'starttls' ? 587 : 25),
-    tls: c.tls,
-    caFile: c.caFile,
-    username: c.username,
-    password: c.password,
-    from: c.from,
-    to: c.to,
-    timeoutMs: c.timeout,
+  .transform(({ port, ...c }) => ({
+    ...withMs(c, 'timeout'),
+    port: port ?? (c.tls === 'implicit' ? 465 : c.tls === 'starttls' ? 587 : 25),
   }));
 
 const mqttChannel = z
@@ -497,20 +361,7 @@ const mqttChannel = z
     if (c.password !== undefined && c.username === undefined)
       ctx.addIssue({ code: 'custom', path: ['username'], message: 'a password needs a username' });
   })
-  .transform((c): MqttChannelConfig => ({
-    type: 'mqtt',
-    name: c.name,
-    url: c.url,
-    username: c.username,
-    password: c.password,
-    clientId: c.clientId,
-    protocolVersion: c.protocolVersion,
-    caFile: c.caFile,
-    topic: c.topic,
-    qos: c.qos,
-    retain: c.retain,
-    timeoutMs: c.timeout,
-  }));
+  .transform((c) => withMs(c, 'timeout'));
 
 /** One channel. */
 export const channelSchema = z.discriminatedUnion(
@@ -552,3 +403,29 @@ export const channelsSchema = z
         });
     });
   });
+
+// ---- the types: the schemas' output ----------------------------------------------------------------------
+
+export type TelegramUpdatesConfig =
+  | { readonly kind: 'polling'; readonly pollTimeoutS: number }
+  | { readonly kind: 'webhook'; readonly url: string; readonly secretToken: Secret };
+
+/** Keys whose value may be undefined may be absent in a channel built in code (tests). */
+export type WebhookChannelConfig = Loose<z.output<typeof webhook>>;
+/** Telegram user id → operator name (non-empty: pages carry buttons), updates and silence have defaults. */
+export type TelegramChannelConfig = Omittable<
+  Loose<z.output<typeof telegram>>,
+  'operators' | 'updates' | 'silenceMs'
+>;
+export type WhatsAppCloudChannelConfig = Loose<z.output<typeof whatsappCloud>>;
+export type WhatsAppGatewayChannelConfig = Loose<z.output<typeof whatsappGateway>>;
+export type EmailChannelConfig = Loose<z.output<typeof email>>;
+export type MqttChannelConfig = Loose<z.output<typeof mqttChannel>>;
+export type ChannelConfig =
+  | WebhookChannelConfig
+  | TelegramChannelConfig
+  | EmailChannelConfig
+  | MqttChannelConfig
+  | WhatsAppCloudChannelConfig
+  | WhatsAppGatewayChannelConfig;
+export type ChannelsConfig = readonly ChannelConfig[];

@@ -20,7 +20,6 @@
  *   - { name: wayan, role: operator, passwordHash: 'scrypt$16384$8$1$...$...' }
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../collector/core/errors.ts';
 import {
@@ -29,8 +28,9 @@ import {
   USER_NAME_RE,
   USER_NAME_RULE,
   type UserAccount,
-} from '../collector/http/accounts.ts';
+} from './users.ts';
 import { ROLES } from '../collector/core/api-tokens.ts';
+import { pathIn, withMs, type Omittable } from './transforms.ts';
 import { parseDuration, parseYamlSource, validate } from './yaml-source.ts';
 
 const MAKE_USER = 'npx tsx scripts/make-user.ts --name NAME --role ROLE';
@@ -52,74 +52,58 @@ const duration = (def: string, minMs: number, what: string) =>
       return ms;
     });
 
-export const consoleSchema = z
-  .strictObject({
-    enabled: z.boolean().default(true),
-    usersFile: z.string().min(1).default('var/users.yaml'),
-    sessionsFile: z.string().min(1).default('var/sessions.db'),
-    sessionIdle: duration('12h', 60_000, 'sessionIdle'),
-    sessionMax: duration('7d', 60_000, 'sessionMax'),
-    trustProxy: z.boolean().default(false),
-    secureCookies: z.boolean().default(false),
-    maxEventClients: z.number().int().min(1).max(10_000).default(200),
-    tileUrl: z
-      .string()
-      .default('')
-      .refine(
-        (u) =>
-          u === '' ||
-          (/^https?:\/\/[^/?#\s]+\/\S*$/i.test(u) && ['{z}', '{x}', '{y}'].every((p) => u.includes(p))),
-        {
-          message:
-            "expected '' (outlines only) or an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tiles.example.org/{z}/{x}/{y}.png",
-        },
-      ),
-    tileAttribution: z.string().max(300).default(''),
-  })
-  .superRefine((c, ctx) => {
-    if (typeof c.sessionIdle === 'number' && typeof c.sessionMax === 'number' && c.sessionIdle > c.sessionMax)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sessionIdle'],
-        message: 'must not be longer than sessionMax (a session ends at sessionMax whatever happens)',
-      });
-  });
+/** The `console:` section; paths are resolved against the config file's directory `base`. */
+export const consoleSchema = (base: string) =>
+  z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Absolute path of the users file. */
+      usersFile: pathIn(base).prefault('var/users.yaml'),
+      /** Absolute path of the sessions database. */
+      sessionsFile: pathIn(base).prefault('var/sessions.db'),
+      sessionIdle: duration('12h', 60_000, 'sessionIdle'),
+      sessionMax: duration('7d', 60_000, 'sessionMax'),
+      /**
+       * A reverse proxy on this machine forwards the requests: the sign-in throttle takes the client's
+       * address from the X-Forwarded-For it adds (only from a loopback peer), not the proxy's own.
+       */
+      trustProxy: z.boolean().default(false),
+      secureCookies: z.boolean().default(false),
+      maxEventClients: z.number().int().min(1).max(10_000).default(200),
+      /** Leaflet tile URL template for the console's map; '' for the offline outlines only. */
+      tileUrl: z
+        .string()
+        .default('')
+        .refine(
+          (u) =>
+            u === '' ||
+            (/^https?:\/\/[^/?#\s]+\/\S*$/i.test(u) && ['{z}', '{x}', '{y}'].every((p) => u.includes(p))),
+          {
+            message:
+              "expected '' (outlines only) or an http(s) tile URL template with {z}, {x} and {y}, e.g. https://tiles.example.org/{z}/{x}/{y}.png",
+          },
+        ),
+      tileAttribution: z.string().max(300).default(''),
+    })
+    .superRefine((c, ctx) => {
+      if (
+        typeof c.sessionIdle === 'number' &&
+        typeof c.sessionMax === 'number' &&
+        c.sessionIdle > c.sessionMax
+      )
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sessionIdle'],
+          message: 'must not be longer than sessionMax (a session ends at sessionMax whatever happens)',
+        });
+    })
+    .transform((c) => withMs(c, 'sessionIdle', 'sessionMax'));
 
-export interface ConsoleConfig {
-  readonly enabled: boolean;
-  /** Absolute path of the users file. */
-  readonly usersFile: string;
-  /** Absolute path of the sessions database. */
-  readonly sessionsFile: string;
-  readonly sessionIdleMs: number;
-  readonly sessionMaxMs: number;
-  /**
-   * A reverse proxy on this machine forwards the requests: the sign-in throttle takes the client's
-   * address from the X-Forwarded-For it adds (only from a loopback peer), not the proxy's own.
-   */
-  readonly trustProxy: boolean;
-  readonly secureCookies: boolean;
-  readonly maxEventClients: number;
-  /** Leaflet tile URL template for the console's map; '' for the offline outlines only. */
-  readonly tileUrl?: string | undefined;
-  readonly tileAttribution?: string | undefined;
-}
-
-/** The validated section, paths resolved against the config file's directory `base`. */
-export function consoleSettings(c: z.output<typeof consoleSchema>, base: string): ConsoleConfig {
-  return {
-    enabled: c.enabled,
-    usersFile: resolve(base, c.usersFile),
-    sessionsFile: resolve(base, c.sessionsFile),
-    sessionIdleMs: c.sessionIdle,
-    sessionMaxMs: c.sessionMax,
-    trustProxy: c.trustProxy,
-    secureCookies: c.secureCookies,
-    maxEventClients: c.maxEventClients,
-    tileUrl: c.tileUrl,
-    tileAttribution: c.tileAttribution,
-  };
-}
+/** The tile settings may be left out of a config built in code: '' (outlines only) is the default. */
+export type ConsoleConfig = Omittable<
+  z.output<ReturnType<typeof consoleSchema>>,
+  'tileUrl' | 'tileAttribution'
+>;
 
 const userSchema = z.strictObject({
   name: z.string({ message: 'expected a name' }).regex(USER_NAME_RE, { message: USER_NAME_RULE }),

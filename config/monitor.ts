@@ -20,9 +20,10 @@ import { parseTokenHash } from '../collector/core/api-tokens.ts';
 import { CATEGORIES, CRITICALITIES, type Category, type Inventory } from '../collector/core/types.ts';
 import { defaultTargets } from '../collector/reports/report.ts';
 import { apiSchema, tokenListSchema, type ApiConfig } from './api.ts';
-import { channelsSchema } from './channels.ts';
-import { consoleSchema, consoleSettings } from './console.ts';
+import { channelsSchema, type ChannelsConfig } from './channels.ts';
+import { consoleSchema, type ConsoleConfig } from './console.ts';
 import { crossCheck, didYouMean } from './cross-check.ts';
+import { pathIn, withMs, type Loose, type Omittable } from './transforms.ts';
 import { feedKeysSchema } from './feed-keys.ts';
 import { keysOf } from './hints.ts';
 import { loadInventory } from './inventory.ts';
@@ -95,29 +96,6 @@ const httpTargets = z
     }),
   )
   .default([]);
-
-/**
- * `{ interval, jitter }` -> `{ intervalMs, jitterMs }` for the durations named: the YAML says `interval:
- * 2m`, the code reads `intervalMs`. The other keys pass as they are.
- */
-type WithMs<T, K extends keyof T & string> = T extends unknown
-  ? Omit<T, K> & { readonly [P in K as `${P}Ms`]: T[P] }
-  : never;
-function withMs<T extends object, K extends keyof T & string>(v: T, ...keys: K[]): WithMs<T, K> {
-  const out: Record<string, unknown> = { ...(v as Record<string, unknown>) };
-  for (const k of keys) {
-    out[`${k}Ms`] = out[k];
-    delete out[k];
-  }
-  return out as WithMs<T, K>;
-}
-
-/** Paths in the config are relative to its own directory (`base`). */
-const pathIn = (base: string) =>
-  z
-    .string()
-    .min(1)
-    .transform((p) => resolve(base, p));
 
 const influxSchema = z
   .discriminatedUnion(
@@ -445,7 +423,7 @@ function monitorSchema(base: string, inventoryOverride: string | undefined) {
         .prefault({})
         .transform((a) => ({ ...a, tokensFile: a.tokensFile && resolve(base, a.tokensFile) })),
       /** The web console's sign-in, sessions and live events (config/console.ts). */
-      console: consoleSchema.prefault({}).transform((c) => consoleSettings(c, base)),
+      console: consoleSchema(base).prefault({}),
       /** The CAP and GeoJSON feeds for BPBD (collector/feeds/). */
       feeds: feedsSchema,
       status: statusSchema,
@@ -460,17 +438,6 @@ function monitorSchema(base: string, inventoryOverride: string | undefined) {
 
 type Parsed = z.output<ReturnType<typeof monitorSchema>>;
 
-/**
- * `K` may be left out: parseConfig fills every one of them from its default, but a config built in code
- * (tests, tools) may omit what it does not use, and the code reading it falls back to the same defaults.
- */
-type Omittable<T, K extends keyof T> = Omit<T, K> & { readonly [P in K]?: T[P] | undefined };
-/** Keys whose value may be undefined may also be absent (distributes over a union). */
-type Loose<T> = T extends object
-  ? Omit<T, UndefinedKeys<T>> & { readonly [P in UndefinedKeys<T>]?: T[P] }
-  : T;
-type UndefinedKeys<T> = { [P in keyof T]-?: undefined extends T[P] ? P : never }[keyof T];
-
 export type InfluxConfig = Loose<Parsed['influx']>;
 export type FeedsConfig = Omittable<Parsed['feeds'], 'keys'>;
 export type StatusPageConfig = Parsed['status'];
@@ -479,16 +446,20 @@ export type MqttConfig = Omittable<Omit<ParsedMqtt, 'broker'>, 'rateLimit' | 'ti
   readonly broker: Loose<ParsedMqtt['broker']>;
 };
 export type AlertsConfig = Omittable<
-  Parsed['alerts'],
-  'linkBase' | 'channels' | 'oncall' | 'clockCheckMs' | 'area' | 'flapping'
->;
+  Omit<Parsed['alerts'], 'channels'>,
+  'linkBase' | 'oncall' | 'clockCheckMs' | 'area' | 'flapping'
+> & {
+  /** Notification channels besides the webhooks (config/channels.ts); paths are absolute. */
+  readonly channels?: ChannelsConfig | undefined;
+};
 
 /** A MonitorConfig before the inventory it names is loaded: what parseConfig returns. */
 export type MonitorSettings = Readonly<
   Omittable<
-    Omit<Parsed, 'influx' | 'alerts' | 'feeds' | 'api' | 'mqtt'>,
-    'maintenance' | 'console' | 'reports' | 'status'
+    Omit<Parsed, 'influx' | 'alerts' | 'feeds' | 'api' | 'mqtt' | 'console'>,
+    'maintenance' | 'reports' | 'status'
   > & {
+    console?: ConsoleConfig | undefined;
     influx: InfluxConfig;
     alerts: AlertsConfig;
     feeds?: FeedsConfig | undefined;

@@ -16,21 +16,20 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 import { stat } from 'node:fs/promises';
 import { DEFAULT_SCRYPT_N, parseMqttPasswordHash } from '../../config/mqtt-password.ts';
 import type { Clock } from '../core/clock.ts';
+import type { UserAccount } from '../../config/users.ts';
 import type { Role } from './auth.ts';
 
-export const USER_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-export const USER_NAME_RULE =
-  'lower-case letters, digits, dots, dashes and underscores, at most 64 (e.g. wayan, ops.kuta)';
-export const PASSWORD_HASH_FORMAT = 'scrypt$N$r$p$saltBase64$hashBase64 (as scripts/make-user.ts writes it)';
+// The account format is the users file's (config/users.ts): re-exported for the HTTP layer's callers.
+export {
+  isPasswordHash,
+  PASSWORD_HASH_FORMAT,
+  USER_NAME_RE,
+  USER_NAME_RULE,
+  type UserAccount,
+} from '../../config/users.ts';
 /** Shorter passwords are refused by make-user: the throttle slows guessing, it does not stop it. */
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 1024;
-
-export interface UserAccount {
-  readonly name: string;
-  readonly role: Role;
-  readonly passwordHash: string;
-}
 
 /** Who is signed in: what the API and the console see of an account (never its hash). */
 export interface ConsoleUser {
@@ -55,11 +54,6 @@ export async function hashPassword(
   const salt = opts.salt ?? randomBytes(16);
   const hash = await scryptAsync(password, salt, 32, { N, r: 8, p: 1, maxmem: maxmem(N, 8) });
   return `scrypt$${N}$8$1$${salt.toString('base64')}$${hash.toString('base64')}`;
-}
-
-/** True when `stored` is a hash this module can check. */
-export function isPasswordHash(stored: string): boolean {
-  return parseMqttPasswordHash(stored) !== undefined;
 }
 
 /** True when `password` matches `stored`; false for a wrong password or a malformed hash. */
