@@ -233,7 +233,15 @@ export class InfluxV1Client {
       // 3xx/4xx: the Pool read the body into the message ("A 401 Unauthorized error occurred: {...}").
       const at = err.message.indexOf(' error occurred: ');
       const body = at >= 0 ? err.message.slice(at + ' error occurred: '.length) : err.message;
-      return httpSinkError(what, err.res.statusCode ?? 0, body, header(err.res, 'retry-after'), err);
+      // Not the RequestError itself as the cause: its `req` holds our Authorization header, and a logger
+      // that walks causes must never meet the password.
+      return httpSinkError(
+        what,
+        err.res.statusCode ?? 0,
+        body,
+        header(err.res, 'retry-after'),
+        new Error(err.message),
+      );
     }
     if (err instanceof ServiceNotAvailableError) {
       const status = seen.res?.statusCode;
