@@ -15,6 +15,8 @@
  * a backoff that never takes the only host out of the pool; callers (SampleWriter, keepRetention) retry
  * on the SinkError's `retryable`/`retryAfterMs` (core/http-failure.ts).
  *
+ * Deadline: a Watchdog per request aborts it when the server stays silent for `timeoutMs`.
+ *
  * The Pool reports a 5xx as ServiceNotAvailableError(statusMessage), without the status or headers. The
  * adapter's agent notes each response as it arrives (`TapAgent`), so a 503's status, Retry-After and
  * body still reach the classifier.
@@ -37,7 +39,7 @@ export interface InfluxV1Connection {
   readonly url: string;
   readonly username?: string | undefined;
   readonly password?: Secret | undefined;
-  /** Deadline of one request, answer body included. */
+  /** How long the server may stay silent: before its answer, or between two chunks of it. */
   readonly timeoutMs: number;
 }
 
@@ -72,6 +74,48 @@ const noBackoff: BackoffStrategy = {
   next: () => noBackoff,
   reset: () => noBackoff,
 };
+
+/**
+ * The deadline of one request: aborts it when the server has sent nothing for `ms` — before the answer,
+ * or between two chunks of it. Disarmed while the consumer holds a chunk, so a slow reader is not taken
+ * for a slow server; a stream of a month of history may take longer than `ms` in all, but never stalls.
+ * (The Pool's own timeout is a socket idle timeout that it ignores once the headers have come.)
+ */
+class Watchdog {
+  readonly #controller = new AbortController();
+  readonly #ms: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #fired = false;
+  constructor(ms: number) {
+    this.#ms = ms;
+    this.arm();
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+  /** The server went quiet for too long and the request was aborted. */
+  get fired(): boolean {
+    return this.#fired;
+  }
+  /** (Re)start the countdown. */
+  arm(): void {
+    this.disarm();
+    this.#timer = setTimeout(() => {
+      this.#fired = true;
+      this.#controller.abort(new DOMException(`no data within ${this.#ms} ms`, 'TimeoutError'));
+    }, this.#ms);
+  }
+  disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/** An answer's stream and the deadline that watches it. */
+interface Answer {
+  readonly res: IncomingMessage;
+  readonly watchdog: Watchdog;
+}
 
 /** What the tap saw of the latest answer to a request (status, headers, and the body of a 5xx). */
 interface Seen {
@@ -132,7 +176,7 @@ export class InfluxV1Client {
     lines: string,
     target: { database: string; retentionPolicy?: string | undefined },
   ): Promise<void> {
-    const res = await this.#request('write', {
+    const { res, watchdog } = await this.#request('write', {
       method: 'POST',
       path: '/write',
       query: {
@@ -144,10 +188,23 @@ export class InfluxV1Client {
       body: lines,
     });
     res.resume(); // 204: nothing to read, but drain so the connection is reused.
-    await new Promise<void>((resolve, reject) => {
-      res.once('end', resolve);
-      res.once('error', (err) => reject(networkSinkError(`${this.name} write`, err, this.#timeoutMs)));
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        res.once('end', resolve);
+        res.once('error', (err) =>
+          reject(
+            watchdog.fired
+              ? new SinkError('timeout', `${this.name} write: no data within ${this.#timeoutMs} ms`, {
+                  retryable: true,
+                  cause: err,
+                })
+              : networkSinkError(`${this.name} write`, err, this.#timeoutMs),
+          ),
+        );
+      });
+    } finally {
+      watchdog.disarm();
+    }
   }
 
   /**
@@ -156,13 +213,13 @@ export class InfluxV1Client {
    */
   async execute(statement: string, database?: string): Promise<StatementResult> {
     const what = `${this.name}: ${statement}`;
-    const res = await this.#request(statement, {
+    const answer = await this.#request(statement, {
       method: 'POST',
       path: '/query',
       body: new URLSearchParams({ q: statement, ...(database ? { db: database } : {}) }).toString(),
     });
     let result: StatementResult = {};
-    for await (const doc of this.#documents(res, what)) result = doc.results?.[0] ?? result;
+    for await (const doc of this.#documents(answer, what)) result = doc.results?.[0] ?? result;
     return result;
   }
 
@@ -176,7 +233,7 @@ export class InfluxV1Client {
     opts: { database: string; chunkSize?: number | undefined },
   ): AsyncGenerator<InfluxSeries, void, undefined> {
     const what = `${this.name}: ${q.slice(0, 120)}`;
-    const res = await this.#request(q.slice(0, 120), {
+    const answer = await this.#request(q.slice(0, 120), {
       method: 'GET',
       path: '/query',
       query: {
@@ -187,7 +244,7 @@ export class InfluxV1Client {
         chunk_size: String(opts.chunkSize ?? 20_000),
       },
     });
-    for await (const doc of this.#documents(res, what)) {
+    for await (const doc of this.#documents(answer, what)) {
       for (const r of doc.results ?? []) yield* r.series ?? [];
     }
   }
@@ -198,13 +255,13 @@ export class InfluxV1Client {
   }
 
   /**
-   * One request through the Pool: the response stream of a 2xx, or a SinkError that says whether to
-   * retry. The deadline covers the answer's body too (`signal`: the Pool's own timeout is a socket idle
-   * timeout, and it ignores a stall once the headers have come).
+   * One request through the Pool: the response stream of a 2xx with its armed watchdog (the reader
+   * disarms it when done), or a SinkError that says whether to retry.
    */
-  #request(op: string, options: IPoolRequestOptions): Promise<IncomingMessage> {
+  #request(op: string, options: IPoolRequestOptions): Promise<Answer> {
     const seen: Seen = { body: '' };
-    const signal = AbortSignal.timeout(this.#timeoutMs);
+    const watchdog = new Watchdog(this.#timeoutMs);
+    const signal = watchdog.signal;
     return new Promise((resolve, reject) => {
       this.#tap.onRequest = (req) =>
         req.once('response', (res: IncomingMessage) => {
@@ -218,7 +275,11 @@ export class InfluxV1Client {
       try {
         this.#pool.stream(
           { ...options, signal, ...(this.#auth !== undefined ? { auth: this.#auth } : {}) },
-          (err, res) => (err ? reject(this.#failure(op, err, seen)) : resolve(res)),
+          (err, res) => {
+            if (!err) return resolve({ res, watchdog });
+            watchdog.disarm();
+            reject(this.#failure(op, err, seen));
+          },
         );
       } finally {
         this.#tap.onRequest = undefined;
@@ -233,7 +294,15 @@ export class InfluxV1Client {
       // 3xx/4xx: the Pool read the body into the message ("A 401 Unauthorized error occurred: {...}").
       const at = err.message.indexOf(' error occurred: ');
       const body = at >= 0 ? err.message.slice(at + ' error occurred: '.length) : err.message;
-      return httpSinkError(what, err.res.statusCode ?? 0, body, header(err.res, 'retry-after'), err);
+      // Not the RequestError itself as the cause: its `req` holds our Authorization header, and a logger
+      // that walks causes must never meet the password.
+      return httpSinkError(
+        what,
+        err.res.statusCode ?? 0,
+        body,
+        header(err.res, 'retry-after'),
+        new Error(err.message),
+      );
     }
     if (err instanceof ServiceNotAvailableError) {
       const status = seen.res?.statusCode;
@@ -249,7 +318,8 @@ export class InfluxV1Client {
   }
 
   /** The newline-separated JSON documents of an answer (one per chunk), checked for errors. */
-  async *#documents(res: IncomingMessage, what: string): AsyncGenerator<QueryDocument, void, undefined> {
+  async *#documents(answer: Answer, what: string): AsyncGenerator<QueryDocument, void, undefined> {
+    const { res, watchdog } = answer;
     const parse = (line: string): QueryDocument => {
       let doc: QueryDocument;
       try {
@@ -267,17 +337,28 @@ export class InfluxV1Client {
     let buffered = '';
     try {
       for await (const chunk of res as AsyncIterable<string | Buffer>) {
+        watchdog.arm(); // the server is talking: a new countdown
         buffered += chunk.toString();
         for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
-          if (line.trim() !== '') yield parse(line);
+          if (line.trim() === '') continue;
+          const doc = parse(line);
+          watchdog.disarm(); // the consumer's time is not the server's
+          yield doc;
+          watchdog.arm();
         }
       }
     } catch (err) {
       if (err instanceof SinkError) throw err;
+      if (watchdog.fired)
+        throw new SinkError('timeout', `${what}: no data within ${this.#timeoutMs} ms`, {
+          retryable: true,
+          cause: err,
+        });
       throw networkSinkError(what, err, this.#timeoutMs);
     } finally {
+      watchdog.disarm();
       if (!res.readableEnded) res.destroy(); // a consumer that stopped early, or a refusal mid-stream
     }
     if (buffered.trim() !== '') yield parse(buffered);

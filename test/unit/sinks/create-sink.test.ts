@@ -94,7 +94,11 @@ describe('createSink', () => {
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ retryable: false, code: 'http_401' });
-    expect(JSON.stringify(err) + String(err) + inspect(err)).not.toContain('wrong-pw');
+    // The whole cause chain, as a logger that walks causes would see it: neither the password nor the
+    // Authorization header that carries it.
+    const seenByALogger = JSON.stringify(err) + String(err) + inspect(err, { depth: Infinity });
+    expect(seenByALogger).not.toContain('wrong-pw');
+    expect(seenByALogger).not.toContain(Buffer.from('collector:wrong-pw').toString('base64'));
   });
 
   it('rejects a URL that is not http(s)', () => {
