@@ -71,12 +71,13 @@ describe('InfluxV1Client', () => {
       const next = (): void => {
         if (i === 6) return void res.end();
         res.write(chunk(i++));
-        setTimeout(next, 80);
+        setTimeout(next, 250);
       };
       next();
     };
-    const client = new InfluxV1Client({ url, timeoutMs: 300 });
-    expect(await drain(client)).toEqual([0, 1, 2, 3, 4, 5]); // ~480 ms in all
+    // Gaps of 250 ms against a deadline of 1 s: room for a busy CI machine's scheduling delays.
+    const client = new InfluxV1Client({ url, timeoutMs: 1_000 });
+    expect(await drain(client)).toEqual([0, 1, 2, 3, 4, 5]); // ~1.5 s in all
     client.close();
   });
 
@@ -98,11 +99,11 @@ describe('InfluxV1Client', () => {
 
   it('a slow consumer is not taken for a slow server', async () => {
     answer = (_req, res) => res.writeHead(200).end(chunk(0) + chunk(1));
-    const client = new InfluxV1Client({ url, timeoutMs: 100 });
+    const client = new InfluxV1Client({ url, timeoutMs: 400 });
     const got: number[] = [];
     for await (const s of client.series('SELECT 1', { database: 'netmon' })) {
       got.push(Number(s.values?.[0]?.[1]));
-      await new Promise((r) => setTimeout(r, 250)); // longer than timeoutMs, between two chunks
+      await new Promise((r) => setTimeout(r, 1_000)); // far longer than timeoutMs, between two chunks
     }
     client.close();
     expect(got).toEqual([0, 1]);
