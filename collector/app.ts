@@ -33,7 +33,8 @@ import { Dispatcher } from './notify/dispatcher.ts';
 import type { Incident, IncidentStore } from './store/incident-store.ts';
 import { buildAreaNotification, buildNotification, type Notification } from './notify/notification.ts';
 import { AreaGrouper, type AreaPolicy } from './alerting/area.ts';
-import { escalationText, flappingText, isoWita } from './alerting/messages.ts';
+import { escalationText, flappingText } from './alerting/messages.ts';
+import { isoWita } from './core/time-zone.ts';
 import { MaintenanceCalendar, suppressionOf } from './alerting/calendar.ts';
 import type { MaintenanceWindow, Silence, Suppression } from './alerting/scope.ts';
 import {

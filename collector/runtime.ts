@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type { MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { Monitor } from './app.ts';
-import { isoWitaOrNull } from './alerting/messages.ts';
+import { isoWitaOrNull } from './core/time-zone.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';

@@ -18,7 +18,8 @@ import { exitOnHelp } from './lib/cli.ts';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import type { Sample } from '../collector/core/types.ts';
 import { readHistory } from '../collector/reports/history.ts';
-import { buildReport, defaultTargets, monthRange } from '../collector/reports/report.ts';
+import { witaMonthRange } from '../collector/core/time-zone.ts';
+import { buildReport, defaultTargets } from '../collector/reports/report.ts';
 import { renderReport } from '../collector/reports/generate.ts';
 import { InfluxV1Sink } from '../collector/sinks/influx-v1.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
   const influx = await startInfluxd({ dataDir: join(dir, 'influxdb') });
   try {
     const { inventory } = generateBadungInventory();
-    const { fromMs, toMs } = monthRange(MONTH);
+    const { fromMs, toMs } = witaMonthRange(MONTH);
     const rnd = mulberry32(7);
     const samples: Sample[] = [];
     for (let t = fromMs; t < toMs; t += 10_000)

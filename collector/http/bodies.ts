@@ -10,7 +10,7 @@
  * until the two are reconciled.)
  */
 import { z } from 'zod';
-import { isoWita } from '../alerting/messages.ts';
+import { isoWita, WITA_TIME_ZONE } from '../core/time-zone.ts';
 import { WEEKDAYS } from '../alerting/scope.ts';
 import { CATEGORIES, CRITICALITIES } from '../core/types.ts';
 import { SITE_STATES } from '../health/site-state.ts';
@@ -45,7 +45,6 @@ export const MAX_ONCE_MAINTENANCE_MS = 180 * DAY_MS;
 export const MAX_WEEKLY_DURATION_MS = 7 * DAY_MS;
 export const DEFAULT_INCIDENT_LIMIT = 100;
 export const MAX_INCIDENT_LIMIT = 1000;
-const BADUNG_TIME_ZONE = 'Asia/Makassar';
 
 const INSTANT_MSG =
   'expected an ISO 8601 time with an offset (2025-03-01T22:00:00+08:00) or milliseconds since 1970';
@@ -148,8 +147,8 @@ const weeklySchedule = z.strictObject({
   duration,
   timeZone: z
     .string()
-    .default(BADUNG_TIME_ZONE)
-    .refine(validTimeZone, { message: `expected an IANA time zone (Badung is ${BADUNG_TIME_ZONE})` }),
+    .default(WITA_TIME_ZONE)
+    .refine(validTimeZone, { message: `expected an IANA time zone (Badung is ${WITA_TIME_ZONE})` }),
   from: instant.optional(),
   until: instant.optional(),
 });
