@@ -83,7 +83,8 @@ export function createLogger(opts: LoggerOptions): Logger {
         time = new Date(now()).toISOString();
         const text = redactText(msg);
         if (write) record = { time, level, msg: text, ...bindings, ...own };
-        p[level](lineFields(own), text);
+        // msg inside the object, first, rather than pino's trailing one: lines read time, level, msg, fields.
+        p[level]({ msg: text, ...lineFields(own) });
       } catch (err) {
         record = undefined;
         logFailure(level, msg, err);
