@@ -13,8 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { exitOnHelp } from './lib/cli.ts';
+import { intOption, parseCommandArgs } from './lib/cli.ts';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import type { Sample } from '../collector/core/types.ts';
 import { readHistory } from '../collector/reports/history.ts';
@@ -24,17 +23,19 @@ import { renderReport } from '../collector/reports/generate.ts';
 import { InfluxV1Sink } from '../collector/sinks/influx-v1.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 
-exitOnHelp(`usage: scripts/bench-report.ts [--outages 4] [--pdf]
+const COMMAND = 'bench-report';
+const USAGE = `usage: scripts/bench-report.ts [--outages 4] [--pdf]
 
   --outages N   outages per site in the generated month (default 4)
   --pdf         also time the PDF (needs Debian's chromium)
   -h, --help    this text
 
-Writes a month of history for the 987 sites into a fresh InfluxDB, then times the report. Not a test.`);
-const { values } = parseArgs({
-  options: { outages: { type: 'string', default: '4' }, pdf: { type: 'boolean', default: false } },
+Writes a month of history for the 987 sites into a fresh InfluxDB, then times the report. Not a test.`;
+const values = parseCommandArgs(COMMAND, USAGE, {
+  outages: { type: 'string', default: '4' },
+  pdf: { type: 'boolean', default: false },
 });
-const OUTAGES = Number(values.outages);
+const OUTAGES = intOption(COMMAND, USAGE, 'outages', values.outages, 0, 1000);
 const MONTH = '2026-10';
 const DB = 'bench_report';
 
