@@ -6,10 +6,10 @@
  * Uses the config's `mqtt` section (listen address, TLS, the collector's account) and the inventory's
  * device accounts. Prints one JSON line when listening; stops on SIGTERM/SIGINT.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/monitor.ts';
 import { createLogger } from '../collector/core/log.ts';
 import { errorMessage } from '../collector/core/errors.ts';
+import { parseCommandArgs, usageError } from '../scripts/lib/cli.ts';
 import { Accounts, hashPassword } from './accounts.ts';
 import { startEmbeddedBroker } from './embedded-broker.ts';
 
@@ -21,25 +21,8 @@ const USAGE = `usage: broker/main.ts --config FILE
 Prints one JSON line when listening; stops on SIGTERM or SIGINT.`;
 
 async function main(): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
-    }));
-  } catch (err) {
-    process.stderr.write(`broker: ${errorMessage(err)}\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (!values.config) {
-    process.stderr.write(`broker: --config is required\n${USAGE}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  const values = parseCommandArgs('broker', USAGE, { config: { type: 'string' } });
+  if (!values.config) usageError('broker', USAGE, '--config is required');
   const config = await loadConfig(values.config);
   const m = config.mqtt;
   if (m?.broker.kind !== 'embedded')

@@ -30,7 +30,7 @@ import type { MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { Monitor } from './monitor.ts';
 import { mqttHealth } from './collection/mqtt-health.ts';
-import { isoWitaOrNull } from './alerting/messages.ts';
+import { isoWitaOrNull } from './core/time-zone.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';

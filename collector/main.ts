@@ -13,12 +13,12 @@
  * what would run (with --json: one JSON object, for scripts/start.sh) and exits: 0 valid, 2 not. It starts
  * nothing and opens no port.
  */
-import { parseArgs } from 'node:util';
 import { loadConfig, type MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
 import { startRuntime } from './app.ts';
+import { parseCommandArgs, usageError } from '../scripts/lib/cli.ts';
 
 const USAGE = `usage: collector/main.ts --config FILE [--check [--json]]
 
@@ -72,31 +72,13 @@ function describe(s: CheckSummary): string {
 }
 
 async function main(): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        config: { type: 'string', default: process.env.NETMON_CONFIG },
-        check: { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const values = parseCommandArgs('collector', USAGE, {
+    config: { type: 'string', default: process.env.NETMON_CONFIG },
+    check: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
   const configFile = values.config;
-  if (!configFile) {
-    process.stderr.write(`--config is required (or set NETMON_CONFIG)\n${USAGE}\n`);
-    return 2;
-  }
+  if (!configFile) usageError('collector', USAGE, '--config is required (or set NETMON_CONFIG)');
   let config;
   try {
     config = await loadConfig(configFile);

@@ -4,7 +4,7 @@
  */
 import type { IncidentLiveState, Monitor } from './monitor.ts';
 import type { Alert } from './alerting/alert.ts';
-import { isoWita, isoWitaOrNull } from './alerting/messages.ts';
+import { isoWita, isoWitaOrNull } from './core/time-zone.ts';
 import {
   scopeMatches,
   unknownScopeValues,

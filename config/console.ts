@@ -119,10 +119,9 @@ export const userListSchema = z.array(userSchema, {
 
 /** Validate the text of a users file; ConfigError naming `file:line:col` of every fault. */
 export function parseUsersFile(text: string, file: string): UserAccount[] {
-  // An empty file, or comments only, is no accounts (js-yaml refuses a document without content).
-  if (text.split('\n').every((l) => /^\s*(#.*)?$/.test(l))) return [];
   // No ${VAR} expansion: a hash may contain `$` followed by text that is not a variable.
   const src = parseYamlSource(text, file, {});
+  // An empty file, or comments only, is no accounts.
   if (src.data === null || src.data === undefined) return [];
   const users = validate(src, userListSchema, 'users file');
   const errors: string[] = [];

@@ -11,6 +11,7 @@
  * is at hand: config/cross-check.ts at load, the service for the API.
  */
 import { z } from 'zod';
+import { WITA_TIME_ZONE } from '../collector/core/time-zone.ts';
 import { WEEKDAYS, type Schedule, type Scope } from '../collector/alerting/scope.ts';
 import { CATEGORIES } from '../collector/core/types.ts';
 import { parseDuration } from './yaml-source.ts';
@@ -20,7 +21,6 @@ export const MAX_ONCE_MAINTENANCE_MS = 180 * DAY_MS;
 export const MAX_WEEKLY_DURATION_MS = 7 * DAY_MS;
 /** No duration the API takes is longer (`since=` goes back at most this far): 10 years. */
 export const MAX_DURATION_MS = 3660 * DAY_MS;
-const BADUNG_TIME_ZONE = 'Asia/Makassar';
 
 export const INSTANT_MSG =
   'expected an ISO 8601 time with an offset (2025-03-01T22:00:00+08:00) or milliseconds since 1970';
@@ -124,8 +124,8 @@ const weeklySchedule = z.strictObject({
   duration: positiveDuration,
   timeZone: z
     .string()
-    .default(BADUNG_TIME_ZONE)
-    .refine(validTimeZone, { message: `expected an IANA time zone (Badung is ${BADUNG_TIME_ZONE})` }),
+    .default(WITA_TIME_ZONE)
+    .refine(validTimeZone, { message: `expected an IANA time zone (Badung is ${WITA_TIME_ZONE})` }),
   from: instant.optional(),
   until: instant.optional(),
 });

@@ -3,12 +3,10 @@
  * `file:line:column`, so every config error says where it is. Also `${VAR}` / `${VAR:-default}`
  * expansion of string values, with the place and path of a missing variable.
  *
- * Two parsers, on purpose: js-yaml reads the document (the 987-site inventory in ~100 ms, about five
- * times faster than `yaml`), and only when there is an error to point at is the text parsed again with
- * `yaml`, whose nodes carry source ranges. Both use the YAML 1.2 core schema and reject duplicate keys.
+ * One parser, `yaml`: its nodes carry source ranges, so the document parsed once both gives the data and
+ * answers `locate`. YAML 1.2 core schema; duplicate keys and unknown tags are errors.
  */
-import { CORE_SCHEMA, load, YAMLException } from 'js-yaml';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../collector/core/errors.ts';
 import { keysOf, typeHint, unknownKeyMessage, valueAt, type KeysAt } from './hints.ts';
@@ -38,7 +36,12 @@ interface Located {
 
 function positioned(text: string, file: string): Located {
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, {
+    lineCounter: lc,
+    uniqueKeys: true,
+    prettyErrors: false,
+    schema: 'core',
+  });
   return {
     doc,
     at: (offset) => {
@@ -54,25 +57,33 @@ export function parseYamlSource(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): YamlSource {
+  const located = positioned(text, file);
+  // An unknown tag (`!foo`) is only a warning to `yaml`; a config has none, so it is an error here too.
+  const problem = located.doc.errors[0] ?? located.doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
+  if (problem)
+    throw new ConfigError(
+      located.at(problem.pos[0]),
+      `invalid YAML: ${problem.message.split('\n')[0] ?? ''}`,
+    );
   let data: unknown;
   try {
-    data = load(text, { schema: CORE_SCHEMA, filename: file });
+    data = located.doc.toJS();
   } catch (err) {
-    // Prefer the message of `yaml` (same wording whichever parser saw it first); fall back to js-yaml's mark.
-    const { doc, at } = positioned(text, file);
-    const yamlErr = doc.errors[0];
-    if (yamlErr)
-      throw new ConfigError(at(yamlErr.pos[0]), `invalid YAML: ${yamlErr.message.split('\n')[0] ?? ''}`);
-    if (err instanceof YAMLException && err.mark)
-      throw new ConfigError(
-        `${file}:${err.mark.line + 1}:${err.mark.column + 1}`,
-        `invalid YAML: ${err.reason}`,
-      );
-    throw new ConfigError(file, `invalid YAML: ${String(err)}`, { cause: err });
+    // An alias without its anchor, or too many aliases (a "billion laughs" document): `yaml` finds these
+    // only when it builds the data; point at the first unresolved alias when there is one.
+    let at = file;
+    visit(located.doc, {
+      Alias: (_key, node) => {
+        if (node.resolve(located.doc) !== undefined) return undefined;
+        if (node.range) at = located.at(node.range[0]);
+        return visit.BREAK;
+      },
+    });
+    throw new ConfigError(at, `invalid YAML: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
-  let located: Located | undefined;
   const locate = (path: readonly PropertyKey[], opts?: { readonly key?: boolean }): string => {
-    located ??= positioned(text, file);
     const keys = path.filter((k): k is string | number => typeof k === 'string' || typeof k === 'number');
     const last = keys.at(-1);
     if (opts?.key && last !== undefined) {

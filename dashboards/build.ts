@@ -8,16 +8,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCommandArgs } from '../scripts/lib/cli.ts';
 import { DASHBOARDS, dashboardJson } from './src/index.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'json');
-if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log(
-    'usage: dashboards/build.ts [--check]\n\n  (none)      write dashboards/json/ from the builders\n  --check     exit 1 and name the files that differ from their builders\n  -h, --help  this text',
-  );
-  process.exit(0);
-}
-const check = process.argv.includes('--check');
+const { check } = parseCommandArgs(
+  'dashboards/build',
+  'usage: dashboards/build.ts [--check]\n\n  (none)      write dashboards/json/ from the builders\n  --check     exit 1 and name the files that differ from their builders\n  -h, --help  this text',
+  { check: { type: 'boolean', default: false } },
+);
 let stale = 0;
 mkdirSync(dir, { recursive: true });
 for (const d of DASHBOARDS) {

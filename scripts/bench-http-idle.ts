@@ -16,36 +16,28 @@ import { readdirSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createLogger } from '../collector/core/log.ts';
 import { DEFAULT_SERVER_LIMITS } from '../collector/http/hardening.ts';
 import { startHttp } from '../collector/http/server.ts';
 import { ApiError, type MonitorService } from '../collector/http/service.ts';
-import { exitOnHelp } from './lib/cli.ts';
+import { intOption, parseCommandArgs } from './lib/cli.ts';
 
-exitOnHelp(`usage: npx tsx scripts/bench-http-idle.ts [--sockets 17000] [--addresses 1] [--per-ip 256] [--max 2048]
+const COMMAND = 'bench-http-idle';
+const USAGE = `usage: npx tsx scripts/bench-http-idle.ts [--sockets 17000] [--addresses 1] [--per-ip 256] [--max 2048]
 
   Opens --sockets connections that each send half a request header and then nothing, from --addresses
   loopback addresses, against the monitor's HTTP server, and prints how the server copes (open files,
   sockets closed by the header timeout or the caps, /health answered or not). Loopback only; it stops
-  by itself.`);
-const { values } = parseArgs({
-  options: {
-    serve: { type: 'boolean', default: false },
-    sockets: { type: 'string', default: '17000' },
-    addresses: { type: 'string', default: '1' },
-    'per-ip': { type: 'string', default: String(DEFAULT_SERVER_LIMITS.maxConnectionsPerIp) },
-    max: { type: 'string', default: String(DEFAULT_SERVER_LIMITS.maxConnections) },
-  },
+  by itself.`;
+const values = parseCommandArgs(COMMAND, USAGE, {
+  serve: { type: 'boolean', default: false },
+  sockets: { type: 'string', default: '17000' },
+  addresses: { type: 'string', default: '1' },
+  'per-ip': { type: 'string', default: String(DEFAULT_SERVER_LIMITS.maxConnectionsPerIp) },
+  max: { type: 'string', default: String(DEFAULT_SERVER_LIMITS.maxConnections) },
 });
-const int = (name: string, v: string, min: number, max: number): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    process.stderr.write(`--${name} ${v}: expected an integer ${min}..${max}\n`);
-    process.exit(2);
-  }
-  return n;
-};
+const int = (name: string, v: string, min: number, max: number): number =>
+  intOption(COMMAND, USAGE, name, v, min, max);
 
 /** The child: the API with a service that only answers /health. */
 async function serve(): Promise<void> {

@@ -15,8 +15,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
-import { exitOnHelp } from './lib/cli.ts';
+import { intOption, parseCommandArgs } from './lib/cli.ts';
 import mqtt, { type MqttClient } from 'mqtt';
 import { deviceTopic } from '../broker/topics.ts';
 import { FleetSimulator } from '../simulator/fleet.ts';
@@ -25,24 +24,23 @@ import { syntheticInventory } from '../simulator/synthetic-inventory.ts';
 import { freeLoopbackPort } from './lib/servers/process.ts';
 import { startMosquitto } from './lib/servers/mosquitto.ts';
 
-exitOnHelp(`usage: scripts/bench-mqtt.ts [--seconds 10] [--devices 50] [--rate 1000]
+const COMMAND = 'bench-mqtt';
+const USAGE = `usage: scripts/bench-mqtt.ts [--seconds 10] [--devices 50] [--rate 1000]
 
   --seconds N   length of each phase (default 10)
   --devices N   device clients publishing (default 50)
   --rate N      messages per second of all devices together in the paced phase (default 1000)
   -h, --help    this text
 
-Benchmarks the embedded broker and Mosquitto with the same load. Not a test.`);
-const { values } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '10' },
-    devices: { type: 'string', default: '50' },
-    rate: { type: 'string', default: '1000' },
-  },
+Benchmarks the embedded broker and Mosquitto with the same load. Not a test.`;
+const values = parseCommandArgs(COMMAND, USAGE, {
+  seconds: { type: 'string', default: '10' },
+  devices: { type: 'string', default: '50' },
+  rate: { type: 'string', default: '1000' },
 });
-const SECONDS = Number(values.seconds);
-const DEVICES = Number(values.devices);
-const RATE = Number(values.rate);
+const SECONDS = intOption(COMMAND, USAGE, 'seconds', values.seconds, 1, 3600);
+const DEVICES = intOption(COMMAND, USAGE, 'devices', values.devices, 1, 10_000);
+const RATE = intOption(COMMAND, USAGE, 'rate', values.rate, 1, 1_000_000);
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGTERM')));

@@ -13,27 +13,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { exitOnHelp } from './lib/cli.ts';
+import { intOption, parseCommandArgs } from './lib/cli.ts';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import type { Sample } from '../collector/core/types.ts';
 import { readHistory } from '../collector/reports/history.ts';
-import { buildReport, defaultTargets, monthRange } from '../collector/reports/report.ts';
+import { witaMonthRange } from '../collector/core/time-zone.ts';
+import { buildReport, defaultTargets } from '../collector/reports/report.ts';
 import { renderReport } from '../collector/reports/generate.ts';
 import { InfluxV1Sink } from '../collector/sinks/influx-v1.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 
-exitOnHelp(`usage: scripts/bench-report.ts [--outages 4] [--pdf]
+const COMMAND = 'bench-report';
+const USAGE = `usage: scripts/bench-report.ts [--outages 4] [--pdf]
 
   --outages N   outages per site in the generated month (default 4)
   --pdf         also time the PDF (needs Debian's chromium)
   -h, --help    this text
 
-Writes a month of history for the 987 sites into a fresh InfluxDB, then times the report. Not a test.`);
-const { values } = parseArgs({
-  options: { outages: { type: 'string', default: '4' }, pdf: { type: 'boolean', default: false } },
+Writes a month of history for the 987 sites into a fresh InfluxDB, then times the report. Not a test.`;
+const values = parseCommandArgs(COMMAND, USAGE, {
+  outages: { type: 'string', default: '4' },
+  pdf: { type: 'boolean', default: false },
 });
-const OUTAGES = Number(values.outages);
+const OUTAGES = intOption(COMMAND, USAGE, 'outages', values.outages, 0, 1000);
 const MONTH = '2026-10';
 const DB = 'bench_report';
 
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
   const influx = await startInfluxd({ dataDir: join(dir, 'influxdb') });
   try {
     const { inventory } = generateBadungInventory();
-    const { fromMs, toMs } = monthRange(MONTH);
+    const { fromMs, toMs } = witaMonthRange(MONTH);
     const rnd = mulberry32(7);
     const samples: Sample[] = [];
     for (let t = fromMs; t < toMs; t += 10_000)

@@ -27,8 +27,7 @@ import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { exitOnHelp } from './lib/cli.ts';
+import { intOption, parseCommandArgs, usageError } from './lib/cli.ts';
 import { stringify } from 'yaml';
 import { Secret } from '../collector/core/secret.ts';
 import type { Device } from '../collector/core/types.ts';
@@ -63,23 +62,11 @@ const USAGE =
 
 /** A bad command line: say what and how, no stack trace, exit 2. */
 function usage(message: string): never {
-  console.error(`bench-snmp: ${message}\n${USAGE}`);
-  process.exit(2);
+  return usageError('bench-snmp', HELP, message);
 }
 
 function positiveInt(name: string, raw: string | undefined, max: number): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    usage(`--${name} must be a whole number from 1 to ${max}, got "${raw}"`);
-  return n;
-}
-
-function parseCommandLine(): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'] {
-  try {
-    return parseArgs({ options: OPTIONS }).values;
-  } catch (err) {
-    return usage(err instanceof Error ? err.message : String(err));
-  }
+  return intOption('bench-snmp', HELP, name, raw, 1, max);
 }
 
 const OPTIONS = {
@@ -89,15 +76,15 @@ const OPTIONS = {
   agent: { type: 'string', default: 'snmpd' },
   sites: { type: 'string', default: '100' },
 } as const;
-exitOnHelp(`${USAGE}
+const HELP = `${USAGE}
 
   --seconds N       how long to poll (default 20)
   --concurrency N   polls in flight at once (default 32)
   --repetitions N   GETBULK max-repetitions (default 25)
   --agent KIND      snmpd (Debian's) or simulator (the fleet simulator) (default snmpd)
   --sites N         how many sites of the fleet to poll, 1..987 (default 100)
-  -h, --help        this text`);
-const args = parseCommandLine();
+  -h, --help        this text`;
+const args = parseCommandArgs('bench-snmp', HELP, OPTIONS);
 if (args.agent !== 'snmpd' && args.agent !== 'simulator')
   usage(`--agent must be snmpd or simulator, got "${args.agent}"`);
 const AGENT_KIND: 'snmpd' | 'simulator' = args.agent;

@@ -29,7 +29,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { parseDocument } from 'yaml';
 import { generateToken } from '../collector/http/auth.ts';
 import { generateBadungInventory } from '../config/badung/generate.ts';
@@ -40,43 +39,31 @@ import { cpuMsOfPid, percentile } from './bench/measure.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 import type { RunningServer } from './lib/servers/process.ts';
 import { spawnSync } from 'node:child_process';
-import { exitOnHelp } from './lib/cli.ts';
+import { intOption, parseCommandArgs, usageError } from './lib/cli.ts';
 
 const USAGE =
   'usage: npx tsx scripts/bench-status.ts [--seconds 20] [--rate 1000] [--concurrency 64] [--path /status] [--no-mqtt]';
 
-exitOnHelp(`${USAGE}
+const HELP = `${USAGE}
 
   Runs the monitor on the whole Badung fleet (simulator + influxd, as npm start does, on free ports)
   and drives the public status page at --rate requests/s for --seconds over loopback while it polls;
   prints p50/p99 latency, the achieved rate, errors, and whether any poll round was late.
-  Exit 0 when the goal (p99 under 50 ms, no late round) is met, 1 when not, 2 on a usage error.`);
+  Exit 0 when the goal (p99 under 50 ms, no late round) is met, 1 when not, 2 on a usage error.`;
 
 function usage(message: string): never {
-  console.error(`bench-status: ${message}\n${USAGE}`);
-  process.exit(2);
+  return usageError('bench-status', HELP, message);
 }
 
-let args;
-try {
-  args = parseArgs({
-    options: {
-      seconds: { type: 'string', default: '20' },
-      rate: { type: 'string', default: '1000' },
-      concurrency: { type: 'string', default: '64' },
-      path: { type: 'string', default: '/status' },
-      'no-mqtt': { type: 'boolean', default: false },
-    },
-  }).values;
-} catch (err) {
-  usage(err instanceof Error ? err.message : String(err));
-}
-const int = (name: string, raw: string, max: number): number => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    usage(`--${name} must be a whole number 1..${max}, got "${raw}"`);
-  return n;
-};
+const args = parseCommandArgs('bench-status', HELP, {
+  seconds: { type: 'string', default: '20' },
+  rate: { type: 'string', default: '1000' },
+  concurrency: { type: 'string', default: '64' },
+  path: { type: 'string', default: '/status' },
+  'no-mqtt': { type: 'boolean', default: false },
+});
+const int = (name: string, raw: string, max: number): number =>
+  intOption('bench-status', HELP, name, raw, 1, max);
 const SECONDS = int('seconds', args.seconds, 3600);
 const RATE = int('rate', args.rate, 100_000);
 const CONCURRENCY = int('concurrency', args.concurrency, 4096);

@@ -14,8 +14,7 @@
  * are read with Date.parse (ISO 8601 with offset) or as epoch milliseconds.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { exitOnHelp } from './lib/cli.ts';
+import { parseCommandArgs, usageError } from './lib/cli.ts';
 
 const USAGE = `usage: scripts/check-demo.ts [--wait SECONDS] [--api URL] [--influx URL] [--db NAME] [--token T]
 
@@ -42,29 +41,20 @@ interface Options {
 }
 
 function options(): Options {
-  exitOnHelp(USAGE);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        api: { type: 'string', default: `http://127.0.0.1:${process.env.NETMON_HTTP_PORT || '8080'}` },
-        influx: {
-          type: 'string',
-          default:
-            process.env.NETMON_INFLUX_URL || `http://127.0.0.1:${process.env.NETMON_INFLUX_PORT || '8086'}`,
-        },
-        db: { type: 'string', default: 'netmon' },
-        wait: { type: 'string', default: '0' },
-        token: { type: 'string' },
-      },
-    });
-  } catch (err) {
-    throw new FatalError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-  }
-  const { values } = parsed;
+  const values = parseCommandArgs('check-demo', USAGE, {
+    api: { type: 'string', default: `http://127.0.0.1:${process.env.NETMON_HTTP_PORT || '8080'}` },
+    influx: {
+      type: 'string',
+      default:
+        process.env.NETMON_INFLUX_URL || `http://127.0.0.1:${process.env.NETMON_INFLUX_PORT || '8086'}`,
+    },
+    db: { type: 'string', default: 'netmon' },
+    wait: { type: 'string', default: '0' },
+    token: { type: 'string' },
+  });
   const waitS = Number(values.wait);
   if (!Number.isFinite(waitS) || waitS < 0)
-    throw new FatalError(`--wait must be a number of seconds >= 0, got '${values.wait}'`);
+    usageError('check-demo', USAGE, `--wait must be a number of seconds >= 0, got '${values.wait}'`);
   return {
     api: values.api.replace(/\/+$/, ''),
     influx: values.influx.replace(/\/+$/, ''),

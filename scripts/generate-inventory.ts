@@ -10,49 +10,29 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import { parseInventory } from '../config/inventory.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../collector/core/private-fs.ts';
-import { exitOnHelp } from './lib/cli.ts';
+import { intOption, parseCommandArgs, usageError } from './lib/cli.ts';
 
-const usage = 'usage: scripts/generate-inventory.ts --out FILE [--seed N] [--host-octet 20] [--port 1161]';
-exitOnHelp(`${usage}
+const COMMAND = 'generate-inventory';
+const usage = `usage: scripts/generate-inventory.ts --out FILE [--seed N] [--host-octet 20] [--port 1161]
 
   --out FILE        where to write the inventory YAML (replaced atomically)
   --seed N          the seed of the generated fleet (default 1)
   --host-octet B    devices get the loopback addresses 127.B.x.y (default 20)
   --port N          the UDP port every device answers SNMP on (default 1161)
-  -h, --help        this text`);
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      out: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      'host-octet': { type: 'string', default: '20' },
-      port: { type: 'string', default: '1161' },
-    },
-  }));
-} catch (err) {
-  console.error(`${err instanceof Error ? err.message : String(err)}\n${usage}`);
-  process.exit(2);
-}
-const int = (name: string, v: string, min: number, max: number): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} ${v}: expected an integer ${min}..${max}\n${usage}`);
-    process.exit(2);
-  }
-  return n;
-};
-if (!values.out) {
-  console.error(usage);
-  process.exit(2);
-}
-const seed = int('seed', values.seed, 0, 2 ** 32 - 1);
-const hostOctet = int('host-octet', values['host-octet'], 0, 255);
-const port = int('port', values.port, 1, 65535);
+  -h, --help        this text`;
+const values = parseCommandArgs(COMMAND, usage, {
+  out: { type: 'string' },
+  seed: { type: 'string', default: '1' },
+  'host-octet': { type: 'string', default: '20' },
+  port: { type: 'string', default: '1161' },
+});
+if (!values.out) usageError(COMMAND, usage, '--out FILE is required');
+const seed = intOption(COMMAND, usage, 'seed', values.seed, 0, 2 ** 32 - 1);
+const hostOctet = intOption(COMMAND, usage, 'host-octet', values['host-octet'], 0, 255);
+const port = intOption(COMMAND, usage, 'port', values.port, 1, 65535);
 
 let t = performance.now();
 const gen = generateBadungInventory({ mqttSecret: process.env.NETMON_MQTT_SECRET, seed, hostOctet, port });

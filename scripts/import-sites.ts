@@ -9,38 +9,28 @@
  * validated as an inventory first: if it would not load, nothing is written and the error is printed.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigError, errorMessage } from '../collector/core/errors.ts';
 import { formatCsvError, importSitesCsv, sitesToInventoryYaml } from '../config/csv-import.ts';
 import { parseInventory } from '../config/inventory.ts';
-import { exitOnHelp } from './lib/cli.ts';
+import { parseCommandLine, usageError } from './lib/cli.ts';
 
-const usage = 'usage: scripts/import-sites.ts FILE.csv --out FILE.yaml [--merge INVENTORY.yaml]';
-exitOnHelp(`${usage}
+const COMMAND = 'import-sites';
+const usage = `usage: scripts/import-sites.ts FILE.csv --out FILE.yaml [--merge INVENTORY.yaml]
 
   FILE.csv               the planners' sites (one row a site; bad rows are reported by row and column)
   --out FILE.yaml        where to write the sites as inventory YAML
   --merge INVENTORY.yaml add to (or update by id) the sites of this inventory, keeping its devices
   -h, --help             this text
 
-Exit 0: all rows good; 1: some rows bad (the good ones are written); 2: usage error or unreadable file.`);
-let args;
-try {
-  args = parseArgs({
-    allowPositionals: true,
-    options: { out: { type: 'string' }, merge: { type: 'string' } },
-  });
-} catch (err) {
-  console.error(`${errorMessage(err)}\n${usage}`);
-  process.exit(2);
-}
-const { values, positionals } = args;
+Exit 0: all rows good; 1: some rows bad (the good ones are written); 2: usage error or unreadable file.`;
+const { values, positionals } = parseCommandLine(COMMAND, usage, {
+  out: { type: 'string' },
+  merge: { type: 'string' },
+});
 const file = positionals[0];
 const out = values.out;
-if (!file || !out || positionals.length > 1) {
-  console.error(usage);
-  process.exit(2);
-}
+if (!file || positionals.length > 1) usageError(COMMAND, usage, 'give exactly one FILE.csv');
+if (!out) usageError(COMMAND, usage, '--out FILE.yaml is required');
 
 function read(path: string): string {
   try {

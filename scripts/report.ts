@@ -13,7 +13,6 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { errorMessage } from '../collector/core/errors.ts';
 import {
   REPORT_FORMATS,
@@ -26,6 +25,7 @@ import {
 import { defaultTargets } from '../collector/reports/report.ts';
 import { shareText } from '../collector/reports/shares.ts';
 import { loadConfig } from '../config/monitor.ts';
+import { parseCommandArgs, usageError } from './lib/cli.ts';
 
 /** Where reports go without --out. */
 const REPORTS_DIR = 'var/reports';
@@ -44,36 +44,24 @@ const usage = `usage: scripts/report.ts (--month YYYY-MM | --from TIME --to TIME
                     config/netmon.example.yaml)
   -h, --help        this text`;
 
+/** A usage error (2, with the usage) or a failure to make the report (1, or 3 when there is no data). */
 function fail(message: string, code = 2): never {
-  console.error(`report: ${message}${code === 2 ? `\n${usage}` : ''}`);
+  if (code === 2) usageError('report', usage, message);
+  console.error(`report: ${message}`);
   process.exit(code);
 }
 
-function parse() {
-  try {
-    return parseArgs({
-      options: {
-        month: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        format: { type: 'string', default: 'pdf' },
-        out: { type: 'string' },
-        site: { type: 'string' },
-        category: { type: 'string' },
-        kecamatan: { type: 'string' },
-        config: { type: 'string', default: process.env.NETMON_CONFIG ?? 'config/netmon.example.yaml' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    fail(errorMessage(err));
-  }
-}
-const values = parse();
-if (values.help) {
-  console.log(usage);
-  process.exit(0);
-}
+const values = parseCommandArgs('report', usage, {
+  month: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  format: { type: 'string', default: 'pdf' },
+  out: { type: 'string' },
+  site: { type: 'string' },
+  category: { type: 'string' },
+  kecamatan: { type: 'string' },
+  config: { type: 'string', default: process.env.NETMON_CONFIG ?? 'config/netmon.example.yaml' },
+});
 const format = values.format as ReportFormat;
 if (!REPORT_FORMATS.includes(format)) fail(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
 const list = (v: string | undefined) =>

@@ -4,12 +4,13 @@
  * (the integral of a rate since boot) is exact and cheap at any time: a whole number of weeks plus a
  * prefix sum plus one partial hour. Pure and table-driven.
  */
+import { WITA_OFFSET_HOURS } from '../collector/core/time-zone.ts';
 import type { Category } from '../collector/core/types.ts';
 
 export const HOUR_S = 3600;
 export const WEEK_S = 7 * 24 * HOUR_S;
-/** Bali keeps WITA, UTC+8, all year. */
-export const WITA_OFFSET_S = 8 * HOUR_S;
+/** Bali keeps WITA, UTC+8, all year (collector/core/time-zone.ts). */
+const WITA_OFFSET_S = WITA_OFFSET_HOURS * HOUR_S;
 /** Monday 1970-01-05 00:00 WITA, as Unix seconds: the weeks are counted from here. */
 const WEEK_ANCHOR_S = 4 * 86_400 - WITA_OFFSET_S;
 

@@ -9,7 +9,7 @@
  */
 import type { Category, Device, Site } from '../collector/core/types.ts';
 import { activityIntegral, activityLevel } from './activity.ts';
-import { between, unit } from './hash.ts';
+import { between, unit } from '../collector/core/hash.ts';
 
 export const PROFILES = ['mikrotik-routeros', 'unifi-ap', 'airmax', 'cisco-wlc', 'generic'] as const;
 export type ProfileName = (typeof PROFILES)[number];

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createLogger } from '../collector/core/log.ts';
+import { exitOnHelp, usageError } from '../scripts/lib/cli.ts';
 import type { Logger } from '../collector/core/log.ts';
 import { errorMessage } from '../collector/core/errors.ts';
 import type { Inventory } from '../collector/core/types.ts';
@@ -138,17 +139,12 @@ export async function runSimulator(
 async function main(): Promise<void> {
   const log = createLogger({ bindings: { component: 'simulator' } });
   const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${HELP}\n`);
-    return;
-  }
+  exitOnHelp(HELP, argv);
   let opts: CliOptions;
   try {
     opts = parseCli(argv);
   } catch (err) {
-    process.stderr.write(`${errorMessage(err)}\n${HELP}\n`);
-    process.exitCode = 2;
-    return;
+    return usageError('simulator', HELP, errorMessage(err));
   }
   const running = await runSimulator(opts, await defaultLoader(), log);
   let stopping = false;

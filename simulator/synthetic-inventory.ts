@@ -7,7 +7,7 @@
 import { CATEGORY_INFO } from '../collector/core/categories.ts';
 import { Secret } from '../collector/core/secret.ts';
 import type { Category, Device, Inventory, Site, SnmpCredentials } from '../collector/core/types.ts';
-import { between, unit } from './hash.ts';
+import { between, unit } from '../collector/core/hash.ts';
 import { BADUNG_COUNTS } from '../config/badung/generate.ts';
 
 /** Sites per category in the Kominfo Badung rollout. */

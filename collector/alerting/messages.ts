@@ -6,29 +6,7 @@ import { CATEGORY_INFO } from '../core/categories.ts';
 import type { Device, Site } from '../core/types.ts';
 import type { Alert } from './alert.ts';
 import type { AreaIncident } from './area.ts';
-
-const WITA_OFFSET_MS = 8 * 3600_000;
-
-/** "14:05 WITA, 22-11-2026" */
-export function formatWita(ms: number): string {
-  const d = new Date(ms + WITA_OFFSET_MS);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getUTCHours())}:${p(d.getUTCMinutes())} WITA, ${p(d.getUTCDate())}-${p(d.getUTCMonth() + 1)}-${d.getUTCFullYear()}`;
-}
-
-/**
- * An instant as ISO 8601 in WITA with its offset: "2026-12-03T22:15:00.000+08:00". What the v1 API, the
- * feeds and the MQTT state say (Badung's own clock, readable as is; any ISO parser gets the instant).
- */
-export function isoWita(ms: number): string {
-  if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${ms}`);
-  return `${new Date(ms + WITA_OFFSET_MS).toISOString().slice(0, -1)}+08:00`;
-}
-
-/** isoWita, or null for an absent time (a JSON field that is always there). */
-export function isoWitaOrNull(ms: number | undefined | null): string | null {
-  return ms === undefined || ms === null ? null : isoWita(ms);
-}
+import { formatWita } from '../core/time-zone.ts';
 
 /**
  * How long something lasted, for people: "22 detik" / "22 s" under a minute, "5 menit" / "5 min" under an

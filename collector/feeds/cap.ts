@@ -41,7 +41,7 @@
  * Silenced. An outage inside a silence or maintenance window paged nobody: its description says so
  * (who silenced it, until when) and the parameter `silenced` names the silence or window.
  */
-import { isoWita } from '../alerting/messages.ts';
+import { isoWitaSeconds } from '../core/time-zone.ts';
 import type { Notification } from '../notify/notification.ts';
 import { outageCircle } from './geo.ts';
 import { areaDescription, eventText, headline, instruction, silencedNote, type Bilingual } from './texts.ts';
@@ -129,9 +129,7 @@ const p2 = (n: number): string => String(n).padStart(2, '0');
 /** CAP dateTime in WITA: "2026-11-23T10:15:00+08:00" (whole seconds, numeric offset, never "Z"). */
 export function capDateTime(ms: number): string {
   if (!Number.isFinite(ms)) throw new RangeError(`CAP dateTime: not a time: ${ms}`);
-  // The API's ISO form (isoWita) without its milliseconds: CAP's dateTime takes none.
-  const iso = isoWita(Math.floor(ms / 1000) * 1000);
-  return `${iso.slice(0, 19)}+08:00`;
+  return isoWitaSeconds(ms);
 }
 
 /** "20261123T021500Z": a UTC stamp for identifiers. */

@@ -3,7 +3,7 @@
  * Indonesia first. The long texts are the notification's own (collector/alerting/messages.ts).
  * Pure: Notification → text.
  */
-import { formatWita } from '../alerting/messages.ts';
+import { formatWita } from '../core/time-zone.ts';
 import type { Notification } from '../notify/notification.ts';
 
 export interface Bilingual {

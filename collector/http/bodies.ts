@@ -10,7 +10,7 @@
  * YAML and the API.
  */
 import { z } from 'zod';
-import { isoWita } from '../alerting/messages.ts';
+import { isoWita } from '../core/time-zone.ts';
 import { CATEGORIES, CRITICALITIES } from '../core/types.ts';
 import { SITE_STATES } from '../health/site-state.ts';
 import type { IncidentStatus } from '../store/incident-store.ts';

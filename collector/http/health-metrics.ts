@@ -17,7 +17,7 @@
 import type { Clock } from '../core/clock.ts';
 import type { SchedulerStats } from '../scheduler/scheduler.ts';
 import type { WriterStats } from '../pipeline.ts';
-import { witaIso } from './live-feed.ts';
+import { isoWita } from '../core/time-zone.ts';
 
 const REASONS = ['timeout', 'refused', 'auth', 'decode', 'agent_error', 'internal'] as const;
 
@@ -83,7 +83,7 @@ export class HealthMeter {
     const w = s.writer;
     const clients = this.#inputs.mqttClients?.();
     return {
-      at: witaIso(now),
+      at: isoWita(now),
       uptimeS: Math.round((now - s.startedAt) / 1000),
       polls: { perSecond: this.#rate, ok: s.polls.ok, failed: s.polls.failed },
       failing: { total, byReason },

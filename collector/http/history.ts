@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { NetmonError } from '../core/errors.ts';
 import { collectRows, historyReader, type InfluxSource } from '../reports/history.ts';
 import { RequestProblem } from './bodies.ts';
-import { witaIso } from './live-feed.ts';
+import { isoWita } from '../core/time-zone.ts';
 import { param, type RouteKit } from './routes/kit.ts';
 import { ApiError } from './service.ts';
 
@@ -87,14 +87,14 @@ export async function readSiteHistory(
   let last: string | undefined;
   const first = stateBefore[0]?.get('state');
   if (typeof first === 'string') {
-    state.push({ time: witaIso(fromMs), state: first });
+    state.push({ time: isoWita(fromMs), state: first });
     last = first;
   }
   for (const r of stateIn) {
     const s = r.get('state');
     const t = r.get('time');
     if (typeof s !== 'string' || typeof t !== 'number' || s === last) continue;
-    state.push({ time: witaIso(t), state: s });
+    state.push({ time: isoWita(t), state: s });
     last = s;
   }
 
@@ -102,29 +102,29 @@ export async function readSiteHistory(
   for (const r of devBefore) {
     const s = r.get('state');
     const list = byDevice.get(r.tags.device ?? '');
-    if (typeof s === 'string' && list) list.push({ time: witaIso(fromMs), state: s });
+    if (typeof s === 'string' && list) list.push({ time: isoWita(fromMs), state: s });
   }
   for (const r of devIn) {
     const s = r.get('state');
     const t = r.get('time');
     const list = byDevice.get(r.tags.device ?? '');
-    if (typeof s === 'string' && typeof t === 'number' && list) list.push({ time: witaIso(t), state: s });
+    if (typeof s === 'string' && typeof t === 'number' && list) list.push({ time: isoWita(t), state: s });
   }
 
   return {
     siteId: site.id,
-    from: witaIso(fromMs),
-    to: witaIso(nowMs),
+    from: isoWita(fromMs),
+    to: isoWita(nowMs),
     state,
     devices: site.devices.map((d) => ({ id: d.id, role: d.role, state: byDevice.get(d.id) ?? [] })),
     traffic: traffic.map((r) => ({
-      time: witaIso(Number(r.get('time'))),
+      time: isoWita(Number(r.get('time'))),
       inBps: num(r.get('in')),
       outBps: num(r.get('out')),
     })),
     clients: clients.map((r) => {
       const c = num(r.get('count'));
-      return { time: witaIso(Number(r.get('time'))), count: c === null ? null : Math.round(c) };
+      return { time: isoWita(Number(r.get('time'))), count: c === null ? null : Math.round(c) };
     }),
   };
 }

@@ -17,16 +17,10 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { isoWita } from '../core/time-zone.ts';
 import type { Transition } from '../core/types.ts';
 import { IncidentStore, type Incident } from '../store/incident-store.ts';
 import type { LiveEventType } from './events.ts';
-
-const WITA_MS = 8 * 3600_000;
-
-/** `2026-12-03T22:15:00.000+08:00`: an instant in Badung's local time (WITA, UTC+8, no DST). */
-export function witaIso(ms: number): string {
-  return new Date(ms + WITA_MS).toISOString().replace('Z', '+08:00');
-}
 
 /** What the feed needs of the Monitor (collector/app.ts). */
 export interface LiveMonitor {
@@ -113,7 +107,7 @@ export class LiveFeed {
       sites.push({
         id,
         state: k.state,
-        since: witaIso(k.sinceMs),
+        since: isoWita(k.sinceMs),
         ...(k.recoveryConfirmAt ? { recoveryConfirmAt: k.recoveryConfirmAt } : {}),
       });
     }
@@ -128,7 +122,7 @@ export class LiveFeed {
       status: i.status,
       ...(i.siteId ? { siteId: i.siteId } : {}),
       kind: i.kind,
-      at: witaIso(atMs),
+      at: isoWita(atMs),
     });
     // A settled recovery resolves the incident without a transition: the site leaves `recovering`.
     if (i.siteId) this.recheck(i.siteId, atMs);
@@ -155,9 +149,9 @@ export class LiveFeed {
       id: siteId,
       state: view.state,
       previous,
-      since: witaIso(known.sinceMs),
+      since: isoWita(known.sinceMs),
       ...(confirmAt ? { recoveryConfirmAt: confirmAt } : {}),
-      at: witaIso(atMs),
+      at: isoWita(atMs),
     });
   }
 
@@ -167,7 +161,7 @@ export class LiveFeed {
       siteId: t.siteId,
       state: t.to,
       previous: t.from,
-      at: witaIso(t.timeMs),
+      at: isoWita(t.timeMs),
     });
     // A router's change moves its dependents (other sites' APs) too; their own transitions follow.
     this.recheck(t.siteId, t.timeMs);
@@ -180,7 +174,7 @@ export class LiveFeed {
           status: 'recovering',
           ...(open.siteId ? { siteId: open.siteId } : {}),
           kind: open.kind,
-          at: witaIso(t.timeMs),
+          at: isoWita(t.timeMs),
         });
     }
   }
@@ -200,10 +194,10 @@ export class LiveFeed {
 /** `recoveryConfirmAt` of a site view that has one (ms or ISO), as ISO in WITA. */
 function confirmAtOf(view: object): string | undefined {
   const v = (view as { recoveryConfirmAt?: unknown }).recoveryConfirmAt;
-  if (typeof v === 'number' && Number.isFinite(v)) return witaIso(v);
+  if (typeof v === 'number' && Number.isFinite(v)) return isoWita(v);
   if (typeof v === 'string') {
     const ms = Date.parse(v);
-    return Number.isNaN(ms) ? undefined : witaIso(ms);
+    return Number.isNaN(ms) ? undefined : isoWita(ms);
   }
   return undefined;
 }

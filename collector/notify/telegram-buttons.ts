@@ -6,7 +6,7 @@
  * id>` when the id fits, otherwise `<action>:` and the incident is found from the message pressed (the
  * channel remembers which message it sent for which incident, collector/notify/telegram-state.ts).
  */
-import { formatWita } from '../alerting/messages.ts';
+import { formatWita } from '../core/time-zone.ts';
 import { escapeHtml } from './telegram-text.ts';
 
 export const BUTTON_ACTIONS = ['ack', 'resolve', 'silence'] as const;

@@ -8,7 +8,7 @@
  *   132018), so each is one line; each is cut to its share of the body (a template body is at most 1024
  *   characters, Meta's limit, with its own text).
  */
-import { formatWita } from '../alerting/messages.ts';
+import { formatWita } from '../core/time-zone.ts';
 import type { Notification } from './notification.ts';
 import { cut } from './telegram-text.ts';
 

@@ -4,11 +4,12 @@
  * misspelt kecamatan is an error that says which exist, not an empty report; a period the monitor never
  * watched is ReportNoDataError, not a report of 0 sites meeting target.
  */
+import { isoWitaSeconds, witaMonthRange } from '../core/time-zone.ts';
 import { CATEGORIES, type Category, type Inventory } from '../core/types.ts';
 import { readHistory, type InfluxSource } from './history.ts';
 import type { AvailabilityReport } from './model.ts';
-import { renderReportCsv, witaIso } from './render-csv.ts';
-import { buildReport, monthRange } from './report.ts';
+import { renderReportCsv } from './render-csv.ts';
+import { buildReport } from './report.ts';
 
 export const REPORT_FORMATS = ['csv', 'html', 'pdf', 'json'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -41,8 +42,8 @@ export class ReportNoDataError extends Error {
   constructor(report: AvailabilityReport, database: string) {
     super(
       `tidak ada data untuk periode ${report.periodLabel} / no data for the period ${report.periodLabel}: ` +
-        `the monitor wrote no heartbeat to InfluxDB database '${database}' between ${witaIso(report.fromMs)} ` +
-        `and ${witaIso(Math.max(report.fromMs, report.toMs))} (was it running then, and writing to this database?)`,
+        `the monitor wrote no heartbeat to InfluxDB database '${database}' between ${isoWitaSeconds(report.fromMs)} ` +
+        `and ${isoWitaSeconds(Math.max(report.fromMs, report.toMs))} (was it running then, and writing to this database?)`,
     );
     this.name = 'ReportNoDataError';
     this.report = report;
@@ -75,14 +76,18 @@ export function checkQuery(
     if (q.fromMs !== undefined || q.toMs !== undefined)
       throw new ReportRequestError('give either a month or a from/to range, not both');
     try {
-      return { ...monthRange(q.month), label: q.month };
+      return { ...witaMonthRange(q.month), label: q.month };
     } catch (err) {
       throw new ReportRequestError((err as Error).message);
     }
   }
   if (q.fromMs === undefined || q.toMs === undefined || q.toMs <= q.fromMs)
     throw new ReportRequestError('give a month (YYYY-MM) or a range whose end is after its start');
-  return { fromMs: q.fromMs, toMs: q.toMs, label: `${witaIso(q.fromMs)} .. ${witaIso(q.toMs)}` };
+  return {
+    fromMs: q.fromMs,
+    toMs: q.toMs,
+    label: `${isoWitaSeconds(q.fromMs)} .. ${isoWitaSeconds(q.toMs)}`,
+  };
 }
 
 export async function generateReport(

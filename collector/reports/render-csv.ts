@@ -40,11 +40,6 @@ function field(v: string | number | null): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** ISO 8601 in WITA: 2026-10-01T00:00:00+08:00. */
-export function witaIso(ms: number): string {
-  return `${new Date(ms + 8 * 3600_000).toISOString().slice(0, 19)}+08:00`;
-}
-
 export function renderReportCsv(report: AvailabilityReport): string {
   const lines = [
     COLUMNS.map(([h]) => field(h)).join(','),

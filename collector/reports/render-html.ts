@@ -5,7 +5,7 @@
  * script, no external resource, so it prints the same offline. Every text that comes from the data is
  * escaped (site names hold & < > ").
  */
-import { formatWita } from '../alerting/messages.ts';
+import { formatWita } from '../core/time-zone.ts';
 import { CATEGORY_INFO } from '../core/categories.ts';
 import type { Category } from '../core/types.ts';
 import type { AvailabilityFigures, AvailabilityReport, GroupRow, SiteRow } from './model.ts';

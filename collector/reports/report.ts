@@ -103,13 +103,3 @@ export function buildReport(inventory: Inventory, history: History, req: ReportR
       .slice(0, 20),
   };
 }
-
-/** [start, end) of a month ("2026-10") in WITA (UTC+8, no daylight saving). */
-export function monthRange(month: string): { fromMs: number; toMs: number } {
-  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(month);
-  if (!m) throw new RangeError(`'${month}' is not a month; write YYYY-MM, e.g. 2026-10`);
-  const y = Number(m[1]);
-  const mo = Number(m[2]) - 1;
-  const WITA = 8 * 3600_000;
-  return { fromMs: Date.UTC(y, mo, 1) - WITA, toMs: Date.UTC(y, mo + 1, 1) - WITA };
-}

@@ -13,6 +13,7 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import { errorMessage } from '../core/errors.ts';
+import { hashString } from '../core/hash.ts';
 
 export interface SchedulerOptions {
   readonly clock: Clock;
@@ -194,21 +195,7 @@ export class Scheduler {
   }
 }
 
-/**
- * A stable offset in [0, intervalMs) from the id, so restarts keep devices' phases. FNV-1a, then
- * murmur3's finaliser: ids like dev-1, dev-2 differ in their last byte only, and plain FNV leaves the
- * high bits (which set the phase) poorly mixed.
- */
+/** A stable offset in [0, intervalMs) from the id, so restarts keep devices' phases (core/hash.ts). */
 export function phaseOf(id: string, intervalMs: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) {
-    h ^= id.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return ((h >>> 0) / 0x100000000) * intervalMs;
+  return (hashString(id) / 0x100000000) * intervalMs;
 }

@@ -10,6 +10,7 @@
  * working: the page says what is known, not what might be.
  */
 import { CATEGORY_INFO } from '../core/categories.ts';
+import { isoWitaMinute } from '../core/time-zone.ts';
 import { CATEGORIES, type Category } from '../core/types.ts';
 
 export const STATUS_SCHEMA = 'badung-netmon/status/v1';
@@ -195,14 +196,6 @@ export function buildPublicStatus(input: StatusInput): PublicStatus {
   };
 }
 
-const WITA_OFFSET_MS = 8 * 3600_000;
-
-/** "2026-12-03T14:05:00+08:00": the time as Bali reads it. */
-export function witaIsoMinute(ms: number): string {
-  const d = new Date(Math.floor(ms / 60_000) * 60_000 + WITA_OFFSET_MS);
-  return `${d.toISOString().slice(0, 16)}:00+08:00`;
-}
-
 /**
  * The JSON beside the page (`/status.json`): the same facts, times as ISO 8601 in WITA, percentages
  * rounded to 2 decimals. Times are to the minute, so the document (and its ETag) only changes when
@@ -212,7 +205,7 @@ export function statusJson(s: PublicStatus): unknown {
   const pct = (p: number | null) => (p === null ? null : Math.round(p * 100) / 100);
   return {
     schema: STATUS_SCHEMA,
-    generatedAt: witaIsoMinute(s.generatedAtMs),
+    generatedAt: isoWitaMinute(s.generatedAtMs),
     totals: s.totals,
     byKecamatan: s.byKecamatan.map((k) => ({
       ...k,
@@ -226,13 +219,13 @@ export function statusJson(s: PublicStatus): unknown {
       kecamatan: o.kecamatan,
       category: o.category,
       categoryName: o.categoryName,
-      since: witaIsoMinute(o.sinceMs),
+      since: isoWitaMinute(o.sinceMs),
       handled: o.handled,
       maintenance: o.maintenance,
     })),
     availability: s.availability
       ? {
-          computedAt: witaIsoMinute(s.availability.computedAtMs),
+          computedAt: isoWitaMinute(s.availability.computedAtMs),
           overall30d: pct(s.availability.overall30d),
           overall90d: pct(s.availability.overall90d),
         }

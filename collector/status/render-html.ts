@@ -4,7 +4,7 @@
  * CSS: no script, no external resource, a meta refresh every minute. Narrow screens (360 px) get the
  * same content stacked. Every text from the data is escaped.
  */
-import { formatWita } from '../alerting/messages.ts';
+import { formatWita } from '../core/time-zone.ts';
 import { escapeHtml, formatPct } from '../reports/render-html.ts';
 import type { Counts, PublicOutage, PublicStatus } from './model.ts';
 

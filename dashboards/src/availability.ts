@@ -9,6 +9,7 @@ import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { filters, INFLUX, InfluxQL, tagVariable } from './influxql.ts';
+import { WITA_TIME_ZONE } from '../../collector/core/time-zone.ts';
 
 export const AVAILABILITY_UID = 'badung-netmon-availability';
 /** The regency's targets: 99.5% for critical sites, 99% for the rest (thresholds of the gauges). */
@@ -52,7 +53,7 @@ export function availabilityDashboard(): dashboard.DashboardBuilder {
     .tags(['badung-netmon', 'availability', 'sla'])
     .time({ from: 'now/M', to: 'now' })
     .refresh('1h')
-    .timezone('Asia/Makassar')
+    .timezone(WITA_TIME_ZONE)
     .withVariable(tagVariable('kecamatan', 'Kecamatan', 'site_state'))
     .withVariable(tagVariable('category', 'Kategori / category', 'site_state'))
     .withPanel(gauge('Ketersediaan per kategori / availability by category', 'category'))

@@ -7,6 +7,7 @@ import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { INFLUX, InfluxQL } from './influxql.ts';
+import { WITA_TIME_ZONE } from '../../collector/core/time-zone.ts';
 
 export const MONITOR_HEALTH_UID = 'badung-netmon-health';
 const REASONS = ['timeout', 'refused', 'auth', 'decode', 'agent_error', 'internal'] as const;
@@ -26,7 +27,7 @@ export function monitorHealthDashboard(): dashboard.DashboardBuilder {
     .tags(['badung-netmon', 'self'])
     .time({ from: 'now-1h', to: 'now' })
     .refresh('30s')
-    .timezone('Asia/Makassar')
+    .timezone(WITA_TIME_ZONE)
     .withPanel(
       series(
         'Polling per detik / polls per second',

@@ -8,6 +8,7 @@ import * as geomap from '@grafana/grafana-foundation-sdk/geomap';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import { filters, INFLUX, InfluxQL, SITE_STATES, stateMappings, tagVariable } from './influxql.ts';
+import { WITA_TIME_ZONE } from '../../collector/core/time-zone.ts';
 
 const F = filters('kecamatan', 'category');
 /** The last state of each site in the range (one row per site). */
@@ -124,7 +125,7 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
     .tags(['badung-netmon', 'overview'])
     .time({ from: 'now-15m', to: 'now' })
     .refresh('1m')
-    .timezone('Asia/Makassar')
+    .timezone(WITA_TIME_ZONE)
     .withVariable(tagVariable('kecamatan', 'Kecamatan', 'site_state'))
     .withVariable(tagVariable('category', 'Kategori / category', 'site_state'))
     .annotation(incidentAnnotations(F))

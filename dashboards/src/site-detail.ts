@@ -8,6 +8,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { filters, INFLUX, InfluxQL, tagVariable } from './influxql.ts';
 import { incidentAnnotations } from './overview.ts';
+import { WITA_TIME_ZONE } from '../../collector/core/time-zone.ts';
 
 export const SITE_DETAIL_UID = 'badung-netmon-site';
 const F = filters('site', 'device');
@@ -36,7 +37,7 @@ export function siteDetailDashboard(): dashboard.DashboardBuilder {
     .tags(['badung-netmon', 'site'])
     .time({ from: 'now-6h', to: 'now' })
     .refresh('1m')
-    .timezone('Asia/Makassar')
+    .timezone(WITA_TIME_ZONE)
     .withVariable(tagVariable('kecamatan', 'Kecamatan', 'site_state', { multi: false, includeAll: false }))
     .withVariable(
       tagVariable('desa', 'Desa / kelurahan', 'site_state', {

@@ -41,3 +41,33 @@ export function parseCommandArgs<const O extends Options>(
     return usageError(command, usage, errorMessage(err));
   }
 }
+
+/** parseCommandArgs for a command that also takes positional arguments (file names). */
+export function parseCommandLine<const O extends Options>(
+  command: string,
+  usage: string,
+  options: O,
+  argv: readonly string[] = process.argv.slice(2),
+): ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>> {
+  exitOnHelp(usage, argv);
+  try {
+    return parseArgs({ args: [...argv], options, allowPositionals: true });
+  } catch (err) {
+    return usageError(command, usage, errorMessage(err));
+  }
+}
+
+/** The whole number `raw` given as `--name`, in [min, max]; anything else is a usage error saying so. */
+export function intOption(
+  command: string,
+  usage: string,
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+): number {
+  const n = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    usageError(command, usage, `--${name} must be a whole number from ${min} to ${max}, got "${raw ?? ''}"`);
+  return n;
+}

@@ -5,10 +5,11 @@
  * (broker/payloads.ts) and ignores the rest, as it must with real agents. Pure: values and time in, JSON out.
  * The broker benchmark (scripts/bench-mqtt.ts) publishes these same payloads.
  */
+import { witaHourOfDay } from '../../collector/core/time-zone.ts';
 import type { DeviceValues } from '../device-model.ts';
 
 /** The simulated day in Bali (WITA, UTC+8): 0 at midnight, 0.5 at noon. */
-const dayFraction = (nowMs: number): number => ((nowMs / 3_600_000 + 8) % 24) / 24;
+const dayFraction = (nowMs: number): number => witaHourOfDay(nowMs) / 24;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 /** An OpenWrt router's telemetry from the simulated SNMP values (the same counters the poller reads). */

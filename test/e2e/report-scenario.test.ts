@@ -20,7 +20,8 @@ import type { Device, Inventory, Site } from '../../collector/core/types.ts';
 import type { MonitorConfig } from '../../config/monitor.ts';
 import { readHistory } from '../../collector/reports/history.ts';
 import type { SiteRow } from '../../collector/reports/model.ts';
-import { buildReport, defaultTargets, monthRange } from '../../collector/reports/report.ts';
+import { witaMonthRange } from '../../collector/core/time-zone.ts';
+import { buildReport, defaultTargets } from '../../collector/reports/report.ts';
 import { renderReportCsv } from '../../collector/reports/render-csv.ts';
 import { startRuntime, type Runtime } from '../../collector/runtime.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
@@ -184,7 +185,7 @@ describe('uptime report against scripted outages', () => {
   }, 150_000);
 
   it('November: A, B (maintenance apart) and D up to midnight match the truth', async () => {
-    const nov = monthRange('2026-11');
+    const nov = witaMonthRange('2026-11');
     const history = await readHistory({ url: influx.url, database: DB }, nov.fromMs, nov.toMs);
     const report = buildReport(inventory, history, {
       ...nov,
@@ -221,7 +222,7 @@ describe('uptime report against scripted outages', () => {
   });
 
   it('December: D after midnight, and C with the monitor outage unknown, never down', async () => {
-    const dec = monthRange('2026-12');
+    const dec = witaMonthRange('2026-12');
     const history = await readHistory({ url: influx.url, database: DB }, dec.fromMs, dec.toMs);
     const report = buildReport(inventory, history, {
       ...dec,

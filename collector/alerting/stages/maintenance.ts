@@ -11,7 +11,7 @@ import type { Site } from '../../core/types.ts';
 import type { IncidentEvent } from '../../store/incident-store.ts';
 import type { Alert } from '../alert.ts';
 import { suppressionOf, type Cover } from '../calendar.ts';
-import { isoWita } from '../messages.ts';
+import { isoWita } from '../../core/time-zone.ts';
 import type { ScopeTarget, Suppression } from '../scope.ts';
 import type { Next, Notice, Stage } from './stage.ts';
 

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { freeLoopbackPort, requireBinary, startProcess, type RunningServer } from './process.ts';
+import { intOption, parseCommandArgs } from '../cli.ts';
 
 export interface InfluxdOptions {
   readonly dataDir: string;
@@ -77,18 +78,14 @@ export async function startInfluxd(opts: InfluxdOptions): Promise<RunningServer>
 
 // CLI for scripts/influxdb.sh: start, print the URL, run until SIGTERM/SIGINT, then stop influxd.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const arg = (name: string): string | undefined => {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : undefined;
-  };
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    process.stdout.write(
-      "usage: scripts/lib/servers/influxd.ts [--data-dir var/influxdb] [--port N]\n\nRuns Debian's influxd on 127.0.0.1 with everything under the data dir until SIGTERM/SIGINT\n(scripts/influxdb.sh start|stop|status is the command for people).\n",
-    );
-    process.exit(0);
-  }
-  const dataDir = arg('--data-dir') ?? 'var/influxdb';
-  const portArg = arg('--port');
+  const usage =
+    "usage: scripts/lib/servers/influxd.ts [--data-dir var/influxdb] [--port N]\n\nRuns Debian's influxd on 127.0.0.1 with everything under the data dir until SIGTERM/SIGINT\n(scripts/influxdb.sh start|stop|status is the command for people).";
+  const values = parseCommandArgs('influxd', usage, {
+    'data-dir': { type: 'string', default: 'var/influxdb' },
+    port: { type: 'string' },
+  });
+  const dataDir = values['data-dir'];
+  const portArg = values.port && String(intOption('influxd', usage, 'port', values.port, 1, 65535));
   // A data dir with a month of the fleet takes influxd a while to open on a busy machine: more room than tests get.
   startInfluxd({ dataDir, startTimeoutMs: 120_000, ...(portArg ? { port: Number(portArg) } : {}) }).then(
     (server) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertBook } from '../../../collector/alerting/alert.ts';
-import { alertText, formatDuration, formatWita, isoWita } from '../../../collector/alerting/messages.ts';
+import { alertText, formatDuration } from '../../../collector/alerting/messages.ts';
+import { formatWita, isoWita } from '../../../collector/core/time-zone.ts';
 import type { Transition } from '../../../collector/core/types.ts';
 import { Topology } from '../../../collector/health/topology.ts';
 import { buildNotification } from '../../../collector/notify/notification.ts';

@@ -221,7 +221,9 @@ describe('CSV import', () => {
       const missing = cli(join(dir, 'nope.csv'), '--out', out);
       expect(missing.status).toBe(2);
       expect(missing.stderr).toMatch(/nope\.csv: cannot read \(ENOENT\)/);
-      expect(cli(join(dir, 'sites.csv')).stderr).toMatch(/^usage: /);
+      expect(cli(join(dir, 'sites.csv')).stderr).toMatch(
+        /^import-sites: --out FILE\.yaml is required\nusage: /,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { HealthMeter } from '../../../collector/http/health-metrics.ts';
 import { bucketMs } from '../../../collector/http/history.ts';
-import { witaIso } from '../../../collector/http/live-feed.ts';
+import { isoWita } from '../../../collector/core/time-zone.ts';
 import { previewScope } from '../../../collector/http/scope-preview.ts';
 import { parseConfig } from '../../../config/monitor.ts';
 import { smallInventory, testDevice, testSite } from '../../support/fixtures.ts';
@@ -95,9 +95,9 @@ describe('HealthMeter', () => {
 });
 
 describe('small helpers', () => {
-  it('witaIso writes an instant in WITA with its offset', () => {
-    expect(witaIso(Date.UTC(2026, 11, 3, 14, 15))).toBe('2026-12-03T22:15:00.000+08:00');
-    expect(Date.parse(witaIso(1_764_000_000_123))).toBe(1_764_000_000_123);
+  it('isoWita writes an instant in WITA with its offset', () => {
+    expect(isoWita(Date.UTC(2026, 11, 3, 14, 15))).toBe('2026-12-03T22:15:00.000+08:00');
+    expect(Date.parse(isoWita(1_764_000_000_123))).toBe(1_764_000_000_123);
   });
 
   it('history buckets give about 288 points, at least a minute', () => {

@@ -10,7 +10,8 @@ import { memoryLogger } from '../../../collector/core/log.ts';
 import type { Transition } from '../../../collector/core/types.ts';
 import { generateToken } from '../../../collector/http/auth.ts';
 import { EventHub, registerEventRoutes } from '../../../collector/http/events.ts';
-import { LiveFeed, witaIso, type LiveMonitor } from '../../../collector/http/live-feed.ts';
+import { isoWita } from '../../../collector/core/time-zone.ts';
+import { LiveFeed, type LiveMonitor } from '../../../collector/http/live-feed.ts';
 import { startHttp, type RunningHttp } from '../../../collector/http/server.ts';
 import type { MonitorService } from '../../../collector/http/service.ts';
 import type { Incident } from '../../../collector/store/incident-store.ts';
@@ -80,7 +81,7 @@ async function rig(opts: { maxClients?: number; maxBufferedBytes?: number } = {}
     maxClients: opts.maxClients ?? 10,
     maxBufferedBytes: opts.maxBufferedBytes,
     snapshot: () => box.feed?.snapshot(),
-    health: () => ({ status: 'ok', details: {}, metrics: { at: witaIso(clock.now()) } }),
+    health: () => ({ status: 'ok', details: {}, metrics: { at: isoWita(clock.now()) } }),
   });
   const f = new LiveFeed({ monitor, publish: (t, d) => hub.publish(t, d), clock, log });
   box.feed = f;

@@ -3,9 +3,9 @@ import {
   buildPublicStatus,
   siteStatus,
   statusJson,
-  witaIsoMinute,
   type StatusSiteInput,
 } from '../../../collector/status/model.ts';
+import { isoWitaMinute } from '../../../collector/core/time-zone.ts';
 import { renderStatusHtml } from '../../../collector/status/render-html.ts';
 
 const T0 = Date.parse('2026-12-03T06:00:00Z'); // 14:00 WITA
@@ -241,7 +241,7 @@ describe('buildPublicStatus', () => {
     expect(renderStatusHtml(calm)).toContain('Tidak ada gangguan saat ini.');
   });
 
-  it('witaIsoMinute drops seconds', () => {
-    expect(witaIsoMinute(Date.parse('2026-12-31T16:59:59.900Z'))).toBe('2027-01-01T00:59:00+08:00');
+  it('isoWitaMinute drops seconds', () => {
+    expect(isoWitaMinute(Date.parse('2026-12-31T16:59:59.900Z'))).toBe('2027-01-01T00:59:00+08:00');
   });
 });

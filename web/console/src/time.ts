@@ -2,9 +2,15 @@
  * Times for people are WITA (Asia/Makassar, UTC+8, no daylight saving): Badung's clock, whatever the
  * browser's zone. The API sends ISO 8601 with offset (or, before the v1 change, ms since 1970): both parse.
  */
+import {
+  WITA_TIME_ZONE,
+  witaLocalMinute,
+  witaMinuteToIso,
+  witaMonth,
+} from '../../../collector/core/time-zone.ts';
 import { lang } from './i18n.ts';
 
-export const TIME_ZONE = 'Asia/Makassar';
+export const TIME_ZONE = WITA_TIME_ZONE;
 
 /** ms since 1970 from an ISO string or a number; undefined for anything else. */
 export function toMs(v: unknown): number | undefined {
@@ -64,18 +70,5 @@ export function ago(v: unknown, now: number = Date.now()): string {
   return `${s} s`;
 }
 
-/** A `datetime-local` input's value, read as WITA, to ISO 8601 with +08:00. */
-export function localInputToIso(v: string): string | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v)) return undefined;
-  return `${v}:00+08:00`;
-}
-
-/** ms to a `datetime-local` value in WITA. */
-export function msToLocalInput(ms: number): string {
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 16);
-}
-
-/** This month in WITA: `2026-12`. */
-export function monthOf(ms: number): string {
-  return new Date(ms + 8 * 3600_000).toISOString().slice(0, 7);
-}
+/** A `datetime-local` input's value, read as WITA, to ISO 8601 with +08:00; ms to such a value; this month in WITA (`2026-12`). */
+export { witaMinuteToIso as localInputToIso, witaLocalMinute as msToLocalInput, witaMonth as monthOf };
