@@ -3,33 +3,29 @@
  * (influxd cannot stall mid-answer or trickle chunks on demand; what influxd itself does is in
  * test/integration/storage/influx-adapter.test.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SinkError } from '../../../collector/core/errors.ts';
 import { Secret } from '../../../collector/core/secret.ts';
 import { InfluxV1Client } from '../../../collector/influx/v1.ts';
+import { startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
 
-let server: Server;
+let server: LoopbackHttp;
 let url: string;
 let answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
 const seen: { method: string; url: string; auth: string | undefined }[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await startLoopbackHttp((req, res) => {
     req.resume();
     req.on('end', () => {
       seen.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization });
       answer(req, res);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  url = server.url;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => server.close());
 
 const chunk = (i: number): string =>
   `${JSON.stringify({ results: [{ statement_id: 0, series: [{ name: 'monitor', columns: ['time', 'polls'], values: [[i, i]], partial: true }] }] })}\n`;

@@ -2,34 +2,30 @@
  * postNotification against a real loopback HTTP receiver: every notifier's answer rules come from the one
  * classifier (core/http-failure.ts), so 408 is retryable and Retry-After may be seconds or an HTTP date.
  */
-import { createServer, type OutgoingHttpHeaders, type Server } from 'node:http';
+import type { OutgoingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotifyError } from '../../../collector/core/errors.ts';
 import { postNotification, type PostTarget } from '../../../collector/notify/http-post.ts';
+import { startLoopbackHttp, type LoopbackHttp } from '../../support/loopback-http.ts';
 import { freeTcpPort } from '../../support/ports.ts';
 
-let server: Server;
+let server: LoopbackHttp;
 let url: string;
 let answer: { status: number; headers?: OutgoingHttpHeaders; body?: string; hang?: boolean } = {
   status: 200,
 };
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await startLoopbackHttp((req, res) => {
     req.resume();
     req.on('end', () => {
       if (answer.hang) return;
       res.writeHead(answer.status, answer.headers ?? {}).end(answer.body ?? '');
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`;
+  url = `${server.url}/hook`;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
+afterAll(() => server.close());
 
 const target = (over: Partial<PostTarget> = {}): PostTarget => ({
   name: 'webhook:oncall',
