@@ -17,7 +17,6 @@
  *   - sysUpTime frozen at the same value: not a reboot (the counters still show a restart), a warning
  */
 import type { Device, DeviceReading, InterfaceReading, Sample, Site } from '../core/types.ts';
-import { deviceTags } from '../sinks/schema.ts';
 
 export interface NormaliseContext {
   readonly site: Site;
@@ -55,15 +54,22 @@ type CounterKey =
   | 'inDiscards'
   | 'outDiscards';
 
-const RATE_FIELDS: readonly { key: CounterKey; field: string; scale: number; octets: boolean }[] = [
-  { key: 'inOctets', field: 'in_bps', scale: 8, octets: true },
-  { key: 'outOctets', field: 'out_bps', scale: 8, octets: true },
-  { key: 'inUcastPkts', field: 'in_pps', scale: 1, octets: false },
-  { key: 'outUcastPkts', field: 'out_pps', scale: 1, octets: false },
-  { key: 'inErrors', field: 'in_errors_ps', scale: 1, octets: false },
-  { key: 'outErrors', field: 'out_errors_ps', scale: 1, octets: false },
-  { key: 'inDiscards', field: 'in_discards_ps', scale: 1, octets: false },
-  { key: 'outDiscards', field: 'out_discards_ps', scale: 1, octets: false },
+/** `readingWidth`: the counter has the reading's width (counterBits); the others are always 32-bit. */
+const RATE_FIELDS: readonly {
+  key: CounterKey;
+  field: string;
+  scale: number;
+  octets: boolean;
+  readingWidth: boolean;
+}[] = [
+  { key: 'inOctets', field: 'in_bps', scale: 8, octets: true, readingWidth: true },
+  { key: 'outOctets', field: 'out_bps', scale: 8, octets: true, readingWidth: true },
+  { key: 'inUcastPkts', field: 'in_pps', scale: 1, octets: false, readingWidth: true },
+  { key: 'outUcastPkts', field: 'out_pps', scale: 1, octets: false, readingWidth: true },
+  { key: 'inErrors', field: 'in_errors_ps', scale: 1, octets: false, readingWidth: false },
+  { key: 'outErrors', field: 'out_errors_ps', scale: 1, octets: false, readingWidth: false },
+  { key: 'inDiscards', field: 'in_discards_ps', scale: 1, octets: false, readingWidth: false },
+  { key: 'outDiscards', field: 'out_discards_ps', scale: 1, octets: false, readingWidth: false },
 ];
 
 /**
@@ -107,7 +113,7 @@ export function normalise(
   cur: DeviceReading,
   ctx: NormaliseContext,
 ): NormaliseResult {
-  const base = deviceTags(ctx.site, ctx.device);
+  const { site, device } = ctx;
   const warnings: string[] = [];
   const rebooted = prev !== undefined && detectReboot(prev, cur);
   const samples: Sample[] = [];
@@ -121,19 +127,48 @@ export function normalise(
     );
   }
 
+  // Tags are built with their keys in sorted order (the order line protocol writes them in), so the
+  // encoder does not sort them per sample; the set of tags is deviceTags() (schema.ts) plus the
+  // measurement's own. Written out per measurement: no spread, no intermediate objects.
   const deviceFields: Record<string, number> = { reachable: 1, rebooted: rebooted ? 1 : 0 };
   if (cur.sysUpTimeCs !== undefined) deviceFields.uptime_s = cur.sysUpTimeCs / 100;
-  samples.push({ measurement: 'device', tags: base, fields: deviceFields, timeMs: cur.timeMs });
+  const deviceTagSet: Record<string, string> = {
+    category: site.category,
+    desa: site.desa,
+    device: device.id,
+    kecamatan: site.kecamatan,
+    profile: device.profile,
+    role: device.role,
+    site: site.id,
+    site_name: site.name,
+  };
+  samples.push({ measurement: 'device', tags: deviceTagSet, fields: deviceFields, timeMs: cur.timeMs });
 
   const dtS = prev ? (cur.timeMs - prev.timeMs) / 1000 : 0;
   if (prev && dtS <= 0) warnings.push(`poll time did not advance (${dtS}s): no rates`);
-  const prevByIndex = new Map<number, InterfaceReading>(prev?.interfaces.map((i) => [i.ifIndex, i]));
+  const prevIfs = prev?.interfaces;
+  // The table usually comes back in the same rows as last time: match by position, and build a map by
+  // ifIndex only when a row moved, appeared or went.
+  let prevByIndex: Map<number, InterfaceReading> | undefined;
+  let sameRows = prevIfs !== undefined && prevIfs.length === cur.interfaces.length;
 
-  for (const ifc of cur.interfaces) {
-    const fields: Record<string, number> = {};
-    if (ifc.operStatus !== undefined) fields.oper_status = ifc.operStatus;
-    if (ifc.speedBps !== undefined) fields.speed_bps = ifc.speedBps;
-    const before = prevByIndex.get(ifc.ifIndex);
+  for (let i = 0; i < cur.interfaces.length; i++) {
+    const ifc = cur.interfaces[i];
+    if (ifc === undefined) continue;
+    let fields: Record<string, number> | undefined;
+    if (ifc.operStatus !== undefined) (fields ??= {}).oper_status = ifc.operStatus;
+    if (ifc.speedBps !== undefined) (fields ??= {}).speed_bps = ifc.speedBps;
+    let before: InterfaceReading | undefined;
+    if (prevIfs !== undefined) {
+      const atSameRow = prevIfs[i];
+      if (prevByIndex === undefined && atSameRow?.ifIndex === ifc.ifIndex) {
+        before = atSameRow;
+      } else {
+        sameRows = false;
+        prevByIndex ??= new Map<number, InterfaceReading>(prevIfs.map((p) => [p.ifIndex, p]));
+        before = prevByIndex.get(ifc.ifIndex);
+      }
+    }
     if (prev && !before)
       warnings.push(`ifIndex ${ifc.ifIndex} (${ifc.name}) is new: no rate until the next poll`);
     if (before && !rebooted && dtS > 0) {
@@ -142,59 +177,76 @@ export function normalise(
           `ifIndex ${ifc.ifIndex}: counter width changed ${before.counterBits} → ${ifc.counterBits}: no rate`,
         );
       } else {
-        addRates(fields, before, ifc, dtS, warnings);
+        fields = addRates(fields, before, ifc, dtS, warnings);
       }
     }
-    if (Object.keys(fields).length === 0) continue;
-    samples.push({
-      measurement: 'interface',
-      tags: { ...base, ifIndex: String(ifc.ifIndex), ifName: ifc.name || `if${ifc.ifIndex}` },
-      fields,
-      timeMs: cur.timeMs,
-    });
+    if (fields === undefined) continue;
+    const tags: Record<string, string> = {
+      category: site.category,
+      desa: site.desa,
+      device: device.id,
+      ifIndex: String(ifc.ifIndex),
+      ifName: ifc.name || `if${ifc.ifIndex}`,
+      kecamatan: site.kecamatan,
+      profile: device.profile,
+      role: device.role,
+      site: site.id,
+      site_name: site.name,
+    };
+    samples.push({ measurement: 'interface', tags, fields, timeMs: cur.timeMs });
   }
-  if (prev) {
+  if (prevIfs !== undefined && !sameRows) {
     const now = new Set(cur.interfaces.map((i) => i.ifIndex));
-    for (const old of prev.interfaces)
+    for (const old of prevIfs)
       if (!now.has(old.ifIndex)) warnings.push(`ifIndex ${old.ifIndex} (${old.name}) is gone`);
   }
 
   for (const w of cur.wifi) {
-    const tags: Record<string, string> = { ...base, index: w.index };
-    if (w.ssid) tags.ssid = w.ssid;
+    const tags: Record<string, string> = {
+      category: site.category,
+      desa: site.desa,
+      device: device.id,
+      index: w.index,
+      kecamatan: site.kecamatan,
+      profile: device.profile,
+    };
     if (w.radio) tags.radio = w.radio;
+    tags.role = device.role;
+    tags.site = site.id;
+    tags.site_name = site.name;
+    if (w.ssid) tags.ssid = w.ssid;
     samples.push({ measurement: 'wifi', tags, fields: { clients: w.clients }, timeMs: cur.timeMs });
   }
   return { samples, rebooted, warnings };
 }
 
+/** The rate fields of one interface added to `fields` (created when the first one is), which is returned. */
 function addRates(
-  fields: Record<string, number>,
+  fields: Record<string, number> | undefined,
   before: InterfaceReading,
   ifc: InterfaceReading,
   dtS: number,
   warnings: string[],
-): void {
+): Record<string, number> | undefined {
   // Only the octet counters come in two widths; the others (ifTable) are always 32-bit, except the HC
   // packet counters, which the reading reports with the octets' width.
-  for (const { key, field, scale, octets } of RATE_FIELDS) {
+  const knownBps = ifc.speedBps && ifc.speedBps > 0 ? ifc.speedBps * 1.05 : undefined;
+  for (const { key, field, scale, octets, readingWidth } of RATE_FIELDS) {
     const a = before[key];
     const b = ifc[key];
     if (a === undefined || b === undefined) continue;
-    const bits: 32 | 64 = octets || key.endsWith('UcastPkts') ? ifc.counterBits : 32;
+    const bits: 32 | 64 = readingWidth ? ifc.counterBits : 32;
     const d = counterDelta(a, b, bits);
     if (!d.ok) {
       warnings.push(`ifIndex ${ifc.ifIndex} ${key}: ${d.reason}: no rate`);
       continue;
     }
     const rate = (Number(d.delta) * scale) / dtS;
-    const knownBps = ifc.speedBps && ifc.speedBps > 0 ? ifc.speedBps * 1.05 : undefined;
     const unit = octets ? 'bit/s' : '/s';
-    const perUnit = (bps: number): number => (octets ? bps : bps / MIN_FRAME_BITS);
     if (d.wrapped) {
       // A decrease is a wrap only if the traffic it implies fits the link; otherwise the counter was reset
       // (cleared, or the agent restarted without sysUpTime showing it) and the "wrap" would be a spike.
-      const cap = perUnit(knownBps ?? MAX_PLAUSIBLE_BPS);
+      const cap = perUnit(knownBps ?? MAX_PLAUSIBLE_BPS, octets);
       if (rate > cap) {
         warnings.push(
           `ifIndex ${ifc.ifIndex} ${key}: decrease implies ${Math.round(rate)} ${unit}, above the link: treated as a reset`,
@@ -205,7 +257,7 @@ function addRates(
       // An increase is not checked against ifSpeed (wireless and virtual interfaces often report a wrong
       // or nominal speed), only against what no link here carries: a jump beyond that is a discontinuity
       // (a replaced device under the same ifIndex, an agent that re-based its counters), not traffic.
-      const cap = perUnit(Math.max(MAX_PLAUSIBLE_BPS, knownBps ?? 0));
+      const cap = perUnit(Math.max(MAX_PLAUSIBLE_BPS, knownBps ?? 0), octets);
       if (rate > cap) {
         warnings.push(
           `ifIndex ${ifc.ifIndex} ${key}: increase implies ${Math.round(rate)} ${unit}, beyond any link: a discontinuity, no rate`,
@@ -213,6 +265,12 @@ function addRates(
         continue;
       }
     }
-    fields[field] = rate;
+    (fields ??= {})[field] = rate;
   }
+  return fields;
+}
+
+/** A bit rate as the cap of a counter: bits for octet counters, smallest frames for packet counters. */
+function perUnit(bps: number, octets: boolean): number {
+  return octets ? bps : bps / MIN_FRAME_BITS;
 }

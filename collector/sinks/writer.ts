@@ -19,7 +19,7 @@ import type { Sample } from '../core/types.ts';
 import type { SampleWriterLike, WriterStats } from '../pipeline.ts';
 import { DiskQueue } from './disk-queue.ts';
 import { PartialWriteError, type SampleSink } from './sink.ts';
-import { partitionSamples } from './validate.ts';
+import { validateSample } from './validate.ts';
 
 export interface SampleWriterOptions {
   readonly sink: SampleSink;
@@ -117,9 +117,18 @@ export class SampleWriter implements SampleWriterLike {
 
   push(samples: readonly Sample[]): void {
     if (samples.length === 0) return;
-    const { valid, invalid } = partitionSamples(samples);
-    if (invalid.length > 0) this.#countInvalid(invalid.length, invalid[0]?.reason ?? '');
-    for (const s of valid) this.#pending.push(s);
+    // Validated straight into the buffer: no valid/invalid arrays per push (one push per device poll).
+    let invalid = 0;
+    let firstReason = '';
+    for (const sample of samples) {
+      const v = validateSample(sample);
+      if (v.ok) {
+        this.#pending.push(sample);
+      } else if (invalid++ === 0) {
+        firstReason = v.reason;
+      }
+    }
+    if (invalid > 0) this.#countInvalid(invalid, firstReason);
     if (this.#stopped || this.#pending.length > this.#maxMemory) this.#spill();
     else if (this.#running && this.#pending.length >= this.#o.batchSize && !this.#down)
       void this.#flush(false);

@@ -93,12 +93,11 @@ export class SnmpPoller {
   async pollDetailed(device: Device): Promise<PollDetail> {
     const profile = this.#profileOf(device);
     const entry = this.#session(device);
-    const scalarOids = profile.scalars.sysUpTime === undefined ? [] : [profile.scalars.sysUpTime];
-    const columns = columnsOf(profile);
+    const { scalarOids, columns } = requestPlanOf(profile);
 
     try {
       // sysUpTime first: the liveness check (see the header). A profile without scalars still needs one.
-      const scalars = await entry.client.get(scalarOids.length > 0 ? scalarOids : ['1.3.6.1.2.1.1.3.0']);
+      const scalars = await entry.client.get(scalarOids.length > 0 ? scalarOids : SYS_UPTIME_ONLY);
       const timeMs = this.#clock.now();
       const walk =
         columns.length > 0
@@ -108,10 +107,13 @@ export class SnmpPoller {
             })
           : { columns: new Map(), requests: 0, fallbacks: 0, repetitions: entry.repetitions };
       this.#learn(entry, walk.fallbacks, walk.repetitions);
-      entry.rows = Math.max(0, ...[...walk.columns.values()].map((c: readonly unknown[]) => c.length));
+      let rows = 0;
+      for (const c of walk.columns.values() as Iterable<readonly unknown[]>)
+        if (c.length > rows) rows = c.length;
+      entry.rows = rows;
       const { reading, warnings } = decodeReading(
         profile,
-        { scalars: scalarOids.length > 0 ? scalars : [], columns: walk.columns },
+        { scalars: scalarOids.length > 0 ? scalars : NO_SCALARS, columns: walk.columns },
         { deviceId: device.id, timeMs },
       );
       return {
@@ -213,6 +215,29 @@ export class SnmpPoller {
     this.#sessions.set(device.id, entry);
     return entry;
   }
+}
+
+const SYS_UPTIME_ONLY: readonly string[] = ['1.3.6.1.2.1.1.3.0'];
+const NO_SCALARS: readonly never[] = [];
+
+/** What a poll of a profile asks for: the same every poll, so worked out once per profile object. */
+interface RequestPlan {
+  readonly scalarOids: readonly string[];
+  readonly columns: readonly string[];
+}
+
+const plans = new WeakMap<Profile, RequestPlan>();
+
+function requestPlanOf(profile: Profile): RequestPlan {
+  let plan = plans.get(profile);
+  if (plan === undefined) {
+    plan = {
+      scalarOids: profile.scalars.sysUpTime === undefined ? [] : [profile.scalars.sysUpTime],
+      columns: columnsOf(profile),
+    };
+    plans.set(profile, plan);
+  }
+  return plan;
 }
 
 /** Every walked column of a profile: interface columns then Wi-Fi columns, without duplicates. */

@@ -44,21 +44,40 @@ export function parseOid(oid: string): number[] {
   return s === '' ? [] : s.split('.').map(Number);
 }
 
-/** Lexicographic OID order (RFC 3416: the order GETNEXT follows). */
+const DOT = 46; // '.'
+const ZERO = 48; // '0'
+
+/**
+ * Lexicographic OID order (RFC 3416: the order GETNEXT follows), of dotted-decimal OIDs (a leading dot is
+ * allowed). Allocation-free: the arcs are read digit by digit from the strings, never split or parsed
+ * into arrays, as this runs for every varbind of every walk.
+ */
 export function compareOids(a: string, b: string): number {
-  const x = parseOid(a);
-  const y = parseOid(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    const d = (x[i] ?? 0) - (y[i] ?? 0);
-    if (d !== 0) return d < 0 ? -1 : 1;
+  return compareOidsFrom(a, a.charCodeAt(0) === DOT ? 1 : 0, b, b.charCodeAt(0) === DOT ? 1 : 0);
+}
+
+/** compareOids from position `i` of `a` and `j` of `b` (each the start of an arc, or the end). */
+function compareOidsFrom(a: string, i: number, b: string, j: number): number {
+  const la = a.length;
+  const lb = b.length;
+  while (i < la && j < lb) {
+    let x = 0;
+    for (let c = a.charCodeAt(i); i < la && c !== DOT; c = a.charCodeAt(++i)) x = x * 10 + (c - ZERO);
+    let y = 0;
+    for (let c = b.charCodeAt(j); j < lb && c !== DOT; c = b.charCodeAt(++j)) y = y * 10 + (c - ZERO);
+    if (x !== y) return x < y ? -1 : 1;
+    i++; // past the dot (or past the end)
+    j++;
   }
-  return x.length === y.length ? 0 : x.length < y.length ? -1 : 1;
+  const aDone = i >= la;
+  const bDone = j >= lb;
+  return aDone === bDone ? 0 : aDone ? -1 : 1;
 }
 
 /** True when `oid` lies strictly under `base` (base "1.3.6.1.2.1.2.2.1.2" holds "...2.2.1.2.7"). */
 export function inSubtree(base: string, oid: string): boolean {
-  return oid.startsWith(base + '.');
+  // No `base + '.'`: that would build a string per varbind.
+  return oid.length > base.length + 1 && oid.charCodeAt(base.length) === DOT && oid.startsWith(base);
 }
 
 /** The index part of `oid` under `base` ("" when it is not under it). */
@@ -72,16 +91,22 @@ function shouldFallBack(err: unknown): boolean {
   return (err as { status?: unknown }).status === 'TooBig';
 }
 
+/** A single attempt for requests with R > 1 (see the header); shared, not built per request. */
+const ONE_ATTEMPT = { attempts: 1 } as const;
+const DEFAULT_ATTEMPTS = {} as const;
+
 export async function walkColumns(
   client: BulkRequester,
   bases: readonly string[],
   opts: WalkOptions,
 ): Promise<WalkResult> {
   const maxVarbinds = opts.maxVarbinds ?? 100_000;
-  const unique = [...new Set(bases.map((b) => (b.startsWith('.') ? b.slice(1) : b)))];
-  const out = new Map<string, VarBind[]>(unique.map((b) => [b, []]));
-  const cursor = new Map<string, string>(unique.map((b) => [b, b]));
-  let active = unique;
+  const unique = uniqueBases(bases);
+  // Per column, by position in `unique`: what it collected and where its cursor stands. Arrays, not maps
+  // keyed by OID strings: no hashing of long strings per varbind.
+  const collected: VarBind[][] = unique.map(() => []);
+  const cursors: string[] = unique.slice();
+  const active: number[] = unique.map((_, i) => i);
   let reps = Math.max(1, Math.floor(opts.maxRepetitions));
   let requests = 0;
   let fallbacks = 0;
@@ -91,12 +116,9 @@ export async function walkColumns(
     let reply: VarBind[][];
     try {
       requests++;
-      reply = await client.getBulk(
-        active.map((b) => cursor.get(b) ?? b),
-        0,
-        reps,
-        reps > 1 ? { attempts: 1 } : {},
-      );
+      const oids = new Array<string>(active.length);
+      for (let k = 0; k < active.length; k++) oids[k] = cursors[active[k] ?? 0] ?? '';
+      reply = await client.getBulk(oids, 0, reps, reps > 1 ? ONE_ATTEMPT : DEFAULT_ATTEMPTS);
     } catch (err) {
       if (reps > 1 && shouldFallBack(err)) {
         reps = Math.max(1, Math.floor(reps / 2));
@@ -106,42 +128,61 @@ export async function walkColumns(
       throw err;
     }
 
-    const stillActive: string[] = [];
+    let stillActive = 0;
     let progressed = false;
-    active.forEach((base, i) => {
-      const vbs = reply[i] ?? [];
+    for (let k = 0; k < active.length; k++) {
+      const col = active[k] ?? 0;
+      const base = unique[col] ?? '';
+      const out = collected[col] ?? [];
+      const vbs = reply[k];
+      // Cursors inside the base are compared from the first index arc on: the base itself is equal.
+      const from = base.length + 1;
+      let prev = cursors[col] ?? base;
       let done = false;
-      for (const vb of vbs) {
-        if (vb.type === 'endOfMibView' || !inSubtree(base, vb.oid)) {
-          done = true;
-          break;
-        }
-        const prev = cursor.get(base) ?? base;
-        if (compareOids(vb.oid, prev) <= 0) {
-          throw new SnmpError('agent_error', `agent returned non-increasing OID ${vb.oid} after ${prev}`, {
-            retryable: false,
-          });
-        }
-        out.get(base)?.push(vb);
-        cursor.set(base, vb.oid);
-        progressed = true;
-        if (++total > maxVarbinds) {
-          throw new SnmpError('agent_error', `walk of ${base} exceeded ${maxVarbinds} varbinds`, {
-            retryable: false,
-          });
+      if (vbs !== undefined) {
+        for (const vb of vbs) {
+          // The end of the column: the agent said so, or the OID left the base (the next column).
+          if (vb.type === 'endOfMibView' || !inSubtree(base, vb.oid)) {
+            done = true;
+            break;
+          }
+          if (prev.length > base.length && compareOidsFrom(vb.oid, from, prev, from) <= 0) {
+            throw new SnmpError('agent_error', `agent returned non-increasing OID ${vb.oid} after ${prev}`, {
+              retryable: false,
+            });
+          }
+          out.push(vb);
+          prev = vb.oid;
+          progressed = true;
+          if (++total > maxVarbinds) {
+            throw new SnmpError('agent_error', `walk of ${base} exceeded ${maxVarbinds} varbinds`, {
+              retryable: false,
+            });
+          }
         }
       }
-      if (!done) stillActive.push(base);
-    });
-    if (!progressed && stillActive.length === active.length) {
+      cursors[col] = prev;
+      // Compacted in place: the columns that go on keep their order.
+      if (!done) active[stillActive++] = col;
+    }
+    if (!progressed && stillActive === active.length) {
       // An empty reply that ends no column would make the next request identical: stop, do not spin.
       throw new SnmpError('agent_error', `agent returned no varbinds for ${active.length} column(s)`, {
         retryable: false,
       });
     }
-    active = stillActive;
+    active.length = stillActive;
   }
-  return { columns: out, requests, fallbacks, repetitions: reps };
+  const columns = new Map<string, VarBind[]>();
+  for (let i = 0; i < unique.length; i++) columns.set(unique[i] ?? '', collected[i] ?? []);
+  return { columns, requests, fallbacks, repetitions: reps };
+}
+
+/** The bases without a leading dot, each once, in the order given. */
+function uniqueBases(bases: readonly string[]): string[] {
+  const seen = new Set<string>();
+  for (const b of bases) seen.add(b.charCodeAt(0) === DOT ? b.slice(1) : b);
+  return [...seen];
 }
 
 /** Every varbind under one OID. */

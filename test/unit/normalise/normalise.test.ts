@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceReading, InterfaceReading, Sample } from '../../../collector/core/types.ts';
 import { counterDelta, detectReboot, normalise } from '../../../collector/normalise/normalise.ts';
-import { fieldType } from '../../../collector/sinks/schema.ts';
+import { deviceTags, fieldType } from '../../../collector/sinks/schema.ts';
 import { smallInventory } from '../../support/fixtures.ts';
 
 const inv = smallInventory();
@@ -240,5 +240,83 @@ describe('normalise', () => {
     for (const s of r.samples)
       for (const k of Object.keys(s.fields))
         expect(fieldType(s.measurement, k), `${s.measurement}.${k}`).toBeDefined();
+  });
+});
+
+describe('tags: deviceTags() plus the measurement own, keys in sorted order', () => {
+  const cases: [string, DeviceReading['wifi']][] = [
+    ['SSID and radio', [{ index: '3', ssid: 'Badung Free WiFi', radio: 'na', clients: 17 }]],
+    ['no SSID, no radio', [{ index: '4', clients: 2 }]],
+    ['radio only', [{ index: '5', radio: 'ng', clients: 1 }]],
+  ];
+  it.each(cases)('%s', (_, wifi) => {
+    const prev = reading(T0, 100, [ifc(), ifc({ ifIndex: 2, name: '' })]);
+    const r = normalise(
+      prev,
+      reading(T0 + 60_000, 6100, [ifc({ inOctets: 600n }), ifc({ ifIndex: 2, name: '' })], wifi),
+      ctx,
+    );
+    const base = deviceTags(site, device);
+    const own: Record<string, (s: Sample) => Record<string, string>> = {
+      device: () => ({}),
+      interface: (s) => ({
+        ifIndex: s.tags.ifIndex ?? '',
+        ifName: s.tags.ifIndex === '2' ? 'if2' : 'ether1',
+      }),
+      wifi: () => {
+        const w = wifi[0]!;
+        return {
+          index: w.index,
+          ...(w.ssid ? { ssid: w.ssid } : {}),
+          ...(w.radio ? { radio: w.radio } : {}),
+        };
+      },
+    };
+    expect(r.samples.map((s) => s.measurement)).toEqual(['device', 'interface', 'interface', 'wifi']);
+    for (const s of r.samples) {
+      expect(s.tags, s.measurement).toEqual({ ...base, ...own[s.measurement]!(s) });
+      const keys = Object.keys(s.tags);
+      expect(keys, s.measurement).toEqual([...keys].sort());
+    }
+  });
+});
+
+describe('interfaces matched to the previous poll by ifIndex, whatever the row order', () => {
+  it('rows reordered, one gone, one new: rates by ifIndex, warnings name them', () => {
+    const prev = reading(T0, 100, [
+      ifc({ ifIndex: 1, inOctets: 0n }),
+      ifc({ ifIndex: 2, name: 'ether2', inOctets: 1000n }),
+      ifc({ ifIndex: 3, name: 'ether3', inOctets: 0n }),
+    ]);
+    const cur = reading(T0 + 10_000, 1100, [
+      ifc({ ifIndex: 2, name: 'ether2', inOctets: 11_000n }),
+      ifc({ ifIndex: 1, inOctets: 10_000n }),
+      ifc({ ifIndex: 4, name: 'ether4', inOctets: 5n }),
+    ]);
+    const r = normalise(prev, cur, ctx);
+    expect(iface(r.samples, 1)?.fields.in_bps).toBe(8000);
+    expect(iface(r.samples, 2)?.fields.in_bps).toBe(8000);
+    expect(iface(r.samples, 4)?.fields.in_bps).toBeUndefined();
+    expect(r.warnings).toEqual([
+      'ifIndex 4 (ether4) is new: no rate until the next poll',
+      'ifIndex 3 (ether3) is gone',
+    ]);
+  });
+
+  it('same rows in the same order: no warning', () => {
+    const rows = (n: bigint): InterfaceReading[] => [
+      ifc({ ifIndex: 1, inOctets: n }),
+      ifc({ ifIndex: 2, name: 'ether2', inOctets: 2n * n }),
+    ];
+    const r = normalise(reading(T0, 100, rows(0n)), reading(T0 + 10_000, 1100, rows(10_000n)), ctx);
+    expect(r.warnings).toEqual([]);
+    expect(iface(r.samples, 2)?.fields.in_bps).toBe(16_000);
+  });
+
+  it('a row gone from the end: the others keep their rates, the gone one is named', () => {
+    const prev = reading(T0, 100, [ifc({ ifIndex: 1 }), ifc({ ifIndex: 2, name: 'ether2' })]);
+    const r = normalise(prev, reading(T0 + 10_000, 1100, [ifc({ ifIndex: 1, inOctets: 10n })]), ctx);
+    expect(iface(r.samples, 1)?.fields.in_bps).toBe(8);
+    expect(r.warnings).toEqual(['ifIndex 2 (ether2) is gone']);
   });
 });

@@ -84,3 +84,62 @@ describe('encodeSample', () => {
     expect(encodeBatch([])).toBe('');
   });
 });
+
+describe('tag order and memoised escaping', () => {
+  const line = (tags: Record<string, string>): string =>
+    encodeSample({ measurement: 'wifi', tags, fields: { clients: 3 }, timeMs: 5 });
+  const want = 'wifi,device=ap\\ 1,index=2,site=s1,site_name=Pantai\\ Kuta\\,\\ Badung clients=3i 5';
+
+  it.each([
+    ['sorted', { device: 'ap 1', index: '2', site: 's1', site_name: 'Pantai Kuta, Badung' }],
+    ['reversed', { site_name: 'Pantai Kuta, Badung', site: 's1', index: '2', device: 'ap 1' }],
+    ['one out of place', { device: 'ap 1', site: 's1', index: '2', site_name: 'Pantai Kuta, Badung' }],
+    [
+      'with an empty tag',
+      { device: 'ap 1', index: '2', radio: '', site: 's1', site_name: 'Pantai Kuta, Badung' },
+    ],
+  ])('%s tags give the same sorted line', (_, tags) => {
+    expect(line(tags)).toBe(want);
+  });
+
+  it('keys that look like numbers are sorted as strings, like Array.prototype.sort', () => {
+    // Objects list integer-like keys first, in numeric order: "9" before "10"; sort() puts "10" first.
+    const tags = { 9: 'a', 10: 'b', x: 'c' } as unknown as Record<string, string>;
+    expect(encodeSample({ measurement: 'm', tags, fields: { f: 1 }, timeMs: 1 })).toBe(
+      'm,10=b,9=a,x=c f=1 1',
+    );
+  });
+
+  it('inherited properties are not tags', () => {
+    const tags = Object.create({ inherited: 'no' }) as Record<string, string>;
+    tags.site = 's1';
+    expect(encodeSample({ measurement: 'm', tags, fields: { f: 1 }, timeMs: 1 })).toBe('m,site=s1 f=1 1');
+  });
+
+  it('the same value escapes the same way every time, past the memo bound too', () => {
+    const values = Array.from({ length: 120_000 }, (_, i) => `Banjar ${i}, Desa=${i % 7}`);
+    for (const pass of [1, 2]) {
+      for (const v of values.slice(0, 3)) {
+        expect(escapeKey(v), `pass ${pass}`).toBe(v.replace(/([,= ])/g, '\\$1'));
+      }
+    }
+    // Fill the memo past its bound, then check every value still comes out right.
+    for (const v of values) expect(escapeKey(v)).toBe(v.replace(/([,= ])/g, '\\$1'));
+    expect(escapeKey('Banjar 0, Desa=0')).toBe('Banjar\\ 0\\,\\ Desa\\=0');
+    expect(escapeMeasurement('a b,c')).toBe('a\\ b\\,c');
+    expect(escapeMeasurement('a b,c')).toBe('a\\ b\\,c');
+  });
+
+  it('a batch of many samples is their lines joined by newlines', () => {
+    const samples: Sample[] = Array.from({ length: 50 }, (_, i) => ({
+      measurement: 'device',
+      tags: { site: `s${i}`, site_name: 'Nusa Dua' },
+      fields: { reachable: 1 },
+      timeMs: i,
+    }));
+    const body = encodeBatch(samples);
+    expect(body.split('\n')).toEqual(samples.map(encodeSample));
+    expect(body.split('\n')[7]).toBe('device,site=s7,site_name=Nusa\\ Dua reachable=1i 7');
+    expect(body.endsWith('\n')).toBe(false);
+  });
+});

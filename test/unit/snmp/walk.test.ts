@@ -5,7 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { SnmpError } from '../../../collector/core/errors.ts';
 import type { VarBind } from '../../../collector/sources/snmp/session.ts';
-import { compareOids, walkColumns, type BulkRequester } from '../../../collector/sources/snmp/walk.ts';
+import {
+  compareOids,
+  inSubtree,
+  oidSuffix,
+  parseOid,
+  walkColumns,
+  type BulkRequester,
+} from '../../../collector/sources/snmp/walk.ts';
 
 const COLS = ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.10'];
 const ROWS = 12;
@@ -74,5 +81,72 @@ describe('walkColumns', () => {
     await expect(walkColumns(looping, ['1.3.6.1.2.1.2.2.1.10'], { maxRepetitions: 5 })).rejects.toMatchObject(
       { code: 'agent_error' },
     );
+  });
+});
+
+describe('compareOids (allocation-free, arc by arc)', () => {
+  // [a, b, sign of compareOids(a, b)]: the numeric order of arcs, not the order of strings.
+  const table: [string, string, -1 | 0 | 1][] = [
+    ['1.3.6.1', '1.3.6.1', 0],
+    ['.1.3.6.1', '1.3.6.1', 0],
+    ['1.3.6.1', '.1.3.6.1', 0],
+    ['1.3.6.1.2', '1.3.6.1.10', -1], // as strings "2" > "10"
+    ['1.3.6.1.10', '1.3.6.1.2', 1],
+    ['1.3.6.1', '1.3.6.1.0', -1], // a prefix comes first
+    ['1.3.6.1.0', '1.3.6.1', 1],
+    ['1.3.6.19', '1.3.6.2.1', 1],
+    ['1.3.6.2.1', '1.3.6.19', -1],
+    ['1.3.6.1.2.1.2.2.1.10.9', '1.3.6.1.2.1.2.2.1.10.10', -1],
+    ['1.3.6.1.2.1.2.2.1.10.100', '1.3.6.1.2.1.2.2.1.10.99', 1],
+    ['1.3.6.1.4294967295', '1.3.6.1.4294967294', 1], // arcs up to 2^32 - 1 (RFC 2578 section 3.5)
+    ['2', '10', -1],
+    ['', '', 0],
+    ['', '1', -1],
+    ['1', '', 1],
+    ['0.0', '0', 1],
+  ];
+  it.each(table)('compareOids(%j, %j) is %i, and the reverse is its negation', (a, b, want) => {
+    expect(compareOids(a, b)).toBe(want);
+    expect(compareOids(b, a)).toBe(-want || 0);
+  });
+
+  it('sorts like comparing the parsed arcs, on random OIDs', () => {
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const oids = Array.from({ length: 400 }, () =>
+      Array.from({ length: 1 + rnd(6) }, () => rnd(rnd(2) === 0 ? 3 : 1000)).join('.'),
+    );
+    const byArcs = (a: string, b: string): number => {
+      const x = parseOid(a);
+      const y = parseOid(b);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const d = (x[i] ?? 0) - (y[i] ?? 0);
+        if (d !== 0) return Math.sign(d);
+      }
+      return Math.sign(x.length - y.length);
+    };
+    for (let i = 0; i + 1 < oids.length; i++) {
+      const a = oids[i] ?? '';
+      const b = oids[i + 1] ?? '';
+      expect([a, b, compareOids(a, b)]).toEqual([a, b, byArcs(a, b)]);
+    }
+  });
+});
+
+describe('inSubtree and oidSuffix', () => {
+  const base = '1.3.6.1.2.1.2.2.1.2';
+  const table: [string, boolean, string][] = [
+    [`${base}.7`, true, '7'],
+    [`${base}.7.1`, true, '7.1'],
+    [base, false, ''], // the base itself is not under it
+    [`${base}.`, false, ''], // no index arc
+    ['1.3.6.1.2.1.2.2.1.20.7', false, ''], // a longer arc with the same digits
+    ['1.3.6.1.2.1.2.2.1.3.7', false, ''],
+    ['1.3.6.1.2.1.2.2.1', false, ''],
+    ['', false, ''],
+  ];
+  it.each(table)('%j: under the base %s, suffix %j', (oid, under, suffix) => {
+    expect(inSubtree(base, oid)).toBe(under);
+    expect(oidSuffix(base, oid)).toBe(suffix);
   });
 });
