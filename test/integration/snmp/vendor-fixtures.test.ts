@@ -5,7 +5,10 @@
  * (test/fixtures/snmp/README.md). Then `profile: auto` end to end: AutoProfilePoller detects before the
  * first poll, says so for an unknown device, and detects again after a reboot.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../../collector/core/secret.ts';
 import type { Device } from '../../../collector/core/types.ts';
@@ -179,4 +182,44 @@ describe('profile: auto', () => {
     expect(warned?.msg).toMatch(/unknown device: polled with the generic profile/);
     expect(warned?.fields).toMatchObject({ device: 'unknown', sysObjectID: '1.3.6.1.4.1.99999.1' });
   });
+});
+
+describe('scripts/detect.ts', () => {
+  const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+  const run = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
+    try {
+      const r = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/detect.ts', ...args],
+        {
+          cwd: ROOT,
+        },
+      );
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+    }
+  };
+
+  it('shows what a device is and what its profile reads; an unknown one is said to be unknown', async () => {
+    const [huawei, unknown, dead] = await Promise.all([
+      run(sim.host, '--port', String(sim.port), '--community', 'huawei-wlan'),
+      run(sim.host, '--port', String(sim.port), '--community', 'unknown', '--json'),
+      run(sim.host, '--port', String(sim.port), '--community', 'nobody-home', '--timeout', '300'),
+    ]);
+    expect(huawei.code, huawei.stderr).toBe(0);
+    expect(huawei.stdout).toMatch(/sysObjectID {2}1\.3\.6\.1\.4\.1\.2011\.2\.240\.17/);
+    expect(huawei.stdout).toMatch(/vendor {7}Huawei WLAN \(AC \/ fit AP\) \(config\/detect\.yaml line \d+\)/);
+    expect(huawei.stdout).toMatch(/profile {6}huawei-wlan: /);
+    expect(huawei.stdout).toMatch(/wifi 11\.66\.97[.\d]* +19 clients {2}\(ssid Badung-Free\)/);
+    expect(huawei.stdout).toMatch(/if +2 {2}GigabitEthernet0\/0\/2 +down/);
+
+    expect(unknown.code, unknown.stderr).toBe(0);
+    const json = JSON.parse(unknown.stdout) as { vendor: string; profile: string; fallback: boolean };
+    expect(json).toMatchObject({ vendor: 'unknown', profile: 'generic', fallback: true });
+
+    expect(dead.code).toBe(1);
+    expect(dead.stderr).toMatch(/did not answer/);
+  }, 120_000);
 });
