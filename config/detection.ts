@@ -11,36 +11,16 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../collector/core/errors.ts';
-import { PROFILE_NAMES } from './profiles.ts';
+import { PROFILE_NAMES, oid, regex } from './profiles.ts';
 
 export const DEFAULT_DETECT_FILE = fileURLToPath(new URL('./detect.yaml', import.meta.url));
-
-const OID_RE = /^\.?(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/;
-const oid = z
-  .string()
-  .regex(OID_RE, { message: 'must be a numeric OID such as 1.3.6.1.4.1.14988.1 (no MIB names)' })
-  .transform((s) => (s.startsWith('.') ? s.slice(1) : s));
 
 const ruleSchema = z
   .strictObject({
     vendor: z.string().min(1),
     profile: z.enum(PROFILE_NAMES, { message: `expected one of ${PROFILE_NAMES.join(', ')}` }),
     sysObjectID: oid.optional(),
-    sysDescr: z
-      .string()
-      .min(1)
-      .refine(
-        (r) => {
-          try {
-            new RegExp(r, 'i');
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        { message: 'must be a valid regular expression' },
-      )
-      .optional(),
+    sysDescr: regex.min(1).optional(),
     has: oid.optional(),
   })
   .refine((r) => r.sysObjectID !== undefined || r.sysDescr !== undefined, {

@@ -51,8 +51,9 @@ export const INVENTORY_PROFILES = [AUTO_PROFILE, ...PROFILE_NAMES] as const;
 
 export const DEFAULT_PROFILES_DIR = fileURLToPath(new URL('./profiles/', import.meta.url));
 
-const OID_RE = /^\.?(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/;
-const oid = z
+/** A numeric OID (a leading dot is dropped): the value type of every OID in the config/ YAML files. */
+export const OID_RE = /^\.?(0|[1-9]\d*)(\.(0|[1-9]\d*))+$/;
+export const oid = z
   .string()
   .regex(OID_RE, { message: 'must be a numeric OID such as 1.3.6.1.2.1.2.2.1.10 (no MIB names)' })
   .transform((s) => (s.startsWith('.') ? s.slice(1) : s));
@@ -109,7 +110,8 @@ const labelSchema = z.union([
 
 const LABELS = ['ssid', 'radio'] as const;
 type LabelName = (typeof LABELS)[number];
-const regex = z.string().refine(
+/** A valid (JavaScript) regular expression. */
+export const regex = z.string().refine(
   (r) => {
     try {
       new RegExp(r);
