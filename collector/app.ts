@@ -54,6 +54,8 @@ import { createSink } from './sinks/create-sink.ts';
 import { SampleWriter } from './sinks/writer.ts';
 import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
+import { AutoProfilePoller } from './sources/snmp/detect.ts';
+import { loadDetectionTable } from '../config/detection.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
@@ -106,7 +108,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     ? await startConsoleBackend(config.console, { clock, log: log.child({ component: 'console' }) })
     : undefined;
   const profiles = loadProfiles();
-  const poller = new SnmpPoller({
+  const snmpPoller = new SnmpPoller({
     timeoutMs: config.snmp.timeoutMs,
     retries: config.snmp.retries,
     maxRepetitions: config.snmp.maxRepetitions,
@@ -119,6 +121,12 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
         field: w.field,
         reason: w.reason,
       }),
+  });
+  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
+  const poller = new AutoProfilePoller(snmpPoller, {
+    table: loadDetectionTable(),
+    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
+    log: log.child({ component: 'detect' }),
   });
   const writer = new SampleWriter({
     sink: createSink(config.influx),

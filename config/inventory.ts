@@ -5,7 +5,7 @@
  *     public-v2: { version: 2c, community: "${NETMON_COMMUNITY:-public}" }
  *     ops-v3: { version: 3, user: netmon, level: authPriv, authProtocol: sha, authKey: "${NETMON_V3_AUTH}",
  *               privProtocol: aes, privKey: "${NETMON_V3_PRIV}" }
- *   defaults: { port: 161, credentials: public-v2, profile: generic }
+ *   defaults: { port: 161, credentials: public-v2, profile: auto }   # auto: detected (the default)
  *   sites:
  *     - id: pkm-petang-1            # lower-case letters, digits, dashes
  *       name: Puskesmas Petang I
@@ -38,7 +38,7 @@ import {
   type SnmpCredentials,
 } from '../collector/core/types.ts';
 import { MQTT_HASH_FORMAT, parseMqttPasswordHash } from './mqtt-password.ts';
-import { PROFILE_NAMES } from './profiles.ts';
+import { AUTO_PROFILE, INVENTORY_PROFILES } from './profiles.ts';
 import { allowedKeys, type KeysAt } from './hints.ts';
 import { dotted, formatIssues, parseDuration, parseYamlSource, type YamlSource } from './yaml-source.ts';
 
@@ -83,7 +83,9 @@ const deviceSchema = z.strictObject({
   role: z.enum(DEVICE_ROLES),
   host: z.string().min(1).optional(),
   port: port.optional(),
-  profile: z.enum(PROFILE_NAMES, { message: `expected one of ${PROFILE_NAMES.join(', ')}` }).optional(),
+  profile: z
+    .enum(INVENTORY_PROFILES, { message: `expected one of ${INVENTORY_PROFILES.join(', ')}` })
+    .optional(),
   credentials: z.string().optional(),
   parent: z.string().optional(),
   mqtt: mqttSchema.optional(),
@@ -120,7 +122,9 @@ const inventorySchema = z.strictObject({
     .strictObject({
       port: port.optional(),
       credentials: z.string().optional(),
-      profile: z.enum(PROFILE_NAMES).optional(),
+      profile: z
+        .enum(INVENTORY_PROFILES, { message: `expected one of ${INVENTORY_PROFILES.join(', ')}` })
+        .optional(),
     })
     .default({}),
   sites: z.array(z.unknown()).min(1, { message: 'an inventory needs at least one site' }),
@@ -391,7 +395,8 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
         role: d.role,
         host,
         port: devPort,
-        profile: d.profile ?? raw.defaults.profile ?? 'generic',
+        // `auto` (the default): detected from sysObjectID/sysDescr (collector/sources/snmp/detect.ts).
+        profile: d.profile ?? raw.defaults.profile ?? AUTO_PROFILE,
         snmp,
         parent,
         mqtt: d.mqtt

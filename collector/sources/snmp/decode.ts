@@ -7,7 +7,13 @@
  * of the reading is kept.
  */
 import type { InterfaceReading, DeviceReading, WifiReading } from '../../core/types.ts';
-import type { InterfaceField, Profile } from '../../../config/profiles.ts';
+import type {
+  InterfaceField,
+  InterfaceOverride,
+  Profile,
+  WifiLabel,
+  WifiMetric,
+} from '../../../config/profiles.ts';
 import type { VarBind } from './session.ts';
 import { oidSuffix } from './walk.ts';
 
@@ -26,6 +32,15 @@ export interface RawPoll {
 export interface DecodeResult {
   readonly reading: DeviceReading;
   readonly warnings: readonly DecodeWarning[];
+  /**
+   * With `trace`: for each reading.wifi row, the OIDs its count came from (summed or counted). Tools and
+   * tests use it to compare with other pollers; the poller does not ask for it.
+   */
+  readonly wifiSources?: readonly (readonly string[])[] | undefined;
+}
+
+export interface DecodeOptions {
+  readonly trace?: boolean | undefined;
 }
 
 /** ifSpeed saturates here (RFC 2863: use ifHighSpeed above it). */
@@ -122,6 +137,7 @@ export function decodeReading(
   profile: Profile,
   raw: RawPoll,
   meta: { readonly deviceId: string; readonly timeMs: number },
+  opts: DecodeOptions = {},
 ): DecodeResult {
   const warnings: DecodeWarning[] = [];
   const warn = (oid: string, field: string, reason: string): void => {
@@ -163,20 +179,51 @@ export function decodeReading(
       row[field] = d.value;
     }
   }
+  for (const o of profile.overrides) applyOverride(o, rows, raw, warn);
   const interfaces = [...rows.entries()]
     .sort(([a], [b]) => a - b)
     .map(([ifIndex, row]) => interfaceFrom(ifIndex, row, profile, warn));
 
+  const wifi: WifiReading[] = [];
+  const sources: string[][] | undefined = opts.trace ? [] : undefined;
+  for (const m of profile.wifiMetrics) decodeMetric(m, raw, warn, wifi, sources);
   return {
-    reading: {
-      deviceId: meta.deviceId,
-      timeMs: meta.timeMs,
-      sysUpTimeCs,
-      interfaces,
-      wifi: decodeWifi(profile, raw, warn),
-    },
+    reading: { deviceId: meta.deviceId, timeMs: meta.timeMs, sysUpTimeCs, interfaces, wifi },
     warnings,
+    wifiSources: sources,
   };
+}
+
+/** The override's vendor value replaces the IF-MIB one (see InterfaceOverride in config/profiles.ts). */
+function applyOverride(
+  o: InterfaceOverride,
+  rows: Map<number, Partial<Record<InterfaceField, IfValue>>>,
+  raw: RawPoll,
+  warn: Warn,
+): void {
+  for (const vb of raw.columns.get(o.column) ?? []) {
+    let ifIndex: number | undefined;
+    if (o.interface !== undefined) {
+      for (const [i, row] of rows) if (row.name === o.interface || row.descr === o.interface) ifIndex = i;
+      if (ifIndex === undefined) return; // the interface is not there (yet): IF-MIB's value stays
+    } else {
+      ifIndex = ifIndexOf(oidSuffix(o.column, vb.oid));
+      if (ifIndex === undefined) {
+        warn(vb.oid, o.field, `index "${oidSuffix(o.column, vb.oid)}" is not an ifIndex`);
+        continue;
+      }
+    }
+    const d = vb.type === 'Integer' ? int(vb) : uint(vb, ['Gauge32', 'Counter32']);
+    const mapped = d.ok ? (o.map ? o.map.get(d.value) : d.value) : undefined;
+    if (!d.ok || mapped === undefined) {
+      warn(vb.oid, o.field, d.ok ? `value ${d.value} is not in the override's map` : d.reason);
+    } else {
+      const row = rows.get(ifIndex);
+      if (row) row[o.field] = mapped;
+      else rows.set(ifIndex, { [o.field]: mapped });
+    }
+    if (o.interface !== undefined) return; // one interface: its first row
+  }
 }
 
 function interfaceFrom(
@@ -230,53 +277,215 @@ function interfaceFrom(
   };
 }
 
-function decodeWifi(
-  profile: Profile,
+type Warn = (oid: string, field: string, reason: string) => void;
+
+/** A station count: Integer/Gauge32/Counter32, or a decimal text (net-snmp `extend` output lines). */
+function count(vb: VarBind): Decoded<number> {
+  if (vb.type === 'OctetString') {
+    const t = text(vb);
+    if (t.ok && /^\s*\d{1,9}\s*$/.test(t.value)) return { ok: true, value: Number(t.value) };
+  }
+  return uint(vb, ['Integer', 'Gauge32', 'Counter32']);
+}
+
+/** A label column's text: OctetString as text, a number as its decimal. */
+function labelText(vb: VarBind): Decoded<string> {
+  if (vb.type === 'OctetString') return text(vb);
+  if (typeof vb.value === 'number' || typeof vb.value === 'bigint')
+    return { ok: true, value: String(vb.value) };
+  return bad(`expected a text or a number, got ${describe(vb)}`);
+}
+
+/** A label decoded from a row index (RFC 2578 section 7.7: strings in an index are length-prefixed). */
+function indexLabel(l: WifiLabel, index: string): Decoded<string> {
+  const parts = index.split('.').map(Number);
+  if (l.kind === 'indexNumber') {
+    const p = parts[l.part];
+    return p === undefined ? bad(`index "${index}" has no part ${l.part}`) : { ok: true, value: String(p) };
+  }
+  const bytes = l.kind === 'indexString' ? parts.slice(l.skip) : [];
+  if (l.kind === 'indexString' && !l.implied) {
+    const n = bytes.shift();
+    if (n === undefined || n !== bytes.length) return bad(`index "${index}" is not a length-prefixed string`);
+  }
+  if (bytes.some((b) => !(b >= 0 && b <= 255))) return bad(`index "${index}" is not a string`);
+  return { ok: true, value: Buffer.from(bytes).toString('utf8') };
+}
+
+interface Row {
+  index: string;
+  clients: number;
+  /** The counted column's text, for a `value` label. */
+  value?: string | undefined;
+  /** A value that did not decode: the row is dropped, with a warning if the filters keep it. */
+  bad?: { readonly oid: string; readonly reason: string } | undefined;
+  sources?: string[] | undefined;
+}
+
+/**
+ * One Wi-Fi metric (config/profiles.ts WifiMetric) → rows appended to `out`: values per row index (one
+ * column, several summed, or rows counted), labels, filters, then grouping.
+ */
+function decodeMetric(
+  m: WifiMetric,
   raw: RawPoll,
-  warn: (oid: string, field: string, reason: string) => void,
-): WifiReading[] {
-  const cols = profile.wifi;
-  if (!cols) return [];
-  const byIndex = (
-    base: string | undefined,
-    field: string,
-    decode: (vb: VarBind) => Decoded<string>,
-  ): Map<string, string> => {
-    const out = new Map<string, string>();
-    if (base === undefined) return out;
-    for (const vb of raw.columns.get(base) ?? []) {
-      const d = decode(vb);
-      if (d.ok) out.set(oidSuffix(base, vb.oid), d.value);
-      else warn(vb.oid, field, d.reason);
+  warn: Warn,
+  out: WifiReading[],
+  sources: string[][] | undefined,
+): void {
+  const rows = new Map<string, Row>();
+  const trace = sources !== undefined;
+  if (m.value.kind === 'columns') {
+    for (const col of m.value.columns) {
+      for (const vb of raw.columns.get(col) ?? []) {
+        const index = oidSuffix(col, vb.oid);
+        if (!/^\d+(\.\d+)*$/.test(index)) {
+          warn(vb.oid, 'clients', `index "${index}" is not a table index`);
+          continue;
+        }
+        const d = count(vb);
+        const row = rows.get(index);
+        if (!d.ok) {
+          // Warned only if the row is kept: a filtered-out row (another extend script) may hold anything.
+          const bad = { oid: vb.oid, reason: d.reason };
+          if (row) row.bad = bad;
+          else rows.set(index, { index, clients: 0, bad });
+        } else if (row) {
+          row.clients += d.value;
+          row.sources?.push(vb.oid);
+        } else rows.set(index, { index, clients: d.value, sources: trace ? [vb.oid] : undefined });
+      }
     }
-    return out;
+  } else {
+    const col = m.value.column;
+    for (const vb of raw.columns.get(col) ?? []) {
+      const index = oidSuffix(col, vb.oid);
+      if (!/^\d+(\.\d+)*$/.test(index)) {
+        warn(vb.oid, 'count', `index "${index}" is not a table index`);
+        continue;
+      }
+      const t = m.ssid?.kind === 'value' || m.radio?.kind === 'value' ? labelText(vb) : undefined;
+      if (t && !t.ok) {
+        warn(vb.oid, 'count', t.reason);
+        continue;
+      }
+      rows.set(index, { index, clients: 1, value: t?.value, sources: trace ? [vb.oid] : undefined });
+    }
+  }
+  if (rows.size === 0) return;
+
+  const base = m.value.kind === 'count' ? m.value.column : (m.value.columns[0] ?? '');
+  const ssids = labelsOf(m.ssid, 'ssid', base, rows, raw, warn);
+  const radios = labelsOf(m.radio, 'radio', base, rows, raw, warn);
+  const keep = (row: Row): boolean => {
+    if (m.match.length > 0 && !kept(row)) return false;
+    if (row.bad) warn(row.bad.oid, 'clients', row.bad.reason);
+    return row.bad === undefined;
   };
-  const ssids = byIndex(cols.ssid, 'ssid', text);
-  const radios = byIndex(cols.radio, 'radio', (vb) => {
-    if (vb.type === 'OctetString') return text(vb);
-    const d = int(vb);
-    return d.ok ? { ok: true, value: String(d.value) } : d;
-  });
-  const out: WifiReading[] = [];
-  for (const vb of raw.columns.get(cols.clients) ?? []) {
-    const index = oidSuffix(cols.clients, vb.oid);
-    if (!/^\d+(\.\d+)*$/.test(index)) {
-      warn(vb.oid, 'clients', `index "${index}" is not a table index`);
-      continue;
+  const kept = (row: Row): boolean => {
+    for (const f of m.match) {
+      const v = (f.label === 'ssid' ? ssids : radios)?.get(row.index) ?? '';
+      if (f.re.test(v) !== f.keep) return false;
     }
-    const d = uint(vb, ['Integer', 'Gauge32', 'Counter32']);
-    if (!d.ok) {
-      warn(vb.oid, 'clients', d.reason);
-      continue;
-    }
-    const ssid = ssids.get(index);
-    const radio = radios.get(index);
+    return true;
+  };
+  const push = (index: string, clients: number, ssid?: string, radio?: string, src?: string[]): void => {
     out.push({
-      index,
-      clients: d.value,
+      index: m.prefix + index,
+      clients,
       ssid: ssid === '' ? undefined : ssid,
       radio: radio === '' ? undefined : radio,
     });
+    if (sources) sources.push(src ?? []);
+  };
+
+  const g = m.groupBy;
+  if (g === undefined) {
+    for (const row of rows.values()) {
+      if (keep(row)) push(row.index, row.clients, ssids?.get(row.index), radios?.get(row.index), row.sources);
+    }
+    return;
+  }
+  // Grouped: rows sharing a key summed; a label is kept where every row of the group agrees on it.
+  const groups = new Map<
+    string,
+    {
+      clients: number;
+      ssid?: string | undefined;
+      radio?: string | undefined;
+      mixed: [boolean, boolean];
+      src: string[];
+    }
+  >();
+  for (const row of rows.values()) {
+    if (!keep(row)) continue;
+    const ssid = ssids?.get(row.index);
+    const radio = radios?.get(row.index);
+    const key =
+      g.kind === 'all'
+        ? 'all'
+        : g.kind === 'indexPrefix'
+          ? row.index.split('.').slice(0, g.parts).join('.')
+          : g.label === 'ssid'
+            ? ssid
+            : radio;
+    if (key === undefined || key === '') continue; // no label to group by (a bad one was warned about)
+    const grp = groups.get(key);
+    if (!grp) {
+      groups.set(key, {
+        clients: row.clients,
+        ssid,
+        radio,
+        mixed: [false, false],
+        src: row.sources ? [...row.sources] : [],
+      });
+    } else {
+      grp.clients += row.clients;
+      if (grp.ssid !== ssid) grp.mixed[0] = true;
+      if (grp.radio !== radio) grp.mixed[1] = true;
+      if (row.sources) grp.src.push(...row.sources);
+    }
+  }
+  for (const [key, grp] of groups) {
+    push(
+      key,
+      grp.clients,
+      grp.mixed[0] ? undefined : grp.ssid,
+      grp.mixed[1] ? undefined : grp.radio,
+      grp.src,
+    );
+  }
+}
+
+/** Each row's label, or undefined when the metric has none. */
+function labelsOf(
+  l: WifiLabel | undefined,
+  field: string,
+  /** The metric's value column: warnings name `base.index`. */
+  base: string,
+  rows: ReadonlyMap<string, Row>,
+  raw: RawPoll,
+  warn: Warn,
+): Map<string, string> | undefined {
+  if (l === undefined) return undefined;
+  const out = new Map<string, string>();
+  if (l.kind === 'column') {
+    for (const vb of raw.columns.get(l.oid) ?? []) {
+      const d = labelText(vb);
+      if (d.ok) out.set(oidSuffix(l.oid, vb.oid), d.value);
+      else warn(vb.oid, field, d.reason);
+    }
+    return out;
+  }
+  for (const row of rows.values()) {
+    if (l.kind === 'index') out.set(row.index, row.index);
+    else if (l.kind === 'value') {
+      if (row.value !== undefined) out.set(row.index, row.value);
+    } else {
+      const d = indexLabel(l, row.index);
+      if (d.ok) out.set(row.index, d.value);
+      else warn(`${base}.${row.index}`, field, d.reason);
+    }
   }
   return out;
 }

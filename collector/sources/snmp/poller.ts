@@ -240,13 +240,7 @@ function requestPlanOf(profile: Profile): RequestPlan {
   return plan;
 }
 
-/** Every walked column of a profile: interface columns then Wi-Fi columns, without duplicates. */
+/** Every walked column of a profile (interfaces, Wi-Fi metrics, overrides), compiled at load. */
 export function columnsOf(profile: Profile): string[] {
-  const cols = Object.values(profile.interfaces);
-  if (profile.wifi) {
-    cols.push(profile.wifi.clients);
-    if (profile.wifi.ssid !== undefined) cols.push(profile.wifi.ssid);
-    if (profile.wifi.radio !== undefined) cols.push(profile.wifi.radio);
-  }
-  return [...new Set(cols)];
+  return [...profile.columns];
 }

@@ -1,28 +1,77 @@
 /**
  * The collector's SNMP poller against recordings of real devices served by Debian's snmpsim (one snmpsim
  * for this file):
- *   - every recording in ../shared/devices (the listing: a new one is picked up) is read with the values
- *     LibreNMS's expectation (the matching .json) lists: interfaces and, where the profile covers the
- *     vendor, Wi-Fi client counts;
+ *   - every recording in ../shared/devices and ../shared/devices/aps (the listings: a new one is picked
+ *     up) is detected as the right vendor (config/detect.yaml) and read, with its detected profile, with
+ *     the values LibreNMS's expectation (the matching .json) lists: its interfaces, and EVERY client
+ *     sensor whose OIDs the recording holds. A client sensor the profile does not read is a failure;
  *   - the too-big fallback: behind a path that loses large replies, a device is still read, by halving
  *     the GETBULK repetitions, and the next poll starts from what worked;
  *   - a recording with wrong types and indexes is read with DecodeWarnings, the good values kept;
  *   - a dead device does not hold up the others.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../../collector/core/secret.ts';
 import type { Device, DeviceReading } from '../../../collector/core/types.ts';
-import { SnmpPoller } from '../../../collector/sources/snmp/poller.ts';
-import { compareOids } from '../../../collector/sources/snmp/walk.ts';
+import { decodeReading } from '../../../collector/sources/snmp/decode.ts';
+import { detectDevice, SYS_UPTIME } from '../../../collector/sources/snmp/detect.ts';
+import { SnmpPoller, columnsOf } from '../../../collector/sources/snmp/poller.ts';
+import { openSnmpClient } from '../../../collector/sources/snmp/session.ts';
+import { compareOids, walkColumns } from '../../../collector/sources/snmp/walk.ts';
+import { loadDetectionTable } from '../../../config/detection.ts';
 import { loadProfiles } from '../../../config/profiles.ts';
 import { DEVICES_DIR, recordingNames, startSnmpsim, type Snmpsim } from '../../support/snmpsim.ts';
 import { startLossyPath } from './lossy-path.ts';
 
 const profiles = loadProfiles();
+const table = loadDetectionTable();
 let sim: Snmpsim;
 let poller: SnmpPoller;
+
+const APS_DIR = join(DEVICES_DIR, 'aps');
+const apNames = (): string[] =>
+  readdirSync(APS_DIR)
+    .filter((f) => f.endsWith('.snmprec'))
+    .map((f) => f.replace(/\.snmprec$/, ''))
+    .sort();
+const dirOf = (name: string): string => (recordingNames().includes(name) ? DEVICES_DIR : APS_DIR);
+const ALL = [...recordingNames(), ...apNames()];
+
+/** What each recording is: the vendor detect.yaml must name, and the profile it must pick. */
+const EXPECTED: Readonly<Record<string, readonly [vendor: string, profile: string]>> = {
+  airos: ['Ubiquiti airMAX', 'airmax'],
+  airos_airos8: ['Ubiquiti airMAX', 'airmax'],
+  ciscowlc_cbw240ac: ['Cisco wireless controller', 'cisco-wlc'],
+  iosxe_isr4321: ['Cisco', 'generic'],
+  jetstream_sg2218p: ['TP-Link', 'generic'],
+  linux_ntc: ['Linux (net-snmp)', 'generic'],
+  openwrt: ['OpenWrt', 'openwrt'],
+  routeros: ['MikroTik RouterOS', 'mikrotik-routeros'],
+  'routeros_ltap-mini': ['MikroTik RouterOS', 'mikrotik-routeros'],
+  routeros_rb750gr3: ['MikroTik RouterOS', 'mikrotik-routeros'],
+  routeros_wifi: ['MikroTik RouterOS', 'mikrotik-routeros'],
+  ruijie: ['Ruijie', 'generic'],
+  tplink_sg2008: ['TP-Link', 'generic'],
+  unifi: ['Ubiquiti UniFi AP', 'unifi-ap'],
+  unifi_nanohd: ['Ubiquiti UniFi AP', 'unifi-ap'],
+  vrp_ar169sfp: ['Huawei VRP', 'generic'],
+  zxa10_c320: ['ZTE', 'generic'],
+  'aruba-instant': ['Aruba Instant', 'aruba-instant'],
+  'aruba-instant_105': ['Aruba Instant', 'aruba-instant'],
+  arubaos: ['Aruba mobility controller', 'aruba-controller'],
+  epmp: ['Cambium ePMP', 'cambium-epmp'],
+  fortiap_fap231g: ['Fortinet FortiAP', 'fortiap'],
+  'hiveos-wireless': ['Aerohive HiveOS', 'aerohive'],
+  ligoos_dlb15ac: ['LigoWave LigoOS', 'ligowave'],
+  pmp_450: ['Cambium PMP', 'cambium-pmp'],
+  routeros_rb433gl: ['MikroTik RouterOS', 'mikrotik-routeros'],
+  'ruckuswireless-hotzone': ['Ruckus standalone AP', 'ruckus-ap'],
+  'ruckuswireless-sz': ['Ruckus SmartZone', 'ruckus-smartzone'],
+  'ruckuswireless-unleashed': ['Ruckus Unleashed', 'ruckus-unleashed'],
+  ruckuswireless_zd1200: ['Ruckus ZoneDirector', 'ruckus-zonedirector'],
+};
 
 /**
  * Wrong things real agents send, in one generated recording (snmprec: OID|type|value, sorted by OID;
@@ -61,7 +110,11 @@ const BROKEN = [
   .join('\n');
 
 beforeAll(async () => {
-  sim = await startSnmpsim({ broken: `${BROKEN}\n` });
+  // The aps/ recordings are served from the test's temp dir (read from ../shared, never copied into the repo).
+  const aps = Object.fromEntries(
+    apNames().map((n) => [n, readFileSync(join(APS_DIR, `${n}.snmprec`), 'utf8')]),
+  );
+  sim = await startSnmpsim({ ...aps, broken: `${BROKEN}\n` });
   poller = new SnmpPoller({ timeoutMs: 3000, retries: 0, maxRepetitions: 25, profiles });
 });
 afterAll(async () => {
@@ -70,11 +123,7 @@ afterAll(async () => {
 });
 
 function profileFor(name: string): string {
-  if (name.startsWith('routeros')) return 'mikrotik-routeros';
-  if (name.startsWith('unifi')) return 'unifi-ap';
-  if (name.startsWith('airos')) return 'airmax';
-  if (name.startsWith('ciscowlc')) return 'cisco-wlc';
-  return 'generic';
+  return EXPECTED[name]?.[1] ?? 'generic';
 }
 
 function device(name: string, over: Partial<Device> = {}): Device {
@@ -109,7 +158,7 @@ interface LibreSensor {
 type Stage<T> = T | string | undefined;
 
 function expectation(name: string): { ports: LibrePort[]; clients: LibreSensor[] } {
-  const json = JSON.parse(readFileSync(join(DEVICES_DIR, `${name}.json`), 'utf8')) as {
+  const json = JSON.parse(readFileSync(join(dirOf(name), `${name}.json`), 'utf8')) as {
     ports?: { poller?: Stage<{ ports?: LibrePort[] }>; discovery?: Stage<{ ports?: LibrePort[] }> };
     wireless?: {
       poller?: Stage<{ wireless_sensors?: LibreSensor[] }>;
@@ -134,14 +183,94 @@ const OPER: Readonly<Record<string, number>> = {
   lowerLayerDown: 7,
 };
 
-describe.each(recordingNames())('recording %s', (name) => {
-  it('reads the interfaces and Wi-Fi clients LibreNMS expects', async () => {
+/** The OIDs a recording holds (snmprec: OID|type|value). */
+function recordedOids(name: string): Set<string> {
+  const text = readFileSync(join(dirOf(name), `${name}.snmprec`), 'utf8');
+  return new Set(text.split('\n').map((l) => l.slice(0, l.indexOf('|'))));
+}
+
+/**
+ * Every LibreNMS client sensor of a recording whose OIDs it holds, compared with what `profile` reads: a
+ * sensor is the sum of the OIDs it lists; it matches one of our rows whose sources are exactly those
+ * OIDs, or the rows of one metric that together read exactly those OIDs (summed). Returns the problems.
+ */
+async function compareClients(
+  name: string,
+  profileName: string,
+): Promise<{ checked: number; skipped: number; problems: string[]; reading: DeviceReading }> {
+  const profile = profiles.get(profileName);
+  if (!profile) throw new Error(`no profile ${profileName}`);
+  const client = openSnmpClient(device(name), { timeoutMs: 3000, retries: 0 });
+  let traced: ReturnType<typeof decodeReading>;
+  try {
+    const scalars = await client.get([SYS_UPTIME]);
+    const walk = await walkColumns(client, columnsOf(profile), { maxRepetitions: 25 });
+    traced = decodeReading(
+      profile,
+      { scalars, columns: walk.columns },
+      { deviceId: name, timeMs: 0 },
+      { trace: true },
+    );
+  } finally {
+    client.close();
+  }
+  const rows = traced.reading.wifi.map((w, i) => ({ ...w, src: new Set(traced.wifiSources?.[i] ?? []) }));
+  const held = recordedOids(name);
+  const problems: string[] = [];
+  let checked = 0;
+  let skipped = 0;
+  for (const s of expectation(name).clients) {
+    const oids = (JSON.parse(s.sensor_oids) as string[]).map((o) => o.replace(/^\./, ''));
+    if (oids.length === 0 || !oids.every((o) => held.has(o))) {
+      skipped++; // LibreNMS computed it from OIDs this recording does not hold
+      continue;
+    }
+    checked++;
+    const want = new Set(oids);
+    const same = (a: Set<string>): boolean => a.size === want.size && [...a].every((o) => want.has(o));
+    let got = rows.find((r) => same(r.src))?.clients;
+    if (got === undefined) {
+      // The rows of one metric (same index prefix) that together read exactly these OIDs.
+      const metricOf = (index: string): string =>
+        index.includes('/') ? index.slice(0, index.indexOf('/')) : '';
+      for (const metric of new Set(rows.map((r) => metricOf(r.index)))) {
+        const part = rows.filter(
+          (r) => metricOf(r.index) === metric && r.src.size > 0 && [...r.src].every((o) => want.has(o)),
+        );
+        const union = new Set(part.flatMap((r) => [...r.src]));
+        if (same(union) && part.reduce((n, r) => n + r.src.size, 0) === union.size) {
+          got = part.reduce((n, r) => n + r.clients, 0);
+          break;
+        }
+      }
+    }
+    if (got === undefined)
+      problems.push(`${s.sensor_descr} (${oids.join(', ')}): not read by profile ${profileName}`);
+    else if (got !== s.sensor_current)
+      problems.push(`${s.sensor_descr}: read ${got}, LibreNMS expects ${s.sensor_current}`);
+  }
+  return { checked, skipped, problems, reading: traced.reading };
+}
+
+describe.each(ALL)('recording %s', (name) => {
+  it('is detected as its vendor', async () => {
+    expect(EXPECTED[name], `${name}: add it to EXPECTED`).toBeDefined();
+    const client = openSnmpClient(device(name), { timeoutMs: 3000, retries: 0 });
+    try {
+      const d = await detectDevice(client, table);
+      expect([d.vendor, d.profile, d.fallback]).toEqual([...(EXPECTED[name] ?? []), false]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('reads the interfaces and every client sensor LibreNMS expects', async () => {
     const { reading, warnings } = await poller.pollDetailed(device(name));
     const exp = expectation(name);
     expect(warnings, `${name}: decode warnings`).toEqual([]);
     // sysUpTime.0 as recorded; some recordings have none (iosxe) and must poll all the same.
     const uptime = /^1\.3\.6\.1\.2\.1\.1\.3\.0\|67\|(\d+)$/m.exec(
-      readFileSync(join(DEVICES_DIR, `${name}.snmprec`), 'utf8'),
+      readFileSync(join(dirOf(name), `${name}.snmprec`), 'utf8'),
     );
     expect(reading.sysUpTimeCs, `${name} sysUpTime`).toBe(uptime ? Number(uptime[1]) : undefined);
     const byIndex = new Map(reading.interfaces.map((i) => [i.ifIndex, i]));
@@ -161,31 +290,24 @@ describe.each(recordingNames())('recording %s', (name) => {
         expect(got?.outOctets, `${where} out`).toBe(BigInt(p.ifOutOctets));
     }
 
-    // Client counts: a LibreNMS sensor is the sum of the OIDs it lists (one OID: that row alone).
-    const column = profiles.get(profileFor(name))?.wifi?.clients;
-    let covered = 0;
-    for (const s of exp.clients) {
-      const oids = (JSON.parse(s.sensor_oids) as string[]).map((o) => o.replace(/^\./, ''));
-      const indices = oids
-        .filter((o) => column && o.startsWith(`${column}.`))
-        .map((o) => o.slice(`${column}.`.length));
-      if (indices.length === 0) continue; // another vendor table (openwrt's extend): not in this profile
-      expect(indices.length, `${name} ${s.sensor_descr}: mixes tables`).toBe(oids.length);
-      const rows = indices.map((ix) => reading.wifi.find((w) => w.index === ix));
-      expect(
-        rows.every((r) => r !== undefined),
-        `${name} ${s.sensor_descr}: rows ${indices.join(',')}`,
-      ).toBe(true);
-      expect(
-        rows.reduce((n, r) => n + (r?.clients ?? 0), 0),
-        `${name} ${s.sensor_descr}`,
-      ).toBe(s.sensor_current);
-      covered++;
-    }
-    if (column !== undefined && exp.clients.length > 0)
-      expect(covered, `${name}: Wi-Fi client sensors checked`).toBeGreaterThan(0);
-    expect(exp.ports.length + covered, `${name}: nothing compared`).toBeGreaterThan(0);
+    // Client counts: every sensor whose OIDs the recording holds, through the traced decode of the same
+    // profile, whose rows must be the poller's.
+    const clients = await compareClients(name, profileFor(name));
+    expect(clients.reading.wifi, `${name}: traced decode = poller`).toEqual(reading.wifi);
+    expect(clients.problems, `${name}: client sensors`).toEqual([]);
+    expect(exp.ports.length + clients.checked, `${name}: nothing compared`).toBeGreaterThan(0);
   });
+});
+
+it('a recording with client sensors its profile does not read fails the comparison', async () => {
+  // routeros read as a plain IF-MIB device: its four mtxrWlApClientCount sensors are not read.
+  const r = await compareClients('routeros', 'generic');
+  expect(r.checked).toBe(4);
+  expect(r.problems).toHaveLength(4);
+  expect(r.problems[0]).toMatch(/not read by profile generic/);
+  // The same comparison passes with the profile that reads them (FortiAP: per VAP and per-SSID sums).
+  const fine = await compareClients('fortiap_fap231g', 'fortiap');
+  expect([fine.checked, fine.problems]).toEqual([4, []]);
 });
 
 it('the Wi-Fi rows carry the SSID and radio the vendor table names', async () => {

@@ -54,7 +54,8 @@ describe('inventory', () => {
     expect(ap?.snmp?.version).toBe('2c');
     const rtr = inv.devices.find((d) => d.id === 'pkm-petang-1-rtr');
     expect(rtr?.snmp?.version === '3' && rtr.snmp.authKey?.reveal()).toBe('auth-key-123');
-    expect(inv.devices.find((d) => d.id === 'bjr-pelaga-1-rtr')?.profile).toBe('generic');
+    // No profile and no default: `auto`, detected from sysObjectID/sysDescr at the first poll (issue #13).
+    expect(inv.devices.find((d) => d.id === 'bjr-pelaga-1-rtr')?.profile).toBe('auto');
   });
 
   it('never prints a secret', () => {
@@ -96,7 +97,7 @@ describe('inventory', () => {
     [
       'an unknown profile',
       GOOD.replace('profile: unifi-ap', 'profile: unifi'),
-      /sites\[0\]\.devices\[1\]\.profile: expected one of generic, mikrotik-routeros/,
+      /sites\[0\]\.devices\[1\]\.profile: expected one of auto, generic, mikrotik-routeros/,
     ],
     [
       'unknown credentials',

@@ -127,11 +127,16 @@ describe('decodeReading on arbitrary agent output', () => {
           const speed = i.speedBps;
           if (speed !== undefined) check(Number.isInteger(speed) && speed >= 0, `${at}: speed ${speed}`);
         }
-        for (const w of reading.wifi)
+        // A row's index is the table's (1.2), a group's key (an SSID) or either after a metric's name
+        // ("total/all"): never empty, and unique in a reading (it names the series).
+        const indexes = new Set<string>();
+        for (const w of reading.wifi) {
           check(
-            Number.isInteger(w.clients) && w.clients >= 0 && /^\d+(\.\d+)*$/.test(w.index),
+            Number.isInteger(w.clients) && w.clients >= 0 && w.index.length > 0 && !indexes.has(w.index),
             `round ${round} wifi ${JSON.stringify(w)}`,
           );
+          indexes.add(w.index);
+        }
       }
       expect(problems).toEqual([]);
       // The generator exercised both paths.
