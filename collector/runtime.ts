@@ -37,6 +37,7 @@ import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
 import { startConsoleBackend, type ConsoleBackend } from './http/console-backend.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
+import { startSignals, type RunningSignals } from './sources/signals.ts';
 
 export interface Runtime {
   readonly monitor: Monitor;
@@ -48,6 +49,8 @@ export interface Runtime {
   readonly mqtt?: MqttSource | undefined;
   /** The public status page's cache, when `status.enabled`. */
   readonly statusPage?: StatusPage | undefined;
+  /** Ping and the trap receiver (collector/sources/signals.ts), when configured. */
+  readonly signals: RunningSignals;
   /** Stops polling, delivers pending notifications, flushes samples (or persists them to the buffer). */
   stop(): Promise<void>;
 }
@@ -169,6 +172,12 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     await retention.firstAttempt;
   }
   await monitor.start();
+  const signals = await startSignals(config, {
+    clock,
+    log,
+    health: monitor.health,
+    push: (s) => writer.push(s),
+  });
   // Set when stop() begins: what closing the parts causes is not news about the fleet.
   const stopping = { value: false };
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log, stopping) : {};
@@ -248,6 +257,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   } catch (err) {
     await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
     await statusPage?.stop();
+    await signals.stop();
     retention?.stop();
     await mqtt?.stop();
     await broker?.close();
@@ -264,10 +274,12 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     broker,
     mqtt,
     statusPage,
+    signals,
     stop: async () => {
       stopping.value = true;
       // Inputs first: once polling has stopped, closing the rest is not seen as devices going down.
       await monitor.stopPolling();
+      await signals.stop();
       // No presses acted on while the monitor stops.
       await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
       consoleBackend?.hub?.stop(); // open event streams would hold the server's close

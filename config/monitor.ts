@@ -21,6 +21,8 @@ import { consoleSchema, consoleSettings, type ConsoleConfig } from './console.ts
 import { CATEGORIES, CRITICALITIES, type Category, type Inventory } from '../collector/core/types.ts';
 import { defaultTargets } from '../collector/reports/report.ts';
 import { loadInventory } from './inventory.ts';
+import { pingSchema, type PingConfig } from './ping.ts';
+import { trapsSchema, type TrapsConfig } from './traps.ts';
 import { keysOf } from './hints.ts';
 import { formatIssues, parseDuration, parseSize, parseYamlSource, validate } from './yaml-source.ts';
 
@@ -100,6 +102,10 @@ export interface MonitorConfig {
   readonly log: { readonly level: 'debug' | 'info' | 'warn' | 'error' };
   /** MQTT telemetry and liveness; absent: SNMP only. */
   readonly mqtt?: MqttConfig | undefined;
+  /** ICMP through fping (config/ping.ts); absent: no ping. */
+  readonly ping?: PingConfig | undefined;
+  /** The SNMP trap receiver (config/traps.ts); absent: no traps. */
+  readonly traps?: TrapsConfig | undefined;
 }
 
 export interface FeedsConfig {
@@ -382,6 +388,8 @@ const configSchema = z.strictObject({
       maxClockAhead: duration('5m'),
     })
     .optional(),
+  ping: pingSchema.optional(),
+  traps: trapsSchema.optional(),
 });
 
 /** A MonitorConfig before the inventory it names is loaded: what parseConfig returns. */
@@ -548,6 +556,8 @@ export function parseConfig(
       rateLimit: c.mqtt.rateLimit,
       timestampWindow: { maxAgeMs: c.mqtt.maxTelemetryAge, maxAheadMs: c.mqtt.maxClockAhead },
     },
+    ping: c.ping,
+    traps: c.traps,
   };
 }
 
