@@ -4,7 +4,9 @@
  * `npm start` runs.
  *
  *   collection (collector/collection/)
- *     inventory ─► Scheduler ─► SnmpPoller ─► normalise ─► Sample[] ──┐
+ *     inventory ─► Scheduler ─► AutoProfilePoller (profile: auto ─► detect) ─► SnmpPoller ─► normalise ─► Sample[] ──┐
+ *     inventory ─► Pinger (fping batches; fast for critical routers) ─► ping Sample[] + ProbeResult (ping) ─┤
+ *     trap receiver (known device, right community/user) ─► trap Sample ─► requestProbe (never a state) ───┤
  *     devices ─► embedded broker ─► MqttSource ─► telemetry Sample[] ─┼─► SampleWriter ─► sink ─► InfluxDB
  *                                       │                             │   (buffer on disk)   (keepRetention:
  *                        LivenessEvent ◄┘    ProbeResult (every poll) │                       raw + rollups)
@@ -21,8 +23,8 @@
  *   service: MonitorApi (collector/monitor-service.ts) ─► HTTP API, console, status page, CAP/GeoJSON feeds;
  *            Telegram buttons act through the same port
  *
- * Start order: accounts (console), parts without the network, retention, monitor, MQTT, HTTP. Stop order:
- * inputs first (polling, MQTT liveness), then HTTP, MQTT and the broker, then the monitor drains.
+ * Start order: accounts (console), parts without the network, retention, monitor, ping and traps, MQTT, HTTP.
+ * Stop order: inputs first (polling, ping, traps, MQTT liveness), then HTTP, MQTT and the broker, then the monitor drains.
  */
 import { dirname } from 'node:path';
 import type { ChannelConfig } from '../config/channels.ts';
@@ -55,6 +57,7 @@ import { SampleWriter } from './sinks/writer.ts';
 import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
 import { AutoProfilePoller } from './sources/snmp/detect.ts';
+import { startSignals, type RunningSignals } from './sources/signals.ts';
 import { loadDetectionTable } from '../config/detection.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
@@ -88,6 +91,8 @@ export interface Runtime {
   readonly mqtt?: MqttSource | undefined;
   /** The public status page's cache, when `status.enabled`. */
   readonly statusPage?: StatusPage | undefined;
+  /** Ping and the trap receiver (collector/sources/signals.ts), when configured. */
+  readonly signals: RunningSignals;
   /** Stops polling, delivers pending notifications, flushes samples (or persists them to the buffer). */
   stop(): Promise<void>;
 }
@@ -214,6 +219,13 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     await retention.firstAttempt;
   }
   await monitor.start();
+  // Ping (fping batches) and the SNMP trap receiver: signals into the same health tracker (issue #13).
+  const signals = await startSignals(config, {
+    clock,
+    log,
+    health: monitor.health,
+    push: (s) => writer.push(s),
+  });
   // Set when stop() begins: what closing the parts causes is not news about the fleet.
   const stopping = { value: false };
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log, stopping) : {};
@@ -293,6 +305,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   } catch (err) {
     await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
     await statusPage?.stop();
+    await signals.stop();
     retention?.stop();
     await mqtt?.stop();
     await broker?.close();
@@ -309,10 +322,12 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     broker,
     mqtt,
     statusPage,
+    signals,
     stop: async () => {
       stopping.value = true;
       // Inputs first: once polling has stopped, closing the rest is not seen as devices going down.
       await monitor.stopPolling();
+      await signals.stop();
       // No presses acted on while the monitor stops.
       await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
       consoleBackend?.hub?.stop(); // open event streams would hold the server's close

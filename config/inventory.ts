@@ -20,6 +20,7 @@
  *         - { id: pkm-petang-1-rtr, role: router, host: 127.20.0.1, port: 1161, profile: mikrotik-routeros, credentials: ops-v3 }
  *         - { id: pkm-petang-1-ap1, role: ap, host: 127.20.0.2, profile: unifi-ap }   # parent: the site's router
  *         - { id: pkm-petang-1-env, role: sensor, mqtt: { username: pkm-petang-1-env, passwordHash: "scrypt$..." } }
+ *         - { id: pkm-petang-1-isp, role: router, host: 127.20.0.9, ping: only }   # no SNMP: ping alone
  *
  * Every error names file:line:column, the path and the fix; all errors of a file are reported at once.
  */
@@ -89,6 +90,10 @@ const deviceSchema = z.strictObject({
   credentials: z.string().optional(),
   parent: z.string().optional(),
   mqtt: mqttSchema.optional(),
+  /** only: no SNMP agent, watched by ping alone; false: never pinged; absent/true: pinged beside SNMP. */
+  ping: z
+    .union([z.boolean(), z.literal('only')], { message: 'expected true, false or only (no SNMP agent)' })
+    .optional(),
 });
 
 const siteSchema = z.strictObject({
@@ -365,16 +370,34 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
           else keepaliveS = Math.round(ms / 1000);
         }
       }
+      const pingOnly = d.ping === 'only';
       if (d.role === 'sensor') {
         if (!d.mqtt) err(p, 'a sensor speaks only MQTT: give it mqtt: { username, passwordHash }');
         if (d.credentials) err([...p, 'credentials'], 'a sensor is not polled over SNMP: remove credentials');
+        if (d.ping !== undefined) err([...p, 'ping'], 'a sensor has no address to ping: remove ping:');
       } else if (!d.host) {
         err(p, `a ${d.role} needs host: (its management address)`);
       }
+      if (pingOnly && d.credentials)
+        err(
+          [...p, 'credentials'],
+          'a ping-only device has no SNMP agent: remove credentials (or ping: only)',
+        );
       const snmp =
-        d.role === 'sensor' ? undefined : (credName([...p, 'credentials'], d.credentials) ?? defaultCreds);
-      if (d.role !== 'sensor' && !snmp && !d.credentials && raw.defaults.credentials === undefined)
-        err(p, 'no SNMP credentials: set credentials: here or defaults.credentials');
+        d.role === 'sensor' || pingOnly
+          ? undefined
+          : (credName([...p, 'credentials'], d.credentials) ?? defaultCreds);
+      if (
+        d.role !== 'sensor' &&
+        !pingOnly &&
+        !snmp &&
+        !d.credentials &&
+        raw.defaults.credentials === undefined
+      )
+        err(
+          p,
+          'no SNMP credentials: set credentials: here or defaults.credentials (ping: only for a device without SNMP)',
+        );
       const parent = d.parent ?? (d.role === 'router' ? undefined : siteRouter);
       if (d.role === 'ap' && parent === undefined && s.allDevices)
         err(p, 'an ap needs a router: add the site router to devices: or set parent: <router id>');
@@ -402,6 +425,7 @@ function resolve(raw: RawInventory, src: YamlSource, schemaErrors: readonly stri
         mqtt: d.mqtt
           ? { username: d.mqtt.username, passwordHash: d.mqtt.passwordHash, keepaliveS }
           : undefined,
+        ...(pingOnly ? { ping: 'only' as const } : d.ping === false ? { ping: 'off' as const } : {}),
       });
     });
   });

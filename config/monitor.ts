@@ -11,6 +11,8 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { pingSchema } from './ping.ts';
+import { trapsSchema } from './traps.ts';
 import { ConfigError } from '../collector/core/errors.ts';
 import { Secret } from '../collector/core/secret.ts';
 import type { OnCallPolicy } from '../collector/alerting/oncall.ts';
@@ -430,6 +432,10 @@ function monitorSchema(base: string, inventoryOverride: string | undefined) {
       http: httpSchema,
       log: z.strictObject({ level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
       mqtt: mqttSchema(base).optional(),
+      /** ICMP through fping (config/ping.ts); absent: no ping. */
+      ping: pingSchema.optional(),
+      /** The SNMP trap receiver (config/traps.ts); absent: no traps. */
+      traps: trapsSchema.optional(),
     })
     .transform(({ inventory, ...rest }) => ({ ...rest, inventoryFile: inventory }));
 }
@@ -457,7 +463,7 @@ export type AlertsConfig = Omittable<
 export type MonitorSettings = Readonly<
   Omittable<
     Omit<Parsed, 'influx' | 'alerts' | 'feeds' | 'api' | 'mqtt' | 'console'>,
-    'maintenance' | 'reports' | 'status'
+    'maintenance' | 'reports' | 'status' | 'ping' | 'traps'
   > & {
     console?: ConsoleConfig | undefined;
     influx: InfluxConfig;

@@ -61,7 +61,7 @@ if [ -f "$SIM_PIDFILE" ] && alive_as "$(cat "$SIM_PIDFILE")" 'simulator/main.ts'
 fi
 
 ensure_node_modules .
-ensure_debs influxdb curl
+ensure_debs influxdb curl fping
 
 if [ -z "${NETMON_CONFIG:-}" ] && [ -z "${NETMON_INVENTORY:-}" ] && [ ! -f var/badung.inventory.yaml ]; then
   echo "Generating the Badung inventory (987 sites) into var/badung.inventory.yaml"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/apt.sh
 
 ensure_node_modules .
-ensure_debs influxdb victoria-metrics snmpsim snmp snmpd mosquitto openssl libxml2-utils chromium poppler-utils fonts-dejavu-core
+ensure_debs influxdb victoria-metrics snmpsim snmp snmpd mosquitto openssl libxml2-utils chromium poppler-utils fonts-dejavu-core fping
 
 echo "== type-check (tsc) =="
 npx tsc --noEmit -p tsconfig.json

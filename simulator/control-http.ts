@@ -11,7 +11,12 @@
  *   POST /devices/:id/mqtt-drop        its MQTT connection drops abruptly (the broker sends its Will)
  *   POST /devices/:id/mqtt-disconnect  it disconnects cleanly (says offline first)
  *   POST /devices/:id/mqtt-restore     it connects again
- * (cut and restore of a site or device also drop and restore its MQTT devices)
+ *   POST /devices/:id/snmp-stop        its SNMP agent stops answering; it still answers ping
+ *   POST /devices/:id/snmp-start       its agent answers again
+ *   POST /devices/:id/trap             body {"type": "linkDown", "community"?: "...", "ifIndex"?: 2}: an SNMPv2c
+ *                                      trap from the device's address to the monitor's receiver (traps.ts)
+ * (cut and restore of a site or device also drop and restore its MQTT devices; with `blackhole` (root),
+ * a cut device's address is blackholed too, so it stops answering ping as a real cut does: blackhole.ts)
  *
  * The demo's webhook receiver (webhook-inbox.ts), so the tour's page can be watched:
  *   POST   /webhook                    a notification (JSON) from the monitor's webhook channel: 204
@@ -29,6 +34,8 @@ import { SimulatorControlError, SimulatorStartError } from './errors.ts';
 import { isLoopback } from './fleet.ts';
 import type { Logger } from '../collector/core/log.ts';
 import { deliveryLine, WebhookInbox } from './webhook-inbox.ts';
+import type { Blackholes } from './blackhole.ts';
+import { sendTrap, TRAP_TYPES, type TrapType } from './traps.ts';
 
 const MAX_BODY = 16 * 1024;
 /** A notification lists the devices and sites it affects: an area incident can be large. */
@@ -45,17 +52,28 @@ export class ControlServer {
 
   readonly #mqtt: MqttFleet | undefined;
   readonly #log: Logger | undefined;
+  readonly #blackhole: Blackholes | undefined;
+  readonly #traps: ControlTraps | undefined;
   /** What the monitor's webhook channel sent here (the demo config points one at /webhook). */
   readonly webhooks = new WebhookInbox();
 
   constructor(
     sim: FleetSimulator,
-    opts: { host: string; port: number; mqtt?: MqttFleet | undefined; log?: Logger | undefined },
+    opts: {
+      host: string;
+      port: number;
+      mqtt?: MqttFleet | undefined;
+      log?: Logger | undefined;
+      blackhole?: Blackholes | undefined;
+      traps?: ControlTraps | undefined;
+    },
   ) {
     if (!isLoopback(opts.host)) throw new SimulatorStartError(`control address ${opts.host} is not loopback`);
     this.#sim = sim;
     this.#mqtt = opts.mqtt;
     this.#log = opts.log;
+    this.#blackhole = opts.blackhole;
+    this.#traps = opts.traps;
     this.#host = opts.host;
     this.#port = opts.port;
   }
@@ -150,11 +168,32 @@ export class ControlServer {
             // Every device is in the fleet's model (MQTT-only ones too); its MQTT connection drops with it.
             sim.cutDevice(id);
             if (hasMqtt) mqtt?.drop(id);
+            if (this.#blackhole) await this.#blackhole.add(hostOf(sim.deviceStatus(id).endpoint, id));
             return send(res, 200, { ok: true, device: id, action });
           case 'restore':
             sim.restoreDevice(id);
             if (hasMqtt) mqtt?.restore(id);
+            if (this.#blackhole) await this.#blackhole.remove(hostOf(sim.deviceStatus(id).endpoint, id));
             return send(res, 200, { ok: true, device: id, action });
+          case 'snmp-stop':
+            sim.cutDevice(id);
+            return send(res, 200, { ok: true, device: id, action });
+          case 'snmp-start':
+            sim.restoreDevice(id);
+            return send(res, 200, { ok: true, device: id, action });
+          case 'trap': {
+            const traps = this.#traps;
+            if (!traps) return send(res, 409, { error: 'no trap receiver configured (--trap-to host:port)' });
+            const type = body.type;
+            if (typeof type !== 'string' || !(TRAP_TYPES as readonly string[]).includes(type))
+              return send(res, 400, { error: `type must be one of ${TRAP_TYPES.join(', ')}` });
+            const community = typeof body.community === 'string' ? body.community : traps.communityOf(id);
+            const ifIndex = typeof body.ifIndex === 'number' ? body.ifIndex : undefined;
+            const from = hostOf(sim.deviceStatus(id).endpoint, id);
+            const uptimeCs = sim.valuesAt(id).sysUpTimeCs;
+            await sendTrap({ from, to: traps.to, community, type: type as TrapType, uptimeCs, ifIndex });
+            return send(res, 200, { ok: true, device: id, action, type, from });
+          }
           case 'mqtt-drop':
           case 'mqtt-disconnect':
           case 'mqtt-restore': {
@@ -180,7 +219,7 @@ export class ControlServer {
           }
           default:
             return send(res, 404, {
-              error: `no device action ${action}; use cut, restore, reboot, slow, wrap32, mqtt-drop, mqtt-disconnect or mqtt-restore`,
+              error: `no device action ${action}; use cut, restore, reboot, slow, wrap32, snmp-stop, snmp-start, trap, mqtt-drop, mqtt-disconnect or mqtt-restore`,
             });
         }
       }
@@ -263,4 +302,15 @@ function numberField(body: Json, url: URL, name: string): number {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   if (!Number.isFinite(n)) throw new SimulatorControlError(400, `${name} must be a number`);
   return n;
+}
+
+/** Where POST /devices/:id/trap sends, and the community a device's traps carry by default. */
+export interface ControlTraps {
+  readonly to: { readonly host: string; readonly port: number };
+  readonly communityOf: (deviceId: string) => string;
+}
+
+function hostOf(endpoint: string | null, id: string): string {
+  if (!endpoint) throw new SimulatorControlError(409, `device ${id} has no address (MQTT only)`);
+  return endpoint.slice(0, endpoint.lastIndexOf(':'));
 }

@@ -74,6 +74,11 @@ export interface Device {
   readonly parent?: string | undefined;
   /** Present when the device also (or only) speaks MQTT to the broker. */
   readonly mqtt?: MqttIdentity | undefined;
+  /**
+   * ICMP (collector/sources/ping/): absent, pinged beside its SNMP polls when ping is enabled; 'only', it
+   * has no SNMP agent and ping alone tells its state (an ISP's router, a cheap AP); 'off', never pinged.
+   */
+  readonly ping?: 'only' | 'off' | undefined;
 }
 
 /**
@@ -151,7 +156,7 @@ export interface ProbeResult {
   readonly timeMs: number;
   readonly ok: boolean;
   readonly durationMs: number;
-  readonly source: 'snmp' | 'mqtt';
+  readonly source: 'snmp' | 'mqtt' | 'ping';
   readonly failure?: { readonly reason: ProbeFailureReason; readonly message: string } | undefined;
 }
 

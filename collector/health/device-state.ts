@@ -8,6 +8,18 @@
  * A device is only called down when its parent is known to be fine *after* the device started failing;
  * until the parent has been confirmed, the device stays suspect and the caller is asked to probe the
  * parent. That ordering rule is what makes a site cut one outage (the router) instead of a storm.
+ *
+ * Two signals (collector/sources/ping/): a device may be watched by its agent (SNMP, or MQTT) and by ICMP.
+ * Its reachability fails only when every signal it has is lost:
+ *
+ *   ping lost,     SNMP lost      ─► a failure (suspect, then down or unreachable as above)
+ *   ping answers,  SNMP lost      ─► reachable: no failure, but after N SNMP failures the warning
+ *                                    "SNMP not answering" (not an outage, never a page at outage severity)
+ *   ping lost,     SNMP answered  ─► no failure yet: SNMP is asked at once (`verifySnmp`) to confirm
+ *   either answers                ─► up (a device that answers ping is reachable, whatever its agent says)
+ *
+ * A device that has never been pinged (ping off, or no result yet) behaves as with one signal; a ping-only
+ * device (no agent) has only ping, so each lost ping is a failure.
  */
 import type { DeviceState, ProbeResult } from '../core/types.ts';
 
@@ -15,6 +27,19 @@ export interface HealthPolicy {
   /** Consecutive failed polls before a device is down (or unreachable). */
   readonly downAfterFailures: number;
 }
+
+/** The last word of one signal (ping, or the agent: SNMP/MQTT) about a device. */
+export interface SignalMemory {
+  readonly ok: boolean;
+  /** When it last spoke (ok or not). */
+  readonly atMs: number;
+  /** Consecutive failures of this signal (0 when ok). */
+  readonly failures: number;
+  /** Start of its current run of failures (or of answers). */
+  readonly sinceMs: number;
+}
+
+export type HealthWarningKind = 'snmp_not_answering';
 
 export interface DeviceHealth {
   readonly state: DeviceState;
@@ -26,6 +51,12 @@ export interface DeviceHealth {
   readonly firstFailureAt?: number | undefined;
   readonly lastOkAt?: number | undefined;
   readonly lastFailure?: string | undefined;
+  /** ICMP's last word; absent while the device has never been pinged. */
+  readonly ping?: SignalMemory | undefined;
+  /** The agent's (SNMP, or MQTT) last word; absent before the first poll. */
+  readonly agent?: SignalMemory | undefined;
+  /** A warning that is not an outage: ping answers while SNMP does not. */
+  readonly warning?: { readonly kind: HealthWarningKind; readonly sinceMs: number } | undefined;
 }
 
 /** What a device needs to know of its parent. `undefined` when it has none. */
@@ -41,6 +72,14 @@ export interface Step {
   readonly verifyParent: boolean;
   /** Why the state is what it is (for the transition's cause). */
   readonly cause?: string | undefined;
+  /** Ping was lost while SNMP last answered: poll SNMP now to tell a cut from lost ICMP. */
+  readonly verifySnmp?: boolean | undefined;
+  /** SNMP failed while ping answers: poll SNMP again soon (the warning needs N failures). */
+  readonly recheckSnmp?: boolean | undefined;
+  /** SNMP failed and ping's last answer predates that: ping the device now. */
+  readonly verifyPing?: boolean | undefined;
+  /** The warning was raised or cleared by this step. */
+  readonly warning?: 'raised' | 'cleared' | undefined;
 }
 
 export function initialHealth(now: number): DeviceHealth {
@@ -53,7 +92,7 @@ function withState(h: DeviceHealth, state: DeviceState, now: number): DeviceHeal
   return h.state === state ? h : { ...h, state, since: now };
 }
 
-/** Apply one probe result. */
+/** Apply one probe result (from SNMP, MQTT or ping). */
 export function applyProbe(
   h: DeviceHealth,
   probe: ProbeResult,
@@ -61,23 +100,82 @@ export function applyProbe(
   policy: HealthPolicy,
 ): Step {
   const now = probe.timeMs;
+  const heard = remember(h, probe);
   if (probe.ok) {
-    const next: DeviceHealth = {
-      ...withState(h, 'up', now),
+    const up: DeviceHealth = {
+      ...withState(heard, 'up', now),
       failures: 0,
       firstFailureAt: undefined,
       lastOkAt: now,
     };
-    return { next, verifyParent: false };
+    const w = judgeWarning(h, up, policy, now);
+    return { next: w.next, verifyParent: false, warning: w.warning };
   }
   const reason = probe.failure ? `${probe.failure.reason}: ${probe.failure.message}` : 'failed';
+  if (probe.source === 'ping' && heard.agent?.ok) {
+    // ICMP may be filtered or a packet lost: only a failing agent makes it a failure. Ask SNMP once, when
+    // ping has just started failing (a device that never answers ping is not polled at the ping rate).
+    const next = { ...heard, lastFailure: `ping lost (${reason}); SNMP last answered` };
+    return { next, verifyParent: false, verifySnmp: heard.ping?.failures === 1 };
+  }
+  if (probe.source === 'snmp' && heard.ping?.ok) {
+    // Ping answers: the device is reachable, its agent is not. A warning after N failures, not an outage.
+    const next = { ...heard, lastFailure: `SNMP: ${reason}; ping answers` };
+    const w = judgeWarning(h, next, policy, now);
+    const fresh = heard.ping.atMs >= (heard.agent?.sinceMs ?? now);
+    return {
+      next: w.next,
+      verifyParent: false,
+      warning: w.warning,
+      recheckSnmp: w.next.warning === undefined,
+      verifyPing: !fresh,
+    };
+  }
   const failing: DeviceHealth = {
-    ...h,
+    ...heard,
     failures: h.failures + 1,
     firstFailureAt: h.firstFailureAt ?? now,
-    lastFailure: reason,
+    lastFailure: probe.source === 'ping' ? `ping lost (${reason})` : reason,
+    // Every signal is lost: this is an outage in the making, not an SNMP warning.
+    warning: undefined,
   };
-  return judgeFailing(failing, parent, policy, now);
+  const step = judgeFailing(failing, parent, policy, now);
+  return h.warning ? { ...step, warning: 'cleared' } : step;
+}
+
+/** Record what the probe's signal said. */
+function remember(h: DeviceHealth, probe: ProbeResult): DeviceHealth {
+  const key = probe.source === 'ping' ? 'ping' : 'agent';
+  const was = h[key];
+  const sameRun = was !== undefined && was.ok === probe.ok;
+  const memory: SignalMemory = {
+    ok: probe.ok,
+    atMs: probe.timeMs,
+    failures: probe.ok ? 0 : (was?.failures ?? 0) + 1,
+    sinceMs: sameRun ? was.sinceMs : probe.timeMs,
+  };
+  return { ...h, [key]: memory };
+}
+
+/**
+ * The "SNMP not answering" warning: up when the agent has failed N times in a row and ping answered
+ * since those failures began; down as soon as the agent answers (or every signal is lost).
+ */
+function judgeWarning(
+  before: DeviceHealth,
+  next: DeviceHealth,
+  policy: HealthPolicy,
+  now: number,
+): { next: DeviceHealth; warning?: 'raised' | 'cleared' } {
+  const a = next.agent;
+  const p = next.ping;
+  const due = a !== undefined && !a.ok && a.failures >= policy.downAfterFailures && p?.ok === true;
+  const holds = due && p.atMs >= a.sinceMs;
+  if (holds && !before.warning)
+    return { next: { ...next, warning: { kind: 'snmp_not_answering', sinceMs: now } }, warning: 'raised' };
+  if (holds || (due && before.warning)) return { next: { ...next, warning: before.warning } };
+  if (before.warning) return { next: { ...next, warning: undefined }, warning: 'cleared' };
+  return { next };
 }
 
 /**

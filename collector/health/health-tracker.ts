@@ -2,6 +2,10 @@
  * Holds every device's health, feeds probe results through the pure state machine, cascades parent
  * changes to dependents, and reports transitions. It does no I/O: the caller wires `onTransition` to
  * storage and alerting, and `requestProbe` to the scheduler.
+ *
+ * The ping side (collector/sources/ping/) feeds its results to the same `observe`, listens to
+ * `onPingRequest` (ping this device now), and `onWarning` carries the "SNMP not answering" warning, which
+ * is not a transition: the device stays up.
  */
 import type { DeviceState, ProbeResult, Transition } from '../core/types.ts';
 import {
@@ -10,6 +14,7 @@ import {
   initialHealth,
   type DeviceHealth,
   type HealthPolicy,
+  type HealthWarningKind,
   type ParentView,
   type Step,
 } from './device-state.ts';
@@ -19,6 +24,17 @@ export interface HealthHooks {
   onTransition(t: Transition): void;
   /** Ask for a probe of `deviceId` in `delayMs` (0: as soon as possible). */
   requestProbe(deviceId: string, delayMs: number): void;
+}
+
+/** A warning raised or cleared on a device that stays reachable (device-state.ts). */
+export interface HealthWarning {
+  readonly deviceId: string;
+  readonly siteId: string;
+  readonly kind: HealthWarningKind;
+  readonly raised: boolean;
+  readonly timeMs: number;
+  /** The agent's last failure, when raised. */
+  readonly cause?: string | undefined;
 }
 
 export interface HealthTrackerOptions extends HealthPolicy {
@@ -31,6 +47,8 @@ export class HealthTracker {
   readonly #topology: Topology;
   readonly #opts: HealthTrackerOptions;
   readonly #hooks: HealthHooks;
+  readonly #warningListeners = new Set<(w: HealthWarning) => void>();
+  readonly #pingListeners = new Set<(deviceId: string) => void>();
 
   constructor(topology: Topology, opts: HealthTrackerOptions, hooks: HealthHooks, now: number) {
     this.#topology = topology;
@@ -59,13 +77,59 @@ export class HealthTracker {
   }
 
   observe(probe: ProbeResult): void {
-    const h = this.#health.get(probe.deviceId);
+    const id = probe.deviceId;
+    const h = this.#health.get(id);
     if (!h) return;
-    const step = applyProbe(h, probe, this.#parentView(probe.deviceId), this.#opts);
-    this.#commit(probe.deviceId, h, step, probe.timeMs);
+    const step = applyProbe(h, probe, this.#parentView(id), this.#opts);
+    this.#commit(id, h, step, probe.timeMs);
     if (!probe.ok && step.next.state === 'suspect') {
-      this.#hooks.requestProbe(probe.deviceId, this.#opts.recheckMs);
+      this.#hooks.requestProbe(id, this.#opts.recheckMs);
     }
+    if (step.verifySnmp) this.#hooks.requestProbe(id, 0);
+    if (step.recheckSnmp) this.#hooks.requestProbe(id, this.#opts.recheckMs);
+    if (step.verifyPing) this.#askPing(id);
+    if (step.warning) this.#warn(id, step.warning === 'raised', probe.timeMs, step.next.lastFailure);
+  }
+
+  /** Poll a device now through the monitor's scheduler (an SNMP trap asks this; collector/sources/traps). */
+  requestProbe(deviceId: string): void {
+    if (this.#health.has(deviceId)) this.#hooks.requestProbe(deviceId, 0);
+  }
+
+  /** Listen to "SNMP not answering" warnings raised and cleared. Returns the unsubscribe. */
+  onWarning(listener: (w: HealthWarning) => void): () => void {
+    this.#warningListeners.add(listener);
+    return () => this.#warningListeners.delete(listener);
+  }
+
+  /** The pinger listens here: a device to ping now (to confirm a state). Returns the unsubscribe. */
+  onPingRequest(listener: (deviceId: string) => void): () => void {
+    this.#pingListeners.add(listener);
+    return () => this.#pingListeners.delete(listener);
+  }
+
+  /** Devices with a warning now, and since when. */
+  warnings(): { deviceId: string; kind: HealthWarningKind; sinceMs: number }[] {
+    const out: { deviceId: string; kind: HealthWarningKind; sinceMs: number }[] = [];
+    for (const [deviceId, h] of this.#health)
+      if (h.warning) out.push({ deviceId, kind: h.warning.kind, sinceMs: h.warning.sinceMs });
+    return out;
+  }
+
+  #askPing(deviceId: string): void {
+    for (const l of this.#pingListeners) l(deviceId);
+  }
+
+  #warn(deviceId: string, raised: boolean, timeMs: number, cause: string | undefined): void {
+    const w: HealthWarning = {
+      deviceId,
+      siteId: this.#topology.siteOfDevice(deviceId)?.id ?? '',
+      kind: 'snmp_not_answering',
+      raised,
+      timeMs,
+      cause: raised ? cause : undefined,
+    };
+    for (const l of this.#warningListeners) l(w);
   }
 
   #parentView(deviceId: string): ParentView | undefined {
@@ -106,6 +170,7 @@ export class HealthTracker {
           // later than the router, and that is not an outage of their own.
           this.#health.set(child, { ...ch, failures: 0, firstFailureAt: undefined });
           this.#hooks.requestProbe(child, 0);
+          if (ch.ping) this.#askPing(child);
         }
         continue;
       }

@@ -63,9 +63,9 @@ export interface LivenessStep {
   readonly actions: readonly LivenessAction[];
 }
 
-/** Whether a device also answers SNMP (sensors speak only MQTT and have no SNMP address). */
-export function hasSnmp(device: Pick<Device, 'role' | 'host'>): boolean {
-  return device.role !== 'sensor' && device.host !== '';
+/** Whether a device answers SNMP (sensors speak only MQTT; a ping-only device has no agent). */
+export function hasSnmp(device: Pick<Device, 'role' | 'host'> & Partial<Pick<Device, 'ping'>>): boolean {
+  return device.role !== 'sensor' && device.host !== '' && device.ping !== 'only';
 }
 
 function lostProbe(deviceId: string, timeMs: number, message: string): ProbeResult {

@@ -77,6 +77,38 @@ export const SCHEMA = {
       cause: f('string', 'text', 'Last failure, or the parent device that made this one unreachable'),
     },
   },
+  ping: {
+    description:
+      'One point per device per ping round (fping, collector/sources/ping): round-trip time and loss.',
+    tags: [...DEVICE_TAGS],
+    fields: {
+      rtt_ms: f('float', 'ms', 'Mean round-trip time of the echoes answered (absent when none was)'),
+      rtt_min_ms: f('float', 'ms', 'Fastest echo of the round'),
+      rtt_max_ms: f('float', 'ms', 'Slowest echo of the round'),
+      loss_pct: f('float', '%', 'Echo requests without a reply, percent of those sent'),
+      sent: f('integer', 'packets', 'Echo requests sent this round'),
+      received: f('integer', 'packets', 'Echo replies received this round'),
+    },
+  },
+  trap: {
+    description:
+      'One point per SNMP trap accepted from a known device (collector/sources/traps); it triggers a poll.',
+    tags: [...DEVICE_TAGS, 'trap'],
+    fields: {
+      source: f('string', 'address', 'The address the trap came from'),
+      version: f('string', 'version', 'SNMP version of the trap: 1, 2c or 3'),
+      if_index: f('integer', 'ifIndex', 'The interface of a linkDown or linkUp (IF-MIB ifIndex varbind)'),
+    },
+  },
+  device_warning: {
+    description:
+      'A warning that is not an outage, raised (active 1) or cleared (active 0): snmp_not_answering when ping answers and SNMP does not.',
+    tags: [...DEVICE_TAGS, 'kind'],
+    fields: {
+      active: f('integer', '0/1', '1 when raised, 0 when cleared'),
+      cause: f('string', 'text', "The agent's last failure (raised only)"),
+    },
+  },
   telemetry: {
     description: 'What a device publishes over MQTT (netmon/v1/<site>/<device>/telemetry), field by field.',
     tags: [...DEVICE_TAGS],
@@ -135,7 +167,7 @@ export const SCHEMA = {
   },
   monitor: {
     description:
-      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer), component mqtt (broker clients, messages).",
+      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped).",
     tags: ['component'],
     fields: {
       period_s: f('float', 's', 'Time since the previous point (0 for the heartbeat at start)'),
@@ -163,6 +195,22 @@ export const SCHEMA = {
         'messages',
         "MQTT messages dropped since the previous point: over their device's rate limit",
       ),
+      ping_rounds: f('integer', 'count', 'fping processes run since the previous point (component ping)'),
+      ping_targets: f('integer', 'count', 'Addresses pinged since the previous point (component ping)'),
+      ping_bad_output: f(
+        'integer',
+        'lines',
+        'fping output lines that could not be read, or targets without a result (component ping)',
+      ),
+      ping_errors: f('integer', 'count', 'fping runs that failed outright since the previous point'),
+      traps_received: f('integer', 'traps', 'SNMP traps received since the previous point (component traps)'),
+      traps_accepted: f('integer', 'traps', 'Traps from known devices with the right credentials'),
+      traps_dropped_unknown_source: f(
+        'integer',
+        'traps',
+        'Traps dropped: from an address not in the inventory',
+      ),
+      traps_dropped_auth: f('integer', 'traps', 'Traps dropped: wrong v2c community or unknown SNMPv3 user'),
       mqtt_takeovers_refused: f(
         'integer',
         'logins',

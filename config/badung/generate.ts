@@ -35,6 +35,12 @@ export interface GenerateOptions {
   readonly port?: number | undefined;
   /** Secret the demo MQTT passwords derive from (config/badung/mqtt-identity.ts). */
   readonly mqttSecret?: string | undefined;
+  /**
+   * Every Nth banjar and lingkungan site has a cheap AP without SNMP: its last AP is `ping: only`
+   * (watched by ping alone; the monitor needs a `ping:` section to see it). Default 0: none, so a config
+   * without ping still sees every device.
+   */
+  readonly pingOnlyEvery?: number | undefined;
 }
 
 interface Area {
@@ -53,6 +59,7 @@ interface RawDevice {
   profile?: string;
   credentials?: string;
   mqtt?: { username: string; passwordHash: string; keepalive: string };
+  ping?: 'only';
 }
 
 interface RawSite {
@@ -312,6 +319,8 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
     return h;
   };
   const sensors: [RawSite, RawDevice][] = [];
+  const pingOnlyEvery = opts.pingOnlyEvery ?? 0;
+  let smallSites = 0;
   for (const s of sites) {
     const crit = CATEGORY_INFO[s.category].criticality;
     const router: RawDevice = {
@@ -352,6 +361,13 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
         port,
         profile: AP_PROFILES[Math.floor(rnd() * AP_PROFILES.length)] ?? 'unifi-ap',
       });
+    }
+    if (s.category === 'banjar' || s.category === 'lingkungan') {
+      const last = s.devices[s.devices.length - 1];
+      if (pingOnlyEvery > 0 && smallSites++ % pingOnlyEvery === pingOnlyEvery - 1 && last?.role === 'ap') {
+        delete last.profile;
+        last.ping = 'only';
+      }
     }
   }
 

@@ -1,0 +1,140 @@
+/**
+ * The one file that takes traps through npm net-snmp (`snmp.createReceiver`): it binds the UDP port and
+ * hands each trap over as a plain TrapIn (trap-rules.ts), or reports why one was refused. Authorization
+ * is done by trap-rules.ts per device (a community is only good from its own device), so the library's
+ * community check is off; SNMPv3 users of the inventory are registered so the library can check their
+ * digests and decrypt; a v3 trap from an unknown user, or with a bad digest, is refused by the library.
+ */
+import type { Socket } from 'node:dgram';
+import snmp from 'net-snmp';
+import { NetmonError, errorMessage } from '../../core/errors.ts';
+import type { SnmpCredentials } from '../../core/types.ts';
+import type { TrapIn } from './trap-rules.ts';
+
+export class TrapReceiverError extends NetmonError {}
+
+export interface TrapReceiverOptions {
+  readonly host: string;
+  readonly port: number;
+  /** SNMPv3 users of the inventory (their keys let the library check and decrypt their traps). */
+  readonly users: readonly Extract<SnmpCredentials, { version: '3' }>[];
+  readonly onTrap: (t: TrapIn) => void;
+  /** A message refused by the library: `auth` (unknown v3 user, bad digest) or `bad` (undecodable). */
+  readonly onRefused: (kind: 'auth' | 'bad', source: string | undefined, why: string) => void;
+}
+
+export interface RunningReceiver {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+const AUTH = {
+  md5: 'md5',
+  sha: 'sha',
+  sha224: 'sha224',
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+} as const;
+const PRIV = { des: 'des', aes: 'aes', aes256b: 'aes256b', aes256r: 'aes256r' } as const;
+const LEVEL = { noAuthNoPriv: 1, authNoPriv: 2, authPriv: 3 } as const;
+
+interface LibVarbind {
+  oid: string;
+  value: unknown;
+}
+interface LibPdu {
+  type: number;
+  varbinds?: LibVarbind[];
+  community?: string;
+  user?: string;
+  generic?: number;
+}
+
+/** The part of net-snmp's Receiver used here (the package ships no types). */
+interface LibReceiver {
+  getAuthorizer(): { addUser(user: Record<string, unknown>): void };
+  close(done: () => void): void;
+  readonly listener: { readonly sockets: Record<string, Socket> };
+}
+type LibCallback = (
+  error: (Error & { rinfo?: { address: string } }) | null,
+  data: { pdu: LibPdu; rinfo: { address: string } } | null,
+) => void;
+const createReceiver = snmp.createReceiver as (
+  options: Record<string, unknown>,
+  cb: LibCallback,
+) => LibReceiver;
+const TRAP_V1: number = snmp.PduType.Trap;
+
+export async function startTrapReceiver(o: TrapReceiverOptions): Promise<RunningReceiver> {
+  const onMessage: LibCallback = (error, data) => {
+    try {
+      if (error) {
+        const auth = /user|authentication|privacy|digest/i.test(error.message);
+        o.onRefused(auth ? 'auth' : 'bad', error.rinfo?.address, error.message);
+        return;
+      }
+      if (data) o.onTrap(toTrapIn(data.pdu, data.rinfo.address));
+    } catch (err) {
+      o.onRefused('bad', data?.rinfo.address, errorMessage(err));
+    }
+  };
+  let receiver: LibReceiver;
+  let port: number;
+  try {
+    receiver = createReceiver(
+      {
+        port: o.port,
+        address: o.host,
+        transport: o.host.includes(':') ? 'udp6' : 'udp4',
+        disableAuthorization: true,
+        includeAuthentication: true,
+      },
+      onMessage,
+    );
+    const socket = Object.values(receiver.listener.sockets)[0];
+    if (!socket) throw new Error('net-snmp opened no socket');
+    port = await new Promise<number>((resolve, reject) => {
+      socket.once('listening', () => resolve(socket.address().port));
+      socket.once('error', reject);
+    });
+  } catch (err) {
+    throw new TrapReceiverError(
+      'traps_listen',
+      `cannot receive traps on ${o.host}:${o.port}: ${errorMessage(err)}${o.port < 1024 ? ' (a port below 1024 needs CAP_NET_BIND_SERVICE, or redirect 162 to an unprivileged port: README, Traps)' : ''}`,
+      { retryable: false, cause: err },
+    );
+  }
+  const authorizer = receiver.getAuthorizer();
+  for (const u of o.users) {
+    authorizer.addUser({
+      name: u.user,
+      level: LEVEL[u.level],
+      ...(u.authProtocol && u.authKey
+        ? { authProtocol: AUTH[u.authProtocol], authKey: u.authKey.reveal() }
+        : {}),
+      ...(u.privProtocol && u.privKey
+        ? { privProtocol: PRIV[u.privProtocol], privKey: u.privKey.reveal() }
+        : {}),
+    });
+  }
+  return { port, close: () => new Promise<void>((resolve) => receiver.close(() => resolve())) };
+}
+
+function toTrapIn(pdu: LibPdu, source: string): TrapIn {
+  const version: TrapIn['version'] = pdu.user !== undefined ? '3' : pdu.type === TRAP_V1 ? '1' : '2c';
+  return {
+    source,
+    version,
+    community: pdu.community,
+    user: pdu.user,
+    generic: pdu.generic,
+    varbinds: (pdu.varbinds ?? []).map((v) => ({ oid: v.oid, value: plain(v.value) })),
+  };
+}
+
+/** Library values to plain ones: OIDs are strings already, integers numbers, octet strings Buffers. */
+function plain(v: unknown): unknown {
+  return Buffer.isBuffer(v) ? v.toString('latin1') : v;
+}

@@ -1,0 +1,65 @@
+/** The ping: and traps: config sections, ping-only devices in the inventory and the Badung generator. */
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../config/monitor.ts';
+import { parseInventory } from '../../../config/inventory.ts';
+import { generateBadungInventory } from '../../../config/badung/generate.ts';
+
+const BASE = 'inventory: inv.yaml\ninflux: { api: v1, url: "http://127.0.0.1:8086", database: netmon }\n';
+
+describe('ping and traps config', () => {
+  it('absent: no ping, no traps', () => {
+    const c = parseConfig(BASE, 'netmon.yaml', {});
+    expect(c.ping).toBeUndefined();
+    expect(c.traps).toBeUndefined();
+  });
+
+  it('defaults, in ms', () => {
+    const c = parseConfig(`${BASE}ping: {}\ntraps: {}\n`, 'netmon.yaml', {});
+    expect(c.ping).toMatchObject({ intervalMs: 60_000, fastIntervalMs: 10_000, recheckMs: 2000, count: 2 });
+    expect(c.traps).toEqual({ host: '0.0.0.0', port: 10162 });
+  });
+
+  it('bad values name the key and the place', () => {
+    expect(() => parseConfig(`${BASE}ping: { fastInterval: 10 sec }\n`, 'netmon.yaml', {})).toThrow(
+      /netmon.yaml:3:\d+: ping.fastInterval: expected a duration/,
+    );
+    expect(() => parseConfig(`${BASE}traps: { port: 70000 }\n`, 'netmon.yaml', {})).toThrow(/traps.port/);
+  });
+});
+
+const INV = (device: string) => `
+credentials: { c: { version: 2c, community: x } }
+sites:
+  - { id: bjr-a, name: A, category: banjar, kecamatan: Kuta, desa: Kuta, lat: -8.7, lon: 115.17, devices: [${device}] }
+`;
+
+describe('ping-only devices in the inventory', () => {
+  it('ping: only needs no credentials and is marked', () => {
+    const inv = parseInventory(INV('{ id: isp, role: router, host: 10.0.0.1, ping: only }'), 'inv.yaml', {});
+    expect(inv.devices[0]).toMatchObject({ id: 'isp', ping: 'only', snmp: undefined });
+  });
+
+  it('ping: only with credentials is an error; ping: false is off', () => {
+    expect(() =>
+      parseInventory(
+        INV('{ id: isp, role: router, host: 10.0.0.1, ping: only, credentials: c }'),
+        'inv.yaml',
+        {},
+      ),
+    ).toThrow(/a ping-only device has no SNMP agent/);
+    const inv = parseInventory(
+      INV('{ id: r, role: router, host: 10.0.0.1, credentials: c, ping: false }'),
+      'inv.yaml',
+      {},
+    );
+    expect(inv.devices[0]?.ping).toBe('off');
+  });
+
+  it('the Badung generator can make every Nth banjar/lingkungan AP ping-only, and does not by default', () => {
+    expect(generateBadungInventory().inventory.devices.filter((d) => d.ping === 'only')).toEqual([]);
+    const g = generateBadungInventory({ pingOnlyEvery: 10 }).inventory;
+    const only = g.devices.filter((d) => d.ping === 'only');
+    expect(only.length).toBeGreaterThan(30);
+    expect(only.every((d) => d.role === 'ap' && d.snmp === undefined)).toBe(true);
+  });
+});
