@@ -127,7 +127,9 @@ function aesIv(engineBoots: number, engineTime: number, salt: Buffer): Buffer {
   return iv;
 }
 
-export function decrypt(
+/** AES-CFB (RFC 3826) one way or the other, with the key and IV of the engine's boots and time. */
+function aesCfb(
+  direction: 'encrypt' | 'decrypt',
   privProto: SnmpPrivProtocol,
   key: Buffer,
   engineBoots: number,
@@ -137,9 +139,22 @@ export function decrypt(
 ): Buffer {
   const alg = PRIV[privProto];
   if (!alg) throw new RangeError(`privacy protocol ${privProto} is not supported`);
-  if (salt.length !== 8) throw new RangeError('AES privacy parameters must be 8 bytes');
-  const d = createDecipheriv(alg.cipher, key, aesIv(engineBoots, engineTime, salt));
-  return Buffer.concat([d.update(data), d.final()]);
+  const iv = aesIv(engineBoots, engineTime, salt);
+  const c =
+    direction === 'decrypt' ? createDecipheriv(alg.cipher, key, iv) : createCipheriv(alg.cipher, key, iv);
+  return Buffer.concat([c.update(data), c.final()]);
+}
+
+export function decrypt(
+  privProto: SnmpPrivProtocol,
+  key: Buffer,
+  engineBoots: number,
+  engineTime: number,
+  salt: Buffer,
+  data: Buffer,
+): Buffer {
+  if (PRIV[privProto] && salt.length !== 8) throw new RangeError('AES privacy parameters must be 8 bytes');
+  return aesCfb('decrypt', privProto, key, engineBoots, engineTime, salt, data);
 }
 
 export function encrypt(
@@ -150,8 +165,5 @@ export function encrypt(
   salt: Buffer,
   data: Buffer,
 ): Buffer {
-  const alg = PRIV[privProto];
-  if (!alg) throw new RangeError(`privacy protocol ${privProto} is not supported`);
-  const c = createCipheriv(alg.cipher, key, aesIv(engineBoots, engineTime, salt));
-  return Buffer.concat([c.update(data), c.final()]);
+  return aesCfb('encrypt', privProto, key, engineBoots, engineTime, salt, data);
 }
