@@ -127,43 +127,34 @@ function aesIv(engineBoots: number, engineTime: number, salt: Buffer): Buffer {
   return iv;
 }
 
-/** AES-CFB (RFC 3826) one way or the other, with the key and IV of the engine's boots and time. */
-function aesCfb(
-  direction: 'encrypt' | 'decrypt',
+type AesArgs = [
   privProto: SnmpPrivProtocol,
   key: Buffer,
   engineBoots: number,
   engineTime: number,
   salt: Buffer,
   data: Buffer,
+];
+
+/** AES-CFB (RFC 3826) one way or the other, with the key and IV of the engine's boots and time. */
+function aesCfb(
+  direction: 'encrypt' | 'decrypt',
+  ...[privProto, key, boots, time, salt, data]: AesArgs
 ): Buffer {
   const alg = PRIV[privProto];
   if (!alg) throw new RangeError(`privacy protocol ${privProto} is not supported`);
-  const iv = aesIv(engineBoots, engineTime, salt);
+  const iv = aesIv(boots, time, salt);
   const c =
     direction === 'decrypt' ? createDecipheriv(alg.cipher, key, iv) : createCipheriv(alg.cipher, key, iv);
   return Buffer.concat([c.update(data), c.final()]);
 }
 
-export function decrypt(
-  privProto: SnmpPrivProtocol,
-  key: Buffer,
-  engineBoots: number,
-  engineTime: number,
-  salt: Buffer,
-  data: Buffer,
-): Buffer {
+export function decrypt(...args: AesArgs): Buffer {
+  const [privProto, , , , salt] = args;
   if (PRIV[privProto] && salt.length !== 8) throw new RangeError('AES privacy parameters must be 8 bytes');
-  return aesCfb('decrypt', privProto, key, engineBoots, engineTime, salt, data);
+  return aesCfb('decrypt', ...args);
 }
 
-export function encrypt(
-  privProto: SnmpPrivProtocol,
-  key: Buffer,
-  engineBoots: number,
-  engineTime: number,
-  salt: Buffer,
-  data: Buffer,
-): Buffer {
-  return aesCfb('encrypt', privProto, key, engineBoots, engineTime, salt, data);
+export function encrypt(...args: AesArgs): Buffer {
+  return aesCfb('encrypt', ...args);
 }
