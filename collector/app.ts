@@ -53,7 +53,7 @@ import {
 } from './alerting/oncall.ts';
 import type { Notifier } from './notify/notifier.ts';
 import type { DevicePoller, SampleWriterLike, WriterStats } from './pipeline.ts';
-import { Scheduler, type SchedulerStats } from './scheduler/scheduler.ts';
+import { CRITICALITY_RANK, Scheduler, overloadFields, type SchedulerStats } from './scheduler/scheduler.ts';
 import { deviceTags } from './sinks/schema.ts';
 
 export interface MonitorSettings {
@@ -233,6 +233,8 @@ export class Monitor {
       jitterMs: settings.jitterMs,
       concurrency: settings.concurrency,
       run: (id) => this.#pollDevice(id),
+      // Past capacity, critical sites' devices are polled first (scheduler.ts, overload).
+      priority: (id) => CRITICALITY_RANK[this.#topology.siteOfDevice(id)?.criticality ?? 'low'],
     });
     this.#health = new HealthTracker(
       this.#topology,
@@ -1010,6 +1012,7 @@ export class Monitor {
           buffered: w.buffered,
           dropped: w.dropped,
           invalid: w.invalid,
+          ...overloadFields(this.#scheduler.load()),
           ...Object.fromEntries(REASONS.map((r) => [`failures_${r}`, this.#sincePoint.byReason[r]])),
         },
         timeMs: now,
