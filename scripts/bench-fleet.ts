@@ -230,10 +230,25 @@ interface SizeResult {
   load: string;
 }
 
+/**
+ * A starved or overloaded collector may answer late or drop a connection: 3 tries of up to 2 minutes
+ * each before the size is given up (the error says the collector did not answer, which is a finding).
+ */
 async function getJson<T>(url: string, token: string): Promise<T> {
-  const r = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return (await r.json()) as T;
+  let last: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const r = await fetch(url, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(120_000),
+      });
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      return (await r.json()) as T;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new Error(`${url}: the collector did not answer in 3 tries (${String(last)})`);
 }
 
 function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<void> {
