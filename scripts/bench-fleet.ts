@@ -27,7 +27,7 @@
  * no MQTT devices), so what is measured is the SNMP collection path end to end.
  * --cpu-prof DIR runs the collector under `node --cpu-prof` and leaves its profile in DIR when it stops.
  */
-import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +37,7 @@ import { Document, parseDocument } from 'yaml';
 import { generateToken } from '../collector/http/auth.ts';
 import { generateBadungInventory, type GeneratedInventory } from '../config/badung/generate.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
-import { ChildSet, type Child } from './bench/children.ts';
+import { ChildSet, cleanUpOnExit, waitForLine, type Child } from './bench/children.ts';
 import { cpuMsOfPid } from './bench/measure.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 import type { RunningServer } from './lib/servers/process.ts';
@@ -86,21 +86,7 @@ const children = new ChildSet();
 const dir = mkdtempSync(join(tmpdir(), 'netmon-bench-fleet-'));
 let influx: RunningServer | undefined;
 
-process.on('exit', () => {
-  children.killAllNow();
-  rmSync(dir, { recursive: true, force: true });
-});
-let stopping = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const)
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\nbench-fleet: ${sig}: stopping`);
-    void children
-      .stopAll(10_000)
-      .then(() => influx?.stop())
-      .finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  });
+cleanUpOnExit('bench-fleet', children, dir, () => children.stopAll(10_000).then(() => influx?.stop()));
 
 interface HealthDoc {
   devices: number;
@@ -249,16 +235,6 @@ async function getJson<T>(url: string, token: string): Promise<T> {
     }
   }
   throw new Error(`${url}: the collector did not answer in 3 tries (${String(last)})`);
-}
-
-function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<void> {
-  return waitFor(
-    () => {
-      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited: ${child.tail()}`);
-      return pattern.test(child.tail());
-    },
-    { timeoutMs, intervalMs: 200, what: `${child.name}: ${String(pattern)}` },
-  ).then(() => undefined);
 }
 
 async function runSize(size: number, influxd: RunningServer): Promise<SizeResult> {
