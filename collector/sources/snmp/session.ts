@@ -79,8 +79,13 @@ export interface SnmpClientOptions {
   readonly sockets?: SocketPool | undefined;
 }
 
-/** Real UDP sockets every SNMP client of the process shares (socket-pool.ts): the count stays bounded. */
-export const SHARED_SOCKETS = 8;
+/**
+ * Real UDP sockets every SNMP client of the process shares (socket-pool.ts): the count stays bounded.
+ * Not fewer: libuv reads at most 32 datagrams from a socket per turn of the event loop, and a reply
+ * left in a socket's buffer while the loop runs its timers can time out there. 64 sockets read up to
+ * 2,048 replies a turn, more than the in-flight cap (snmp.concurrency, 256 by default) can have pending.
+ */
+export const SHARED_SOCKETS = 64;
 let sharedPool: SocketPool | undefined;
 
 /**

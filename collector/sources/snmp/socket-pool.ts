@@ -26,7 +26,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 
 export interface SocketPoolOptions {
-  /** Real sockets at most (per address family). Default 8. */
+  /** Real sockets at most (per address family). Default 8 (the collector uses session.ts SHARED_SOCKETS). */
   readonly size?: number | undefined;
   /** SO_RCVBUF asked for each real socket, bytes. Default 4 MiB. */
   readonly recvBufferSize?: number | undefined;
