@@ -37,7 +37,7 @@ import { Document, parseDocument } from 'yaml';
 import { generateToken } from '../collector/http/auth.ts';
 import { generateBadungInventory, type GeneratedInventory } from '../config/badung/generate.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
-import { ChildSet, cleanUpOnExit, waitForLine, type Child } from './bench/children.ts';
+import { ChildSet, cleanUpOnExit, simulatorArgs, waitForLine, type Child } from './bench/children.ts';
 import { cpuMsOfPid } from './bench/measure.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 import type { RunningServer } from './lib/servers/process.ts';
@@ -266,17 +266,7 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
       await children.start(
         `simulator ${i}/${sims}`,
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          'simulator/main.ts',
-          '--inventory',
-          inventoryFile,
-          '--control',
-          `127.0.0.1:${controls[i] ?? 0}`,
-          '--shard',
-          `${i}/${sims}`,
-        ],
+        simulatorArgs(inventoryFile, `127.0.0.1:${controls[i] ?? 0}`, '--shard', `${i}/${sims}`),
         { cwd: ROOT },
       ),
     );

@@ -35,7 +35,7 @@ import { generateToken } from '../collector/http/auth.ts';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import { parseDuration } from '../config/yaml-source.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
-import { ChildSet, cleanUpOnExit, waitForLine, type Child } from './bench/children.ts';
+import { ChildSet, cleanUpOnExit, simulatorArgs, waitForLine, type Child } from './bench/children.ts';
 import { cpuMsOfPid, percentile } from './bench/measure.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 import type { RunningServer } from './lib/servers/process.ts';
@@ -263,16 +263,11 @@ async function main(): Promise<number> {
   const sim = await children.start(
     'simulator',
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      'simulator/main.ts',
-      '--inventory',
+    simulatorArgs(
       inventoryFile,
-      '--control',
       `127.0.0.1:${ports.control}`,
       ...(NO_MQTT ? [] : ['--mqtt', `mqtt://127.0.0.1:${ports.mqtt}`]),
-    ],
+    ),
     { cwd: ROOT },
   );
   started.push(sim);

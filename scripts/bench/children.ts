@@ -109,3 +109,8 @@ export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): P
     { timeoutMs, intervalMs: 200, what: `${child.name}: ${String(pattern)}` },
   ).then(() => undefined);
 }
+
+/** The command line (after `node`) of the fleet simulator on `inventory`, its control API at `control`. */
+export function simulatorArgs(inventory: string, control: string, ...extra: string[]): string[] {
+  return ['--import', 'tsx', 'simulator/main.ts', '--inventory', inventory, '--control', control, ...extra];
+}
