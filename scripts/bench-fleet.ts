@@ -35,6 +35,7 @@ import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
 import { Document, parseDocument } from 'yaml';
 import { generateToken } from '../collector/http/auth.ts';
+import type { SchedulerStats } from '../collector/scheduler/scheduler.ts';
 import { generateBadungInventory, type GeneratedInventory } from '../config/badung/generate.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
 import { ChildSet, cleanUpOnExit, simulatorArgs, waitForLine, type Child } from './bench/children.ts';
@@ -91,16 +92,7 @@ cleanUpOnExit('bench-fleet', children, dir, () => children.stopAll(10_000).then(
 interface HealthDoc {
   devices: number;
   polls: { ok: number; failed: number };
-  scheduler: {
-    jobs: number;
-    started: number;
-    overruns: number;
-    late: number;
-    maxLagMs: number;
-    queued: number;
-    running: number;
-    overload?: { overloaded: boolean; sustainablePerSecond: number } | undefined;
-  };
+  scheduler: SchedulerStats;
   writer: { written: number; buffered: number; dropped: number };
 }
 
@@ -212,7 +204,7 @@ interface SizeResult {
   collectorOpenFiles: number;
   devicesPerCore: number;
   simulatorSaturated: boolean;
-  overload: HealthDoc['scheduler']['overload'] | null;
+  overload: SchedulerStats['overload'] | null;
   load: string;
 }
 
