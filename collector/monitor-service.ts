@@ -116,10 +116,13 @@ export class MonitorApi implements MonitorService {
   health(): { status: 'ok' | 'degraded'; details: Record<string, unknown> } {
     const s = this.#monitor.status();
     // Samples waiting on disk (the database is away) or lost: degraded. A queue being flushed is normal.
-    const degraded = (s.writer.onDisk ?? 0) > 0 || s.writer.dropped > 0;
+    // Past capacity (scheduler.ts overload): polls are late; details.overloaded says so, with the rate.
+    const overloaded = s.scheduler.overload?.overloaded === true;
+    const degraded = (s.writer.onDisk ?? 0) > 0 || s.writer.dropped > 0 || overloaded;
     return {
       status: degraded ? 'degraded' : 'ok',
       details: {
+        overloaded,
         uptimeS: Math.round((this.#clock.now() - s.startedAt) / 1000),
         devices: s.devices,
         states: s.states,

@@ -34,7 +34,7 @@ import { generateToken } from '../collector/http/auth.ts';
 import { generateBadungInventory } from '../config/badung/generate.ts';
 import { parseDuration } from '../config/yaml-source.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
-import { ChildSet, type Child } from './bench/children.ts';
+import { ChildSet, cleanUpOnExit, simulatorArgs, waitForLine, type Child } from './bench/children.ts';
 import { cpuMsOfPid, percentile } from './bench/measure.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 import type { RunningServer } from './lib/servers/process.ts';
@@ -89,18 +89,7 @@ async function cleanup(): Promise<void> {
   await influx?.stop();
   rmSync(dir, { recursive: true, force: true });
 }
-process.on('exit', () => {
-  children.killAllNow();
-  rmSync(dir, { recursive: true, force: true });
-});
-let stopping = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const)
-  process.on(sig, () => {
-    if (stopping) return;
-    stopping = true;
-    console.error(`\nbench-status: ${sig}: stopping`);
-    void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
-  });
+cleanUpOnExit('bench-status', children, dir, cleanup);
 
 interface SchedulerFigures {
   jobs: number;
@@ -145,16 +134,6 @@ async function getJson<T>(url: string, token: string): Promise<T> {
   const r = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
   return (await r.json()) as T;
-}
-
-function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<void> {
-  return waitFor(
-    () => {
-      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited: ${child.tail()}`);
-      return pattern.test(child.tail());
-    },
-    { timeoutMs, intervalMs: 200, what: `${child.name}: ${String(pattern)}` },
-  ).then(() => undefined);
 }
 
 interface LoadResult {
@@ -271,16 +250,11 @@ async function main(): Promise<number> {
   const sim = await children.start(
     'simulator',
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      'simulator/main.ts',
-      '--inventory',
+    simulatorArgs(
       inventoryFile,
-      '--control',
       `127.0.0.1:${ports.control}`,
       ...(NO_MQTT ? [] : ['--mqtt', `mqtt://127.0.0.1:${ports.mqtt}`]),
-    ],
+    ),
     { cwd: ROOT },
   );
   started.push(sim);

@@ -29,10 +29,49 @@ export interface CliOptions {
   readonly seed: number;
   /** Broker URL for the inventory's MQTT devices (none: no MQTT devices). */
   readonly mqtt?: string | undefined;
+  /** Serve only this share of the inventory's sites (several processes for a fleet one core cannot answer). */
+  readonly shard?: Shard | undefined;
+}
+
+/** Share `index` of `count` (0 <= index < count): the sites whose position in the inventory is index mod count. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/**
+ * The part of an inventory one simulator process serves: whole sites (a site's devices stay together,
+ * so cutting a site works in the process that has it), dealt out in turn. A site's upstream or a device's
+ * parent in another share is dropped: reachability across processes is not modelled (benchmarks only).
+ */
+export function shardInventory(inventory: Inventory, shard: Shard): Inventory {
+  if (shard.count === 1) return inventory;
+  const sites = inventory.sites.filter((_, i) => i % shard.count === shard.index);
+  const siteIds = new Set(sites.map((s) => s.id));
+  const devices = inventory.devices.filter((d) => siteIds.has(d.siteId));
+  const deviceIds = new Set(devices.map((d) => d.id));
+  return {
+    sites: sites.map((s) =>
+      s.upstream !== undefined && !siteIds.has(s.upstream) ? { ...s, upstream: undefined } : s,
+    ),
+    devices: devices.map((d) =>
+      d.parent !== undefined && !deviceIds.has(d.parent) ? { ...d, parent: undefined } : d,
+    ),
+  };
+}
+
+/** "K/N" → { index: K, count: N }, 0 <= K < N. */
+export function parseShard(raw: string): Shard {
+  const m = /^(\d{1,4})\/(\d{1,4})$/.exec(raw);
+  const index = Number(m?.[1]);
+  const count = Number(m?.[2]);
+  if (!m || count < 1 || index >= count)
+    throw new SimulatorControlError(400, `--shard must be K/N with 0 <= K < N (e.g. 0/2), got "${raw}"`);
+  return { index, count };
 }
 
 const USAGE =
-  'usage: simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N] [--mqtt mqtt://127.0.0.1:1883]';
+  'usage: simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N] [--mqtt mqtt://127.0.0.1:1883] [--shard K/N]';
 
 const HELP = `${USAGE}
 
@@ -40,6 +79,8 @@ const HELP = `${USAGE}
   --control H:PORT   where the control API listens (default 127.0.0.1:0: any free port)
   --seed N           the seed of the simulated traffic and faults (default 1)
   --mqtt URL         the broker the inventory's MQTT devices connect to (none: no MQTT devices)
+  --shard K/N        serve only sites K, K+N, K+2N, ... of the inventory (run N processes, K = 0..N-1,
+                     when one process cannot answer the whole fleet: ~1 socket per device, one core)
   -h, --help         this text
 
 Prints one JSON line when ready ({"msg":"simulator ready","control":...}); stops on SIGTERM or SIGINT.`;
@@ -52,6 +93,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       control: { type: 'string', default: '127.0.0.1:0' },
       seed: { type: 'string', default: '1' },
       mqtt: { type: 'string' },
+      shard: { type: 'string' },
     },
     strict: true,
   });
@@ -67,6 +109,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     controlPort: Number(m[2]),
     seed,
     mqtt: values.mqtt,
+    shard: values.shard === undefined ? undefined : parseShard(values.shard),
   };
 }
 
@@ -93,7 +136,8 @@ export async function runSimulator(
   log: Logger,
 ): Promise<RunningSimulator> {
   const started = Date.now();
-  const inventory = await load(opts.inventory);
+  const loaded = await load(opts.inventory);
+  const inventory = opts.shard ? shardInventory(loaded, opts.shard) : loaded;
   const sim = new FleetSimulator({ inventory, seed: opts.seed });
   const mqtt = opts.mqtt
     ? new MqttFleet({
@@ -120,6 +164,7 @@ export async function runSimulator(
     devices: inventory.devices.length,
     sites: inventory.sites.length,
     seed: opts.seed,
+    ...(opts.shard ? { shard: `${opts.shard.index}/${opts.shard.count}` } : {}),
     mqttDevices: mqtt?.size ?? 0,
     startupMs: Date.now() - started,
     rssMiB: Math.round(process.memoryUsage().rss / 1048576),

@@ -12,7 +12,7 @@ import type { DeviceReading, ProbeFailureReason, ProbeResult, Sample } from '../
 import type { Topology } from '../health/topology.ts';
 import { normalise } from '../normalise/normalise.ts';
 import type { DevicePoller, SampleWriterLike } from '../pipeline.ts';
-import { Scheduler, type SchedulerStats } from '../scheduler/scheduler.ts';
+import { CRITICALITY_RANK, Scheduler, overloadFields, type SchedulerStats } from '../scheduler/scheduler.ts';
 import { deviceTags } from '../sinks/schema.ts';
 
 export interface CollectionDeps {
@@ -77,6 +77,8 @@ export class Collection {
       jitterMs: settings.jitterMs,
       concurrency: settings.concurrency,
       run: (id) => this.#poll(id),
+      // Past capacity, critical sites' devices are polled first (scheduler.ts, overload).
+      priority: (id) => CRITICALITY_RANK[deps.topology.siteOfDevice(id)?.criticality ?? 'low'],
     });
   }
 
@@ -205,6 +207,7 @@ export class Collection {
           poll_failures: this.#sincePoint.failures,
           written: Math.max(0, w.written - this.#sincePoint.written),
           buffered: w.buffered,
+          ...overloadFields(this.#scheduler.load()),
           dropped: w.dropped,
           invalid: w.invalid,
           ...Object.fromEntries(FAILURE_REASONS.map((r) => [`failures_${r}`, this.#sincePoint.byReason[r]])),

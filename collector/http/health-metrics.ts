@@ -8,7 +8,9 @@
  *     failing:   { total, byReason: { timeout, refused, auth, decode, agent_error, internal } }
  *                                                    devices whose last poll failed, by why
  *     buffer:    { queued, onDisk, dropped, written, failures, lastError? }   the InfluxDB write buffer
- *     scheduler: { jobs, running, queued, overruns }  overruns: rounds that started late (overload)
+ *     scheduler: { jobs, running, queued, overruns,  overruns: turns skipped, the previous one still going
+ *                  overload: { overloaded, duePerSecond, completedPerSecond, sustainablePerSecond,
+ *                              oldestWaitMs } }      past capacity, and the polls/s it sustains
  *     mqtt:      { clients } | null                   devices connected to the embedded broker
  *     events:    { clients, dropped }                 open /api/v1/events streams }
  *

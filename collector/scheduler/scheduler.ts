@@ -3,17 +3,30 @@
  *
  * - Phases are spread over the first interval (deterministically, from the device id), so 3,500 devices
  *   do not all fire at start-up.
- * - A device whose previous job is still running when the next one falls due skips that turn (counted as
- *   an overrun) instead of stacking jobs.
+ * - A device whose previous job is still running (or still waiting for a slot) when the next one falls
+ *   due skips that turn (counted as an overrun) instead of stacking jobs.
  * - A slow or dead device only ever holds one slot for as long as its own timeout, so it never delays
  *   the others beyond the cap; raise the cap for fleets with many dead devices.
- * - `expedite(id)` runs a device's job as soon as a slot is free (health asks for this to confirm a
- *   suspected outage or a parent's state without waiting for a whole interval).
+ * - `expedite(id)` runs a device's job as soon as a slot is free, ahead of regular turns (health asks for
+ *   this to confirm a suspected outage or a parent's state without waiting for a whole interval).
+ *
+ * Cost per turn is the same at any fleet size: one timer for the whole fleet (the earliest turn of a
+ * min-heap of next turns), a min-heap of turns waiting for a slot, no scan or splice over the fleet.
+ *
+ * Overload (more turns due than the jobs can complete): the waiting turns are served by the time they
+ * fell due, each rank of a device's criticality holding it back by `priorityStepMs` (default one
+ * interval): critical sites keep their rate as long as they alone fit in the capacity, and a low-priority
+ * device is never starved (its turn goes first once it has waited 3 steps longer than a critical one's). A device keeps its place while it waits and skips its later turns, so every device is polled
+ * at the rate the collector can sustain, the lateness spread over all of them. The queue busy without a
+ * break for `overloadAfterMs` is the overload state (stats().overload), with the completion rate
+ * measured meanwhile: the polls per second the collector sustains.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
+import type { Criticality } from '../core/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import { hashString } from '../core/hash.ts';
+import { IndexedHeap } from './heap.ts';
 
 export interface SchedulerOptions {
   readonly clock: Clock;
@@ -28,6 +41,32 @@ export interface SchedulerOptions {
   readonly random?: () => number;
   /** A turn that starts more than this after it was due (timer lag, a full queue) counts as late. Default 1 s. */
   readonly lateAfterMs?: number;
+  /**
+   * A device's rank when turns wait for a slot: 0 (first) to 3, e.g. its site's criticality
+   * (critical, high, medium, low). Read once, when the id is added. Default 0 for all.
+   */
+  readonly priority?: ((id: string) => number) | undefined;
+  /** How far ahead one rank moves a waiting turn. Default one interval. */
+  readonly priorityStepMs?: number | undefined;
+  /** The queue busy without a break this long is overload. Default max(10 s, interval / 6). */
+  readonly overloadAfterMs?: number | undefined;
+}
+
+/** Whether the jobs keep up with the turns due, and the rates that say so. */
+export interface SchedulerLoad {
+  /** Turns have waited for a slot without a break for overloadAfterMs: the collector is past capacity. */
+  readonly overloaded: boolean;
+  /** Turns due per second (devices / interval). */
+  readonly duePerSecond: number;
+  /** Jobs completed per second over the last 9 whole seconds. */
+  readonly completedPerSecond: number;
+  /**
+   * The jobs per second the collector sustains: while overloaded, the rate measured since the queue
+   * last emptied; otherwise the cap's estimate (concurrency / mean job time), which only bounds it.
+   */
+  readonly sustainablePerSecond: number;
+  /** How long the oldest waiting turn has waited (0 when none waits). */
+  readonly oldestWaitMs: number;
 }
 
 export interface SchedulerStats {
@@ -40,24 +79,45 @@ export interface SchedulerStats {
   readonly late: number;
   /** The longest wait from due to start of any turn so far. */
   readonly maxLagMs: number;
+  /** Always present from the Scheduler; optional for figures built by hand (tests, older readers). */
+  readonly overload?: SchedulerLoad | undefined;
 }
 
 interface Entry {
   readonly id: string;
-  timer: TimerHandle | undefined;
+  readonly rank: number;
   running: boolean;
-  queued: boolean;
-  /** When the turn now queued was due (its start minus this is its lag). */
+  /** When the turn now waiting was due (its start minus this is its lag). */
   dueAt: number;
+  /** Order among waiting turns: dueAt plus rank x step (expedited turns: far ahead). */
+  readyKey: number;
   /** The ideal time of the next turn; turns are scheduled from this, not from completion, so they do not drift. */
   nextDue: number;
+  timerIndex: number;
+  readyIndex: number;
 }
+
+/** Completions over the last RATE_BUCKETS seconds, one bucket a second. */
+const RATE_BUCKETS = 10;
 
 export class Scheduler {
   readonly #opts: SchedulerOptions;
   readonly #entries = new Map<string, Entry>();
-  readonly #queue: Entry[] = [];
+  /** Every entry, by its next turn: one clock timer is armed for the earliest. */
+  readonly #turns = new IndexedHeap<Entry>((e) => e.nextDue, {
+    get: (e) => e.timerIndex,
+    set: (e, i) => (e.timerIndex = i),
+  });
+  /** Turns waiting for a slot, most urgent first. */
+  readonly #ready = new IndexedHeap<Entry>((e) => e.readyKey, {
+    get: (e) => e.readyIndex,
+    set: (e, i) => (e.readyIndex = i),
+  });
   readonly #random: () => number;
+  readonly #stepMs: number;
+  readonly #overloadAfterMs: number;
+  #timer: TimerHandle | undefined;
+  #timerAt = Infinity;
   #running = 0;
   #started = 0;
   #overruns = 0;
@@ -65,12 +125,22 @@ export class Scheduler {
   #maxLagMs = 0;
   #active = false;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Since when turns have waited for a slot without a break (undefined: none waits). */
+  #busySince: number | undefined;
+  /** Jobs completed since #busySince. */
+  #busyDone = 0;
+  readonly #buckets = new Array<number>(RATE_BUCKETS).fill(0);
+  #bucketSecond = 0;
+  /** Mean job time, ms (exponentially weighted). */
+  #meanJobMs = 0;
 
   constructor(opts: SchedulerOptions) {
     if (opts.intervalMs <= 0) throw new RangeError('intervalMs must be positive');
     if (opts.concurrency < 1) throw new RangeError('concurrency must be at least 1');
     this.#opts = opts;
     this.#random = opts.random ?? Math.random;
+    this.#stepMs = opts.priorityStepMs ?? opts.intervalMs;
+    this.#overloadAfterMs = opts.overloadAfterMs ?? Math.max(10_000, opts.intervalMs / 6);
   }
 
   /** Start scheduling the given ids, their first turns spread over one interval. */
@@ -78,48 +148,60 @@ export class Scheduler {
     this.#active = true;
     const now = this.#opts.clock.now();
     for (const id of ids) this.add(id, now + phaseOf(id, this.#opts.intervalMs));
+    this.#arm();
   }
 
   /** Add one id (its first turn at `firstAt`, default now). Adding a known id does nothing. */
   add(id: string, firstAt = this.#opts.clock.now()): void {
     if (this.#entries.has(id)) return;
+    const rank = Math.min(3, Math.max(0, Math.floor(this.#opts.priority?.(id) ?? 0))) || 0;
     const entry: Entry = {
       id,
-      timer: undefined,
+      rank,
       running: false,
-      queued: false,
       dueAt: firstAt,
+      readyKey: firstAt,
       nextDue: firstAt,
+      timerIndex: -1,
+      readyIndex: -1,
     };
     this.#entries.set(id, entry);
-    if (this.#active) this.#arm(entry);
+    this.#turns.push(entry);
+    if (this.#active && firstAt < this.#timerAt) this.#arm();
   }
 
   remove(id: string): void {
     const entry = this.#entries.get(id);
     if (!entry) return;
-    if (entry.timer) this.#opts.clock.clearTimeout(entry.timer);
     this.#entries.delete(id);
-    const i = this.#queue.indexOf(entry);
-    if (i >= 0) this.#queue.splice(i, 1);
+    this.#turns.remove(entry);
+    this.#ready.remove(entry);
+    if (this.#ready.size === 0) this.#idle();
   }
 
-  /** Run this id's job as soon as a slot is free, without moving its regular schedule. */
+  /** Run this id's job as soon as a slot is free, ahead of regular turns, without moving its schedule. */
   expedite(id: string): void {
     const entry = this.#entries.get(id);
-    if (!entry || !this.#active || entry.running || entry.queued) return;
-    this.#enqueue(entry, this.#opts.clock.now());
+    if (!entry || !this.#active || entry.running) return;
+    const now = this.#opts.clock.now();
+    const front = now - 4 * this.#stepMs - this.#opts.intervalMs;
+    if (this.#ready.has(entry)) {
+      // Already waiting (overload): it goes to the front, keeping the time its turn fell due.
+      entry.readyKey = Math.min(entry.readyKey, front);
+      this.#ready.update(entry);
+      return;
+    }
+    this.#enqueue(entry, now, front);
   }
 
   /** Stop scheduling and wait for the jobs in flight to finish. */
   async stop(): Promise<void> {
     this.#active = false;
-    for (const e of this.#entries.values()) {
-      if (e.timer) this.#opts.clock.clearTimeout(e.timer);
-      e.timer = undefined;
-      e.queued = false;
-    }
-    this.#queue.length = 0;
+    if (this.#timer) this.#opts.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    this.#ready.clear();
+    this.#idle();
     await Promise.allSettled([...this.#inFlight]);
   }
 
@@ -127,62 +209,112 @@ export class Scheduler {
     return {
       jobs: this.#entries.size,
       running: this.#running,
-      queued: this.#queue.length,
+      queued: this.#ready.size,
       started: this.#started,
       overruns: this.#overruns,
       late: this.#late,
       maxLagMs: this.#maxLagMs,
+      overload: this.load(),
     };
   }
 
-  #arm(entry: Entry): void {
-    const delay = Math.max(0, entry.nextDue - this.#opts.clock.now());
-    entry.timer = this.#opts.clock.setTimeout(() => this.#due(entry), delay);
+  /** The overload verdict and its rates, now. */
+  load(): SchedulerLoad {
+    const now = this.#opts.clock.now();
+    this.#roll(now);
+    // The whole seconds before this one (the current bucket is still filling).
+    const current = this.#buckets[this.#bucketSecond % RATE_BUCKETS] ?? 0;
+    const completed = (this.#buckets.reduce((a, b) => a + b, 0) - current) / (RATE_BUCKETS - 1);
+    const busyMs = this.#busySince === undefined ? 0 : now - this.#busySince;
+    const overloaded = busyMs >= this.#overloadAfterMs;
+    const cap = this.#meanJobMs > 0 ? (this.#opts.concurrency * 1000) / this.#meanJobMs : 0;
+    let oldestWaitMs = 0;
+    const head = this.#ready.peek();
+    if (head) oldestWaitMs = Math.max(0, now - head.dueAt);
+    return {
+      overloaded,
+      duePerSecond: round2((this.#entries.size * 1000) / this.#opts.intervalMs),
+      completedPerSecond: round2(completed),
+      sustainablePerSecond: round2(overloaded && busyMs > 0 ? (this.#busyDone * 1000) / busyMs : cap),
+      oldestWaitMs: Math.round(oldestWaitMs),
+    };
   }
 
-  #due(entry: Entry): void {
-    entry.timer = undefined;
-    if (!this.#active || this.#entries.get(entry.id) !== entry) return;
-    const { intervalMs, jitterMs } = this.#opts;
+  #arm(): void {
+    if (!this.#active) return;
+    const head = this.#turns.peek();
+    const at = head ? head.nextDue : Infinity;
+    if (at === this.#timerAt && this.#timer) return;
+    if (this.#timer) this.#opts.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = at;
+    if (at === Infinity) return;
+    this.#timer = this.#opts.clock.setTimeout(() => this.#fire(), Math.max(0, at - this.#opts.clock.now()));
+  }
+
+  /** The earliest turn fell due: take every turn due by now, then arm for the next. */
+  #fire(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    if (!this.#active) return;
     const now = this.#opts.clock.now();
+    for (let head = this.#turns.peek(); head && head.nextDue <= now; head = this.#turns.peek()) {
+      this.#due(head, now);
+    }
+    this.#arm();
+    this.#pump();
+  }
+
+  #due(entry: Entry, now: number): void {
+    const { intervalMs, jitterMs } = this.#opts;
     const dueAt = entry.nextDue;
     // Next ideal turn, skipping whole intervals if we fell far behind (e.g. the process was suspended).
     let next = entry.nextDue + intervalMs;
     if (next < now) next = now + intervalMs;
     entry.nextDue = next + (this.#random() - 0.5) * jitterMs;
-    this.#arm(entry);
-    if (entry.running || entry.queued) {
+    this.#turns.update(entry);
+    if (entry.running || this.#ready.has(entry)) {
+      // Still running, or still waiting for a slot: it keeps its place, this turn is skipped.
       this.#overruns++;
       return;
     }
-    this.#enqueue(entry, dueAt);
+    this.#enqueue(entry, dueAt, dueAt + entry.rank * this.#stepMs, false);
   }
 
-  #enqueue(entry: Entry, dueAt: number): void {
-    entry.queued = true;
+  #enqueue(entry: Entry, dueAt: number, key: number, pump = true): void {
     entry.dueAt = dueAt;
-    this.#queue.push(entry);
-    this.#pump();
+    entry.readyKey = key;
+    this.#ready.push(entry);
+    if (pump) this.#pump();
   }
 
   #pump(): void {
-    while (this.#running < this.#opts.concurrency && this.#queue.length > 0) {
-      const entry = this.#queue.shift();
-      if (!entry) break;
-      entry.queued = false;
+    const now = this.#opts.clock.now();
+    while (this.#running < this.#opts.concurrency && this.#ready.size > 0) {
+      const entry = this.#ready.pop() as Entry;
       entry.running = true;
-      const lag = this.#opts.clock.now() - entry.dueAt;
+      const lag = now - entry.dueAt;
       if (lag > this.#maxLagMs) this.#maxLagMs = lag;
       if (lag > (this.#opts.lateAfterMs ?? 1000)) this.#late++;
       this.#running++;
       this.#started++;
-      const job = this.#runJob(entry);
+      const job = this.#runJob(entry, now);
       this.#inFlight.add(job);
       void job.finally(() => this.#inFlight.delete(job));
     }
+    if (this.#ready.size === 0) this.#idle();
+    else if (this.#busySince === undefined) {
+      this.#busySince = now;
+      this.#busyDone = 0;
+    }
   }
 
-  async #runJob(entry: Entry): Promise<void> {
+  #idle(): void {
+    this.#busySince = undefined;
+    this.#busyDone = 0;
+  }
+
+  async #runJob(entry: Entry, startedAt: number): Promise<void> {
     try {
       await this.#opts.run(entry.id);
     } catch (err) {
@@ -190,9 +322,47 @@ export class Scheduler {
     } finally {
       entry.running = false;
       this.#running--;
+      const now = this.#opts.clock.now();
+      this.#roll(now);
+      this.#buckets[this.#bucketSecond % RATE_BUCKETS]! += 1;
+      if (this.#busySince !== undefined) this.#busyDone++;
+      const ms = Math.max(1, now - startedAt);
+      this.#meanJobMs = this.#meanJobMs === 0 ? ms : this.#meanJobMs * 0.99 + ms * 0.01;
       if (this.#active) this.#pump();
     }
   }
+
+  /** Move the rate buckets on to the current second, emptying the ones passed. */
+  #roll(now: number): void {
+    const second = Math.floor(now / 1000);
+    if (second === this.#bucketSecond) return;
+    const steps = Math.min(RATE_BUCKETS, second - this.#bucketSecond);
+    for (let i = 1; i <= steps; i++) this.#buckets[(this.#bucketSecond + i) % RATE_BUCKETS] = 0;
+    this.#bucketSecond = second;
+  }
+}
+
+/** The order in which waiting turns are served, by the site's criticality (the `priority` option). */
+export const CRITICALITY_RANK: Readonly<Record<Criticality, number>> = {
+  critical: 0,
+  high: 1,
+  medium: 2,
+  low: 3,
+};
+
+/** The overload figures as fields of the `monitor` measurement (component=collector). */
+export function overloadFields(load: SchedulerLoad): Record<string, number | boolean> {
+  return {
+    overloaded: load.overloaded,
+    polls_due_per_s: load.duePerSecond,
+    polls_done_per_s: load.completedPerSecond,
+    polls_sustainable_per_s: load.sustainablePerSecond,
+    oldest_wait_ms: load.oldestWaitMs,
+  };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 /** A stable offset in [0, intervalMs) from the id, so restarts keep devices' phases (core/hash.ts). */

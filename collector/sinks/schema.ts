@@ -167,7 +167,7 @@ export const SCHEMA = {
   },
   monitor: {
     description:
-      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped).",
+      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer, overload), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped).",
     tags: ['component'],
     fields: {
       period_s: f('float', 's', 'Time since the previous point (0 for the heartbeat at start)'),
@@ -183,6 +183,19 @@ export const SCHEMA = {
       failures_decode: f('integer', 'count', 'An answer that could not be read'),
       failures_agent_error: f('integer', 'count', 'The agent answered with an error status'),
       failures_internal: f('integer', 'count', "The collector's own fault"),
+      overloaded: f(
+        'boolean',
+        '',
+        'Past capacity: turns have waited for a poll slot without a break (scheduler)',
+      ),
+      polls_due_per_s: f('float', 'polls/s', 'Polls the interval asks for: devices / interval'),
+      polls_done_per_s: f('float', 'polls/s', 'Polls completed per second over the last 9 s'),
+      polls_sustainable_per_s: f(
+        'float',
+        'polls/s',
+        'Polls per second the collector sustains: measured while overloaded, else the in-flight cap bound',
+      ),
+      oldest_wait_ms: f('integer', 'ms', 'How long the oldest turn waiting for a poll slot has waited'),
       mqtt_clients: f('integer', 'clients', 'MQTT clients connected to the embedded broker (component mqtt)'),
       mqtt_received: f(
         'integer',

@@ -4,6 +4,8 @@
  * after a deadline; killAllNow() is the synchronous last resort for process.on('exit').
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { waitFor } from '../../test/support/ports.ts';
 
 const TAIL_BYTES = 4096;
 
@@ -71,4 +73,44 @@ export class ChildSet {
   killAllNow(): void {
     for (const c of this.#running) c.proc.kill('SIGKILL');
   }
+}
+
+/**
+ * A benchmark's way out: on exit, kill what `children` still runs and remove `dir`; on SIGINT or SIGTERM,
+ * say so, run `cleanup` once (the polite stop), and exit 130 or 143.
+ */
+export function cleanUpOnExit(
+  command: string,
+  children: ChildSet,
+  dir: string,
+  cleanup: () => Promise<unknown>,
+): void {
+  process.on('exit', () => {
+    children.killAllNow();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  let stopping = false;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const)
+    process.on(sig, () => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`\n${command}: ${sig}: stopping`);
+      void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
+    });
+}
+
+/** Wait until `child`'s recent output matches `pattern`; fails at once if it exits. */
+export function waitForLine(child: Child, pattern: RegExp, timeoutMs: number): Promise<void> {
+  return waitFor(
+    () => {
+      if (child.proc.exitCode !== null) throw new Error(`${child.name} exited: ${child.tail()}`);
+      return pattern.test(child.tail());
+    },
+    { timeoutMs, intervalMs: 200, what: `${child.name}: ${String(pattern)}` },
+  ).then(() => undefined);
+}
+
+/** The command line (after `node`) of the fleet simulator on `inventory`, its control API at `control`. */
+export function simulatorArgs(inventory: string, control: string, ...extra: string[]): string[] {
+  return ['--import', 'tsx', 'simulator/main.ts', '--inventory', inventory, '--control', control, ...extra];
 }

@@ -3,6 +3,9 @@
  * callback API into a few promise-returning methods, its value encodings into our own VarBind type
  * (Counter64 as bigint), and its error zoo into SnmpError with a ProbeFailureReason as `code`.
  *
+ * Sessions do not open a UDP socket each: they send through a bounded pool of shared sockets
+ * (socket-pool.ts, net-snmp's `dgramModule` option), so the open files do not grow with the fleet.
+ *
  * Retries are done here, not by net-snmp (its sessions are created with retries: 0), so a caller can ask
  * for a single attempt: the bulk walk's too-big fallback (walk.ts) must not wait out every retry of a
  * request that the agent will always drop.
@@ -11,6 +14,7 @@ import snmp from 'net-snmp';
 import { SnmpError, errorMessage } from '../../core/errors.ts';
 import type { Device, ProbeFailureReason, SnmpAuthProtocol, SnmpPrivProtocol } from '../../core/types.ts';
 import { walkSubtree } from './walk.ts';
+import { SocketPool } from './socket-pool.ts';
 
 /** SMI value types (RFC 2578) and the three SNMPv2 per-varbind exceptions (RFC 3416 section 4.2). */
 export type VarBindType =
@@ -71,6 +75,25 @@ export interface SnmpClient {
 export interface SnmpClientOptions {
   readonly timeoutMs: number;
   readonly retries: number;
+  /** The UDP sockets the client's session sends through (default: the process's shared pool). */
+  readonly sockets?: SocketPool | undefined;
+}
+
+/**
+ * Real UDP sockets every SNMP client of the process shares (socket-pool.ts): the count stays bounded.
+ * Not fewer: libuv reads at most 32 datagrams from a socket per turn of the event loop, and a reply
+ * left in a socket's buffer while the loop runs its timers can time out there. 64 sockets read up to
+ * 2,048 replies a turn, more than the in-flight cap (snmp.concurrency, 256 by default) can have pending.
+ */
+export const SHARED_SOCKETS = 64;
+let sharedPool: SocketPool | undefined;
+
+/**
+ * The process's pool, made on first use. One pool for the whole process, because the number that matters
+ * (open files) is the process's; its sockets hold the event loop open only while a reply is awaited.
+ */
+export function sharedSocketPool(): SocketPool {
+  return (sharedPool ??= new SocketPool({ size: SHARED_SOCKETS }));
 }
 
 /** An SNMP request failed. `code` is the ProbeFailureReason; `status` is the agent's error-status, if any. */
@@ -157,7 +180,15 @@ function credentialsOf(device: Device): NonNullable<Device['snmp']> {
 
 function createSession(device: Device, opts: SnmpClientOptions): snmp.Session {
   const creds = credentialsOf(device);
-  const base = { port: device.port, timeout: opts.timeoutMs, retries: 0, backoff: 1, idBitsSize: 32 };
+  const base = {
+    port: device.port,
+    timeout: opts.timeoutMs,
+    retries: 0,
+    backoff: 1,
+    idBitsSize: 32,
+    // Not a socket per session: one of a few shared ones (socket-pool.ts).
+    dgramModule: (opts.sockets ?? sharedSocketPool()).dgramModule,
+  };
   if (creds.version === '2c') {
     // net-snmp defaults to SNMPv1, which has no GETBULK and no Counter64.
     return snmp.createSession(device.host, creds.community.reveal(), { ...base, version: snmp.Version2c });
