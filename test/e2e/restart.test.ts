@@ -80,18 +80,22 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  monitor?.kill('SIGKILL');
+  // Every monitor this file started, not only the last: a failed test must not leave one running.
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await sim?.stop();
   await hook?.stop();
   await influx?.dispose();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+const started = new Set<ChildProcess>();
+
 function startMonitor(): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'collector/main.ts', '--config', configFile], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   monitor = child;
+  started.add(child);
   return child;
 }
 
