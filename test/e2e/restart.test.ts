@@ -81,7 +81,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Every monitor this file started, not only the last: a failed test must not leave one running.
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await sim?.stop();
   await hook?.stop();
   await influx?.dispose();
