@@ -20,7 +20,7 @@ export interface Postgres {
   readonly url: string;
   readonly port: number;
   readonly pid: number | undefined;
-  /** A clean shutdown (SIGTERM: smart, waits for sessions to end... then fast). */
+  /** A clean fast shutdown (SIGINT: open sessions are ended, committed work is kept). */
   stop(): Promise<void>;
   /** SIGKILL of the postmaster, as a crash would; the next start() recovers from the WAL. */
   kill9(): Promise<void>;
@@ -130,6 +130,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<Postgres> {
     },
     startTimeoutMs: opts.startTimeoutMs ?? 30_000,
     stopTimeoutMs: 15_000,
+    // Fast shutdown (what `pg_ctl stop` does): SIGTERM is the smart one, which waits for every client to leave.
+    stopSignal: 'SIGINT',
     ...who,
   });
   if (fresh)
@@ -145,7 +147,11 @@ export async function startPostgres(opts: PostgresOptions): Promise<Postgres> {
     get pid() {
       return server.pid;
     },
-    stop: () => server.stop(),
+    stop: async () => {
+      const children = childPids(server.pid);
+      await server.stop();
+      await waitGone(children);
+    },
     kill9: async () => {
       // The whole server, as a machine crash would: the postmaster and its backends (a backend that outlived
       // its postmaster would keep the shared memory and the next start would refuse).

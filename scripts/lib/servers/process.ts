@@ -65,6 +65,8 @@ export interface ProcessSpec {
   readonly gid?: number | undefined;
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs?: number;
+  /** The signal of a clean stop (default SIGTERM; PostgreSQL's fast shutdown is SIGINT). */
+  readonly stopSignal?: NodeJS.Signals | undefined;
 }
 
 const TAIL_BYTES = 4096;
@@ -120,7 +122,7 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningServer> {
   const stop = async (): Promise<void> => {
     const proc = child;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    proc.kill('SIGTERM');
+    proc.kill(spec.stopSignal ?? 'SIGTERM');
     const timeoutMs = spec.stopTimeoutMs ?? 10_000;
     let timer: NodeJS.Timeout | undefined;
     const killed = new Promise<void>((resolve) => {
