@@ -121,7 +121,9 @@ export class PgSessionStore implements SessionStoreLike {
     if (!this.#sessions.has(idHash)) return false;
     this.#queue.assertWritable('delete session');
     this.#sessions.delete(idHash);
-    this.#queue.enqueue('delete session', (sql) => sql.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]));
+    this.#queue.enqueue('delete session', (sql) =>
+      sql.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]),
+    );
     return true;
   }
 
@@ -144,7 +146,10 @@ export class PgSessionStore implements SessionStoreLike {
     this.#queue.assertWritable('delete expired sessions');
     for (const s of gone) this.#sessions.delete(s.idHash);
     this.#queue.enqueue('delete expired sessions', (sql) =>
-      sql.query('DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2', [idleBefore, createdBefore]),
+      sql.query('DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2', [
+        idleBefore,
+        createdBefore,
+      ]),
     );
     return gone.length;
   }

@@ -125,7 +125,8 @@ interface Loaded {
 
 const num = (v: unknown): number => Number(v);
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
-const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+/** A TEXT column: a string, or NULL. */
+const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const ledgerKey = (incidentId: string, channel: string, kind: string): string =>
   JSON.stringify([incidentId, channel, kind]);
 
@@ -479,7 +480,8 @@ export class PgIncidentStore implements IncidentStoreLike {
     const held = this.#incidents.get(next.id);
     if (!held) throw new Error(`incident ${next.id} vanished`);
     held.incident = next;
-    if (next.status === 'resolved' && this.#openByKey.get(next.key) === next.id) this.#openByKey.delete(next.key);
+    if (next.status === 'resolved' && this.#openByKey.get(next.key) === next.id)
+      this.#openByKey.delete(next.key);
     return next;
   }
 

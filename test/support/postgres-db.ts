@@ -22,7 +22,11 @@ export async function freshDatabase(serverUrl: string, prefix = 't'): Promise<st
 }
 
 /** Rows of one query, on a connection of its own. */
-export async function sqlRows(url: string, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+export async function sqlRows(
+  url: string,
+  text: string,
+  params: unknown[] = [],
+): Promise<Record<string, unknown>[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
