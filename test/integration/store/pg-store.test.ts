@@ -19,13 +19,16 @@ import { waitFor } from '../../support/ports.ts';
 import { freshDatabase, sqlRows } from '../../support/postgres-db.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-pg-store-'));
+const pgDir = mkdtempSync(join(tmpdir(), 'netmon-pg-'));
 let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
 beforeAll(async () => {
-  postgres = await startPostgres({ dir: join(dir, 'pg') });
+  // Its own folder straight under the temp dir: the server may run as `postgres`, which must reach it.
+  postgres = await startPostgres({ dir: pgDir });
 });
 afterAll(async () => {
   await postgres?.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(pgDir, { recursive: true, force: true });
 });
 const server = (): NonNullable<typeof postgres> => {
   if (!postgres) throw new Error('PostgreSQL did not start');

@@ -18,13 +18,16 @@ import { startPostgres } from '../../../scripts/lib/servers/postgres.ts';
 import { freshDatabase } from '../../support/postgres-db.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-store-contract-'));
+const pgDir = mkdtempSync(join(tmpdir(), 'netmon-pg-'));
 let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
 beforeAll(async () => {
-  postgres = await startPostgres({ dir: join(dir, 'pg') });
+  // Its own folder straight under the temp dir: the server may run as `postgres`, which must reach it.
+  postgres = await startPostgres({ dir: pgDir });
 });
 afterAll(async () => {
   await postgres?.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(pgDir, { recursive: true, force: true });
 });
 
 /** Every store a case opened, closed after it (a PostgreSQL store drains its queue first). */
