@@ -158,6 +158,10 @@ export class PgWriteQueue {
     schema: StoreSchema,
     load: SqlJob<T>,
   ): Promise<{ queue: PgWriteQueue; loaded: T }> {
+    if (opts.term !== undefined && (!Number.isSafeInteger(opts.term) || opts.term < 1))
+      throw new RangeError(
+        `${schema.component} store: term must be a positive integer, got ${String(opts.term)}`,
+      );
     const pool = new pg.Pool({
       connectionString: opts.url,
       max: 1,

@@ -5,35 +5,16 @@
  *     being accepted, flush() waits across the outage, and afterwards every write is there once, in order.
  * What both stores do is in store-contract.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import { PgSessionStore } from '../../../collector/http/pg-session-store.ts';
 import { PgIncidentStore } from '../../../collector/store/pg-store.ts';
 import { StoreDeposedError } from '../../../collector/store/store.ts';
-import { startPostgres } from '../../../scripts/lib/servers/postgres.ts';
 import { waitFor } from '../../support/ports.ts';
-import { freshDatabase, sqlRows } from '../../support/postgres-db.ts';
+import { freshDatabase, postgresForFile, sqlRows } from '../../support/postgres-db.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'netmon-pg-store-'));
-const pgDir = mkdtempSync(join(tmpdir(), 'netmon-pg-'));
-let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
-beforeAll(async () => {
-  // Its own folder straight under the temp dir: the server may run as `postgres`, which must reach it.
-  postgres = await startPostgres({ dir: pgDir });
-});
-afterAll(async () => {
-  await postgres?.stop();
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(pgDir, { recursive: true, force: true });
-});
-const server = (): NonNullable<typeof postgres> => {
-  if (!postgres) throw new Error('PostgreSQL did not start');
-  return postgres;
-};
+const server = postgresForFile();
 
 const T = Date.UTC(2026, 10, 23, 2, 0);
 const incident = (n: number) => ({
