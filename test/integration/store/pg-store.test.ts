@@ -204,3 +204,57 @@ describe.each([
     await store.close();
   });
 });
+
+describe('what PostgreSQL refuses for good, and a store opened while it is away', () => {
+  it('drops only the write PostgreSQL refuses (logged, counted, flush says so); the writes after it land', async () => {
+    const url = await freshDatabase(server().url, 'refused');
+    const log = memoryLogger('warn');
+    const store = await PgIncidentStore.open(url, { term: 1, log, clock: systemClock });
+    // Someone else's row the store's memory does not know: its insert breaks one_open_per_key.
+    await sqlRows(
+      url,
+      `INSERT INTO incidents (id, kind, key, severity, status, opened_at) VALUES ('x', 'device_down', 'device:d1', 'high', 'open', 1)`,
+    );
+    store.open(incident(0));
+    store.open(incident(1)); // refused by PostgreSQL: the key is open there
+    store.open(incident(2));
+    const err: unknown = await store.flush().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'store_write_dropped', retryable: false });
+    expect(store.stats()).toMatchObject({ pending: 0, dropped: 1, deposed: false });
+    expect(log.records.filter((r) => r.msg === 'postgres write dropped: not retryable')).toHaveLength(1);
+    const ids = (await sqlRows(url, `SELECT id FROM incidents WHERE id <> 'x' ORDER BY seq`)).map(
+      (r) => r.id,
+    );
+    expect(ids).toEqual(['i0', 'i2']);
+    store.open(incident(3));
+    await store.flush(); // later writes go on as before
+    await store.close();
+  });
+
+  it('open() waits for PostgreSQL to come back, then loads', async () => {
+    const url = await freshDatabase(server().url, 'late');
+    const first = await PgIncidentStore.open(url, { term: 1, log: memoryLogger('warn'), clock: systemClock });
+    first.open(incident(7));
+    await first.close();
+    await server().kill9();
+    const log = memoryLogger('warn');
+    let done = false;
+    const opening = PgIncidentStore.open(url, {
+      term: 2,
+      log,
+      clock: systemClock,
+      backoff: { baseMs: 50, maxMs: 500 },
+    }).finally(() => {
+      done = true;
+    });
+    await waitFor(() => log.records.some((r) => r.msg === 'postgres not reachable, retrying open'), {
+      timeoutMs: 20_000,
+      what: 'a retried open',
+    });
+    expect(done).toBe(false);
+    await server().start();
+    const store = await opening;
+    expect(store.get('i7')?.status).toBe('open');
+    await store.close();
+  });
+});
