@@ -234,7 +234,8 @@ async function main(): Promise<number> {
   );
 
   influx = await startInfluxd({ dataDir: join(dir, 'influxdb') });
-  const gen = generateBadungInventory({ hostOctet, port: ports.snmp });
+  // No ping-only sites: this monitor config has no ping: section to see them.
+  const gen = generateBadungInventory({ hostOctet, port: ports.snmp, ispRouterEvery: 0 });
   const inventoryFile = join(dir, 'badung.inventory.yaml');
   writeFileSync(inventoryFile, gen.yaml);
   const viewer = generateToken();

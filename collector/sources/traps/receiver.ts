@@ -1,9 +1,15 @@
 /**
  * The one file that takes traps through npm net-snmp (`snmp.createReceiver`): it binds the UDP port and
- * hands each trap over as a plain TrapIn (trap-rules.ts), or reports why one was refused. Authorization
- * is done by trap-rules.ts per device (a community is only good from its own device), so the library's
- * community check is off; SNMPv3 users of the inventory are registered so the library can check their
- * digests and decrypt; a v3 trap from an unknown user, or with a bad digest, is refused by the library.
+ * hands each trap over as a plain TrapIn (trap-rules.ts), or reports why one was refused.
+ *
+ * Two checks. The library's: the communities and SNMPv3 users of the inventory are registered with it,
+ * so it refuses any other community or user, checks v3 digests and decrypts. Then trap-rules.ts's, per
+ * device: a community or user is good only from the device that has it.
+ *
+ * The library's authorization must stay on. net-snmp 3.x's `disableAuthorization` also switches off the
+ * SNMPv3 digest check (Listener.processIncoming copies it into message.disableAuthentication): with it,
+ * an authNoPriv trap carrying a known user name and any digest at all would be accepted
+ * (test/integration/snmp/traps-v3.test.ts sends one).
  */
 import type { Socket } from 'node:dgram';
 import snmp from 'net-snmp';
@@ -18,6 +24,8 @@ export interface TrapReceiverOptions {
   readonly port: number;
   /** SNMPv3 users of the inventory (their keys let the library check and decrypt their traps). */
   readonly users: readonly Extract<SnmpCredentials, { version: '3' }>[];
+  /** v1/v2c communities of the inventory: the library refuses any other. */
+  readonly communities: readonly string[];
   readonly onTrap: (t: TrapIn) => void;
   /** A message refused by the library: `auth` (unknown v3 user, bad digest) or `bad` (undecodable). */
   readonly onRefused: (kind: 'auth' | 'bad', source: string | undefined, why: string) => void;
@@ -53,12 +61,14 @@ interface LibPdu {
 
 /** The part of net-snmp's Receiver used here (the package ships no types). */
 interface LibReceiver {
-  getAuthorizer(): { addUser(user: Record<string, unknown>): void };
+  getAuthorizer(): { addUser(user: Record<string, unknown>): void; addCommunity(community: string): void };
   close(done: () => void): void;
   readonly listener: { readonly sockets: Record<string, Socket> };
 }
+/** The library's errors carry a name (RequestFailedError, ResponseInvalidError, ...) and maybe a code. */
+type LibError = Error & { rinfo?: { address: string }; code?: unknown };
 type LibCallback = (
-  error: (Error & { rinfo?: { address: string } }) | null,
+  error: LibError | null,
   data: { pdu: LibPdu; rinfo: { address: string } } | null,
 ) => void;
 const createReceiver = snmp.createReceiver as (
@@ -71,8 +81,7 @@ export async function startTrapReceiver(o: TrapReceiverOptions): Promise<Running
   const onMessage: LibCallback = (error, data) => {
     try {
       if (error) {
-        const auth = /user|authentication|privacy|digest/i.test(error.message);
-        o.onRefused(auth ? 'auth' : 'bad', error.rinfo?.address, error.message);
+        o.onRefused(refusalKind(error), error.rinfo?.address, error.message);
         return;
       }
       if (data) o.onTrap(toTrapIn(data.pdu, data.rinfo.address));
@@ -88,11 +97,27 @@ export async function startTrapReceiver(o: TrapReceiverOptions): Promise<Running
         port: o.port,
         address: o.host,
         transport: o.host.includes(':') ? 'udp6' : 'udp4',
-        disableAuthorization: true,
+        // Never true: it would also skip the SNMPv3 digest check (see the top of this file).
+        disableAuthorization: false,
         includeAuthentication: true,
       },
       onMessage,
     );
+    // Before the first message can arrive (the socket binds on a later turn of the event loop).
+    const authorizer = receiver.getAuthorizer();
+    for (const c of new Set(o.communities)) authorizer.addCommunity(c);
+    for (const u of o.users) {
+      authorizer.addUser({
+        name: u.user,
+        level: LEVEL[u.level],
+        ...(u.authProtocol && u.authKey
+          ? { authProtocol: AUTH[u.authProtocol], authKey: u.authKey.reveal() }
+          : {}),
+        ...(u.privProtocol && u.privKey
+          ? { privProtocol: PRIV[u.privProtocol], privKey: u.privKey.reveal() }
+          : {}),
+      });
+    }
     const socket = Object.values(receiver.listener.sockets)[0];
     if (!socket) throw new Error('net-snmp opened no socket');
     port = await new Promise<number>((resolve, reject) => {
@@ -106,20 +131,18 @@ export async function startTrapReceiver(o: TrapReceiverOptions): Promise<Running
       { retryable: false, cause: err },
     );
   }
-  const authorizer = receiver.getAuthorizer();
-  for (const u of o.users) {
-    authorizer.addUser({
-      name: u.user,
-      level: LEVEL[u.level],
-      ...(u.authProtocol && u.authKey
-        ? { authProtocol: AUTH[u.authProtocol], authKey: u.authKey.reveal() }
-        : {}),
-      ...(u.privProtocol && u.privKey
-        ? { privProtocol: PRIV[u.privProtocol], privKey: u.privKey.reveal() }
-        : {}),
-    });
-  }
   return { port, close: () => new Promise<void>((resolve) => receiver.close(() => resolve())) };
+}
+
+/**
+ * Why the library refused a message: credentials (an unknown community or user, a missing or wrong
+ * digest, a message that cannot be decrypted with the user's key) or anything else (undecodable).
+ */
+export function refusalKind(error: { name?: string; message: string; code?: unknown }): 'auth' | 'bad' {
+  // ResponseInvalidCode 4 ECouldNotDecrypt, 5 EAuthFailure; RequestFailedError: unknown community or user.
+  if (error.name === 'RequestFailedError') return 'auth';
+  if (error.name === 'ResponseInvalidError' && (error.code === 4 || error.code === 5)) return 'auth';
+  return /community|user|authentication|privacy|digest|decrypt/i.test(error.message) ? 'auth' : 'bad';
 }
 
 function toTrapIn(pdu: LibPdu, source: string): TrapIn {
