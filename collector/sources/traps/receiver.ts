@@ -14,7 +14,7 @@
 import type { Socket } from 'node:dgram';
 import snmp from 'net-snmp';
 import { NetmonError, errorMessage } from '../../core/errors.ts';
-import type { SnmpCredentials } from '../../core/types.ts';
+import type { SnmpAuthProtocol, SnmpCredentials, SnmpPrivProtocol } from '../../core/types.ts';
 import type { TrapIn } from './trap-rules.ts';
 
 export class TrapReceiverError extends NetmonError {}
@@ -36,16 +36,27 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
-const AUTH = {
-  md5: 'md5',
-  sha: 'sha',
-  sha224: 'sha224',
-  sha256: 'sha256',
-  sha384: 'sha384',
-  sha512: 'sha512',
-} as const;
-const PRIV = { des: 'des', aes: 'aes', aes256b: 'aes256b', aes256r: 'aes256r' } as const;
-const LEVEL = { noAuthNoPriv: 1, authNoPriv: 2, authPriv: 3 } as const;
+// The library's own constants (numbers): it looks its algorithms up by them, and a name such as 'sha'
+// finds none (every v3 trap then fails inside the library, as test/integration/snmp/traps-v3.test.ts shows).
+const AUTH: Readonly<Record<SnmpAuthProtocol, number>> = {
+  md5: snmp.AuthProtocols.md5,
+  sha: snmp.AuthProtocols.sha,
+  sha224: snmp.AuthProtocols.sha224,
+  sha256: snmp.AuthProtocols.sha256,
+  sha384: snmp.AuthProtocols.sha384,
+  sha512: snmp.AuthProtocols.sha512,
+};
+const PRIV: Readonly<Record<SnmpPrivProtocol, number>> = {
+  des: snmp.PrivProtocols.des,
+  aes: snmp.PrivProtocols.aes,
+  aes256b: snmp.PrivProtocols.aes256b,
+  aes256r: snmp.PrivProtocols.aes256r,
+};
+const LEVEL: Readonly<Record<'noAuthNoPriv' | 'authNoPriv' | 'authPriv', number>> = {
+  noAuthNoPriv: snmp.SecurityLevel.noAuthNoPriv,
+  authNoPriv: snmp.SecurityLevel.authNoPriv,
+  authPriv: snmp.SecurityLevel.authPriv,
+};
 
 interface LibVarbind {
   oid: string;
