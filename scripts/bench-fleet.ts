@@ -148,6 +148,9 @@ function writeConfig(
   doc.setIn(['incidents', 'file'], join(at, 'incidents.db'));
   doc.setIn(['snmp', 'interval'], `${INTERVAL_S}s`);
   doc.deleteIn(['mqtt']);
+  // Ping and traps off: the figures are SNMP polling's, as before (and 10162 is one fixed port).
+  doc.deleteIn(['ping']);
+  doc.deleteIn(['traps']);
   doc.setIn(['http', 'port'], ports.http);
   doc.setIn(['api', 'tokensFile'], join(at, 'api-tokens.yaml'));
   doc.setIn(['console', 'usersFile'], join(at, 'users.yaml'));

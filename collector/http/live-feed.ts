@@ -106,7 +106,8 @@ export class LiveFeed {
     }
     this.#unsubscribe = this.#monitor.onTransition((t) => this.#onTransition(t));
     const health = this.#monitor.health;
-    this.#unsubscribeWarnings = health?.onWarning((w) => {
+    if (health)
+      this.#unsubscribeWarnings = health.onWarning((w) => {
       try {
         // The console keeps the device's state and `since`: a warning changes neither.
         this.#publish('device', {

@@ -1,4 +1,5 @@
 /** The ping: and traps: config sections, ping-only devices in the inventory and the Badung generator. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../config/monitor.ts';
 import { parseInventory } from '../../../config/inventory.ts';
@@ -18,6 +19,25 @@ describe('ping and traps config', () => {
     const c = parseConfig(`${BASE}ping: {}\ntraps: {}\n`, 'netmon.yaml', {});
     expect(c.ping).toMatchObject({ intervalMs: 60_000, fastIntervalMs: 10_000, recheckMs: 2000, count: 2 });
     expect(c.traps).toEqual({ host: '0.0.0.0', port: 10162 });
+  });
+
+  it('the example config (npm start) pings and takes traps: 30 s, 10 s for critical routers, UDP 10162', () => {
+    const text = readFileSync('config/netmon.example.yaml', 'utf8');
+    const c = parseConfig(text, 'config/netmon.example.yaml', {});
+    expect(c.ping).toMatchObject({
+      intervalMs: 30_000,
+      fastIntervalMs: 10_000,
+      fastCriticalities: ['critical'],
+      recheckMs: 2000,
+      fping: 'fping',
+    });
+    expect(c.traps).toEqual({ host: '127.0.0.1', port: 10162 });
+    // Moved like the other ports (a string from the environment).
+    const moved = parseConfig(text, 'config/netmon.example.yaml', { NETMON_TRAP_PORT: '21162' });
+    expect(moved.traps?.port).toBe(21162);
+    expect(() => parseConfig(text, 'config/netmon.example.yaml', { NETMON_TRAP_PORT: 'ten' })).toThrow(
+      /traps.port: expected a UDP port/,
+    );
   });
 
   it('bad values name the key and the place', () => {
