@@ -20,8 +20,13 @@ const run = promisify(execFile);
 /** The `proto` of the simulator's blackhole routes (rtnetlink protocols 0-4 are the kernel's). */
 export const BLACKHOLE_PROTO = 199;
 
+/** Whether an address may be blackholed: a 127.x IPv4 address other than 127.0.0.1. */
+export function blackholeable(address: string): boolean {
+  return isIP(address) === 4 && address.startsWith('127.') && address !== '127.0.0.1';
+}
+
 function check(address: string): void {
-  if (isIP(address) !== 4 || !address.startsWith('127.') || address === '127.0.0.1')
+  if (!blackholeable(address))
     throw new SimulatorControlError(
       400,
       `cannot blackhole ${address}: only 127.x addresses other than 127.0.0.1`,
@@ -70,9 +75,13 @@ export class Blackholes {
     this.#set.delete(address);
   }
 
-  /** Make the set exactly `addresses`: add what is missing, remove what is no longer wanted. */
+  /**
+   * Make the set exactly `addresses`: add what is missing, remove what is no longer wanted. Addresses that
+   * cannot be blackholed (127.0.0.1, anything not 127.x) are left as they are: their devices go silent on
+   * SNMP only.
+   */
   async sync(addresses: Iterable<string>): Promise<void> {
-    const want = new Set(addresses);
+    const want = new Set([...addresses].filter(blackholeable));
     for (const a of [...this.#set]) if (!want.has(a)) await this.remove(a);
     for (const a of want) await this.add(a);
   }
