@@ -177,7 +177,7 @@ describe('ping and traps on the running monitor', () => {
 
   it('b: SNMP stopped on a router that answers ping: the warning, and no outage page', async () => {
     const id = 'pkm-kuta-2-rtr';
-    sim.cutDevice(id); // SNMP only: its address still answers ping
+    sim.stopSnmp(id); // SNMP only: its address still answers ping (POST /devices/:id/snmp-stop)
     await waitFor(() => runtime.monitor.health.warnings().some((w) => w.deviceId === id), {
       timeoutMs: 45_000,
     });
@@ -192,7 +192,7 @@ describe('ping and traps on the running monitor', () => {
     expect(pagesFor(id)).toEqual([]);
     const points = await query(`SELECT active FROM device_warning WHERE device = '${id}'`);
     expect(points.map((p) => p[1])).toEqual([1]);
-    sim.restoreDevice(id);
+    sim.startSnmp(id);
     await waitFor(() => !runtime.monitor.health.warnings().some((w) => w.deviceId === id), {
       timeoutMs: 45_000,
     });
