@@ -194,6 +194,11 @@ describe('"SNMP not answering" in the API and the console', () => {
     await popup.locator('.pill.warning', { hasText: 'SNMP not answering' }).waitFor();
     await page.locator('[data-testid=lang-switch]').click();
     await popup.locator('.pill.warning', { hasText: 'SNMP tidak menjawab' }).waitFor();
+    // The monitor's health page lists it, with a link to its site.
+    await page.goto(`${base}/#/health`);
+    const tile = page.locator('[data-testid=snmp-warnings]');
+    await tile.locator('b', { hasText: '1' }).waitFor();
+    expect(await tile.locator(`a[href="#/sites/${SITE}"]`).textContent()).toBe(ROUTER);
     expect(ops.problems).toEqual([]);
     expect(ops.foreign).toEqual([]);
   });
