@@ -146,7 +146,10 @@ export class MonitorApi implements MonitorService {
     };
   }
 
-  #warnings(): { count: number; devices: { deviceId: string; siteId: string | null; kind: string; since: string; text: Bilingual }[] } {
+  #warnings(): {
+    count: number;
+    devices: { deviceId: string; siteId: string | null; kind: string; since: string; text: Bilingual }[];
+  } {
     const topo = this.#monitor.topology;
     const list = this.#monitor.health
       .warnings()

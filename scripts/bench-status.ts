@@ -118,10 +118,10 @@ function writeConfig(
   doc.setIn(['writer', 'bufferDir'], join(dir, 'buffer'));
   doc.setIn(['incidents', 'file'], join(dir, 'incidents.db'));
   if (NO_MQTT) doc.deleteIn(['mqtt']);
+  else doc.setIn(['mqtt', 'port'], ports.mqtt);
   // Ping and traps off: the figures are SNMP polling's, as before (and 10162 is one fixed port).
   doc.deleteIn(['ping']);
   doc.deleteIn(['traps']);
-  else doc.setIn(['mqtt', 'port'], ports.mqtt);
   doc.setIn(['http', 'port'], ports.http);
   doc.setIn(['api', 'tokensFile'], join(dir, 'api-tokens.yaml'));
   doc.setIn(['log', 'level'], 'info');

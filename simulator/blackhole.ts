@@ -118,7 +118,8 @@ export async function flushOwn(addresses: ReadonlySet<string>): Promise<void> {
     throw new SimulatorControlError(409, 'blackholes need root or CAP_NET_ADMIN (this process has neither)');
   let listed: string;
   try {
-    listed = (await run('ip', ['-o', 'route', 'show', 'table', 'local', 'proto', String(BLACKHOLE_PROTO)])).stdout;
+    listed = (await run('ip', ['-o', 'route', 'show', 'table', 'local', 'proto', String(BLACKHOLE_PROTO)]))
+      .stdout;
   } catch (err) {
     throw new SimulatorControlError(409, `ip route show failed: ${(err as Error).message}`);
   }

@@ -234,7 +234,10 @@ export class ControlServer {
     const traps = this.#traps;
     const sim = this.#sim;
     if (!traps)
-      throw new SimulatorControlError(409, 'no trap receiver configured (simulator/main.ts --trap-to HOST:PORT)');
+      throw new SimulatorControlError(
+        409,
+        'no trap receiver configured (simulator/main.ts --trap-to HOST:PORT)',
+      );
     const type = body.type;
     if (typeof type !== 'string' || !(TRAP_TYPES as readonly string[]).includes(type))
       throw new SimulatorControlError(400, `type must be one of ${TRAP_TYPES.join(', ')}`);
@@ -251,7 +254,10 @@ export class ControlServer {
     if (community !== undefined) security = { community };
     else if (user !== undefined) {
       if (!('v3' in own))
-        throw new SimulatorControlError(409, `device ${id} speaks SNMPv2c: send "community" instead of "user"`);
+        throw new SimulatorControlError(
+          409,
+          `device ${id} speaks SNMPv2c: send "community" instead of "user"`,
+        );
       security = { v3: { ...own.v3, credentials: { ...own.v3.credentials, user } } };
     } else security = own;
     const from = hostOf(sim.deviceStatus(id).endpoint, id);

@@ -73,7 +73,13 @@ export function trapVarbinds(t: Pick<TrapToSend, 'type' | 'uptimeCs' | 'ifIndex'
 /** The trap's datagram: SNMPv2c with `community`, or SNMPv3 with `v3`. */
 export function encodeTrap(t: Omit<TrapToSend, 'from' | 'to'>): Buffer {
   const requestId = Math.floor(Math.random() * 2 ** 31);
-  const pdu = encodePdu({ type: PduType.TrapV2, requestId, errorStatus: 0, errorIndex: 0, varbinds: trapVarbinds(t) });
+  const pdu = encodePdu({
+    type: PduType.TrapV2,
+    requestId,
+    errorStatus: 0,
+    errorIndex: 0,
+    varbinds: trapVarbinds(t),
+  });
   if (!t.v3) {
     if (t.community === undefined)
       throw new SimulatorControlError(400, 'a trap needs a community (SNMPv2c) or SNMPv3 credentials');

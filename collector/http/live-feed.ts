@@ -108,19 +108,19 @@ export class LiveFeed {
     const health = this.#monitor.health;
     if (health)
       this.#unsubscribeWarnings = health.onWarning((w) => {
-      try {
-        // The console keeps the device's state and `since`: a warning changes neither.
-        this.#publish('device', {
-          id: w.deviceId,
-          siteId: w.siteId,
-          state: health.get(w.deviceId)?.state ?? 'unknown',
-          warning: w.raised ? { kind: w.kind, since: isoWita(w.timeMs) } : null,
-          at: isoWita(w.timeMs),
-        });
-      } catch (err) {
-        this.#log.error('warning event failed', { device: w.deviceId, error: errorMessage(err) });
-      }
-    });
+        try {
+          // The console keeps the device's state and `since`: a warning changes neither.
+          this.#publish('device', {
+            id: w.deviceId,
+            siteId: w.siteId,
+            state: health.get(w.deviceId)?.state ?? 'unknown',
+            warning: w.raised ? { kind: w.kind, since: isoWita(w.timeMs) } : null,
+            at: isoWita(w.timeMs),
+          });
+        } catch (err) {
+          this.#log.error('warning event failed', { device: w.deviceId, error: errorMessage(err) });
+        }
+      });
     this.#arm();
   }
 

@@ -31,8 +31,12 @@ beforeAll(async () => {
   const port = await freeUdpPort();
   const all = parseInventory(
     // ispRouterEvery 0: no ping-only sites (this config has no ping: section to see them).
-    generateBadungInventory({ seed: 3, hostOctet: 90 + Math.floor(Math.random() * 20), port, ispRouterEvery: 0 })
-      .yaml,
+    generateBadungInventory({
+      seed: 3,
+      hostOctet: 90 + Math.floor(Math.random() * 20),
+      port,
+      ispRouterEvery: 0,
+    }).yaml,
     'badung',
     {},
   );

@@ -75,7 +75,10 @@ beforeAll(async () => {
   influx = await startTestInfluxd();
   const port = await freeUdpPort();
   const inventory: Inventory = {
-    sites: [site(SITE, 'Puskesmas Mengwi I', 'puskesmas'), site('kd-sempidi', 'Kantor Desa Sempidi', 'kantor_desa')],
+    sites: [
+      site(SITE, 'Puskesmas Mengwi I', 'puskesmas'),
+      site('kd-sempidi', 'Kantor Desa Sempidi', 'kantor_desa'),
+    ],
     devices: [
       device(ROUTER, SITE, 'router', '127.217.1.1', port),
       device(AP, SITE, 'ap', '127.217.1.2', port),
@@ -156,7 +159,11 @@ async function simulator(path: string): Promise<unknown> {
 interface SiteJson {
   state: string;
   warnings: number;
-  devices: { id: string; state: string; warning: { kind: string; since: string; text: { id: string; en: string } } | null }[];
+  devices: {
+    id: string;
+    state: string;
+    warning: { kind: string; since: string; text: { id: string; en: string } } | null;
+  }[];
 }
 
 async function siteJson(): Promise<SiteJson> {
@@ -179,12 +186,16 @@ describe('"SNMP not answering" in the API and the console', () => {
     expect(await simulator(`/devices/${ROUTER}/snmp-stop`)).toMatchObject({ ok: true, action: 'snmp-stop' });
     const badge = routerRow().locator('.pill.warning[data-warning=snmp_not_answering]');
     await badge.waitFor({ timeout: 45_000 });
-    console.log(`SNMP stopped -> warning in the open page: ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`);
+    console.log(
+      `SNMP stopped -> warning in the open page: ${((Date.now() - stoppedAt) / 1000).toFixed(1)} s`,
+    );
     await expect(badge.textContent()).resolves.toContain('SNMP tidak menjawab');
     // Not an outage: the router is still "Normal", the site too, and the AP behind it has no warning.
     expect(await routerRow().locator('[data-state=up]').count()).toBe(1);
     expect(await page.locator(`tr[data-device="${AP}"] .pill.warning`).count()).toBe(0);
-    await page.locator('[data-testid=site-warnings]', { hasText: '1 perangkat: SNMP tidak menjawab' }).waitFor();
+    await page
+      .locator('[data-testid=site-warnings]', { hasText: '1 perangkat: SNMP tidak menjawab' })
+      .waitFor();
 
     await page.goto(`${base}/#/map?focus=${SITE}`);
     const popup = page.locator(`[data-testid=site-panel][data-site="${SITE}"] li[data-device="${ROUTER}"]`);
@@ -211,12 +222,17 @@ describe('"SNMP not answering" in the API and the console', () => {
     expect(router?.state).toBe('up');
     expect(router?.warning).toMatchObject({
       kind: 'snmp_not_answering',
-      text: { id: expect.stringContaining('SNMP tidak menjawab') as unknown, en: expect.stringContaining('SNMP not answering') as unknown },
+      text: {
+        id: expect.stringContaining('SNMP tidak menjawab') as unknown,
+        en: expect.stringContaining('SNMP not answering') as unknown,
+      },
     });
     expect(router?.warning?.since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00$/);
     expect(s.devices.find((d) => d.id === AP)?.warning).toBeNull();
 
-    const health = (await (await fetch(`${base}/api/v1/health`, { headers: TEST_VIEWER_HEADERS })).json()) as {
+    const health = (await (
+      await fetch(`${base}/api/v1/health`, { headers: TEST_VIEWER_HEADERS })
+    ).json()) as {
       status: string;
       details: { warnings: { count: number; devices: { deviceId: string; siteId: string; kind: string }[] } };
     };
@@ -227,7 +243,9 @@ describe('"SNMP not answering" in the API and the console', () => {
     expect(health.status).toBe('ok'); // a device's warning is not the monitor's own trouble
 
     const incidents = (await (
-      await fetch(`${base}/api/v1/incidents?status=open,acknowledged,resolved`, { headers: TEST_VIEWER_HEADERS })
+      await fetch(`${base}/api/v1/incidents?status=open,acknowledged,resolved`, {
+        headers: TEST_VIEWER_HEADERS,
+      })
     ).json()) as { incidents: unknown[] };
     expect(incidents.incidents).toEqual([]);
     expect(hook.received).toEqual([]);

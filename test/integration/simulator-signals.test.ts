@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../collector/core/clock.ts';
 import { createLogger } from '../../collector/core/log.ts';
 import { Secret } from '../../collector/core/secret.ts';
-import type { Device, Inventory, Site } from '../../collector/core/types.ts';
+import type { Device, Inventory, Site, SnmpCredentials } from '../../collector/core/types.ts';
 import { fpingBatch } from '../../collector/sources/ping/fping.ts';
 import { startTraps, type RunningTraps } from '../../collector/sources/traps/attach.ts';
 import { Blackholes, BLACKHOLE_PROTO } from '../../simulator/blackhole.ts';
@@ -59,7 +59,13 @@ let traps: RunningTraps;
 const holes = new Blackholes();
 const polls: string[] = [];
 
-const dev = (id: string, siteId: string, role: Device['role'], host: string, snmpCreds = v2): Device => ({
+const dev = (
+  id: string,
+  siteId: string,
+  role: Device['role'],
+  host: string,
+  snmpCreds: SnmpCredentials = v2,
+): Device => ({
   id,
   siteId,
   role,
@@ -108,10 +114,15 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-async function post(path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+async function post(
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${control.url}${path}`, {
     method: 'POST',
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -124,7 +135,12 @@ async function answersPing(host: string): Promise<boolean> {
 
 /** sysUpTime.0 over SNMPv2c from the device's agent: true if it answered within 400 ms. */
 async function answersSnmp(host: string): Promise<boolean> {
-  const session = snmp.createSession(host, COMMUNITY, { port, timeout: 400, retries: 0, version: snmp.Version2c });
+  const session = snmp.createSession(host, COMMUNITY, {
+    port,
+    timeout: 400,
+    retries: 0,
+    version: snmp.Version2c,
+  });
   try {
     return await new Promise<boolean>((resolve) => {
       session.get(['1.3.6.1.2.1.1.3.0'], (err) => resolve(!err));
@@ -135,7 +151,15 @@ async function answersSnmp(host: string): Promise<boolean> {
 }
 
 async function ourBlackholes(): Promise<string[]> {
-  const { stdout } = await run('ip', ['-o', 'route', 'show', 'table', 'local', 'proto', String(BLACKHOLE_PROTO)]);
+  const { stdout } = await run('ip', [
+    '-o',
+    'route',
+    'show',
+    'table',
+    'local',
+    'proto',
+    String(BLACKHOLE_PROTO),
+  ]);
   return stdout
     .split('\n')
     .map((l) => /^blackhole (127\.216\.\S+)/.exec(l)?.[1])
@@ -150,7 +174,10 @@ describe('the simulator control API: SNMP stopped, traps, cuts that stop ping', 
     expect(await answersSnmp('127.216.1.1')).toBe(false);
     expect(await answersPing('127.216.1.1')).toBe(true);
     expect(await answersSnmp('127.216.1.2')).toBe(true);
-    const status = (await (await fetch(`${control.url}/status`)).json()) as { snmpStopped: string[]; cutDevices: string[] };
+    const status = (await (await fetch(`${control.url}/status`)).json()) as {
+      snmpStopped: string[];
+      cutDevices: string[];
+    };
     expect(status).toMatchObject({ snmpStopped: ['kd-canggu-rtr'], cutDevices: [] });
     expect(sim.deviceStatus('kd-canggu-rtr')).toMatchObject({ state: 'up', snmp: 'stopped' });
     expect(await ourBlackholes()).toEqual([]);
@@ -167,16 +194,24 @@ describe('the simulator control API: SNMP stopped, traps, cuts that stop ping', 
     await waitFor(() => traps.stats().accepted === 2, { timeoutMs: 5000 });
     expect(polls).toEqual(['kd-canggu-rtr', 'pkm-kuta-utara-rtr']);
 
-    expect((await post('/devices/kd-canggu-rtr/trap', { type: 'linkUp', community: 'public' })).status).toBe(200);
-    expect((await post('/devices/pkm-kuta-utara-rtr/trap', { type: 'linkUp', user: 'intruder' })).status).toBe(200);
+    expect((await post('/devices/kd-canggu-rtr/trap', { type: 'linkUp', community: 'public' })).status).toBe(
+      200,
+    );
+    expect(
+      (await post('/devices/pkm-kuta-utara-rtr/trap', { type: 'linkUp', user: 'intruder' })).status,
+    ).toBe(200);
     await waitFor(() => traps.stats().droppedAuth === 2, { timeoutMs: 5000 });
     expect(traps.stats().accepted).toBe(2);
 
-    expect(await post('/devices/kd-canggu-rtr/trap', { type: 'linkSideways' })).toMatchObject({ status: 400 });
+    expect(await post('/devices/kd-canggu-rtr/trap', { type: 'linkSideways' })).toMatchObject({
+      status: 400,
+    });
     expect(await post('/devices/kd-canggu-rtr/trap', { type: 'linkDown', ifIndex: 'eth0' })).toMatchObject({
       status: 400,
     });
-    expect(await post('/devices/kd-canggu-rtr/trap', { type: 'linkDown', user: 'x' })).toMatchObject({ status: 409 });
+    expect(await post('/devices/kd-canggu-rtr/trap', { type: 'linkDown', user: 'x' })).toMatchObject({
+      status: 409,
+    });
     expect(await post('/devices/nowhere/trap', { type: 'linkDown' })).toMatchObject({ status: 404 });
   });
 

@@ -78,10 +78,7 @@ interface LibReceiver {
 }
 /** The library's errors carry a name (RequestFailedError, ResponseInvalidError, ...) and maybe a code. */
 type LibError = Error & { rinfo?: { address: string }; code?: unknown };
-type LibCallback = (
-  error: LibError | null,
-  data: { pdu: LibPdu; rinfo: { address: string } } | null,
-) => void;
+type LibCallback = (error: LibError | null, data: { pdu: LibPdu; rinfo: { address: string } } | null) => void;
 const createReceiver = snmp.createReceiver as (
   options: Record<string, unknown>,
   cb: LibCallback,

@@ -149,10 +149,21 @@ describe('SNMPv3 traps into the monitor', () => {
 
   it("accepts the AP's authNoPriv (SHA-256) trap, and the simulator's own v3 trap", async () => {
     expect(await next(() => libTrap('127.0.215.2', AP))).toEqual({ accepted: 1 });
-    const v3 = { credentials: ROUTER, engineId: engineIdFor(7, 'pkm-abiansemal-i-rtr'), engineBoots: 1, engineTime: 42 };
+    const v3 = {
+      credentials: ROUTER,
+      engineId: engineIdFor(7, 'pkm-abiansemal-i-rtr'),
+      engineBoots: 1,
+      engineTime: 42,
+    };
     expect(
       await next(() =>
-        sendTrap({ from: '127.0.215.1', to: { host: '127.0.0.1', port: traps.port }, v3, type: 'coldStart', uptimeCs: 4200 }),
+        sendTrap({
+          from: '127.0.215.1',
+          to: { host: '127.0.0.1', port: traps.port },
+          v3,
+          type: 'coldStart',
+          uptimeCs: 4200,
+        }),
       ),
     ).toEqual({ accepted: 1 });
     expect(polls).toEqual(['pkm-abiansemal-i-rtr', 'pkm-abiansemal-i-ap1', 'pkm-abiansemal-i-rtr']);
@@ -181,7 +192,13 @@ describe('SNMPv3 traps into the monitor', () => {
     const v3 = { credentials: wrongAuth, engineId: engineIdFor(7, 'x'), engineBoots: 1, engineTime: 1 };
     expect(
       await next(() =>
-        sendTrap({ from: '127.0.215.1', to: { host: '127.0.0.1', port: traps.port }, v3, type: 'linkUp', uptimeCs: 1 }),
+        sendTrap({
+          from: '127.0.215.1',
+          to: { host: '127.0.0.1', port: traps.port },
+          v3,
+          type: 'linkUp',
+          uptimeCs: 1,
+        }),
       ),
     ).toEqual({ droppedAuth: 1 });
     expect(polls.length).toBe(polled);

@@ -29,7 +29,12 @@ function rig() {
   };
   const events: { type: string; data: unknown }[] = [];
   const clock = new FakeClock(T0);
-  const feed = new LiveFeed({ monitor, publish: (type, data) => events.push({ type, data }), clock, log: memoryLogger() });
+  const feed = new LiveFeed({
+    monitor,
+    publish: (type, data) => events.push({ type, data }),
+    clock,
+    log: memoryLogger(),
+  });
   const warn = (raised: boolean, timeMs: number) => {
     for (const l of warningListeners)
       l({ deviceId: 's1-r', siteId: 's1', kind: 'snmp_not_answering', raised, timeMs });
@@ -66,7 +71,11 @@ describe('live events for device warnings', () => {
   it('a monitor without warnings (no health) starts and stops as before', () => {
     const events: unknown[] = [];
     const feed = new LiveFeed({
-      monitor: { onTransition: () => () => undefined, siteState: () => undefined, topology: { siteIds: () => [] } },
+      monitor: {
+        onTransition: () => () => undefined,
+        siteState: () => undefined,
+        topology: { siteIds: () => [] },
+      },
       publish: (t, d) => events.push([t, d]),
       clock: new FakeClock(T0),
       log: memoryLogger(),

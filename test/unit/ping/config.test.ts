@@ -99,7 +99,9 @@ describe('ping-only devices in the inventory', () => {
       // The ISP's router is the whole site: nothing of ours polled over SNMP there.
       expect(inv.devices.filter((x) => x.siteId === d.siteId && x.snmp !== undefined)).toEqual([]);
     }
-    expect(new Set(isp.map((d) => sites.get(d.siteId)?.category))).toEqual(new Set(['banjar', 'obyek_wisata']));
+    expect(new Set(isp.map((d) => sites.get(d.siteId)?.category))).toEqual(
+      new Set(['banjar', 'obyek_wisata']),
+    );
     // Off: none, and every other site comes out the same (the generator's draws do not move).
     const off = generateBadungInventory({ ispRouterEvery: 0 }).inventory;
     expect(off.devices.filter((d) => d.ping === 'only')).toEqual([]);

@@ -114,15 +114,17 @@ export async function renderHealth(view: HTMLElement, _ctx: PageContext): Promis
             h(
               'ul',
               { class: 'plain' },
-              warnedList.slice(0, 10).map((w) =>
-                h(
-                  'li',
-                  {},
-                  typeof w.siteId === 'string'
-                    ? h('a', { href: `#/sites/${encodeURIComponent(w.siteId)}` }, String(w.deviceId))
-                    : String(w.deviceId),
+              warnedList
+                .slice(0, 10)
+                .map((w) =>
+                  h(
+                    'li',
+                    {},
+                    typeof w.siteId === 'string'
+                      ? h('a', { href: `#/sites/${encodeURIComponent(w.siteId)}` }, String(w.deviceId))
+                      : String(w.deviceId),
+                  ),
                 ),
-              ),
             ),
         ),
       ),
