@@ -100,11 +100,15 @@ export async function startTrapReceiver(o: TrapReceiverOptions): Promise<Running
   let receiver: LibReceiver;
   let port: number;
   try {
+    const transport = o.host.includes(':') ? 'udp6' : 'udp4';
     receiver = createReceiver(
       {
+        // The socket as `sockets`: the Receiver's own `port` option turns 0 into 162 (`port || 162`), so
+        // "any free port" would bind the privileged trap port (or collide with whoever has it).
+        sockets: [{ transport, address: o.host, port: o.port }],
         port: o.port,
         address: o.host,
-        transport: o.host.includes(':') ? 'udp6' : 'udp4',
+        transport,
         // Never true: it would also skip the SNMPv3 digest check (see the top of this file).
         disableAuthorization: false,
         includeAuthentication: true,

@@ -152,7 +152,7 @@ describe('the Badung inventory generator', () => {
       const first = run();
       expect(first.status, first.stderr).toBe(0);
       expect(first.stdout).toMatch(
-        /^wrote .*: 987 sites, \d+ devices, 6 kecamatan, 62 desa\/kelurahan \(seed 1;/,
+        /^wrote .*: 987 sites, \d+ devices \(\d+ ping-only\), 6 kecamatan, 62 desa\/kelurahan \(seed 1;/,
       );
       const text = readFileSync(out, 'utf8');
       expect(text).toBe(gen.yaml);
