@@ -24,7 +24,13 @@ import type { Device, Inventory, Site } from '../../collector/core/types.ts';
 import { startRuntime, type Runtime } from '../../collector/runtime.ts';
 import { ControlServer } from '../../simulator/control-http.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
-import { launchBrowser, openConsole, signIn, type ConsoleContext } from '../support/console-browser.ts';
+import {
+  launchBrowser,
+  openConsole,
+  screenshot,
+  signIn,
+  type ConsoleContext,
+} from '../support/console-browser.ts';
 import { addConsoleUser } from '../support/console-users.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { testMonitorConfig, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
@@ -196,6 +202,8 @@ describe('"SNMP not answering" in the API and the console', () => {
     await page
       .locator('[data-testid=site-warnings]', { hasText: '1 perangkat: SNMP tidak menjawab' })
       .waitFor();
+    const shot = await screenshot(page, 'site-snmp-warning');
+    expect(shot.stddev).toBeGreaterThan(10);
 
     await page.goto(`${base}/#/map?focus=${SITE}`);
     const popup = page.locator(`[data-testid=site-panel][data-site="${SITE}"] li[data-device="${ROUTER}"]`);
