@@ -26,7 +26,7 @@ import type { RunningServer } from '../../scripts/lib/servers/process.ts';
 import { Blackholes } from '../../simulator/blackhole.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { sendTrap } from '../../simulator/traps.ts';
-import { testMonitorConfig } from '../support/monitor-config.ts';
+import { testMonitorConfig, testPingConfig } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
@@ -116,19 +116,7 @@ beforeAll(async () => {
     ...base,
     snmp: { ...base.snmp, intervalMs: 20_000, jitterMs: 1000 },
     health: { downAfterFailures: 2, recheckMs: 1000 },
-    ping: {
-      intervalMs: 5000,
-      fastIntervalMs: 10_000,
-      fastCriticalities: ['critical' as const],
-      recheckMs: 1000,
-      count: 1,
-      timeoutMs: 300,
-      periodMs: 100,
-      packetIntervalMs: 1,
-      batchSize: 1024,
-      parallel: 1,
-      fping: 'fping',
-    },
+    ping: testPingConfig({ intervalMs: 5000, fastIntervalMs: 10_000, recheckMs: 1000 }),
     traps: { host: '127.0.0.1', port: 0 },
   };
   runtime = await startRuntime(config, {

@@ -33,7 +33,12 @@ import {
 } from '../support/console-browser.ts';
 import { addConsoleUser } from '../support/console-users.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
-import { testMonitorConfig, TEST_VIEWER_HEADERS } from '../support/monitor-config.ts';
+import {
+  testConsoleConfig,
+  testMonitorConfig,
+  testPingConfig,
+  TEST_VIEWER_HEADERS,
+} from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
@@ -109,31 +114,8 @@ beforeAll(async () => {
     {
       ...config,
       health: { downAfterFailures: 2, recheckMs: 500 },
-      ping: {
-        intervalMs: 2000,
-        fastIntervalMs: 2000,
-        fastCriticalities: ['critical'],
-        recheckMs: 500,
-        count: 1,
-        timeoutMs: 300,
-        periodMs: 100,
-        packetIntervalMs: 1,
-        batchSize: 1024,
-        parallel: 1,
-        fping: 'fping',
-      },
-      console: {
-        enabled: true,
-        usersFile,
-        sessionsFile: join(dir, 'sessions.db'),
-        sessionIdleMs: 12 * 3600_000,
-        sessionMaxMs: 7 * 86_400_000,
-        secureCookies: false,
-        trustProxy: false,
-        maxEventClients: 20,
-        tileUrl: '',
-        tileAttribution: '',
-      },
+      ping: testPingConfig(),
+      console: testConsoleConfig(dir, usersFile),
     },
     { log: createLogger({ level: 'error' }) },
   );

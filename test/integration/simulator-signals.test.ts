@@ -16,16 +16,15 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import snmp from 'net-snmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../collector/core/clock.ts';
-import { createLogger } from '../../collector/core/log.ts';
 import { Secret } from '../../collector/core/secret.ts';
 import type { Device, Inventory, Site, SnmpCredentials } from '../../collector/core/types.ts';
 import { fpingBatch } from '../../collector/sources/ping/fping.ts';
-import { startTraps, type RunningTraps } from '../../collector/sources/traps/attach.ts';
+import type { RunningTraps } from '../../collector/sources/traps/attach.ts';
 import { Blackholes, BLACKHOLE_PROTO } from '../../simulator/blackhole.ts';
 import { ControlServer } from '../../simulator/control-http.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
+import { startTestTraps } from '../support/traps.ts';
 
 const run = promisify(execFile);
 const COMMUNITY = 'sim-signals';
@@ -57,7 +56,7 @@ let sim: FleetSimulator;
 let control: ControlServer;
 let traps: RunningTraps;
 const holes = new Blackholes();
-const polls: string[] = [];
+let polls: string[];
 
 const dev = (
   id: string,
@@ -88,16 +87,7 @@ beforeAll(async () => {
   };
   sim = new FleetSimulator({ inventory, seed: 16 });
   await sim.start();
-  traps = await startTraps(
-    { host: '127.0.0.1', port: 0 },
-    {
-      clock: systemClock,
-      log: createLogger({ level: 'error' }),
-      inventory,
-      health: { requestProbe: (id) => polls.push(id) },
-      push: () => undefined,
-    },
-  );
+  ({ traps, polls } = await startTestTraps(inventory));
   control = new ControlServer(sim, {
     host: '127.0.0.1',
     port: 0,

@@ -14,14 +14,13 @@
  */
 import snmp from 'net-snmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../collector/core/clock.ts';
-import { createLogger } from '../../../collector/core/log.ts';
 import { Secret } from '../../../collector/core/secret.ts';
 import type { Inventory, Sample, SnmpCredentials } from '../../../collector/core/types.ts';
-import { startTraps, type RunningTraps, type TrapStats } from '../../../collector/sources/traps/attach.ts';
+import type { RunningTraps, TrapStats } from '../../../collector/sources/traps/attach.ts';
 import { engineIdFor } from '../../../simulator/fleet.ts';
 import { sendTrap } from '../../../simulator/traps.ts';
 import { waitFor } from '../../support/ports.ts';
+import { startTestTraps } from '../../support/traps.ts';
 
 type V3 = Extract<SnmpCredentials, { version: '3' }>;
 
@@ -78,20 +77,11 @@ const inventory: Inventory = {
 };
 
 let traps: RunningTraps;
-const polls: string[] = [];
-const samples: Sample[] = [];
+let polls: string[];
+let samples: Sample[];
 
 beforeAll(async () => {
-  traps = await startTraps(
-    { host: '127.0.0.1', port: 0 },
-    {
-      clock: systemClock,
-      log: createLogger({ level: 'error' }),
-      inventory,
-      health: { requestProbe: (id) => polls.push(id) },
-      push: (s) => samples.push(...s),
-    },
-  );
+  ({ traps, polls, samples } = await startTestTraps(inventory));
 });
 
 afterAll(async () => {
@@ -124,6 +114,23 @@ async function libTrap(from: string, c: V3, ifIndex = 2): Promise<void> {
   }
 }
 
+/** The simulator's own SNMPv3 trap (simulator/traps.ts) from the router's address, with these credentials. */
+function simTrap(c: V3, type: 'coldStart' | 'linkUp'): Promise<void> {
+  const v3 = {
+    credentials: c,
+    engineId: engineIdFor(7, 'pkm-abiansemal-i-rtr'),
+    engineBoots: 1,
+    engineTime: 42,
+  };
+  return sendTrap({
+    from: '127.0.215.1',
+    to: { host: '127.0.0.1', port: traps.port },
+    v3,
+    type,
+    uptimeCs: 4200,
+  });
+}
+
 /** Wait until `received` moved by one, and return what else moved. */
 async function next(send: () => Promise<void>): Promise<Partial<TrapStats>> {
   const before = traps.stats();
@@ -149,23 +156,7 @@ describe('SNMPv3 traps into the monitor', () => {
 
   it("accepts the AP's authNoPriv (SHA-256) trap, and the simulator's own v3 trap", async () => {
     expect(await next(() => libTrap('127.0.215.2', AP))).toEqual({ accepted: 1 });
-    const v3 = {
-      credentials: ROUTER,
-      engineId: engineIdFor(7, 'pkm-abiansemal-i-rtr'),
-      engineBoots: 1,
-      engineTime: 42,
-    };
-    expect(
-      await next(() =>
-        sendTrap({
-          from: '127.0.215.1',
-          to: { host: '127.0.0.1', port: traps.port },
-          v3,
-          type: 'coldStart',
-          uptimeCs: 4200,
-        }),
-      ),
-    ).toEqual({ accepted: 1 });
+    expect(await next(() => simTrap(ROUTER, 'coldStart'))).toEqual({ accepted: 1 });
     expect(polls).toEqual(['pkm-abiansemal-i-rtr', 'pkm-abiansemal-i-ap1', 'pkm-abiansemal-i-rtr']);
     expect(samples.at(-1)).toMatchObject({ tags: { trap: 'coldStart' }, fields: { version: '3' } });
   });
@@ -189,18 +180,7 @@ describe('SNMPv3 traps into the monitor', () => {
     ] as const)
       expect(await next(() => libTrap(from, c)), `${c.user} from ${from}`).toEqual({ droppedAuth: 1 });
     // The simulator's sender with a wrong key is refused the same way.
-    const v3 = { credentials: wrongAuth, engineId: engineIdFor(7, 'x'), engineBoots: 1, engineTime: 1 };
-    expect(
-      await next(() =>
-        sendTrap({
-          from: '127.0.215.1',
-          to: { host: '127.0.0.1', port: traps.port },
-          v3,
-          type: 'linkUp',
-          uptimeCs: 1,
-        }),
-      ),
-    ).toEqual({ droppedAuth: 1 });
+    expect(await next(() => simTrap(wrongAuth, 'linkUp'))).toEqual({ droppedAuth: 1 });
     expect(polls.length).toBe(polled);
     expect(samples.length).toBe(recorded);
   });
