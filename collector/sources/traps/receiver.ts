@@ -100,15 +100,13 @@ export async function startTrapReceiver(o: TrapReceiverOptions): Promise<Running
   let receiver: LibReceiver;
   let port: number;
   try {
-    const transport = o.host.includes(':') ? 'udp6' : 'udp4';
     receiver = createReceiver(
       {
-        // The socket as `sockets`: the Receiver's own `port` option turns 0 into 162 (`port || 162`), so
-        // "any free port" would bind the privileged trap port (or collide with whoever has it).
-        sockets: [{ transport, address: o.host, port: o.port }],
-        port: o.port,
+        // "0" as a string: net-snmp turns a falsy port into 162 (Receiver) or 161 (Listener), so the
+        // number 0 ("any free port") would bind a fixed privileged port; Node's bind takes "0" as 0.
+        port: o.port === 0 ? '0' : o.port,
         address: o.host,
-        transport,
+        transport: o.host.includes(':') ? 'udp6' : 'udp4',
         // Never true: it would also skip the SNMPv3 digest check (see the top of this file).
         disableAuthorization: false,
         includeAuthentication: true,
