@@ -42,6 +42,10 @@ interface CheckSummary {
   readonly influx: string;
   readonly influxDatabase: string;
   readonly mqtt?: string | undefined;
+  /** Where traps are received (host:port); absent: no `traps:` section. */
+  readonly traps?: string | undefined;
+  /** Ping: the normal and the fast interval, e.g. "30s/10s"; absent: no `ping:` section. */
+  readonly ping?: string | undefined;
 }
 
 function hostPort(host: string, port: number): string {
@@ -59,6 +63,8 @@ function checkSummary(file: string, config: MonitorConfig): CheckSummary {
     influx: config.influx.url,
     influxDatabase: config.influx.api === 'v1' ? config.influx.database : config.influx.bucket,
     mqtt: m ? (m.kind === 'embedded' ? `mqtt://${hostPort(m.host, m.port)}` : m.url) : undefined,
+    traps: config.traps ? hostPort(config.traps.host, config.traps.port) : undefined,
+    ping: config.ping ? `${config.ping.intervalMs / 1000}s/${config.ping.fastIntervalMs / 1000}s` : undefined,
   };
 }
 
@@ -68,6 +74,8 @@ function describe(s: CheckSummary): string {
     `  API       ${s.api}`,
     `  InfluxDB  ${s.influx} (database ${s.influxDatabase})`,
     ...(s.mqtt ? [`  MQTT      ${s.mqtt}`] : []),
+    ...(s.ping ? [`  Ping      every ${s.ping.replace('/', ', critical routers every ')}`] : []),
+    ...(s.traps ? [`  Traps     udp ${s.traps}`] : []),
   ].join('\n');
 }
 

@@ -20,6 +20,7 @@ import { RequestProblem } from './http/bodies.ts';
 import {
   ApiError,
   type Bilingual,
+  type DeviceWarningView,
   type IncidentDetail,
   type IncidentFilter,
   type IncidentView,
@@ -44,6 +45,14 @@ import {
 } from './reports/generate.ts';
 import type { Incident, IncidentEvent, IncidentStoreLike } from './store/store.ts';
 
+/** A device warning's words (collector/sources/ping/attach.ts logs the same). */
+const WARNING_TEXT: Readonly<Record<DeviceWarningView['kind'], Bilingual>> = {
+  snmp_not_answering: {
+    id: 'SNMP tidak menjawab: perangkat masih menjawab ping, bukan gangguan',
+    en: 'SNMP not answering: the device still answers ping, not an outage',
+  },
+};
+
 /** Where reports read from, and the targets they measure against; absent: reports are not available. */
 export interface ReportSettings {
   readonly source: InfluxSource;
@@ -58,6 +67,7 @@ export interface ReportSettings {
 export type ServedMonitor = Pick<
   Monitor,
   | 'status'
+  | 'health'
   | 'topology'
   | 'siteState'
   | 'incidentLiveState'
@@ -130,7 +140,30 @@ export class MonitorApi implements MonitorService {
         scheduler: s.scheduler,
         writer: s.writer,
         notifications: s.notifications,
+        // Devices that answer ping while SNMP does not: not outages, not counted as degraded (README: Ping).
+        warnings: this.#warnings(),
       },
+    };
+  }
+
+  #warnings(): {
+    count: number;
+    devices: { deviceId: string; siteId: string | null; kind: string; since: string; text: Bilingual }[];
+  } {
+    const topo = this.#monitor.topology;
+    const list = this.#monitor.health
+      .warnings()
+      .sort((a, b) => a.sinceMs - b.sinceMs || a.deviceId.localeCompare(b.deviceId));
+    return {
+      count: list.length,
+      // The oldest 100: enough to act on; /sites/:id has every device's.
+      devices: list.slice(0, 100).map((w) => ({
+        deviceId: w.deviceId,
+        siteId: topo.siteOfDevice(w.deviceId)?.id ?? null,
+        kind: w.kind,
+        since: isoWita(w.sinceMs),
+        text: WARNING_TEXT[w.kind],
+      })),
     };
   }
 
@@ -161,8 +194,20 @@ export class MonitorApi implements MonitorService {
       lon: site.lon,
       state: view.state,
       recoveryConfirmAt: isoWitaOrNull(view.recoveryConfirmAt),
-      devices: view.devices.map((d) => ({ id: d.id, role: d.role, state: d.state, since: isoWita(d.since) })),
+      devices: view.devices.map((d) => ({
+        id: d.id,
+        role: d.role,
+        state: d.state,
+        since: isoWita(d.since),
+        warning: this.#warningOf(d.id),
+      })),
+      warnings: view.devices.filter((d) => this.#monitor.health.get(d.id)?.warning).length,
     };
+  }
+
+  #warningOf(deviceId: string): DeviceWarningView | null {
+    const w = this.#monitor.health.get(deviceId)?.warning;
+    return w ? { kind: w.kind, since: isoWita(w.sinceMs), text: WARNING_TEXT[w.kind] } : null;
   }
 
   incidents(filter: IncidentFilter): IncidentView[] {

@@ -19,5 +19,6 @@ const PORT = { message: 'expected a UDP port 0..65535 (0: any free port; below 1
 
 export const trapsSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
-  port: z.number(PORT).int(PORT).min(0, PORT).max(65535, PORT).default(10162),
+  // Coerced: `${NETMON_TRAP_PORT:-10162}` from the environment is a string.
+  port: z.coerce.number(PORT).int(PORT).min(0, PORT).max(65535, PORT).default(10162),
 });

@@ -119,6 +119,9 @@ function writeConfig(
   doc.setIn(['incidents', 'file'], join(dir, 'incidents.db'));
   if (NO_MQTT) doc.deleteIn(['mqtt']);
   else doc.setIn(['mqtt', 'port'], ports.mqtt);
+  // Ping and traps off: the figures are SNMP polling's, as before (and 10162 is one fixed port).
+  doc.deleteIn(['ping']);
+  doc.deleteIn(['traps']);
   doc.setIn(['http', 'port'], ports.http);
   doc.setIn(['api', 'tokensFile'], join(dir, 'api-tokens.yaml'));
   doc.setIn(['log', 'level'], 'info');
@@ -234,7 +237,8 @@ async function main(): Promise<number> {
   );
 
   influx = await startInfluxd({ dataDir: join(dir, 'influxdb') });
-  const gen = generateBadungInventory({ hostOctet, port: ports.snmp });
+  // No ping-only sites: this monitor config has no ping: section to see them.
+  const gen = generateBadungInventory({ hostOctet, port: ports.snmp, ispRouterEvery: 0 });
   const inventoryFile = join(dir, 'badung.inventory.yaml');
   writeFileSync(inventoryFile, gen.yaml);
   const viewer = generateToken();

@@ -166,16 +166,24 @@ async function main(): Promise<number> {
     try {
       facts ??= await monitorFacts(opts, bearer);
       // The first device point of each site since the monitor started: its time says when the site was seen.
-      const firsts = await query(
-        opts,
-        `SELECT first(reachable) FROM device WHERE time >= ${Math.floor(facts.startedAt)}ms GROUP BY site`,
-      );
-      const times = firsts.map((s) => Number(s.values[0]?.[0]));
-      const done = firsts.length >= facts.sites;
+      // A ping-only site (an ISP's router without SNMP) has no device points: its first ping point counts.
+      const since = Math.floor(facts.startedAt);
+      const seen = new Map<string, number>();
+      for (const q of [
+        `SELECT first(reachable) FROM device WHERE time >= ${since}ms GROUP BY site`,
+        `SELECT first(received) FROM ping WHERE time >= ${since}ms GROUP BY site`,
+      ])
+        for (const s of await query(opts, q)) {
+          const site = s.tags?.site;
+          const t = Number(s.values[0]?.[0]);
+          if (site !== undefined && Number.isFinite(t)) seen.set(site, Math.min(t, seen.get(site) ?? t));
+        }
+      const times = [...seen.values()];
+      const done = seen.size >= facts.sites;
       if (done || Date.now() >= deadline) {
         console.log(
           JSON.stringify({
-            sitesWithSamples: firsts.length,
+            sitesWithSamples: seen.size,
             sitesInInventory: facts.sites,
             devices: facts.devices,
             lastSiteSeenAfterS: times.length
@@ -186,7 +194,7 @@ async function main(): Promise<number> {
         );
         return done ? 0 : 1;
       }
-      note(`${firsts.length} of ${facts.sites} sites have samples`);
+      note(`${seen.size} of ${facts.sites} sites have samples`);
     } catch (err) {
       if (err instanceof FatalError) throw err;
       const lastError = `${facts ? opts.influx : opts.api}: ${reason(err)}`;

@@ -3,6 +3,7 @@
  * atomically, so running it again (or while the simulator reads) is safe.
  *
  *   npx tsx scripts/generate-inventory.ts --out var/badung.inventory.yaml [--seed N] [--host-octet 20] [--port 1161]
+ *                                         [--isp-every 10]
  *
  * The file is 0600 (its folder 0700): it holds the devices' MQTT password hashes.
  * The MQTT demo passwords derive from env NETMON_MQTT_SECRET (default: config/badung/mqtt-identity.ts).
@@ -16,26 +17,36 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../collector/c
 import { intOption, parseCommandArgs, usageError } from './lib/cli.ts';
 
 const COMMAND = 'generate-inventory';
-const usage = `usage: scripts/generate-inventory.ts --out FILE [--seed N] [--host-octet 20] [--port 1161]
+const usage = `usage: scripts/generate-inventory.ts --out FILE [--seed N] [--host-octet 20] [--port 1161] [--isp-every 10]
 
   --out FILE        where to write the inventory YAML (replaced atomically)
   --seed N          the seed of the generated fleet (default 1)
   --host-octet B    devices get the loopback addresses 127.B.x.y (default 20)
   --port N          the UDP port every device answers SNMP on (default 1161)
+  --isp-every N     every Nth banjar and tourist site is ping-only: an ISP's router without SNMP
+                    (ping: only), watched by ping alone (default 10; 0: none, for a config without ping:)
   -h, --help        this text`;
 const values = parseCommandArgs(COMMAND, usage, {
   out: { type: 'string' },
   seed: { type: 'string', default: '1' },
   'host-octet': { type: 'string', default: '20' },
   port: { type: 'string', default: '1161' },
+  'isp-every': { type: 'string', default: '10' },
 });
 if (!values.out) usageError(COMMAND, usage, '--out FILE is required');
 const seed = intOption(COMMAND, usage, 'seed', values.seed, 0, 2 ** 32 - 1);
 const hostOctet = intOption(COMMAND, usage, 'host-octet', values['host-octet'], 0, 255);
 const port = intOption(COMMAND, usage, 'port', values.port, 1, 65535);
+const ispRouterEvery = intOption(COMMAND, usage, 'isp-every', values['isp-every'], 0, 1000);
 
 let t = performance.now();
-const gen = generateBadungInventory({ mqttSecret: process.env.NETMON_MQTT_SECRET, seed, hostOctet, port });
+const gen = generateBadungInventory({
+  mqttSecret: process.env.NETMON_MQTT_SECRET,
+  seed,
+  hostOctet,
+  port,
+  ispRouterEvery,
+});
 const genMs = performance.now() - t;
 // What is written must load: validate before writing (variables resolve to their defaults here).
 t = performance.now();
@@ -51,6 +62,7 @@ renameSync(tmp, values.out);
 const kec = new Set(inv.sites.map((s) => s.kecamatan)).size;
 const desa = new Set(inv.sites.map((s) => s.desa)).size;
 console.log(
-  `wrote ${values.out}: ${inv.sites.length} sites, ${inv.devices.length} devices, ${kec} kecamatan, ` +
+  `wrote ${values.out}: ${inv.sites.length} sites, ${inv.devices.length} devices ` +
+    `(${inv.devices.filter((d) => d.ping === 'only').length} ping-only), ${kec} kecamatan, ` +
     `${desa} desa/kelurahan (seed ${seed}; generated in ${genMs.toFixed(0)} ms, validated in ${loadMs.toFixed(0)} ms)`,
 );

@@ -14,8 +14,14 @@
 #
 # Environment (all optional): NETMON_CONFIG (default config/netmon.example.yaml), NETMON_INVENTORY (the
 # inventory, instead of the one the config names), NETMON_HTTP_PORT, NETMON_INFLUX_PORT, NETMON_MQTT_PORT,
-# NETMON_SIM_CONTROL (host:port of the simulator's control API), NETMON_VAR_DIR (this script's pid file,
-# logs and InfluxDB's data; default var), NETMON_STOP_TIMEOUT (seconds the collector gets to stop, default 10).
+# NETMON_TRAP_PORT (the example config's trap receiver, default 10162), NETMON_SIM_CONTROL (host:port of
+# the simulator's control API), NETMON_VAR_DIR (this script's pid file, logs and InfluxDB's data; default
+# var), NETMON_STOP_TIMEOUT (seconds the collector gets to stop, default 10).
+#
+# Ping and traps (the example config has both): fping needs raw ICMP sockets; this script checks that it
+# can ping and says how to fix it when it cannot (the monitor then runs on SNMP alone). The simulator gets
+# the trap receiver's address (--trap-to) and, as root, blackholes what a cut silences, so a cut stops
+# ping too; not as root, a cut stops SNMP only (README: Ping and traps).
 set -euo pipefail
 # Paths given in the environment are relative to where the command was run, not to config/.
 for v in NETMON_CONFIG NETMON_INVENTORY NETMON_VAR_DIR; do
@@ -38,6 +44,7 @@ export NETMON_INFLUX_PORT=${NETMON_INFLUX_PORT:-8086}
 export NETMON_INFLUX_URL=${NETMON_INFLUX_URL:-http://127.0.0.1:$NETMON_INFLUX_PORT}
 export NETMON_MQTT_PORT=${NETMON_MQTT_PORT:-1883}
 export NETMON_HTTP_PORT=${NETMON_HTTP_PORT:-8080}
+export NETMON_TRAP_PORT=${NETMON_TRAP_PORT:-10162}
 PIDFILE=$VAR/netmon.pid
 SIM_PIDFILE=$VAR/simulator.pid
 SIM_LOG=$VAR/simulator.log
@@ -62,6 +69,29 @@ fi
 
 ensure_node_modules .
 ensure_debs influxdb curl fping
+
+# fping needs raw ICMP sockets (Debian's /usr/bin/fping has cap_net_raw=ep) or unprivileged ICMP sockets
+# for this user's group (net.ipv4.ping_group_range). Exit 3 or 4 is "cannot": say so, and how to fix it.
+FPING_NOTE="fping works"
+fping_rc=0
+fping -c 1 -t 500 -q 127.0.0.1 >/dev/null 2>&1 || fping_rc=$?
+if [ "$fping_rc" -ge 3 ]; then
+  FPING_NOTE="fping cannot ping (exit $fping_rc): the monitor sees by SNMP alone"
+  cat >&2 <<EOF
+badung-netmon: fping cannot open an ICMP socket (exit $fping_rc), so the monitor's ping rounds will fail
+  (each logged as "fping failed"); SNMP polling is not affected. Fix one of:
+    sudo setcap cap_net_raw+ep "$(command -v fping)"            # what Debian's package sets
+    sudo sysctl net.ipv4.ping_group_range="0 2147483647"       # unprivileged ICMP for every group
+  (README: Ping and traps, "What fping needs")
+EOF
+fi
+# A cut in the simulator stops ping too only where it may blackhole addresses (simulator/blackhole.ts).
+if [ "$(id -u)" -eq 0 ]; then
+  BLACKHOLE_NOTE="a simulated cut stops ping too"
+else
+  # Every 127.x answers ping on Linux: without blackholes a cut device still answers.
+  BLACKHOLE_NOTE="not root: a simulated cut stops SNMP only and shows as 'SNMP not answering', not an outage"
+fi
 
 if [ -z "${NETMON_CONFIG:-}" ] && [ -z "${NETMON_INVENTORY:-}" ] && [ ! -f var/badung.inventory.yaml ]; then
   echo "Generating the Badung inventory (987 sites) into var/badung.inventory.yaml"
@@ -94,7 +124,7 @@ fi
 # One value a line, in this order (paths and URLs hold no newline).
 mapfile -t FIELDS < <(node -e '
   const s = JSON.parse(process.argv[1]);
-  for (const k of ["inventory", "api", "influx", "influxDatabase", "mqtt", "sites"]) console.log(s[k] ?? "");
+  for (const k of ["inventory", "api", "influx", "influxDatabase", "mqtt", "sites", "traps", "ping"]) console.log(s[k] ?? "");
 ' "$SUMMARY")
 INVENTORY=${FIELDS[0]}
 API_URL=${FIELDS[1]}
@@ -102,6 +132,11 @@ INFLUX_URL=${FIELDS[2]}
 INFLUX_DB=${FIELDS[3]}
 MQTT_URL=${FIELDS[4]}
 SITES=${FIELDS[5]}
+TRAPS=${FIELDS[6]:-}
+PING=${FIELDS[7]:-}
+# The simulator sends its traps to the receiver's port on loopback (a receiver on 0.0.0.0 gets them).
+TRAP_TO=""
+[ -n "$TRAPS" ] && TRAP_TO="127.0.0.1:${TRAPS##*:}"
 
 COLLECTOR_PID=""
 SIM_PID=""
@@ -155,7 +190,7 @@ bash scripts/influxdb.sh start
 
 echo "Starting the fleet simulator (log: $SIM_LOG)"
 setsid node --import tsx simulator/main.ts --inventory "$INVENTORY" --control "$SIM_CONTROL" \
-  ${MQTT_URL:+--mqtt "$MQTT_URL"} >"$SIM_LOG" 2>&1 </dev/null &
+  ${MQTT_URL:+--mqtt "$MQTT_URL"} ${TRAP_TO:+--trap-to "$TRAP_TO"} >"$SIM_LOG" 2>&1 </dev/null &
 SIM_PID=$!
 echo "$SIM_PID" >"$SIM_PIDFILE"
 deadline=$((SECONDS + 120))
@@ -181,6 +216,11 @@ badung-netmon is starting ($SITES sites; pid $$, stop it with Ctrl-C or: kill $$
                   curl -s -H "Authorization: Bearer \$NETMON_TOKEN" $API_URL/api/v1/health
   Feeds (BPBD)    $API_URL/feeds/outages.geojson   $API_URL/feeds/cap.atom (same token)
   Simulator       http://$SIM_CONTROL/status   cut a site:  curl -X POST http://$SIM_CONTROL/sites/<site-id>/cut
+                  SNMP stops, ping answers:  curl -X POST http://$SIM_CONTROL/devices/<device-id>/snmp-stop
+                  a trap:  curl -X POST http://$SIM_CONTROL/devices/<device-id>/trap -d '{"type":"linkDown","ifIndex":2}'
+                  every action: node --import tsx simulator/main.ts --help
+  Ping            ${PING:-off}${PING:+ (every device / routers of critical sites; $FPING_NOTE; $BLACKHOLE_NOTE)}
+  Traps           ${TRAPS:-off}${TRAPS:+ (UDP; the simulator sends its traps to $TRAP_TO)}
   MQTT broker     ${MQTT_URL:-none}
   Logs            this terminal (JSON lines; alerts are level "warn", msg "ALERT"); simulator: $SIM_LOG
 Every site is polled within the first minute; rates appear from the second poll on.

@@ -5,11 +5,12 @@
  *   ip route del blackhole 127.a.b.c/32 table local proto 199      until a more specific route says no)
  *
  * The routes carry their own `proto` number (BLACKHOLE_PROTO) so what a crashed run left behind can be
- * found and flushed (`flushAll`, at the simulator's start and stop). Tests that blackhole must use
+ * found and removed (`flushOwn`, at the simulator's start: only this inventory's addresses). Tests that blackhole must use
  * addresses no other test file uses (vitest runs files in parallel) and remove only their own routes.
  * 127.0.0.1 is refused: everything on the machine talks through it.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import { SimulatorControlError } from './errors.ts';
@@ -19,8 +20,13 @@ const run = promisify(execFile);
 /** The `proto` of the simulator's blackhole routes (rtnetlink protocols 0-4 are the kernel's). */
 export const BLACKHOLE_PROTO = 199;
 
+/** Whether an address may be blackholed: a 127.x IPv4 address other than 127.0.0.1. */
+export function blackholeable(address: string): boolean {
+  return isIP(address) === 4 && address.startsWith('127.') && address !== '127.0.0.1';
+}
+
 function check(address: string): void {
-  if (isIP(address) !== 4 || !address.startsWith('127.') || address === '127.0.0.1')
+  if (!blackholeable(address))
     throw new SimulatorControlError(
       400,
       `cannot blackhole ${address}: only 127.x addresses other than 127.0.0.1`,
@@ -69,12 +75,56 @@ export class Blackholes {
     this.#set.delete(address);
   }
 
+  /**
+   * Make the set exactly `addresses`: add what is missing, remove what is no longer wanted. Addresses that
+   * cannot be blackholed (127.0.0.1, anything not 127.x) are left as they are: their devices go silent on
+   * SNMP only.
+   */
+  async sync(addresses: Iterable<string>): Promise<void> {
+    const want = new Set([...addresses].filter(blackholeable));
+    for (const a of [...this.#set]) if (!want.has(a)) await this.remove(a);
+    for (const a of want) await this.add(a);
+  }
+
   async removeAll(): Promise<void> {
     for (const a of [...this.#set]) await this.remove(a);
   }
 }
 
-/** Every blackhole the simulator left behind (its own proto only). For the simulator CLI, not tests. */
-export async function flushAll(): Promise<void> {
-  await ip(['route', 'flush', 'table', 'local', 'proto', String(BLACKHOLE_PROTO)]);
+/**
+ * Whether this process may change routes: CAP_NET_ADMIN (capability 12) in its effective set, as root has
+ * (/proc/self/status CapEff). `ip`, run from here, inherits it.
+ */
+export function canBlackhole(status: string = readProcStatus()): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(status);
+  return m?.[1] !== undefined && (BigInt(`0x${m[1]}`) & (1n << 12n)) !== 0n;
+}
+
+function readProcStatus(): string {
+  try {
+    return readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Remove the simulator's blackholes (its own proto) on the given addresses: what a crashed run of this
+ * inventory left. Others' are left alone (another simulator on the machine may own them). Throws a
+ * SimulatorControlError when this process may not change routes.
+ */
+export async function flushOwn(addresses: ReadonlySet<string>): Promise<void> {
+  if (!canBlackhole())
+    throw new SimulatorControlError(409, 'blackholes need root or CAP_NET_ADMIN (this process has neither)');
+  let listed: string;
+  try {
+    listed = (await run('ip', ['-o', 'route', 'show', 'table', 'local', 'proto', String(BLACKHOLE_PROTO)]))
+      .stdout;
+  } catch (err) {
+    throw new SimulatorControlError(409, `ip route show failed: ${(err as Error).message}`);
+  }
+  for (const line of listed.split('\n')) {
+    const address = /^blackhole (\S+?)(?:\/32)? /.exec(`${line.trim()} `)?.[1];
+    if (address !== undefined && addresses.has(address)) await ip(['route', 'del', ...route(address)]);
+  }
 }

@@ -11,12 +11,17 @@
  *   POST /devices/:id/mqtt-drop        its MQTT connection drops abruptly (the broker sends its Will)
  *   POST /devices/:id/mqtt-disconnect  it disconnects cleanly (says offline first)
  *   POST /devices/:id/mqtt-restore     it connects again
- *   POST /devices/:id/snmp-stop        its SNMP agent stops answering; it still answers ping
+ *   POST /devices/:id/snmp-stop        its SNMP agent stops answering; it still answers ping, and the
+ *                                      devices behind it are still reached
  *   POST /devices/:id/snmp-start       its agent answers again
- *   POST /devices/:id/trap             body {"type": "linkDown", "community"?: "...", "ifIndex"?: 2}: an SNMPv2c
- *                                      trap from the device's address to the monitor's receiver (traps.ts)
+ *   POST /devices/:id/trap             body {"type": "linkDown", "ifIndex"?: 2}: a trap from the device's
+ *                                      address to the monitor's receiver (traps.ts), with the device's own
+ *                                      credentials: its SNMPv2c community, or its SNMPv3 user and keys.
+ *                                      "community": "..." sends SNMPv2c with that community instead, and
+ *                                      "user": "..." SNMPv3 under that user name (both: to test refusals)
  * (cut and restore of a site or device also drop and restore its MQTT devices; with `blackhole` (root),
- * a cut device's address is blackholed too, so it stops answering ping as a real cut does: blackhole.ts)
+ * the address of every device a cut silences (the device, its site, what is behind them) is blackholed
+ * too, so it stops answering ping as on a real network: blackhole.ts)
  *
  * The demo's webhook receiver (webhook-inbox.ts), so the tour's page can be watched:
  *   POST   /webhook                    a notification (JSON) from the monitor's webhook channel: 204
@@ -35,7 +40,7 @@ import { isLoopback } from './fleet.ts';
 import type { Logger } from '../collector/core/log.ts';
 import { deliveryLine, WebhookInbox } from './webhook-inbox.ts';
 import type { Blackholes } from './blackhole.ts';
-import { sendTrap, TRAP_TYPES, type TrapType } from './traps.ts';
+import { sendTrap, TRAP_TYPES, type TrapToSend, type TrapType } from './traps.ts';
 
 const MAX_BODY = 16 * 1024;
 /** A notification lists the devices and sites it affects: an area incident can be large. */
@@ -160,6 +165,7 @@ export class ControlServer {
             sim.restoreSite(id);
             mqtt?.restoreSite(id);
           } else return send(res, 404, { error: `no site action ${action}; use cut or restore` });
+          await this.#syncBlackholes();
           return send(res, 200, { ok: true, site: id, action });
         }
         const hasMqtt = mqtt?.has(id) === true;
@@ -168,32 +174,21 @@ export class ControlServer {
             // Every device is in the fleet's model (MQTT-only ones too); its MQTT connection drops with it.
             sim.cutDevice(id);
             if (hasMqtt) mqtt?.drop(id);
-            if (this.#blackhole) await this.#blackhole.add(hostOf(sim.deviceStatus(id).endpoint, id));
+            await this.#syncBlackholes();
             return send(res, 200, { ok: true, device: id, action });
           case 'restore':
             sim.restoreDevice(id);
             if (hasMqtt) mqtt?.restore(id);
-            if (this.#blackhole) await this.#blackhole.remove(hostOf(sim.deviceStatus(id).endpoint, id));
+            await this.#syncBlackholes();
             return send(res, 200, { ok: true, device: id, action });
           case 'snmp-stop':
-            sim.cutDevice(id);
+            sim.stopSnmp(id);
             return send(res, 200, { ok: true, device: id, action });
           case 'snmp-start':
-            sim.restoreDevice(id);
+            sim.startSnmp(id);
             return send(res, 200, { ok: true, device: id, action });
-          case 'trap': {
-            const traps = this.#traps;
-            if (!traps) return send(res, 409, { error: 'no trap receiver configured (--trap-to host:port)' });
-            const type = body.type;
-            if (typeof type !== 'string' || !(TRAP_TYPES as readonly string[]).includes(type))
-              return send(res, 400, { error: `type must be one of ${TRAP_TYPES.join(', ')}` });
-            const community = typeof body.community === 'string' ? body.community : traps.communityOf(id);
-            const ifIndex = typeof body.ifIndex === 'number' ? body.ifIndex : undefined;
-            const from = hostOf(sim.deviceStatus(id).endpoint, id);
-            const uptimeCs = sim.valuesAt(id).sysUpTimeCs;
-            await sendTrap({ from, to: traps.to, community, type: type as TrapType, uptimeCs, ifIndex });
-            return send(res, 200, { ok: true, device: id, action, type, from });
-          }
+          case 'trap':
+            return send(res, 200, { ok: true, device: id, action, ...(await this.#trap(id, body)) });
           case 'mqtt-drop':
           case 'mqtt-disconnect':
           case 'mqtt-restore': {
@@ -228,6 +223,53 @@ export class ControlServer {
       if (err instanceof SimulatorControlError) return send(res, err.status, { error: err.message });
       throw err;
     }
+  }
+
+  /** Blackhole exactly the addresses the cuts silence now (no-op without a Blackholes: not root). */
+  async #syncBlackholes(): Promise<void> {
+    if (this.#blackhole) await this.#blackhole.sync(this.#sim.cutAddresses());
+  }
+
+  async #trap(id: string, body: Json): Promise<Json> {
+    const traps = this.#traps;
+    const sim = this.#sim;
+    if (!traps)
+      throw new SimulatorControlError(
+        409,
+        'no trap receiver configured (simulator/main.ts --trap-to HOST:PORT)',
+      );
+    const type = body.type;
+    if (typeof type !== 'string' || !(TRAP_TYPES as readonly string[]).includes(type))
+      throw new SimulatorControlError(400, `type must be one of ${TRAP_TYPES.join(', ')}`);
+    for (const k of ['community', 'user'] as const)
+      if (body[k] !== undefined && typeof body[k] !== 'string')
+        throw new SimulatorControlError(400, `${k} must be a string`);
+    const ifIndex = body.ifIndex;
+    if (ifIndex !== undefined && (typeof ifIndex !== 'number' || !Number.isInteger(ifIndex) || ifIndex < 1))
+      throw new SimulatorControlError(400, 'ifIndex must be an interface index (an integer from 1)');
+    const own = sim.trapSecurity(id);
+    const community = body.community as string | undefined;
+    const user = body.user as string | undefined;
+    let security: Pick<TrapToSend, 'community' | 'v3'>;
+    if (community !== undefined) security = { community };
+    else if (user !== undefined) {
+      if (!('v3' in own))
+        throw new SimulatorControlError(
+          409,
+          `device ${id} speaks SNMPv2c: send "community" instead of "user"`,
+        );
+      security = { v3: { ...own.v3, credentials: { ...own.v3.credentials, user } } };
+    } else security = own;
+    const from = hostOf(sim.deviceStatus(id).endpoint, id);
+    const uptimeCs = sim.valuesAt(id).sysUpTimeCs;
+    await sendTrap({ from, to: traps.to, ...security, type: type as TrapType, uptimeCs, ifIndex });
+    return {
+      type,
+      from,
+      to: `${traps.to.host}:${traps.to.port}`,
+      version: security.v3 ? '3' : '2c',
+      ...(security.v3 ? { user: security.v3.credentials.user } : {}),
+    };
   }
 
   async #webhook(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
@@ -304,10 +346,9 @@ function numberField(body: Json, url: URL, name: string): number {
   return n;
 }
 
-/** Where POST /devices/:id/trap sends, and the community a device's traps carry by default. */
+/** Where POST /devices/:id/trap sends (the monitor's trap receiver). */
 export interface ControlTraps {
   readonly to: { readonly host: string; readonly port: number };
-  readonly communityOf: (deviceId: string) => string;
 }
 
 function hostOf(endpoint: string | null, id: string): string {

@@ -28,6 +28,7 @@ import { answerPdu, mibViewFor } from './mib-view.ts';
 import type { MibView } from './mib-view.ts';
 import { SnmpAgent, emptyStats } from './snmp-agent.ts';
 import type { AgentStats } from './snmp-agent.ts';
+import type { V3TrapSecurity } from './traps.ts';
 
 export interface FleetSimulatorOptions {
   readonly inventory: Inventory;
@@ -53,6 +54,8 @@ export interface DeviceStatus {
   readonly legacy: boolean;
   /** "up", "cut" (itself or its site), or "unreachable" (a parent is cut). */
   readonly state: 'up' | 'cut' | 'unreachable';
+  /** "stopped": its SNMP agent was stopped (snmp-stop) while the device itself is up and answers ping. */
+  readonly snmp: 'answering' | 'stopped' | 'none';
   readonly delayMs: number;
 }
 
@@ -69,6 +72,8 @@ export interface FleetStatus {
   readonly mqttOnlyDevices: number;
   readonly cutSites: readonly string[];
   readonly cutDevices: readonly string[];
+  /** Devices whose SNMP agent is stopped while they are up (they still answer ping). */
+  readonly snmpStopped: readonly string[];
   /** Devices not answering right now because they or their path are cut (MQTT-only ones included). */
   readonly silentDevices: number;
   readonly slowDevices: Readonly<Record<string, number>>;
@@ -113,6 +118,9 @@ export class FleetSimulator {
   readonly #routerOf = new Map<string, string>();
   readonly #cutSites = new Set<string>();
   readonly #cutDevices = new Set<string>();
+  /** Agents stopped while their device stays up: no SNMP answer, ping still answers, children unaffected. */
+  readonly #snmpStopped = new Set<string>();
+  readonly #fallback: SnmpCredentials;
   readonly #stats: AgentStats = emptyStats();
   #listening = false;
 
@@ -134,6 +142,7 @@ export class FleetSimulator {
       version: '2c',
       community: new Secret('public'),
     };
+    this.#fallback = fallback;
 
     for (const device of inv.devices) {
       const site = sites.get(device.siteId);
@@ -172,7 +181,7 @@ export class FleetSimulator {
         stats: this.#stats,
         timer: this.#timer,
         responder: {
-          isSilent: () => this.#isSilent(sim),
+          isSilent: () => this.#snmpStopped.has(device.id) || this.#isSilent(sim),
           replyDelayMs: () => sim.delayMs,
           answer: (pdu, budget) => {
             let values: DeviceValues | undefined;
@@ -255,6 +264,48 @@ export class FleetSimulator {
     this.#cutDevices.delete(id);
   }
 
+  /**
+   * Its SNMP agent stops answering while the device stays up: it still answers ping (its loopback address
+   * is not touched) and the devices behind it are still reached, as when a router's agent dies.
+   */
+  stopSnmp(id: string): void {
+    this.#device(id);
+    this.#snmpStopped.add(id);
+  }
+
+  startSnmp(id: string): void {
+    this.#device(id);
+    this.#snmpStopped.delete(id);
+  }
+
+  /**
+   * The addresses of every device with an agent that a cut silences now (cut itself, its site, or on its
+   * path): what stops answering ping on a real network (simulator/blackhole.ts makes it so).
+   */
+  cutAddresses(): string[] {
+    const out = new Set<string>();
+    for (const sim of this.#devices.values()) if (this.#isSilent(sim)) out.add(sim.device.host);
+    return [...out].sort();
+  }
+
+  /**
+   * What a trap from this device carries: its SNMPv2c community, or its SNMPv3 user with the agent's own
+   * engine (ID, boots, time), as simulator/traps.ts sends them.
+   */
+  trapSecurity(id: string): { community: string } | { v3: V3TrapSecurity } {
+    const sim = this.#device(id);
+    const c = sim.device.snmp ?? this.#fallback;
+    if (c.version === '2c') return { community: c.community.reveal() };
+    return {
+      v3: {
+        credentials: c,
+        engineId: engineIdFor(this.seed, id),
+        engineBoots: sim.agent.engineBoots,
+        engineTime: sim.agent.engineTime(),
+      },
+    };
+  }
+
   /** Whether the device speaks only MQTT (no SNMP agent, no SNMP values). Unknown ids are a 404. */
   isMqttOnly(id: string): boolean {
     return this.#anyDevice(id).mqttOnly;
@@ -321,6 +372,7 @@ export class FleetSimulator {
       mqttOnlyDevices: this.#mqttOnly.size,
       cutSites: [...this.#cutSites].sort(),
       cutDevices: [...this.#cutDevices].sort(),
+      snmpStopped: [...this.#snmpStopped].sort(),
       silentDevices: silent,
       slowDevices: slow,
       wrapped32: wrapped.sort(),
@@ -341,6 +393,7 @@ export class FleetSimulator {
       profile: sim ? sim.model.profile : d.profile,
       legacy: sim ? sim.model.legacy : false,
       state: own ? 'cut' : silent ? 'unreachable' : 'up',
+      snmp: sim ? (this.#snmpStopped.has(d.id) ? 'stopped' : 'answering') : 'none',
       delayMs: sim?.delayMs ?? 0,
     };
   }

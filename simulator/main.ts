@@ -1,11 +1,14 @@
 /**
  * The fleet simulator's command line:
  *
- *   npx tsx simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N]
+ *   npx tsx simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N] [--trap-to H:PORT]
+ *                             [--blackhole auto|on|off]
  *
  * Loads the inventory with config/inventory.ts, answers SNMP for every device at its own loopback
  * address, serves the control API, prints one JSON line when ready
  * ({"msg":"simulator ready","control":"http://...","devices":N,...}) and stops cleanly on SIGTERM/SIGINT.
+ * With --trap-to, POST /devices/:id/trap sends traps there; with blackholes (root), a cut stops the
+ * silenced devices' addresses answering ping too (blackhole.ts); stopping removes them.
  */
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +21,8 @@ import { ControlServer } from './control-http.ts';
 import { FleetSimulator } from './fleet.ts';
 import { MqttFleet } from './mqtt/mqtt-fleet.ts';
 import { DEMO_MQTT_SECRET, mqttPasswordFor } from '../config/badung/mqtt-identity.ts';
-import { SimulatorControlError } from './errors.ts';
+import { SimulatorControlError, SimulatorStartError } from './errors.ts';
+import { Blackholes, flushOwn } from './blackhole.ts';
 
 export type InventoryLoader = (file: string) => Promise<Inventory>;
 
@@ -31,6 +35,13 @@ export interface CliOptions {
   readonly mqtt?: string | undefined;
   /** Serve only this share of the inventory's sites (several processes for a fleet one core cannot answer). */
   readonly shard?: Shard | undefined;
+  /** Where POST /devices/:id/trap sends (the monitor's trap receiver); absent: traps answer 409. */
+  readonly trapTo?: { readonly host: string; readonly port: number } | undefined;
+  /**
+   * Blackhole cut devices' addresses so they stop answering ping (needs root or CAP_NET_ADMIN): `on`
+   * (fail without the right), `auto` (when the right is there; default of the CLI), `off` (default here).
+   */
+  readonly blackhole?: 'auto' | 'on' | 'off' | undefined;
 }
 
 /** Share `index` of `count` (0 <= index < count): the sites whose position in the inventory is index mod count. */
@@ -71,7 +82,7 @@ export function parseShard(raw: string): Shard {
 }
 
 const USAGE =
-  'usage: simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N] [--mqtt mqtt://127.0.0.1:1883] [--shard K/N]';
+  'usage: simulator/main.ts --inventory FILE --control 127.0.0.1:PORT [--seed N] [--mqtt mqtt://127.0.0.1:1883] [--shard K/N] [--trap-to 127.0.0.1:10162] [--blackhole auto|on|off]';
 
 const HELP = `${USAGE}
 
@@ -81,7 +92,31 @@ const HELP = `${USAGE}
   --mqtt URL         the broker the inventory's MQTT devices connect to (none: no MQTT devices)
   --shard K/N        serve only sites K, K+N, K+2N, ... of the inventory (run N processes, K = 0..N-1,
                      when one process cannot answer the whole fleet: ~1 socket per device, one core)
+  --trap-to H:PORT   the monitor's trap receiver (its traps: section; npm start passes it): where
+                     POST /devices/:id/trap sends, with the device's own community or SNMPv3 user
+  --blackhole MODE   auto (default): as root (or with CAP_NET_ADMIN), a cut blackholes the addresses it
+                     silences, so they stop answering ping as on a real network; without the right, a cut
+                     stops SNMP only and the address keeps answering ping (the monitor then sees "SNMP not
+                     answering", not an outage). on: refuse to start without the right. off: never.
   -h, --help         this text
+
+Every 127.x address answers ping on Linux, so every simulated device answers ping (ping-only devices too).
+
+Control API (on --control; JSON; one command per action, e.g. with C=http://127.0.0.1:8161):
+  curl -s $C/status                                    the fleet: counts, cuts, stopped agents
+  curl -s $C/devices/ID                                one device: state, SNMP, values now
+  curl -X POST $C/sites/ID/cut        (/restore)       a site loses power or uplink
+  curl -X POST $C/devices/ID/cut      (/restore)       one device (and what is behind it)
+  curl -X POST $C/devices/ID/snmp-stop (/snmp-start)   its SNMP agent stops; it still answers ping
+  curl -X POST $C/devices/ID/trap -d '{"type":"linkDown","ifIndex":2}'
+                                                       a trap (coldStart, warmStart, linkDown, linkUp,
+                                                       authenticationFailure) with its own credentials;
+                                                       add "community":"x" or "user":"x" to send wrong ones
+  curl -X POST $C/devices/ID/reboot                    sysUpTime and counters restart
+  curl -X POST $C/devices/ID/slow -d '{"delayMs":2500}'   answers late (0: prompt again)
+  curl -X POST $C/devices/ID/wrap32 -d '{"withinS":60}'   32-bit counters wrap soon
+  curl -X POST $C/devices/ID/mqtt-drop (mqtt-disconnect, mqtt-restore)   its MQTT connection
+  curl -s "$C/webhook?format=text"                     what the monitor's webhook sent here
 
 Prints one JSON line when ready ({"msg":"simulator ready","control":...}); stops on SIGTERM or SIGINT.`;
 
@@ -94,6 +129,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
       seed: { type: 'string', default: '1' },
       mqtt: { type: 'string' },
       shard: { type: 'string' },
+      'trap-to': { type: 'string' },
+      blackhole: { type: 'string', default: 'auto' },
     },
     strict: true,
   });
@@ -103,6 +140,17 @@ export function parseCli(argv: readonly string[]): CliOptions {
   const seed = Number(values.seed);
   if (!Number.isSafeInteger(seed))
     throw new SimulatorControlError(400, `--seed must be an integer; ${USAGE}`);
+  const blackhole = values.blackhole;
+  if (blackhole !== 'auto' && blackhole !== 'on' && blackhole !== 'off')
+    throw new SimulatorControlError(400, `--blackhole must be auto, on or off, got "${blackhole}"`);
+  let trapTo: CliOptions['trapTo'];
+  if (values['trap-to'] !== undefined) {
+    const t = /^(.+):(\d{1,5})$/.exec(values['trap-to']);
+    const port = Number(t?.[2]);
+    if (!t?.[1] || port < 1 || port > 65535)
+      throw new SimulatorControlError(400, `--trap-to must be HOST:PORT (e.g. 127.0.0.1:10162); ${USAGE}`);
+    trapTo = { host: t[1].replace(/^\[|\]$/g, ''), port };
+  }
   return {
     inventory: values.inventory,
     controlHost: m[1].replace(/^\[|\]$/g, ''),
@@ -110,7 +158,36 @@ export function parseCli(argv: readonly string[]): CliOptions {
     seed,
     mqtt: values.mqtt,
     shard: values.shard === undefined ? undefined : parseShard(values.shard),
+    trapTo,
+    blackhole,
   };
+}
+
+/**
+ * The blackholes this simulator may set, or undefined: `auto` tries (removing what a crashed run of this
+ * inventory left) and goes without when `ip` is refused; `on` fails then.
+ */
+async function openBlackholes(
+  mode: CliOptions['blackhole'],
+  inventory: Inventory,
+  log: Logger,
+): Promise<Blackholes | undefined> {
+  if (mode === undefined || mode === 'off') return undefined;
+  const own = new Set(inventory.devices.filter((d) => d.host !== '').map((d) => d.host));
+  try {
+    await flushOwn(own);
+    return new Blackholes();
+  } catch (err) {
+    if (mode === 'on') throw new SimulatorStartError(`--blackhole on: ${errorMessage(err)}`, { cause: err });
+    log.warn('cuts will not stop ping: blackholes need root or CAP_NET_ADMIN', {
+      error: errorMessage(err),
+      text_id:
+        'Pemutusan hanya menghentikan SNMP; alamat tetap menjawab ping (monitor melihat "SNMP tidak menjawab", bukan gangguan).',
+      text_en:
+        'A cut stops SNMP only; the address still answers ping (the monitor sees "SNMP not answering", not an outage).',
+    });
+    return undefined;
+  }
 }
 
 /** The config module is written in parallel with this one: load it at run time, by its documented signature. */
@@ -148,7 +225,15 @@ export async function runSimulator(
         log,
       })
     : undefined;
-  const control = new ControlServer(sim, { host: opts.controlHost, port: opts.controlPort, mqtt, log });
+  const blackhole = await openBlackholes(opts.blackhole, inventory, log);
+  const control = new ControlServer(sim, {
+    host: opts.controlHost,
+    port: opts.controlPort,
+    mqtt,
+    log,
+    blackhole,
+    traps: opts.trapTo && { to: opts.trapTo },
+  });
   await sim.start();
   // The broker may start after the simulator (it comes with the monitor): the devices keep retrying.
   mqtt?.start();
@@ -166,6 +251,8 @@ export async function runSimulator(
     seed: opts.seed,
     ...(opts.shard ? { shard: `${opts.shard.index}/${opts.shard.count}` } : {}),
     mqttDevices: mqtt?.size ?? 0,
+    trapTo: opts.trapTo ? `${opts.trapTo.host}:${opts.trapTo.port}` : null,
+    blackholes: blackhole !== undefined,
     startupMs: Date.now() - started,
     rssMiB: Math.round(process.memoryUsage().rss / 1048576),
   });
@@ -177,6 +264,7 @@ export async function runSimulator(
       await mqtt?.stop();
       await control.stop();
       await sim.stop();
+      await blackhole?.removeAll();
     },
   };
 }

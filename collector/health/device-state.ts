@@ -57,6 +57,12 @@ export interface DeviceHealth {
   readonly agent?: SignalMemory | undefined;
   /** A warning that is not an outage: ping answers while SNMP does not. */
   readonly warning?: { readonly kind: HealthWarningKind; readonly sinceMs: number } | undefined;
+  /**
+   * SNMP failures in a row while ping's last word was an answer: the warning's count. Failures while
+   * ping was lost too (an outage) do not count, so a recovery whose ping comes back before its agent
+   * (a router still booting) is not "SNMP not answering".
+   */
+  readonly agentFailuresPingOk?: number | undefined;
 }
 
 /** What a device needs to know of its parent. `undefined` when it has none. */
@@ -100,7 +106,7 @@ export function applyProbe(
   policy: HealthPolicy,
 ): Step {
   const now = probe.timeMs;
-  const heard = remember(h, probe);
+  const heard = { ...remember(h, probe), agentFailuresPingOk: countWhilePingOk(h, probe) };
   if (probe.ok) {
     const up: DeviceHealth = {
       ...withState(heard, 'up', now),
@@ -143,6 +149,13 @@ export function applyProbe(
   return h.warning ? { ...step, warning: 'cleared' } : step;
 }
 
+/** The next agentFailuresPingOk: one more for an agent failure while ping answered; 0 on any other word. */
+function countWhilePingOk(h: DeviceHealth, probe: ProbeResult): number {
+  if (probe.source === 'ping') return probe.ok ? (h.agentFailuresPingOk ?? 0) : 0;
+  if (probe.ok) return 0;
+  return h.ping?.ok === true ? (h.agentFailuresPingOk ?? 0) + 1 : 0;
+}
+
 /** Record what the probe's signal said. */
 function remember(h: DeviceHealth, probe: ProbeResult): DeviceHealth {
   const key = probe.source === 'ping' ? 'ping' : 'agent';
@@ -158,8 +171,9 @@ function remember(h: DeviceHealth, probe: ProbeResult): DeviceHealth {
 }
 
 /**
- * The "SNMP not answering" warning: up when the agent has failed N times in a row and ping answered
- * since those failures began; down as soon as the agent answers (or every signal is lost).
+ * The "SNMP not answering" warning: up when the agent has failed N times in a row while ping answered,
+ * and ping answered since those failures began; down as soon as the agent answers (or every signal is
+ * lost).
  */
 function judgeWarning(
   before: DeviceHealth,
@@ -169,7 +183,8 @@ function judgeWarning(
 ): { next: DeviceHealth; warning?: 'raised' | 'cleared' } {
   const a = next.agent;
   const p = next.ping;
-  const due = a !== undefined && !a.ok && a.failures >= policy.downAfterFailures && p?.ok === true;
+  const due =
+    a !== undefined && !a.ok && (next.agentFailuresPingOk ?? 0) >= policy.downAfterFailures && p?.ok === true;
   const holds = due && p.atMs >= a.sinceMs;
   if (holds && !before.warning)
     return { next: { ...next, warning: { kind: 'snmp_not_answering', sinceMs: now } }, warning: 'raised' };

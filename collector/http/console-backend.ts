@@ -37,7 +37,7 @@ import { LoginThrottle } from './throttle.ts';
 /** What the console needs of the running Monitor (collector/app.ts). */
 export interface ConsoleMonitor extends LiveMonitor {
   status(): ReturnType<HealthMeterInputs['status']>;
-  readonly health: {
+  readonly health: NonNullable<LiveMonitor['health']> & {
     snapshot(): Map<string, { readonly failures: number; readonly lastFailure?: string | undefined }>;
   };
   readonly topology: LiveMonitor['topology'] & {

@@ -6,6 +6,8 @@
  *     recovery) ─► incident event; the site's state recomputed (a settled recovery ends `recovering`)
  *   a device back up while its incident stays open (the recovery settles) ─► incident event `recovering`
  *   maintenance or silence added or removed over the API ─► every site recomputed
+ *   HealthTracker.onWarning ("SNMP not answering" raised or cleared; not a transition, the device stays
+ *     up) ─► device event with `warning` (the warning, or null when cleared) and no `previous`
  *
  * The site's state is the monitor's own (Monitor.siteState: one rule for every surface); this module only
  * notices when it changes. Maintenance windows that open or close on their schedule change no device and
@@ -32,6 +34,19 @@ export interface LiveMonitor {
       }
     | undefined;
   readonly topology: { siteIds(): string[] };
+  /** Warnings that are not transitions (collector/health/health-tracker.ts); absent: none are sent. */
+  readonly health?: {
+    onWarning(
+      listener: (w: {
+        deviceId: string;
+        siteId: string;
+        kind: string;
+        raised: boolean;
+        timeMs: number;
+      }) => void,
+    ): () => void;
+    get(deviceId: string): { readonly state: string } | undefined;
+  };
 }
 
 export interface SiteLive {
@@ -61,6 +76,7 @@ export class LiveFeed {
   readonly #sites = new Map<string, Known>();
   readonly #openIncidentOf: ((deviceId: string) => Incident | undefined) | undefined;
   #unsubscribe: (() => void) | undefined;
+  #unsubscribeWarnings: (() => void) | undefined;
   #timer: TimerHandle | undefined;
 
   constructor(deps: {
@@ -89,12 +105,30 @@ export class LiveFeed {
       this.#sites.set(id, { state: view.state, sinceMs, recoveryConfirmAt: confirmAtOf(view) });
     }
     this.#unsubscribe = this.#monitor.onTransition((t) => this.#onTransition(t));
+    const health = this.#monitor.health;
+    if (health)
+      this.#unsubscribeWarnings = health.onWarning((w) => {
+        try {
+          // The console keeps the device's state and `since`: a warning changes neither.
+          this.#publish('device', {
+            id: w.deviceId,
+            siteId: w.siteId,
+            state: health.get(w.deviceId)?.state ?? 'unknown',
+            warning: w.raised ? { kind: w.kind, since: isoWita(w.timeMs) } : null,
+            at: isoWita(w.timeMs),
+          });
+        } catch (err) {
+          this.#log.error('warning event failed', { device: w.deviceId, error: errorMessage(err) });
+        }
+      });
     this.#arm();
   }
 
   stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
+    this.#unsubscribeWarnings?.();
+    this.#unsubscribeWarnings = undefined;
     if (this.#timer) this.#clock.clearTimeout(this.#timer);
     this.#timer = undefined;
   }

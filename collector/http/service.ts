@@ -91,11 +91,24 @@ export interface IncidentDetail {
   readonly notifications: readonly { channel: string; kind: string; sentAt: IsoTime }[];
 }
 
+/**
+ * A warning on a device that is not an outage (collector/health/device-state.ts): today only "SNMP not
+ * answering", when ping answers and the SNMP agent does not. The device stays `up`; nobody is paged.
+ */
+export interface DeviceWarningView {
+  readonly kind: 'snmp_not_answering';
+  readonly since: IsoTime;
+  /** "SNMP tidak menjawab" / "SNMP not answering", for people. */
+  readonly text: Bilingual;
+}
+
 export interface SiteDeviceView {
   readonly id: string;
   readonly role: string;
   readonly state: DeviceState;
   readonly since: IsoTime;
+  /** The device's warning, or null. */
+  readonly warning: DeviceWarningView | null;
 }
 
 export interface SiteState {
@@ -116,6 +129,8 @@ export interface SiteState {
    */
   readonly recoveryConfirmAt: IsoTime | null;
   readonly devices: readonly SiteDeviceView[];
+  /** How many of its devices have a warning (e.g. SNMP not answering); the state does not count them. */
+  readonly warnings: number;
 }
 
 /** A maintenance window as the v1 API shows it (the schedule as POST takes it, times ISO). */

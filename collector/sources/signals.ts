@@ -39,6 +39,15 @@ export async function startSignals(
     push: deps.push,
   };
   const ping = config.ping && startPing(config.ping, base);
+  if (!config.ping) {
+    // Nothing else watches them: say so once, rather than leave them `unknown` without a word.
+    const unseen = config.inventory.devices.filter((d) => d.ping === 'only');
+    if (unseen.length > 0)
+      deps.log.warn('ping-only devices are not watched: the config has no ping: section', {
+        devices: unseen.length,
+        first: unseen.slice(0, 5).map((d) => d.id),
+      });
+  }
   let traps: RunningTraps | undefined;
   try {
     traps = config.traps && (await startTraps(config.traps, base));

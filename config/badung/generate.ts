@@ -1,8 +1,10 @@
 /**
  * The Badung inventory: exactly the 987 sites of ../shared/reference/badung.md by category, placed in the
- * real 6 kecamatan and 62 desa/kelurahan with plausible coordinates, each with a router and 1-4 APs.
- * Every device gets its own loopback address (127.20.X.Y, port 1161) so the fleet simulator can answer
- * for all of them on one machine. Deterministic for a seed.
+ * real 6 kecamatan and 62 desa/kelurahan with plausible coordinates, each with a router and 1-4 APs;
+ * except the ping-only sites: every 10th banjar hall and tourist site with an uplink of its own is served
+ * by an ISP's Wi-Fi router without SNMP (`ping: only`, no AP of ours), which the monitor watches by ping
+ * alone. Every device gets its own loopback address (127.20.X.Y, port 1161) so the fleet simulator can
+ * answer for all of them on one machine. Deterministic for a seed.
  */
 import { Document, isMap, isSeq } from 'yaml';
 import type { Category, Inventory } from '../../collector/core/types.ts';
@@ -41,6 +43,12 @@ export interface GenerateOptions {
    * without ping still sees every device.
    */
   readonly pingOnlyEvery?: number | undefined;
+  /**
+   * Every Nth banjar and tourist site with its own uplink (no `upstream`) is a ping-only site: an ISP's
+   * router without SNMP (`ping: only`, no credentials, no profile, no MQTT) and no AP of ours. Default 10
+   * (about 40 sites); 0: none, for a monitor config without a `ping:` section (it could not see them).
+   */
+  readonly ispRouterEvery?: number | undefined;
 }
 
 interface Area {
@@ -320,20 +328,25 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
   };
   const sensors: [RawSite, RawDevice][] = [];
   const pingOnlyEvery = opts.pingOnlyEvery ?? 0;
+  const ispRouterEvery = opts.ispRouterEvery ?? 10;
   let smallSites = 0;
+  let ispCandidates = 0;
   for (const s of sites) {
     const crit = CATEGORY_INFO[s.category].criticality;
-    const router: RawDevice = {
-      id: `${s.id}-rtr`,
-      role: 'router',
-      host: host(),
-      port,
-      profile: 'mikrotik-routeros',
-    };
-    if (crit === 'critical' || crit === 'high') router.credentials = 'ops-v3';
+    const isp =
+      ispRouterEvery > 0 &&
+      (s.category === 'banjar' || s.category === 'obyek_wisata') &&
+      s.upstream === undefined &&
+      ispCandidates++ % ispRouterEvery === ispRouterEvery - 1;
+    const router: RawDevice = isp
+      ? { id: `${s.id}-rtr`, role: 'router', host: host(), port, ping: 'only' }
+      : { id: `${s.id}-rtr`, role: 'router', host: host(), port, profile: 'mikrotik-routeros' };
+    if (!isp && (crit === 'critical' || crit === 'high')) router.credentials = 'ops-v3';
     // About 15 % of routers run an MQTT telemetry agent (OpenWrt-style); about 5 % of sites have an
-    // MQTT-only environment sensor.
-    if (rnd() < 0.15)
+    // MQTT-only environment sensor. The draws are made for an ISP's router too (it takes none), so the
+    // other sites come out the same whatever ispRouterEvery is.
+    const telemetry = rnd() < 0.15;
+    if (telemetry && !isp)
       router.mqtt = {
         username: router.id,
         passwordHash: demoPasswordHash(router.id, opts.mqttSecret),
@@ -354,13 +367,9 @@ export function generateBadungInventory(opts: GenerateOptions = {}): GeneratedIn
     const [lo, hi] = AP_RANGE[s.category];
     const aps = lo + Math.floor(rnd() * (hi - lo + 1));
     for (let j = 1; j <= aps; j++) {
-      s.devices.push({
-        id: `${s.id}-ap${j}`,
-        role: 'ap',
-        host: host(),
-        port,
-        profile: AP_PROFILES[Math.floor(rnd() * AP_PROFILES.length)] ?? 'unifi-ap',
-      });
+      const profile = AP_PROFILES[Math.floor(rnd() * AP_PROFILES.length)] ?? 'unifi-ap';
+      // The ISP's router is the site's Wi-Fi too: no AP of ours.
+      if (!isp) s.devices.push({ id: `${s.id}-ap${j}`, role: 'ap', host: host(), port, profile });
     }
     if (s.category === 'banjar' || s.category === 'lingkungan') {
       const last = s.devices[s.devices.length - 1];

@@ -40,6 +40,7 @@ beforeAll(async () => {
     seed: 1,
     port,
     hostOctet: 161 + Math.floor(Math.random() * 8),
+    ispRouterEvery: 0, // no ping-only sites: this config has no ping: section to see them
   }).inventory;
   sim = new FleetSimulator({ inventory, seed: 1 });
   await sim.start();

@@ -26,7 +26,7 @@ import type { RunningServer } from '../../scripts/lib/servers/process.ts';
 import { Blackholes } from '../../simulator/blackhole.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { sendTrap } from '../../simulator/traps.ts';
-import { testMonitorConfig } from '../support/monitor-config.ts';
+import { testMonitorConfig, testPingConfig } from '../support/monitor-config.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
@@ -116,19 +116,7 @@ beforeAll(async () => {
     ...base,
     snmp: { ...base.snmp, intervalMs: 20_000, jitterMs: 1000 },
     health: { downAfterFailures: 2, recheckMs: 1000 },
-    ping: {
-      intervalMs: 5000,
-      fastIntervalMs: 10_000,
-      fastCriticalities: ['critical' as const],
-      recheckMs: 1000,
-      count: 1,
-      timeoutMs: 300,
-      periodMs: 100,
-      packetIntervalMs: 1,
-      batchSize: 1024,
-      parallel: 1,
-      fping: 'fping',
-    },
+    ping: testPingConfig({ intervalMs: 5000, fastIntervalMs: 10_000, recheckMs: 1000 }),
     traps: { host: '127.0.0.1', port: 0 },
   };
   runtime = await startRuntime(config, {
@@ -177,7 +165,7 @@ describe('ping and traps on the running monitor', () => {
 
   it('b: SNMP stopped on a router that answers ping: the warning, and no outage page', async () => {
     const id = 'pkm-kuta-2-rtr';
-    sim.cutDevice(id); // SNMP only: its address still answers ping
+    sim.stopSnmp(id); // SNMP only: its address still answers ping (POST /devices/:id/snmp-stop)
     await waitFor(() => runtime.monitor.health.warnings().some((w) => w.deviceId === id), {
       timeoutMs: 45_000,
     });
@@ -192,7 +180,7 @@ describe('ping and traps on the running monitor', () => {
     expect(pagesFor(id)).toEqual([]);
     const points = await query(`SELECT active FROM device_warning WHERE device = '${id}'`);
     expect(points.map((p) => p[1])).toEqual([1]);
-    sim.restoreDevice(id);
+    sim.startSnmp(id);
     await waitFor(() => !runtime.monitor.health.warnings().some((w) => w.deviceId === id), {
       timeoutMs: 45_000,
     });

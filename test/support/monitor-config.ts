@@ -58,3 +58,39 @@ export async function testMonitorConfig(opts: {
     mqtt: opts.mqtt,
   };
 }
+
+/** A `ping:` section for tests: short rounds (one echo, 300 ms timeout), fping from the PATH. */
+export function testPingConfig(
+  o: Partial<NonNullable<MonitorConfig['ping']>> = {},
+): NonNullable<MonitorConfig['ping']> {
+  return {
+    intervalMs: 2000,
+    fastIntervalMs: 2000,
+    fastCriticalities: ['critical'],
+    recheckMs: 500,
+    count: 1,
+    timeoutMs: 300,
+    periodMs: 100,
+    packetIntervalMs: 1,
+    batchSize: 1024,
+    parallel: 1,
+    fping: 'fping',
+    ...o,
+  };
+}
+
+/** The console on, its accounts in `usersFile`, its sessions in `dir`. */
+export function testConsoleConfig(dir: string, usersFile: string): NonNullable<MonitorConfig['console']> {
+  return {
+    enabled: true,
+    usersFile,
+    sessionsFile: join(dir, 'sessions.db'),
+    sessionIdleMs: 12 * 3600_000,
+    sessionMaxMs: 7 * 86_400_000,
+    secureCookies: false,
+    trustProxy: false,
+    maxEventClients: 20,
+    tileUrl: '',
+    tileAttribution: '',
+  };
+}

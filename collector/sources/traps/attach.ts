@@ -48,7 +48,11 @@ export async function startTraps(config: TrapsConfig, deps: TrapDeps): Promise<R
   }
   const sites = new Map(deps.inventory.sites.map((s) => [s.id, s]));
   const users = new Map<string, Extract<SnmpCredentials, { version: '3' }>>();
-  for (const d of deps.inventory.devices) if (d.snmp?.version === '3') users.set(d.snmp.user, d.snmp);
+  const communities = new Set<string>();
+  for (const d of deps.inventory.devices) {
+    if (d.snmp?.version === '3') users.set(d.snmp.user, d.snmp);
+    else if (d.snmp?.version === '2c') communities.add(d.snmp.community.reveal());
+  }
   const stats = { received: 0, accepted: 0, droppedUnknownSource: 0, droppedAuth: 0, bad: 0 };
 
   const onTrap = (t: TrapIn): void => {
@@ -91,9 +95,17 @@ export async function startTraps(config: TrapsConfig, deps: TrapDeps): Promise<R
     host: config.host,
     port: config.port,
     users: [...users.values()],
+    communities: [...communities],
     onTrap,
     onRefused: (kind, source, why) => {
       stats.received++;
+      // The library refuses a community or user no device has before trap-rules.ts sees the source:
+      // a stranger's trap is counted as a stranger's, whatever it carried.
+      if (source !== undefined && !bySource.has(normaliseAddress(source))) {
+        stats.droppedUnknownSource++;
+        log.debug('trap dropped: unknown source', { source, why });
+        return;
+      }
       if (kind === 'auth') stats.droppedAuth++;
       else stats.bad++;
       log.warn(kind === 'auth' ? 'trap dropped: credentials' : 'trap dropped: unreadable', { source, why });

@@ -1,14 +1,20 @@
 /**
  * The one file that takes traps through npm net-snmp (`snmp.createReceiver`): it binds the UDP port and
- * hands each trap over as a plain TrapIn (trap-rules.ts), or reports why one was refused. Authorization
- * is done by trap-rules.ts per device (a community is only good from its own device), so the library's
- * community check is off; SNMPv3 users of the inventory are registered so the library can check their
- * digests and decrypt; a v3 trap from an unknown user, or with a bad digest, is refused by the library.
+ * hands each trap over as a plain TrapIn (trap-rules.ts), or reports why one was refused.
+ *
+ * Two checks. The library's: the communities and SNMPv3 users of the inventory are registered with it,
+ * so it refuses any other community or user, checks v3 digests and decrypts. Then trap-rules.ts's, per
+ * device: a community or user is good only from the device that has it.
+ *
+ * The library's authorization must stay on. net-snmp 3.x's `disableAuthorization` also switches off the
+ * SNMPv3 digest check (Listener.processIncoming copies it into message.disableAuthentication): with it,
+ * an authNoPriv trap carrying a known user name and any digest at all would be accepted
+ * (test/integration/snmp/traps-v3.test.ts sends one).
  */
 import type { Socket } from 'node:dgram';
 import snmp from 'net-snmp';
 import { NetmonError, errorMessage } from '../../core/errors.ts';
-import type { SnmpCredentials } from '../../core/types.ts';
+import type { SnmpAuthProtocol, SnmpCredentials, SnmpPrivProtocol } from '../../core/types.ts';
 import type { TrapIn } from './trap-rules.ts';
 
 export class TrapReceiverError extends NetmonError {}
@@ -18,6 +24,8 @@ export interface TrapReceiverOptions {
   readonly port: number;
   /** SNMPv3 users of the inventory (their keys let the library check and decrypt their traps). */
   readonly users: readonly Extract<SnmpCredentials, { version: '3' }>[];
+  /** v1/v2c communities of the inventory: the library refuses any other. */
+  readonly communities: readonly string[];
   readonly onTrap: (t: TrapIn) => void;
   /** A message refused by the library: `auth` (unknown v3 user, bad digest) or `bad` (undecodable). */
   readonly onRefused: (kind: 'auth' | 'bad', source: string | undefined, why: string) => void;
@@ -28,16 +36,27 @@ export interface RunningReceiver {
   close(): Promise<void>;
 }
 
-const AUTH = {
-  md5: 'md5',
-  sha: 'sha',
-  sha224: 'sha224',
-  sha256: 'sha256',
-  sha384: 'sha384',
-  sha512: 'sha512',
-} as const;
-const PRIV = { des: 'des', aes: 'aes', aes256b: 'aes256b', aes256r: 'aes256r' } as const;
-const LEVEL = { noAuthNoPriv: 1, authNoPriv: 2, authPriv: 3 } as const;
+// The library's own constants (numbers): it looks its algorithms up by them, and a name such as 'sha'
+// finds none (every v3 trap then fails inside the library, as test/integration/snmp/traps-v3.test.ts shows).
+const AUTH: Readonly<Record<SnmpAuthProtocol, number>> = {
+  md5: snmp.AuthProtocols.md5,
+  sha: snmp.AuthProtocols.sha,
+  sha224: snmp.AuthProtocols.sha224,
+  sha256: snmp.AuthProtocols.sha256,
+  sha384: snmp.AuthProtocols.sha384,
+  sha512: snmp.AuthProtocols.sha512,
+};
+const PRIV: Readonly<Record<SnmpPrivProtocol, number>> = {
+  des: snmp.PrivProtocols.des,
+  aes: snmp.PrivProtocols.aes,
+  aes256b: snmp.PrivProtocols.aes256b,
+  aes256r: snmp.PrivProtocols.aes256r,
+};
+const LEVEL: Readonly<Record<'noAuthNoPriv' | 'authNoPriv' | 'authPriv', number>> = {
+  noAuthNoPriv: snmp.SecurityLevel.noAuthNoPriv,
+  authNoPriv: snmp.SecurityLevel.authNoPriv,
+  authPriv: snmp.SecurityLevel.authPriv,
+};
 
 interface LibVarbind {
   oid: string;
@@ -53,14 +72,13 @@ interface LibPdu {
 
 /** The part of net-snmp's Receiver used here (the package ships no types). */
 interface LibReceiver {
-  getAuthorizer(): { addUser(user: Record<string, unknown>): void };
+  getAuthorizer(): { addUser(user: Record<string, unknown>): void; addCommunity(community: string): void };
   close(done: () => void): void;
   readonly listener: { readonly sockets: Record<string, Socket> };
 }
-type LibCallback = (
-  error: (Error & { rinfo?: { address: string } }) | null,
-  data: { pdu: LibPdu; rinfo: { address: string } } | null,
-) => void;
+/** The library's errors carry a name (RequestFailedError, ResponseInvalidError, ...) and maybe a code. */
+type LibError = Error & { rinfo?: { address: string }; code?: unknown };
+type LibCallback = (error: LibError | null, data: { pdu: LibPdu; rinfo: { address: string } } | null) => void;
 const createReceiver = snmp.createReceiver as (
   options: Record<string, unknown>,
   cb: LibCallback,
@@ -71,8 +89,7 @@ export async function startTrapReceiver(o: TrapReceiverOptions): Promise<Running
   const onMessage: LibCallback = (error, data) => {
     try {
       if (error) {
-        const auth = /user|authentication|privacy|digest/i.test(error.message);
-        o.onRefused(auth ? 'auth' : 'bad', error.rinfo?.address, error.message);
+        o.onRefused(refusalKind(error), error.rinfo?.address, error.message);
         return;
       }
       if (data) o.onTrap(toTrapIn(data.pdu, data.rinfo.address));
@@ -85,14 +102,32 @@ export async function startTrapReceiver(o: TrapReceiverOptions): Promise<Running
   try {
     receiver = createReceiver(
       {
-        port: o.port,
+        // "0" as a string: net-snmp turns a falsy port into 162 (Receiver) or 161 (Listener), so the
+        // number 0 ("any free port") would bind a fixed privileged port; Node's bind takes "0" as 0.
+        port: o.port === 0 ? '0' : o.port,
         address: o.host,
         transport: o.host.includes(':') ? 'udp6' : 'udp4',
-        disableAuthorization: true,
+        // Never true: it would also skip the SNMPv3 digest check (see the top of this file).
+        disableAuthorization: false,
         includeAuthentication: true,
       },
       onMessage,
     );
+    // Before the first message can arrive (the socket binds on a later turn of the event loop).
+    const authorizer = receiver.getAuthorizer();
+    for (const c of new Set(o.communities)) authorizer.addCommunity(c);
+    for (const u of o.users) {
+      authorizer.addUser({
+        name: u.user,
+        level: LEVEL[u.level],
+        ...(u.authProtocol && u.authKey
+          ? { authProtocol: AUTH[u.authProtocol], authKey: u.authKey.reveal() }
+          : {}),
+        ...(u.privProtocol && u.privKey
+          ? { privProtocol: PRIV[u.privProtocol], privKey: u.privKey.reveal() }
+          : {}),
+      });
+    }
     const socket = Object.values(receiver.listener.sockets)[0];
     if (!socket) throw new Error('net-snmp opened no socket');
     port = await new Promise<number>((resolve, reject) => {
@@ -106,20 +141,18 @@ export async function startTrapReceiver(o: TrapReceiverOptions): Promise<Running
       { retryable: false, cause: err },
     );
   }
-  const authorizer = receiver.getAuthorizer();
-  for (const u of o.users) {
-    authorizer.addUser({
-      name: u.user,
-      level: LEVEL[u.level],
-      ...(u.authProtocol && u.authKey
-        ? { authProtocol: AUTH[u.authProtocol], authKey: u.authKey.reveal() }
-        : {}),
-      ...(u.privProtocol && u.privKey
-        ? { privProtocol: PRIV[u.privProtocol], privKey: u.privKey.reveal() }
-        : {}),
-    });
-  }
   return { port, close: () => new Promise<void>((resolve) => receiver.close(() => resolve())) };
+}
+
+/**
+ * Why the library refused a message: credentials (an unknown community or user, a missing or wrong
+ * digest, a message that cannot be decrypted with the user's key) or anything else (undecodable).
+ */
+export function refusalKind(error: { name?: string; message: string; code?: unknown }): 'auth' | 'bad' {
+  // ResponseInvalidCode 4 ECouldNotDecrypt, 5 EAuthFailure; RequestFailedError: unknown community or user.
+  if (error.name === 'RequestFailedError') return 'auth';
+  if (error.name === 'ResponseInvalidError' && (error.code === 4 || error.code === 5)) return 'auth';
+  return /community|user|authentication|privacy|digest|decrypt/i.test(error.message) ? 'auth' : 'bad';
 }
 
 function toTrapIn(pdu: LibPdu, source: string): TrapIn {

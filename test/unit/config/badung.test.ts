@@ -27,17 +27,22 @@ describe('the Badung inventory generator', () => {
     expect(new Set(inv.sites.map((s) => `${s.kecamatan}/${s.desa}`)).size).toBe(62);
   });
 
-  it('places every site inside the regency, with a router and 1-4 APs on distinct loopback addresses', () => {
+  it('places every site inside the regency, with a router and 1-4 APs (none at ping-only sites) on distinct loopback addresses', () => {
     for (const s of inv.sites) {
       expect(s.lat).toBeGreaterThanOrEqual(BADUNG_BOX.latMin);
       expect(s.lat).toBeLessThanOrEqual(BADUNG_BOX.latMax);
       expect(s.lon).toBeGreaterThanOrEqual(BADUNG_BOX.lonMin);
       expect(s.lon).toBeLessThanOrEqual(BADUNG_BOX.lonMax);
       const devs = inv.devices.filter((d) => d.siteId === s.id);
-      expect(devs.filter((d) => d.role === 'router')).toHaveLength(1);
+      const routers = devs.filter((d) => d.role === 'router');
+      expect(routers).toHaveLength(1);
       const aps = devs.filter((d) => d.role === 'ap').length;
-      expect(aps).toBeGreaterThanOrEqual(1);
-      expect(aps).toBeLessThanOrEqual(4);
+      // A ping-only site: an ISP's router that is the site's Wi-Fi too (config/badung/generate.ts).
+      if (routers[0]?.ping === 'only') expect(aps, s.id).toBe(0);
+      else {
+        expect(aps).toBeGreaterThanOrEqual(1);
+        expect(aps).toBeLessThanOrEqual(4);
+      }
     }
     const polled = inv.devices.filter((d) => d.role !== 'sensor');
     expect(new Set(polled.map((d) => `${d.host}:${d.port}`)).size).toBe(polled.length);
@@ -50,7 +55,7 @@ describe('the Badung inventory generator', () => {
     expect(pkm?.snmp?.version).toBe('3');
     const critOf = new Map(inv.sites.map((s) => [s.id, s.criticality]));
     for (const d of inv.devices) {
-      if (d.role === 'sensor') expect(d.snmp).toBeUndefined();
+      if (d.role === 'sensor' || d.ping === 'only') expect(d.snmp).toBeUndefined();
       else if (d.role === 'router' && ['critical', 'high'].includes(critOf.get(d.siteId) ?? ''))
         expect(d.snmp).toMatchObject({
           version: '3',
@@ -147,7 +152,7 @@ describe('the Badung inventory generator', () => {
       const first = run();
       expect(first.status, first.stderr).toBe(0);
       expect(first.stdout).toMatch(
-        /^wrote .*: 987 sites, \d+ devices, 6 kecamatan, 62 desa\/kelurahan \(seed 1;/,
+        /^wrote .*: 987 sites, \d+ devices \(\d+ ping-only\), 6 kecamatan, 62 desa\/kelurahan \(seed 1;/,
       );
       const text = readFileSync(out, 'utf8');
       expect(text).toBe(gen.yaml);

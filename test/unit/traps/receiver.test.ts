@@ -4,13 +4,12 @@
  * wrong community are counted and dropped.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../../collector/core/log.ts';
-import { systemClock } from '../../../collector/core/clock.ts';
 import { Secret } from '../../../collector/core/secret.ts';
-import type { Inventory, Sample } from '../../../collector/core/types.ts';
-import { startTraps, type RunningTraps } from '../../../collector/sources/traps/attach.ts';
+import type { Inventory } from '../../../collector/core/types.ts';
+import type { RunningTraps } from '../../../collector/sources/traps/attach.ts';
 import { sendTrap } from '../../../simulator/traps.ts';
 import { waitFor } from '../../support/ports.ts';
+import { startTestTraps } from '../../support/traps.ts';
 
 const inventory: Inventory = {
   sites: [
@@ -46,18 +45,9 @@ afterEach(async () => {
 
 describe('trap receiver (net-snmp) with the simulator trap sender', () => {
   it('accepts a known device, drops unknown sources and wrong communities, counting each', async () => {
-    const polls: string[] = [];
-    const samples: Sample[] = [];
-    traps = await startTraps(
-      { host: '127.0.0.1', port: 0 },
-      {
-        clock: systemClock,
-        log: createLogger({ level: 'error' }),
-        inventory,
-        health: { requestProbe: (id) => polls.push(id) },
-        push: (s) => samples.push(...s),
-      },
-    );
+    const started = await startTestTraps(inventory);
+    const { polls, samples } = started;
+    traps = started.traps;
     const to = { host: '127.0.0.1', port: traps.port };
     await sendTrap({
       from: '127.0.214.1',

@@ -102,6 +102,12 @@ const T = {
   results: ['{n} dari {m} lokasi', '{n} of {m} sites'],
   noData: ['Belum ada data.', 'No data yet.'],
   recoveryAt: ['Pemulihan dipastikan pada', 'Recovery confirmed at'],
+  snmpNotAnswering: ['SNMP tidak menjawab', 'SNMP not answering'],
+  snmpNotAnsweringHint: [
+    'Perangkat masih menjawab ping: bukan gangguan, tidak ada notifikasi.',
+    'The device still answers ping: not an outage, nobody is paged.',
+  ],
+  devicesWarned: ['{n} perangkat: SNMP tidak menjawab', '{n} device(s): SNMP not answering'],
   language: ['Bahasa', 'Language'],
   signedInAs: ['Masuk sebagai', 'Signed in as'],
   'state.up': ['Normal', 'Up'],

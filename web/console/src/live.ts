@@ -18,8 +18,17 @@ export interface DeviceEvent {
   readonly id: string;
   readonly siteId: string;
   readonly state: string;
+  /** Present on a transition; absent on a warning raised or cleared (the state did not change). */
   readonly previous?: string;
+  /** A warning raised (the warning) or cleared (null); absent on a transition. */
+  readonly warning?: DeviceWarning | null;
   readonly at?: string | number;
+}
+/** A warning on a device that stays up (today: "SNMP not answering", ping still answers). */
+export interface DeviceWarning {
+  readonly kind: string;
+  readonly since: string | number;
+  readonly text?: { readonly id: string; readonly en: string };
 }
 export interface IncidentEvent {
   readonly id: string;

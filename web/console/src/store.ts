@@ -3,13 +3,15 @@
  * live feed (snapshot on each connection, a `site` event per change). Pages subscribe to changes.
  */
 import { api } from './api.ts';
-import { on, type SiteEvent } from './live.ts';
+import { on, type DeviceWarning, type SiteEvent } from './live.ts';
 
 export interface DeviceView {
   readonly id: string;
   readonly role: string;
   state: string;
   since?: string | number;
+  /** "SNMP not answering" and the like: not an outage (the state stays up). */
+  warning?: DeviceWarning | null;
 }
 
 export interface SiteView {
@@ -77,8 +79,12 @@ on('device', (e) => {
   const s = sites.get(e.siteId);
   const d = s?.devices.find((x) => x.id === e.id);
   if (!s || !d) return;
-  d.state = e.state;
-  d.since = e.at;
+  if (e.warning !== undefined) d.warning = e.warning;
+  // A warning's event keeps the state and its `since`; a transition moves both.
+  if (e.warning === undefined || e.previous !== undefined) {
+    d.state = e.state;
+    d.since = e.at;
+  }
   for (const f of listeners) f(s, undefined);
 });
 

@@ -3,6 +3,7 @@ import type { User } from './api.ts';
 import { h } from './dom.ts';
 import { stateText, t } from './i18n.ts';
 import { markerSvg } from './states.ts';
+import { when } from './time.ts';
 
 export interface PageContext {
   readonly user: User;
@@ -22,6 +23,20 @@ export function stateBadge(state: string): HTMLElement {
   // Our own markup from a fixed table (states.ts), no data from the API.
   icon.innerHTML = markerSvg(state, 14);
   return h('span', { class: `badge state-${state}`, 'data-state': state }, icon, stateText(state));
+}
+
+/** A device's warning beside its state: not an outage, so a pill of its own, never a state colour. */
+export function warningBadge(w: { readonly kind: string; readonly since: string | number }): HTMLElement {
+  const text = w.kind === 'snmp_not_answering' ? t('snmpNotAnswering') : w.kind;
+  return h(
+    'span',
+    {
+      class: 'pill warning',
+      'data-warning': w.kind,
+      title: `${t('snmpNotAnsweringHint')} (${t('since')} ${when(w.since, 'short')})`,
+    },
+    `⚠ ${text}`,
+  );
 }
 
 export function field(label: string, control: HTMLElement): HTMLElement {

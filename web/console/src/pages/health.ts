@@ -58,6 +58,9 @@ export async function renderHealth(view: HTMLElement, _ctx: PageContext): Promis
     const writer = pick(body, ['metrics.buffer', 'details.writer']);
     const mqtt = pick(body, ['metrics.mqtt.clients']);
     const overruns = pick(body, ['metrics.scheduler.overruns']);
+    // Devices that answer ping while SNMP does not (monitor-service.ts): not outages, listed to be fixed.
+    const warned = pick(body, ['details.warnings.devices']);
+    const warnedList = Array.isArray(warned) ? (warned as { deviceId?: unknown; siteId?: unknown }[]) : [];
     const st = pick(body, ['status']);
     const status = typeof st === 'string' ? st : '?';
     fill(
@@ -101,6 +104,28 @@ export async function renderHealth(view: HTMLElement, _ctx: PageContext): Promis
           { class: 'tile', 'data-testid': 'overruns' },
           h('span', {}, t('lateRounds')),
           h('b', {}, num(overruns)),
+        ),
+        h(
+          'div',
+          { class: 'tile', 'data-testid': 'snmp-warnings', title: t('snmpNotAnsweringHint') },
+          h('span', {}, t('snmpNotAnswering')),
+          h('b', {}, num(pick(body, ['details.warnings.count']) ?? 0)),
+          warnedList.length > 0 &&
+            h(
+              'ul',
+              { class: 'plain' },
+              warnedList
+                .slice(0, 10)
+                .map((w) =>
+                  h(
+                    'li',
+                    {},
+                    typeof w.siteId === 'string'
+                      ? h('a', { href: `#/sites/${encodeURIComponent(w.siteId)}` }, String(w.deviceId))
+                      : String(w.deviceId),
+                  ),
+                ),
+            ),
         ),
       ),
       h('details', {}, h('summary', {}, t('details')), tree(body)),

@@ -14,7 +14,7 @@ import { categoryText, stateText, t } from '../i18n.ts';
 import { SITE_STATES, lookOf, markerSvg, stateRank } from '../states.ts';
 import { allSites, loadSites, onSiteChange, siteById, type SiteView } from '../store.ts';
 import { ago, toMs, when } from '../time.ts';
-import { select, stateBadge, type Cleanup, type PageContext } from '../ui.ts';
+import { select, stateBadge, warningBadge, type Cleanup, type PageContext } from '../ui.ts';
 
 interface SiteMarkerOptions extends Leaflet.MarkerOptions {
   readonly siteId: string;
@@ -239,7 +239,17 @@ export async function renderMap(view: HTMLElement, ctx: PageContext): Promise<Cl
       h(
         'ul',
         { class: 'devices' },
-        s.devices.map((d) => h('li', {}, stateBadge(d.state), ' ', h('code', {}, d.id), ` (${d.role})`)),
+        s.devices.map((d) =>
+          h(
+            'li',
+            { 'data-device': d.id },
+            stateBadge(d.state),
+            ' ',
+            h('code', {}, d.id),
+            ` (${d.role})`,
+            d.warning ? [' ', warningBadge(d.warning)] : [],
+          ),
+        ),
       ),
       h('a', { class: 'button primary', href: `#/sites/${encodeURIComponent(s.id)}` }, t('openSite')),
     );

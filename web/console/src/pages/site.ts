@@ -10,7 +10,7 @@ import { incidentTitle, statusText, type Incident } from '../incidents-model.ts'
 import { scopeCoversSite, scopeText, type Scope } from '../scope.ts';
 import { loadSites, onSiteChange, siteById, type SiteView } from '../store.ts';
 import { ago, toMs, when } from '../time.ts';
-import { errorBox, stateBadge, type Cleanup, type PageContext } from '../ui.ts';
+import { errorBox, stateBadge, warningBadge, type Cleanup, type PageContext } from '../ui.ts';
 
 interface History {
   readonly siteId: string;
@@ -59,11 +59,24 @@ function devicesTable(s: SiteView): HTMLElement {
           { 'data-device': d.id },
           h('td', {}, h('code', {}, d.id)),
           h('td', {}, d.role),
-          h('td', {}, stateBadge(d.state)),
+          h('td', {}, stateBadge(d.state), d.warning ? [' ', warningBadge(d.warning)] : []),
           h('td', {}, when(d.since, 'short')),
         ),
       ),
     ),
+  );
+}
+
+/** "2 devices: SNMP not answering" under the site's state (it is not part of the state), or nothing. */
+function warnedLine(s: SiteView): HTMLElement | false {
+  const n = s.devices.filter((d) => d.warning).length;
+  return (
+    n > 0 &&
+    h(
+      'p',
+      { class: 'row', 'data-testid': 'site-warnings', title: t('snmpNotAnsweringHint') },
+      h('span', { class: 'pill warning' }, `⚠ ${t('devicesWarned', { n })}`),
+    )
   );
 }
 
@@ -100,6 +113,7 @@ export async function renderSite(view: HTMLElement, _ctx: PageContext, id: strin
       ),
       s.recoveryConfirmAt != null &&
         h('p', { class: 'muted' }, `${t('recoveryAt')} ${when(s.recoveryConfirmAt, 'hm')}`),
+      warnedLine(s),
       h('p', { class: 'muted' }, `${categoryText(s.category)} · ${s.desa} · ${s.kecamatan} · ${s.id}`),
     );
     fill(devices, h('h2', {}, t('devices')), devicesTable(s));
