@@ -30,7 +30,12 @@ import { dirname } from 'node:path';
 import type { ChannelConfig } from '../config/channels.ts';
 import type { MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
-import { Monitor } from './monitor.ts';
+import { Monitor, type MonitorSettings } from './monitor.ts';
+import type { ClusterConfig } from '../config/cluster.ts';
+import { AlertingNode } from './cluster/alerting-node.ts';
+import { RemoteCollection } from './cluster/remote-collection.ts';
+import { connectAlertingNats } from './cluster/result-feed.ts';
+import { PgIncidentStore } from './store/pg-store.ts';
 import { mqttHealth } from './collection/mqtt-health.ts';
 import { isoWitaOrNull } from './core/time-zone.ts';
 import { systemClock, type Clock } from './core/clock.ts';
@@ -142,35 +147,9 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     bufferDir: config.writer.bufferDir,
     maxBufferBytes: config.writer.maxBufferBytes,
   });
-  const notifiers: Notifier[] = [
-    new LogNotifier(log.child({ component: 'alert' })),
-    ...(opts.notifiers ?? []),
-  ];
-  // One path for webhooks: alerts.webhooks are webhook channels (named `webhook:<name>` either way).
-  const channelConfigs: ChannelConfig[] = [
-    ...config.alerts.webhooks.map((w): ChannelConfig => ({
-      type: 'webhook',
-      ...w,
-      timeoutMs: WEBHOOK_TIMEOUT_MS,
-    })),
-    ...(config.alerts.channels ?? []),
-  ];
-  const channels = channelConfigs.map((ch) =>
-    createNotifier(ch, {
-      log: log.child({ component: 'notify', channel: ch.name }),
-      clock,
-      // Telegram's offset and pages sent live beside the incidents (in memory with an in-memory store).
-      stateDir: config.incidents.file === ':memory:' ? undefined : dirname(config.incidents.file),
-    }),
-  );
-  notifiers.push(...channels);
+  const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
   const feeds = fromLoader(config.feeds, 'feeds');
   const cap = { sender: feeds.sender, senderName: feeds.senderName };
-  notifiers.push(
-    ...feeds.push.map(
-      (p) => new CapPushNotifier({ name: p.name, url: p.url, headers: p.headers, cap, clock }),
-    ),
-  );
   // The MQTT side's health, with the monitor's own points (set once the MQTT side runs).
   let mqttMetrics: (() => Sample[]) | undefined;
   // With the console, the store also tells the live events of every incident change.
@@ -188,24 +167,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       store,
       extraMetrics: () => mqttMetrics?.() ?? [],
     },
-    {
-      intervalMs: config.snmp.intervalMs,
-      jitterMs: config.snmp.jitterMs,
-      concurrency: config.snmp.concurrency,
-      downAfterFailures: config.health.downAfterFailures,
-      recheckMs: config.health.recheckMs,
-      // The heartbeat the reports take as "watching": at least once per poll interval.
-      selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
-      // A site's state changes no faster than its devices are polled.
-      siteStateMs: config.snmp.intervalMs,
-      linkBase: config.alerts.linkBase,
-      mqttGraceMs: config.mqtt?.graceMs,
-      area: config.alerts.area,
-      oncall: config.alerts.oncall,
-      clockCheckMs: config.alerts.clockCheckMs,
-      flapping: config.alerts.flapping,
-      maintenance: config.maintenance,
-    },
+    monitorSettings(config),
   );
   // The raw and rollup policies before the first batch, so samples land in `raw` (InfluxDB 1.x only).
   const influx = config.influx;
@@ -342,6 +304,182 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await consoleBackend?.close();
     },
   };
+}
+
+// ─── Cluster: the alerting role (issue #15) ─────────────────────────────────────────────────────────
+//
+//   candidate ─► LeaderElection (KV netmon_leader) ─► elected(term) ─► PgIncidentStore.open(url, term)
+//     ─► Monitor (health, incidents, alert pipeline, dispatcher) on RemoteCollection
+//        ◄─ probe results: durable consumer `alerting` on NETMON_RESULTS; requestProbe ─► netmon.probe.<id>
+//     deposed ─► halt at once (no pull, no page), stop the Monitor, close the store; back to standby
+//
+// A standby holds no store and no consumer and serves nothing that writes.
+
+/**
+ * A cluster member: the roles its config names, started in order and stopped in reverse. (The collector
+ * role is wired here too: collector/cluster/, issue #15.)
+ */
+export async function startClusterMember(
+  config: MonitorConfig,
+  cluster: ClusterConfig,
+  opts: RuntimeOptions,
+): Promise<{ stop(): Promise<void> }> {
+  const parts: { stop(): Promise<void> }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const part of parts.reverse()) await part.stop();
+  };
+  try {
+    if (cluster.roles.includes('alerting')) parts.push(await startAlertingRole(config, cluster, opts));
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return { stop: stopAll };
+}
+
+export interface RunningAlerting {
+  readonly node: AlertingNode<PgIncidentStore, Monitor>;
+  stop(): Promise<void>;
+}
+
+export async function startAlertingRole(
+  config: MonitorConfig,
+  cluster: ClusterConfig,
+  opts: RuntimeOptions,
+): Promise<RunningAlerting> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log.child({ role: 'alerting', node: cluster.node });
+  const url = cluster.postgres?.url;
+  if (!url) throw new ConfigError('cluster.postgres.url', 'required with the alerting role');
+  // device_state, site_state and the feed's own points go to InfluxDB, as in one process.
+  const writer = new SampleWriter({
+    sink: createSink(config.influx),
+    clock,
+    log: log.child({ component: 'writer' }),
+    batchSize: config.writer.batchSize,
+    flushIntervalMs: config.writer.flushIntervalMs,
+    bufferDir: config.writer.bufferDir,
+    maxBufferBytes: config.writer.maxBufferBytes,
+  });
+  await writer.start();
+  // Every term's Monitor pushes into the one writer; the writer lives as long as the process.
+  const termWriter = {
+    push: (s: readonly Sample[]) => writer.push(s),
+    stats: () => writer.stats(),
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+  };
+  const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
+  const nats = await connectAlertingNats({
+    servers: cluster.nats.servers,
+    name: `${cluster.node}-alerting`,
+    clock,
+    log,
+  });
+  const settings = monitorSettings(config);
+  const node = new AlertingNode<PgIncidentStore, Monitor>({
+    clock,
+    log,
+    lease: nats.lease,
+    settings: { node: cluster.node, leaseMs: cluster.leader.leaseMs, renewMs: cluster.leader.renewMs },
+    openStore: (term, fenced) => PgIncidentStore.open(url, { term, log, clock, onDeposed: fenced }),
+    buildMonitor: (store, term) =>
+      new Monitor(
+        {
+          clock,
+          log: log.child({ term }),
+          inventory: config.inventory,
+          writer: termWriter,
+          notifiers,
+          store,
+          collection: ({ onProbe }) =>
+            new RemoteCollection(
+              {
+                clock,
+                log: log.child({ component: 'remote-collection' }),
+                feed: nats.feed(),
+                publishProbe: nats.requestProbe,
+                writer: termWriter,
+                onProbe,
+              },
+              { intervalMs: settings.intervalMs, selfMetricsMs: settings.selfMetricsMs },
+            ),
+        },
+        settings,
+      ),
+  });
+  node.start();
+  return {
+    node,
+    stop: async () => {
+      await node.stop();
+      await Promise.allSettled(channels.map((c) => c.close()));
+      await nats.close();
+      await writer.stop();
+    },
+  };
+}
+
+/** The Monitor's settings from the config: the same for one process and for a cluster's alerting leader. */
+export function monitorSettings(config: MonitorConfig): MonitorSettings {
+  return {
+    intervalMs: config.snmp.intervalMs,
+    jitterMs: config.snmp.jitterMs,
+    concurrency: config.snmp.concurrency,
+    downAfterFailures: config.health.downAfterFailures,
+    recheckMs: config.health.recheckMs,
+    // The heartbeat the reports take as "watching": at least once per poll interval.
+    selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
+    // A site's state changes no faster than its devices are polled.
+    siteStateMs: config.snmp.intervalMs,
+    linkBase: config.alerts.linkBase,
+    mqttGraceMs: config.mqtt?.graceMs,
+    area: config.alerts.area,
+    oncall: config.alerts.oncall,
+    clockCheckMs: config.alerts.clockCheckMs,
+    flapping: config.alerts.flapping,
+    maintenance: config.maintenance,
+  };
+}
+
+/**
+ * Every notification channel of the config: the log, the extra ones (tests), the configured channels
+ * (webhooks among them) and the CAP push targets. `channels`: the configured ones (they may take updates,
+ * and are closed at stop).
+ */
+function buildNotifiers(
+  config: MonitorConfig,
+  clock: Clock,
+  log: Logger,
+  extra: readonly Notifier[] | undefined,
+): { notifiers: Notifier[]; channels: ReturnType<typeof createNotifier>[] } {
+  const notifiers: Notifier[] = [new LogNotifier(log.child({ component: 'alert' })), ...(extra ?? [])];
+  // One path for webhooks: alerts.webhooks are webhook channels (named `webhook:<name>` either way).
+  const channelConfigs: ChannelConfig[] = [
+    ...config.alerts.webhooks.map((w): ChannelConfig => ({
+      type: 'webhook',
+      ...w,
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+    })),
+    ...(config.alerts.channels ?? []),
+  ];
+  const channels = channelConfigs.map((ch) =>
+    createNotifier(ch, {
+      log: log.child({ component: 'notify', channel: ch.name }),
+      clock,
+      // Telegram's offset and pages sent live beside the incidents (in memory with an in-memory store).
+      stateDir: config.incidents.file === ':memory:' ? undefined : dirname(config.incidents.file),
+    }),
+  );
+  notifiers.push(...channels);
+  const feeds = fromLoader(config.feeds, 'feeds');
+  const cap = { sender: feeds.sender, senderName: feeds.senderName };
+  notifiers.push(
+    ...feeds.push.map(
+      (p) => new CapPushNotifier({ name: p.name, url: p.url, headers: p.headers, cap, clock }),
+    ),
+  );
+  return { notifiers, channels };
 }
 
 /**
