@@ -42,7 +42,7 @@ import {
   type ReportFormat,
   type ReportQuery,
 } from './reports/generate.ts';
-import type { Incident, IncidentEvent, IncidentStore } from './store/incident-store.ts';
+import type { Incident, IncidentEvent, IncidentStoreLike } from './store/store.ts';
 
 /** Where reports read from, and the targets they measure against; absent: reports are not available. */
 export interface ReportSettings {
@@ -73,12 +73,12 @@ export type ServedMonitor = Pick<
 
 export class MonitorApi implements MonitorService {
   readonly #monitor: ServedMonitor;
-  readonly #store: IncidentStore;
+  readonly #store: IncidentStoreLike;
   readonly #clock: Clock;
 
   readonly #reports: ReportSettings | undefined;
 
-  constructor(monitor: ServedMonitor, store: IncidentStore, clock: Clock, reports?: ReportSettings) {
+  constructor(monitor: ServedMonitor, store: IncidentStoreLike, clock: Clock, reports?: ReportSettings) {
     this.#monitor = monitor;
     this.#store = store;
     this.#clock = clock;

@@ -41,7 +41,7 @@ import type { Notifier } from './notify/notifier.ts';
 import type { DevicePoller, SampleWriterLike, WriterStats } from './pipeline.ts';
 import type { SchedulerStats } from './scheduler/scheduler.ts';
 import { deviceTags } from './sinks/schema.ts';
-import type { IncidentStore } from './store/incident-store.ts';
+import type { IncidentStoreLike } from './store/store.ts';
 import type { TimerHandle } from './core/clock.ts';
 
 export type { IncidentActionResult } from './incidents/lifecycle.ts';
@@ -111,7 +111,7 @@ export interface MonitorDeps {
   /** Health points of the other components (the MQTT side), written with the monitor's own. */
   readonly extraMetrics?: (() => Sample[]) | undefined;
   /** Durable incidents and the ledger of sent notifications; without it alerts live in memory only. */
-  readonly store?: IncidentStore | undefined;
+  readonly store?: IncidentStoreLike | undefined;
 }
 
 export interface MonitorStatus {

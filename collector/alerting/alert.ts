@@ -5,7 +5,7 @@
  */
 import type { Criticality, DeviceRole, Site, Transition } from '../core/types.ts';
 import type { Topology } from '../health/topology.ts';
-import type { IncidentStore } from '../store/incident-store.ts';
+import type { IncidentStoreLike } from '../store/store.ts';
 
 export interface AffectedSite {
   readonly id: string;
@@ -57,7 +57,7 @@ export interface FlapPolicy {
 export class AlertBook {
   readonly #open = new Map<string, Alert>();
   readonly #topology: Topology;
-  readonly #store: IncidentStore | undefined;
+  readonly #store: IncidentStoreLike | undefined;
   /** Devices whose incident was open when this process started and that have not been judged yet. */
   readonly #takenOver = new Set<string>();
 
@@ -68,7 +68,7 @@ export class AlertBook {
 
   constructor(
     topology: Topology,
-    store?: IncidentStore,
+    store?: IncidentStoreLike,
     severityOf?: (site: Site) => Criticality,
     flap: FlapPolicy = { settleMs: 0, flapThreshold: 2 },
   ) {

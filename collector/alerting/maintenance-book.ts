@@ -11,7 +11,7 @@ import type { Sample } from '../core/types.ts';
 import type { Topology } from '../health/topology.ts';
 import type { SampleWriterLike } from '../pipeline.ts';
 import { siteTags } from '../sinks/schema.ts';
-import type { IncidentStore } from '../store/incident-store.ts';
+import type { IncidentStoreLike } from '../store/store.ts';
 import { MaintenanceCalendar, type Cover } from './calendar.ts';
 import type { MaintenanceWindow, ScopeTarget, Silence } from './scope.ts';
 
@@ -20,7 +20,7 @@ export interface MaintenanceBookDeps {
   readonly log: Logger;
   readonly topology: Topology;
   readonly writer: SampleWriterLike;
-  readonly store?: IncidentStore | undefined;
+  readonly store?: IncidentStoreLike | undefined;
   /** Windows from the config (those created over the API are in the store). */
   readonly windows?: readonly MaintenanceWindow[] | undefined;
   /** After each read: the sites whose cover changed (the alerts no longer covered are handled first). */

@@ -4,19 +4,14 @@
  * database does not let anyone in). The CSRF token is stored as is: it is worthless without the cookie.
  *
  * The file and its -wal/-shm companions are only their owner's (0600): they name who is signed in.
+ * The SQLite SessionStoreLike (collector/store/store.ts); pg-session-store.ts is its PostgreSQL twin.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { SessionRecord, SessionStoreLike } from '../store/store.ts';
 
-export interface SessionRecord {
-  /** SHA-256 (hex) of the cookie's secret. */
-  readonly idHash: string;
-  readonly username: string;
-  readonly csrfToken: string;
-  readonly createdAt: number;
-  readonly lastSeenAt: number;
-}
+export type { SessionRecord } from '../store/store.ts';
 
 interface Row {
   id_hash: string;
@@ -45,7 +40,7 @@ const fromRow = (r: Row): SessionRecord => ({
   lastSeenAt: r.last_seen_at,
 });
 
-export class SessionStore {
+export class SessionStore implements SessionStoreLike {
   readonly #db: Database.Database;
   readonly #file: string;
 
@@ -65,6 +60,11 @@ export class SessionStore {
 
   close(): void {
     this.#db.close();
+  }
+
+  /** Every write is in SQLite when the call returns. */
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   insert(s: SessionRecord): void {

@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock.ts';
 import type { ConsoleUser, UserDirectory } from './accounts.ts';
-import type { SessionRecord, SessionStore } from './session-store.ts';
+import type { SessionRecord, SessionStoreLike } from '../store/store.ts';
 
 export interface SessionPolicy {
   readonly idleMs: number;
@@ -32,12 +32,12 @@ const TOUCH_EVERY_MS = 60_000;
 const COOKIE_SECRET_RE = /^[A-Za-z0-9_-]{43}$/;
 
 export class SessionManager {
-  readonly #store: SessionStore;
+  readonly #store: SessionStoreLike;
   readonly #users: UserDirectory;
   readonly #policy: SessionPolicy;
   readonly #clock: Clock;
 
-  constructor(store: SessionStore, users: UserDirectory, policy: SessionPolicy, clock: Clock) {
+  constructor(store: SessionStoreLike, users: UserDirectory, policy: SessionPolicy, clock: Clock) {
     this.#store = store;
     this.#users = users;
     this.#policy = policy;

@@ -31,7 +31,7 @@ import { buildNotification, type Notification } from '../notify/notification.ts'
 import type { Notifier } from '../notify/notifier.ts';
 import type { SampleWriterLike } from '../pipeline.ts';
 import { siteTags } from '../sinks/schema.ts';
-import type { Incident, IncidentStore } from '../store/incident-store.ts';
+import type { Incident, IncidentStoreLike } from '../store/store.ts';
 
 export type IncidentActionResult =
   | { readonly outcome: 'ok'; readonly incident: Incident }
@@ -42,7 +42,7 @@ export interface IncidentLifecycleDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly topology: Topology;
-  readonly store?: IncidentStore | undefined;
+  readonly store?: IncidentStoreLike | undefined;
   readonly writer: SampleWriterLike;
   readonly pipeline: AlertPipeline;
   readonly dispatcher: Dispatcher;
@@ -150,7 +150,7 @@ export class IncidentLifecycle {
   /** An operator's action on a stored incident that is not resolved yet. */
   #act(
     id: string,
-    action: (store: IncidentStore, inc: Incident) => IncidentActionResult,
+    action: (store: IncidentStoreLike, inc: Incident) => IncidentActionResult,
   ): IncidentActionResult {
     const store = this.#deps.store;
     const inc = store?.get(id);

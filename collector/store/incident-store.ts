@@ -6,42 +6,26 @@
  *
  *   incidents        one row per outage: open → acknowledged → resolved
  *   incident_events  the timeline (opened, acknowledged, escalated, notified, resolved, ...)
- *   notifications    (incident, channel, kind) already delivered: the dedup key across restarts
+ *   notifications    (incident, channel, kind) claimed or delivered: the dedup key across restarts
+ *
+ * It is the SQLite implementation of IncidentStoreLike (store.ts): its term is always 0 and every write is
+ * durable when the call returns, so `flush()` has nothing to wait for and `claim()` answers at once.
  */
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
 import { ensurePrivateDir, ensurePrivateFile, tightenFile } from '../core/private-fs.ts';
+import type {
+  Incident,
+  IncidentEvent,
+  IncidentFilter,
+  IncidentStatus,
+  IncidentStoreLike,
+  NewIncident,
+  SentNotification,
+  SuppressionType,
+} from './store.ts';
 
-export type IncidentStatus = 'open' | 'acknowledged' | 'resolved';
-
-export interface Incident {
-  readonly id: string;
-  /** What the incident is about: a device, an upstream link, an area. */
-  readonly kind: string;
-  /** Dedup key: at most one open incident per key (e.g. `device:pkm-petang-i-rtr`). */
-  readonly key: string;
-  readonly severity: string;
-  readonly status: IncidentStatus;
-  readonly openedAt: number;
-  readonly acknowledgedAt?: number | undefined;
-  readonly acknowledgedBy?: string | undefined;
-  readonly resolvedAt?: number | undefined;
-  /** When its clock ran out unacknowledged (for the reports); absent: handled in time, or still running. */
-  readonly clockBreachedAt?: number | undefined;
-  /** How far it was escalated: 0 the first contact, 1 the next, ... */
-  readonly escalationLevel: number;
-  readonly siteId?: string | undefined;
-  readonly deviceId?: string | undefined;
-  readonly data: Readonly<Record<string, unknown>>;
-}
-
-export interface IncidentEvent {
-  readonly incidentId: string;
-  readonly timeMs: number;
-  readonly type: string;
-  readonly actor?: string | undefined;
-  readonly note?: string | undefined;
-}
+export type { Incident, IncidentEvent, IncidentStatus } from './store.ts';
 
 interface Row {
   id: string;
@@ -90,6 +74,8 @@ CREATE TABLE IF NOT EXISTS notifications (
   channel TEXT NOT NULL,
   kind TEXT NOT NULL,
   sent_at INTEGER NOT NULL,
+  state TEXT NOT NULL DEFAULT 'sent',
+  term INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (incident_id, channel, kind)
 );
 CREATE TABLE IF NOT EXISTS suppressions (
@@ -129,8 +115,10 @@ function privateDatabaseFiles(file: string): void {
   for (const f of [`${file}-wal`, `${file}-shm`]) tightenFile(f);
 }
 
-export class IncidentStore {
+export class IncidentStore implements IncidentStoreLike {
   readonly #db: Database.Database;
+  /** Claims this process made: a claim in the table but not here was left by an earlier process. */
+  readonly #claimed = new Set<string>();
 
   /** `file` ':memory:' for unit tests. */
   constructor(file: string) {
@@ -154,22 +142,26 @@ export class IncidentStore {
       this.#db.exec('ALTER TABLE incidents ADD COLUMN clock_breached_at INTEGER');
     if (!have.has('escalation_level'))
       this.#db.exec('ALTER TABLE incidents ADD COLUMN escalation_level INTEGER NOT NULL DEFAULT 0');
+    // Issue #15: the ledger also holds claims (sent after the claim). Rows from before were all sent.
+    const ledger = new Set(
+      (this.#db.prepare('PRAGMA table_info(notifications)').all() as { name: string }[]).map((c) => c.name),
+    );
+    if (!ledger.has('state'))
+      this.#db.exec(`ALTER TABLE notifications ADD COLUMN state TEXT NOT NULL DEFAULT 'sent'`);
+    if (!ledger.has('term')) this.#db.exec('ALTER TABLE notifications ADD COLUMN term INTEGER NOT NULL DEFAULT 0');
   }
 
   close(): void {
     this.#db.close();
   }
 
+  /** Every write is committed (WAL, synchronous=FULL) before the call that made it returns. */
+  flush(): Promise<void> {
+    return Promise.resolve();
+  }
+
   /** Open an incident for `key`, or return the one already open (never two open per key). */
-  open(
-    input: Omit<
-      Incident,
-      'status' | 'acknowledgedAt' | 'acknowledgedBy' | 'resolvedAt' | 'clockBreachedAt' | 'escalationLevel'
-    >,
-  ): {
-    incident: Incident;
-    created: boolean;
-  } {
+  open(input: NewIncident): { incident: Incident; created: boolean } {
     return this.#db.transaction(() => {
       const existing = this.openByKey(input.key);
       if (existing) return { incident: existing, created: false };
@@ -241,13 +233,7 @@ export class IncidentStore {
   }
 
   /** Incidents, newest first, filtered in SQL. */
-  list(filter: {
-    readonly status?: readonly IncidentStatus[] | undefined;
-    readonly siteIds?: readonly string[] | undefined;
-    readonly severity?: string | undefined;
-    readonly sinceMs?: number | undefined;
-    readonly limit: number;
-  }): Incident[] {
+  list(filter: IncidentFilter): Incident[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (filter.status?.length) {
@@ -273,26 +259,28 @@ export class IncidentStore {
   }
 
   /** What was sent for an incident: channel, kind, when. */
-  notificationsOf(id: string): { channel: string; kind: string; sentAt: number }[] {
+  notificationsOf(id: string): SentNotification[] {
     return (
       this.#db
-        .prepare('SELECT channel, kind, sent_at FROM notifications WHERE incident_id = ? ORDER BY sent_at')
+        .prepare(
+          `SELECT channel, kind, sent_at FROM notifications WHERE incident_id = ? AND state = 'sent' ORDER BY sent_at`,
+        )
         .all(id) as { channel: string; kind: string; sent_at: number }[]
     ).map((r) => ({ channel: r.channel, kind: r.kind, sentAt: r.sent_at }));
   }
 
   /** Maintenance windows and silences created over the API (config windows live in the config). */
-  saveSuppression(type: 'maintenance' | 'silence', id: string, data: unknown, timeMs: number): void {
+  saveSuppression(type: SuppressionType, id: string, data: unknown, timeMs: number): void {
     this.#db
       .prepare('INSERT OR REPLACE INTO suppressions (id, type, data, created_at) VALUES (?, ?, ?, ?)')
       .run(id, type, JSON.stringify(data), timeMs);
   }
 
-  deleteSuppression(type: 'maintenance' | 'silence', id: string): boolean {
+  deleteSuppression(type: SuppressionType, id: string): boolean {
     return this.#db.prepare('DELETE FROM suppressions WHERE id = ? AND type = ?').run(id, type).changes === 1;
   }
 
-  suppressions(type: 'maintenance' | 'silence'): unknown[] {
+  suppressions(type: SuppressionType): unknown[] {
     return (
       this.#db.prepare('SELECT data FROM suppressions WHERE type = ? ORDER BY created_at, id').all(type) as {
         data: string;
@@ -318,7 +306,7 @@ export class IncidentStore {
   /** Open and acknowledged incidents, oldest first: what a restarted monitor takes over. */
   unresolved(): Incident[] {
     return (
-      this.#db.prepare(`SELECT * FROM incidents WHERE status != 'resolved' ORDER BY opened_at`).all() as Row[]
+      this.#db.prepare(`SELECT * FROM incidents WHERE status != 'resolved' ORDER BY opened_at, rowid`).all() as Row[]
     ).map(fromRow);
   }
 
@@ -346,26 +334,54 @@ export class IncidentStore {
    * already been sent: the caller must not send it again.
    */
   markSent(incidentId: string, channel: string, kind: string, timeMs: number): boolean {
-    const res = this.#db
-      .prepare(
-        'INSERT OR IGNORE INTO notifications (incident_id, channel, kind, sent_at) VALUES (?, ?, ?, ?)',
-      )
-      .run(incidentId, channel, kind, timeMs);
-    if (res.changes === 1) this.#event({ incidentId, timeMs, type: `notified:${kind}`, actor: channel });
-    return res.changes === 1;
+    return this.#db.transaction(() => {
+      // A claim (state 'claimed') becomes the record of the send; a row already 'sent' stays as it was.
+      const res = this.#db
+        .prepare(
+          `INSERT INTO notifications (incident_id, channel, kind, sent_at, state, term) VALUES (?, ?, ?, ?, 'sent', 0)
+           ON CONFLICT (incident_id, channel, kind) DO UPDATE SET state = 'sent', sent_at = excluded.sent_at
+           WHERE notifications.state = 'claimed'`,
+        )
+        .run(incidentId, channel, kind, timeMs);
+      this.#claimed.delete(ledgerKey(incidentId, channel, kind));
+      if (res.changes === 1) this.#event({ incidentId, timeMs, type: `notified:${kind}`, actor: channel });
+      return res.changes === 1;
+    })();
   }
 
   wasSent(incidentId: string, channel: string, kind: string): boolean {
     return (
       this.#db
-        .prepare('SELECT 1 FROM notifications WHERE incident_id = ? AND channel = ? AND kind = ?')
+        .prepare(
+          `SELECT 1 FROM notifications WHERE incident_id = ? AND channel = ? AND kind = ? AND state = 'sent'`,
+        )
         .get(incidentId, channel, kind) !== undefined
     );
   }
 
-  #event(ev: IncidentEvent): void {
-    this.#db
-      .prepare('INSERT INTO incident_events (incident_id, time_ms, type, actor, note) VALUES (?, ?, ?, ?, ?)')
-      .run(ev.incidentId, ev.timeMs, ev.type, ev.actor ?? null, ev.note ?? null);
+  /**
+   * The ledger's claim with one process: term 0. A claim this process made answers false until it is sent;
+   * one left by an earlier process (it died between claim and send) is taken over, so the page goes out
+   * once more rather than never, as before claims existed.
+   */
+  async claim(incidentId: string, channel: string, kind: string, timeMs: number): Promise<boolean> {
+    const key = ledgerKey(incidentId, channel, kind);
+    return this.#db.transaction((): boolean => {
+      const row = this.#db
+        .prepare('SELECT state FROM notifications WHERE incident_id = ? AND channel = ? AND kind = ?')
+        .get(incidentId, channel, kind) as { state: string } | undefined;
+      if (row?.state === 'sent' || (row && this.#claimed.has(key))) return false;
+      this.#db
+        .prepare(
+          `INSERT INTO notifications (incident_id, channel, kind, sent_at, state, term) VALUES (?, ?, ?, ?, 'claimed', 0)
+           ON CONFLICT (incident_id, channel, kind) DO UPDATE SET sent_at = excluded.sent_at`,
+        )
+        .run(incidentId, channel, kind, timeMs);
+      this.#claimed.add(key);
+      return true;
+    })();
   }
 }
+
+const ledgerKey = (incidentId: string, channel: string, kind: string): string =>
+  JSON.stringify([incidentId, channel, kind]);

@@ -1,0 +1,523 @@
+/**
+ * Incidents in PostgreSQL, for a cluster (issue #15): the IncidentStoreLike of the alerting leader.
+ *
+ * `open` loads what the store must answer synchronously (every incident, its timeline and ledger, the
+ * suppressions) in the same transaction that takes the fence, so the new leader sees everything the one
+ * before it committed. Reads answer from memory. A write applies to memory at once (so the pipeline's
+ * next read sees it) and goes to PostgreSQL through one ordered queue of fenced, idempotent transactions
+ * (pg-queue.ts): while PostgreSQL is away they wait and retry, in order; `flush()` resolves once every
+ * write so far is committed. A newer term's fence deposes the store: `deposed` turns true, `onDeposed`
+ * is called, and every later write throws StoreDeposedError.
+ *
+ * Ledger: `claim` commits (incident, channel, kind) as claimed by this term behind every earlier write
+ * and answers true only when it took the claim; `markSent` records the send. A claim of an older term (a
+ * leader that died between claim and send) is taken over, so that page goes out again rather than never.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/log.ts';
+import { PgWriteQueue, type PgQueueStats, type Sql, type StoreSchema } from './pg-queue.ts';
+import type {
+  Incident,
+  IncidentEvent,
+  IncidentFilter,
+  IncidentStoreLike,
+  NewIncident,
+  SentNotification,
+  StoreDeposedError,
+  SuppressionType,
+} from './store.ts';
+
+export interface PgStoreOptions {
+  /** This leader's fencing term (> 0; the lease's term). */
+  readonly term: number;
+  readonly log: Logger;
+  readonly clock: Clock;
+  /** Called once when a newer term refuses a write (stop alerting: this process is no longer the leader). */
+  readonly onDeposed?: ((err: StoreDeposedError) => void) | undefined;
+  readonly openTimeoutMs?: number | undefined;
+  readonly closeTimeoutMs?: number | undefined;
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number } | undefined;
+}
+
+export const INCIDENT_SCHEMA: StoreSchema = {
+  component: 'incidents',
+  version: 1,
+  sql: `
+CREATE TABLE IF NOT EXISTS incidents (
+  id TEXT PRIMARY KEY,
+  seq BIGSERIAL,
+  kind TEXT NOT NULL,
+  key TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'acknowledged', 'resolved')),
+  opened_at BIGINT NOT NULL,
+  acknowledged_at BIGINT,
+  acknowledged_by TEXT,
+  resolved_at BIGINT,
+  clock_breached_at BIGINT,
+  escalation_level INTEGER NOT NULL DEFAULT 0,
+  site_id TEXT,
+  device_id TEXT,
+  data JSONB NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX IF NOT EXISTS one_open_per_key ON incidents (key) WHERE status <> 'resolved';
+CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at);
+CREATE TABLE IF NOT EXISTS incident_events (
+  id TEXT PRIMARY KEY,
+  seq BIGSERIAL,
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  time_ms BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  actor TEXT,
+  note TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_incident ON incident_events (incident_id, time_ms, seq);
+CREATE TABLE IF NOT EXISTS notifications (
+  incident_id TEXT NOT NULL REFERENCES incidents (id),
+  channel TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('claimed', 'sent')),
+  term BIGINT NOT NULL,
+  claim_id TEXT,
+  at_ms BIGINT NOT NULL,
+  seq BIGSERIAL,
+  PRIMARY KEY (incident_id, channel, kind)
+);
+CREATE TABLE IF NOT EXISTS suppressions (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL CHECK (type IN ('maintenance', 'silence')),
+  data JSONB NOT NULL,
+  created_at BIGINT NOT NULL
+);
+`,
+};
+
+interface Held {
+  incident: Incident;
+  /** Creation order: ties of openedAt sort as SQLite's rowid does. */
+  readonly seq: number;
+}
+
+interface LedgerEntry {
+  readonly incidentId: string;
+  readonly channel: string;
+  readonly kind: string;
+  readonly state: 'claimed' | 'sent';
+  readonly term: number;
+  readonly atMs: number;
+  readonly seq: number;
+}
+
+interface Suppression {
+  readonly type: SuppressionType;
+  /** As JSON, so every read hands out a fresh copy (as SQLite does). */
+  readonly json: string;
+  readonly createdAt: number;
+}
+
+interface Loaded {
+  readonly incidents: Record<string, unknown>[];
+  readonly events: Record<string, unknown>[];
+  readonly ledger: Record<string, unknown>[];
+  readonly suppressions: Record<string, unknown>[];
+}
+
+const num = (v: unknown): number => Number(v);
+const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
+const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const ledgerKey = (incidentId: string, channel: string, kind: string): string =>
+  JSON.stringify([incidentId, channel, kind]);
+
+function incidentOf(r: Record<string, unknown>): Incident {
+  return {
+    id: String(r.id),
+    kind: String(r.kind),
+    key: String(r.key),
+    severity: String(r.severity),
+    status: String(r.status) as Incident['status'],
+    openedAt: num(r.opened_at),
+    acknowledgedAt: optNum(r.acknowledged_at),
+    acknowledgedBy: optStr(r.acknowledged_by),
+    resolvedAt: optNum(r.resolved_at),
+    clockBreachedAt: optNum(r.clock_breached_at),
+    escalationLevel: num(r.escalation_level),
+    siteId: optStr(r.site_id),
+    deviceId: optStr(r.device_id),
+    data: JSON.parse(String(r.data)) as Record<string, unknown>,
+  };
+}
+
+async function loadAll(sql: Sql): Promise<Loaded> {
+  const incidents = (await sql.query('SELECT *, data::text AS data FROM incidents ORDER BY seq')).rows;
+  const events = (await sql.query('SELECT * FROM incident_events ORDER BY seq')).rows;
+  const ledger = (await sql.query('SELECT * FROM notifications ORDER BY seq')).rows;
+  const suppressions = (await sql.query('SELECT id, type, data::text AS data, created_at FROM suppressions'))
+    .rows;
+  return { incidents, events, ledger, suppressions };
+}
+
+// Every statement is idempotent: a transaction whose COMMIT went unanswered is run again (pg-queue.ts).
+const UPSERT_INCIDENT = `
+INSERT INTO incidents (id, kind, key, severity, status, opened_at, acknowledged_at, acknowledged_by,
+  resolved_at, clock_breached_at, escalation_level, site_id, device_id, data)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)
+ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, acknowledged_at = EXCLUDED.acknowledged_at,
+  acknowledged_by = EXCLUDED.acknowledged_by, resolved_at = EXCLUDED.resolved_at,
+  clock_breached_at = EXCLUDED.clock_breached_at, escalation_level = EXCLUDED.escalation_level`;
+const INSERT_EVENT = `
+INSERT INTO incident_events (id, incident_id, time_ms, type, actor, note) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (id) DO NOTHING`;
+const MARK_SENT = `
+INSERT INTO notifications (incident_id, channel, kind, state, term, at_ms) VALUES ($1, $2, $3, 'sent', $4, $5)
+ON CONFLICT (incident_id, channel, kind) DO UPDATE SET state = 'sent', term = EXCLUDED.term, at_ms = EXCLUDED.at_ms`;
+// Taken when absent, or left claimed by an older term; `claim_id` makes a repeated transaction answer
+// as the first one did.
+const CLAIM = `
+INSERT INTO notifications (incident_id, channel, kind, state, term, claim_id, at_ms)
+VALUES ($1, $2, $3, 'claimed', $4, $5, $6)
+ON CONFLICT (incident_id, channel, kind) DO UPDATE SET term = EXCLUDED.term, claim_id = EXCLUDED.claim_id,
+  at_ms = EXCLUDED.at_ms
+WHERE notifications.state = 'claimed'
+  AND (notifications.term < EXCLUDED.term OR notifications.claim_id = EXCLUDED.claim_id)
+RETURNING state`;
+const SAVE_SUPPRESSION = `
+INSERT INTO suppressions (id, type, data, created_at) VALUES ($1, $2, $3::jsonb, $4)
+ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, data = EXCLUDED.data, created_at = EXCLUDED.created_at`;
+
+export class PgIncidentStore implements IncidentStoreLike {
+  readonly #queue: PgWriteQueue;
+  readonly #term: number;
+  readonly #incidents = new Map<string, Held>();
+  readonly #openByKey = new Map<string, string>();
+  readonly #events = new Map<string, IncidentEvent[]>();
+  readonly #ledger = new Map<string, LedgerEntry>();
+  readonly #suppressions = new Map<string, Suppression>();
+  #seq = 0;
+
+  private constructor(queue: PgWriteQueue, term: number, loaded: Loaded) {
+    this.#queue = queue;
+    this.#term = term;
+    for (const r of loaded.incidents) this.#hold(incidentOf(r));
+    for (const r of loaded.events)
+      this.#remember({
+        incidentId: String(r.incident_id),
+        timeMs: num(r.time_ms),
+        type: String(r.type),
+        actor: optStr(r.actor),
+        note: optStr(r.note),
+      });
+    for (const r of loaded.ledger) {
+      const e: LedgerEntry = {
+        incidentId: String(r.incident_id),
+        channel: String(r.channel),
+        kind: String(r.kind),
+        state: r.state === 'sent' ? 'sent' : 'claimed',
+        term: num(r.term),
+        atMs: num(r.at_ms),
+        seq: ++this.#seq,
+      };
+      this.#ledger.set(ledgerKey(e.incidentId, e.channel, e.kind), e);
+    }
+    for (const r of loaded.suppressions)
+      this.#suppressions.set(String(r.id), {
+        type: String(r.type) as SuppressionType,
+        json: String(r.data),
+        createdAt: num(r.created_at),
+      });
+  }
+
+  /**
+   * Connect (retrying while PostgreSQL is away, up to openTimeoutMs), create the schema if needed, take
+   * the fence with `term` and load. Rejects with StoreDeposedError when a newer term already holds it.
+   */
+  static async open(url: string, opts: PgStoreOptions): Promise<PgIncidentStore> {
+    if (!Number.isSafeInteger(opts.term) || opts.term < 1)
+      throw new RangeError(`PgIncidentStore term must be a positive integer, got ${String(opts.term)}`);
+    const { queue, loaded } = await PgWriteQueue.open(
+      {
+        url,
+        term: opts.term,
+        log: opts.log.child({ component: 'pg-store' }),
+        clock: opts.clock,
+        onDeposed: opts.onDeposed,
+        openTimeoutMs: opts.openTimeoutMs,
+        closeTimeoutMs: opts.closeTimeoutMs,
+        backoff: opts.backoff,
+      },
+      INCIDENT_SCHEMA,
+      loadAll,
+    );
+    return new PgIncidentStore(queue, opts.term, loaded);
+  }
+
+  get term(): number {
+    return this.#term;
+  }
+
+  /** True once a newer term refused a write: every write throws from then on. */
+  get deposed(): boolean {
+    return this.#queue.deposed;
+  }
+
+  stats(): PgQueueStats {
+    return this.#queue.stats();
+  }
+
+  open(input: NewIncident): { incident: Incident; created: boolean } {
+    const existing = this.openByKey(input.key);
+    if (existing) return { incident: existing, created: false };
+    this.#queue.assertWritable(`open incident ${input.id}`);
+    if (this.#incidents.has(input.id)) throw new Error(`incident ${input.id} already exists`);
+    const incident: Incident = {
+      ...input,
+      siteId: input.siteId ?? undefined,
+      deviceId: input.deviceId ?? undefined,
+      // A copy as PostgreSQL will hold it (JSON), so a caller's later change to its object changes nothing.
+      data: JSON.parse(JSON.stringify(input.data)) as Record<string, unknown>,
+      status: 'open',
+      escalationLevel: 0,
+    };
+    this.#hold(incident);
+    this.#write(`open incident ${input.id}`, incident, {
+      incidentId: input.id,
+      timeMs: input.openedAt,
+      type: 'opened',
+    });
+    return { incident, created: true };
+  }
+
+  acknowledge(id: string, by: string, timeMs: number, note?: string): Incident | undefined {
+    const inc = this.get(id);
+    if (inc?.status !== 'open') return inc;
+    this.#queue.assertWritable(`acknowledge ${id}`);
+    const next = this.#update({ ...inc, status: 'acknowledged', acknowledgedAt: timeMs, acknowledgedBy: by });
+    this.#write(`acknowledge ${id}`, next, { incidentId: id, timeMs, type: 'acknowledged', actor: by, note });
+    return next;
+  }
+
+  resolve(id: string, timeMs: number, actor?: string, note?: string): Incident | undefined {
+    const inc = this.get(id);
+    if (!inc || inc.status === 'resolved') return inc;
+    this.#queue.assertWritable(`resolve ${id}`);
+    const next = this.#update({ ...inc, status: 'resolved', resolvedAt: timeMs });
+    this.#write(`resolve ${id}`, next, { incidentId: id, timeMs, type: 'resolved', actor, note });
+    return next;
+  }
+
+  markClockBreached(id: string, timeMs: number, note?: string): boolean {
+    const inc = this.get(id);
+    if (!inc || inc.clockBreachedAt !== undefined) return false;
+    this.#queue.assertWritable(`mark clock breached ${id}`);
+    const next = this.#update({ ...inc, clockBreachedAt: timeMs });
+    this.#write(`mark clock breached ${id}`, next, { incidentId: id, timeMs, type: 'clock_breached', note });
+    return true;
+  }
+
+  escalate(id: string, level: number, timeMs: number, contact: string): boolean {
+    const inc = this.get(id);
+    if (inc?.status !== 'open' || inc.escalationLevel >= level) return false;
+    this.#queue.assertWritable(`escalate ${id}`);
+    const next = this.#update({ ...inc, escalationLevel: level });
+    this.#write(`escalate ${id}`, next, {
+      incidentId: id,
+      timeMs,
+      type: `escalated:${level}`,
+      note: `to ${contact}`,
+    });
+    return true;
+  }
+
+  list(filter: IncidentFilter): Incident[] {
+    if (filter.siteIds?.length === 0) return [];
+    const status = filter.status?.length ? new Set<string>(filter.status) : undefined;
+    const sites = filter.siteIds ? new Set(filter.siteIds) : undefined;
+    return [...this.#incidents.values()]
+      .filter(({ incident: i }) => {
+        if (status && !status.has(i.status)) return false;
+        if (sites && (i.siteId === undefined || !sites.has(i.siteId))) return false;
+        if (filter.severity && i.severity !== filter.severity) return false;
+        return filter.sinceMs === undefined || i.openedAt >= filter.sinceMs;
+      })
+      .sort((a, b) => b.incident.openedAt - a.incident.openedAt || b.seq - a.seq)
+      .slice(0, filter.limit < 0 ? undefined : filter.limit) // SQLite: LIMIT -1 is no limit
+      .map((h) => h.incident);
+  }
+
+  notificationsOf(id: string): SentNotification[] {
+    return [...this.#ledger.values()]
+      .filter((e) => e.incidentId === id && e.state === 'sent')
+      .sort((a, b) => a.atMs - b.atMs || a.seq - b.seq)
+      .map((e) => ({ channel: e.channel, kind: e.kind, sentAt: e.atMs }));
+  }
+
+  saveSuppression(type: SuppressionType, id: string, data: unknown, timeMs: number): void {
+    this.#queue.assertWritable(`save ${type} ${id}`);
+    const json = JSON.stringify(data);
+    this.#suppressions.set(id, { type, json, createdAt: timeMs });
+    this.#queue.enqueue(`save ${type} ${id}`, (sql) => sql.query(SAVE_SUPPRESSION, [id, type, json, timeMs]));
+  }
+
+  deleteSuppression(type: SuppressionType, id: string): boolean {
+    if (this.#suppressions.get(id)?.type !== type) return false;
+    this.#queue.assertWritable(`delete ${type} ${id}`);
+    this.#suppressions.delete(id);
+    this.#queue.enqueue(`delete ${type} ${id}`, (sql) =>
+      sql.query('DELETE FROM suppressions WHERE id = $1 AND type = $2', [id, type]),
+    );
+    return true;
+  }
+
+  suppressions(type: SuppressionType): unknown[] {
+    return [...this.#suppressions.entries()]
+      .filter(([, s]) => s.type === type)
+      .sort(([ai, a], [bi, b]) => a.createdAt - b.createdAt || (ai < bi ? -1 : ai > bi ? 1 : 0))
+      .map(([, s]) => JSON.parse(s.json) as unknown);
+  }
+
+  addEvent(ev: IncidentEvent): void {
+    this.#known(ev.incidentId);
+    this.#queue.assertWritable(`add event ${ev.type} to ${ev.incidentId}`);
+    this.#write(`add event ${ev.type} to ${ev.incidentId}`, undefined, ev);
+  }
+
+  get(id: string): Incident | undefined {
+    return this.#incidents.get(id)?.incident;
+  }
+
+  openByKey(key: string): Incident | undefined {
+    const id = this.#openByKey.get(key);
+    return id === undefined ? undefined : this.get(id);
+  }
+
+  unresolved(): Incident[] {
+    return [...this.#incidents.values()]
+      .filter((h) => h.incident.status !== 'resolved')
+      .sort((a, b) => a.incident.openedAt - b.incident.openedAt || a.seq - b.seq)
+      .map((h) => h.incident);
+  }
+
+  timeline(id: string): IncidentEvent[] {
+    // Stable sort: events of the same millisecond keep the order they were written in.
+    return [...(this.#events.get(id) ?? [])].sort((a, b) => a.timeMs - b.timeMs);
+  }
+
+  markSent(incidentId: string, channel: string, kind: string, timeMs: number): boolean {
+    this.#known(incidentId);
+    const key = ledgerKey(incidentId, channel, kind);
+    const had = this.#ledger.get(key);
+    if (had?.state === 'sent') return false;
+    const what = `mark ${kind} sent on ${channel} for ${incidentId}`;
+    this.#queue.assertWritable(what);
+    this.#ledger.set(key, {
+      incidentId,
+      channel,
+      kind,
+      state: 'sent',
+      term: this.#term,
+      atMs: timeMs,
+      seq: ++this.#seq,
+    });
+    const ev: IncidentEvent = { incidentId, timeMs, type: `notified:${kind}`, actor: channel };
+    const eventId = this.#remember(ev);
+    this.#queue.enqueue(what, async (sql) => {
+      await sql.query(MARK_SENT, [incidentId, channel, kind, this.#term, timeMs]);
+      await insertEvent(sql, eventId, ev);
+    });
+    return true;
+  }
+
+  wasSent(incidentId: string, channel: string, kind: string): boolean {
+    return this.#ledger.get(ledgerKey(incidentId, channel, kind))?.state === 'sent';
+  }
+
+  async claim(incidentId: string, channel: string, kind: string, timeMs: number): Promise<boolean> {
+    this.#known(incidentId);
+    const key = ledgerKey(incidentId, channel, kind);
+    const had = this.#ledger.get(key);
+    if (had?.state === 'sent' || (had && had.term >= this.#term)) return false;
+    const what = `claim ${kind} on ${channel} for ${incidentId}`;
+    const claimId = randomUUID();
+    const took = await this.#queue.run(what, async (sql) => {
+      const r = await sql.query(CLAIM, [incidentId, channel, kind, this.#term, claimId, timeMs]);
+      return r.rowCount === 1;
+    });
+    const now = this.#ledger.get(key);
+    if (took && now?.state !== 'sent')
+      this.#ledger.set(key, {
+        incidentId,
+        channel,
+        kind,
+        state: 'claimed',
+        term: this.#term,
+        atMs: timeMs,
+        seq: now?.seq ?? ++this.#seq,
+      });
+    return took;
+  }
+
+  flush(): Promise<void> {
+    return this.#queue.flush();
+  }
+
+  /** Waits (up to closeTimeoutMs) for the queued writes, then disconnects. */
+  close(): Promise<void> {
+    return this.#queue.close();
+  }
+
+  #hold(incident: Incident): void {
+    this.#incidents.set(incident.id, { incident, seq: ++this.#seq });
+    if (incident.status !== 'resolved') this.#openByKey.set(incident.key, incident.id);
+  }
+
+  #update(next: Incident): Incident {
+    const held = this.#incidents.get(next.id);
+    if (!held) throw new Error(`incident ${next.id} vanished`);
+    held.incident = next;
+    if (next.status === 'resolved' && this.#openByKey.get(next.key) === next.id) this.#openByKey.delete(next.key);
+    return next;
+  }
+
+  /** Like SQLite's foreign key: events and ledger rows only for incidents that exist. */
+  #known(incidentId: string): void {
+    if (!this.#incidents.has(incidentId))
+      throw new Error(`unknown incident ${incidentId} (an event or notification needs its incident)`);
+  }
+
+  /** Keep an event in memory; its id makes a repeated insert a no-op. */
+  #remember(ev: IncidentEvent): string {
+    const list = this.#events.get(ev.incidentId);
+    if (list) list.push(ev);
+    else this.#events.set(ev.incidentId, [ev]);
+    return randomUUID();
+  }
+
+  /** Queue the incident's row as it now is (when changed) and one event, in one job. */
+  #write(what: string, incident: Incident | undefined, ev: IncidentEvent): void {
+    const eventId = this.#remember(ev);
+    this.#queue.enqueue(what, async (sql) => {
+      if (incident)
+        await sql.query(UPSERT_INCIDENT, [
+          incident.id,
+          incident.kind,
+          incident.key,
+          incident.severity,
+          incident.status,
+          incident.openedAt,
+          incident.acknowledgedAt ?? null,
+          incident.acknowledgedBy ?? null,
+          incident.resolvedAt ?? null,
+          incident.clockBreachedAt ?? null,
+          incident.escalationLevel,
+          incident.siteId ?? null,
+          incident.deviceId ?? null,
+          JSON.stringify(incident.data),
+        ]);
+      await insertEvent(sql, eventId, ev);
+    });
+  }
+}
+
+async function insertEvent(sql: Sql, id: string, ev: IncidentEvent): Promise<void> {
+  await sql.query(INSERT_EVENT, [id, ev.incidentId, ev.timeMs, ev.type, ev.actor ?? null, ev.note ?? null]);
+}

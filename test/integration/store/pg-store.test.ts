@@ -1,0 +1,195 @@
+/**
+ * Issue #15, what only the PostgreSQL store has, against a real PostgreSQL started for this file:
+ *   - fencing: the store of term 1 is deposed by the store of term 2 and writes nothing after that;
+ *   - PostgreSQL stopped, then killed with SIGKILL, in the middle of a stream of writes: the writes keep
+ *     being accepted, flush() waits across the outage, and afterwards every write is there once, in order.
+ * What both stores do is in store-contract.test.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../collector/core/clock.ts';
+import { memoryLogger } from '../../../collector/core/log.ts';
+import { PgSessionStore } from '../../../collector/http/pg-session-store.ts';
+import { PgIncidentStore } from '../../../collector/store/pg-store.ts';
+import { StoreDeposedError } from '../../../collector/store/store.ts';
+import { startPostgres } from '../../../scripts/lib/servers/postgres.ts';
+import { waitFor } from '../../support/ports.ts';
+import { freshDatabase, sqlRows } from '../../support/postgres-db.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'netmon-pg-store-'));
+let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
+beforeAll(async () => {
+  postgres = await startPostgres({ dir: join(dir, 'pg') });
+});
+afterAll(async () => {
+  await postgres?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+const server = (): NonNullable<typeof postgres> => {
+  if (!postgres) throw new Error('PostgreSQL did not start');
+  return postgres;
+};
+
+const T = Date.UTC(2026, 10, 23, 2, 0);
+const incident = (n: number) => ({
+  id: `i${n}`,
+  kind: 'device_down',
+  key: `device:d${n}`,
+  severity: 'high',
+  openedAt: T + n,
+  siteId: 'pkm-kuta-selatan',
+  deviceId: `d${n}`,
+  data: { n },
+});
+
+describe('fencing', () => {
+  it('a store of term 1 is deposed once term 2 holds the database, and writes nothing after', async () => {
+    const url = await freshDatabase(server().url, 'fence');
+    const deposed: StoreDeposedError[] = [];
+    const old = await PgIncidentStore.open(url, {
+      term: 1,
+      log: memoryLogger('warn'),
+      clock: systemClock,
+      onDeposed: (e) => deposed.push(e),
+    });
+    old.open(incident(1));
+    expect(await old.claim('i1', 'telegram:oncall', 'firing', T)).toBe(true);
+    await old.flush();
+
+    const leader = await PgIncidentStore.open(url, { term: 2, log: memoryLogger('warn'), clock: systemClock });
+    expect(leader.get('i1')?.status).toBe('open'); // it sees what term 1 committed
+    expect(await leader.claim('i1', 'telegram:oncall', 'firing', T + 1)).toBe(true); // left unsent by term 1
+    leader.open(incident(2));
+    await leader.flush();
+
+    // Term 1 does not know yet: its write is accepted in memory, then refused by the fence.
+    old.resolve('i1', T + 5);
+    old.open(incident(3));
+    await expect(old.flush()).rejects.toBeInstanceOf(StoreDeposedError);
+    expect(old.deposed).toBe(true);
+    expect(deposed).toHaveLength(1);
+    expect(deposed[0]).toMatchObject({ term: 1, fenceTerm: 2 });
+    expect(() => old.open(incident(4))).toThrow(StoreDeposedError);
+    expect(() => old.markSent('i1', 'telegram:oncall', 'firing', T + 6)).toThrow(StoreDeposedError);
+    await expect(old.claim('i1', 'webhook:bpbd', 'firing', T + 6)).rejects.toBeInstanceOf(StoreDeposedError);
+    // A deposed store may not even open again with its old term.
+    await expect(
+      PgIncidentStore.open(url, { term: 1, log: memoryLogger('warn'), clock: systemClock }),
+    ).rejects.toBeInstanceOf(StoreDeposedError);
+
+    // In the database: nothing of term 1 after term 2 took over.
+    const rows = await sqlRows(url, 'SELECT id, status FROM incidents ORDER BY seq');
+    expect(rows).toEqual([
+      { id: 'i1', status: 'open' },
+      { id: 'i2', status: 'open' },
+    ]);
+    const ledger = await sqlRows(url, 'SELECT kind, state, term FROM notifications');
+    expect(ledger).toEqual([{ kind: 'firing', state: 'claimed', term: '2' }]);
+    const events = await sqlRows(url, `SELECT incident_id, type FROM incident_events ORDER BY seq`);
+    expect(events).toEqual([
+      { incident_id: 'i1', type: 'opened' },
+      { incident_id: 'i2', type: 'opened' },
+    ]);
+    expect((await sqlRows(url, 'SELECT term FROM alerting_fence'))[0]?.term).toBe('2');
+    await old.close();
+    await leader.close();
+  });
+
+  it('fences sessions too when given a term', async () => {
+    const url = await freshDatabase(server().url, 'fence_sessions');
+    const old = await PgSessionStore.open(url, { term: 3, log: memoryLogger('warn'), clock: systemClock });
+    const s = { idHash: 'h1', username: 'wayan', csrfToken: 'c', createdAt: T, lastSeenAt: T };
+    old.insert(s);
+    await old.flush();
+    const next = await PgSessionStore.open(url, { term: 4, log: memoryLogger('warn'), clock: systemClock });
+    expect(next.get('h1')).toEqual(s);
+    next.touch('h1', T + 1);
+    await next.flush();
+    old.delete('h1');
+    await expect(old.flush()).rejects.toBeInstanceOf(StoreDeposedError);
+    expect(old.deposed).toBe(true);
+    expect(await sqlRows(url, 'SELECT id_hash, last_seen_at FROM sessions')).toEqual([
+      { id_hash: 'h1', last_seen_at: String(T + 1) },
+    ]);
+    await old.close();
+    await next.close();
+  });
+});
+
+describe.each([
+  { outage: 'stopped', down: () => server().stop() },
+  { outage: 'killed with SIGKILL', down: () => server().kill9() },
+])('PostgreSQL $outage in the middle of a stream of writes', ({ down }) => {
+  it('keeps accepting writes, flush() waits across the outage, and every write lands once, in order', async () => {
+    const url = await freshDatabase(server().url, 'outage');
+    const log = memoryLogger('info');
+    const store = await PgIncidentStore.open(url, {
+      term: 1,
+      log,
+      clock: systemClock,
+      backoff: { baseMs: 50, maxMs: 500 },
+    });
+    const written: string[] = [];
+    let writing = true;
+    let failure: unknown;
+    // The writer: an incident and its page every few ms, as the alert pipeline would during an outage.
+    const writer = (async () => {
+      for (let n = 0; writing; n++) {
+        try {
+          store.open(incident(n));
+          store.markSent(`i${n}`, 'telegram:oncall', 'firing', T + n);
+          if (n % 10 === 9) store.resolve(`i${n - 5}`, T + n, 'made');
+          written.push(`i${n}`);
+        } catch (err) {
+          failure = err;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 3)); // pacing the stream, not waiting for an event
+      }
+    })();
+
+    await waitFor(() => store.stats().committed >= 40, { timeoutMs: 20_000, what: '40 commits' });
+    await down();
+    const atDown = written.length;
+    await waitFor(() => store.stats().retries >= 3, { timeoutMs: 20_000, what: 'retries while down' });
+    await waitFor(() => written.length >= atDown + 50, { timeoutMs: 20_000, what: '50 writes while down' });
+    expect(store.stats().pending).toBeGreaterThan(0);
+    let flushed = false;
+    const flushing = store.flush().then(() => {
+      flushed = true;
+    });
+    const retriesAtFlush = store.stats().retries;
+    await waitFor(() => store.stats().retries >= retriesAtFlush + 2, { timeoutMs: 20_000, what: 'more retries' });
+    expect(flushed).toBe(false); // it waits: PostgreSQL is still away
+
+    await server().start();
+    writing = false;
+    await writer;
+    expect(failure).toBeUndefined();
+    await flushing;
+    await store.flush(); // and everything the writer added after that flush began
+    expect(store.stats()).toMatchObject({ pending: 0, dropped: 0, deposed: false });
+
+    // Every write once, in the order made.
+    const ids = (await sqlRows(url, 'SELECT id FROM incidents ORDER BY seq')).map((r) => r.id);
+    expect(ids).toEqual(written);
+    const resolved = await sqlRows(url, `SELECT id FROM incidents WHERE status = 'resolved' ORDER BY seq`);
+    expect(resolved.map((r) => r.id)).toEqual(store.list({ status: ['resolved'], limit: 10_000 }).map((i) => i.id).reverse());
+    const sent = await sqlRows(url, `SELECT incident_id FROM notifications WHERE state = 'sent' ORDER BY seq`);
+    expect(sent.map((r) => r.incident_id)).toEqual(written);
+    const events = await sqlRows(
+      url,
+      `SELECT incident_id, type, count(*)::int AS n FROM incident_events GROUP BY incident_id, type HAVING count(*) > 1`,
+    );
+    expect(events).toEqual([]); // no event twice
+    const opened = await sqlRows(url, `SELECT incident_id FROM incident_events WHERE type = 'opened' ORDER BY seq`);
+    expect(opened.map((r) => r.incident_id)).toEqual(written);
+    expect(log.records.some((r) => r.msg === 'postgres writes resumed')).toBe(true);
+    console.log(
+      `PostgreSQL outage: ${written.length} writes, ${written.length - atDown} made while it was down, ${store.stats().retries} retries`,
+    );
+    await store.close();
+  });
+});

@@ -1,0 +1,347 @@
+/**
+ * Issue #15: one contract, two implementations. Every case runs against the SQLite stores (the embedded
+ * default) and the PostgreSQL stores (a cluster), the latter on a real PostgreSQL started for this file,
+ * one fresh database per case. What only PostgreSQL has (fencing, outages) is in pg-store.test.ts.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../collector/core/clock.ts';
+import { memoryLogger } from '../../../collector/core/log.ts';
+import { PgSessionStore } from '../../../collector/http/pg-session-store.ts';
+import { SessionStore } from '../../../collector/http/session-store.ts';
+import { IncidentStore } from '../../../collector/store/incident-store.ts';
+import { PgIncidentStore } from '../../../collector/store/pg-store.ts';
+import type { IncidentStoreLike, SessionRecord, SessionStoreLike } from '../../../collector/store/store.ts';
+import { startPostgres } from '../../../scripts/lib/servers/postgres.ts';
+import { freshDatabase } from '../../support/postgres-db.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'netmon-store-contract-'));
+let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
+beforeAll(async () => {
+  postgres = await startPostgres({ dir: join(dir, 'pg') });
+});
+afterAll(async () => {
+  await postgres?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every store a case opened, closed after it (a PostgreSQL store drains its queue first). */
+const opened: { close(): Promise<void> | void }[] = [];
+afterEach(async () => {
+  for (const s of opened.splice(0).reverse()) {
+    try {
+      await s.close();
+    } catch {
+      // already closed by the case
+    }
+  }
+});
+const track = <T extends { close(): Promise<void> | void }>(s: T): T => {
+  opened.push(s);
+  return s;
+};
+
+interface Opened<S> {
+  readonly store: S;
+  /** The same database again, as the same holder would open it (durability). */
+  reopen(): Promise<S>;
+  /** The same database, as the next holder: SQLite a later process; PostgreSQL the next term. */
+  successor(): Promise<S>;
+}
+
+interface Flavour {
+  readonly name: string;
+  incidents(): Promise<Opened<IncidentStoreLike>>;
+  sessions(): Promise<Opened<SessionStoreLike>>;
+}
+
+const log = memoryLogger('warn');
+let files = 0;
+const pgUrl = (): string => {
+  if (!postgres) throw new Error('PostgreSQL did not start');
+  return postgres.url;
+};
+
+const flavours: Flavour[] = [
+  {
+    name: 'SQLite',
+    incidents: () => {
+      const file = join(dir, `incidents-${++files}.db`);
+      const open = (): Promise<IncidentStoreLike> => Promise.resolve(track(new IncidentStore(file)));
+      return Promise.resolve({ store: track(new IncidentStore(file)), reopen: open, successor: open });
+    },
+    sessions: () => {
+      const file = join(dir, `sessions-${++files}.db`);
+      const open = (): Promise<SessionStoreLike> => Promise.resolve(track(new SessionStore(file)));
+      return Promise.resolve({ store: track(new SessionStore(file)), reopen: open, successor: open });
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    incidents: async () => {
+      const url = await freshDatabase(pgUrl(), 'contract');
+      const open = async (term: number): Promise<IncidentStoreLike> =>
+        track(await PgIncidentStore.open(url, { term, log, clock: systemClock }));
+      return { store: await open(1), reopen: () => open(1), successor: () => open(2) };
+    },
+    sessions: async () => {
+      const url = await freshDatabase(pgUrl(), 'contract');
+      const open = async (term: number): Promise<SessionStoreLike> =>
+        track(await PgSessionStore.open(url, { term, log, clock: systemClock }));
+      return { store: await open(1), reopen: () => open(1), successor: () => open(2) };
+    },
+  },
+];
+
+const T = Date.UTC(2026, 10, 23, 2, 0);
+const base = {
+  kind: 'device_down',
+  severity: 'critical',
+  openedAt: T,
+  siteId: 'pkm-petang-i',
+  deviceId: 'pkm-petang-i-rtr',
+  data: { cause: 'timeout' },
+};
+
+/** Everything a store answers, to compare a store with itself reopened. */
+function everything(s: IncidentStoreLike, ids: readonly string[]) {
+  return {
+    list: s.list({ limit: 1000 }),
+    unresolved: s.unresolved(),
+    perIncident: ids.map((id) => ({
+      incident: s.get(id),
+      timeline: s.timeline(id),
+      sent: s.notificationsOf(id),
+    })),
+    maintenance: s.suppressions('maintenance'),
+    silences: s.suppressions('silence'),
+  };
+}
+
+describe.each(flavours)('incident store contract: $name', (flavour) => {
+  it('runs an incident through open, acknowledged, resolved with its timeline', async () => {
+    const { store: s } = await flavour.incidents();
+    const { incident, created } = s.open({ ...base, id: 'i1', key: 'device:pkm-petang-i-rtr' });
+    expect(created).toBe(true);
+    expect(incident).toMatchObject({ status: 'open', escalationLevel: 0, data: { cause: 'timeout' } });
+    expect(s.acknowledge('i1', 'wayan', T + 60_000, 'on my way')?.status).toBe('acknowledged');
+    expect(s.acknowledge('i1', 'made', T + 70_000)?.acknowledgedBy).toBe('wayan'); // only once
+    expect(s.resolve('i1', T + 3_600_000)?.status).toBe('resolved');
+    expect(s.resolve('i1', T + 3_700_000, 'made')?.resolvedAt).toBe(T + 3_600_000); // only once
+    expect(s.acknowledge('nope', 'wayan', T)).toBeUndefined();
+    expect(s.resolve('nope', T)).toBeUndefined();
+    expect(s.timeline('i1').map((e) => [e.type, e.actor ?? null, e.note ?? null])).toEqual([
+      ['opened', null, null],
+      ['acknowledged', 'wayan', 'on my way'],
+      ['resolved', null, null],
+    ]);
+    await s.flush();
+  });
+
+  it('keeps one open incident per key, and a new one after resolution', async () => {
+    const { store: s } = await flavour.incidents();
+    s.open({ ...base, id: 'i1', key: 'k' });
+    const again = s.open({ ...base, id: 'i2', key: 'k' });
+    expect(again).toMatchObject({ created: false, incident: { id: 'i1' } });
+    expect(s.get('i2')).toBeUndefined();
+    expect(s.openByKey('k')?.id).toBe('i1');
+    s.resolve('i1', T + 1);
+    expect(s.openByKey('k')).toBeUndefined();
+    expect(s.open({ ...base, id: 'i3', key: 'k' }).created).toBe(true);
+    expect(s.unresolved().map((i) => i.id)).toEqual(['i3']);
+    await s.flush();
+  });
+
+  it('records a breached clock and escalation levels once, lists with filters, and tells what was sent', async () => {
+    const { store: s } = await flavour.incidents();
+    s.open({ ...base, id: 'i1', key: 'device:a' });
+    s.open({ ...base, id: 'i2', key: 'device:b', severity: 'low', siteId: 'bjr-x', openedAt: T + 1000 });
+    expect(s.markClockBreached('i1', T + 7_200_000, 'clock 120 min')).toBe(true);
+    expect(s.markClockBreached('i1', T + 9_000_000)).toBe(false);
+    expect(s.markClockBreached('nope', T)).toBe(false);
+    expect(s.escalate('i1', 1, T + 7_200_000, 'head')).toBe(true);
+    expect(s.escalate('i1', 1, T + 7_300_000, 'head')).toBe(false);
+    expect(s.escalate('i1', 0, T + 7_300_000, 'first')).toBe(false); // never lowers
+    expect(s.get('i1')).toMatchObject({ clockBreachedAt: T + 7_200_000, escalationLevel: 1 });
+    s.acknowledge('i2', 'made', T + 2000);
+    expect(s.escalate('i2', 1, T + 3000, 'head')).toBe(false); // acknowledged: no escalation
+    expect(s.list({ limit: 10 }).map((i) => i.id)).toEqual(['i2', 'i1']);
+    expect(s.list({ status: ['open'], limit: 10 }).map((i) => i.id)).toEqual(['i1']);
+    expect(s.list({ status: ['open', 'acknowledged'], limit: 10 }).map((i) => i.id)).toEqual(['i2', 'i1']);
+    expect(s.list({ siteIds: ['bjr-x'], limit: 10 }).map((i) => i.id)).toEqual(['i2']);
+    expect(s.list({ siteIds: [], limit: 10 })).toEqual([]);
+    expect(s.list({ severity: 'critical', sinceMs: T, limit: 1 }).map((i) => i.id)).toEqual(['i1']);
+    expect(s.list({ sinceMs: T + 1, limit: 10 }).map((i) => i.id)).toEqual(['i2']);
+    expect(s.timeline('i1').map((e) => e.type)).toEqual(['opened', 'clock_breached', 'escalated:1']);
+    expect(s.markSent('i1', 'tg-noc', 'firing', T + 10)).toBe(true);
+    expect(s.notificationsOf('i1')).toEqual([{ channel: 'tg-noc', kind: 'firing', sentAt: T + 10 }]);
+    await s.flush();
+  });
+
+  it('lists newest first, the later of two opened in the same millisecond first, up to the limit', async () => {
+    const { store: s } = await flavour.incidents();
+    for (const id of ['a', 'b', 'c']) s.open({ ...base, id, key: `k-${id}` });
+    s.open({ ...base, id: 'd', key: 'k-d', openedAt: T - 1 });
+    expect(s.list({ limit: 10 }).map((i) => i.id)).toEqual(['c', 'b', 'a', 'd']);
+    expect(s.list({ limit: 2 }).map((i) => i.id)).toEqual(['c', 'b']);
+    expect(s.unresolved().map((i) => i.id)).toEqual(['d', 'a', 'b', 'c']);
+    await s.flush();
+  });
+
+  it('records a notification once per incident, channel and kind; events and the ledger need their incident', async () => {
+    const { store: s } = await flavour.incidents();
+    s.open({ ...base, id: 'i1', key: 'k' });
+    expect(s.markSent('i1', 'telegram:oncall', 'firing', T)).toBe(true);
+    expect(s.markSent('i1', 'telegram:oncall', 'firing', T + 5)).toBe(false);
+    expect(s.wasSent('i1', 'telegram:oncall', 'firing')).toBe(true);
+    expect(s.wasSent('i1', 'telegram:oncall', 'resolved')).toBe(false);
+    s.addEvent({ incidentId: 'i1', timeMs: T + 1, type: 'flap', note: 'down again' });
+    expect(s.timeline('i1').map((e) => [e.type, e.actor ?? null])).toEqual([
+      ['opened', null],
+      ['notified:firing', 'telegram:oncall'],
+      ['flap', null],
+    ]);
+    expect(() => s.addEvent({ incidentId: 'nope', timeMs: T, type: 'flap' })).toThrow();
+    expect(() => s.markSent('nope', 'telegram:oncall', 'firing', T)).toThrow();
+    await expect(s.claim('nope', 'telegram:oncall', 'firing', T)).rejects.toThrow();
+    await s.flush();
+  });
+
+  it('claims: once per term, false once sent, and taken over by the next holder when left unsent', async () => {
+    const opened = await flavour.incidents();
+    const s = opened.store;
+    s.open({ ...base, id: 'i1', key: 'k' });
+    expect(await s.claim('i1', 'webhook:bpbd', 'firing', T)).toBe(true);
+    expect(await s.claim('i1', 'webhook:bpbd', 'firing', T + 1)).toBe(false); // same term
+    expect(s.wasSent('i1', 'webhook:bpbd', 'firing')).toBe(false); // a claim is not a send
+    expect(s.notificationsOf('i1')).toEqual([]);
+    expect(s.markSent('i1', 'webhook:bpbd', 'firing', T + 2)).toBe(true); // the claim becomes the send
+    expect(s.markSent('i1', 'webhook:bpbd', 'firing', T + 3)).toBe(false);
+    expect(await s.claim('i1', 'webhook:bpbd', 'firing', T + 4)).toBe(false); // sent
+    expect(s.notificationsOf('i1')).toEqual([{ channel: 'webhook:bpbd', kind: 'firing', sentAt: T + 2 }]);
+    // This holder claims the resolution and dies before sending it.
+    expect(await s.claim('i1', 'webhook:bpbd', 'resolved', T + 5)).toBe(true);
+    expect(await s.claim('i1', 'telegram:oncall', 'firing', T + 5)).toBe(true);
+    s.markSent('i1', 'telegram:oncall', 'firing', T + 6);
+    await s.flush();
+
+    const next = await opened.successor();
+    expect(await next.claim('i1', 'webhook:bpbd', 'resolved', T + 10)).toBe(true); // left by the one before
+    expect(await next.claim('i1', 'webhook:bpbd', 'resolved', T + 11)).toBe(false); // now its own
+    expect(await next.claim('i1', 'telegram:oncall', 'firing', T + 10)).toBe(false); // sent before
+    expect(await next.claim('i1', 'webhook:bpbd', 'firing', T + 10)).toBe(false);
+    expect(next.markSent('i1', 'webhook:bpbd', 'resolved', T + 12)).toBe(true);
+    expect(next.notificationsOf('i1').map((n) => `${n.channel} ${n.kind}`)).toEqual([
+      'webhook:bpbd firing',
+      'telegram:oncall firing',
+      'webhook:bpbd resolved',
+    ]);
+    await next.flush();
+  });
+
+  it('keeps maintenance windows and silences made over the API, by type, oldest first', async () => {
+    const { store: s } = await flavour.incidents();
+    s.saveSuppression('maintenance', 'mw-2', { id: 'mw-2', sites: ['pkm-kuta'] }, T + 2);
+    s.saveSuppression('maintenance', 'mw-1', { id: 'mw-1', sites: ['pkm-mengwi'] }, T + 1);
+    s.saveSuppression('silence', 'si-1', { id: 'si-1', matchers: [{ key: 'site', value: 'x' }] }, T);
+    expect(s.suppressions('maintenance')).toEqual([
+      { id: 'mw-1', sites: ['pkm-mengwi'] },
+      { id: 'mw-2', sites: ['pkm-kuta'] },
+    ]);
+    s.saveSuppression('maintenance', 'mw-1', { id: 'mw-1', sites: ['pkm-abiansemal'] }, T + 3); // replaced
+    expect(s.suppressions('maintenance')).toEqual([
+      { id: 'mw-2', sites: ['pkm-kuta'] },
+      { id: 'mw-1', sites: ['pkm-abiansemal'] },
+    ]);
+    expect(s.deleteSuppression('silence', 'mw-2')).toBe(false); // wrong type
+    expect(s.deleteSuppression('maintenance', 'mw-2')).toBe(true);
+    expect(s.deleteSuppression('maintenance', 'mw-2')).toBe(false);
+    expect(s.suppressions('maintenance')).toEqual([{ id: 'mw-1', sites: ['pkm-abiansemal'] }]);
+    expect(s.suppressions('silence')).toEqual([{ id: 'si-1', matchers: [{ key: 'site', value: 'x' }] }]);
+    await s.flush();
+  });
+
+  it('is durable: closed and opened again, it answers exactly as before', async () => {
+    const opened = await flavour.incidents();
+    const s = opened.store;
+    const ids: string[] = [];
+    for (let n = 0; n < 30; n++) {
+      ids.push(`i${n}`);
+      const { incident } = s.open({
+        ...base,
+        id: `i${n}`,
+        key: `device:d${n % 20}`,
+        openedAt: T + n * 1000,
+        data: { n, note: 'Kuta' },
+      });
+      const id = incident.id; // an open incident of the same key, when there is one
+      if (n % 3 === 0) s.markSent(id, 'telegram:oncall', 'firing', T + n * 1000 + 1);
+      if (n % 4 === 0) s.acknowledge(id, 'wayan', T + n * 1000 + 2, 'cek');
+      if (n % 5 === 0) s.resolve(id, T + n * 1000 + 3, 'made', 'pulih');
+      if (n % 7 === 0) s.escalate(id, 2, T + n * 1000 + 4, 'kepala dinas');
+      if (n % 6 === 0) s.markClockBreached(id, T + n * 1000 + 5);
+    }
+    await s.claim('i3', 'webhook:bpbd', 'firing', T + 99_000);
+    s.saveSuppression('silence', 'si-1', { id: 'si-1', until: T + 1 }, T);
+    s.saveSuppression('maintenance', 'mw-1', { id: 'mw-1' }, T);
+    const before = everything(s, ids);
+    expect(before.list.length).toBeGreaterThan(20); // some opens met an open key and returned it
+    await s.flush();
+    await s.close();
+    const again = await opened.reopen();
+    expect(everything(again, ids)).toEqual(before);
+    expect(again.wasSent('i3', 'telegram:oncall', 'firing')).toBe(true);
+    expect(again.wasSent('i3', 'webhook:bpbd', 'firing')).toBe(false);
+  });
+});
+
+const session = (n: number, over: Partial<SessionRecord> = {}): SessionRecord => ({
+  idHash: `hash-${n}`,
+  username: n % 2 ? 'wayan' : 'made',
+  csrfToken: `csrf-${n}`,
+  createdAt: T + n,
+  lastSeenAt: T + n,
+  ...over,
+});
+
+describe.each(flavours)('session store contract: $name', (flavour) => {
+  it('inserts, touches, deletes one, a user, and the expired', async () => {
+    const { store: s } = await flavour.sessions();
+    for (let n = 1; n <= 6; n++) s.insert(session(n));
+    expect(() => s.insert(session(1))).toThrow(); // one row per hash
+    expect(s.count()).toBe(6);
+    expect(s.get('hash-1')).toEqual(session(1));
+    expect(s.get('hash-none')).toBeUndefined();
+    s.touch('hash-2', T + 500);
+    s.touch('hash-none', T + 500);
+    expect(s.get('hash-2')?.lastSeenAt).toBe(T + 500);
+    expect(s.delete('hash-6')).toBe(true);
+    expect(s.delete('hash-6')).toBe(false);
+    expect(s.deleteUser('wayan')).toBe(3); // 1, 3, 5
+    expect(s.deleteUser('wayan')).toBe(0);
+    // idle before T+4 (hash-4 stays: seen at T+4; hash-2 stays: touched) or created before T+1: none
+    expect(s.deleteExpired(T + 4, T + 1)).toBe(0);
+    expect(s.deleteExpired(T + 5, T + 1)).toBe(1); // hash-4
+    expect(s.deleteExpired(0, T + 3)).toBe(1); // hash-2, created at T+2
+    expect(s.count()).toBe(0);
+    await s.flush();
+  });
+
+  it('is durable: closed and opened again, every session is there as it was', async () => {
+    const opened = await flavour.sessions();
+    const s = opened.store;
+    for (let n = 1; n <= 20; n++) s.insert(session(n));
+    s.touch('hash-3', T + 1000);
+    s.delete('hash-4');
+    await s.flush();
+    await s.close();
+    const again = await opened.reopen();
+    expect(again.count()).toBe(19);
+    expect(again.get('hash-3')).toEqual(session(3, { lastSeenAt: T + 1000 }));
+    expect(again.get('hash-4')).toBeUndefined();
+    const next = await opened.successor();
+    expect(next.get('hash-20')).toEqual(session(20));
+  });
+});

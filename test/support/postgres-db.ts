@@ -1,0 +1,33 @@
+/**
+ * Test helpers around a real PostgreSQL (scripts/lib/servers/postgres.ts starts it): a fresh database per
+ * test, and plain queries to look at what a store really committed (not through the store's memory).
+ */
+import pg from 'pg';
+
+let counter = 0;
+
+/** A new, empty database on the server of `serverUrl`; its URL. */
+export async function freshDatabase(serverUrl: string, prefix = 't'): Promise<string> {
+  const name = `${prefix}_${process.pid}_${++counter}_${Date.now().toString(36)}`.toLowerCase();
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Rows of one query, on a connection of its own. */
+export async function sqlRows(url: string, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows as Record<string, unknown>[];
+  } finally {
+    await client.end();
+  }
+}
