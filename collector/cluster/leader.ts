@@ -119,6 +119,9 @@ export function renewWrite(
   };
 }
 
+/** renewedAtMs of a released lease. */
+export const RELEASED = 0;
+
 /** A clean stop: renewedAtMs 0 marks it released, so a standby takes over at its next read. */
 export function releaseWrite(
   state: Extract<ElectorState, { role: 'leader' }>,
@@ -130,9 +133,6 @@ export function releaseWrite(
     expectedRevision: state.revision,
   };
 }
-
-/** renewedAtMs of a released lease. */
-export const RELEASED = 0;
 
 /**
  * A standby's decision after reading the key: take over (a write), or remember what it saw and wait.
@@ -153,9 +153,10 @@ export function afterRead(
   });
   // Deleted, unreadable or released: nobody holds it.
   if (!record || record.renewedAtMs === RELEASED) return { state: STANDBY, write: takeover() };
-  if (state.seen?.revision !== revision)
+  const seen = state.seen;
+  if (!seen || seen.revision !== revision)
     return { state: { role: 'standby', seen: { revision, sinceMs: now } } };
-  if (now - state.seen.sinceMs >= s.leaseMs) return { state, write: takeover() };
+  if (now - seen.sinceMs >= s.leaseMs) return { state, write: takeover() };
   return { state };
 }
 
@@ -261,7 +262,8 @@ export class LeaderElection {
 
   /** The term this process leads with, or undefined on a standby. */
   get term(): number | undefined {
-    return this.#state.role === 'leader' ? this.#state.term : undefined;
+    const state = this.#state;
+    return state.role === 'leader' ? state.term : undefined;
   }
 
   start(): void {
@@ -275,8 +277,8 @@ export class LeaderElection {
    * is left as it is: the newer leader holds it, or a standby takes it over after `lease`.
    */
   stepDown(reason: 'fenced'): void {
-    if (this.#state.role !== 'leader') return;
-    this.#depose(this.#state.term, reason);
+    const state = this.#state;
+    if (state.role === 'leader') this.#depose(state.term, reason);
   }
 
   /** Stop the timers; a leader releases the key so a standby takes over at its next read. */
@@ -297,12 +299,14 @@ export class LeaderElection {
     this.#timer = undefined;
     if (!this.#running) return;
     const { clock, settings } = this.#deps;
-    if (expired(this.#state, clock.now(), settings) && this.#state.role === 'leader')
-      this.#depose(this.#state.term, 'expired');
+    const state = this.#state;
+    if (state.role === 'leader' && expired(state, clock.now(), settings)) this.#depose(state.term, 'expired');
     if (!this.#busy) {
-      const p = this.#round().finally(() => {
-        if (this.#busy === p) this.#busy = undefined;
-      });
+      const p = this.#round()
+        .catch((err: unknown) => this.#deps.log.error('alerting lease round failed', { error: errorMessage(err) }))
+        .finally(() => {
+          if (this.#busy === p) this.#busy = undefined;
+        });
       this.#busy = p;
     }
     this.#timer = clock.setTimeout(() => this.#tick(), settings.renewMs);
@@ -323,8 +327,9 @@ export class LeaderElection {
         log.warn('cannot read the alerting lease', { error: errorMessage(err) });
         return;
       }
-      if (epoch !== this.#epoch || this.#state.role !== 'standby' || !this.#running) return;
-      const next = afterRead(this.#state, read, clock.now(), settings);
+      const current = this.#state;
+      if (epoch !== this.#epoch || current.role !== 'standby' || !this.#running) return;
+      const next = afterRead(current, read, clock.now(), settings);
       this.#state = next.state;
       write = next.write;
     }
@@ -354,8 +359,8 @@ export class LeaderElection {
     this.#deadlineTimer = clock.setTimeout(
       () => {
         this.#deadlineTimer = undefined;
-        if (this.#state.role === 'leader' && expired(this.#state, clock.now(), settings))
-          this.#depose(this.#state.term, 'expired');
+        const state = this.#state;
+        if (state.role === 'leader' && expired(state, clock.now(), settings)) this.#depose(state.term, 'expired');
       },
       Math.max(0, deadline - clock.now()),
     );

@@ -155,12 +155,12 @@ export class Dispatcher {
 
   /** The ledger's claim, when it has one: a refusal (or a store that cannot answer) means not sent. */
   async #claim(notifier: Notifier, n: Notification, kind: string): Promise<boolean> {
-    const claim = this.#ledger?.claim;
-    if (!claim) return true;
+    const ledger = this.#ledger;
+    if (!ledger?.claim) return true;
     const what = { channel: notifier.name, alert: n.id, status: n.status, kind };
     let claimed: boolean;
     try {
-      claimed = await claim.call(this.#ledger, n.id, notifier.name, kind, this.#clock.now());
+      claimed = await ledger.claim(n.id, notifier.name, kind, this.#clock.now());
     } catch (err) {
       this.#log.error('notification not sent: claim failed', { ...what, error: errorMessage(err) });
       return false;

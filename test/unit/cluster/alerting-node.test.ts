@@ -7,9 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { AlertingNode, type TermMonitor, type TermStore } from '../../../collector/cluster/alerting-node.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
+import { NetmonError } from '../../../collector/core/errors.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import { MemoryLeaseKv } from '../../support/lease-kv.ts';
-import { advance } from '../../support/monitor-fakes.ts';
+import { advance, flush } from '../../support/monitor-fakes.ts';
 
 const T0 = Date.parse('2026-12-03T21:00:00Z');
 const SETTINGS = { leaseMs: 3000, renewMs: 500 };
@@ -42,12 +43,13 @@ class RecordingMonitor implements TermMonitor {
   }
 }
 
-function nodes(names: string[], opts: { failOpens?: number } = {}) {
+function nodes(names: string[], opts: { failOpens?: number; fencedOpens?: number } = {}) {
   const clock = new FakeClock(T0);
   const kv = new MemoryLeaseKv();
   const log: Log = [];
   const stores = new Map<string, RecordingStore>();
   let failOpens = opts.failOpens ?? 0;
+  let fencedOpens = opts.fencedOpens ?? 0;
   const made = new Map(
     names.map((node) => {
       const note = (what: string, term: number) => log.push({ atMs: clock.now(), node, what, term });
@@ -58,6 +60,11 @@ function nodes(names: string[], opts: { failOpens?: number } = {}) {
         settings: { ...SETTINGS, node },
         retryMs: 200,
         openStore: (term, fenced) => {
+          if (fencedOpens > 0) {
+            fencedOpens--;
+            note('store open fenced', term);
+            return Promise.reject(new NetmonError('store_deposed', `term ${term} was deposed by term 7`));
+          }
           if (failOpens > 0) {
             failOpens--;
             note('store open failed', term);
@@ -83,7 +90,7 @@ describe('AlertingNode', () => {
   it('the leader opens the store with its term, then starts its Monitor; a standby opens nothing', async () => {
     const c = nodes(['a', 'b']);
     c.get('a').start();
-    await advance(c.clock, 0);
+    await flush();
     c.get('b').start();
     await advance(c.clock, 5000, 100);
     expect(c.what('a')).toEqual(['store opened', 'monitor started']);
@@ -96,7 +103,7 @@ describe('AlertingNode', () => {
   it('kill-like failover: the deposed leader halts before the new one opens the store, and closes its own', async () => {
     const c = nodes(['a', 'b']);
     c.get('a').start();
-    await advance(c.clock, 0);
+    await flush();
     c.get('b').start();
     await advance(c.clock, 2000, 100);
     const cutAt = c.clock.now();
@@ -118,7 +125,7 @@ describe('AlertingNode', () => {
     const c = nodes(['a'], { failOpens: 3 });
     c.get('a').start();
     expect(c.get('a').role).toBe('standby');
-    await advance(c.clock, 0);
+    await flush();
     expect(c.get('a').role).toBe('starting');
     await advance(c.clock, 2000, 50);
     expect(c.what('a')).toEqual([
@@ -132,13 +139,22 @@ describe('AlertingNode', () => {
     expect(c.get('a').term).toBe(1);
   });
 
+  it('a store already held by a newer term at open: the node steps down at once instead of retrying', async () => {
+    const c = nodes(['a'], { fencedOpens: 1 });
+    c.get('a').start();
+    await advance(c.clock, 500, 50);
+    expect(c.what('a')).toEqual(['store open fenced', 'standby']);
+    expect(c.get('a').role).toBe('standby');
+    expect(c.get('a').term).toBeUndefined();
+  });
+
   it('a fenced store (a newer term wrote) steps the leader down: halted, stopped, closed', async () => {
     const c = nodes(['a']);
     c.get('a').start();
     await advance(c.clock, 1000, 100);
     c.stores.get('a')?.fenced();
     expect(c.what('a').slice(2, 3)).toEqual(['monitor halted']);
-    await advance(c.clock, 0);
+    await flush();
     expect(c.what('a')).toEqual(['store opened', 'monitor started', 'monitor halted', 'monitor halted', 'monitor stopped', 'store closed', 'standby']);
     expect(c.get('a').role).toBe('standby');
     // The lease is still its own; nobody else renews it, so after the lease it leads again, with term 2.
@@ -150,7 +166,7 @@ describe('AlertingNode', () => {
   it('a clean stop drains the Monitor, closes the store and releases the lease: the standby takes over at its next read', async () => {
     const c = nodes(['a', 'b']);
     c.get('a').start();
-    await advance(c.clock, 0);
+    await flush();
     c.get('b').start();
     await advance(c.clock, 2000, 100);
     const stoppedAt = c.clock.now();

@@ -24,7 +24,7 @@ import {
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import { MemoryLeaseKv } from '../../support/lease-kv.ts';
-import { advance } from '../../support/monitor-fakes.ts';
+import { advance, flush } from '../../support/monitor-fakes.ts';
 
 const S = { node: 'alert-1', leaseMs: 5000, renewMs: 1000 };
 const T0 = Date.parse('2026-12-03T21:00:00Z');
@@ -191,7 +191,7 @@ describe('LeaderElection on a shared KV', () => {
   it('one leader at a time: the first creates the key, the other waits and keeps waiting while it renews', async () => {
     const c = cluster(['a', 'b']);
     c.get('a').start();
-    await advance(c.clock, 0);
+    await flush();
     c.get('b').start();
     await advance(c.clock, 30_000, 100);
     expect(c.leaders()).toEqual(['a']);
@@ -205,7 +205,7 @@ describe('LeaderElection on a shared KV', () => {
   it('a deposed leader steps down before the new one acts; the takeover increments the term', async () => {
     const c = cluster(['a', 'b']);
     c.get('a').start();
-    await advance(c.clock, 0);
+    await flush();
     c.get('b').start();
     await advance(c.clock, 10_000, 100);
     // a can no longer reach NATS (its renews time out); it keeps running and believes nothing.
@@ -251,7 +251,7 @@ describe('LeaderElection on a shared KV', () => {
   it('a clean stop releases the lease: the standby takes over at its next read, not after the lease', async () => {
     const c = cluster(['a', 'b']);
     c.get('a').start();
-    await advance(c.clock, 0);
+    await flush();
     c.get('b').start();
     await advance(c.clock, 5000, 100);
     const stoppedAt = c.clock.now();
@@ -267,7 +267,7 @@ describe('LeaderElection on a shared KV', () => {
   it('two standbys racing for an expired lease: exactly one wins', async () => {
     const c = cluster(['a', 'b', 'c']);
     c.get('a').start();
-    await advance(c.clock, 0);
+    await flush();
     c.get('b').start();
     c.get('c').start();
     await advance(c.clock, 3000, 100);
