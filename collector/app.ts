@@ -64,6 +64,8 @@ import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
 import { startConsoleBackend, type ConsoleBackend } from './http/console-backend.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
+import { CollectorNode } from './cluster/collector-node.ts';
+import { connectBus, type Bus } from './cluster/nats.ts';
 
 export { Monitor } from './monitor.ts';
 export type {
@@ -112,36 +114,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const consoleBackend: ConsoleBackend | undefined = config.console?.enabled
     ? await startConsoleBackend(config.console, { clock, log: log.child({ component: 'console' }) })
     : undefined;
-  const profiles = loadProfiles();
-  const snmpPoller = new SnmpPoller({
-    timeoutMs: config.snmp.timeoutMs,
-    retries: config.snmp.retries,
-    maxRepetitions: config.snmp.maxRepetitions,
-    profiles,
-    clock,
-    onDecodeWarning: (device, w) =>
-      log.warn('bad value in SNMP response', {
-        device: device.id,
-        oid: w.oid,
-        field: w.field,
-        reason: w.reason,
-      }),
-  });
-  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
-  const poller = new AutoProfilePoller(snmpPoller, {
-    table: loadDetectionTable(),
-    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
-    log: log.child({ component: 'detect' }),
-  });
-  const writer = new SampleWriter({
-    sink: createSink(config.influx),
-    clock,
-    log: log.child({ component: 'writer' }),
-    batchSize: config.writer.batchSize,
-    flushIntervalMs: config.writer.flushIntervalMs,
-    bufferDir: config.writer.bufferDir,
-    maxBufferBytes: config.writer.maxBufferBytes,
-  });
+  const { poller, writer } = collectionParts(config, clock, log);
   const notifiers: Notifier[] = [
     new LogNotifier(log.child({ component: 'alert' })),
     ...(opts.notifiers ?? []),
@@ -340,6 +313,100 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await Promise.allSettled(channels.map((c) => c.close()));
       store.close();
       await consoleBackend?.close();
+    },
+  };
+}
+
+/** The SNMP poller and the disk-buffered InfluxDB writer of the collection role (one process or a cluster's). */
+function collectionParts(
+  config: MonitorConfig,
+  clock: Clock,
+  log: Logger,
+): { poller: AutoProfilePoller; writer: SampleWriter } {
+  const snmpPoller = new SnmpPoller({
+    timeoutMs: config.snmp.timeoutMs,
+    retries: config.snmp.retries,
+    maxRepetitions: config.snmp.maxRepetitions,
+    profiles: loadProfiles(),
+    clock,
+    onDecodeWarning: (device, w) =>
+      log.warn('bad value in SNMP response', {
+        device: device.id,
+        oid: w.oid,
+        field: w.field,
+        reason: w.reason,
+      }),
+  });
+  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
+  const poller = new AutoProfilePoller(snmpPoller, {
+    table: loadDetectionTable(),
+    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
+    log: log.child({ component: 'detect' }),
+  });
+  const writer = new SampleWriter({
+    sink: createSink(config.influx),
+    clock,
+    log: log.child({ component: 'writer' }),
+    batchSize: config.writer.batchSize,
+    flushIntervalMs: config.writer.flushIntervalMs,
+    bufferDir: config.writer.bufferDir,
+    maxBufferBytes: config.writer.maxBufferBytes,
+  });
+  return { poller, writer };
+}
+
+// ---- a cluster member (issue #15, config/cluster.ts) -----------------------------------------------------
+
+/** A cluster member as main.ts runs it: its roles over one NATS connection. */
+export interface ClusterRuntime {
+  /** The collector role, when the member has it. */
+  readonly collector?: CollectorNode | undefined;
+  readonly bus: Bus;
+  stop(): Promise<void>;
+}
+
+/**
+ * The roles `cluster.roles` names, joined by NATS JetStream (collector/cluster/). The collector role:
+ * the devices this member owns, polled on aligned slots, samples to InfluxDB through its own buffered
+ * writer, every ProbeResult to the results stream (collector/cluster/collector-node.ts).
+ */
+export async function startClusterRuntime(config: MonitorConfig, opts: RuntimeOptions): Promise<ClusterRuntime> {
+  const cluster = config.cluster;
+  if (!cluster) throw new ConfigError('(config)', 'cluster is missing: startClusterRuntime runs a cluster member');
+  if (cluster.roles.includes('alerting'))
+    throw new ConfigError('(config)', 'cluster.roles: the alerting role is not available in this build yet');
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log.child({ node: cluster.node });
+  tightenInventory(config, log);
+  const bus = await connectBus({
+    servers: cluster.nats.servers,
+    name: `netmon-${cluster.node}`,
+    log: log.child({ component: 'nats' }),
+    domain: cluster.domain,
+  });
+  const { poller, writer } = collectionParts(config, clock, log);
+  const collector = new CollectorNode(
+    { clock, log, inventory: config.inventory, poller, writer, bus },
+    {
+      cluster,
+      intervalMs: config.snmp.intervalMs,
+      concurrency: config.snmp.concurrency,
+      selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
+    },
+  );
+  try {
+    await collector.start();
+  } catch (err) {
+    await collector.stop().catch(() => undefined);
+    await bus.close();
+    throw err;
+  }
+  return {
+    collector,
+    bus,
+    stop: async () => {
+      await collector.stop();
+      await bus.close();
     },
   };
 }
