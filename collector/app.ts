@@ -34,7 +34,8 @@ import { Monitor, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
 import { AlertingNode } from './cluster/alerting-node.ts';
 import { RemoteCollection } from './cluster/remote-collection.ts';
-import { connectAlertingNats } from './cluster/result-feed.ts';
+import { BusProbeFeed, natsLeaseKv } from './cluster/result-feed.ts';
+import { LEADER_BUCKET } from './cluster/leader.ts';
 import { PgIncidentStore } from './store/pg-store.ts';
 import { mqttHealth } from './collection/mqtt-health.ts';
 import { isoWitaOrNull } from './core/time-zone.ts';
@@ -69,6 +70,8 @@ import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
 import { startConsoleBackend, type ConsoleBackend } from './http/console-backend.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
+import { CollectorNode } from './cluster/collector-node.ts';
+import { connectBus, openBucket, type Bus } from './cluster/nats.ts';
 
 export { Monitor } from './monitor.ts';
 export type {
@@ -117,36 +120,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const consoleBackend: ConsoleBackend | undefined = config.console?.enabled
     ? await startConsoleBackend(config.console, { clock, log: log.child({ component: 'console' }) })
     : undefined;
-  const profiles = loadProfiles();
-  const snmpPoller = new SnmpPoller({
-    timeoutMs: config.snmp.timeoutMs,
-    retries: config.snmp.retries,
-    maxRepetitions: config.snmp.maxRepetitions,
-    profiles,
-    clock,
-    onDecodeWarning: (device, w) =>
-      log.warn('bad value in SNMP response', {
-        device: device.id,
-        oid: w.oid,
-        field: w.field,
-        reason: w.reason,
-      }),
-  });
-  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
-  const poller = new AutoProfilePoller(snmpPoller, {
-    table: loadDetectionTable(),
-    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
-    log: log.child({ component: 'detect' }),
-  });
-  const writer = new SampleWriter({
-    sink: createSink(config.influx),
-    clock,
-    log: log.child({ component: 'writer' }),
-    batchSize: config.writer.batchSize,
-    flushIntervalMs: config.writer.flushIntervalMs,
-    bufferDir: config.writer.bufferDir,
-    maxBufferBytes: config.writer.maxBufferBytes,
-  });
+  const { poller, writer } = collectionParts(config, clock, log);
   const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
   const feeds = fromLoader(config.feeds, 'feeds');
   const cap = { sender: feeds.sender, senderName: feeds.senderName };
@@ -306,6 +280,111 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   };
 }
 
+/** The SNMP poller and the disk-buffered InfluxDB writer of the collection role (one process or a cluster's). */
+function collectionParts(
+  config: MonitorConfig,
+  clock: Clock,
+  log: Logger,
+): { poller: AutoProfilePoller; writer: SampleWriter } {
+  const snmpPoller = new SnmpPoller({
+    timeoutMs: config.snmp.timeoutMs,
+    retries: config.snmp.retries,
+    maxRepetitions: config.snmp.maxRepetitions,
+    profiles: loadProfiles(),
+    clock,
+    onDecodeWarning: (device, w) =>
+      log.warn('bad value in SNMP response', {
+        device: device.id,
+        oid: w.oid,
+        field: w.field,
+        reason: w.reason,
+      }),
+  });
+  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
+  const poller = new AutoProfilePoller(snmpPoller, {
+    table: loadDetectionTable(),
+    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
+    log: log.child({ component: 'detect' }),
+  });
+  const writer = new SampleWriter({
+    sink: createSink(config.influx),
+    clock,
+    log: log.child({ component: 'writer' }),
+    batchSize: config.writer.batchSize,
+    flushIntervalMs: config.writer.flushIntervalMs,
+    bufferDir: config.writer.bufferDir,
+    maxBufferBytes: config.writer.maxBufferBytes,
+  });
+  return { poller, writer };
+}
+
+// ---- a cluster member (issue #15, config/cluster.ts) -----------------------------------------------------
+
+/** A cluster member as main.ts runs it: its roles over one NATS connection. */
+export interface ClusterRuntime {
+  /** The collector role, when the member has it. */
+  readonly collector?: CollectorNode | undefined;
+  /** The alerting role (a candidate; the leader when elected), when the member has it. */
+  readonly alerting?: RunningAlerting | undefined;
+  readonly bus: Bus;
+  stop(): Promise<void>;
+}
+
+/**
+ * The roles `cluster.roles` names, joined by NATS JetStream (collector/cluster/). The collector role:
+ * the devices this member owns, polled on aligned slots, samples to InfluxDB through its own buffered
+ * writer, every ProbeResult to the results stream (collector/cluster/collector-node.ts). The alerting
+ * role: a candidate in the election; as leader, the Monitor on the results (startAlertingRole below).
+ */
+export async function startClusterRuntime(config: MonitorConfig, opts: RuntimeOptions): Promise<ClusterRuntime> {
+  const cluster = config.cluster;
+  if (!cluster) throw new ConfigError('(config)', 'cluster is missing: startClusterRuntime runs a cluster member');
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log.child({ node: cluster.node });
+  tightenInventory(config, log);
+  const bus = await connectBus({
+    servers: cluster.nats.servers,
+    name: `netmon-${cluster.node}`,
+    log: log.child({ component: 'nats' }),
+    domain: cluster.domain,
+  });
+  let collector: CollectorNode | undefined;
+  let alerting: RunningAlerting | undefined;
+  try {
+    if (cluster.roles.includes('collector')) {
+      const { poller, writer } = collectionParts(config, clock, log);
+      collector = new CollectorNode(
+        { clock, log, inventory: config.inventory, poller, writer, bus },
+        {
+          cluster,
+          intervalMs: config.snmp.intervalMs,
+          concurrency: config.snmp.concurrency,
+          selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
+        },
+      );
+      await collector.start();
+    }
+    if (cluster.roles.includes('alerting'))
+      alerting = await startAlertingRole(config, cluster, bus, { ...opts, clock, log });
+  } catch (err) {
+    await alerting?.stop().catch(() => undefined);
+    await collector?.stop().catch(() => undefined);
+    await bus.close();
+    throw err;
+  }
+  return {
+    collector,
+    alerting,
+    bus,
+    stop: async () => {
+      // Inputs first: no more results from this member, then the alerting role drains its pages.
+      await collector?.stop();
+      await alerting?.stop();
+      await bus.close();
+    },
+  };
+}
+
 // ─── Cluster: the alerting role (issue #15) ─────────────────────────────────────────────────────────
 //
 //   candidate ─► LeaderElection (KV netmon_leader) ─► elected(term) ─► PgIncidentStore.open(url, term)
@@ -315,28 +394,6 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
 //
 // A standby holds no store and no consumer and serves nothing that writes.
 
-/**
- * A cluster member: the roles its config names, started in order and stopped in reverse. (The collector
- * role is wired here too: collector/cluster/, issue #15.)
- */
-export async function startClusterMember(
-  config: MonitorConfig,
-  cluster: ClusterConfig,
-  opts: RuntimeOptions,
-): Promise<{ stop(): Promise<void> }> {
-  const parts: { stop(): Promise<void> }[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const part of parts.reverse()) await part.stop();
-  };
-  try {
-    if (cluster.roles.includes('alerting')) parts.push(await startAlertingRole(config, cluster, opts));
-  } catch (err) {
-    await stopAll();
-    throw err;
-  }
-  return { stop: stopAll };
-}
-
 export interface RunningAlerting {
   readonly node: AlertingNode<PgIncidentStore, Monitor>;
   stop(): Promise<void>;
@@ -345,10 +402,11 @@ export interface RunningAlerting {
 export async function startAlertingRole(
   config: MonitorConfig,
   cluster: ClusterConfig,
+  bus: Bus,
   opts: RuntimeOptions,
 ): Promise<RunningAlerting> {
   const clock = opts.clock ?? systemClock;
-  const log = opts.log.child({ role: 'alerting', node: cluster.node });
+  const log = opts.log.child({ role: 'alerting' });
   const url = cluster.postgres?.url;
   if (!url) throw new ConfigError('cluster.postgres.url', 'required with the alerting role');
   // device_state, site_state and the feed's own points go to InfluxDB, as in one process.
@@ -370,17 +428,11 @@ export async function startAlertingRole(
     stop: () => Promise.resolve(),
   };
   const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
-  const nats = await connectAlertingNats({
-    servers: cluster.nats.servers,
-    name: `${cluster.node}-alerting`,
-    clock,
-    log,
-  });
   const settings = monitorSettings(config);
   const node = new AlertingNode<PgIncidentStore, Monitor>({
     clock,
     log,
-    lease: nats.lease,
+    lease: natsLeaseKv(() => openBucket(bus.js, LEADER_BUCKET, bus.replicas)),
     settings: { node: cluster.node, leaseMs: cluster.leader.leaseMs, renewMs: cluster.leader.renewMs },
     openStore: (term, fenced) => PgIncidentStore.open(url, { term, log, clock, onDeposed: fenced }),
     buildMonitor: (store, term) =>
@@ -397,8 +449,8 @@ export async function startAlertingRole(
               {
                 clock,
                 log: log.child({ component: 'remote-collection' }),
-                feed: nats.feed(),
-                publishProbe: nats.requestProbe,
+                feed: new BusProbeFeed(bus.consumer(), clock, log.child({ component: 'results' })),
+                publishProbe: (id, delayMs) => bus.requestProbe(id, delayMs),
                 writer: termWriter,
                 onProbe,
               },
@@ -414,7 +466,6 @@ export async function startAlertingRole(
     stop: async () => {
       await node.stop();
       await Promise.allSettled(channels.map((c) => c.close()));
-      await nats.close();
       await writer.stop();
     },
   };

@@ -25,22 +25,16 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { NetmonError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
+import { decodeLeader, encodeLeader, type LeaderRecord } from './subjects.ts';
 
-export const LEADER_BUCKET = 'netmon_leader';
-export const LEADER_KEY = 'alerting';
+export { LEADER_BUCKET, LEADER_KEY } from './subjects.ts';
 
-export interface LeaseRecord {
-  readonly v: 1;
-  /** The member id of the holder. */
-  readonly holder: string;
-  /** The fencing token: previous term + 1 at every takeover. */
-  readonly term: number;
-  /**
-   * The holder's clock when it wrote this (for people reading the KV; observers use their own clocks);
-   * 0 once the holder released it (a clean stop): a standby takes over at once.
-   */
-  readonly renewedAtMs: number;
-}
+/**
+ * The KV value (collector/cluster/subjects.ts): holder, term (the fencing token) and renewedAtMs, the
+ * holder's clock when it wrote it (for people reading the KV; observers use their own clocks), 0 once the
+ * holder released it (a clean stop): a standby takes over at once.
+ */
+export type LeaseRecord = LeaderRecord;
 
 export interface LeaseSettings {
   /** This process's member id. */
@@ -195,34 +189,11 @@ function claimRecord(node: string, term: number, now: number): LeaseRecord {
 
 /** Parse a KV value; undefined for anything that is not a lease record (it is then taken over). */
 export function decodeLease(bytes: Uint8Array): LeaseRecord | undefined {
-  try {
-    const v = JSON.parse(new TextDecoder().decode(bytes)) as Partial<LeaseRecord> | null;
-    if (
-      v &&
-      v.v === 1 &&
-      typeof v.holder === 'string' &&
-      Number.isSafeInteger(v.term) &&
-      (v.term ?? 0) >= 1 &&
-      typeof v.renewedAtMs === 'number'
-    )
-      return { v: 1, holder: v.holder, term: v.term ?? 0, renewedAtMs: v.renewedAtMs };
-  } catch {
-    // not JSON: treated as no holder
-  }
-  return undefined;
+  const d = decodeLeader(bytes);
+  return d.ok ? d.value : undefined;
 }
 
-export function encodeLease(r: LeaseRecord): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(r));
-}
-
-// ─── The port and its NATS adapter ───────────────────────────────────────────────────────────────────
-
-/** The KV operations the election needs. A compare-and-set that loses resolves to 'conflict'. */
-export interface LeaseKv {
-  read(): Promise<LeaseRead>;
-  write(w: LeaseWrite): Promise<WriteOutcome>;
-}
+export const encodeLease = encodeLeader;
 
 // ─── The runner ──────────────────────────────────────────────────────────────────────────────────────
 
