@@ -88,7 +88,7 @@ beforeAll(async () => {
         inventory: 'inventory.yaml',
         influx: { api: 'v1', url: influx.url, database: 'failover' },
         writer: { flushInterval: '200ms', bufferDir: `buffer-${node}` },
-        snmp: { interval: `${INTERVAL_MS}ms`, jitter: '0ms', timeout: '300ms', retries: 0 },
+        snmp: { interval: `${INTERVAL_MS}ms`, jitter: '200ms', timeout: '300ms', retries: 0 },
         health: { downAfterFailures: 2, recheck: '300ms' },
         incidents: { file: `incidents-${node}.db` },
         alerts: { webhooks: [{ name: 'oncall', url: hook.url }] },
