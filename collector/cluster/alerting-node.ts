@@ -94,11 +94,9 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
   async stop(): Promise<void> {
     this.#stopping = true;
     const t = this.#current;
-    // A clean stop drains the Monitor (pending notifications go out) before the lease is released.
-    if (t && !t.halted) {
-      await t.started;
-      await t.monitor?.stop();
-    }
+    // A clean stop drains a running Monitor (pending notifications go out) while it still leads; a term
+    // still opening its store is simply ended (the election's stop deposes it).
+    if (t && !t.halted && t.monitor) await t.monitor.stop();
     await this.#election.stop();
     await this.#ended;
   }
@@ -122,7 +120,9 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
     const t: Term<S, M> = { term, halted: false, started: Promise.resolve() };
     this.#current = t;
     // After the previous term has fully ended (its store closed): never two stores at once here.
-    t.started = this.#ended.then(() => this.#startTerm(t));
+    t.started = this.#ended
+      .then(() => this.#startTerm(t))
+      .catch((err: unknown) => this.#deps.log.error('alerting term did not start', { error: errorMessage(err) }));
   }
 
   async #startTerm(t: Term<S, M>): Promise<void> {
@@ -149,7 +149,7 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
       await monitor.start();
     } catch (err) {
       log.error('alerting monitor did not start; stepping down', { term: t.term, error: errorMessage(err) });
-      this.#election.stepDown('fenced');
+      this.#election.stepDown('failed');
       return;
     }
     // Deposed while starting: #deposed halted it already if the monitor existed; make sure.
@@ -166,7 +166,9 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
     if (!t || t.term !== term || t.halted) return;
     t.halted = true;
     t.monitor?.halt();
-    this.#ended = this.#ended.then(() => this.#endTerm(t));
+    this.#ended = this.#ended
+      .then(() => this.#endTerm(t))
+      .catch((err: unknown) => this.#deps.log.error('alerting term did not end', { error: errorMessage(err) }));
   }
 
   async #endTerm(t: Term<S, M>): Promise<void> {

@@ -197,6 +197,9 @@ export const encodeLease = encodeLeader;
 
 // ─── The runner ──────────────────────────────────────────────────────────────────────────────────────
 
+/** Why a leader stopped leading: the lease was taken, expired or released; the store was fenced; it failed. */
+export type DepositionReason = 'lost' | 'expired' | 'released' | 'fenced' | 'failed';
+
 export interface LeaderElectionDeps {
   readonly kv: LeaseKv;
   readonly clock: Clock;
@@ -205,7 +208,7 @@ export interface LeaderElectionDeps {
   /** This process leads from now, with this term (open the store with it, then start pulling). */
   readonly onElected: (term: number) => void;
   /** Called synchronously the moment this process stops leading: stop pulling and dispatching at once. */
-  readonly onDeposed: (term: number, reason: 'lost' | 'expired' | 'released' | 'fenced') => void;
+  readonly onDeposed: (term: number, reason: DepositionReason) => void;
 }
 
 /**
@@ -244,10 +247,11 @@ export class LeaderElection {
   }
 
   /**
-   * Step down now for a reason outside the KV (the store refused a write: a newer term exists). The key
-   * is left as it is: the newer leader holds it, or a standby takes it over after `lease`.
+   * Step down now for a reason outside the KV (the store refused a write: a newer term exists; or this
+   * process could not start leading). The key is left as it is: the newer leader holds it, or a standby
+   * takes it over after `lease`.
    */
-  stepDown(reason: 'fenced'): void {
+  stepDown(reason: 'fenced' | 'failed'): void {
     const state = this.#state;
     if (state.role === 'leader') this.#depose(state.term, reason);
   }
@@ -337,7 +341,7 @@ export class LeaderElection {
     );
   }
 
-  #depose(term: number, reason: 'lost' | 'expired' | 'released' | 'fenced'): void {
+  #depose(term: number, reason: DepositionReason): void {
     this.#state = STANDBY;
     this.#epoch++;
     if (this.#deadlineTimer) this.#deps.clock.clearTimeout(this.#deadlineTimer);

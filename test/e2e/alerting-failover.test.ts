@@ -11,7 +11,7 @@
  *    waits for PostgreSQL, then the page goes out once); nothing lost, nothing sent twice.
  *
  * The test watches the cluster the way an operator would: the lease in KV `netmon_leader`, the consumer
- * `alerting`'s ack floor (how far the leader has pulled), the pages the receiver got, and the incidents
+ * `alerting`'s delivered sequence (how far the leader has pulled), the pages the receiver got, and the incidents
  * and ledger rows in PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -161,21 +161,25 @@ async function lease(): Promise<{ holder: string; term: number } | undefined> {
   return JSON.parse(e.string()) as { holder: string; term: number };
 }
 
-/** The results stream's last sequence, and how far the alerting consumer has acked. */
-async function results(): Promise<{ last: number; acked: number }> {
+/**
+ * The results stream's last sequence, and how far the alerting consumer has delivered (to the leader,
+ * which applies and acks each at once). Not the ack floor: messages a killed leader held stay unacked
+ * until ack_wait sends them again.
+ */
+async function results(): Promise<{ last: number; pulled: number }> {
   const jsm = await nc.jetstreamManager();
   const [s, c] = await Promise.all([
     jsm.streams.info('NETMON_RESULTS'),
     jsm.consumers.info('NETMON_RESULTS', 'alerting'),
   ]);
-  return { last: s.state.last_seq, acked: c.ack_floor.stream_seq };
+  return { last: s.state.last_seq, pulled: c.delivered.stream_seq };
 }
 
 /** Wait until the leader has pulled `rounds` more polls of every device than the stream held now. */
 async function pulledRounds(rounds: number, what: string): Promise<void> {
   const { last } = await results();
   const target = last + rounds * inventory.devices.length;
-  await waitFor(async () => (await results()).acked >= target, { timeoutMs: 30_000, what });
+  await waitFor(async () => (await results()).pulled >= target, { timeoutMs: 30_000, what });
 }
 
 const pagesFor = (device: string): Notification[] => hook.received.filter((p) => p.device?.id === device);
@@ -225,9 +229,9 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
       { timeoutMs: 30_000, intervalMs: 20, what: 'alert-b leading' },
     );
     const electedMs = Date.now() - killedAt;
-    // The new leader pulls: the consumer's ack floor moves past what the stream held at its election.
+    // The new leader pulls: the consumer delivers past what the stream held at its election.
     const atElection = (await results()).last;
-    await waitFor(async () => (await results()).acked > atElection, {
+    await waitFor(async () => (await results()).pulled > atElection, {
       timeoutMs: 30_000,
       intervalMs: 20,
       what: 'alert-b pulling',
