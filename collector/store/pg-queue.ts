@@ -371,12 +371,21 @@ export class PgWriteQueue {
     } catch (err) {
       throw storeErrorOf(err, `connect (${what})`);
     }
+    // A connection that dies between two statements is reported as an event, not to a query: without a
+    // listener that would be an uncaught exception. The next statement then fails, and is retried.
+    const lost = (err: Error): void => this.#log.debug('postgres connection lost in a transaction', { err });
+    client.on('error', lost);
+    const release = (destroy: boolean): void => {
+      client.off('error', lost);
+      client.release(destroy);
+    };
     const sql: Sql = {
       query: async (text, params) => {
         const r = await client.query(text, params as unknown[] | undefined);
         return { rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 };
       },
     };
+    let refused: StoreDeposedError | undefined;
     try {
       await sql.query('BEGIN');
       const term = this.#opts.term;
@@ -385,19 +394,19 @@ export class PgWriteQueue {
         if (fence.rowCount !== 1) {
           const now = await sql.query('SELECT term FROM alerting_fence WHERE id = 1');
           await sql.query('ROLLBACK');
-          client.release();
           const held = now.rows[0]?.term;
-          throw new StoreDeposedError(term, held === undefined ? undefined : Number(held), what);
+          refused = new StoreDeposedError(term, held === undefined ? undefined : Number(held), what);
         }
       }
-      const value = await job(sql);
-      await sql.query('COMMIT');
-      client.release();
-      return value;
+      const value = refused ? undefined : await job(sql);
+      if (!refused) await sql.query('COMMIT');
+      release(false);
+      if (refused) throw refused;
+      return value as T;
     } catch (err) {
-      if (err instanceof StoreDeposedError) throw err;
+      if (err === refused) throw err;
       // The connection may be broken or inside an aborted transaction: never hand it out again.
-      client.release(true);
+      release(true);
       throw storeErrorOf(err, what);
     }
   }

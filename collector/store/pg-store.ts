@@ -149,7 +149,12 @@ function incidentOf(r: Record<string, unknown>): Incident {
 }
 
 async function loadAll(sql: Sql): Promise<Loaded> {
-  const incidents = (await sql.query('SELECT *, data::text AS data FROM incidents ORDER BY seq')).rows;
+  const incidents = (
+    await sql.query(
+      `SELECT id, kind, key, severity, status, opened_at, acknowledged_at, acknowledged_by, resolved_at,
+         clock_breached_at, escalation_level, site_id, device_id, data::text AS data FROM incidents ORDER BY seq`,
+    )
+  ).rows;
   const events = (await sql.query('SELECT * FROM incident_events ORDER BY seq')).rows;
   const ledger = (await sql.query('SELECT * FROM notifications ORDER BY seq')).rows;
   const suppressions = (await sql.query('SELECT id, type, data::text AS data, created_at FROM suppressions'))

@@ -28,9 +28,9 @@ afterAll(async () => {
 });
 
 /** Every store a case opened, closed after it (a PostgreSQL store drains its queue first). */
-const opened: { close(): Promise<void> | void }[] = [];
+const openStores: { close(): Promise<void> | void }[] = [];
 afterEach(async () => {
-  for (const s of opened.splice(0).reverse()) {
+  for (const s of openStores.splice(0).reverse()) {
     try {
       await s.close();
     } catch {
@@ -39,7 +39,7 @@ afterEach(async () => {
   }
 });
 const track = <T extends { close(): Promise<void> | void }>(s: T): T => {
-  opened.push(s);
+  openStores.push(s);
   return s;
 };
 
