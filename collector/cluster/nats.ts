@@ -93,7 +93,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
-        log.info(`nats ${s.type}`, { server: String(s.data) });
+        log.info(`nats ${s.type}`, { data: typeof s.data === 'string' ? s.data : JSON.stringify(s.data) });
     }
   })().catch(() => undefined);
   try {
