@@ -117,10 +117,12 @@ export const clusterSchema = z
         ['membership', 'timeout'],
         `must be at least twice membership.heartbeat (${c.membership.heartbeat}ms), or one late heartbeat moves devices`,
       );
-    if (c.leader.renew * 2 > c.leader.lease)
+    // The leader steps down after lease - renew without a successful renewal (collector/cluster/leader.ts):
+    // at least two renewals must fit in that, or one late renewal deposes it.
+    if (c.leader.renew * 3 > c.leader.lease)
       issue(
         ['leader', 'renew'],
-        `must be at most half of leader.lease (${c.leader.lease}ms), or one late renewal deposes the leader`,
+        `must be at most a third of leader.lease (${c.leader.lease}ms), or one late renewal deposes the leader`,
       );
     if (c.pin && !c.roles.includes('collector'))
       issue(['pin'], 'pin applies to the collector role; add collector to roles or remove pin');

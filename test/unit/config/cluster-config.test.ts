@@ -93,7 +93,7 @@ describe('cluster: in the monitor config', () => {
     ['a bad duration', `node: c\nroles: [collector]\n${NATS}\nmembership: { heartbeat: soon }`, /cluster\.membership\.heartbeat: 'soon' is not a duration/],
     ['a heartbeat too fast', `node: c\nroles: [collector]\n${NATS}\nmembership: { heartbeat: 10ms }`, /cluster\.membership\.heartbeat: '10ms' is not a duration 100ms/],
     ['a timeout under two heartbeats', `node: c\nroles: [collector]\n${NATS}\nmembership: { heartbeat: 2s, timeout: 3s }`, /cluster\.membership\.timeout: must be at least twice membership\.heartbeat \(2000ms\)/],
-    ['a renewal over half the lease', `node: c\nroles: [collector]\n${NATS}\nleader: { lease: 3s, renew: 2s }`, /cluster\.leader\.renew: must be at most half of leader\.lease/],
+    ['a renewal over a third of the lease', `node: c\nroles: [collector]\n${NATS}\nleader: { lease: 3s, renew: 1500ms }`, /cluster\.leader\.renew: must be at most a third of leader\.lease/],
     ['an empty pin', `node: c\nroles: [collector]\n${NATS}\npin: { kecamatan: [] }`, /cluster\.pin\.kecamatan: name at least one kecamatan/],
     ['a pin without the collector role', `node: c\nroles: [alerting]\n${NATS}\n${PG}\npin: { kecamatan: [Kuta] }`, /cluster\.pin: pin applies to the collector role/],
     ['a domain with a dot', `node: c\nroles: [collector]\n${NATS}\ndomain: edge.kuta`, /cluster\.domain: a JetStream domain/],
