@@ -17,7 +17,7 @@
  */
 import type { ClusterConfig } from '../../config/cluster.ts';
 import { Collection } from '../collection/collection.ts';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Inventory, Sample } from '../core/types.ts';
@@ -73,6 +73,10 @@ export class CollectorNode {
   #owned = new Set<string>();
   #members: readonly string[] = [];
   #settled = false;
+  /** This member is in its own live view (its heartbeats come back). */
+  #selfLive = true;
+  /** Set while it waits one heartbeat before taking devices again after a cut. */
+  #rejoin: TimerHandle | undefined;
   #handovers = 0;
   #badProbeRequests = 0;
   #stopping = false;
@@ -176,6 +180,8 @@ export class CollectorNode {
   /** Stop polling (polls in flight finish), leave (the others take over at once), flush results and samples. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    if (this.#rejoin) this.#deps.clock.clearTimeout(this.#rejoin);
+    this.#rejoin = undefined;
     await this.#collection.stop();
     this.#probes?.stop();
     await this.#membership?.stop();
@@ -190,7 +196,23 @@ export class CollectorNode {
     const collectors = live.filter((m) => m.roles.includes('collector'));
     this.#members = collectors.map((m) => m.id);
     if (!this.#settled || this.#stopping) return;
-    const next = new Set(ownedBy(this.#settings.cluster.node, this.#devices, collectors));
+    const self = this.#settings.cluster.node;
+    const selfLive = collectors.some((m) => m.id === self);
+    if (selfLive && !this.#selfLive) {
+      // Back after a cut (its own heartbeats failed): like a join, one heartbeat before taking anything,
+      // so the others have seen it again (and released what it takes) first.
+      this.#selfLive = true;
+      const { clock } = this.#deps;
+      if (this.#rejoin) clock.clearTimeout(this.#rejoin);
+      this.#rejoin = clock.setTimeout(() => {
+        this.#rejoin = undefined;
+        if (this.#membership && !this.#stopping) this.#apply(this.#membership.live());
+      }, this.#settings.cluster.membership.heartbeatMs);
+      return;
+    }
+    if (this.#rejoin) return;
+    this.#selfLive = selfLive;
+    const next = new Set(ownedBy(self, this.#devices, collectors));
     const { acquired, released } = handover(this.#owned, next);
     if (acquired.length === 0 && released.length === 0) return;
     for (const id of released) this.#collection.remove(id);

@@ -93,13 +93,13 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
-        log.info(`nats ${s.type}`, { server: String(s.data) });
+        log.info(`nats ${s.type}`, { data: typeof s.data === 'string' ? s.data : JSON.stringify(s.data) });
     }
   })().catch(() => undefined);
   try {
     const jsm = await nc.jetstreamManager({ timeout: PUBLISH_TIMEOUT_MS });
-    const replicas = clusterSize(nc);
-    await ensureResults(jsm, replicas, log);
+    const replicas = clusterSize(nc, opts.servers.length);
+    await retrying('the results stream', () => ensureResults(jsm, replicas, log), log);
     const js = nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS });
     const results = opts.domain ? nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS, domain: opts.domain }) : js;
     return {
@@ -112,7 +112,8 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
           return { duplicate: ack.duplicate };
         },
       },
-      members: async () => membersStore(await openBucket(js, MEMBERS_BUCKET, replicas), log),
+      members: async () =>
+        membersStore(await retrying('the members bucket', () => openBucket(js, MEMBERS_BUCKET, replicas), log), log),
       consumer: () => consumerSource(js),
       subscribeProbes: (onRequest) => {
         const sub = nc.subscribe(PROBE_SUBJECTS, {
@@ -137,11 +138,31 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
   }
 }
 
-/** Servers in the cluster this connection is in (INFO's connect_urls lists each client URL once). */
-function clusterSize(nc: NatsConnection): number {
+/** How long set-up calls are retried at start (a cluster just started elects its JetStream leaders first). */
+const SETUP_DEADLINE_MS = 30_000;
+
+/** `fn` again, 500 ms apart, until it succeeds or SETUP_DEADLINE_MS has passed (then its last error). */
+async function retrying<T>(what: string, fn: () => Promise<T>, log: Logger): Promise<T> {
+  const deadline = Date.now() + SETUP_DEADLINE_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      if (attempt === 1) log.warn(`setting up ${what} failed; retrying`, { error: errorMessage(err) });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/**
+ * Servers in the cluster this connection is in: INFO's connect_urls (each server's client URL once), or the
+ * servers configured when more (right after a cluster starts, its routes and so that list are still forming).
+ */
+function clusterSize(nc: NatsConnection, configured: number): number {
   const info = nc.info;
   if (!info?.cluster) return 1;
-  return Math.min(3, Math.max(1, info.connect_urls?.length ?? 1));
+  return Math.min(3, Math.max(1, info.connect_urls?.length ?? 1, configured));
 }
 
 const notFound = (err: unknown): boolean => /not found/i.test(errorMessage(err));

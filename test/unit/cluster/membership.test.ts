@@ -12,11 +12,10 @@ import {
   liveView,
   nextExpiry,
   observe,
-  type MemberEvent,
-  type MembersStore,
   type Observations,
 } from '../../../collector/cluster/membership.ts';
 import { encodeMember, type MemberRecord } from '../../../collector/cluster/subjects.ts';
+import { MemoryBucket } from '../../support/cluster-fakes.ts';
 
 const T0 = Date.UTC(2026, 11, 3, 12);
 const rec = (id: string, pins: string[] = []): MemberRecord => ({ v: 1, id, roles: ['collector'], pins, startedAtMs: T0 });
@@ -78,37 +77,6 @@ describe('the live view: a pure function of observations and now', () => {
     expect(obs.size).toBe(0);
   });
 });
-
-/** An in-memory KV bucket: puts are seen by every watch at once; a member's puts can be cut off. */
-class MemoryBucket {
-  readonly values = new Map<string, { value: Uint8Array; createdMs: number }>();
-  readonly #watchers = new Set<(e: MemberEvent) => void>();
-  readonly cut = new Set<string>();
-  constructor(readonly clock: FakeClock) {}
-
-  store(): MembersStore {
-    return {
-      put: async (key, value) => {
-        if (this.cut.has(key)) throw new Error('no responders');
-        this.values.set(key, { value, createdMs: this.clock.now() });
-        this.#emit({ key, op: 'PUT', value, createdMs: this.clock.now(), initial: false });
-      },
-      delete: async (key) => {
-        this.values.delete(key);
-        this.#emit({ key, op: 'DEL', value: new Uint8Array(), createdMs: this.clock.now(), initial: false });
-      },
-      watch: async (onEvent) => {
-        for (const [key, v] of this.values) onEvent({ key, op: 'PUT', ...v, initial: true });
-        this.#watchers.add(onEvent);
-        return { stop: () => this.#watchers.delete(onEvent) };
-      },
-    };
-  }
-
-  #emit(e: MemberEvent): void {
-    for (const w of this.#watchers) w(e);
-  }
-}
 
 /** Advance fake time in small steps, letting the heartbeats' promises settle between them. */
 async function run(clock: FakeClock, ms: number, step = 50): Promise<void> {

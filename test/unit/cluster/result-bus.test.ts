@@ -13,9 +13,9 @@ import {
   consumeResults,
   type BusMessage,
   type ConsumerSource,
-  type StreamPublish,
 } from '../../../collector/cluster/result-bus.ts';
-import { decodeResult, encodeResult, type ResultMessage } from '../../../collector/cluster/subjects.ts';
+import { encodeResult } from '../../../collector/cluster/subjects.ts';
+import { FakeStream } from '../../support/cluster-fakes.ts';
 
 const T0 = Date.UTC(2026, 11, 3, 12);
 const probe = (i: number): ProbeResult => ({
@@ -25,34 +25,6 @@ const probe = (i: number): ProbeResult => ({
   durationMs: 5,
   source: 'snmp',
 });
-
-/** A stream that stores what it acks, de-duplicating by message id, and can be taken away. */
-class FakeStream implements StreamPublish {
-  up = true;
-  /** Store the message but lose the ack (the publisher must retry; the stream drops the repeat). */
-  loseAcks = 0;
-  readonly stored: { subject: string; msgId: string; msg: ResultMessage }[] = [];
-  readonly #ids = new Set<string>();
-  attempts = 0;
-
-  async publish(subject: string, data: Uint8Array, msgId: string): Promise<{ duplicate: boolean }> {
-    this.attempts++;
-    await Promise.resolve();
-    if (!this.up) throw new Error('503 no responders');
-    const duplicate = this.#ids.has(msgId);
-    if (!duplicate) {
-      this.#ids.add(msgId);
-      const d = decodeResult(data);
-      if (!d.ok) throw new Error(d.error);
-      this.stored.push({ subject, msgId, msg: d.value });
-    }
-    if (this.loseAcks > 0) {
-      this.loseAcks--;
-      throw new Error('timeout');
-    }
-    return { duplicate };
-  }
-}
 
 async function settle(clock: FakeClock, ms: number, step = 50): Promise<void> {
   for (let t = 0; t < ms; t += step) {
