@@ -2,7 +2,8 @@
  * Issue #15, one alerting authority at a time, against real servers and real processes:
  *
  *   three nats-server nodes (JetStream), PostgreSQL, the fleet simulator, InfluxDB, a webhook receiver;
- *   one collector process and two alerting candidates, each `collector/main.ts` on a cluster config.
+ *   one collector process (scripts/lib/cluster-lab.ts) and two alerting candidates, each
+ *   `collector/main.ts` on a cluster config.
  *
  * 1. kill -9 of the alerting leader during an open incident: the standby leads within the bound the README
  *    states (lease + 2 x renew, then the store's load and one pull); the incident is not lost, nobody is
@@ -15,13 +16,19 @@
  * and ledger rows in PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Notification } from '../../collector/notify/notification.ts';
+import {
+  startCollector,
+  writeInventory,
+  type CollectorProcess,
+  type LabSettings,
+} from '../../scripts/lib/cluster-lab.ts';
 import { startNatsCluster } from '../../scripts/lib/servers/nats-server.ts';
 import { startPostgres } from '../../scripts/lib/servers/postgres.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
@@ -66,21 +73,19 @@ beforeAll(async () => {
   await sim.start();
   hook = await startWebhookPeer();
   nc = await connect({ servers: nats.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  writeFileSync(
-    join(dir, 'inventory.yaml'),
-    stringify({
-      credentials: { c: { version: '2c', community: 'public' } },
-      defaults: { credentials: 'c', port },
-      sites: inv.sites.map((s) => ({
-        ...s,
-        upstream: undefined,
-        devices: inv.devices
-          .filter((d) => d.siteId === s.id)
-          .map((d) => ({ id: d.id, role: d.role, host: d.host, profile: d.profile })),
-      })),
-    }),
-  );
-  const config = (node: string, roles: string[]) => {
+  writeInventory(dir, inv, port);
+  lab = {
+    dir,
+    natsUrls: nats.urls,
+    influxUrl: influx.url,
+    database: 'failover',
+    inventory: inv,
+    snmpPort: port,
+    interval: `${INTERVAL_MS}ms`,
+    heartbeat: '500ms',
+    timeout: '2s',
+  };
+  const config = (node: string) => {
     const file = join(dir, `${node}.yaml`);
     writeFileSync(
       file,
@@ -88,51 +93,53 @@ beforeAll(async () => {
         inventory: 'inventory.yaml',
         influx: { api: 'v1', url: influx.url, database: 'failover' },
         writer: { flushInterval: '200ms', bufferDir: `buffer-${node}` },
-        snmp: { interval: `${INTERVAL_MS}ms`, jitter: '200ms', timeout: '300ms', retries: 0 },
+        snmp: { interval: `${INTERVAL_MS}ms`, jitter: '0ms', timeout: '300ms', retries: 0 },
         health: { downAfterFailures: 2, recheck: '300ms' },
         incidents: { file: `incidents-${node}.db` },
         alerts: { webhooks: [{ name: 'oncall', url: hook.url }] },
         log: { level: 'info' },
         cluster: {
           node,
-          roles,
+          roles: ['alerting'],
           nats: { servers: nats.urls },
           postgres: { url: pgUrl },
-          membership: { heartbeat: '500ms', timeout: '2s' },
           leader: { lease: `${LEASE_MS}ms`, renew: `${RENEW_MS}ms` },
         },
       }),
     );
     return file;
   };
-  for (const [node, roles] of [
-    ['col-1', ['collector']],
-    ['alert-a', ['alerting']],
-    ['alert-b', ['alerting']],
-  ] as const)
-    configs.set(node, config(node, [...roles]));
+  for (const node of ['alert-a', 'alert-b']) configs.set(node, config(node));
 });
 
 afterAll(async () => {
   for (const child of children.values())
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await collector?.kill9();
   await nc?.close();
   await sim?.stop();
   await hook?.stop();
   await nats?.stop();
   await postgres?.stop();
   await influx?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (dir && !process.env.NETMON_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
+  else if (dir) process.stdout.write(`kept ${dir}\n`);
 });
 
 const configs = new Map<string, string>();
+let lab: LabSettings;
+let collector: CollectorProcess | undefined;
 
+/** An alerting candidate as its own process: collector/main.ts on its cluster config. */
 function startNode(node: string): ChildProcess {
+  // Its log (JSON lines) beside its config: NETMON_KEEP_TEST_DIR=1 keeps them to read after a failure.
+  const log = openSync(join(dir, `${node}.log`), 'a');
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', 'collector/main.ts', '--config', configs.get(node) ?? ''],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', log, 'inherit'] },
   );
+  closeSync(log);
   children.set(node, child);
   return child;
 }
@@ -196,7 +203,8 @@ async function ledger(incidentId: string): Promise<string[]> {
 describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
   it('kill -9 of the leader during an open incident: a new leader within the bound, no page twice, the recovery sent', async () => {
     const router = routers[0] ?? '';
-    startNode('col-1');
+    collector = startCollector(lab, 'col-1');
+    await collector.joined;
     startNode('alert-a');
     await waitFor(async () => (await lease().catch(() => undefined))?.holder === 'alert-a', {
       timeoutMs: 60_000,
@@ -306,6 +314,6 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     expect(rows.map((r) => r.status)).toEqual(['resolved']);
 
     await stopNode('alert-b');
-    await stopNode('col-1');
+    await collector?.stop();
   });
 });
