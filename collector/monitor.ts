@@ -344,7 +344,8 @@ export class Monitor {
    */
   halt(): void {
     this.#dispatcher.halt();
-    void this.stopPolling();
+    // stop() awaits the same promise and reports its failure; here only the start of it matters.
+    this.stopPolling().catch(() => undefined);
   }
 
   /** Stop polling, let polls in flight finish, deliver pending notifications, flush every sample. */

@@ -84,8 +84,18 @@ export class BusProbeFeed implements ProbeFeed {
   async stop(): Promise<void> {
     this.#running = false;
     await this.#loop;
-    await this.#feed?.stop();
+    await this.#end();
+  }
+
+  /** End the pull; a pull that already failed (NATS closed under it) is logged, not thrown. */
+  async #end(): Promise<void> {
+    const feed = this.#feed;
     this.#feed = undefined;
+    try {
+      await feed?.stop();
+    } catch (err) {
+      this.#log.warn('the results pull ended with an error', { error: errorMessage(err) });
+    }
   }
 
   async #pull(onProbe: (probe: ProbeResult) => void): Promise<void> {
@@ -105,6 +115,6 @@ export class BusProbeFeed implements ProbeFeed {
       }
     }
     // Stopped while the pull was starting.
-    if (!this.#running) await this.#feed?.stop();
+    if (!this.#running) await this.#end();
   }
 }
