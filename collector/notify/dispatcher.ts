@@ -135,9 +135,6 @@ export class Dispatcher {
           });
         },
       );
-      this.#stats.sent++;
-      this.#ledger?.markSent(n.id, notifier.name, kind, this.#clock.now());
-      this.#log.info('notification sent', { channel: notifier.name, alert: n.id, status: n.status });
     } catch (err) {
       if (err instanceof HaltedError) {
         this.#log.warn('notification not sent: dispatcher halted', what);
@@ -150,7 +147,16 @@ export class Dispatcher {
         status: n.status,
         error: errorMessage(err),
       });
+      return;
     }
+    this.#stats.sent++;
+    try {
+      this.#ledger?.markSent(n.id, notifier.name, kind, this.#clock.now());
+    } catch (err) {
+      // A store deposed meanwhile: the claim of this term stands, a newer leader may send it once more.
+      this.#log.warn('notification sent but not recorded as sent', { ...what, error: errorMessage(err) });
+    }
+    this.#log.info('notification sent', { channel: notifier.name, alert: n.id, status: n.status });
   }
 
   /** The ledger's claim, when it has one: a refusal (or a store that cannot answer) means not sent. */
