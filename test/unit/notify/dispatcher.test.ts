@@ -131,6 +131,22 @@ describe('Dispatcher with a claiming ledger', () => {
     expect(d.stats()).toMatchObject({ sent: 0, failed: 0, retries: 1 });
   });
 
+  it('sent, then the store refuses the record (deposed meanwhile): counted as sent, logged, not a failure', async () => {
+    const ledger = new ClaimingLedger();
+    ledger.markSent = () => {
+      throw new Error('store deposed: term 2 < 3');
+    };
+    const { d, channel, log } = setup(ledger);
+    d.dispatch(firing('a8'));
+    await d.stop();
+    expect(channel.sent.map((n) => n.id)).toEqual(['a8']);
+    expect(d.stats()).toEqual({ sent: 1, failed: 0, retries: 0 });
+    expect(log.records.find((r) => /not recorded as sent/.test(r.msg))).toMatchObject({
+      level: 'warn',
+      error: 'store deposed: term 2 < 3',
+    });
+  });
+
   it('halted: new notifications are dropped without a claim', async () => {
     const ledger = new ClaimingLedger();
     const { d, channel } = setup(ledger);
