@@ -336,9 +336,13 @@ export interface ClusterRuntime {
  * writer, every ProbeResult to the results stream (collector/cluster/collector-node.ts). The alerting
  * role: a candidate in the election; as leader, the Monitor on the results (startAlertingRole below).
  */
-export async function startClusterRuntime(config: MonitorConfig, opts: RuntimeOptions): Promise<ClusterRuntime> {
+export async function startClusterRuntime(
+  config: MonitorConfig,
+  opts: RuntimeOptions,
+): Promise<ClusterRuntime> {
   const cluster = config.cluster;
-  if (!cluster) throw new ConfigError('(config)', 'cluster is missing: startClusterRuntime runs a cluster member');
+  if (!cluster)
+    throw new ConfigError('(config)', 'cluster is missing: startClusterRuntime runs a cluster member');
   const clock = opts.clock ?? systemClock;
   const log = opts.log.child({ node: cluster.node });
   tightenInventory(config, log);

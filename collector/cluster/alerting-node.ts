@@ -122,7 +122,9 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
     // After the previous term has fully ended (its store closed): never two stores at once here.
     t.started = this.#ended
       .then(() => this.#startTerm(t))
-      .catch((err: unknown) => this.#deps.log.error('alerting term did not start', { error: errorMessage(err) }));
+      .catch((err: unknown) =>
+        this.#deps.log.error('alerting term did not start', { error: errorMessage(err) }),
+      );
   }
 
   async #startTerm(t: Term<S, M>): Promise<void> {
@@ -168,7 +170,9 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
     t.monitor?.halt();
     this.#ended = this.#ended
       .then(() => this.#endTerm(t))
-      .catch((err: unknown) => this.#deps.log.error('alerting term did not end', { error: errorMessage(err) }));
+      .catch((err: unknown) =>
+        this.#deps.log.error('alerting term did not end', { error: errorMessage(err) }),
+      );
   }
 
   async #endTerm(t: Term<S, M>): Promise<void> {

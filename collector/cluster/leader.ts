@@ -117,10 +117,7 @@ export function renewWrite(
 export const RELEASED = 0;
 
 /** A clean stop: renewedAtMs 0 marks it released, so a standby takes over at its next read. */
-export function releaseWrite(
-  state: Extract<ElectorState, { role: 'leader' }>,
-  s: LeaseSettings,
-): LeaseWrite {
+export function releaseWrite(state: Extract<ElectorState, { role: 'leader' }>, s: LeaseSettings): LeaseWrite {
   return {
     op: 'update',
     record: { v: 1, holder: s.node, term: state.term, renewedAtMs: RELEASED },
@@ -194,6 +191,17 @@ export function decodeLease(bytes: Uint8Array): LeaseRecord | undefined {
 }
 
 export const encodeLease = encodeLeader;
+
+// ─── The port ────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The KV operations the election needs (collector/cluster/result-feed.ts: JetStream KV). A write that loses
+ * the compare-and-set resolves to 'conflict'; one with no answer to 'error'; neither throws.
+ */
+export interface LeaseKv {
+  read(): Promise<LeaseRead>;
+  write(w: LeaseWrite): Promise<WriteOutcome>;
+}
 
 // ─── The runner ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -278,7 +286,9 @@ export class LeaderElection {
     if (state.role === 'leader' && expired(state, clock.now(), settings)) this.#depose(state.term, 'expired');
     if (!this.#busy) {
       const p = this.#round()
-        .catch((err: unknown) => this.#deps.log.error('alerting lease round failed', { error: errorMessage(err) }))
+        .catch((err: unknown) =>
+          this.#deps.log.error('alerting lease round failed', { error: errorMessage(err) }),
+        )
         .finally(() => {
           if (this.#busy === p) this.#busy = undefined;
         });
@@ -335,7 +345,8 @@ export class LeaderElection {
       () => {
         this.#deadlineTimer = undefined;
         const state = this.#state;
-        if (state.role === 'leader' && expired(state, clock.now(), settings)) this.#depose(state.term, 'expired');
+        if (state.role === 'leader' && expired(state, clock.now(), settings))
+          this.#depose(state.term, 'expired');
       },
       Math.max(0, deadline - clock.now()),
     );

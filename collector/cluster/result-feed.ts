@@ -23,7 +23,8 @@ const JS_WRONG_LAST_SEQUENCE = 10071;
 function isConflict(err: unknown): boolean {
   const e = err as { api_error?: { err_code?: number }; message?: string } | undefined;
   return (
-    e?.api_error?.err_code === JS_WRONG_LAST_SEQUENCE || /wrong last sequence|key exists/i.test(e?.message ?? '')
+    e?.api_error?.err_code === JS_WRONG_LAST_SEQUENCE ||
+    /wrong last sequence|key exists/i.test(e?.message ?? '')
   );
 }
 

@@ -381,6 +381,12 @@ export class IncidentStore implements IncidentStoreLike {
       return true;
     })();
   }
+
+  #event(ev: IncidentEvent): void {
+    this.#db
+      .prepare('INSERT INTO incident_events (incident_id, time_ms, type, actor, note) VALUES (?, ?, ?, ?, ?)')
+      .run(ev.incidentId, ev.timeMs, ev.type, ev.actor ?? null, ev.note ?? null);
+  }
 }
 
 const ledgerKey = (incidentId: string, channel: string, kind: string): string =>

@@ -49,9 +49,9 @@ describe('the lease on JetStream KV', () => {
     const second = await kv.write({ op: 'update', record: rec('a', 1), expectedRevision: first.revision });
     expect(second.kind).toBe('ok');
     // b read the first revision and tries to take over at it: a conflict.
-    expect(
-      await kv.write({ op: 'update', record: rec('b', 2), expectedRevision: first.revision }),
-    ).toEqual({ kind: 'conflict' });
+    expect(await kv.write({ op: 'update', record: rec('b', 2), expectedRevision: first.revision })).toEqual({
+      kind: 'conflict',
+    });
     const read = await kv.read();
     expect(read?.record).toMatchObject({ holder: 'a', term: 1 });
   });
@@ -105,7 +105,11 @@ describe('the lease on JetStream KV', () => {
     process.stdout.write(`lease handover: release ${handoverMs} ms, lost holder ${takeoverMs} ms\n`);
     expect(takeoverMs).toBeLessThanOrEqual(settings.leaseMs + 2 * settings.renewMs + 500);
     expect(events).toContain('cand-b deposed 2 expired');
-    expect(events.filter((x) => x.includes('elected'))).toEqual(['cand-a elected 1', 'cand-b elected 2', 'cand-a elected 3']);
+    expect(events.filter((x) => x.includes('elected'))).toEqual([
+      'cand-a elected 1',
+      'cand-b elected 2',
+      'cand-a elected 3',
+    ]);
     await a.e.stop();
     await b.e.stop();
   });

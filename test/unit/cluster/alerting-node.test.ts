@@ -83,7 +83,14 @@ function nodes(names: string[], opts: { failOpens?: number; fencedOpens?: number
     }),
   );
   const get = (n: string) => made.get(n) as AlertingNode<RecordingStore, RecordingMonitor>;
-  return { clock, kv, log, get, stores, what: (node: string) => log.filter((e) => e.node === node).map((e) => e.what) };
+  return {
+    clock,
+    kv,
+    log,
+    get,
+    stores,
+    what: (node: string) => log.filter((e) => e.node === node).map((e) => e.what),
+  };
 }
 
 describe('AlertingNode', () => {
@@ -109,7 +116,15 @@ describe('AlertingNode', () => {
     const cutAt = c.clock.now();
     c.kv.cut.add('a');
     await advance(c.clock, 6000, 100);
-    expect(c.what('a')).toEqual(['store opened', 'monitor started', 'monitor halted', 'monitor halted', 'monitor stopped', 'store closed', 'standby']);
+    expect(c.what('a')).toEqual([
+      'store opened',
+      'monitor started',
+      'monitor halted',
+      'monitor halted',
+      'monitor stopped',
+      'store closed',
+      'standby',
+    ]);
     expect(c.what('b')).toEqual(['store opened', 'monitor started']);
     const halted = c.log.find((e) => e.node === 'a' && e.what === 'monitor halted');
     const opened = c.log.find((e) => e.node === 'b' && e.what === 'store opened');
@@ -155,7 +170,15 @@ describe('AlertingNode', () => {
     c.stores.get('a')?.fenced();
     expect(c.what('a').slice(2, 3)).toEqual(['monitor halted']);
     await flush();
-    expect(c.what('a')).toEqual(['store opened', 'monitor started', 'monitor halted', 'monitor halted', 'monitor stopped', 'store closed', 'standby']);
+    expect(c.what('a')).toEqual([
+      'store opened',
+      'monitor started',
+      'monitor halted',
+      'monitor halted',
+      'monitor stopped',
+      'store closed',
+      'standby',
+    ]);
     expect(c.get('a').role).toBe('standby');
     // The lease is still its own; nobody else renews it, so after the lease it leads again, with term 2.
     await advance(c.clock, 5000, 100);

@@ -20,7 +20,13 @@ const probe = (deviceId: string, timeMs: number, ok = true, source: ProbeResult[
 describe('ProbeGate', () => {
   const cases: { name: string; seen: ProbeResult[]; p: ProbeResult; now: number; want: string }[] = [
     { name: 'a first probe, fresh', seen: [], p: probe('a', T0), now: T0 + 1000, want: 'fresh' },
-    { name: 'the same probe again (redelivery)', seen: [probe('a', T0)], p: probe('a', T0), now: T0, want: 'duplicate' },
+    {
+      name: 'the same probe again (redelivery)',
+      seen: [probe('a', T0)],
+      p: probe('a', T0),
+      now: T0,
+      want: 'duplicate',
+    },
     {
       name: 'an older probe after a newer one (out of order)',
       seen: [probe('a', T0 + MIN)],
@@ -35,8 +41,20 @@ describe('ProbeGate', () => {
       now: T0,
       want: 'fresh',
     },
-    { name: 'exactly two intervals old: still fresh', seen: [], p: probe('a', T0), now: T0 + 2 * MIN, want: 'fresh' },
-    { name: 'older than two intervals: stale', seen: [], p: probe('a', T0), now: T0 + 2 * MIN + 1, want: 'stale' },
+    {
+      name: 'exactly two intervals old: still fresh',
+      seen: [],
+      p: probe('a', T0),
+      now: T0 + 2 * MIN,
+      want: 'fresh',
+    },
+    {
+      name: 'older than two intervals: stale',
+      seen: [],
+      p: probe('a', T0),
+      now: T0 + 2 * MIN + 1,
+      want: 'stale',
+    },
   ];
   it.each(cases)('$name', ({ seen, p, now, want }) => {
     const gate = new ProbeGate(MIN);
@@ -112,7 +130,14 @@ function setup() {
           { intervalMs: MIN, selfMetricsMs: MIN },
         )),
     },
-    { intervalMs: MIN, jitterMs: 0, concurrency: 4, downAfterFailures: 2, recheckMs: 10_000, selfMetricsMs: MIN },
+    {
+      intervalMs: MIN,
+      jitterMs: 0,
+      concurrency: 4,
+      downAfterFailures: 2,
+      recheckMs: 10_000,
+      selfMetricsMs: MIN,
+    },
   );
   if (!remote) throw new Error('no remote collection');
   return { clock, fleet, monitor, channel, samples, remote };

@@ -13,7 +13,12 @@ import type { Notifier } from '../../../collector/notify/notifier.ts';
 import { RecordingChannel, advance, flush } from '../../support/monitor-fakes.ts';
 
 const firing = (id: string) =>
-  ({ schema: 'badung-netmon/alert/v1', id, status: 'firing', kind: 'device_down' }) as unknown as Notification;
+  ({
+    schema: 'badung-netmon/alert/v1',
+    id,
+    status: 'firing',
+    kind: 'device_down',
+  }) as unknown as Notification;
 
 /** A ledger like the PostgreSQL store's: claims wait for `grant` (a commit), then answer. */
 class ClaimingLedger implements SentLedger {
