@@ -62,7 +62,7 @@ const routers = inventory.devices.filter((d) => d.role === 'router').map((d) => 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netmon-failover-'));
   [nats, postgres, influx] = await Promise.all([
-    startNatsCluster({ nodes: 3, dir: join(dir, 'nats'), jetstream: true }),
+    startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
     startPostgres({ dir: join(dir, 'pg') }),
     startTestInfluxd(),
   ]);
@@ -72,7 +72,7 @@ beforeAll(async () => {
   sim = new FleetSimulator({ inventory: inv, seed: 15 });
   await sim.start();
   hook = await startWebhookPeer();
-  nc = await connect({ servers: nats.urls, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  nc = await connect({ servers: [...nats.urls], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   writeInventory(dir, inv, port);
   lab = {
     dir,

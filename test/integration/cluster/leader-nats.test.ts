@@ -21,7 +21,7 @@ let nats: Awaited<ReturnType<typeof startNatsCluster>> | undefined;
 const buses: Bus[] = [];
 
 beforeAll(async () => {
-  nats = await startNatsCluster({ nodes: 3, dir, jetstream: true });
+  nats = await startNatsCluster({ nodes: 3, dir });
 });
 afterAll(async () => {
   for (const b of buses) await b.close().catch(() => undefined);
