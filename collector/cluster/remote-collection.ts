@@ -146,9 +146,9 @@ export class RemoteCollection implements CollectionPort {
         tags: { component: 'alerting' },
         fields: {
           period_s: (now - this.#since.atMs) / 1000,
-          probes: c.fresh - this.#since.fresh,
-          duplicates: c.duplicate - this.#since.duplicate,
-          stale: c.stale - this.#since.stale,
+          results_taken: c.fresh - this.#since.fresh,
+          results_duplicate: c.duplicate - this.#since.duplicate,
+          results_stale: c.stale - this.#since.stale,
         },
         timeMs: now,
       },

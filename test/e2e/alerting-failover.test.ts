@@ -16,7 +16,7 @@
  * and ledger rows in PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
@@ -61,6 +61,8 @@ const routers = inventory.devices.filter((d) => d.role === 'router').map((d) => 
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netmon-failover-'));
+  // PostgreSQL runs as the `postgres` user when the tests run as root: it must reach its data under here.
+  chmodSync(dir, 0o755);
   [nats, postgres, influx] = await Promise.all([
     startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
     startPostgres({ dir: join(dir, 'pg') }),
@@ -96,7 +98,7 @@ beforeAll(async () => {
         snmp: { interval: `${INTERVAL_MS}ms`, jitter: '0ms', timeout: '300ms', retries: 0 },
         health: { downAfterFailures: 2, recheck: '300ms' },
         incidents: { file: `incidents-${node}.db` },
-        alerts: { webhooks: [{ name: 'oncall', url: hook.url }] },
+        alerts: { webhooks: [{ name: 'oncall', url: hook.url }], flapping: { settle: '1s' } },
         log: { level: 'info' },
         cluster: {
           node,

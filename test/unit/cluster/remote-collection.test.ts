@@ -203,7 +203,7 @@ describe('Monitor on a remote collection', () => {
     await advance(clock, MIN, 1000);
     const point = samples.find((s) => s.measurement === 'monitor' && s.tags.component === 'alerting');
     // Two rounds of four devices (at the start and at one minute) before the point at one minute.
-    expect(point?.fields).toMatchObject({ probes: 8, duplicates: 0, stale: 0 });
+    expect(point?.fields).toMatchObject({ results_taken: 8, results_duplicate: 0, results_stale: 0 });
     await monitor.stop();
   });
 
