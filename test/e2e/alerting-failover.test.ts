@@ -16,7 +16,7 @@
  * and ledger rows in PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
@@ -98,7 +98,12 @@ beforeAll(async () => {
         snmp: { interval: `${INTERVAL_MS}ms`, jitter: '0ms', timeout: '300ms', retries: 0 },
         health: { downAfterFailures: 2, recheck: '300ms' },
         incidents: { file: `incidents-${node}.db` },
-        alerts: { webhooks: [{ name: 'oncall', url: hook.url }], flapping: { settle: '1s' } },
+        // Recoveries confirmed after 1 s, and a site down while another is pages after 2 s (not 20 s).
+        alerts: {
+          webhooks: [{ name: 'oncall', url: hook.url }],
+          flapping: { settle: '1s' },
+          area: { groupWait: '2s' },
+        },
         log: { level: 'info' },
         cluster: {
           node,
@@ -144,6 +149,14 @@ function startNode(node: string): ChildProcess {
   closeSync(log);
   children.set(node, child);
   return child;
+}
+
+/** A candidate process is up and in the election once it logged so (it reads the lease right after). */
+async function candidate(node: string): Promise<void> {
+  await waitFor(() => readFileSync(join(dir, `${node}.log`), 'utf8').includes('"msg":"alerting candidate"'), {
+    timeoutMs: 60_000,
+    what: `${node} in the election`,
+  });
 }
 
 async function kill9(node: string): Promise<void> {
@@ -213,6 +226,7 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
       what: 'alert-a leading',
     });
     startNode('alert-b');
+    await candidate('alert-b');
     // Two full rounds pulled by the leader: every device seen up, nobody paged.
     await pulledRounds(2, 'two rounds pulled by alert-a');
     expect(hook.received).toEqual([]);
