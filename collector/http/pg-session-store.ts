@@ -8,21 +8,17 @@
  * Without a term it writes unfenced. Either way it assumes one console process writes at a time: it does
  * not see sessions another process creates after its open.
  */
-import type { Clock } from '../core/clock.ts';
-import type { Logger } from '../core/log.ts';
-import { PgWriteQueue, type PgQueueStats, type Sql, type StoreSchema } from '../store/pg-queue.ts';
-import type { SessionRecord, SessionStoreLike, StoreDeposedError } from '../store/store.ts';
+import {
+  PgWriteQueue,
+  type PgQueueOptions,
+  type PgQueueStats,
+  type Sql,
+  type StoreSchema,
+} from '../store/pg-queue.ts';
+import type { SessionRecord, SessionStoreLike } from '../store/store.ts';
 
-export interface PgSessionStoreOptions {
-  /** Fencing term (> 0); absent: unfenced. */
-  readonly term?: number | undefined;
-  readonly log: Logger;
-  readonly clock: Clock;
-  readonly onDeposed?: ((err: StoreDeposedError) => void) | undefined;
-  readonly openTimeoutMs?: number | undefined;
-  readonly closeTimeoutMs?: number | undefined;
-  readonly backoff?: { readonly baseMs: number; readonly maxMs: number } | undefined;
-}
+/** The queue's options (collector/store/pg-queue.ts); without `term`, writes are not fenced. */
+export type PgSessionStoreOptions = Omit<PgQueueOptions, 'url'>;
 
 export const SESSION_SCHEMA: StoreSchema = {
   component: 'sessions',
@@ -60,19 +56,8 @@ export class PgSessionStore implements SessionStoreLike {
   }
 
   static async open(url: string, opts: PgSessionStoreOptions): Promise<PgSessionStore> {
-    if (opts.term !== undefined && (!Number.isSafeInteger(opts.term) || opts.term < 1))
-      throw new RangeError(`PgSessionStore term must be a positive integer, got ${String(opts.term)}`);
     const { queue, loaded } = await PgWriteQueue.open(
-      {
-        url,
-        term: opts.term,
-        log: opts.log.child({ component: 'pg-session-store' }),
-        clock: opts.clock,
-        onDeposed: opts.onDeposed,
-        openTimeoutMs: opts.openTimeoutMs,
-        closeTimeoutMs: opts.closeTimeoutMs,
-        backoff: opts.backoff,
-      },
+      { ...opts, url, log: opts.log.child({ component: 'pg-session-store' }) },
       SESSION_SCHEMA,
       loadSessions,
     );
@@ -121,7 +106,9 @@ export class PgSessionStore implements SessionStoreLike {
     if (!this.#sessions.has(idHash)) return false;
     this.#queue.assertWritable('delete session');
     this.#sessions.delete(idHash);
-    this.#queue.enqueue('delete session', (sql) => sql.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]));
+    this.#queue.enqueue('delete session', (sql) =>
+      sql.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]),
+    );
     return true;
   }
 
@@ -144,7 +131,10 @@ export class PgSessionStore implements SessionStoreLike {
     this.#queue.assertWritable('delete expired sessions');
     for (const s of gone) this.#sessions.delete(s.idHash);
     this.#queue.enqueue('delete expired sessions', (sql) =>
-      sql.query('DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2', [idleBefore, createdBefore]),
+      sql.query('DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2', [
+        idleBefore,
+        createdBefore,
+      ]),
     );
     return gone.length;
   }

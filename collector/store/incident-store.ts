@@ -148,7 +148,8 @@ export class IncidentStore implements IncidentStoreLike {
     );
     if (!ledger.has('state'))
       this.#db.exec(`ALTER TABLE notifications ADD COLUMN state TEXT NOT NULL DEFAULT 'sent'`);
-    if (!ledger.has('term')) this.#db.exec('ALTER TABLE notifications ADD COLUMN term INTEGER NOT NULL DEFAULT 0');
+    if (!ledger.has('term'))
+      this.#db.exec('ALTER TABLE notifications ADD COLUMN term INTEGER NOT NULL DEFAULT 0');
   }
 
   close(): void {
@@ -306,7 +307,9 @@ export class IncidentStore implements IncidentStoreLike {
   /** Open and acknowledged incidents, oldest first: what a restarted monitor takes over. */
   unresolved(): Incident[] {
     return (
-      this.#db.prepare(`SELECT * FROM incidents WHERE status != 'resolved' ORDER BY opened_at, rowid`).all() as Row[]
+      this.#db
+        .prepare(`SELECT * FROM incidents WHERE status != 'resolved' ORDER BY opened_at, rowid`)
+        .all() as Row[]
     ).map(fromRow);
   }
 

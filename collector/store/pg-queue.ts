@@ -29,7 +29,10 @@ import { StoreDeposedError, StoreError } from './store.ts';
 
 /** What a job sees of the connection: parameterised statements inside the queue's transaction. */
 export interface Sql {
-  query(text: string, params?: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
+  query(
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: Record<string, unknown>[]; rowCount: number }>;
 }
 
 export type SqlJob<T> = (sql: Sql) => Promise<T>;
@@ -155,6 +158,10 @@ export class PgWriteQueue {
     schema: StoreSchema,
     load: SqlJob<T>,
   ): Promise<{ queue: PgWriteQueue; loaded: T }> {
+    if (opts.term !== undefined && (!Number.isSafeInteger(opts.term) || opts.term < 1))
+      throw new RangeError(
+        `${schema.component} store: term must be a positive integer, got ${String(opts.term)}`,
+      );
     const pool = new pg.Pool({
       connectionString: opts.url,
       max: 1,
@@ -199,7 +206,11 @@ export class PgWriteQueue {
           await pool.end().catch(() => undefined);
           throw e;
         }
-        opts.log.warn('postgres not reachable, retrying open', { component: schema.component, attempt, err: e });
+        opts.log.warn('postgres not reachable, retrying open', {
+          component: schema.component,
+          attempt,
+          err: e,
+        });
         await new Promise<void>((r) => opts.clock.setTimeout(r, queue.#backoff(attempt)));
       }
     }
@@ -215,9 +226,9 @@ export class PgWriteQueue {
 
   /** Throws when no write is accepted any more (deposed or closed); call before changing memory. */
   assertWritable(what: string): void {
-    if (this.#deposedBy)
-      throw new StoreDeposedError(this.#deposedBy.term, this.#deposedBy.fenceTerm, what);
-    if (this.#closed) throw new StoreError('store_closed', `${what} refused: the store is closed`, { retryable: false });
+    if (this.#deposedBy) throw new StoreDeposedError(this.#deposedBy.term, this.#deposedBy.fenceTerm, what);
+    if (this.#closed)
+      throw new StoreError('store_closed', `${what} refused: the store is closed`, { retryable: false });
   }
 
   /** Queue a write; it is committed in order, after every job queued before it. */
@@ -240,10 +251,14 @@ export class PgWriteQueue {
     if (!first) return;
     const deposed = failed.find((o) => o.error instanceof StoreDeposedError);
     if (deposed) throw deposed.error;
-    throw new StoreError('store_write_dropped', `${failed.length} write(s) not committed: ${first.error.message}`, {
-      retryable: false,
-      cause: first.error,
-    });
+    throw new StoreError(
+      'store_write_dropped',
+      `${failed.length} write(s) not committed: ${first.error.message}`,
+      {
+        retryable: false,
+        cause: first.error,
+      },
+    );
   }
 
   stats(): PgQueueStats {
@@ -390,7 +405,9 @@ export class PgWriteQueue {
       await sql.query('BEGIN');
       const term = this.#opts.term;
       if (opts.fenced && term !== undefined) {
-        const fence = await sql.query('UPDATE alerting_fence SET term = $1 WHERE id = 1 AND term <= $1', [term]);
+        const fence = await sql.query('UPDATE alerting_fence SET term = $1 WHERE id = 1 AND term <= $1', [
+          term,
+        ]);
         if (fence.rowCount !== 1) {
           const now = await sql.query('SELECT term FROM alerting_fence WHERE id = 1');
           await sql.query('ROLLBACK');

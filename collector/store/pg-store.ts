@@ -14,9 +14,13 @@
  * leader that died between claim and send) is taken over, so that page goes out again rather than never.
  */
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '../core/clock.ts';
-import type { Logger } from '../core/log.ts';
-import { PgWriteQueue, type PgQueueStats, type Sql, type StoreSchema } from './pg-queue.ts';
+import {
+  PgWriteQueue,
+  type PgQueueOptions,
+  type PgQueueStats,
+  type Sql,
+  type StoreSchema,
+} from './pg-queue.ts';
 import type {
   Incident,
   IncidentEvent,
@@ -24,21 +28,11 @@ import type {
   IncidentStoreLike,
   NewIncident,
   SentNotification,
-  StoreDeposedError,
   SuppressionType,
 } from './store.ts';
 
-export interface PgStoreOptions {
-  /** This leader's fencing term (> 0; the lease's term). */
-  readonly term: number;
-  readonly log: Logger;
-  readonly clock: Clock;
-  /** Called once when a newer term refuses a write (stop alerting: this process is no longer the leader). */
-  readonly onDeposed?: ((err: StoreDeposedError) => void) | undefined;
-  readonly openTimeoutMs?: number | undefined;
-  readonly closeTimeoutMs?: number | undefined;
-  readonly backoff?: { readonly baseMs: number; readonly maxMs: number } | undefined;
-}
+/** The queue's options (pg-queue.ts); `term` is this leader's fencing term (> 0: the lease's term). */
+export type PgStoreOptions = Omit<PgQueueOptions, 'url' | 'term'> & { readonly term: number };
 
 export const INCIDENT_SCHEMA: StoreSchema = {
   component: 'incidents',
@@ -125,7 +119,8 @@ interface Loaded {
 
 const num = (v: unknown): number => Number(v);
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
-const optStr = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+/** A TEXT column: a string, or NULL. */
+const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const ledgerKey = (incidentId: string, channel: string, kind: string): string =>
   JSON.stringify([incidentId, channel, kind]);
 
@@ -237,19 +232,8 @@ export class PgIncidentStore implements IncidentStoreLike {
    * the fence with `term` and load. Rejects with StoreDeposedError when a newer term already holds it.
    */
   static async open(url: string, opts: PgStoreOptions): Promise<PgIncidentStore> {
-    if (!Number.isSafeInteger(opts.term) || opts.term < 1)
-      throw new RangeError(`PgIncidentStore term must be a positive integer, got ${String(opts.term)}`);
     const { queue, loaded } = await PgWriteQueue.open(
-      {
-        url,
-        term: opts.term,
-        log: opts.log.child({ component: 'pg-store' }),
-        clock: opts.clock,
-        onDeposed: opts.onDeposed,
-        openTimeoutMs: opts.openTimeoutMs,
-        closeTimeoutMs: opts.closeTimeoutMs,
-        backoff: opts.backoff,
-      },
+      { ...opts, url, log: opts.log.child({ component: 'pg-store' }) },
       INCIDENT_SCHEMA,
       loadAll,
     );
@@ -479,7 +463,8 @@ export class PgIncidentStore implements IncidentStoreLike {
     const held = this.#incidents.get(next.id);
     if (!held) throw new Error(`incident ${next.id} vanished`);
     held.incident = next;
-    if (next.status === 'resolved' && this.#openByKey.get(next.key) === next.id) this.#openByKey.delete(next.key);
+    if (next.status === 'resolved' && this.#openByKey.get(next.key) === next.id)
+      this.#openByKey.delete(next.key);
     return next;
   }
 

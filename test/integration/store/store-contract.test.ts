@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import { PgSessionStore } from '../../../collector/http/pg-session-store.ts';
@@ -14,18 +14,11 @@ import { SessionStore } from '../../../collector/http/session-store.ts';
 import { IncidentStore } from '../../../collector/store/incident-store.ts';
 import { PgIncidentStore } from '../../../collector/store/pg-store.ts';
 import type { IncidentStoreLike, SessionRecord, SessionStoreLike } from '../../../collector/store/store.ts';
-import { startPostgres } from '../../../scripts/lib/servers/postgres.ts';
-import { freshDatabase } from '../../support/postgres-db.ts';
+import { freshDatabase, postgresForFile } from '../../support/postgres-db.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-store-contract-'));
-let postgres: Awaited<ReturnType<typeof startPostgres>> | undefined;
-beforeAll(async () => {
-  postgres = await startPostgres({ dir: join(dir, 'pg') });
-});
-afterAll(async () => {
-  await postgres?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const postgres = postgresForFile();
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Every store a case opened, closed after it (a PostgreSQL store drains its queue first). */
 const openStores: { close(): Promise<void> | void }[] = [];
@@ -59,10 +52,7 @@ interface Flavour {
 
 const log = memoryLogger('warn');
 let files = 0;
-const pgUrl = (): string => {
-  if (!postgres) throw new Error('PostgreSQL did not start');
-  return postgres.url;
-};
+const pgUrl = (): string => postgres().url;
 
 const flavours: Flavour[] = [
   {
