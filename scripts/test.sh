@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, `npm test`, .ci/run): installs what the tests need, type-checks, lints, then
-# runs every test against real servers (InfluxDB, VictoriaMetrics, snmpsim, snmpd, Mosquitto, the fleet simulator).
+# runs every test against real servers (InfluxDB, VictoriaMetrics, snmpsim, snmpd, Mosquitto, nats-server, PostgreSQL, the fleet simulator).
 # Extra arguments go to vitest, e.g. `npm test -- test/unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/apt.sh
 
 ensure_node_modules .
-ensure_debs influxdb victoria-metrics snmpsim snmp snmpd mosquitto openssl libxml2-utils chromium poppler-utils fonts-dejavu-core fping
+ensure_debs influxdb victoria-metrics snmpsim snmp snmpd mosquitto openssl libxml2-utils chromium poppler-utils fonts-dejavu-core fping nats-server postgresql
 
 echo "== type-check (tsc) =="
 npx tsc --noEmit -p tsconfig.json

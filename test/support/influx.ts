@@ -34,6 +34,8 @@ async function withDir(prefix: string, start: (dir: string) => Promise<RunningSe
     },
     stop: () => server.stop(),
     restart: () => server.restart(),
+    kill9: () => server.kill9(),
+    start: () => server.start(),
     dir,
     dispose: async () => {
       await server.stop();

@@ -6,13 +6,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** A started server. `restart()` keeps the port and the data directory. */
+/** A started server. `restart()` and `start()` keep the port and the data directory. */
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly pid: number | undefined;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** SIGKILL, as a crash or `kill -9` would: no clean shutdown. Resolves once the process has exited. */
+  kill9(): Promise<void>;
+  /** Start it again after stop() or kill9() (no-op while it runs). */
+  start(): Promise<void>;
 }
 
 export class ServerStartError extends Error {
@@ -54,6 +58,11 @@ export interface ProcessSpec {
   readonly port: number;
   /** Path that answers 2xx when the server is ready, e.g. "/ping" or "/health". */
   readonly readyPath: string;
+  /** Ready when this resolves true instead of `readyPath` answering (servers that do not speak HTTP). */
+  readonly ready?: (() => Promise<boolean>) | undefined;
+  /** Run as this user and group (PostgreSQL refuses to run as root). */
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
   readonly startTimeoutMs: number;
   readonly stopTimeoutMs?: number;
 }
@@ -69,7 +78,11 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningServer> {
   const launch = async (): Promise<void> => {
     let tail = '';
     let exitInfo: string | undefined;
-    const proc = spawn(spec.binary, [...spec.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(spec.binary, [...spec.args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+    });
     child = proc;
     const keep = (chunk: Buffer): void => {
       tail = (tail + chunk.toString('utf8')).slice(-TAIL_BYTES);
@@ -93,7 +106,7 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningServer> {
           `${spec.name} exited before it was ready (${exitInfo}); output:\n${tail.trim()}`,
         );
       }
-      if (await answers(`${url}${spec.readyPath}`)) return;
+      if (await (spec.ready ? spec.ready() : answers(`${url}${spec.readyPath}`))) return;
       if (Date.now() > deadline) {
         proc.kill('SIGKILL');
         throw new ServerStartError(
@@ -121,6 +134,13 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningServer> {
     await exited;
   };
 
+  const running = (): boolean => child !== undefined && child.exitCode === null && child.signalCode === null;
+  const kill9 = async (): Promise<void> => {
+    if (!running()) return;
+    child?.kill('SIGKILL');
+    await exited;
+  };
+
   await launch();
   return {
     url,
@@ -132,6 +152,10 @@ export async function startProcess(spec: ProcessSpec): Promise<RunningServer> {
     restart: async () => {
       await stop();
       await launch();
+    },
+    kill9,
+    start: async () => {
+      if (!running()) await launch();
     },
   };
 }
