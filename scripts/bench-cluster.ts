@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const inventory = syntheticInventory({ sites, port, seed: 15, hostOctet: 60 });
   const [influx, nats] = await Promise.all([
     startInfluxd({ dataDir: join(dir, 'influxd') }),
-    startNatsCluster({ nodes: 3, dir: join(dir, 'nats'), jetstream: true }),
+    startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
   ]);
   const sim = new FleetSimulator({ inventory, seed: 15 });
   const running: CollectorProcess[] = [];

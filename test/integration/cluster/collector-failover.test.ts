@@ -44,7 +44,7 @@ beforeAll(async () => {
   const inv = { sites: inventory.sites, devices: inventory.devices.map((d) => ({ ...d, port })) };
   [influx, nats] = await Promise.all([
     startTestInfluxd(),
-    startNatsCluster({ nodes: 3, dir: join(dir, 'nats'), jetstream: true }),
+    startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
   ]);
   sim = new FleetSimulator({ inventory: inv, seed: 15 });
   await sim.start();
