@@ -23,7 +23,7 @@ import { syntheticInventory } from '../simulator/synthetic-inventory.ts';
 import { cpuMsOfPid, percentile } from './bench/measure.ts';
 import { parseCommandArgs, usageError } from './lib/cli.ts';
 import {
-  readResults,
+  ResultLog,
   startCollector,
   takeoverDelays,
   writeInventory,
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const inventory = syntheticInventory({ sites, port, seed: 15, hostOctet: 60 });
   const [influx, nats] = await Promise.all([
     startInfluxd({ dataDir: join(dir, 'influxd') }),
-    startNatsCluster({ nodes: 3, dir: join(dir, 'nats'), jetstream: true }),
+    startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
   ]);
   const sim = new FleetSimulator({ inventory, seed: 15 });
   const running: CollectorProcess[] = [];
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
       logLevel: 'warn',
     };
     const devices = inventory.devices.map((d) => d.id);
+    const stream = new ResultLog(nats.urls);
     for (const n of [1, 2, 3]) {
       while (running.length < n) {
         const c = startCollector({ ...lab, logLevel: 'info' }, `col-${running.length + 1}`);
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
       await waitFor(
         async () => {
           const since = Date.now() - intervalMs;
-          const recent = (await readResults(nats.urls)).filter((r) => r.msg.probe.timeMs > since);
+          const recent = (await stream.update()).filter((r) => r.msg.probe.timeMs > since);
           return (
             new Set(recent.map((r) => r.msg.collector)).size === n &&
             devices.every((d) => recent.some((r) => r.msg.probe.deviceId === d))
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, windowMs));
       const t1 = Date.now();
       const cpu1 = running.reduce((s, c) => s + cpuMsOfPid(c.pid, TICKS_PER_S), 0);
-      const polls = (await readResults(nats.urls)).filter(
+      const polls = (await stream.update()).filter(
         (r) => r.msg.probe.timeMs >= t0 && r.msg.probe.timeMs < t1,
       ).length;
       const worst: number[] = [];
@@ -140,7 +141,7 @@ async function main(): Promise<void> {
           let delays = new Map<string, number | undefined>();
           await waitFor(
             async () => {
-              delays = takeoverDelays(await readResults(nats.urls), victim.id, killedAt, intervalMs);
+              delays = takeoverDelays(await stream.update(), victim.id, killedAt, intervalMs);
               return delays.size > 0 && [...delays.values()].every((d) => d !== undefined);
             },
             { timeoutMs: timeoutMs + intervalMs + 30_000, intervalMs: 250, what: `takeover after kill ${k + 1}` },
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
           const back = Date.now();
           await waitFor(
             async () => {
-              const recent = (await readResults(nats.urls)).filter((r) => r.msg.probe.timeMs > back + intervalMs);
+              const recent = (await stream.update()).filter((r) => r.msg.probe.timeMs > back + intervalMs);
               return devices.every((d) => recent.some((r) => r.msg.probe.deviceId === d));
             },
             { timeoutMs: 60_000, intervalMs: 1000, what: `the fleet settled after kill ${k + 1}` },

@@ -125,6 +125,8 @@ export class Membership {
   #expiryTimer: TimerHandle | undefined;
   #beating: Promise<void> | undefined;
   #running = false;
+  /** Listeners are told from the first heartbeat on (the view without this member is no news). */
+  #started = false;
   #lastIds = '';
   readonly #listeners: ((live: readonly MemberRecord[]) => void)[] = [];
   #stats = { heartbeats: 0, heartbeatFailures: 0, badRecords: 0 };
@@ -146,6 +148,7 @@ export class Membership {
     this.#running = true;
     this.#watch = await this.#o.store.watch((ev) => this.#onEvent(ev));
     await this.#beat();
+    this.#started = true;
     this.#armBeat();
     this.#changed();
   }
@@ -167,6 +170,7 @@ export class Membership {
   /** Stop the heartbeats and delete this member's key: the others take its devices at once. */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#started = false;
     if (this.#beatTimer) this.#o.clock.clearTimeout(this.#beatTimer);
     if (this.#expiryTimer) this.#o.clock.clearTimeout(this.#expiryTimer);
     this.#beatTimer = undefined;
@@ -234,7 +238,7 @@ export class Membership {
       record = d.value;
     }
     this.#obs = observe(this.#obs, { ...ev, record }, this.#o.clock.now());
-    if (this.#running) this.#changed();
+    if (this.#running && this.#started) this.#changed();
   }
 
   /** Tell the listeners if the live set changed, and wake up when it next changes by time alone. */

@@ -88,7 +88,8 @@ export interface ProbeRequest {
   readonly delayMs: number;
 }
 
-const time = z.number().int().nonnegative();
+/** Epoch ms: Date.now() gives whole ms, a slot time may be fractional (scheduler.ts phaseOf). */
+const time = z.number().nonnegative();
 const name = z.string().min(1).max(200);
 
 const memberSchema = z.strictObject({

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { connect } from 'nats';
+import { DeliverPolicy, connect } from 'nats';
 import type { Inventory } from '../../collector/core/types.ts';
 import { RESULTS_STREAM, decodeResult, type ResultMessage } from '../../collector/cluster/subjects.ts';
 import { slotOf } from '../../collector/scheduler/scheduler.ts';
@@ -148,27 +148,43 @@ export interface StoredResult {
   readonly msg: ResultMessage;
 }
 
-/** Everything the results stream holds now, in stream order (an ordered consumer, from the start). */
-export async function readResults(natsUrls: readonly string[]): Promise<StoredResult[]> {
-  const nc = await connect({ servers: [...natsUrls], name: 'netmon-lab-reader' });
-  try {
-    const jsm = await nc.jetstreamManager();
-    const info = await jsm.streams.info(RESULTS_STREAM);
-    const out: StoredResult[] = [];
-    if (info.state.messages === 0) return out;
-    const last = info.state.last_seq;
-    const consumer = await nc.jetstream().consumers.get(RESULTS_STREAM);
-    const messages = await consumer.consume();
-    for await (const m of messages) {
-      const d = decodeResult(m.data);
-      if (!d.ok) throw new Error(`stream message ${m.seq}: ${d.error}`);
-      out.push({ streamSeq: m.seq, msg: d.value });
-      if (m.seq >= last) break;
+/**
+ * The results stream as read so far, in stream order: update() reads what is new (an ordered consumer
+ * from the next stream sequence), so a test that polls it often does not read the whole stream each time.
+ */
+export class ResultLog {
+  readonly all: StoredResult[] = [];
+  #next = 1;
+  constructor(readonly natsUrls: readonly string[]) {}
+
+  async update(urls: readonly string[] = this.natsUrls): Promise<StoredResult[]> {
+    const nc = await connect({ servers: [...urls], name: 'netmon-lab-reader' });
+    try {
+      const info = await (await nc.jetstreamManager()).streams.info(RESULTS_STREAM);
+      const last = info.state.last_seq;
+      if (last < this.#next) return this.all;
+      const consumer = await nc.jetstream().consumers.get(RESULTS_STREAM, {
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: this.#next,
+      });
+      const messages = await consumer.consume();
+      for await (const m of messages) {
+        const d = decodeResult(m.data);
+        if (!d.ok) throw new Error(`stream message ${m.seq}: ${d.error}`);
+        this.all.push({ streamSeq: m.seq, msg: d.value });
+        this.#next = m.seq + 1;
+        if (m.seq >= last) break;
+      }
+      return this.all;
+    } finally {
+      await nc.close();
     }
-    return out;
-  } finally {
-    await nc.close();
   }
+}
+
+/** Everything the results stream holds now, in stream order. */
+export function readResults(natsUrls: readonly string[]): Promise<StoredResult[]> {
+  return new ResultLog(natsUrls).update();
 }
 
 /** The stream's replicas and leader (the node to kill for the worst case). */

@@ -54,9 +54,10 @@ export class FakeStream implements StreamPublish {
     if (!this.up) throw new Error('503 no responders');
     const duplicate = this.#ids.has(msgId);
     if (!duplicate) {
-      this.#ids.add(msgId);
+      // A message the real stream would store but nobody could read: the test fails on it, loudly.
       const d = decodeResult(data);
-      if (!d.ok) throw new Error(d.error);
+      if (!d.ok) throw new Error(`FakeStream: ${d.error}`);
+      this.#ids.add(msgId);
       this.stored.push({ subject, msgId, msg: d.value });
     }
     if (this.loseAcks > 0) {

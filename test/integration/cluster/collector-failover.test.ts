@@ -14,7 +14,7 @@ import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
 import { startNatsCluster } from '../../../scripts/lib/servers/nats-server.ts';
 import {
   doublePolls,
-  readResults,
+  ResultLog,
   startCollector,
   streamPlacement,
   takeoverDelays,
@@ -44,7 +44,7 @@ beforeAll(async () => {
   const inv = { sites: inventory.sites, devices: inventory.devices.map((d) => ({ ...d, port })) };
   [influx, nats] = await Promise.all([
     startTestInfluxd(),
-    startNatsCluster({ nodes: 3, dir: join(dir, 'nats'), jetstream: true }),
+    startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
   ]);
   sim = new FleetSimulator({ inventory: inv, seed: 15 });
   await sim.start();
@@ -74,13 +74,14 @@ describe('kill -9 of one of three collectors', () => {
   it('its devices are polled again by the others within timeout + one interval, none twice in an interval', async () => {
     for (const id of ['col-1', 'col-2', 'col-3']) collectors.push(startCollector(lab, id));
     await Promise.all(collectors.map((c) => c.joined));
+    const stream = new ResultLog(nats.urls);
     const placement = await streamPlacement(nats.urls);
     expect(placement.replicas).toBe(3);
     const devices = inventory.devices.map((d) => d.id);
     // Settled: the last interval's results come from all three and cover the fleet.
     await waitFor(
       async () => {
-        const r = await readResults(nats.urls);
+        const r = await stream.update();
         const recent = r.filter((x) => x.msg.probe.timeMs > Date.now() - INTERVAL_MS);
         const who = new Set(recent.map((x) => x.msg.collector));
         const polled = new Set(recent.map((x) => x.msg.probe.deviceId));
@@ -97,7 +98,7 @@ describe('kill -9 of one of three collectors', () => {
     let delays = new Map<string, number | undefined>();
     await waitFor(
       async () => {
-        delays = takeoverDelays(await readResults(nats.urls), victim.id, killedAt, INTERVAL_MS);
+        delays = takeoverDelays(await stream.update(), victim.id, killedAt, INTERVAL_MS);
         return delays.size > 0 && [...delays.values()].every((d) => d !== undefined);
       },
       {
@@ -111,7 +112,7 @@ describe('kill -9 of one of three collectors', () => {
     await waitFor(
       async () => {
         const polled = new Set(
-          (await readResults(nats.urls))
+          (await stream.update())
             .filter((r) => r.msg.probe.timeMs > settledAt)
             .map((r) => r.msg.probe.deviceId),
         );
@@ -121,7 +122,7 @@ describe('kill -9 of one of three collectors', () => {
     );
     await Promise.all(collectors.filter((c) => c !== victim).map((c) => c.stop()));
 
-    const results = await readResults(nats.urls);
+    const results = await stream.update();
     const worst = Math.max(...[...delays.values()].map((d) => d ?? Infinity));
     process.stdout.write(
       `collector kill -9: ${delays.size} devices of ${victim.id} taken over; worst delay ${worst} ms ` +

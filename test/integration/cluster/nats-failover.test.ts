@@ -13,7 +13,7 @@ import { FleetSimulator } from '../../../simulator/fleet.ts';
 import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
 import { startNatsCluster } from '../../../scripts/lib/servers/nats-server.ts';
 import {
-  readResults,
+  ResultLog,
   seqGaps,
   startCollector,
   streamPlacement,
@@ -40,7 +40,7 @@ beforeAll(async () => {
   const inv = { sites: inventory.sites, devices: inventory.devices.map((d) => ({ ...d, port })) };
   [influx, nats] = await Promise.all([
     startTestInfluxd(),
-    startNatsCluster({ nodes: 3, dir: join(dir, 'nats'), jetstream: true }),
+    startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
   ]);
   sim = new FleetSimulator({ inventory: inv, seed: 16 });
   await sim.start();
@@ -70,9 +70,10 @@ describe('kill -9 of one of three nats-server nodes', () => {
   it('loses no result and polling goes on', async () => {
     for (const id of ['col-1', 'col-2', 'col-3']) collectors.push(startCollector(lab, id));
     await Promise.all(collectors.map((c) => c.joined));
+    const stream = new ResultLog(nats.urls);
     const devices = inventory.devices.map((d) => d.id);
     await waitFor(
-      async () => new Set((await readResults(nats.urls)).map((r) => r.msg.collector)).size === 3,
+      async () => new Set((await stream.update()).map((r) => r.msg.collector)).size === 3,
       { timeoutMs: 30_000, intervalMs: 500, what: 'results from all three collectors' },
     );
     const { replicas, leader } = await streamPlacement(nats.urls);
@@ -86,7 +87,7 @@ describe('kill -9 of one of three nats-server nodes', () => {
     // Polling goes on: every device polled again after the kill, each collector still publishing.
     await waitFor(
       async () => {
-        const after = (await readResults(survivors)).filter((r) => r.msg.probe.timeMs > killedAt + INTERVAL_MS);
+        const after = (await stream.update(survivors)).filter((r) => r.msg.probe.timeMs > killedAt + INTERVAL_MS);
         const polled = new Set(after.map((r) => r.msg.probe.deviceId));
         return devices.every((d) => polled.has(d)) && new Set(after.map((r) => r.msg.collector)).size === 3;
       },
@@ -96,7 +97,7 @@ describe('kill -9 of one of three nats-server nodes', () => {
     for (const c of collectors)
       expect(c.output(), `${c.id} lost results at stop`).not.toContain('results not acked at stop are lost');
 
-    const results = await readResults(survivors);
+    const results = await stream.update(survivors);
     const gaps = seqGaps(results);
     expect(gaps.map((g) => g.run.split('@')[0]).sort()).toEqual(['col-1', 'col-2', 'col-3']);
     for (const g of gaps) {

@@ -84,7 +84,9 @@ describe('ResultPublisher', () => {
     for (let i = 1; i <= 3; i++) p.publish(probe(i));
     await settle(clock, 1000);
     expect(stream.stored.map((s) => s.msg.seq)).toEqual([1, 2, 3]);
-    expect(p.stats()).toMatchObject({ acked: 3, duplicates: 2, queued: 0 });
+    expect(p.stats()).toMatchObject({ acked: 3, queued: 0 });
+    expect(p.stats().duplicates).toBeGreaterThan(0);
+    expect(stream.attempts).toBeGreaterThan(3);
   });
 
   it('past maxQueue new results are dropped and counted, logged once per episode', async () => {
