@@ -306,15 +306,7 @@ function collectionParts(
     client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
     log: log.child({ component: 'detect' }),
   });
-  const writer = new SampleWriter({
-    sink: createSink(config.influx),
-    clock,
-    log: log.child({ component: 'writer' }),
-    batchSize: config.writer.batchSize,
-    flushIntervalMs: config.writer.flushIntervalMs,
-    bufferDir: config.writer.bufferDir,
-    maxBufferBytes: config.writer.maxBufferBytes,
-  });
+  const writer = sampleWriter(config, clock, log);
   return { poller, writer };
 }
 
@@ -414,15 +406,7 @@ export async function startAlertingRole(
   const url = cluster.postgres?.url;
   if (!url) throw new ConfigError('cluster.postgres.url', 'required with the alerting role');
   // device_state, site_state and the feed's own points go to InfluxDB, as in one process.
-  const writer = new SampleWriter({
-    sink: createSink(config.influx),
-    clock,
-    log: log.child({ component: 'writer' }),
-    batchSize: config.writer.batchSize,
-    flushIntervalMs: config.writer.flushIntervalMs,
-    bufferDir: config.writer.bufferDir,
-    maxBufferBytes: config.writer.maxBufferBytes,
-  });
+  const writer = sampleWriter(config, clock, log);
   await writer.start();
   // Every term's Monitor pushes into the one writer; the writer lives as long as the process.
   const termWriter = {
@@ -473,6 +457,19 @@ export async function startAlertingRole(
       await writer.stop();
     },
   };
+}
+
+/** The disk-buffered InfluxDB writer of a role (collection, or a cluster's alerting). */
+function sampleWriter(config: MonitorConfig, clock: Clock, log: Logger): SampleWriter {
+  return new SampleWriter({
+    sink: createSink(config.influx),
+    clock,
+    log: log.child({ component: 'writer' }),
+    batchSize: config.writer.batchSize,
+    flushIntervalMs: config.writer.flushIntervalMs,
+    bufferDir: config.writer.bufferDir,
+    maxBufferBytes: config.writer.maxBufferBytes,
+  });
 }
 
 /** The Monitor's settings from the config: the same for one process and for a cluster's alerting leader. */

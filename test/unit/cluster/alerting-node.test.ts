@@ -15,6 +15,10 @@ import { advance, flush } from '../../support/monitor-fakes.ts';
 const T0 = Date.parse('2026-12-03T21:00:00Z');
 const SETTINGS = { leaseMs: 3000, renewMs: 500 };
 
+/** A term's start, and its end once deposed: halted at once (and again as it ends), stopped, closed. */
+const TERM_STARTED = ['store opened', 'monitor started'];
+const DEPOSED = ['monitor halted', 'monitor halted', 'monitor stopped', 'store closed', 'standby'];
+
 type Log = { atMs: number; node: string; what: string; term: number }[];
 
 class RecordingStore implements TermStore {
@@ -100,7 +104,7 @@ describe('AlertingNode', () => {
     await flush();
     c.get('b').start();
     await advance(c.clock, 5000, 100);
-    expect(c.what('a')).toEqual(['store opened', 'monitor started']);
+    expect(c.what('a')).toEqual(TERM_STARTED);
     expect(c.log.filter((e) => e.node === 'a').map((e) => e.term)).toEqual([1, 1]);
     expect(c.what('b')).toEqual([]);
     expect(c.get('a').role).toBe('leader');
@@ -116,16 +120,8 @@ describe('AlertingNode', () => {
     const cutAt = c.clock.now();
     c.kv.cut.add('a');
     await advance(c.clock, 6000, 100);
-    expect(c.what('a')).toEqual([
-      'store opened',
-      'monitor started',
-      'monitor halted',
-      'monitor halted',
-      'monitor stopped',
-      'store closed',
-      'standby',
-    ]);
-    expect(c.what('b')).toEqual(['store opened', 'monitor started']);
+    expect(c.what('a')).toEqual([...TERM_STARTED, ...DEPOSED]);
+    expect(c.what('b')).toEqual(TERM_STARTED);
     const halted = c.log.find((e) => e.node === 'a' && e.what === 'monitor halted');
     const opened = c.log.find((e) => e.node === 'b' && e.what === 'store opened');
     expect(opened?.term).toBe(2);
@@ -170,20 +166,12 @@ describe('AlertingNode', () => {
     c.stores.get('a')?.fenced();
     expect(c.what('a').slice(2, 3)).toEqual(['monitor halted']);
     await flush();
-    expect(c.what('a')).toEqual([
-      'store opened',
-      'monitor started',
-      'monitor halted',
-      'monitor halted',
-      'monitor stopped',
-      'store closed',
-      'standby',
-    ]);
+    expect(c.what('a')).toEqual([...TERM_STARTED, ...DEPOSED]);
     expect(c.get('a').role).toBe('standby');
     // The lease is still its own; nobody else renews it, so after the lease it leads again, with term 2.
     await advance(c.clock, 5000, 100);
     expect(c.get('a').term).toBe(2);
-    expect(c.what('a').slice(-2)).toEqual(['store opened', 'monitor started']);
+    expect(c.what('a').slice(-2)).toEqual(TERM_STARTED);
   });
 
   it('a clean stop drains the Monitor, closes the store and releases the lease: the standby takes over at its next read', async () => {
@@ -194,16 +182,7 @@ describe('AlertingNode', () => {
     await advance(c.clock, 2000, 100);
     const stoppedAt = c.clock.now();
     await c.get('a').stop();
-    expect(c.what('a')).toEqual([
-      'store opened',
-      'monitor started',
-      'monitor stopped',
-      'monitor halted',
-      'monitor halted',
-      'monitor stopped',
-      'store closed',
-      'standby',
-    ]);
+    expect(c.what('a')).toEqual([...TERM_STARTED, 'monitor stopped', ...DEPOSED]);
     expect(c.get('a').pendingTimers()).toBe(0);
     await advance(c.clock, 1000, 100);
     const opened = c.log.find((e) => e.node === 'b' && e.what === 'store opened');
