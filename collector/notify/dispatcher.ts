@@ -30,6 +30,11 @@ export interface SentLedger {
    * Absent (SQLite before #15): wasSent alone decides.
    */
   claim?(incidentId: string, channel: string, kind: string, timeMs: number): Promise<boolean>;
+  /**
+   * The incident, when the ledger holds it. A notification about one it does not hold (an area incident,
+   * kept in memory by collector/alerting/area.ts) is sent without the ledger: there is no row to claim.
+   */
+  get?(incidentId: string): unknown;
 }
 
 /** A delivery stopped because the dispatcher was halted (deposed): not retried, not counted as failed. */
@@ -151,7 +156,7 @@ export class Dispatcher {
     }
     this.#stats.sent++;
     try {
-      this.#ledger?.markSent(n.id, notifier.name, kind, this.#clock.now());
+      if (this.#tracked(n.id)) this.#ledger?.markSent(n.id, notifier.name, kind, this.#clock.now());
     } catch (err) {
       // A store deposed meanwhile: the claim of this term stands, a newer leader may send it once more.
       this.#log.warn('notification sent but not recorded as sent', { ...what, error: errorMessage(err) });
@@ -159,10 +164,16 @@ export class Dispatcher {
     this.#log.info('notification sent', { channel: notifier.name, alert: n.id, status: n.status });
   }
 
+  /** Whether the ledger holds the incident (a ledger that cannot tell is taken to hold every one). */
+  #tracked(incidentId: string): boolean {
+    const ledger = this.#ledger;
+    return !!ledger && (!ledger.get || ledger.get(incidentId) !== undefined);
+  }
+
   /** The ledger's claim, when it has one: a refusal (or a store that cannot answer) means not sent. */
   async #claim(notifier: Notifier, n: Notification, kind: string): Promise<boolean> {
     const ledger = this.#ledger;
-    if (!ledger?.claim) return true;
+    if (!ledger?.claim || !this.#tracked(n.id)) return true;
     const what = { channel: notifier.name, alert: n.id, status: n.status, kind };
     let claimed: boolean;
     try {

@@ -152,6 +152,20 @@ describe('Dispatcher with a claiming ledger', () => {
     });
   });
 
+  it('an incident the ledger does not hold (an area incident, in memory) is sent without a claim', async () => {
+    const ledger = Object.assign(new ClaimingLedger(), {
+      get: (id: string) => (id.startsWith('area:') ? undefined : { id }),
+    });
+    ledger.auto = false;
+    const { d, channel } = setup(ledger);
+    d.dispatch(firing('area:Petang@t'));
+    d.dispatch(firing('a9'));
+    await d.stop();
+    expect(channel.sent.map((n) => n.id)).toEqual(['area:Petang@t']);
+    expect(ledger.claims).toEqual(['a9|hook|firing']);
+    expect(ledger.wasSent('area:Petang@t', 'hook', 'firing')).toBe(false);
+  });
+
   it('halted: new notifications are dropped without a claim', async () => {
     const ledger = new ClaimingLedger();
     const { d, channel } = setup(ledger);
