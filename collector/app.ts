@@ -30,7 +30,13 @@ import { dirname } from 'node:path';
 import type { ChannelConfig } from '../config/channels.ts';
 import type { MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
-import { Monitor } from './monitor.ts';
+import { Monitor, type MonitorSettings } from './monitor.ts';
+import type { ClusterConfig } from '../config/cluster.ts';
+import { AlertingNode } from './cluster/alerting-node.ts';
+import { RemoteCollection } from './cluster/remote-collection.ts';
+import { BusProbeFeed, natsLeaseKv } from './cluster/result-feed.ts';
+import { LEADER_BUCKET } from './cluster/leader.ts';
+import { PgIncidentStore } from './store/pg-store.ts';
 import { mqttHealth } from './collection/mqtt-health.ts';
 import { isoWitaOrNull } from './core/time-zone.ts';
 import { systemClock, type Clock } from './core/clock.ts';
@@ -64,6 +70,8 @@ import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
 import { startConsoleBackend, type ConsoleBackend } from './http/console-backend.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
+import { CollectorNode } from './cluster/collector-node.ts';
+import { connectBus, openBucket, type Bus } from './cluster/nats.ts';
 
 export { Monitor } from './monitor.ts';
 export type {
@@ -112,65 +120,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const consoleBackend: ConsoleBackend | undefined = config.console?.enabled
     ? await startConsoleBackend(config.console, { clock, log: log.child({ component: 'console' }) })
     : undefined;
-  const profiles = loadProfiles();
-  const snmpPoller = new SnmpPoller({
-    timeoutMs: config.snmp.timeoutMs,
-    retries: config.snmp.retries,
-    maxRepetitions: config.snmp.maxRepetitions,
-    profiles,
-    clock,
-    onDecodeWarning: (device, w) =>
-      log.warn('bad value in SNMP response', {
-        device: device.id,
-        oid: w.oid,
-        field: w.field,
-        reason: w.reason,
-      }),
-  });
-  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
-  const poller = new AutoProfilePoller(snmpPoller, {
-    table: loadDetectionTable(),
-    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
-    log: log.child({ component: 'detect' }),
-  });
-  const writer = new SampleWriter({
-    sink: createSink(config.influx),
-    clock,
-    log: log.child({ component: 'writer' }),
-    batchSize: config.writer.batchSize,
-    flushIntervalMs: config.writer.flushIntervalMs,
-    bufferDir: config.writer.bufferDir,
-    maxBufferBytes: config.writer.maxBufferBytes,
-  });
-  const notifiers: Notifier[] = [
-    new LogNotifier(log.child({ component: 'alert' })),
-    ...(opts.notifiers ?? []),
-  ];
-  // One path for webhooks: alerts.webhooks are webhook channels (named `webhook:<name>` either way).
-  const channelConfigs: ChannelConfig[] = [
-    ...config.alerts.webhooks.map((w): ChannelConfig => ({
-      type: 'webhook',
-      ...w,
-      timeoutMs: WEBHOOK_TIMEOUT_MS,
-    })),
-    ...(config.alerts.channels ?? []),
-  ];
-  const channels = channelConfigs.map((ch) =>
-    createNotifier(ch, {
-      log: log.child({ component: 'notify', channel: ch.name }),
-      clock,
-      // Telegram's offset and pages sent live beside the incidents (in memory with an in-memory store).
-      stateDir: config.incidents.file === ':memory:' ? undefined : dirname(config.incidents.file),
-    }),
-  );
-  notifiers.push(...channels);
+  const { poller, writer } = collectionParts(config, clock, log);
+  const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
   const feeds = fromLoader(config.feeds, 'feeds');
   const cap = { sender: feeds.sender, senderName: feeds.senderName };
-  notifiers.push(
-    ...feeds.push.map(
-      (p) => new CapPushNotifier({ name: p.name, url: p.url, headers: p.headers, cap, clock }),
-    ),
-  );
   // The MQTT side's health, with the monitor's own points (set once the MQTT side runs).
   let mqttMetrics: (() => Sample[]) | undefined;
   // With the console, the store also tells the live events of every incident change.
@@ -188,24 +141,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       store,
       extraMetrics: () => mqttMetrics?.() ?? [],
     },
-    {
-      intervalMs: config.snmp.intervalMs,
-      jitterMs: config.snmp.jitterMs,
-      concurrency: config.snmp.concurrency,
-      downAfterFailures: config.health.downAfterFailures,
-      recheckMs: config.health.recheckMs,
-      // The heartbeat the reports take as "watching": at least once per poll interval.
-      selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
-      // A site's state changes no faster than its devices are polled.
-      siteStateMs: config.snmp.intervalMs,
-      linkBase: config.alerts.linkBase,
-      mqttGraceMs: config.mqtt?.graceMs,
-      area: config.alerts.area,
-      oncall: config.alerts.oncall,
-      clockCheckMs: config.alerts.clockCheckMs,
-      flapping: config.alerts.flapping,
-      maintenance: config.maintenance,
-    },
+    monitorSettings(config),
   );
   // The raw and rollup policies before the first batch, so samples land in `raw` (InfluxDB 1.x only).
   const influx = config.influx;
@@ -342,6 +278,260 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await consoleBackend?.close();
     },
   };
+}
+
+/** The SNMP poller and the disk-buffered InfluxDB writer of the collection role (one process or a cluster's). */
+function collectionParts(
+  config: MonitorConfig,
+  clock: Clock,
+  log: Logger,
+): { poller: AutoProfilePoller; writer: SampleWriter } {
+  const snmpPoller = new SnmpPoller({
+    timeoutMs: config.snmp.timeoutMs,
+    retries: config.snmp.retries,
+    maxRepetitions: config.snmp.maxRepetitions,
+    profiles: loadProfiles(),
+    clock,
+    onDecodeWarning: (device, w) =>
+      log.warn('bad value in SNMP response', {
+        device: device.id,
+        oid: w.oid,
+        field: w.field,
+        reason: w.reason,
+      }),
+  });
+  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
+  const poller = new AutoProfilePoller(snmpPoller, {
+    table: loadDetectionTable(),
+    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
+    log: log.child({ component: 'detect' }),
+  });
+  const writer = sampleWriter(config, clock, log);
+  return { poller, writer };
+}
+
+// ---- a cluster member (issue #15, config/cluster.ts) -----------------------------------------------------
+
+/** A cluster member as main.ts runs it: its roles over one NATS connection. */
+export interface ClusterRuntime {
+  /** The collector role, when the member has it. */
+  readonly collector?: CollectorNode | undefined;
+  /** The alerting role (a candidate; the leader when elected), when the member has it. */
+  readonly alerting?: RunningAlerting | undefined;
+  readonly bus: Bus;
+  stop(): Promise<void>;
+}
+
+/**
+ * The roles `cluster.roles` names, joined by NATS JetStream (collector/cluster/). The collector role:
+ * the devices this member owns, polled on aligned slots, samples to InfluxDB through its own buffered
+ * writer, every ProbeResult to the results stream (collector/cluster/collector-node.ts). The alerting
+ * role: a candidate in the election; as leader, the Monitor on the results (startAlertingRole below).
+ */
+export async function startClusterRuntime(
+  config: MonitorConfig,
+  opts: RuntimeOptions,
+): Promise<ClusterRuntime> {
+  const cluster = config.cluster;
+  if (!cluster)
+    throw new ConfigError('(config)', 'cluster is missing: startClusterRuntime runs a cluster member');
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log.child({ node: cluster.node });
+  tightenInventory(config, log);
+  const bus = await connectBus({
+    servers: cluster.nats.servers,
+    name: `netmon-${cluster.node}`,
+    log: log.child({ component: 'nats' }),
+    domain: cluster.domain,
+  });
+  let collector: CollectorNode | undefined;
+  let alerting: RunningAlerting | undefined;
+  try {
+    if (cluster.roles.includes('collector')) {
+      const { poller, writer } = collectionParts(config, clock, log);
+      collector = new CollectorNode(
+        { clock, log, inventory: config.inventory, poller, writer, bus },
+        {
+          cluster,
+          intervalMs: config.snmp.intervalMs,
+          concurrency: config.snmp.concurrency,
+          selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
+        },
+      );
+      await collector.start();
+    }
+    if (cluster.roles.includes('alerting'))
+      alerting = await startAlertingRole(config, cluster, bus, { ...opts, clock, log });
+  } catch (err) {
+    await alerting?.stop().catch(() => undefined);
+    await collector?.stop().catch(() => undefined);
+    await bus.close();
+    throw err;
+  }
+  return {
+    collector,
+    alerting,
+    bus,
+    stop: async () => {
+      // Inputs first: no more results from this member, then the alerting role drains its pages.
+      await collector?.stop();
+      await alerting?.stop();
+      await bus.close();
+    },
+  };
+}
+
+// ─── Cluster: the alerting role (issue #15) ─────────────────────────────────────────────────────────
+//
+//   candidate ─► LeaderElection (KV netmon_leader) ─► elected(term) ─► PgIncidentStore.open(url, term)
+//     ─► Monitor (health, incidents, alert pipeline, dispatcher) on RemoteCollection
+//        ◄─ probe results: durable consumer `alerting` on NETMON_RESULTS; requestProbe ─► netmon.probe.<id>
+//     deposed ─► halt at once (no pull, no page), stop the Monitor, close the store; back to standby
+//
+// A standby holds no store and no consumer and serves nothing that writes.
+
+export interface RunningAlerting {
+  readonly node: AlertingNode<PgIncidentStore, Monitor>;
+  stop(): Promise<void>;
+}
+
+export async function startAlertingRole(
+  config: MonitorConfig,
+  cluster: ClusterConfig,
+  bus: Bus,
+  opts: RuntimeOptions,
+): Promise<RunningAlerting> {
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log.child({ role: 'alerting' });
+  const url = cluster.postgres?.url;
+  if (!url) throw new ConfigError('cluster.postgres.url', 'required with the alerting role');
+  // device_state, site_state and the feed's own points go to InfluxDB, as in one process.
+  const writer = sampleWriter(config, clock, log);
+  await writer.start();
+  // Every term's Monitor pushes into the one writer; the writer lives as long as the process.
+  const termWriter = {
+    push: (s: readonly Sample[]) => writer.push(s),
+    stats: () => writer.stats(),
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+  };
+  const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
+  const settings = monitorSettings(config);
+  const node = new AlertingNode<PgIncidentStore, Monitor>({
+    clock,
+    log,
+    lease: natsLeaseKv(() => openBucket(bus.js, LEADER_BUCKET, bus.replicas)),
+    settings: { node: cluster.node, leaseMs: cluster.leader.leaseMs, renewMs: cluster.leader.renewMs },
+    openStore: (term, fenced) => PgIncidentStore.open(url, { term, log, clock, onDeposed: fenced }),
+    buildMonitor: (store, term) =>
+      new Monitor(
+        {
+          clock,
+          log: log.child({ term }),
+          inventory: config.inventory,
+          writer: termWriter,
+          notifiers,
+          store,
+          collection: ({ onProbe }) =>
+            new RemoteCollection(
+              {
+                clock,
+                log: log.child({ component: 'remote-collection' }),
+                feed: new BusProbeFeed(bus.consumer(), clock, log.child({ component: 'results' })),
+                publishProbe: (id, delayMs) => bus.requestProbe(id, delayMs),
+                writer: termWriter,
+                onProbe,
+              },
+              { intervalMs: settings.intervalMs, selfMetricsMs: settings.selfMetricsMs },
+            ),
+        },
+        settings,
+      ),
+  });
+  node.start();
+  return {
+    node,
+    stop: async () => {
+      await node.stop();
+      await Promise.allSettled(channels.map((c) => c.close()));
+      await writer.stop();
+    },
+  };
+}
+
+/** The disk-buffered InfluxDB writer of a role (collection, or a cluster's alerting). */
+function sampleWriter(config: MonitorConfig, clock: Clock, log: Logger): SampleWriter {
+  return new SampleWriter({
+    sink: createSink(config.influx),
+    clock,
+    log: log.child({ component: 'writer' }),
+    batchSize: config.writer.batchSize,
+    flushIntervalMs: config.writer.flushIntervalMs,
+    bufferDir: config.writer.bufferDir,
+    maxBufferBytes: config.writer.maxBufferBytes,
+  });
+}
+
+/** The Monitor's settings from the config: the same for one process and for a cluster's alerting leader. */
+export function monitorSettings(config: MonitorConfig): MonitorSettings {
+  return {
+    intervalMs: config.snmp.intervalMs,
+    jitterMs: config.snmp.jitterMs,
+    concurrency: config.snmp.concurrency,
+    downAfterFailures: config.health.downAfterFailures,
+    recheckMs: config.health.recheckMs,
+    // The heartbeat the reports take as "watching": at least once per poll interval.
+    selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
+    // A site's state changes no faster than its devices are polled.
+    siteStateMs: config.snmp.intervalMs,
+    linkBase: config.alerts.linkBase,
+    mqttGraceMs: config.mqtt?.graceMs,
+    area: config.alerts.area,
+    oncall: config.alerts.oncall,
+    clockCheckMs: config.alerts.clockCheckMs,
+    flapping: config.alerts.flapping,
+    maintenance: config.maintenance,
+  };
+}
+
+/**
+ * Every notification channel of the config: the log, the extra ones (tests), the configured channels
+ * (webhooks among them) and the CAP push targets. `channels`: the configured ones (they may take updates,
+ * and are closed at stop).
+ */
+function buildNotifiers(
+  config: MonitorConfig,
+  clock: Clock,
+  log: Logger,
+  extra: readonly Notifier[] | undefined,
+): { notifiers: Notifier[]; channels: ReturnType<typeof createNotifier>[] } {
+  const notifiers: Notifier[] = [new LogNotifier(log.child({ component: 'alert' })), ...(extra ?? [])];
+  // One path for webhooks: alerts.webhooks are webhook channels (named `webhook:<name>` either way).
+  const channelConfigs: ChannelConfig[] = [
+    ...config.alerts.webhooks.map((w): ChannelConfig => ({
+      type: 'webhook',
+      ...w,
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+    })),
+    ...(config.alerts.channels ?? []),
+  ];
+  const channels = channelConfigs.map((ch) =>
+    createNotifier(ch, {
+      log: log.child({ component: 'notify', channel: ch.name }),
+      clock,
+      // Telegram's offset and pages sent live beside the incidents (in memory with an in-memory store).
+      stateDir: config.incidents.file === ':memory:' ? undefined : dirname(config.incidents.file),
+    }),
+  );
+  notifiers.push(...channels);
+  const feeds = fromLoader(config.feeds, 'feeds');
+  const cap = { sender: feeds.sender, senderName: feeds.senderName };
+  notifiers.push(
+    ...feeds.push.map(
+      (p) => new CapPushNotifier({ name: p.name, url: p.url, headers: p.headers, cap, clock }),
+    ),
+  );
+  return { notifiers, channels };
 }
 
 /**

@@ -17,7 +17,7 @@ import { loadConfig, type MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
-import { startRuntime } from './app.ts';
+import { startClusterRuntime, startRuntime } from './app.ts';
 import { parseCommandArgs, usageError } from '../scripts/lib/cli.ts';
 
 const USAGE = `usage: collector/main.ts --config FILE [--check [--json]]
@@ -126,7 +126,8 @@ async function main(): Promise<number> {
   process.on('SIGINT', handler);
   let runtime;
   try {
-    runtime = await startRuntime(config, { log });
+    // A cluster member (config/cluster.ts) runs its roles over NATS; without `cluster:`, the one process.
+    runtime = config.cluster ? await startClusterRuntime(config, { log }) : await startRuntime(config, { log });
   } catch (err) {
     // Parts started before the failure (the scheduler, the broker) would keep the process alive: a monitor
     // that cannot start must exit, so whatever started it (npm start) sees it and stops the rest.

@@ -1,6 +1,8 @@
 /**
- * The monitor in one process: the two roles (collection, alerting) joined by function calls where a bus
- * will join them later, behind the face the HTTP API, the console, the feeds and the tests use.
+ * The monitor in one process: the two roles (collection, alerting) joined by function calls, behind the
+ * face the HTTP API, the console, the feeds and the tests use. Collection is a port (CollectionPort): the
+ * local Collection by default; in a cluster the alerting leader's feed of probe results over JetStream
+ * (collector/cluster/alerting-node.ts), where a probe request is a message to the collectors.
  *
  *   collection (collector/collection/) ── ProbeResult ──► health (device state, topology)
  *   MQTT liveness events ──────────────────────────────► liveness controller ──► health
@@ -18,11 +20,11 @@ import { DEFAULT_ONCALL, type OnCallPolicy } from './alerting/oncall.ts';
 import { AlertPipeline } from './alerting/pipeline.ts';
 import type { MaintenanceWindow, Silence, Suppression } from './alerting/scope.ts';
 import { buildAreaNotification, type Notification } from './notify/notification.ts';
-import { Collection } from './collection/collection.ts';
+import { Collection, type PollCounts } from './collection/collection.ts';
 import type { Clock } from './core/clock.ts';
 import { errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
-import type { DeviceState, Inventory, Sample, Transition } from './core/types.ts';
+import type { DeviceState, Inventory, ProbeResult, Sample, Transition } from './core/types.ts';
 import { HealthTracker } from './health/health-tracker.ts';
 import {
   decideSiteState,
@@ -71,6 +73,28 @@ export interface MonitorSettings {
   readonly clockCheckMs?: number | undefined;
 }
 
+/**
+ * Collection as the Monitor sees it: the local Collection (collector/collection/collection.ts) in one
+ * process, or in a cluster the alerting leader's feed of probe results from the collectors over JetStream
+ * (collector/cluster/remote-collection.ts), where a probe request is a message to the owning collector.
+ */
+export interface CollectionPort {
+  /** Start: poll these devices (local), or take their probe results from the feed (remote). */
+  start(deviceIds: readonly string[]): void;
+  /** No new probes from here; polls in flight finish (local) or pulling stops (remote). */
+  stop(): Promise<void>;
+  /** Probe a device now (0) or after `delayMs`: a recheck of a suspect, a parent to confirm. */
+  requestProbe(deviceId: string, delayMs: number): void;
+  polls(): PollCounts;
+  schedulerStats(): SchedulerStats;
+  pendingTimers(): number;
+  /** The `monitor` point of this side (collection's health, or the feed's). */
+  writeSelfMetrics(): void;
+}
+
+/** Builds the collection port; `onProbe` is health's input (every probe result goes there). */
+export type CollectionFactory = (hooks: { readonly onProbe: (probe: ProbeResult) => void }) => CollectionPort;
+
 /** What the MQTT side says about a device's connection (collector/liveness/mqtt-liveness.ts). */
 export type LivenessReport = LivenessEvent;
 
@@ -78,7 +102,10 @@ export interface MonitorDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly inventory: Inventory;
-  readonly poller: DevicePoller;
+  /** The SNMP poller of the local Collection; not needed when `collection` is given. */
+  readonly poller?: DevicePoller | undefined;
+  /** Collection as a port (a cluster's alerting node); absent: the local Collection on `poller`. */
+  readonly collection?: CollectionFactory | undefined;
   readonly writer: SampleWriterLike;
   readonly notifiers: readonly Notifier[];
   /** Health points of the other components (the MQTT side), written with the monitor's own. */
@@ -105,6 +132,11 @@ export interface MonitorStatus {
   readonly notifications: { sent: number; failed: number; retries: number };
 }
 
+function requirePoller(poller: DevicePoller | undefined): DevicePoller {
+  if (!poller) throw new Error('Monitor: a poller is needed when no collection port is given');
+  return poller;
+}
+
 const STATE_CODE: Record<DeviceState, number> = { up: 1, down: 0, unreachable: -1, suspect: 2, unknown: 3 };
 
 /** What a site shows now (collector/health/site-state.ts decides it), with its devices. */
@@ -128,7 +160,7 @@ export class Monitor {
   readonly #deps: MonitorDeps;
   readonly #settings: MonitorSettings;
   readonly #topology: Topology;
-  readonly #collection: Collection;
+  readonly #collection: CollectionPort;
   readonly #health: HealthTracker;
   readonly #liveness: MqttLivenessController;
   readonly #dispatcher: Dispatcher;
@@ -154,24 +186,28 @@ export class Monitor {
     this.#topology = topology;
     const oncall = settings.oncall ?? DEFAULT_ONCALL;
 
-    // Collection: polls, counter memory, samples; a ProbeResult per poll to health.
-    this.#collection = new Collection(
-      {
-        clock,
-        log,
-        topology,
-        poller: deps.poller,
-        writer: deps.writer,
-        extraMetrics: deps.extraMetrics,
-        onProbe: (p) => this.#health.observe(p),
-      },
-      {
-        intervalMs: settings.intervalMs,
-        jitterMs: settings.jitterMs,
-        concurrency: settings.concurrency,
-        selfMetricsMs: settings.selfMetricsMs,
-      },
-    );
+    // Collection: polls, counter memory, samples; a ProbeResult per poll to health. In a cluster the
+    // probe results come from the collectors instead (deps.collection).
+    const onProbe = (p: ProbeResult): void => this.#health.observe(p);
+    this.#collection = deps.collection
+      ? deps.collection({ onProbe })
+      : new Collection(
+          {
+            clock,
+            log,
+            topology,
+            poller: requirePoller(deps.poller),
+            writer: deps.writer,
+            extraMetrics: deps.extraMetrics,
+            onProbe,
+          },
+          {
+            intervalMs: settings.intervalMs,
+            jitterMs: settings.jitterMs,
+            concurrency: settings.concurrency,
+            selfMetricsMs: settings.selfMetricsMs,
+          },
+        );
     // Alerting: health, then the incident lifecycle and the suppression pipeline.
     this.#health = new HealthTracker(
       topology,
@@ -301,6 +337,17 @@ export class Monitor {
     return this.#pollingStopped;
   }
 
+  /**
+   * The alerting leader was deposed (collector/cluster/alerting-node.ts): from this instant nothing is
+   * sent (not even a retry) and no probe result is taken; stop() then cleans up. A newer leader, with a
+   * newer term, owns the incidents now.
+   */
+  halt(): void {
+    this.#dispatcher.halt();
+    // stop() awaits the same promise and reports its failure; here only the start of it matters.
+    this.stopPolling().catch(() => undefined);
+  }
+
   /** Stop polling, let polls in flight finish, deliver pending notifications, flush every sample. */
   async stop(): Promise<void> {
     if (!this.#started || this.#stopped) return;
@@ -316,7 +363,7 @@ export class Monitor {
     this.#pipeline.area.flush();
     this.#collection.writeSelfMetrics();
     await this.#dispatcher.stop();
-    this.#deps.poller.close();
+    this.#deps.poller?.close();
     await this.#deps.writer.stop();
     this.#deps.log.info('monitor stopped', { ...this.#collection.polls() });
   }

@@ -9,6 +9,7 @@
  * contacts, see config/monitor.ts):
  *   maintenance[i].scope.{sites, devices, kecamatan, desa, categories}[j]
  *   alerts.routes[i].match.{kecamatan, categories}[j]
+ *   cluster.pin.kecamatan[j]
  */
 import type { Scope } from '../collector/alerting/scope.ts';
 import type { RouteMatch } from '../collector/alerting/oncall.ts';
@@ -101,6 +102,7 @@ export function crossCheck(
     readonly alerts: {
       readonly oncall?: { readonly routes: readonly { readonly match: RouteMatch }[] } | undefined;
     };
+    readonly cluster?: { readonly pin?: { readonly kecamatan: readonly string[] } | undefined } | undefined;
   },
   inventory: Pick<Inventory, 'sites' | 'devices'>,
 ): ConfigIssue[] {
@@ -116,5 +118,8 @@ export function crossCheck(
         ...checkList(r.match[list], list, ['alerts', 'routes', i, 'match', list], known, 'the route'),
       );
   });
+  issues.push(
+    ...checkList(config.cluster?.pin?.kecamatan, 'kecamatan', ['cluster', 'pin', 'kecamatan'], known, 'the pin'),
+  );
   return issues;
 }

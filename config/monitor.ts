@@ -11,6 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { clusterSchema } from './cluster.ts';
 import { pingSchema } from './ping.ts';
 import { trapsSchema } from './traps.ts';
 import { ConfigError } from '../collector/core/errors.ts';
@@ -436,6 +437,8 @@ function monitorSchema(base: string, inventoryOverride: string | undefined) {
       ping: pingSchema.optional(),
       /** The SNMP trap receiver (config/traps.ts); absent: no traps. */
       traps: trapsSchema.optional(),
+      /** One member of a cluster over NATS JetStream (config/cluster.ts); absent: one process, as before. */
+      cluster: clusterSchema.optional(),
     })
     .transform(({ inventory, ...rest }) => ({ ...rest, inventoryFile: inventory }));
 }
@@ -463,7 +466,7 @@ export type AlertsConfig = Omittable<
 export type MonitorSettings = Readonly<
   Omittable<
     Omit<Parsed, 'influx' | 'alerts' | 'feeds' | 'api' | 'mqtt' | 'console'>,
-    'maintenance' | 'reports' | 'status' | 'ping' | 'traps'
+    'maintenance' | 'reports' | 'status' | 'ping' | 'traps' | 'cluster'
   > & {
     console?: ConsoleConfig | undefined;
     influx: InfluxConfig;

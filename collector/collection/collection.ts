@@ -33,6 +33,10 @@ export interface CollectionSettings {
   readonly concurrency: number;
   /** How often collection writes its own health (`monitor` measurement). */
   readonly selfMetricsMs: number;
+  /** Wall-clock-aligned turns (a cluster's collectors: scheduler.ts `aligned`). Default false. */
+  readonly aligned?: boolean | undefined;
+  /** Tags added to its `monitor` points (a cluster member's `node`, so members do not share a series). */
+  readonly metricTags?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Polls done, and complete poll rounds (every polled device polled at least once since the last). */
@@ -79,6 +83,7 @@ export class Collection {
       run: (id) => this.#poll(id),
       // Past capacity, critical sites' devices are polled first (scheduler.ts, overload).
       priority: (id) => CRITICALITY_RANK[deps.topology.siteOfDevice(id)?.criticality ?? 'low'],
+      aligned: settings.aligned,
     });
   }
 
@@ -95,6 +100,25 @@ export class Collection {
     this.#scheduler.start([...deviceIds]);
     this.writeSelfMetrics();
     this.#armSelfMetrics();
+  }
+
+  /**
+   * Start polling one more device while running (a cluster member acquired it): its first poll at its
+   * next turn (aligned: its next slot), never at once. Its counter memory starts afresh.
+   */
+  add(deviceId: string): void {
+    if (this.#scheduler.has(deviceId)) return;
+    this.#roundSize++;
+    this.#scheduler.add(deviceId);
+  }
+
+  /** Stop polling one device (a poll in flight finishes); its counter memory is forgotten. */
+  remove(deviceId: string): void {
+    if (!this.#scheduler.has(deviceId)) return;
+    this.#roundSize--;
+    this.#roundSeen.delete(deviceId);
+    this.#previous.delete(deviceId);
+    this.#scheduler.remove(deviceId);
   }
 
   /** Probe a device now (delay 0) or after `delayMs`: a recheck of a suspect, a parent to confirm. */
@@ -200,7 +224,7 @@ export class Collection {
     writer.push([
       {
         measurement: 'monitor',
-        tags: { component: 'collector' },
+        tags: { component: 'collector', ...this.#settings.metricTags },
         fields: {
           period_s: (now - this.#sincePoint.sinceMs) / 1000,
           polls: this.#sincePoint.polls,

@@ -50,6 +50,14 @@ export interface SchedulerOptions {
   readonly priorityStepMs?: number | undefined;
   /** The queue busy without a break this long is overload. Default max(10 s, interval / 6). */
   readonly overloadAfterMs?: number | undefined;
+  /**
+   * Wall-clock-aligned turns (a cluster's collectors, collector/cluster/): a device's turns fall on its
+   * slots, floor(t / interval) * interval + phaseOf(id, interval), with no jitter, whoever polls it; an
+   * id added (or started) has its first turn at its next slot after now, never at once. Collectors that
+   * hand a device over between two slots therefore never both poll it in one interval. Default false:
+   * turns phased from the start time, with jitter (the embedded monitor).
+   */
+  readonly aligned?: boolean | undefined;
 }
 
 /** Whether the jobs keep up with the turns due, and the rates that say so. */
@@ -143,16 +151,19 @@ export class Scheduler {
     this.#overloadAfterMs = opts.overloadAfterMs ?? Math.max(10_000, opts.intervalMs / 6);
   }
 
-  /** Start scheduling the given ids, their first turns spread over one interval. */
+  /** Start scheduling the given ids, their first turns spread over one interval (aligned: at their slots). */
   start(ids: readonly string[]): void {
     this.#active = true;
     const now = this.#opts.clock.now();
-    for (const id of ids) this.add(id, now + phaseOf(id, this.#opts.intervalMs));
+    for (const id of ids) this.add(id, this.#firstTurn(id, now));
     this.#arm();
   }
 
-  /** Add one id (its first turn at `firstAt`, default now). Adding a known id does nothing. */
-  add(id: string, firstAt = this.#opts.clock.now()): void {
+  /**
+   * Add one id (its first turn at `firstAt`; default now, or its next slot when aligned). Adding a known id
+   * does nothing.
+   */
+  add(id: string, firstAt = this.#firstTurn(id, this.#opts.clock.now(), false)): void {
     if (this.#entries.has(id)) return;
     const rank = Math.min(3, Math.max(0, Math.floor(this.#opts.priority?.(id) ?? 0))) || 0;
     const entry: Entry = {
@@ -168,6 +179,10 @@ export class Scheduler {
     this.#entries.set(id, entry);
     this.#turns.push(entry);
     if (this.#active && firstAt < this.#timerAt) this.#arm();
+  }
+
+  has(id: string): boolean {
+    return this.#entries.has(id);
   }
 
   remove(id: string): void {
@@ -240,6 +255,12 @@ export class Scheduler {
     };
   }
 
+  /** A new id's first turn: aligned, its next slot after now; otherwise spread (`spread`) or now. */
+  #firstTurn(id: string, now: number, spread = true): number {
+    if (this.#opts.aligned) return nextSlot(id, this.#opts.intervalMs, now);
+    return spread ? now + phaseOf(id, this.#opts.intervalMs) : now;
+  }
+
   #arm(): void {
     if (!this.#active) return;
     const head = this.#turns.peek();
@@ -270,8 +291,13 @@ export class Scheduler {
     const dueAt = entry.nextDue;
     // Next ideal turn, skipping whole intervals if we fell far behind (e.g. the process was suspended).
     let next = entry.nextDue + intervalMs;
-    if (next < now) next = now + intervalMs;
-    entry.nextDue = next + (this.#random() - 0.5) * jitterMs;
+    if (this.#opts.aligned) {
+      // On the device's slots only: after a stall, the next slot after now (never two in one interval).
+      entry.nextDue = next <= now ? nextSlot(entry.id, intervalMs, now) : next;
+    } else {
+      if (next < now) next = now + intervalMs;
+      entry.nextDue = next + (this.#random() - 0.5) * jitterMs;
+    }
     this.#turns.update(entry);
     if (entry.running || this.#ready.has(entry)) {
       // Still running, or still waiting for a slot: it keeps its place, this turn is skipped.
@@ -368,4 +394,15 @@ function round2(n: number): number {
 /** A stable offset in [0, intervalMs) from the id, so restarts keep devices' phases (core/hash.ts). */
 export function phaseOf(id: string, intervalMs: number): number {
   return (hashString(id) / 0x100000000) * intervalMs;
+}
+
+/** The start of the slot of `id` that contains `t`: floor((t - phase) / interval) * interval + phase. */
+export function slotOf(id: string, intervalMs: number, t: number): number {
+  const phase = phaseOf(id, intervalMs);
+  return Math.floor((t - phase) / intervalMs) * intervalMs + phase;
+}
+
+/** The first slot of `id` strictly after `t` (wall-clock aligned, the same on every collector). */
+export function nextSlot(id: string, intervalMs: number, t: number): number {
+  return slotOf(id, intervalMs, t) + intervalMs;
 }

@@ -167,8 +167,8 @@ export const SCHEMA = {
   },
   monitor: {
     description:
-      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer, overload), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped).",
-    tags: ['component'],
+      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer, overload), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped), component cluster (a cluster member: members, devices owned, results on the bus), component alerting (a cluster's alerting leader: results taken, duplicate, stale). Tag node: the cluster member that wrote it (absent in one process).",
+    tags: ['component', 'node'],
     fields: {
       period_s: f('float', 's', 'Time since the previous point (0 for the heartbeat at start)'),
       polls: f('integer', 'count', 'Device polls since the previous point'),
@@ -224,6 +224,39 @@ export const SCHEMA = {
         'Traps dropped: from an address not in the inventory',
       ),
       traps_dropped_auth: f('integer', 'traps', 'Traps dropped: wrong v2c community or unknown SNMPv3 user'),
+      members: f('integer', 'members', 'Live cluster members this member sees (component cluster)'),
+      owned_devices: f('integer', 'devices', 'Devices this collector owns and polls (component cluster)'),
+      results_acked: f(
+        'integer',
+        'results',
+        'Probe results JetStream acked, total since start (component cluster)',
+      ),
+      results_queued: f('integer', 'results', 'Probe results waiting for NATS (component cluster)'),
+      results_dropped: f(
+        'integer',
+        'results',
+        'Probe results dropped past the queue bound, total since start (component cluster)',
+      ),
+      heartbeat_failures: f(
+        'integer',
+        'count',
+        'Membership heartbeats that failed, total since start (component cluster)',
+      ),
+      results_taken: f(
+        'integer',
+        'results',
+        'Probe results the alerting leader applied since the previous point (component alerting)',
+      ),
+      results_duplicate: f(
+        'integer',
+        'results',
+        'Probe results seen before (delivery is at least once), dropped since the previous point',
+      ),
+      results_stale: f(
+        'integer',
+        'results',
+        'Probe results older than two poll intervals since the previous point: history only, no page',
+      ),
       mqtt_takeovers_refused: f(
         'integer',
         'logins',

@@ -1,0 +1,280 @@
+/**
+ * The one file of the collector's cluster side that imports `nats` (core NATS, JetStream, KV): the
+ * connection, the idempotent set-up of the stream, its consumer and the members bucket, and the small ports
+ * the rest of collector/cluster/ is written against (MembersStore, StreamPublish, ConsumerSource, probe
+ * requests), so those are tested with fakes and this adapter against real nats-server nodes.
+ *
+ * Reconnection is the client's: it tries every server of the list (and those the cluster advertises) for
+ * ever, 250 ms apart; publishes made meanwhile time out after PUBLISH_TIMEOUT_MS and the publisher retries
+ * them. Set-up at start is idempotent: a stream, consumer or bucket that exists is used as it is, and two
+ * members creating one at the same moment both succeed.
+ */
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  DiscardPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type KV,
+  type NatsConnection,
+} from 'nats';
+import { NetmonError, errorMessage } from '../core/errors.ts';
+import type { Logger } from '../core/log.ts';
+import type { MemberEvent, MembersStore } from './membership.ts';
+import type { BusMessage, ConsumerSource, StreamPublish } from './result-bus.ts';
+import {
+  ALERTING_CONSUMER,
+  MEMBERS_BUCKET,
+  PROBE_SUBJECTS,
+  RESULTS_DUPLICATE_WINDOW_MS,
+  RESULTS_MAX_AGE_MS,
+  RESULTS_STREAM,
+  RESULTS_SUBJECTS,
+  encodeProbeRequest,
+  probeSubject,
+} from './subjects.ts';
+
+/** A JetStream publish or API call not answered within this is failed (and retried by its caller). */
+export const PUBLISH_TIMEOUT_MS = 2000;
+
+/** NATS could not be reached or refused a set-up call. Retryable: the servers may come back. */
+export class BusError extends NetmonError {}
+
+export interface BusOptions {
+  readonly servers: readonly string[];
+  /** Connection name the servers show (`netmon-<member>`). */
+  readonly name: string;
+  readonly log: Logger;
+  /** JetStream domain for the results stream (an edge collector's leaf node); absent: the default. */
+  readonly domain?: string | undefined;
+}
+
+/** A connected bus: the ports over one NATS connection. */
+export interface Bus {
+  readonly connection: NatsConnection;
+  readonly js: JetStreamClient;
+  /** Stream replicas used: min(3, servers in the cluster). */
+  readonly replicas: number;
+  readonly publisher: StreamPublish;
+  members(): Promise<MembersStore>;
+  /** The durable consumer `alerting`, for the alerting leader. */
+  consumer(): ConsumerSource;
+  /** Every probe request (`netmon.probe.<deviceId>`) to `onRequest`. */
+  subscribeProbes(onRequest: (subject: string, data: Uint8Array) => void): { stop(): void };
+  /** Ask the owner of a device for a probe (core NATS: at most once; the alerting side asks again). */
+  requestProbe(deviceId: string, delayMs: number): void;
+  /** Flush and close (subscriptions drained). */
+  close(): Promise<void>;
+}
+
+export async function connectBus(opts: BusOptions): Promise<Bus> {
+  const { log } = opts;
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: [...opts.servers],
+      name: opts.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 100,
+      timeout: PUBLISH_TIMEOUT_MS,
+      pingInterval: 5000,
+    });
+  } catch (err) {
+    throw new BusError('nats_connect', `cannot reach NATS at ${opts.servers.join(', ')}: ${errorMessage(err)}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
+        log.info(`nats ${s.type}`, { data: typeof s.data === 'string' ? s.data : JSON.stringify(s.data) });
+    }
+  })().catch(() => undefined);
+  try {
+    const jsm = await nc.jetstreamManager({ timeout: PUBLISH_TIMEOUT_MS });
+    const replicas = clusterSize(nc, opts.servers.length);
+    await retrying('the results stream', () => ensureResults(jsm, replicas, log), log);
+    const js = nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS });
+    const results = opts.domain ? nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS, domain: opts.domain }) : js;
+    return {
+      connection: nc,
+      js,
+      replicas,
+      publisher: {
+        publish: async (subject, data, msgId) => {
+          const ack = await results.publish(subject, data, { msgID: msgId, timeout: PUBLISH_TIMEOUT_MS });
+          return { duplicate: ack.duplicate };
+        },
+      },
+      members: async () =>
+        membersStore(await retrying('the members bucket', () => openBucket(js, MEMBERS_BUCKET, replicas), log), log),
+      consumer: () => consumerSource(js),
+      subscribeProbes: (onRequest) => {
+        const sub = nc.subscribe(PROBE_SUBJECTS, {
+          callback: (err, msg) => {
+            if (err) log.warn('probe subscription error', { error: errorMessage(err) });
+            else onRequest(msg.subject, msg.data);
+          },
+        });
+        return { stop: () => sub.unsubscribe() };
+      },
+      requestProbe: (deviceId, delayMs) => nc.publish(probeSubject(deviceId), encodeProbeRequest({ delayMs })),
+      close: async () => {
+        if (!nc.isClosed()) await nc.drain();
+      },
+    };
+  } catch (err) {
+    await nc.close();
+    throw new BusError('nats_setup', `cannot set up JetStream: ${errorMessage(err)}`, {
+      retryable: true,
+      cause: err,
+    });
+  }
+}
+
+/** How long set-up calls are retried at start (a cluster just started elects its JetStream leaders first). */
+const SETUP_DEADLINE_MS = 30_000;
+
+/** `fn` again, 500 ms apart, until it succeeds or SETUP_DEADLINE_MS has passed (then its last error). */
+async function retrying<T>(what: string, fn: () => Promise<T>, log: Logger): Promise<T> {
+  const deadline = Date.now() + SETUP_DEADLINE_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      if (attempt === 1) log.warn(`setting up ${what} failed; retrying`, { error: errorMessage(err) });
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/**
+ * Servers in the cluster this connection is in: INFO's connect_urls (each server's client URL once), or the
+ * servers configured when more (right after a cluster starts, its routes and so that list are still forming).
+ */
+function clusterSize(nc: NatsConnection, configured: number): number {
+  const info = nc.info;
+  if (!info?.cluster) return 1;
+  return Math.min(3, Math.max(1, info.connect_urls?.length ?? 1, configured));
+}
+
+const notFound = (err: unknown): boolean => /not found/i.test(errorMessage(err));
+
+/** The results stream and the alerting consumer, created when absent and used as they are when present. */
+async function ensureResults(jsm: JetStreamManager, replicas: number, log: Logger): Promise<void> {
+  try {
+    await jsm.streams.info(RESULTS_STREAM);
+  } catch (err) {
+    if (!notFound(err)) throw err;
+    try {
+      await jsm.streams.add({
+        name: RESULTS_STREAM,
+        subjects: [RESULTS_SUBJECTS],
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+        num_replicas: replicas,
+        duplicate_window: nanos(RESULTS_DUPLICATE_WINDOW_MS),
+        max_age: nanos(RESULTS_MAX_AGE_MS),
+      });
+      log.info('results stream created', { stream: RESULTS_STREAM, replicas });
+    } catch (addErr) {
+      // Another member created it a moment before (with its own view of the cluster): use that one.
+      await jsm.streams.info(RESULTS_STREAM).catch(() => {
+        throw addErr;
+      });
+    }
+  }
+  try {
+    await jsm.consumers.info(RESULTS_STREAM, ALERTING_CONSUMER);
+  } catch (err) {
+    if (!notFound(err)) throw err;
+    try {
+      await jsm.consumers.add(RESULTS_STREAM, {
+        durable_name: ALERTING_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(30_000),
+        max_ack_pending: 10_000,
+      });
+    } catch (addErr) {
+      await jsm.consumers.info(RESULTS_STREAM, ALERTING_CONSUMER).catch(() => {
+        throw addErr;
+      });
+    }
+  }
+}
+
+/** A KV bucket (created when absent, bound as it is when present): history 1, keys kept a day at most. */
+export function openBucket(js: JetStreamClient, name: string, replicas: number): Promise<KV> {
+  return js.views.kv(name, { history: 1, replicas, ttl: 24 * 3_600_000 });
+}
+
+function membersStore(kv: KV, log: Logger): MembersStore {
+  return {
+    put: async (key, value) => {
+      await kv.put(key, value);
+    },
+    delete: (key) => kv.delete(key),
+    watch: async (onEvent) => {
+      // Values stored before the watch began are the bucket's current values (membership.ts: `initial`).
+      const startedMs = Date.now();
+      let ready: () => void = () => undefined;
+      const initialised = new Promise<void>((resolve) => (ready = resolve));
+      const iter = await kv.watch({ key: '>', initializedFn: () => ready() });
+      void (async () => {
+        for await (const e of iter) {
+          const createdMs = e.created.getTime();
+          const event: MemberEvent = {
+            key: e.key,
+            op: e.operation,
+            value: e.value,
+            createdMs,
+            initial: createdMs < startedMs,
+          };
+          onEvent(event);
+        }
+      })().catch((err: unknown) => log.error('members watch ended', { error: errorMessage(err) }));
+      // An empty bucket may never say it is initialised: a start is not held up longer than a request.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([initialised, new Promise((r) => (timer = setTimeout(r, PUBLISH_TIMEOUT_MS)))]);
+      clearTimeout(timer);
+      return { stop: () => iter.stop() };
+    },
+  };
+}
+
+function consumerSource(js: JetStreamClient): ConsumerSource {
+  return {
+    consume: async (onMessage) => {
+      const consumer = await js.consumers.get(RESULTS_STREAM, ALERTING_CONSUMER);
+      const messages = await consumer.consume({ max_messages: 256 });
+      const done = (async () => {
+        for await (const m of messages) {
+          const msg: BusMessage = {
+            subject: m.subject,
+            data: m.data,
+            deliveries: m.info.redeliveryCount,
+            ack: () => m.ack(),
+            nak: (delayMs) => m.nak(delayMs),
+            term: () => m.term(),
+          };
+          await onMessage(msg);
+        }
+      })();
+      return {
+        stop: async () => {
+          messages.stop();
+          await done;
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * Collector nodes on fake time over the in-memory bucket and stream (test/support/cluster-fakes.ts): the
+ * fleet is split with no overlap and no hole; a member cut off from NATS drops its devices before the
+ * others take them, so no device is polled twice in one aligned interval and none waits longer than the
+ * membership timeout plus one interval; a probe request is answered by the owner only. The same story with
+ * real processes and nats-server nodes: test/integration/cluster/.
+ */
+import { describe, expect, it } from 'vitest';
+import { CollectorNode, type CollectorBus } from '../../../collector/cluster/collector-node.ts';
+import { encodeProbeRequest, probeSubject } from '../../../collector/cluster/subjects.ts';
+import { FakeClock } from '../../../collector/core/clock.ts';
+import { memoryLogger } from '../../../collector/core/log.ts';
+import type { Device, Inventory, Site } from '../../../collector/core/types.ts';
+import type { SampleWriterLike } from '../../../collector/pipeline.ts';
+import { nextSlot, phaseOf } from '../../../collector/scheduler/scheduler.ts';
+import { FakeStream, MemoryBucket } from '../../support/cluster-fakes.ts';
+import { ScriptedPoller, advance } from '../../support/monitor-fakes.ts';
+
+const T0 = Date.UTC(2026, 11, 3, 12, 0, 0);
+const INTERVAL = 2000;
+const HEARTBEAT = 500;
+const TIMEOUT = 2000;
+
+const KEC = ['Kuta', 'Mengwi', 'Petang'];
+const sites: Site[] = Array.from({ length: 12 }, (_, i) => ({
+  id: `site-${i}`,
+  name: `Site ${i}`,
+  category: 'banjar',
+  kecamatan: KEC[i % KEC.length] ?? 'Kuta',
+  desa: 'Desa',
+  lat: -8.6,
+  lon: 115.2,
+  criticality: 'low',
+}));
+const devices: Device[] = sites.flatMap((s, i) => [
+  { id: `${s.id}-rtr`, siteId: s.id, role: 'router', host: `127.0.9.${2 * i + 1}`, port: 161, profile: 'generic' },
+  { id: `${s.id}-ap1`, siteId: s.id, role: 'ap', host: `127.0.9.${2 * i + 2}`, port: 161, profile: 'generic' },
+]);
+const inventory: Inventory = { sites, devices };
+
+const idleWriter = (): SampleWriterLike => ({
+  push: () => undefined,
+  start: async () => undefined,
+  stop: async () => undefined,
+  stats: () => ({ written: 0, buffered: 0, dropped: 0, invalid: 0, failures: 0 }),
+});
+
+/** The fake cluster: one bucket, one stream, the probe subscriptions of every node. */
+function fakeCluster(clock: FakeClock) {
+  const bucket = new MemoryBucket(clock);
+  const stream = new FakeStream();
+  const probeSubs = new Set<(subject: string, data: Uint8Array) => void>();
+  const bus: CollectorBus = {
+    publisher: stream,
+    members: async () => bucket.store(),
+    subscribeProbes: (fn) => {
+      probeSubs.add(fn);
+      return { stop: () => probeSubs.delete(fn) };
+    },
+  };
+  const node = (id: string, pins: string[] = []) =>
+    new CollectorNode(
+      { clock, log: memoryLogger('warn'), inventory, poller: new ScriptedPoller(clock), writer: idleWriter(), bus },
+      {
+        cluster: {
+          node: id,
+          roles: ['collector'],
+          membership: { heartbeatMs: HEARTBEAT, timeoutMs: TIMEOUT },
+          pin: pins.length > 0 ? { kecamatan: pins } : undefined,
+        },
+        intervalMs: INTERVAL,
+        concurrency: 50,
+        selfMetricsMs: 10_000,
+      },
+    );
+  const requestProbe = (deviceId: string) => {
+    for (const fn of probeSubs) fn(probeSubject(deviceId), encodeProbeRequest({ delayMs: 0 }));
+  };
+  return { bucket, stream, node, requestProbe };
+}
+
+async function startAll(clock: FakeClock, nodes: CollectorNode[]): Promise<void> {
+  const started = Promise.all(nodes.map((n) => n.start()));
+  await advance(clock, HEARTBEAT + 100, 50);
+  await started;
+}
+
+/** Aligned interval of a poll: floor((t - phase) / interval). */
+const slot = (deviceId: string, t: number) => Math.floor((t - phaseOf(deviceId, INTERVAL)) / INTERVAL);
+
+describe('CollectorNode', () => {
+  it('splits the fleet among the members: every device owned once, polled once per interval', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const nodes = [c.node('col-1'), c.node('col-2'), c.node('col-3')];
+    await startAll(clock, nodes);
+    const owned = nodes.flatMap((n) => n.owned());
+    expect(owned.sort()).toEqual(devices.map((d) => d.id).sort());
+    for (const n of nodes) expect(n.owned().length).toBeGreaterThan(2);
+    await advance(clock, 3 * INTERVAL, 50);
+    for (const n of nodes) await n.stop();
+
+    const seen = new Map<string, string[]>();
+    for (const { msg } of c.stream.stored) {
+      const key = `${msg.probe.deviceId}@${slot(msg.probe.deviceId, msg.probe.timeMs)}`;
+      seen.set(key, [...(seen.get(key) ?? []), msg.collector]);
+    }
+    expect([...seen.values()].filter((who) => who.length > 1)).toEqual([]);
+    for (const d of devices) expect(c.stream.stored.some((s) => s.msg.probe.deviceId === d.id)).toBe(true);
+    // Each collector's results are numbered without a gap.
+    for (const id of ['col-1', 'col-2', 'col-3']) {
+      const seqs = c.stream.stored.filter((s) => s.msg.collector === id).map((s) => s.msg.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    }
+  });
+
+  it('a member cut off from NATS stops polling before the others take over; none waits past timeout + interval', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const nodes = [c.node('col-1'), c.node('col-2'), c.node('col-3')];
+    await startAll(clock, nodes);
+    await advance(clock, 2 * INTERVAL, 50);
+    const lost = nodes[1]?.owned() ?? [];
+    expect(lost.length).toBeGreaterThan(0);
+    const cutAt = clock.now();
+    c.bucket.cut.add('col-2');
+    await advance(clock, TIMEOUT + 3 * INTERVAL, 50);
+    expect(nodes[1]?.owned()).toEqual([]);
+    expect(new Set([...(nodes[0]?.owned() ?? []), ...(nodes[2]?.owned() ?? [])])).toEqual(
+      new Set(devices.map((d) => d.id)),
+    );
+    for (const n of nodes) await n.stop();
+
+    let worst = 0;
+    for (const id of lost) {
+      const next = c.stream.stored.find(
+        (s) => s.msg.probe.deviceId === id && s.msg.collector !== 'col-2' && s.msg.probe.timeMs > cutAt,
+      );
+      expect(next).toBeDefined();
+      worst = Math.max(worst, (next?.msg.probe.timeMs ?? Infinity) - cutAt);
+    }
+    expect(worst).toBeLessThanOrEqual(TIMEOUT + INTERVAL);
+    const polls = new Map<string, Set<string>>();
+    for (const { msg } of c.stream.stored) {
+      const key = `${msg.probe.deviceId}@${slot(msg.probe.deviceId, msg.probe.timeMs)}`;
+      polls.set(key, (polls.get(key) ?? new Set()).add(msg.collector));
+    }
+    expect([...polls.entries()].filter(([, who]) => who.size > 1)).toEqual([]);
+  });
+
+  it('a joining member takes a fair share from the next slots on, with no interval polled twice', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const first = [c.node('col-1'), c.node('col-2')];
+    await startAll(clock, first);
+    await advance(clock, 2 * INTERVAL, 50);
+    const late = c.node('col-3');
+    await startAll(clock, [late]);
+    await advance(clock, 2 * INTERVAL, 50);
+    expect(late.owned().length).toBeGreaterThan(2);
+    expect(late.owned().length).toBeLessThan(devices.length / 2);
+    for (const n of [...first, late]) await n.stop();
+    const polls = new Map<string, Set<string>>();
+    for (const { msg } of c.stream.stored) {
+      const key = `${msg.probe.deviceId}@${slot(msg.probe.deviceId, msg.probe.timeMs)}`;
+      polls.set(key, (polls.get(key) ?? new Set()).add(msg.collector));
+    }
+    expect([...polls.entries()].filter(([, who]) => who.size > 1)).toEqual([]);
+  });
+
+  it('a pinned member polls its kecamatan alone', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const edge = c.node('edge-petang', ['Petang']);
+    const nodes = [c.node('col-1'), c.node('col-2'), edge];
+    await startAll(clock, nodes);
+    const petang = devices.filter((d) => sites.find((s) => s.id === d.siteId)?.kecamatan === 'Petang');
+    expect(edge.owned().sort()).toEqual(petang.map((d) => d.id).sort());
+    for (const n of nodes) await n.stop();
+  });
+
+  it('answers a probe request for a device it owns; ignores the others', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const nodes = [c.node('col-1'), c.node('col-2')];
+    await startAll(clock, nodes);
+    await advance(clock, INTERVAL, 50);
+    // A device whose next slot is far: a poll within the next 50 ms is the requested one.
+    const now = clock.now();
+    const target = nodes[0]?.owned().find((id) => nextSlot(id, INTERVAL, now) - now > 500) ?? '';
+    expect(target).not.toBe('');
+    const before = c.stream.stored.length;
+    c.requestProbe(target);
+    await advance(clock, 50, 50);
+    const extra = c.stream.stored.slice(before).filter((s) => s.msg.probe.deviceId === target);
+    expect(extra.map((s) => s.msg.collector)).toEqual(['col-1']);
+    for (const n of nodes) await n.stop();
+  });
+
+  it('a clean stop hands the devices over at once (the key is deleted)', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const nodes = [c.node('col-1'), c.node('col-2')];
+    await startAll(clock, nodes);
+    await nodes[1]?.stop();
+    expect(nodes[0]?.owned().length).toBe(devices.length);
+    expect(c.bucket.values.has('col-2')).toBe(false);
+    await nodes[0]?.stop();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});
