@@ -118,8 +118,8 @@ const c2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
  * Kept up (polls done = polls due), or what saturated first. A process is one event loop (the collector,
  * each simulator): above SATURATED_CORES of a core it is the limit. When none is, but the machine's cores
  * are full, the machine is the limit, and the collector's need for the polls due (its CPU-ms per poll x
- * polls due) says whether it alone would fit in a core. A sink whose backlog is more than 10 s of writes is
- * named as well: the collector then holds what the sink cannot take.
+ * polls due) says whether it alone would fit in a core. A writer backlog of more than 10 s of writes is
+ * named as well: the samples are late (the sink, or a starved collector, fell behind).
  */
 export function fleetVerdict(v: VerdictInput): string {
   const sims = v.simulators.reduce((a, s) => a + s.cores, 0);
@@ -130,7 +130,7 @@ export function fleetVerdict(v: VerdictInput): string {
   const collectorNeed = `at its ${c2(v.collector.cpuMsPerPoll)} CPU-ms per poll the collector needs ${c2(need)} of a core for the ${v.pollsDuePerS.toFixed(0)} polls/s due`;
   const backlog =
     v.writerBacklog > Math.max(10_000, v.writesPerS * 10)
-      ? `; the ${v.sink.name} did not keep up (${v.writerBacklog} samples waiting in the writer)`
+      ? `; writes fell behind (${v.writerBacklog} samples waiting in the collector's writer: the ${v.sink.name}, or the collector's own writing)`
       : '';
   if (v.pollsDonePerS >= KEPT_UP * v.pollsDuePerS)
     return `kept up: ${v.pollsDonePerS.toFixed(0)} of ${v.pollsDuePerS.toFixed(0)} polls/s done (${shares})${backlog}`;
