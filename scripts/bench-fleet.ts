@@ -9,7 +9,7 @@
  *                                  [--sink influxd|victoria|null] [--cpu-prof DIR]
  *
  * For each size in turn: generate the fleet (size copies of the Badung inventory, each on loopback
- * addresses 127.B.x.y of its own second octet B, ids of copy k prefixed "xk-"; 30x is 100,500 devices),
+ * addresses 127.B.x.y of its own second octet B, ids of copy k prefixed "xk-"; 30x is 100,941 devices),
  * start the simulator in --sims processes (default one per 6,000 devices, at least 2 from 10,000: one
  * process holds a socket per device and one core; each loads only its share of the sites, written to a
  * file of its own), start the sink and the collector, wait for the first poll round (every device polled
@@ -74,7 +74,7 @@ const USAGE =
 const HELP = `${USAGE}
 
   Runs the whole collector (as npm start does: simulator + influxd + collector/main.ts) on fleets of
-  SIZE x the Badung fleet (1 = 3,350 SNMP devices; 30 = 100,500) and prints, per size and per process,
+  SIZE x the Badung fleet (1 = 3,350 SNMP devices; 30 = 100,941) and prints, per size and per process,
   CPU cores, CPU-ms per device poll, RSS (and the collector's heap, per device), polls done against due,
   late turns, overruns, the write rate, and a verdict: kept up, or what saturated first.
 
