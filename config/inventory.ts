@@ -190,7 +190,121 @@ export function parseInventory(
   source: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Inventory {
-  const src = parseYamlSource(text, source, env);
+  if (text.length >= CHUNKED_FROM_BYTES) {
+    const fast = parseInventoryChunked(text, source, env);
+    if (fast) return fast;
+  }
+  return parseInventoryWhole(text, source, env);
+}
+
+/** The whole file as one YAML document with positions: every error names file:line:column. */
+export function parseInventoryWhole(
+  text: string,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Inventory {
+  return inventoryFrom(parseYamlSource(text, source, env));
+}
+
+/** Files this big are read site by site first (parseInventoryChunked): about 2,000 devices. */
+export const CHUNKED_FROM_BYTES = 256 * 1024;
+/** Sites parsed together in one YAML document on the chunked path. */
+const SITES_PER_CHUNK = 64;
+
+/** The chunked path met something only the whole-document path can judge (or word): it takes over. */
+class WholeDocumentNeeded extends Error {}
+
+/**
+ * A large inventory read as its head (credentials, defaults) and its `sites:` items in chunks of
+ * SITES_PER_CHUNK sites, each chunk a small YAML document of its own. The whole file as one YAML document
+ * (the `yaml` CST and node tree, with positions) holds about 12 KB per device until it is read (1.2 GB
+ * for 100,000 devices: issue #14); a chunk is garbage as soon as its sites are read, so the parse needs
+ * a few MB beyond the data. The result is the same; only a valid file takes this path to the end:
+ * anything it cannot split for sure (anchors, aliases, block scalars, tabs, directives, a flow `sites:`),
+ * any YAML or schema error, or a chunk that does not read back as the items it was cut into, returns
+ * undefined and the whole document is parsed as before, so every error keeps its file:line:column.
+ * Exported for the test that compares both paths.
+ */
+export function parseInventoryChunked(
+  text: string,
+  source: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Inventory | undefined {
+  const split = splitSites(text);
+  if (!split) return undefined;
+  try {
+    const head = parseYamlSource(split.head, source, env).data ?? {};
+    if (typeof head !== 'object' || Array.isArray(head) || 'sites' in head) return undefined;
+    const sites: unknown[] = [];
+    for (let i = 0; i < split.items.length; i += SITES_PER_CHUNK) {
+      const from = split.items[i] ?? 0;
+      const to = split.items[i + SITES_PER_CHUNK] ?? split.end;
+      const chunk = parseYamlSource(text.slice(from, to), source, env).data;
+      const want = Math.min(SITES_PER_CHUNK, split.items.length - i);
+      if (!Array.isArray(chunk) || chunk.length !== want) return undefined;
+      for (const site of chunk) sites.push(site);
+    }
+    const whole: YamlSource = {
+      file: source,
+      data: { ...head, sites },
+      locate: () => {
+        throw new WholeDocumentNeeded();
+      },
+    };
+    return inventoryFrom(whole);
+  } catch (err) {
+    if (err instanceof WholeDocumentNeeded || err instanceof ConfigError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Where the items of a top-level block `sites:` sequence start (offsets of their `- ` lines), where the
+ * sequence ends, and the rest of the file without it; undefined when the file is not plainly of that
+ * shape (see parseInventoryChunked).
+ */
+function splitSites(text: string): { head: string; items: number[]; end: number } | undefined {
+  if (
+    text.includes('\t') ||
+    /(^|[\s[{,])[&*][^\s,\]}]/.test(text) ||
+    /^(%|---|\.\.\.)/m.test(text) ||
+    /[|>][+-]?[0-9]?[ ]*(#.*)?$/m.test(text)
+  )
+    return undefined;
+  const key = /^sites:[ ]*(#.*)?$/m.exec(text);
+  if (!key) return undefined;
+  let pos = key.index + key[0].length + 1;
+  const items: number[] = [];
+  let indent = -1;
+  let end = text.length;
+  while (pos < text.length) {
+    const nl = text.indexOf('\n', pos);
+    const lineEnd = nl < 0 ? text.length : nl;
+    let i = pos;
+    while (i < lineEnd && text.charCodeAt(i) === 0x20) i++;
+    const blank = i === lineEnd || text[i] === '#' || text[i] === '\r';
+    if (!blank) {
+      const col = i - pos;
+      const dash = text[i] === '-' && (i + 1 === lineEnd || text[i + 1] === ' ' || text[i + 1] === '\r');
+      if (indent < 0) {
+        if (!dash) return undefined;
+        indent = col;
+      }
+      if (dash && col === indent) items.push(pos);
+      else if (col <= indent) {
+        end = pos;
+        break;
+      }
+    }
+    pos = lineEnd + 1;
+  }
+  if (items.length === 0) return undefined;
+  return { head: text.slice(0, key.index) + text.slice(end), items, end };
+}
+
+/** Validate the data of an inventory document (and resolve its references). */
+function inventoryFrom(src: YamlSource): Inventory {
+  const source = src.file;
   const r = inventorySchema.safeParse(src.data ?? {});
   if (!r.success)
     throw new ConfigError(

@@ -5,57 +5,85 @@
  * with its 64 MQTT-only sensors, which are left out here), every part on free loopback ports in a temp dir.
  * Stops by itself.
  *
- *   npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 60] [--window 60] [--sims N] [--cpu-prof DIR]
+ *   npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 60] [--window 60] [--sims N]
+ *                                  [--sink influxd|victoria|null] [--cpu-prof DIR]
  *
  * For each size in turn: generate the fleet (size copies of the Badung inventory, each on loopback
- * addresses 127.B.x.y of its own second octet B, ids of copy k prefixed "xk-"), start the simulator in
- * --sims processes (default one per 6,000 devices, at least 2 from 10,000: one process holds a socket per
- * device and one core), start the collector, wait for its first poll round (every device polled once; at
- * most 3 intervals), then sample for --window seconds:
- *   - CPU of every process (collector, each simulator, influxd) from /proc/PID/stat, as cores (CPU time /
- *     wall time) and CPU-ms per device poll; RSS from /proc/PID/status (the largest seen, sampled every 2 s);
- *     the collector's open files (/proc/PID/fd);
+ * addresses 127.B.x.y of its own second octet B, ids of copy k prefixed "xk-"; 30x is 100,941 devices),
+ * start the simulator in --sims processes (default one per 6,000 devices, at least 2 from 10,000: one
+ * process holds a socket per device and one core; each loads only its share of the sites, written to a
+ * file of its own), start the sink and the collector, wait for the first poll round (every device polled
+ * once; at most 3 intervals), then sample for --window seconds:
+ *   - CPU of every process (collector, each simulator, the sink) from /proc/PID/stat, as cores (CPU time /
+ *     wall time) and CPU-ms per device poll; RSS from /proc/PID/status (the largest seen, sampled every
+ *     2 s); the collector's open files (/proc/PID/fd); the whole machine's busy cores from /proc/stat (the
+ *     rest is other processes: on a shared machine, other jobs);
+ *   - the collector's V8 heap (process.memoryUsage(), written every second by scripts/bench/memory-report.ts,
+ *     preloaded with --import), smallest and largest in the window: the smallest is about the live heap
+ *     after a collection; per device, RSS and heap in KB, and between consecutive sizes the KB each added
+ *     device costs (the slope, free of the fixed cost of the process);
  *   - from the monitor's GET /api/v1/health details: polls done (ok + failed) against polls due
  *     (devices / interval), late turns (started > 1 s after due), overruns (turns skipped because the
  *     previous one was still running), the scheduler's overload verdict when it has one, and the samples
- *     written to InfluxDB per second.
- * A simulator process using more than 0.9 of a core is reported as saturated: the collector's figures are
- * then bounded by the simulator, not by itself.
+ *     written per second.
+ * A verdict per size says whether polls done kept up with polls due, and if not, what saturated first: a
+ * simulator process or the collector (above 0.9 of a core: one event loop each), or the machine's CPU as
+ * a whole (every process below its limit, the cores full), with the cores the collector would need for the
+ * polls due at its measured CPU-ms per poll.
  *
- * Prints one markdown table (a row per size) and one JSON line per size. The machine's load average is
- * printed beside it: on a shared machine the figures are noisy. The fleet is SNMP only (no MQTT broker and
- * no MQTT devices), so what is measured is the SNMP collection path end to end.
+ * --sink: where the samples go. influxd (the default): Debian's InfluxDB 1.x, as `npm start` runs it.
+ * victoria: Debian's victoria-metrics through the 2.x write API (a lighter real database). null: a counting
+ * HTTP sink (scripts/bench/null-sink.ts; the collector still builds and sends every batch), for scale runs
+ * where a database beside the collector and the simulator would fill the machine by itself; the database's
+ * cost is then not measured, and the table says so.
+ *
+ * Prints one markdown table (a row per size), the verdicts, the memory slopes and one JSON line per size.
+ * The machine's load average is printed beside it: on a shared machine the figures are noisy. The fleet
+ * is SNMP only (no MQTT broker and no MQTT devices), so what is measured is the SNMP collection path end
+ * to end.
  * --cpu-prof DIR runs the collector under `node --cpu-prof` and leaves its profile in DIR when it stops.
  */
 import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { spawnSync } from 'node:child_process';
-import { Document, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import { generateToken } from '../collector/http/auth.ts';
 import type { SchedulerStats } from '../collector/scheduler/scheduler.ts';
-import { generateBadungInventory, type GeneratedInventory } from '../config/badung/generate.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
 import { ChildSet, cleanUpOnExit, simulatorArgs, waitForLine, type Child } from './bench/children.ts';
+import {
+  fleetVerdict,
+  machineBusyCores,
+  memorySlopes,
+  readMemoryReport,
+  type MemoryWindow,
+  type SinkKind,
+} from './bench/fleet-figures.ts';
+import { inventoryYaml, makeFleet, shardSites } from './bench/fleet-inventory.ts';
 import { cpuMsOfPid } from './bench/measure.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 import type { RunningServer } from './lib/servers/process.ts';
+import { startVictoriaMetrics } from './lib/servers/victoria-metrics.ts';
 import { parseCommandArgs, usageError } from './lib/cli.ts';
 
 const USAGE =
-  'usage: npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 30|60] [--window 60] [--sims N] [--cpu-prof DIR]';
+  'usage: npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 30|60] [--window 60] [--sims N] [--sink influxd|victoria|null] [--cpu-prof DIR]';
 const HELP = `${USAGE}
 
   Runs the whole collector (as npm start does: simulator + influxd + collector/main.ts) on fleets of
-  SIZE x the Badung fleet (1 = 3,350 SNMP devices) and prints, per size and per process, CPU cores,
-  CPU-ms per device poll, RSS, polls done against due, late turns, overruns and the InfluxDB write rate.
+  SIZE x the Badung fleet (1 = 3,350 SNMP devices; 30 = 100,941) and prints, per size and per process,
+  CPU cores, CPU-ms per device poll, RSS (and the collector's heap, per device), polls done against due,
+  late turns, overruns, the write rate, and a verdict: kept up, or what saturated first.
 
   --sizes LIST      fleet sizes, multiples of the Badung fleet, whole numbers (default 1)
   --interval S      the polling interval in seconds (default 60)
   --window S        the measuring window after warm-up, seconds (default 60)
   --sims N          simulator processes (default: one per 6,000 devices, 2 from 10,000 on)
+  --sink KIND       influxd (default: InfluxDB 1.x, as npm start), victoria (VictoriaMetrics, 2.x write
+                    API) or null (a counting HTTP sink, no database: for scale runs; said in the table)
   --cpu-prof DIR    run the collector under node --cpu-prof, profiles written to DIR
   -h, --help        this text`;
 
@@ -64,6 +92,7 @@ const args = parseCommandArgs('bench-fleet', HELP, {
   interval: { type: 'string', default: '60' },
   window: { type: 'string', default: '60' },
   sims: { type: 'string' },
+  sink: { type: 'string', default: 'influxd' },
   'cpu-prof': { type: 'string' },
 });
 const usage = (message: string): never => usageError('bench-fleet', USAGE, message);
@@ -77,73 +106,52 @@ const SIZES = args.sizes.split(',').map((s) => int('sizes', s.trim(), 1, 60));
 const INTERVAL_S = int('interval', args.interval, 5, 600);
 const WINDOW_S = int('window', args.window, 5, 3600);
 const SIMS = args.sims === undefined ? undefined : int('sims', args.sims, 1, 32);
+const SINKS: readonly SinkKind[] = ['influxd', 'victoria', 'null'];
+const SINK =
+  SINKS.find((k) => k === args.sink) ??
+  usage(`--sink must be one of ${SINKS.join(', ')}, got "${args.sink}"`);
 const CPU_PROF = args['cpu-prof'] === undefined ? undefined : resolve(args['cpu-prof']);
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+const CPUS = cpus().length;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** Devices one simulator process is given at most (its sockets, and a core's worth of answers). */
 const DEVICES_PER_SIM = 6000;
+const MEMORY_REPORT = pathToFileURL(join(ROOT, 'scripts/bench/memory-report.ts')).href;
 
 const children = new ChildSet();
 const dir = mkdtempSync(join(tmpdir(), 'netmon-bench-fleet-'));
-let influx: RunningServer | undefined;
+/** The database shared by every size (influxd or victoria); the null sink is started per size. */
+let database: RunningServer | undefined;
 
-cleanUpOnExit('bench-fleet', children, dir, () => children.stopAll(10_000).then(() => influx?.stop()));
+cleanUpOnExit('bench-fleet', children, dir, () => children.stopAll(10_000).then(() => database?.stop()));
 
 interface HealthDoc {
   devices: number;
   polls: { ok: number; failed: number };
   scheduler: SchedulerStats;
-  writer: { written: number; buffered: number; dropped: number };
+  writer: { written: number; buffered: number; dropped: number; onDisk?: number };
 }
 
-// ---- the fleet ---------------------------------------------------------------------------------------
-
-type RawSite = GeneratedInventory['sites'][number];
-
-/**
- * SIZE copies of the Badung inventory as one inventory YAML: copy k (k >= 1) has seed k + 1, addresses
- * 127.(octet + k).x.y and "xk-" before every site and device id (and the references to them). MQTT
- * accounts and MQTT-only sensors are left out: the benchmark measures SNMP collection.
- */
-function fleetYaml(size: number, firstOctet: number, port: number): { yaml: string; devices: number } {
-  const sites: RawSite[] = [];
-  let devices = 0;
-  let credentials: unknown;
-  for (let k = 0; k < size; k++) {
-    // No ping-only sites: the benchmark measures SNMP polling (its config has no ping: section).
-    const gen = generateBadungInventory({ seed: k + 1, hostOctet: firstOctet + k, port, ispRouterEvery: 0 });
-    const pre = k === 0 ? '' : `x${k}-`;
-    credentials ??= parseDocument(gen.yaml).get('credentials');
-    for (const s of gen.sites) {
-      const devs = s.devices
-        .filter((d) => d.role !== 'sensor' && d.host !== undefined)
-        .map((d) => {
-          const { mqtt: _mqtt, ...rest } = d;
-          return { ...rest, id: `${pre}${d.id}` };
-        });
-      devices += devs.length;
-      sites.push({
-        ...s,
-        id: `${pre}${s.id}`,
-        name: k === 0 ? s.name : `${s.name} (${k})`,
-        ...(s.upstream ? { upstream: `${pre}${s.upstream}` } : {}),
-        devices: devs,
-      });
-    }
-  }
-  const doc = new Document({ credentials, defaults: { port, credentials: 'public-v2' }, sites });
-  return { yaml: doc.toString({ lineWidth: 0 }), devices };
+interface SinkTarget {
+  readonly api: 'v1' | 'v2';
+  readonly url: string;
 }
 
-/** config/netmon.example.yaml with places, ports and the interval changed, and no MQTT. */
+/** config/netmon.example.yaml with places, ports, the sink and the interval changed, and no MQTT. */
 function writeConfig(
   at: string,
-  ports: { http: number; influx: number; control: number },
+  ports: { http: number; control: number },
+  sink: SinkTarget,
   inventory: string,
 ): string {
   const doc = parseDocument(readFileSync(join(ROOT, 'config/netmon.example.yaml'), 'utf8'));
   doc.setIn(['inventory'], inventory);
-  doc.setIn(['influx', 'url'], `http://127.0.0.1:${ports.influx}`);
+  if (sink.api === 'v1') doc.setIn(['influx', 'url'], sink.url);
+  else
+    doc.setIn(
+      ['influx'],
+      doc.createNode({ api: 'v2', url: sink.url, org: 'bench', bucket: 'netmon', timeout: '10s' }),
+    );
   doc.setIn(['writer', 'bufferDir'], join(at, 'buffer'));
   doc.setIn(['incidents', 'file'], join(at, 'incidents.db'));
   doc.setIn(['snmp', 'interval'], `${INTERVAL_S}s`);
@@ -165,8 +173,12 @@ function writeConfig(
 // ---- /proc -------------------------------------------------------------------------------------------
 
 function rssMb(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m?.[1] ? Number(m[1]) / 1024 : NaN;
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m?.[1] ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 function openFiles(pid: number): number {
@@ -176,6 +188,8 @@ function openFiles(pid: number): number {
     return NaN;
   }
 }
+
+const procStat = (): string => readFileSync('/proc/stat', 'utf8');
 
 interface Proc {
   readonly name: string;
@@ -195,6 +209,7 @@ interface SizeResult {
   size: number;
   devices: number;
   sims: number;
+  sink: SinkKind;
   firstRoundS: number | null;
   pollsDonePerS: number;
   pollsDuePerS: number;
@@ -202,13 +217,20 @@ interface SizeResult {
   overruns: number;
   failed: number;
   writesPerS: number;
+  /** Samples waiting in the writer at the end of the window (memory or disk): a sink that keeps up keeps it low. */
+  writerBacklog: number;
   collector: ProcFigures;
+  /** The collector's V8 heap over the window, MB: smallest (about the live heap) and largest. */
+  collectorHeap: MemoryWindow | null;
   simulators: ProcFigures[];
-  influxd: ProcFigures;
+  sinkProc: ProcFigures;
   collectorOpenFiles: number;
   devicesPerCore: number;
+  /** Busy cores of the whole machine over the window (/proc/stat), every process on it. */
+  machineBusyCores: number;
   simulatorSaturated: boolean;
   overload: SchedulerStats['overload'] | null;
+  verdict: string;
   load: string;
 }
 
@@ -233,15 +255,38 @@ async function getJson<T>(url: string, token: string): Promise<T> {
   throw new Error(`${url}: the collector did not answer in 3 tries (${String(last)})`);
 }
 
-async function runSize(size: number, influxd: RunningServer): Promise<SizeResult> {
+/** The sink of this size: the shared database, or a null sink of its own. */
+async function sinkFor(): Promise<{ target: SinkTarget; proc: Proc }> {
+  if (SINK === 'null') {
+    const child = await children.start(
+      'null sink',
+      process.execPath,
+      ['--import', 'tsx', 'scripts/bench/null-sink.ts'],
+      { cwd: ROOT },
+    );
+    await waitForLine(child, /null sink ready/, 60_000);
+    const port = Number(/"port":(\d+)/.exec(child.tail())?.[1]);
+    return {
+      target: { api: 'v2', url: `http://127.0.0.1:${port}` },
+      proc: { name: 'null sink', pid: child.pid },
+    };
+  }
+  if (!database) throw new Error('the database was not started');
+  return {
+    target: { api: SINK === 'influxd' ? 'v1' : 'v2', url: database.url },
+    proc: { name: SINK === 'influxd' ? 'influxd' : 'victoria-metrics', pid: database.pid ?? 0 },
+  };
+}
+
+async function runSize(size: number): Promise<SizeResult> {
   const at = join(dir, `x${size}`);
   mkdirSync(at, { recursive: true });
   const snmpPort = await freeUdpPort();
   // Second octets of their own, so the simulator's addresses do not meet another instance's.
   const firstOctet = 100 + Math.floor(Math.random() * (150 - size));
-  const fleet = fleetYaml(size, firstOctet, snmpPort);
+  const fleet = makeFleet(size, firstOctet, snmpPort);
   const inventoryFile = join(at, 'fleet.inventory.yaml');
-  writeFileSync(inventoryFile, fleet.yaml);
+  writeFileSync(inventoryFile, inventoryYaml(fleet, fleet.sites));
   const sims = SIMS ?? Math.max(fleet.devices >= 10_000 ? 2 : 1, Math.ceil(fleet.devices / DEVICES_PER_SIM));
   const viewer = generateToken();
   writeFileSync(
@@ -250,19 +295,22 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
   );
   const controls = await Promise.all(Array.from({ length: sims }, () => freeTcpPort()));
   const http = await freeTcpPort();
-  const config = writeConfig(at, { http, influx: influxd.port, control: controls[0] ?? 0 }, inventoryFile);
+  const sink = await sinkFor();
+  const config = writeConfig(at, { http, control: controls[0] ?? 0 }, sink.target, inventoryFile);
   console.log(
-    `\n== size ${size}: ${fleet.devices} devices every ${INTERVAL_S} s, ${sims} simulator process(es)`,
+    `\n== size ${size}: ${fleet.devices} devices every ${INTERVAL_S} s, ${sims} simulator process(es), sink ${SINK}`,
   );
 
   const t0 = performance.now();
   const simChildren: Child[] = [];
   for (let i = 0; i < sims; i++) {
+    const shardFile = sims === 1 ? inventoryFile : join(at, `fleet.shard-${i}-of-${sims}.yaml`);
+    if (sims > 1) writeFileSync(shardFile, inventoryYaml(fleet, shardSites(fleet, i, sims)));
     simChildren.push(
       await children.start(
         `simulator ${i}/${sims}`,
         process.execPath,
-        simulatorArgs(inventoryFile, `127.0.0.1:${controls[i] ?? 0}`, '--shard', `${i}/${sims}`),
+        simulatorArgs(shardFile, `127.0.0.1:${controls[i] ?? 0}`),
         { cwd: ROOT },
       ),
     );
@@ -273,6 +321,7 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
   const logFile = join(ROOT, 'var', `bench-fleet-collector-x${size}.log`);
   mkdirSync(dirname(logFile), { recursive: true });
   const logFd = openSync(logFile, 'w');
+  const memoryFile = join(at, 'collector-memory.json');
   const nodeArgs = CPU_PROF
     ? [
         '--cpu-prof',
@@ -285,8 +334,12 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
   const collector = await children.start(
     'collector',
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', 'collector/main.ts', '--config', config],
-    { cwd: ROOT, stdio: ['ignore', logFd, logFd] },
+    [...nodeArgs, '--import', 'tsx', '--import', MEMORY_REPORT, 'collector/main.ts', '--config', config],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', logFd, logFd],
+      env: { ...process.env, NETMON_BENCH_MEMORY_FILE: memoryFile },
+    },
   );
   const base = `http://127.0.0.1:${http}`;
   const t1 = performance.now();
@@ -302,7 +355,9 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
         return false;
       }
     },
-    { timeoutMs: 600_000, intervalMs: 500, what: 'the collector /health' },
+    // Loading the inventory and starting while the first polls already run: more time for a bigger
+    // fleet on a starved machine (10 minutes, and 1 more per 1x of fleet).
+    { timeoutMs: 600_000 + size * 60_000, intervalMs: 500, what: 'the collector /health' },
   );
   console.log(
     `collector answering after ${((performance.now() - t1) / 1000).toFixed(0)} s; waiting for the first round`,
@@ -332,20 +387,29 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
   const procs: Proc[] = [
     { name: 'collector', pid: collector.pid },
     ...simChildren.map((c) => ({ name: c.name, pid: c.pid })),
-    { name: 'influxd', pid: influxd.pid ?? 0 },
+    sink.proc,
   ];
   const before = await health();
   const cpu0 = procs.map((p) => cpuMsOfPid(p.pid, CLK_TCK));
+  const stat0 = procStat();
   const w0 = performance.now();
   const rssMax = procs.map((p) => rssMb(p.pid));
+  const heap: MemoryWindow[] = [];
+  const sampleHeap = (): void => {
+    const m = readMemoryReport(memoryFile);
+    if (m) heap.push({ minMb: m.heapUsedMb, maxMb: m.heapUsedMb });
+  };
+  sampleHeap();
   let maxOpenFiles = openFiles(collector.pid);
   while (performance.now() - w0 < WINDOW_S * 1000) {
     await new Promise((r) => setTimeout(r, Math.min(2000, WINDOW_S * 1000 - (performance.now() - w0))));
     procs.forEach((p, i) => (rssMax[i] = Math.max(rssMax[i] ?? 0, rssMb(p.pid))));
     maxOpenFiles = Math.max(maxOpenFiles, openFiles(collector.pid));
+    sampleHeap();
     if (collector.proc.exitCode !== null) throw new Error(`collector exited; its log: ${logFile}`);
   }
   const cpu1 = procs.map((p) => cpuMsOfPid(p.pid, CLK_TCK));
+  const stat1 = procStat();
   const windowMs = performance.now() - w0;
   const after = await health();
   const load = loadavg()
@@ -364,11 +428,19 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
   });
   const collectorFig = figures[0] as ProcFigures;
   const simFigs = figures.slice(1, 1 + sims);
-  const influxFig = figures[figures.length - 1] as ProcFigures;
-  const result: SizeResult = {
+  const sinkFig = figures[figures.length - 1] as ProcFigures;
+  const collectorHeap =
+    heap.length === 0
+      ? null
+      : {
+          minMb: Math.min(...heap.map((h) => h.minMb)),
+          maxMb: Math.max(...heap.map((h) => h.maxMb)),
+        };
+  const partial: Omit<SizeResult, 'verdict'> = {
     size,
     devices: fleet.devices,
     sims,
+    sink: SINK,
     firstRoundS,
     pollsDonePerS: (polls * 1000) / windowMs,
     pollsDuePerS: after.scheduler.jobs / INTERVAL_S,
@@ -376,14 +448,31 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
     overruns: after.scheduler.overruns - before.scheduler.overruns,
     failed: after.polls.failed - before.polls.failed,
     writesPerS: ((after.writer.written - before.writer.written) * 1000) / windowMs,
+    writerBacklog: after.writer.buffered,
     collector: collectorFig,
+    collectorHeap,
     simulators: simFigs,
-    influxd: influxFig,
+    sinkProc: sinkFig,
     collectorOpenFiles: maxOpenFiles,
     devicesPerCore: collectorFig.cores > 0 ? fleet.devices / collectorFig.cores : NaN,
+    machineBusyCores: machineBusyCores(stat0, stat1, CPUS),
     simulatorSaturated: simFigs.some((f) => f.cores > 0.9),
     overload: after.scheduler.overload ?? null,
     load,
+  };
+  const result: SizeResult = {
+    ...partial,
+    verdict: fleetVerdict({
+      pollsDonePerS: partial.pollsDonePerS,
+      pollsDuePerS: partial.pollsDuePerS,
+      collector: collectorFig,
+      simulators: simFigs,
+      sink: { ...sinkFig, kind: SINK },
+      machineBusyCores: partial.machineBusyCores,
+      cpus: CPUS,
+      writerBacklog: partial.writerBacklog,
+      writesPerS: partial.writesPerS,
+    }),
   };
 
   await children.stopAll(20_000);
@@ -393,10 +482,17 @@ async function runSize(size: number, influxd: RunningServer): Promise<SizeResult
 // ---- the table ---------------------------------------------------------------------------------------
 
 const f = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
+const kb = (mb: number, devices: number): string => f((mb * 1024) / devices, 1);
+
+const SINK_NOTE: Readonly<Record<SinkKind, string>> = {
+  influxd: 'sink: influxd (InfluxDB 1.x, as npm start)',
+  victoria: 'sink: victoria-metrics (the 2.x write API; a lighter database than influxd)',
+  null: 'sink: NULL (a counting HTTP sink, no database: the collector builds and sends every batch, but no database shares the machine, and its cost is not measured)',
+};
 
 function table(results: readonly SizeResult[]): string {
-  const head =
-    '| size | devices | polls/s done / due | late | overruns | failed | collector cores | collector CPU-ms/poll | collector RSS MB | open files | devices/core | simulator cores (procs) | simulator CPU-ms/poll | influxd cores | influxd CPU-ms/poll | influxd RSS MB | samples written/s | first round s | load avg |';
+  const sinkName = results[0]?.sinkProc.name ?? 'sink';
+  const head = `| size | devices | polls/s done / due | late | overruns | failed | collector cores | collector CPU-ms/poll | collector RSS MB | RSS KB/device | heap MB min-max | heap KB/device | open files | devices/core | simulator cores (procs) | simulator CPU-ms/poll | ${sinkName} cores | ${sinkName} CPU-ms/poll | ${sinkName} RSS MB | samples written/s | machine busy cores | first round s | load avg |`;
   const sep = `|${head
     .split('|')
     .slice(1, -1)
@@ -415,14 +511,18 @@ function table(results: readonly SizeResult[]): string {
       f(r.collector.cores),
       f(r.collector.cpuMsPerPoll),
       f(r.collector.rssMb, 0),
+      kb(r.collector.rssMb, r.devices),
+      r.collectorHeap ? `${f(r.collectorHeap.minMb, 0)}-${f(r.collectorHeap.maxMb, 0)}` : '-',
+      r.collectorHeap ? kb(r.collectorHeap.minMb, r.devices) : '-',
       r.collectorOpenFiles,
       f(r.devicesPerCore, 0),
       `${f(simCores)} (${r.sims})${r.simulatorSaturated ? ' saturated' : ''}`,
       f(simMs),
-      f(r.influxd.cores),
-      f(r.influxd.cpuMsPerPoll),
-      f(r.influxd.rssMb, 0),
+      f(r.sinkProc.cores),
+      f(r.sinkProc.cpuMsPerPoll),
+      f(r.sinkProc.rssMb, 0),
       f(r.writesPerS, 0),
+      `${f(r.machineBusyCores)} of ${CPUS}`,
       r.firstRoundS === null ? 'not done' : f(r.firstRoundS, 0),
       r.load,
     ].join(' | ');
@@ -432,40 +532,58 @@ function table(results: readonly SizeResult[]): string {
 
 async function main(): Promise<void> {
   console.log(
-    `bench-fleet: sizes ${SIZES.join(',')} x Badung, interval ${INTERVAL_S} s, window ${WINDOW_S} s, ${
-      (await import('node:os')).cpus().length
-    } CPUs, load average ${loadavg()
+    `bench-fleet: sizes ${SIZES.join(',')} x Badung, interval ${INTERVAL_S} s, window ${WINDOW_S} s, sink ${SINK}, ${CPUS} CPUs, load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  influx = await startInfluxd({ dataDir: join(dir, 'influxdb'), startTimeoutMs: 120_000 });
+  if (SINK === 'influxd')
+    database = await startInfluxd({ dataDir: join(dir, 'influxdb'), startTimeoutMs: 120_000 });
+  else if (SINK === 'victoria')
+    database = await startVictoriaMetrics({ dataDir: join(dir, 'victoria'), startTimeoutMs: 120_000 });
   const results: SizeResult[] = [];
+  const failed: string[] = [];
   for (const size of SIZES) {
-    const r = await runSize(size, influx);
-    results.push(r);
-    console.log(JSON.stringify({ bench: 'fleet', intervalS: INTERVAL_S, windowS: WINDOW_S, ...r }));
+    try {
+      const r = await runSize(size);
+      results.push(r);
+      console.log(JSON.stringify({ bench: 'fleet', intervalS: INTERVAL_S, windowS: WINDOW_S, ...r }));
+    } catch (err) {
+      // One size that cannot be measured (a collector that never answered is a finding) does not cost the others.
+      const why = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+      failed.push(`- ${size}x: NOT MEASURED: ${why}`);
+      console.log(`size ${size}: not measured: ${why}`);
+      await children.stopAll(20_000);
+    }
   }
   console.log(
-    `\nFleet benchmark, interval ${INTERVAL_S} s, window ${WINDOW_S} s (npx tsx scripts/bench-fleet.ts --sizes ${SIZES.join(',')} --interval ${INTERVAL_S} --window ${WINDOW_S}):\n`,
+    `\nFleet benchmark, interval ${INTERVAL_S} s, window ${WINDOW_S} s (npx tsx scripts/bench-fleet.ts --sizes ${SIZES.join(',')} --interval ${INTERVAL_S} --window ${WINDOW_S} --sink ${SINK}${SIMS === undefined ? '' : ` --sims ${SIMS}`}); ${SINK_NOTE[SINK]}; the simulator in its own processes:\n`,
   );
   console.log(table(results));
-  const saturated = results.filter((r) => r.simulatorSaturated).map((r) => `${r.size}x`);
-  if (saturated.length > 0)
+  console.log('\nVerdicts:');
+  for (const r of results)
+    console.log(`- ${r.size}x (${r.devices.toLocaleString('en-US')} devices): ${r.verdict}`);
+  for (const line of failed) console.log(line);
+  const slopes = memorySlopes(
+    results.map((r) => ({ devices: r.devices, rssMb: r.collector.rssMb, heapMb: r.collectorHeap?.minMb })),
+  );
+  if (slopes.length > 0) {
     console.log(
-      `\nA simulator process was saturated (> 0.9 core) at ${saturated.join(', ')}: those rows are bounded by the simulator.`,
+      '\nCollector memory per added device (between consecutive sizes, so without the fixed cost):',
     );
+    for (const s of slopes) console.log(`- ${s}`);
+  }
 }
 
 main().then(
   async () => {
     await children.stopAll(20_000);
-    await influx?.stop();
+    await database?.stop();
     process.exit(0);
   },
   async (err: unknown) => {
     console.error(`bench-fleet: ${err instanceof Error ? err.message : String(err)}`);
     await children.stopAll(20_000);
-    await influx?.stop();
+    await database?.stop();
     process.exit(1);
   },
 );

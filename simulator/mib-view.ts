@@ -11,13 +11,16 @@ import type {
   InterfaceValues,
   WifiValues,
 } from './device-model.ts';
-import { ErrorStatus, PduType, encodeVarbind } from './snmp-message.ts';
-import type { Pdu, SnmpValue, Varbind } from './snmp-message.ts';
+import { Tag, encodeOid } from './ber.ts';
+import { ErrorStatus, PduType, encodeValue, encodeVarbind } from './snmp-message.ts';
+import type { Pdu, SnmpValue } from './snmp-message.ts';
 
 type Getter = (m: DeviceModel, v: () => DeviceValues) => SnmpValue;
 
 export interface MibEntry {
   readonly oid: readonly number[];
+  /** The OID's TLV, encoded once when the view is built (shared by every device of the shape). */
+  readonly oidTlv: Buffer;
   readonly get: Getter;
 }
 
@@ -68,7 +71,7 @@ export function mibViewFor(model: DeviceModel): MibView {
 function buildView(shape: DeviceModel): MibView {
   const entries: MibEntry[] = [];
   const add = (oid: readonly number[], get: Getter): void => {
-    entries.push({ oid, get });
+    entries.push({ oid, oidTlv: encodeOid(oid), get });
   };
   // SNMPv2-MIB system group
   add([...OID.system, 1, 0], (m) => str(m.sysDescr));
@@ -197,10 +200,191 @@ export interface PduAnswer {
   readonly errorIndex: number;
   /** Encoded varbinds, in order. */
   readonly varbinds: readonly Buffer[];
+  /** The same varbinds as one contiguous run of bytes (what goes into the response's varbind list). */
+  readonly bytes?: Buffer | undefined;
 }
 
 /** Cap on varbinds in one GETBULK answer, whatever max-repetitions asks for. */
 const MAX_BULK_VARBINDS = 2048;
+
+/**
+ * The varbinds of one answer, written straight into one scratch buffer and copied out once: the OID TLVs
+ * come pre-encoded from the view and the common value types (32-bit unsigned, Counter64, small INTEGER,
+ * OCTET STRING) are written in place, so an answer of 150 varbinds costs two allocations instead of
+ * about eight per varbind. Other values go through the generic encoder (snmp-message.ts encodeValue);
+ * the bytes are the same either way (test/unit/simulator/answer-bytes.test.ts compares them).
+ */
+class VarbindWriter {
+  /** Shared by every answer of the process: an answer is built and copied out synchronously. */
+  static #scratch = Buffer.allocUnsafe(70_000);
+  static #u64 = Buffer.alloc(9);
+  readonly #budget: number;
+  readonly #ends: number[] = [];
+  #pos = 0;
+
+  constructor(budget: number) {
+    this.#budget = Math.min(budget, VarbindWriter.#scratch.length);
+  }
+
+  get count(): number {
+    return this.#ends.length;
+  }
+
+  /** Append one varbind; false (nothing written) when it does not fit the budget. */
+  push(oidTlv: Buffer, value: SnmpValue): boolean {
+    const buf = VarbindWriter.#scratch;
+    const fast = fastValueSize(value);
+    const generic = fast < 0 ? encodeValue(value) : undefined;
+    const valueSize = generic ? generic.length : fast;
+    const content = oidTlv.length + valueSize;
+    const total = 1 + lengthSize(content) + content;
+    if (this.#pos + total > this.#budget) return false;
+    let p = this.#pos;
+    buf[p++] = Tag.Sequence;
+    p = writeLength(buf, p, content);
+    p += oidTlv.copy(buf, p);
+    if (generic) p += generic.copy(buf, p);
+    else p = writeFastValue(buf, p, value, VarbindWriter.#u64);
+    this.#pos = p;
+    this.#ends.push(p);
+    return true;
+  }
+
+  finish(errorStatus: number, errorIndex: number): PduAnswer {
+    const bytes = Buffer.from(VarbindWriter.#scratch.subarray(0, this.#pos));
+    const varbinds: Buffer[] = [];
+    let start = 0;
+    for (const end of this.#ends) {
+      varbinds.push(bytes.subarray(start, end));
+      start = end;
+    }
+    return { errorStatus, errorIndex, varbinds, bytes };
+  }
+}
+
+function lengthSize(len: number): number {
+  return len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 4;
+}
+
+/** X.690 definite length, as ber.ts writes it. */
+function writeLength(buf: Buffer, p: number, len: number): number {
+  if (len < 0x80) buf[p++] = len;
+  else if (len < 0x100) {
+    buf[p++] = 0x81;
+    buf[p++] = len;
+  } else if (len < 0x10000) {
+    buf[p++] = 0x82;
+    buf[p++] = len >> 8;
+    buf[p++] = len & 0xff;
+  } else {
+    buf[p++] = 0x83;
+    buf[p++] = (len >> 16) & 0xff;
+    buf[p++] = (len >> 8) & 0xff;
+    buf[p++] = len & 0xff;
+  }
+  return p;
+}
+
+const TAG_OF: Readonly<Record<'counter32' | 'gauge32' | 'timeticks', number>> = {
+  counter32: Tag.Counter32,
+  gauge32: Tag.Gauge32,
+  timeticks: Tag.TimeTicks,
+};
+
+function unsigned32Size(value: number): number {
+  const v = value >>> 0;
+  return v < 0x80 ? 1 : v < 0x8000 ? 2 : v < 0x800000 ? 3 : v < 0x80000000 ? 4 : 5;
+}
+
+/** Content bytes of a signed INTEGER of 1..4 bytes (X.690 8.3, minimal), or -1 when it needs more. */
+function int32Size(v: number): number {
+  if (!Number.isInteger(v)) return -1;
+  if (v >= -0x80 && v < 0x80) return 1;
+  if (v >= -0x8000 && v < 0x8000) return 2;
+  if (v >= -0x800000 && v < 0x800000) return 3;
+  if (v >= -0x80000000 && v < 0x80000000) return 4;
+  return -1;
+}
+
+const MAX_U64 = 0xffffffffffffffffn;
+
+/** The whole TLV size of a value the fast path writes, or -1 for the generic encoder. */
+function fastValueSize(v: SnmpValue): number {
+  switch (v.type) {
+    case 'counter32':
+    case 'gauge32':
+    case 'timeticks':
+      return 2 + unsigned32Size(v.value);
+    case 'integer': {
+      const n = int32Size(v.value);
+      return n < 0 ? -1 : 2 + n;
+    }
+    case 'octets': {
+      const n = typeof v.value === 'string' ? Buffer.byteLength(v.value, 'utf8') : v.value.length;
+      return 1 + lengthSize(n) + n;
+    }
+    case 'counter64': {
+      if (v.value < 0n || v.value > MAX_U64) return -1;
+      return 2 + u64Size(v.value);
+    }
+    default:
+      return -1;
+  }
+}
+
+/** Content bytes of an unsigned BER value: minimal, with a leading 0 when the top bit is set. */
+function u64Size(v: bigint): number {
+  let n = 1;
+  let top = v;
+  while (top > 0xffn) {
+    top >>= 8n;
+    n++;
+  }
+  return top & 0x80n ? n + 1 : n;
+}
+
+function writeFastValue(buf: Buffer, p: number, v: SnmpValue, u64: Buffer): number {
+  switch (v.type) {
+    case 'counter32':
+    case 'gauge32':
+    case 'timeticks': {
+      const x = v.value >>> 0;
+      const n = unsigned32Size(x);
+      buf[p++] = TAG_OF[v.type];
+      buf[p++] = n;
+      // Big-endian; a 5-byte form starts with the 0 that keeps the value positive.
+      for (let i = n - 1; i >= 0; i--) buf[p++] = i >= 4 ? 0 : (x >>> (8 * i)) & 0xff;
+      return p;
+    }
+    case 'integer': {
+      const n = int32Size(v.value);
+      buf[p++] = Tag.Integer;
+      buf[p++] = n;
+      for (let i = n - 1; i >= 0; i--) buf[p++] = (v.value >> (8 * i)) & 0xff;
+      return p;
+    }
+    case 'octets': {
+      buf[p++] = Tag.OctetString;
+      if (typeof v.value === 'string') {
+        const n = Buffer.byteLength(v.value, 'utf8');
+        p = writeLength(buf, p, n);
+        return p + buf.write(v.value, p, 'utf8');
+      }
+      p = writeLength(buf, p, v.value.length);
+      return p + v.value.copy(buf, p);
+    }
+    case 'counter64': {
+      const n = u64Size(v.value);
+      u64.writeBigUInt64BE(v.value, 1);
+      u64[0] = 0;
+      buf[p++] = Tag.Counter64;
+      buf[p++] = n;
+      return p + u64.copy(buf, p, 9 - n, 9);
+    }
+    default:
+      throw new RangeError(`no fast encoding for ${v.type}`);
+  }
+}
 
 /**
  * Answer a GET, GETNEXT or GETBULK against a view. `budget` is the space left for varbinds in the
@@ -213,39 +397,30 @@ export function answerPdu(
   pdu: Pdu,
   budget: number,
 ): PduAnswer {
-  const out: Buffer[] = [];
-  let used = 0;
-  const entryVarbind = (e: MibEntry): Varbind => ({ oid: e.oid, value: e.get(model, values) });
-  const push = (vb: Varbind): boolean => {
-    const b = encodeVarbind(vb);
-    if (used + b.length > budget) return false;
-    out.push(b);
-    used += b.length;
-    return true;
-  };
+  const out = new VarbindWriter(budget);
   const tooBig: PduAnswer = { errorStatus: ErrorStatus.TooBig, errorIndex: 0, varbinds: [] };
-  const next = (oid: readonly number[]): Varbind => {
+  const ok = (): PduAnswer => out.finish(ErrorStatus.NoError, 0);
+  /** The varbind after `oid` (its entry, or endOfMibView at `oid`); returns the OID the cursor moves to. */
+  const pushNext = (oid: readonly number[]): readonly number[] | false => {
     const e = findNext(view.entries, oid);
-    return e ? entryVarbind(e) : { oid, value: { type: 'endOfMibView' } };
+    if (e) return out.push(e.oidTlv, e.get(model, values)) && e.oid;
+    return out.push(encodeOid(oid), END_OF_MIB_VIEW) && END;
   };
 
   switch (pdu.type) {
     case PduType.Get:
       for (const req of pdu.varbinds) {
         const e = findExact(view.entries, req.oid);
-        const vb: Varbind = e
-          ? entryVarbind(e)
-          : {
-              oid: req.oid,
-              value: {
-                type: view.objects.has(req.oid.slice(0, -1).join('.')) ? 'noSuchInstance' : 'noSuchObject',
-              },
-            };
-        if (!push(vb)) return tooBig;
+        const fits = e
+          ? out.push(e.oidTlv, e.get(model, values))
+          : out.push(encodeOid(req.oid), {
+              type: view.objects.has(req.oid.slice(0, -1).join('.')) ? 'noSuchInstance' : 'noSuchObject',
+            });
+        if (!fits) return tooBig;
       }
       break;
     case PduType.GetNext:
-      for (const req of pdu.varbinds) if (!push(next(req.oid))) return tooBig;
+      for (const req of pdu.varbinds) if (pushNext(req.oid) === false) return tooBig;
       break;
     case PduType.GetBulk: {
       const n = pdu.varbinds.length;
@@ -253,18 +428,22 @@ export function answerPdu(
       const maxRepetitions = Math.max(0, pdu.errorIndex);
       for (let i = 0; i < nonRepeaters; i++) {
         const req = pdu.varbinds[i];
-        if (req && !push(next(req.oid))) return out.length === 0 ? tooBig : ok(out);
+        if (req && pushNext(req.oid) === false) return out.count === 0 ? tooBig : ok();
       }
       const cursors = pdu.varbinds.slice(nonRepeaters).map((v) => v.oid);
       if (cursors.length === 0) break;
       for (let r = 0; r < maxRepetitions; r++) {
         let allEnded = true;
         for (let c = 0; c < cursors.length; c++) {
-          if (out.length >= MAX_BULK_VARBINDS) return ok(out);
-          const vb = next(cursors[c] ?? []);
-          if (vb.value.type !== 'endOfMibView') allEnded = false;
-          if (!push(vb)) return out.length === 0 ? tooBig : ok(out);
-          cursors[c] = vb.oid;
+          if (out.count >= MAX_BULK_VARBINDS) return ok();
+          const at = cursors[c] ?? [];
+          const moved = pushNext(at);
+          if (moved === false) return out.count === 0 ? tooBig : ok();
+          // At the end of the view a cursor stays where it was (endOfMibView names the OID asked).
+          if (moved !== END) {
+            allEnded = false;
+            cursors[c] = moved;
+          }
         }
         // RFC 3416 §4.2.3: the agent may stop once every repeater has reached the end of the view.
         if (allEnded) break;
@@ -279,9 +458,9 @@ export function answerPdu(
         varbinds: pdu.varbinds.map(encodeVarbind),
       };
   }
-  return ok(out);
+  return ok();
 }
 
-function ok(varbinds: Buffer[]): PduAnswer {
-  return { errorStatus: ErrorStatus.NoError, errorIndex: 0, varbinds };
-}
+const END_OF_MIB_VIEW: SnmpValue = { type: 'endOfMibView' };
+/** pushNext's answer for a cursor at the end of the view. */
+const END: readonly number[] = [];

@@ -234,7 +234,7 @@ export class SnmpAgent {
         errorIndex: a.errorIndex,
         varbinds: [],
       },
-      a.varbinds,
+      a.bytes ? [a.bytes] : a.varbinds,
     );
   }
 
