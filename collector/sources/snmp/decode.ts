@@ -15,7 +15,7 @@ import type {
   WifiMetric,
 } from '../../../config/profiles.ts';
 import type { VarBind } from './session.ts';
-import { oidSuffix } from './walk.ts';
+import { inSubtree, oidSuffix } from './walk.ts';
 
 export interface DecodeWarning {
   readonly oid: string;
@@ -46,6 +46,7 @@ export interface DecodeOptions {
 /** ifSpeed saturates here (RFC 2863: use ifHighSpeed above it). */
 const IF_SPEED_MAX = 4294967295;
 const MAX_IF_INDEX = 2147483647; // InterfaceIndex ::= Integer32 (1..2147483647)
+const ZERO = 48; // '0'
 
 type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 const bad = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
@@ -128,8 +129,22 @@ const IF_DECODERS: Readonly<Record<InterfaceField, (vb: VarBind) => Decoded<IfVa
 };
 
 function ifIndexOf(suffix: string): number | undefined {
-  if (!/^[1-9]\d{0,9}$/.test(suffix)) return undefined;
-  const n = Number(suffix);
+  return ifIndexAt(suffix, 0);
+}
+
+/**
+ * The ifIndex that `oid` holds from position `from` to its end (one arc: 1 .. 2^31 - 1, no leading zero),
+ * read digit by digit: no substring or regular expression per varbind.
+ */
+function ifIndexAt(oid: string, from: number): number | undefined {
+  const len = oid.length;
+  if (from >= len || len - from > 10 || oid.charCodeAt(from) === ZERO) return undefined;
+  let n = 0;
+  for (let i = from; i < len; i++) {
+    const d = oid.charCodeAt(i) - ZERO;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
   return n <= MAX_IF_INDEX ? n : undefined;
 }
 
@@ -163,10 +178,9 @@ export function decodeReading(
   const rows = new Map<number, Partial<Record<InterfaceField, IfValue>>>();
   for (const [field, base] of Object.entries(profile.interfaces) as [InterfaceField, string][]) {
     for (const vb of raw.columns.get(base) ?? []) {
-      const suffix = oidSuffix(base, vb.oid);
-      const ifIndex = ifIndexOf(suffix);
+      const ifIndex = inSubtree(base, vb.oid) ? ifIndexAt(vb.oid, base.length + 1) : undefined;
       if (ifIndex === undefined) {
-        warn(vb.oid, field, `index "${suffix}" is not an ifIndex`);
+        warn(vb.oid, field, `index "${oidSuffix(base, vb.oid)}" is not an ifIndex`);
         continue;
       }
       const d = IF_DECODERS[field](vb);
