@@ -331,7 +331,17 @@ export function oidText(buf: Buffer, start: number, end: number): string {
     }
     acc = 0;
   }
-  return out.toString('latin1', 0, n);
+  return latin1(out, n);
+}
+
+/**
+ * The first `n` bytes as a latin1 string. Buffer's own latin1Slice (on Buffer.prototype in every Node
+ * release, not in its typings) skips toString's encoding dispatch, measurable once per varbind.
+ */
+const latin1Slice = (Buffer.prototype as { latin1Slice?: (start: number, end: number) => string })
+  .latin1Slice;
+function latin1(buf: Buffer, n: number): string {
+  return latin1Slice !== undefined ? latin1Slice.call(buf, 0, n) : buf.toString('latin1', 0, n);
 }
 
 /** Unsigned big-endian bytes as a bigint (Counter64: up to 8 bytes, 9 with a leading zero). */
