@@ -167,10 +167,10 @@ export class Collection {
       const reading = await poller.poll(device);
       const durationMs = clock.now() - started;
       probe = { deviceId: id, timeMs: reading.timeMs, ok: true, durationMs, source: 'snmp' };
-      const result = normalise(this.#previous.get(id), reading, { site, device });
+      const result = normalise(this.#previous.get(id), reading, { site, device, pollMs: durationMs });
       this.#previous.set(id, reading);
       for (const w of result.warnings) log.warn('counter warning', { device: id, warning: w });
-      writer.push(withPollMs(result.samples, durationMs));
+      writer.push(result.samples);
       this.#polls.ok++;
     } catch (err) {
       // A poll that fails once stop() has begun says nothing about the device: the monitor is closing
@@ -255,12 +255,6 @@ function newSincePoint(written: number, sinceMs: number) {
     number
   >;
   return { polls: 0, failures: 0, written, byReason, sinceMs };
-}
-
-function withPollMs(samples: readonly Sample[], pollMs: number): Sample[] {
-  return samples.map((s) =>
-    s.measurement === 'device' ? { ...s, fields: { ...s.fields, poll_ms: pollMs } } : s,
-  );
 }
 
 function failureReason(err: unknown): ProbeFailureReason {

@@ -21,6 +21,8 @@ import type { Device, DeviceReading, InterfaceReading, Sample, Site } from '../c
 export interface NormaliseContext {
   readonly site: Site;
   readonly device: Device;
+  /** How long the poll took: the device point's `poll_ms` field, when given. */
+  readonly pollMs?: number | undefined;
 }
 
 export interface NormaliseResult {
@@ -132,6 +134,7 @@ export function normalise(
   // measurement's own. Written out per measurement: no spread, no intermediate objects.
   const deviceFields: Record<string, number> = { reachable: 1, rebooted: rebooted ? 1 : 0 };
   if (cur.sysUpTimeCs !== undefined) deviceFields.uptime_s = cur.sysUpTimeCs / 100;
+  if (ctx.pollMs !== undefined) deviceFields.poll_ms = ctx.pollMs;
   const deviceTagSet: Record<string, string> = {
     category: site.category,
     desa: site.desa,

@@ -15,7 +15,7 @@ import type {
   WifiMetric,
 } from '../../../config/profiles.ts';
 import type { VarBind } from './session.ts';
-import { oidSuffix } from './walk.ts';
+import { inSubtree, oidSuffix } from './walk.ts';
 
 export interface DecodeWarning {
   readonly oid: string;
@@ -46,6 +46,7 @@ export interface DecodeOptions {
 /** ifSpeed saturates here (RFC 2863: use ifHighSpeed above it). */
 const IF_SPEED_MAX = 4294967295;
 const MAX_IF_INDEX = 2147483647; // InterfaceIndex ::= Integer32 (1..2147483647)
+const ZERO = 48; // '0'
 
 type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 const bad = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
@@ -100,7 +101,8 @@ function text(vb: VarBind): Decoded<string> {
     : typeof vb.value === 'string'
       ? vb.value
       : '';
-  return { ok: true, value: raw.replace(/\0+$/, '') };
+  // Most values have no trailing NUL: the regular expression only for those that do.
+  return { ok: true, value: raw.charCodeAt(raw.length - 1) === 0 ? raw.replace(/\0+$/, '') : raw };
 }
 
 type IfValue = number | bigint | string;
@@ -128,9 +130,34 @@ const IF_DECODERS: Readonly<Record<InterfaceField, (vb: VarBind) => Decoded<IfVa
 };
 
 function ifIndexOf(suffix: string): number | undefined {
-  if (!/^[1-9]\d{0,9}$/.test(suffix)) return undefined;
-  const n = Number(suffix);
+  return ifIndexAt(suffix, 0);
+}
+
+/**
+ * The ifIndex that `oid` holds from position `from` to its end (one arc: 1 .. 2^31 - 1, no leading zero),
+ * read digit by digit: no substring or regular expression per varbind.
+ */
+function ifIndexAt(oid: string, from: number): number | undefined {
+  const len = oid.length;
+  if (from >= len || len - from > 10 || oid.charCodeAt(from) === ZERO) return undefined;
+  let n = 0;
+  for (let i = from; i < len; i++) {
+    const d = oid.charCodeAt(i) - ZERO;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
   return n <= MAX_IF_INDEX ? n : undefined;
+}
+
+/** A profile's interface columns as [field, base OID] pairs, made once per profile object. */
+const interfaceColumns = new WeakMap<Profile, readonly (readonly [InterfaceField, string])[]>();
+function interfaceColumnsOf(profile: Profile): readonly (readonly [InterfaceField, string])[] {
+  let cols = interfaceColumns.get(profile);
+  if (cols === undefined) {
+    cols = Object.entries(profile.interfaces) as [InterfaceField, string][];
+    interfaceColumns.set(profile, cols);
+  }
+  return cols;
 }
 
 export function decodeReading(
@@ -161,12 +188,11 @@ export function decodeReading(
 
   // Interfaces: one row per valid ifIndex seen in any column.
   const rows = new Map<number, Partial<Record<InterfaceField, IfValue>>>();
-  for (const [field, base] of Object.entries(profile.interfaces) as [InterfaceField, string][]) {
+  for (const [field, base] of interfaceColumnsOf(profile)) {
     for (const vb of raw.columns.get(base) ?? []) {
-      const suffix = oidSuffix(base, vb.oid);
-      const ifIndex = ifIndexOf(suffix);
+      const ifIndex = inSubtree(base, vb.oid) ? ifIndexAt(vb.oid, base.length + 1) : undefined;
       if (ifIndex === undefined) {
-        warn(vb.oid, field, `index "${suffix}" is not an ifIndex`);
+        warn(vb.oid, field, `index "${oidSuffix(base, vb.oid)}" is not an ifIndex`);
         continue;
       }
       const d = IF_DECODERS[field](vb);
@@ -180,9 +206,16 @@ export function decodeReading(
     }
   }
   for (const o of profile.overrides) applyOverride(o, rows, raw, warn);
-  const interfaces = [...rows.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([ifIndex, row]) => interfaceFrom(ifIndex, row, profile, warn));
+  // Rows come in ifIndex order from a walk: sorted only when they do not.
+  let ordered = true;
+  let last = -1;
+  for (const ifIndex of rows.keys()) {
+    if (ifIndex < last) ordered = false;
+    last = ifIndex;
+  }
+  const entries = [...rows.entries()];
+  if (!ordered) entries.sort(([a], [b]) => a - b);
+  const interfaces = entries.map(([ifIndex, row]) => interfaceFrom(ifIndex, row, profile, warn));
 
   const wifi: WifiReading[] = [];
   const sources: string[][] | undefined = opts.trace ? [] : undefined;
@@ -226,54 +259,64 @@ function applyOverride(
   }
 }
 
+type IfRow = Partial<Record<InterfaceField, IfValue>>;
+const numOf = (row: IfRow, f: InterfaceField): number | undefined => {
+  const v = row[f];
+  return typeof v === 'number' ? v : undefined;
+};
+const bigOf = (row: IfRow, f: InterfaceField): bigint | undefined => {
+  const v = row[f];
+  return typeof v === 'bigint' ? v : undefined;
+};
+const strOf = (row: IfRow, f: InterfaceField): string | undefined => {
+  const v = row[f];
+  return typeof v === 'string' ? v : undefined;
+};
+
 function interfaceFrom(
   ifIndex: number,
   row: Partial<Record<InterfaceField, IfValue>>,
   profile: Profile,
   warn: (oid: string, field: string, reason: string) => void,
 ): InterfaceReading {
-  const num = (f: InterfaceField): number | undefined => (typeof row[f] === 'number' ? row[f] : undefined);
-  const big = (f: InterfaceField): bigint | undefined => (typeof row[f] === 'bigint' ? row[f] : undefined);
-  const str = (f: InterfaceField): string | undefined => (typeof row[f] === 'string' ? row[f] : undefined);
-
   // RFC 2863 section 3.1.6: 64-bit counters where the interface has them, for both directions at once,
   // so in and out never mix widths.
-  const hc = big('hcInOctets') !== undefined && big('hcOutOctets') !== undefined;
-  if (!hc && (big('hcInOctets') !== undefined || big('hcOutOctets') !== undefined)) {
+  const hc = bigOf(row, 'hcInOctets') !== undefined && bigOf(row, 'hcOutOctets') !== undefined;
+  if (!hc && (bigOf(row, 'hcInOctets') !== undefined || bigOf(row, 'hcOutOctets') !== undefined)) {
     const base = profile.interfaces.hcInOctets ?? profile.interfaces.hcOutOctets ?? '';
     warn(`${base}.${ifIndex}`, 'hcOctets', 'only one direction has a 64-bit counter: using the 32-bit ones');
   }
-  const speed = num('speed');
-  const highSpeed = num('highSpeed');
+  const speed = numOf(row, 'speed');
+  const highSpeed = numOf(row, 'highSpeed');
   const speedBps =
     speed !== undefined && speed < IF_SPEED_MAX
       ? speed
       : highSpeed !== undefined
         ? highSpeed * 1_000_000
         : speed;
-  const descr = str('descr');
-  const name = str('name');
+  const descr = strOf(row, 'descr');
+  const name = strOf(row, 'name');
   return {
     ifIndex,
     name:
       name !== undefined && name !== '' ? name : descr !== undefined && descr !== '' ? descr : `if${ifIndex}`,
     descr,
-    alias: str('alias'),
-    type: num('type'),
-    operStatus: num('operStatus'),
-    adminStatus: num('adminStatus'),
+    alias: strOf(row, 'alias'),
+    type: numOf(row, 'type'),
+    operStatus: numOf(row, 'operStatus'),
+    adminStatus: numOf(row, 'adminStatus'),
     speedBps,
     counterBits: hc ? 64 : 32,
-    inOctets: hc ? big('hcInOctets') : big('inOctets'),
-    outOctets: hc ? big('hcOutOctets') : big('outOctets'),
+    inOctets: hc ? bigOf(row, 'hcInOctets') : bigOf(row, 'inOctets'),
+    outOctets: hc ? bigOf(row, 'hcOutOctets') : bigOf(row, 'outOctets'),
     // Packet counters follow the octets' width; a 32-bit packet counter labelled 64 would read as a
     // discontinuity at its first wrap.
-    inUcastPkts: hc ? big('hcInUcastPkts') : big('inUcastPkts'),
-    outUcastPkts: hc ? big('hcOutUcastPkts') : big('outUcastPkts'),
-    inErrors: big('inErrors'),
-    outErrors: big('outErrors'),
-    inDiscards: big('inDiscards'),
-    outDiscards: big('outDiscards'),
+    inUcastPkts: hc ? bigOf(row, 'hcInUcastPkts') : bigOf(row, 'inUcastPkts'),
+    outUcastPkts: hc ? bigOf(row, 'hcOutUcastPkts') : bigOf(row, 'outUcastPkts'),
+    inErrors: bigOf(row, 'inErrors'),
+    outErrors: bigOf(row, 'outErrors'),
+    inDiscards: bigOf(row, 'inDiscards'),
+    outDiscards: bigOf(row, 'outDiscards'),
   };
 }
 

@@ -2,7 +2,7 @@
  * SnmpPoller: reads what a device's profile declares and returns a DeviceReading (or throws SnmpError with
  * a ProbeFailureReason as `code`). It only fetches; decode.ts transforms.
  *
- * One poll is two round trips in the common case:
+ * A device's first poll is two round trips:
  *   1. GET of the profile's scalars (sysUpTime.0). This is also the liveness check: it gets the full
  *      timeout x (retries + 1), and a dead device fails here.
  *   2. One multi-column GETBULK walk of every interface and Wi-Fi column the profile names (walk.ts), so
@@ -17,8 +17,15 @@
  *      spill into the next column, wasted: a 12-row table asked with 25 repetitions comes back twice as
  *      big as it needs to. So once the table size is known, a poll asks for (rows + 1) repetitions,
  *      enough to read every row and see each column end in one request.
+ * Once the table size is known, a poll is one round trip (issue #14: every request costs a datagram
+ * each way, a timer and a decode): the scalars go as GETBULK non-repeaters (a GETNEXT of "sysUpTime"
+ * answers sysUpTime.0) in the walk's first request, which is then the liveness check. It gets one
+ * attempt; if it is lost (or the agent says tooBig), the poll goes on as above with the liveness
+ * attempts left (at least one), so a dead device fails after as many timeouts as before (with
+ * retries >= 1), and a device that answers, but not in one trip, is polled in two for the next
+ * REGROW_AFTER_POLLS polls.
  *
- * Sessions (one UDP socket each) are kept per device and reused; close() closes them all.
+ * Sessions (on the pooled sockets of session.ts) are kept per device and reused; close() closes them all.
  */
 import type { Clock } from '../../core/clock.ts';
 import { systemClock } from '../../core/clock.ts';
@@ -26,8 +33,14 @@ import { SnmpError, errorMessage } from '../../core/errors.ts';
 import type { Device, DeviceReading, ProbeFailureReason, ProbeResult } from '../../core/types.ts';
 import type { Profile, ProfileSet } from '../../../config/profiles.ts';
 import { decodeReading, type DecodeWarning } from './decode.ts';
-import { SnmpRequestError, openSnmpClient, type SnmpClient, type SnmpClientOptions } from './session.ts';
-import { walkColumns } from './walk.ts';
+import {
+  SnmpRequestError,
+  openSnmpClient,
+  type SnmpClient,
+  type SnmpClientOptions,
+  type VarBind,
+} from './session.ts';
+import { walkColumns, type WalkResult } from './walk.ts';
 
 /** Clean polls (no fallback) at learned repetitions before trying twice as many again. */
 export const REGROW_AFTER_POLLS = 20;
@@ -68,6 +81,8 @@ interface SessionEntry {
   cleanPolls: number;
   /** Rows of the longest column at the last poll (0: not known yet). */
   rows: number;
+  /** Polls left to make in two round trips, after a one-trip request was lost by a device that answers. */
+  twoTripPolls: number;
 }
 
 export class SnmpPoller {
@@ -93,19 +108,48 @@ export class SnmpPoller {
   async pollDetailed(device: Device): Promise<PollDetail> {
     const profile = this.#profileOf(device);
     const entry = this.#session(device);
-    const { scalarOids, columns } = requestPlanOf(profile);
+    const plan = requestPlanOf(profile);
+    const maxRepetitions = entry.rows > 0 ? Math.min(entry.repetitions, entry.rows + 1) : entry.repetitions;
 
     try {
-      // sysUpTime first: the liveness check (see the header). A profile without scalars still needs one.
-      const scalars = await entry.client.get(scalarOids.length > 0 ? scalarOids : SYS_UPTIME_ONLY);
-      const timeMs = this.#clock.now();
-      const walk =
-        columns.length > 0
-          ? await walkColumns(entry.client, columns, {
-              maxRepetitions:
-                entry.rows > 0 ? Math.min(entry.repetitions, entry.rows + 1) : entry.repetitions,
-            })
-          : { columns: new Map(), requests: 0, fallbacks: 0, repetitions: entry.repetitions };
+      let scalars: readonly VarBind[] | undefined;
+      let walk: WalkResult | undefined;
+      let requests = 0;
+      if (plan.nextOfScalars !== undefined && entry.rows > 0 && entry.twoTripPolls === 0) {
+        // One round trip: the scalars as non-repeaters of the walk's first request (see the header).
+        try {
+          walk = await walkColumns(entry.client, plan.columns, {
+            maxRepetitions,
+            nonRepeaters: plan.nextOfScalars,
+            firstAttempts: 1,
+          });
+          scalars = walk.scalars;
+          requests = walk.requests;
+        } catch (err) {
+          if (!isLostOrTooBig(err)) throw err;
+          // Lost, or too big for the path: the device is asked the two-step way below, with the
+          // liveness attempts that are left.
+          requests = 1;
+        }
+      } else if (entry.twoTripPolls > 0) {
+        entry.twoTripPolls--;
+      }
+      let timeMs: number;
+      if (walk === undefined) {
+        // sysUpTime first: the liveness check (see the header). A profile without scalars still needs one.
+        const attempts = requests > 0 ? { attempts: Math.max(1, this.#opts.retries) } : undefined;
+        scalars = await entry.client.get(plan.liveness, attempts);
+        if (requests > 0) entry.twoTripPolls = REGROW_AFTER_POLLS; // it answers, but not in one trip
+        requests++;
+        timeMs = this.#clock.now();
+        walk =
+          plan.columns.length > 0
+            ? await walkColumns(entry.client, plan.columns, { maxRepetitions })
+            : { columns: new Map(), requests: 0, fallbacks: 0, repetitions: entry.repetitions, scalars: [] };
+        requests += walk.requests;
+      } else {
+        timeMs = this.#clock.now();
+      }
       this.#learn(entry, walk.fallbacks, walk.repetitions);
       let rows = 0;
       for (const c of walk.columns.values() as Iterable<readonly unknown[]>)
@@ -113,13 +157,13 @@ export class SnmpPoller {
       entry.rows = rows;
       const { reading, warnings } = decodeReading(
         profile,
-        { scalars: scalarOids.length > 0 ? scalars : NO_SCALARS, columns: walk.columns },
+        { scalars: plan.scalarOids.length > 0 ? (scalars ?? NO_SCALARS) : NO_SCALARS, columns: walk.columns },
         { deviceId: device.id, timeMs },
       );
       return {
         reading,
         warnings,
-        requests: 1 + walk.requests,
+        requests,
         fallbacks: walk.fallbacks,
         repetitions: walk.repetitions,
       };
@@ -211,6 +255,7 @@ export class SnmpPoller {
       repetitions: this.#opts.maxRepetitions,
       cleanPolls: 0,
       rows: 0,
+      twoTripPolls: 0,
     };
     this.#sessions.set(device.id, entry);
     return entry;
@@ -222,7 +267,15 @@ const NO_SCALARS: readonly never[] = [];
 
 /** What a poll of a profile asks for: the same every poll, so worked out once per profile object. */
 interface RequestPlan {
+  /** The profile's scalars (decoded into the reading). */
   readonly scalarOids: readonly string[];
+  /** What the liveness GET asks: the scalars, or sysUpTime.0 when the profile has none. */
+  readonly liveness: readonly string[];
+  /**
+   * The liveness OIDs as GETNEXT starting points (each instance ".0" taken off: the next OID after
+   * "sysUpTime" is "sysUpTime.0"), for the one-trip poll; undefined when one is not a ".0" instance.
+   */
+  readonly nextOfScalars: readonly string[] | undefined;
   readonly columns: readonly string[];
 }
 
@@ -231,13 +284,30 @@ const plans = new WeakMap<Profile, RequestPlan>();
 function requestPlanOf(profile: Profile): RequestPlan {
   let plan = plans.get(profile);
   if (plan === undefined) {
+    const scalarOids = profile.scalars.sysUpTime === undefined ? [] : [profile.scalars.sysUpTime];
+    const liveness = scalarOids.length > 0 ? scalarOids : SYS_UPTIME_ONLY;
+    const columns = columnsOf(profile);
+    const instances = liveness.map((oid) => (oid.startsWith('.') ? oid.slice(1) : oid));
     plan = {
-      scalarOids: profile.scalars.sysUpTime === undefined ? [] : [profile.scalars.sysUpTime],
-      columns: columnsOf(profile),
+      scalarOids,
+      liveness,
+      nextOfScalars:
+        columns.length > 0 && instances.every((oid) => /^\d+(\.\d+)+\.0$/.test(oid))
+          ? instances.map((oid) => oid.slice(0, -2))
+          : undefined,
+      columns,
     };
     plans.set(profile, plan);
   }
   return plan;
+}
+
+/** A request that got no answer, or an agent that said tooBig: the two-step poll may still work. */
+function isLostOrTooBig(err: unknown): boolean {
+  return (
+    err instanceof SnmpError &&
+    (err.code === 'timeout' || (err instanceof SnmpRequestError && err.status === 'TooBig'))
+  );
 }
 
 /** Every walked column of a profile (interfaces, Wi-Fi metrics, overrides), compiled at load. */

@@ -1,7 +1,12 @@
 /**
- * The SNMP transport: the only module in collector/ that imports `net-snmp`. It turns the library's
- * callback API into a few promise-returning methods, its value encodings into our own VarBind type
- * (Counter64 as bigint), and its error zoo into SnmpError with a ProbeFailureReason as `code`.
+ * The SNMP transport: the only module in collector/ that imports `net-snmp`. It gives a device's requests
+ * as a few promise-returning methods over one of two transports, with our own VarBind type (Counter64 as
+ * bigint) and SnmpError with a ProbeFailureReason as `code`:
+ *   - SNMPv2c: v2c-session.ts with its own codec (v2c-codec.ts): requests written straight into a Buffer,
+ *     replies read straight into VarBinds. net-snmp's request and decode path cost more per poll than
+ *     the whole budget of issue #14 allows (see README, "Fleet benchmark"); `codec: 'net-snmp'` keeps
+ *     the old path, for comparison.
+ *   - SNMPv3: net-snmp's Session (USM, keys, encryption), its callbacks, values and error zoo mapped here.
  *
  * Sessions do not open a UDP socket each: they send through a bounded pool of shared sockets
  * (socket-pool.ts, net-snmp's `dgramModule` option), so the open files do not grow with the fleet.
@@ -15,6 +20,7 @@ import { SnmpError, errorMessage } from '../../core/errors.ts';
 import type { Device, ProbeFailureReason, SnmpAuthProtocol, SnmpPrivProtocol } from '../../core/types.ts';
 import { walkSubtree } from './walk.ts';
 import { SocketPool } from './socket-pool.ts';
+import { V2cError, V2cSession, type Done } from './v2c-session.ts';
 
 /** SMI value types (RFC 2578) and the three SNMPv2 per-varbind exceptions (RFC 3416 section 4.2). */
 export type VarBindType =
@@ -77,6 +83,11 @@ export interface SnmpClientOptions {
   readonly retries: number;
   /** The UDP sockets the client's session sends through (default: the process's shared pool). */
   readonly sockets?: SocketPool | undefined;
+  /**
+   * Who encodes and decodes SNMPv2c: `own` (v2c-codec.ts, the default) or `net-snmp` (the library's
+   * Session, as before issue #14; for benchmarks and the tests that compare the two). v3 is net-snmp's.
+   */
+  readonly codec?: 'own' | 'net-snmp' | undefined;
 }
 
 /**
@@ -222,9 +233,12 @@ const AUTH_CODES = new Set<number>([
   snmp.ResponseInvalidCode.EUnexpectedReport,
 ]);
 
-/** Any net-snmp failure → SnmpRequestError. Messages name the device, never a credential. */
+/** Any transport failure → SnmpRequestError. Messages name the device, never a credential. */
 export function toSnmpError(err: unknown, where: string): SnmpRequestError {
   if (err instanceof SnmpRequestError) return err;
+  if (err instanceof V2cError) {
+    return new SnmpRequestError(err.reason, `${where}: ${err.message}`, { status: err.status, cause: err });
+  }
   const e = err as { name?: unknown; code?: unknown; status?: unknown; message?: unknown };
   const msg = `${where}: ${errorMessage(err)}`;
   switch (e?.name) {
@@ -247,8 +261,42 @@ export function toSnmpError(err: unknown, where: string): SnmpRequestError {
   }
 }
 
-class NetSnmpClient implements SnmpClient {
-  readonly #session: snmp.Session;
+/** What carries a client's requests: v2c-session.ts, or net-snmp's Session. Results as our VarBinds. */
+interface Transport {
+  get(oids: readonly string[], done: Done<VarBind[]>): void;
+  getBulk(
+    oids: readonly string[],
+    nonRepeaters: number,
+    maxRepetitions: number,
+    done: Done<VarBind[][]>,
+  ): void;
+  close(): void;
+}
+
+/** net-snmp's Session as a Transport: its varbinds mapped by fromNetSnmp. */
+function netSnmpTransport(session: snmp.Session): Transport {
+  return {
+    get: (oids, done) =>
+      session.get([...oids], (err: Error | null, vbs?: snmp.Varbind[]) =>
+        err ? done(err) : done(null, (vbs ?? []).map(fromNetSnmp)),
+      ),
+    getBulk: (oids, nonRepeaters, maxRepetitions, done) =>
+      session.getBulk([...oids], nonRepeaters, maxRepetitions, (err: Error | null, vbs?: unknown[]) =>
+        err
+          ? done(err)
+          : done(
+              null,
+              ((vbs ?? []) as (snmp.Varbind | snmp.Varbind[])[]).map((v) =>
+                (Array.isArray(v) ? v : [v]).map(fromNetSnmp),
+              ),
+            ),
+      ),
+    close: () => session.close(),
+  };
+}
+
+class SessionClient implements SnmpClient {
+  readonly #transport: Transport;
   readonly #where: string;
   readonly #attempts: number;
   /** Time of the last reply that could not be parsed: a timeout after it is reported as `decode`. */
@@ -259,22 +307,34 @@ class NetSnmpClient implements SnmpClient {
   constructor(device: Device, opts: SnmpClientOptions) {
     this.#where = `${device.id} (${device.host}:${device.port})`;
     this.#attempts = Math.max(1, opts.retries + 1);
+    const unparseable = (err: unknown): void => {
+      this.#lastDecodeErrorAt = performance.now();
+      this.#lastDecodeError = errorMessage(err);
+    };
     try {
-      this.#session = createSession(device, opts);
+      const creds = credentialsOf(device);
+      if (creds.version === '2c' && opts.codec !== 'net-snmp') {
+        this.#transport = new V2cSession({
+          host: device.host,
+          port: device.port,
+          community: creds.community.reveal(),
+          timeoutMs: opts.timeoutMs,
+          sockets: opts.sockets ?? sharedSocketPool(),
+          onUnparseable: unparseable,
+        });
+      } else {
+        const session = createSession(device, opts);
+        // net-snmp emits "error" for a datagram it cannot parse; without a listener that would throw.
+        session.on('error', unparseable);
+        this.#transport = netSnmpTransport(session);
+      }
     } catch (err) {
       throw toSnmpError(err, this.#where);
     }
-    // net-snmp emits "error" for a datagram it cannot parse; without a listener that would throw.
-    this.#session.on('error', (err: unknown) => {
-      this.#lastDecodeErrorAt = performance.now();
-      this.#lastDecodeError = errorMessage(err);
-    });
   }
 
   get(oids: readonly string[], opts: RequestOptions = {}): Promise<VarBind[]> {
-    return this.#request(opts, (done) => this.#session.get([...oids], done)).then((vbs) =>
-      (vbs as snmp.Varbind[]).map(fromNetSnmp),
-    );
+    return this.#request(opts, (done: Done<VarBind[]>) => this.#transport.get(oids, done));
   }
 
   getBulk(
@@ -283,10 +343,8 @@ class NetSnmpClient implements SnmpClient {
     maxRepetitions: number,
     opts: RequestOptions = {},
   ): Promise<VarBind[][]> {
-    return this.#request(opts, (done) =>
-      this.#session.getBulk([...oids], nonRepeaters, maxRepetitions, done),
-    ).then((vbs) =>
-      (vbs as (snmp.Varbind | snmp.Varbind[])[]).map((v) => (Array.isArray(v) ? v : [v]).map(fromNetSnmp)),
+    return this.#request(opts, (done: Done<VarBind[][]>) =>
+      this.#transport.getBulk(oids, nonRepeaters, maxRepetitions, done),
     );
   }
 
@@ -298,16 +356,13 @@ class NetSnmpClient implements SnmpClient {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      this.#session.close();
+      this.#transport.close();
     } catch {
       // Already closed by the library after a socket error: nothing to release.
     }
   }
 
-  async #request<T>(
-    opts: RequestOptions,
-    send: (done: (err: Error | null, result?: T) => void) => void,
-  ): Promise<T> {
+  async #request<T>(opts: RequestOptions, send: (done: Done<T>) => void): Promise<T> {
     const attempts = Math.max(1, opts.attempts ?? this.#attempts);
     let last: SnmpRequestError | undefined;
     for (let i = 0; i < attempts; i++) {
@@ -341,5 +396,5 @@ class NetSnmpClient implements SnmpClient {
 
 /** A client for one device (v2c or v3 from device.snmp). Creating it does no I/O. */
 export function openSnmpClient(device: Device, opts: SnmpClientOptions): SnmpClient {
-  return new NetSnmpClient(device, opts);
+  return new SessionClient(device, opts);
 }

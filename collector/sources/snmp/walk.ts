@@ -26,6 +26,15 @@ export interface WalkOptions {
   readonly maxRepetitions: number;
   /** Safety bound on varbinds collected in one walk (default 100,000). */
   readonly maxVarbinds?: number | undefined;
+  /**
+   * OIDs asked once, as the GETBULK non-repeaters of the walk's first request (a GETNEXT each, RFC 3416
+   * section 4.2.3): a poll's scalars ride with the first step of its tables, one round trip for both.
+   * Their varbinds are the result's `scalars`. That first request gets `firstAttempts` attempts and no
+   * too-big fallback: any failure of it is thrown, and the caller decides (poller.ts).
+   */
+  readonly nonRepeaters?: readonly string[] | undefined;
+  /** Attempts of a first request that carries nonRepeaters (default 1). */
+  readonly firstAttempts?: number | undefined;
 }
 
 export interface WalkResult {
@@ -36,6 +45,8 @@ export interface WalkResult {
   readonly fallbacks: number;
   /** The repetitions the last successful request used: a good starting point for the next walk. */
   readonly repetitions: number;
+  /** The varbinds answering `nonRepeaters`, in their order (fewer if the agent returned fewer). */
+  readonly scalars: readonly VarBind[];
 }
 
 /** Parse "1.3.6.1" (a leading dot is allowed) into numbers. */
@@ -94,6 +105,7 @@ function shouldFallBack(err: unknown): boolean {
 /** A single attempt for requests with R > 1 (see the header); shared, not built per request. */
 const ONE_ATTEMPT = { attempts: 1 } as const;
 const DEFAULT_ATTEMPTS = {} as const;
+const NONE: readonly string[] = [];
 
 export async function walkColumns(
   client: BulkRequester,
@@ -111,21 +123,35 @@ export async function walkColumns(
   let requests = 0;
   let fallbacks = 0;
   let total = 0;
+  const scalars: VarBind[] = [];
+  // Non-repeaters go with the first request only.
+  let lead = opts.nonRepeaters ?? NONE;
 
   while (active.length > 0) {
     let reply: VarBind[][];
+    const nr = lead.length;
     try {
       requests++;
-      const oids = new Array<string>(active.length);
-      for (let k = 0; k < active.length; k++) oids[k] = cursors[active[k] ?? 0] ?? '';
-      reply = await client.getBulk(oids, 0, reps, reps > 1 ? ONE_ATTEMPT : DEFAULT_ATTEMPTS);
+      const oids = new Array<string>(nr + active.length);
+      for (let k = 0; k < nr; k++) oids[k] = lead[k] ?? '';
+      for (let k = 0; k < active.length; k++) oids[nr + k] = cursors[active[k] ?? 0] ?? '';
+      const attempts =
+        nr > 0 ? { attempts: opts.firstAttempts ?? 1 } : reps > 1 ? ONE_ATTEMPT : DEFAULT_ATTEMPTS;
+      reply = await client.getBulk(oids, nr, reps, attempts);
     } catch (err) {
-      if (reps > 1 && shouldFallBack(err)) {
+      if (nr === 0 && reps > 1 && shouldFallBack(err)) {
         reps = Math.max(1, Math.floor(reps / 2));
         fallbacks++;
         continue;
       }
       throw err;
+    }
+    if (nr > 0) {
+      for (let k = 0; k < nr; k++) {
+        const vb = reply[k]?.[0];
+        if (vb !== undefined) scalars.push(vb);
+      }
+      lead = NONE;
     }
 
     let stillActive = 0;
@@ -134,7 +160,7 @@ export async function walkColumns(
       const col = active[k] ?? 0;
       const base = unique[col] ?? '';
       const out = collected[col] ?? [];
-      const vbs = reply[k];
+      const vbs = reply[nr + k];
       // Cursors inside the base are compared from the first index arc on: the base itself is equal.
       const from = base.length + 1;
       let prev = cursors[col] ?? base;
@@ -175,7 +201,7 @@ export async function walkColumns(
   }
   const columns = new Map<string, VarBind[]>();
   for (let i = 0; i < unique.length; i++) columns.set(unique[i] ?? '', collected[i] ?? []);
-  return { columns, requests, fallbacks, repetitions: reps };
+  return { columns, requests, fallbacks, repetitions: reps, scalars };
 }
 
 /** The bases without a leading dot, each once, in the order given. */

@@ -39,31 +39,37 @@ function mib(rows: number): VarBind[] {
   ].sort((a, b) => compareOids(a.oid, b.oid));
 }
 
+const SYS_UPTIME: VarBind = { oid: '1.3.6.1.2.1.1.3.0', type: 'TimeTicks', value: 4242 };
+
 /** An agent whose replies are lost when they would carry more than `limit` varbinds. */
 class FakeAgent implements SnmpClient {
   limit = Infinity;
   dead = false;
   bulkSizes: number[] = [];
+  /** Every request: 'get', or 'bulk' with its non-repeaters. */
+  requests: string[] = [];
   readonly #mib: VarBind[];
   constructor(rows: number) {
-    this.#mib = mib(rows);
+    this.#mib = [SYS_UPTIME, ...mib(rows)];
   }
   get(oids: readonly string[]): Promise<VarBind[]> {
+    this.requests.push('get');
     if (this.dead)
       return Promise.reject(new SnmpError('timeout', 'no response (timeout)', { retryable: true }));
     return Promise.resolve(oids.map((oid) => ({ oid, type: 'TimeTicks' as const, value: 4242 })));
   }
-  getBulk(oids: readonly string[], _nr: number, reps: number): Promise<VarBind[][]> {
+  getBulk(oids: readonly string[], nr: number, reps: number): Promise<VarBind[][]> {
     this.bulkSizes.push(reps);
-    if (this.dead || oids.length * reps > this.limit)
+    this.requests.push(`bulk/${nr}`);
+    if (this.dead || nr + (oids.length - nr) * reps > this.limit)
       return Promise.reject(new SnmpError('timeout', 'no response (timeout)', { retryable: true }));
-    return Promise.resolve(
-      oids.map((start) => {
-        const after = this.#mib.filter((vb) => compareOids(vb.oid, start) > 0).slice(0, reps);
-        while (after.length < reps) after.push({ oid: start, type: 'endOfMibView', value: null });
-        return after;
-      }),
-    );
+    const next = (start: string, n: number): VarBind[] => {
+      const after = this.#mib.filter((vb) => compareOids(vb.oid, start) > 0).slice(0, n);
+      while (after.length < n) after.push({ oid: start, type: 'endOfMibView', value: null });
+      return after;
+    };
+    // RFC 3416 4.2.3: a GETNEXT for each non-repeater, `reps` of them for each repeater.
+    return Promise.resolve(oids.map((start, i) => next(start, i < nr ? 1 : reps)));
   }
   bulkWalk(base: string, reps: number): Promise<VarBind[]> {
     return walkSubtree(this, base, { maxRepetitions: reps });
@@ -139,10 +145,42 @@ describe('SnmpPoller repetitions', () => {
     const first = await poller.pollDetailed(device);
     expect(agent.bulkSizes).toEqual([25]);
     agent.bulkSizes = [];
+    agent.requests = [];
     const second = await poller.pollDetailed(device);
     expect(agent.bulkSizes).toEqual([13]);
-    expect(second.requests).toBe(2);
+    // One round trip: sysUpTime rides in the GETBULK as a non-repeater.
+    expect(agent.requests).toEqual(['bulk/1']);
+    expect(second.requests).toBe(1);
     expect(second.reading.interfaces).toEqual(first.reading.interfaces);
+    expect(second.reading.sysUpTimeCs).toBe(4242);
+    expect(first.reading.sysUpTimeCs).toBe(4242);
+  });
+
+  it('a one-trip request that is lost from a device that answers: two trips, for the next polls too', async () => {
+    const { agent, poller } = setup(25, 12);
+    await poller.pollDetailed(device); // learns 12 rows
+    agent.limit = 2 * 13; // the two columns fit, the extra non-repeater does not
+    agent.requests = [];
+    const lost = await poller.pollDetailed(device);
+    expect(agent.requests).toEqual(['bulk/1', 'get', 'bulk/0']);
+    expect(lost).toMatchObject({ requests: 3, fallbacks: 0 });
+    expect(lost.reading.interfaces).toHaveLength(12);
+    agent.requests = [];
+    for (let i = 0; i < REGROW_AFTER_POLLS; i++) await poller.pollDetailed(device);
+    expect(agent.requests.filter((r) => r === 'bulk/1')).toEqual([]);
+    agent.limit = Infinity;
+    agent.requests = [];
+    await poller.pollDetailed(device);
+    expect(agent.requests).toEqual(['bulk/1']);
+  });
+
+  it('a dead device: the one-trip request, then the liveness GET with the attempts left', async () => {
+    const { agent, poller } = setup(25, 12);
+    await poller.pollDetailed(device);
+    agent.dead = true;
+    agent.requests = [];
+    await expect(poller.pollDetailed(device)).rejects.toMatchObject({ code: 'timeout' });
+    expect(agent.requests).toEqual(['bulk/1', 'get']);
   });
 
   it('a dead device fails with a timeout, the learned repetitions unchanged', async () => {

@@ -63,6 +63,42 @@ describe('walkColumns', () => {
     expect(r.columns.get(COLS[1]!)?.length).toBe(ROWS);
   });
 
+  it('non-repeaters ride in the first request only; their varbinds are the scalars', async () => {
+    const seen: { oids: readonly string[]; nr: number; attempts: number | undefined }[] = [];
+    const agent: BulkRequester = {
+      getBulk: (oids, nr, reps, opts) => {
+        seen.push({ oids, nr, attempts: opts?.attempts });
+        return Promise.resolve(
+          oids.map((start, i) => {
+            if (i < nr) return [{ oid: `${start}.0`, type: 'TimeTicks' as const, value: 77 }];
+            const after = MIB.filter((vb) => compareOids(vb.oid, start) > 0).slice(0, reps);
+            while (after.length < reps) after.push({ oid: start, type: 'endOfMibView', value: null });
+            return after;
+          }),
+        );
+      },
+    };
+    const r = await walkColumns(agent, COLS, {
+      maxRepetitions: 5,
+      nonRepeaters: ['1.3.6.1.2.1.1.3'],
+      firstAttempts: 2,
+    });
+    expect(r.scalars).toEqual([{ oid: '1.3.6.1.2.1.1.3.0', type: 'TimeTicks', value: 77 }]);
+    expect(r.columns.get(COLS[0]!)?.length).toBe(ROWS);
+    expect(r.columns.get(COLS[1]!)?.length).toBe(ROWS);
+    expect(seen[0]).toEqual({ oids: ['1.3.6.1.2.1.1.3', ...COLS], nr: 1, attempts: 2 });
+    expect(seen.slice(1).every((s) => s.nr === 0 && !s.oids.includes('1.3.6.1.2.1.1.3'))).toBe(true);
+    expect(r.requests).toBe(seen.length);
+  });
+
+  it('a first request with non-repeaters that is lost is thrown, not halved', async () => {
+    const agent = new DroppingAgent(0);
+    await expect(
+      walkColumns(agent, COLS, { maxRepetitions: 8, nonRepeaters: ['1.3.6.1.2.1.1.3'] }),
+    ).rejects.toMatchObject({ code: 'timeout' });
+    expect(agent.requests).toEqual([8]);
+  });
+
   it('a dead agent fails with the timeout after the fallback reaches one repetition', async () => {
     const agent = new DroppingAgent(0);
     await expect(walkColumns(agent, COLS, { maxRepetitions: 4 })).rejects.toMatchObject({ code: 'timeout' });
