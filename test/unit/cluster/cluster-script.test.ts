@@ -36,6 +36,6 @@ describe('scripts/cluster.ts member configs', () => {
     expect(c.http.listen.port).toBe(8091);
     expect(JSON.stringify(c)).toContain(join(where.dir, 'collector-2', 'buffer'));
     // The example config is not changed for the next member.
-    expect((example['cluster'] as unknown) ?? null).toBeNull();
+    expect(example['cluster'] ?? null).toBeNull();
   });
 });
