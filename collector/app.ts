@@ -370,9 +370,13 @@ export interface ClusterRuntime {
  * the devices this member owns, polled on aligned slots, samples to InfluxDB through its own buffered
  * writer, every ProbeResult to the results stream (collector/cluster/collector-node.ts).
  */
-export async function startClusterRuntime(config: MonitorConfig, opts: RuntimeOptions): Promise<ClusterRuntime> {
+export async function startClusterRuntime(
+  config: MonitorConfig,
+  opts: RuntimeOptions,
+): Promise<ClusterRuntime> {
   const cluster = config.cluster;
-  if (!cluster) throw new ConfigError('(config)', 'cluster is missing: startClusterRuntime runs a cluster member');
+  if (!cluster)
+    throw new ConfigError('(config)', 'cluster is missing: startClusterRuntime runs a cluster member');
   if (cluster.roles.includes('alerting'))
     throw new ConfigError('(config)', 'cluster.roles: the alerting role is not available in this build yet');
   const clock = opts.clock ?? systemClock;

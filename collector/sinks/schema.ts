@@ -226,14 +226,22 @@ export const SCHEMA = {
       traps_dropped_auth: f('integer', 'traps', 'Traps dropped: wrong v2c community or unknown SNMPv3 user'),
       members: f('integer', 'members', 'Live cluster members this member sees (component cluster)'),
       owned_devices: f('integer', 'devices', 'Devices this collector owns and polls (component cluster)'),
-      results_acked: f('integer', 'results', 'Probe results JetStream acked, total since start (component cluster)'),
+      results_acked: f(
+        'integer',
+        'results',
+        'Probe results JetStream acked, total since start (component cluster)',
+      ),
       results_queued: f('integer', 'results', 'Probe results waiting for NATS (component cluster)'),
       results_dropped: f(
         'integer',
         'results',
         'Probe results dropped past the queue bound, total since start (component cluster)',
       ),
-      heartbeat_failures: f('integer', 'count', 'Membership heartbeats that failed, total since start (component cluster)'),
+      heartbeat_failures: f(
+        'integer',
+        'count',
+        'Membership heartbeats that failed, total since start (component cluster)',
+      ),
       mqtt_takeovers_refused: f(
         'integer',
         'logins',

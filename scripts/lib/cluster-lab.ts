@@ -117,7 +117,9 @@ export function startCollector(s: LabSettings, id: string, pins?: readonly strin
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((res) => {
     child.once('exit', (code, signal) => {
-      joinedReject(new Error(`collector ${id} exited (${signal ?? `code ${String(code)}`}) before it joined:\n${out}`));
+      joinedReject(
+        new Error(`collector ${id} exited (${signal ?? `code ${String(code)}`}) before it joined:\n${out}`),
+      );
       res();
     });
   });

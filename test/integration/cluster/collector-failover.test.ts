@@ -36,7 +36,12 @@ let sim: FleetSimulator;
 let nats: Awaited<ReturnType<typeof startNatsCluster>>;
 let lab: LabSettings;
 const collectors: CollectorProcess[] = [];
-const inventory = syntheticInventory({ sites: 16, port: 0, seed: 15, hostOctet: 150 + Math.floor(Math.random() * 20) });
+const inventory = syntheticInventory({
+  sites: 16,
+  port: 0,
+  seed: 15,
+  hostOctet: 150 + Math.floor(Math.random() * 20),
+});
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netmon-cluster-'));
@@ -104,7 +109,8 @@ describe('kill -9 of one of three collectors', () => {
       {
         timeoutMs: bound + 15_000,
         intervalMs: 500,
-        what: () => `every device of ${victim.id} polled by another (${[...delays].filter(([, d]) => d === undefined).length} not yet)`,
+        what: () =>
+          `every device of ${victim.id} polled by another (${[...delays].filter(([, d]) => d === undefined).length} not yet)`,
       },
     );
     // Every device polled once more past the bound, then a clean stop of the others (results flushed).

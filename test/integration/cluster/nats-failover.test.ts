@@ -32,7 +32,12 @@ let sim: FleetSimulator;
 let nats: Awaited<ReturnType<typeof startNatsCluster>>;
 let lab: LabSettings;
 const collectors: CollectorProcess[] = [];
-const inventory = syntheticInventory({ sites: 16, port: 0, seed: 16, hostOctet: 170 + Math.floor(Math.random() * 20) });
+const inventory = syntheticInventory({
+  sites: 16,
+  port: 0,
+  seed: 16,
+  hostOctet: 170 + Math.floor(Math.random() * 20),
+});
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netmon-cluster-nats-'));
@@ -72,10 +77,11 @@ describe('kill -9 of one of three nats-server nodes', () => {
     await Promise.all(collectors.map((c) => c.joined));
     const stream = new ResultLog(nats.urls);
     const devices = inventory.devices.map((d) => d.id);
-    await waitFor(
-      async () => new Set((await stream.update()).map((r) => r.msg.collector)).size === 3,
-      { timeoutMs: 30_000, intervalMs: 500, what: 'results from all three collectors' },
-    );
+    await waitFor(async () => new Set((await stream.update()).map((r) => r.msg.collector)).size === 3, {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: 'results from all three collectors',
+    });
     const { replicas, leader } = await streamPlacement(nats.urls);
     expect(replicas).toBe(3);
     const victim = nats.nodes.find((n) => n.name === leader) ?? nats.nodes[0];
@@ -87,7 +93,9 @@ describe('kill -9 of one of three nats-server nodes', () => {
     // Polling goes on: every device polled again after the kill, each collector still publishing.
     await waitFor(
       async () => {
-        const after = (await stream.update(survivors)).filter((r) => r.msg.probe.timeMs > killedAt + INTERVAL_MS);
+        const after = (await stream.update(survivors)).filter(
+          (r) => r.msg.probe.timeMs > killedAt + INTERVAL_MS,
+        );
         const polled = new Set(after.map((r) => r.msg.probe.deviceId));
         return devices.every((d) => polled.has(d)) && new Set(after.map((r) => r.msg.collector)).size === 3;
       },
