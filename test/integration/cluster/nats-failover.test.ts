@@ -73,9 +73,10 @@ describe('kill -9 of one of three nats-server nodes', () => {
     let pause = 0;
     for (const d of devices) {
       const times = results.filter((r) => r.msg.probe.deviceId === d).map((r) => r.msg.probe.timeMs);
-      const before = Math.max(...times.filter((t) => t <= killedAt));
+      const before = times.filter((t) => t <= killedAt);
+      if (before.length === 0) continue; // not polled yet when the node died
       const next = Math.min(...times.filter((t) => t > killedAt));
-      pause = Math.max(pause, next - before);
+      pause = Math.max(pause, next - Math.max(...before));
     }
     process.stdout.write(
       `nats-server kill -9 (${victim.name}, the stream leader: ${victim.name === leader}): ${results.length} results, ` +
