@@ -127,7 +127,9 @@ async function main(): Promise<number> {
   let runtime;
   try {
     // A cluster member (config/cluster.ts) runs its roles over NATS; without `cluster:`, the one process.
-    runtime = config.cluster ? await startClusterRuntime(config, { log }) : await startRuntime(config, { log });
+    runtime = config.cluster
+      ? await startClusterRuntime(config, { log })
+      : await startRuntime(config, { log });
   } catch (err) {
     // Parts started before the failure (the scheduler, the broker) would keep the process alive: a monitor
     // that cannot start must exit, so whatever started it (npm start) sees it and stops the rest.

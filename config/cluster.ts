@@ -127,15 +127,13 @@ export const clusterSchema = z
     if (c.pin && !c.roles.includes('collector'))
       issue(['pin'], 'pin applies to the collector role; add collector to roles or remove pin');
   })
-  .transform(
-    (c): ClusterConfig => ({
-      node: c.node,
-      roles: c.roles,
-      nats: { servers: c.nats.servers },
-      postgres: c.postgres,
-      membership: { heartbeatMs: c.membership.heartbeat, timeoutMs: c.membership.timeout },
-      leader: { leaseMs: c.leader.lease, renewMs: c.leader.renew },
-      pin: c.pin,
-      domain: c.domain,
-    }),
-  );
+  .transform((c): ClusterConfig => ({
+    node: c.node,
+    roles: c.roles,
+    nats: { servers: c.nats.servers },
+    postgres: c.postgres,
+    membership: { heartbeatMs: c.membership.heartbeat, timeoutMs: c.membership.timeout },
+    leader: { leaseMs: c.leader.lease, renewMs: c.leader.renew },
+    pin: c.pin,
+    domain: c.domain,
+  }));

@@ -119,7 +119,13 @@ export function crossCheck(
       );
   });
   issues.push(
-    ...checkList(config.cluster?.pin?.kecamatan, 'kecamatan', ['cluster', 'pin', 'kecamatan'], known, 'the pin'),
+    ...checkList(
+      config.cluster?.pin?.kecamatan,
+      'kecamatan',
+      ['cluster', 'pin', 'kecamatan'],
+      known,
+      'the pin',
+    ),
   );
   return issues;
 }

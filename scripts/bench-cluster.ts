@@ -58,7 +58,8 @@ interface Row {
 function positive(v: string | undefined, name: string, def: number): number {
   if (v === undefined) return def;
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) usageError('bench-cluster', USAGE, `--${name} must be a positive number`);
+  if (!Number.isFinite(n) || n <= 0)
+    usageError('bench-cluster', USAGE, `--${name} must be a positive number`);
   return n;
 }
 
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
   const intervalMs = positive(args.interval, 'interval', 5) * 1000;
   const windowMs = positive(args.window, 'window', 20) * 1000;
   const kills = Math.round(positive(args.kills, 'kills', 3));
-  const timeoutMs = parseDuration(args.timeout) ?? usageError('bench-cluster', USAGE, '--timeout: a duration');
+  const timeoutMs =
+    parseDuration(args.timeout) ?? usageError('bench-cluster', USAGE, '--timeout: a duration');
 
   const dir = mkdtempSync(join(tmpdir(), 'netmon-bench-cluster-'));
   const port = await freeUdpPort();
@@ -144,7 +146,11 @@ async function main(): Promise<void> {
               delays = takeoverDelays(await stream.update(), victim.id, killedAt, intervalMs);
               return delays.size > 0 && [...delays.values()].every((d) => d !== undefined);
             },
-            { timeoutMs: timeoutMs + intervalMs + 30_000, intervalMs: 250, what: `takeover after kill ${k + 1}` },
+            {
+              timeoutMs: timeoutMs + intervalMs + 30_000,
+              intervalMs: 250,
+              what: `takeover after kill ${k + 1}`,
+            },
           );
           worst.push(Math.max(...[...delays.values()].map((d) => d ?? Infinity)));
           const again = startCollector({ ...lab, logLevel: 'info' }, victim.id);
@@ -183,7 +189,8 @@ async function main(): Promise<void> {
   const load = loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
-  const f = (v: number | undefined, digits = 0) => (v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits));
+  const f = (v: number | undefined, digits = 0) =>
+    v === undefined || Number.isNaN(v) ? '-' : v.toFixed(digits);
   const lines = [
     `cluster benchmark: ${inventory.devices.length} devices (${sites} sites), interval ${intervalMs / 1000} s, ` +
       `membership ${args.heartbeat}/${args.timeout} (bound timeout + interval = ${(timeoutMs + intervalMs) / 1000} s), ` +

@@ -205,13 +205,19 @@ export class Membership {
         await store.put(self.id, encodeMember(self));
         this.#stats.heartbeats++;
         if (this.#failingSince !== undefined)
-          log.info('heartbeats go through again', { member: self.id, afterMs: clock.now() - this.#failingSince });
+          log.info('heartbeats go through again', {
+            member: self.id,
+            afterMs: clock.now() - this.#failingSince,
+          });
         this.#failingSince = undefined;
       } catch (err) {
         this.#stats.heartbeatFailures++;
         if (this.#failingSince === undefined) {
           this.#failingSince = clock.now();
-          log.warn('heartbeat failed; retrying every heartbeat', { member: self.id, error: errorMessage(err) });
+          log.warn('heartbeat failed; retrying every heartbeat', {
+            member: self.id,
+            error: errorMessage(err),
+          });
         }
       }
     })();
@@ -232,7 +238,10 @@ export class Membership {
       }
       if (d.value.id !== ev.key) {
         this.#stats.badRecords++;
-        this.#o.log.warn('bad member record skipped', { key: ev.key, error: `record id '${d.value.id}' is not its key` });
+        this.#o.log.warn('bad member record skipped', {
+          key: ev.key,
+          error: `record id '${d.value.id}' is not its key`,
+        });
         return;
       }
       record = d.value;

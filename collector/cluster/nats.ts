@@ -14,6 +14,7 @@ import {
   connect,
   DeliverPolicy,
   DiscardPolicy,
+  Events,
   nanos,
   RetentionPolicy,
   StorageType,
@@ -85,14 +86,18 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       pingInterval: 5000,
     });
   } catch (err) {
-    throw new BusError('nats_connect', `cannot reach NATS at ${opts.servers.join(', ')}: ${errorMessage(err)}`, {
-      retryable: true,
-      cause: err,
-    });
+    throw new BusError(
+      'nats_connect',
+      `cannot reach NATS at ${opts.servers.join(', ')}: ${errorMessage(err)}`,
+      {
+        retryable: true,
+        cause: err,
+      },
+    );
   }
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error')
+      if (s.type === Events.Disconnect || s.type === Events.Reconnect || s.type === Events.Error)
         log.info(`nats ${s.type}`, { data: typeof s.data === 'string' ? s.data : JSON.stringify(s.data) });
     }
   })().catch(() => undefined);
@@ -113,7 +118,10 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
         },
       },
       members: async () =>
-        membersStore(await retrying('the members bucket', () => openBucket(js, MEMBERS_BUCKET, replicas), log), log),
+        membersStore(
+          await retrying('the members bucket', () => openBucket(js, MEMBERS_BUCKET, replicas), log),
+          log,
+        ),
       consumer: () => consumerSource(js),
       subscribeProbes: (onRequest) => {
         const sub = nc.subscribe(PROBE_SUBJECTS, {
@@ -124,7 +132,8 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
         });
         return { stop: () => sub.unsubscribe() };
       },
-      requestProbe: (deviceId, delayMs) => nc.publish(probeSubject(deviceId), encodeProbeRequest({ delayMs })),
+      requestProbe: (deviceId, delayMs) =>
+        nc.publish(probeSubject(deviceId), encodeProbeRequest({ delayMs })),
       close: async () => {
         if (!nc.isClosed()) await nc.drain();
       },

@@ -165,7 +165,9 @@ export class ResultPublisher {
     const window = this.#o.window ?? 64;
     while (this.#queue.length > 0 && !this.#closed) {
       const batch = this.#queue.slice(0, window);
-      const sent = await Promise.allSettled(batch.map(async (m) => this.#o.bus.publish(m.subject, m.data, m.msgId)));
+      const sent = await Promise.allSettled(
+        batch.map(async (m) => this.#o.bus.publish(m.subject, m.data, m.msgId)),
+      );
       const acked = new Set<Pending>();
       let failure: unknown;
       sent.forEach((r, i) => {
@@ -180,7 +182,10 @@ export class ResultPublisher {
       if (acked.size > 0) this.#queue = this.#queue.filter((m) => !acked.has(m));
       if (failure === undefined) {
         if (this.#pauseMs > 0 || this.#dropping)
-          this.#o.log.info('results go through again', { queued: this.#queue.length, dropped: this.#dropped });
+          this.#o.log.info('results go through again', {
+            queued: this.#queue.length,
+            dropped: this.#dropped,
+          });
         this.#pauseMs = 0;
         this.#dropping = false;
         continue;
@@ -188,7 +193,10 @@ export class ResultPublisher {
       this.#retries++;
       const first = this.#pauseMs === 0;
       this.#lastError = errorMessage(failure);
-      this.#pauseMs = Math.min(this.#o.maxRetryMs ?? 2000, first ? (this.#o.retryMs ?? 100) : this.#pauseMs * 2);
+      this.#pauseMs = Math.min(
+        this.#o.maxRetryMs ?? 2000,
+        first ? (this.#o.retryMs ?? 100) : this.#pauseMs * 2,
+      );
       if (first)
         this.#o.log.warn('publishing results failed; retrying in order', {
           error: this.#lastError,

@@ -53,7 +53,8 @@ export function resultMsgId(probe: Pick<ProbeResult, 'deviceId' | 'timeMs' | 'so
   return `${probe.deviceId}:${probe.timeMs}:${probe.source}`;
 }
 
-export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
+export type Decoded<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string };
 
 // ---- payloads --------------------------------------------------------------------------------------------
 
@@ -157,14 +158,16 @@ function decode<T>(what: string, schema: z.ZodType<T>, bytes: Uint8Array): Decod
 }
 
 export const encodeMember = (m: MemberRecord): Uint8Array => encode(m);
-export const decodeMember = (b: Uint8Array): Decoded<MemberRecord> => decode('member record', memberSchema, b);
+export const decodeMember = (b: Uint8Array): Decoded<MemberRecord> =>
+  decode('member record', memberSchema, b);
 
 export const encodeLeader = (l: LeaderRecord): Uint8Array => encode(l);
-export const decodeLeader = (b: Uint8Array): Decoded<LeaderRecord> => decode('leader record', leaderSchema, b);
+export const decodeLeader = (b: Uint8Array): Decoded<LeaderRecord> =>
+  decode('leader record', leaderSchema, b);
 
 export const encodeResult = (r: ResultMessage): Uint8Array => encode(r);
 export const decodeResult = (b: Uint8Array): Decoded<ResultMessage> =>
-  decode('probe result', resultSchema, b) as Decoded<ResultMessage>;
+  decode('probe result', resultSchema, b);
 
 export const encodeProbeRequest = (r: ProbeRequest): Uint8Array => encode(r);
 export const decodeProbeRequest = (b: Uint8Array): Decoded<ProbeRequest> =>

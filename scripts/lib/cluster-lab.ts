@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { DeliverPolicy, connect } from 'nats';
+import { connect } from 'nats';
 import type { Inventory } from '../../collector/core/types.ts';
 import { RESULTS_STREAM, decodeResult, type ResultMessage } from '../../collector/cluster/subjects.ts';
 import { slotOf } from '../../collector/scheduler/scheduler.ts';
@@ -43,8 +43,11 @@ export interface CollectorProcess {
   /** The last output lines (for a failure message). */
   output(): string;
   kill9(): Promise<void>;
-  /** SIGTERM: a clean stop (results flushed, key deleted); resolves when it exited. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM: a clean stop (results flushed, key deleted); resolves when it exited. Not exited within
+   * `timeoutMs` (default 20 s): killed, and an error with its output.
+   */
+  stop(timeoutMs?: number): Promise<void>;
 }
 
 /** The inventory file the collectors read (v2c `public`, every device at the simulator's port). */
@@ -93,6 +96,9 @@ export function writeCollectorConfig(s: LabSettings, id: string, pins?: readonly
 }
 
 const TAIL = 6000;
+/** A read of the stream, or a collector's start, that takes longer than this is a failure. */
+const READ_TIMEOUT_MS = 15_000;
+const JOIN_TIMEOUT_MS = 60_000;
 
 /** Start collector `id` as its own process (node --import tsx collector/main.ts --config <id>.yaml). */
 export function startCollector(s: LabSettings, id: string, pins?: readonly string[]): CollectorProcess {
@@ -115,9 +121,16 @@ export function startCollector(s: LabSettings, id: string, pins?: readonly strin
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  const joinTimer = setTimeout(
+    () => joinedReject(new Error(`collector ${id} did not join within ${JOIN_TIMEOUT_MS} ms:\n${out}`)),
+    JOIN_TIMEOUT_MS,
+  );
+  void joined.finally(() => clearTimeout(joinTimer)).catch(() => undefined);
   const exited = new Promise<void>((res) => {
     child.once('exit', (code, signal) => {
-      joinedReject(new Error(`collector ${id} exited (${signal ?? `code ${String(code)}`}) before it joined:\n${out}`));
+      joinedReject(
+        new Error(`collector ${id} exited (${signal ?? `code ${String(code)}`}) before it joined:\n${out}`),
+      );
       res();
     });
   });
@@ -135,9 +148,17 @@ export function startCollector(s: LabSettings, id: string, pins?: readonly strin
       if (alive()) child.kill('SIGKILL');
       await exited;
     },
-    stop: async () => {
-      if (alive()) child.kill('SIGTERM');
+    stop: async (timeoutMs = 20_000) => {
+      if (!alive()) return;
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), timeoutMs)));
+      const done = await Promise.race([exited.then(() => true), late]);
+      clearTimeout(timer);
+      if (done) return;
+      child.kill('SIGKILL');
       await exited;
+      throw new Error(`collector ${id} did not stop within ${timeoutMs} ms of SIGTERM; its output:\n${out}`);
     },
   };
 }
@@ -158,26 +179,38 @@ export class ResultLog {
   constructor(readonly natsUrls: readonly string[]) {}
 
   async update(urls: readonly string[] = this.natsUrls): Promise<StoredResult[]> {
-    const nc = await connect({ servers: [...urls], name: 'netmon-lab-reader' });
+    const nc = await connect({ servers: [...urls], name: 'netmon-lab-reader', timeout: 5000 });
+    // A read that stalls (a stream leader being elected under it) ends with an error, not a hung test:
+    // closing the connection ends every request and iterator on it.
+    let stalled = false;
+    const timer = setTimeout(() => {
+      stalled = true;
+      void nc.close();
+    }, READ_TIMEOUT_MS);
     try {
-      const info = await (await nc.jetstreamManager()).streams.info(RESULTS_STREAM);
+      const jsm = await nc.jetstreamManager({ timeout: 5000 });
+      const info = await jsm.streams.info(RESULTS_STREAM);
       const last = info.state.last_seq;
-      if (last < this.#next) return this.all;
-      const consumer = await nc.jetstream().consumers.get(RESULTS_STREAM, {
-        deliver_policy: DeliverPolicy.StartSequence,
-        opt_start_seq: this.#next,
-      });
-      const messages = await consumer.consume();
-      for await (const m of messages) {
-        const d = decodeResult(m.data);
-        if (!d.ok) throw new Error(`stream message ${m.seq}: ${d.error}`);
-        this.all.push({ streamSeq: m.seq, msg: d.value });
-        this.#next = m.seq + 1;
-        if (m.seq >= last) break;
+      // Message by message (64 requests at once), each with its own timeout: an ordered consumer can wait
+      // for ever while the stream elects a leader.
+      while (this.#next <= last) {
+        const seqs = Array.from({ length: Math.min(64, last - this.#next + 1) }, (_, i) => this.#next + i);
+        const got = await Promise.all(seqs.map((seq) => jsm.streams.getMessage(RESULTS_STREAM, { seq })));
+        for (const m of got) {
+          const d = decodeResult(m.data);
+          if (!d.ok) throw new Error(`stream message ${m.seq}: ${d.error}`);
+          this.all.push({ streamSeq: m.seq, msg: d.value });
+        }
+        this.#next += seqs.length;
       }
+      if (this.#next <= last) throw new Error(`reading the results stream ended at ${this.#next} of ${last}`);
       return this.all;
+    } catch (err) {
+      if (stalled) throw new Error(`reading the results stream stalled (at ${this.#next})`, { cause: err });
+      throw err;
     } finally {
-      await nc.close();
+      clearTimeout(timer);
+      if (!nc.isClosed()) await nc.close();
     }
   }
 }

@@ -5,79 +5,46 @@
  * device and time). Real parts: three nats-server nodes with JetStream, influxd, the fleet simulator, and
  * the collectors as processes of collector/main.ts with a `cluster:` config.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetSimulator } from '../../../simulator/fleet.ts';
-import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
-import { startNatsCluster } from '../../../scripts/lib/servers/nats-server.ts';
 import {
   doublePolls,
   ResultLog,
   startCollector,
   streamPlacement,
   takeoverDelays,
-  writeInventory,
-  type CollectorProcess,
-  type LabSettings,
 } from '../../../scripts/lib/cluster-lab.ts';
-import { startTestInfluxd, type TestServer } from '../../support/influx.ts';
-import { freeUdpPort, waitFor } from '../../support/ports.ts';
+import { startClusterFixture, type ClusterFixture } from '../../support/cluster-fixture.ts';
+import { waitFor } from '../../support/ports.ts';
 
 const INTERVAL_MS = 2000;
 const TIMEOUT_MS = 2000;
 /** Timer and event-loop lag on a shared 2-core machine, on top of the design's bound (printed). */
 const LAG_MS = 750;
 
-let dir: string;
-let influx: TestServer;
-let sim: FleetSimulator;
-let nats: Awaited<ReturnType<typeof startNatsCluster>>;
-let lab: LabSettings;
-const collectors: CollectorProcess[] = [];
-const inventory = syntheticInventory({ sites: 16, port: 0, seed: 15, hostOctet: 150 + Math.floor(Math.random() * 20) });
+let fx: ClusterFixture;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'netmon-cluster-'));
-  const port = await freeUdpPort();
-  const inv = { sites: inventory.sites, devices: inventory.devices.map((d) => ({ ...d, port })) };
-  [influx, nats] = await Promise.all([
-    startTestInfluxd(),
-    startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
-  ]);
-  sim = new FleetSimulator({ inventory: inv, seed: 15 });
-  await sim.start();
-  writeInventory(dir, inv, port);
-  lab = {
-    dir,
-    natsUrls: nats.urls,
-    influxUrl: influx.url,
-    database: 'cluster',
-    inventory: inv,
-    snmpPort: port,
-    interval: `${INTERVAL_MS}ms`,
+  fx = await startClusterFixture({
+    seed: 15,
+    sites: 16,
+    intervalMs: INTERVAL_MS,
     heartbeat: '500ms',
     timeout: `${TIMEOUT_MS}ms`,
-  };
+  });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(collectors.map((c) => c.kill9()));
-  await sim?.stop();
-  await nats?.stop();
-  await influx?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await fx?.stop();
 });
 
 describe('kill -9 of one of three collectors', () => {
   it('its devices are polled again by the others within timeout + one interval, none twice in an interval', async () => {
-    for (const id of ['col-1', 'col-2', 'col-3']) collectors.push(startCollector(lab, id));
-    await Promise.all(collectors.map((c) => c.joined));
-    const stream = new ResultLog(nats.urls);
-    const placement = await streamPlacement(nats.urls);
+    for (const id of ['col-1', 'col-2', 'col-3']) fx.collectors.push(startCollector(fx.lab, id));
+    await Promise.all(fx.collectors.map((c) => c.joined));
+    const stream = new ResultLog(fx.nats.urls);
+    const placement = await streamPlacement(fx.nats.urls);
     expect(placement.replicas).toBe(3);
-    const devices = inventory.devices.map((d) => d.id);
+    const devices = fx.inventory.devices.map((d) => d.id);
     // Settled: the last interval's results come from all three and cover the fleet.
     await waitFor(
       async () => {
@@ -90,7 +57,7 @@ describe('kill -9 of one of three collectors', () => {
       { timeoutMs: 30_000, intervalMs: 500, what: 'three collectors sharing the fleet' },
     );
 
-    const victim = collectors[1];
+    const victim = fx.collectors[1];
     if (!victim) throw new Error('no victim');
     const killedAt = Date.now();
     await victim.kill9();
@@ -104,7 +71,8 @@ describe('kill -9 of one of three collectors', () => {
       {
         timeoutMs: bound + 15_000,
         intervalMs: 500,
-        what: () => `every device of ${victim.id} polled by another (${[...delays].filter(([, d]) => d === undefined).length} not yet)`,
+        what: () =>
+          `every device of ${victim.id} polled by another (${[...delays].filter(([, d]) => d === undefined).length} not yet)`,
       },
     );
     // Every device polled once more past the bound, then a clean stop of the others (results flushed).
@@ -120,7 +88,7 @@ describe('kill -9 of one of three collectors', () => {
       },
       { timeoutMs: bound + 15_000, intervalMs: 500, what: 'every device polled after the takeover' },
     );
-    await Promise.all(collectors.filter((c) => c !== victim).map((c) => c.stop()));
+    await Promise.all(fx.collectors.filter((c) => c !== victim).map((c) => c.stop()));
 
     const results = await stream.update();
     const worst = Math.max(...[...delays.values()].map((d) => d ?? Infinity));

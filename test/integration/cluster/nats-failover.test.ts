@@ -5,96 +5,61 @@
  * three nats-server nodes with JetStream (stream replicas 3), influxd, the fleet simulator, and three
  * collector processes of collector/main.ts with a `cluster:` config.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FleetSimulator } from '../../../simulator/fleet.ts';
-import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
-import { startNatsCluster } from '../../../scripts/lib/servers/nats-server.ts';
-import {
-  ResultLog,
-  seqGaps,
-  startCollector,
-  streamPlacement,
-  writeInventory,
-  type CollectorProcess,
-  type LabSettings,
-} from '../../../scripts/lib/cluster-lab.ts';
-import { startTestInfluxd, type TestServer } from '../../support/influx.ts';
-import { freeUdpPort, waitFor } from '../../support/ports.ts';
+import { ResultLog, seqGaps, startCollector, streamPlacement } from '../../../scripts/lib/cluster-lab.ts';
+import { startClusterFixture, type ClusterFixture } from '../../support/cluster-fixture.ts';
+import { waitFor } from '../../support/ports.ts';
 
 const INTERVAL_MS = 2000;
 
-let dir: string;
-let influx: TestServer;
-let sim: FleetSimulator;
-let nats: Awaited<ReturnType<typeof startNatsCluster>>;
-let lab: LabSettings;
-const collectors: CollectorProcess[] = [];
-const inventory = syntheticInventory({ sites: 16, port: 0, seed: 16, hostOctet: 170 + Math.floor(Math.random() * 20) });
+let fx: ClusterFixture;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'netmon-cluster-nats-'));
-  const port = await freeUdpPort();
-  const inv = { sites: inventory.sites, devices: inventory.devices.map((d) => ({ ...d, port })) };
-  [influx, nats] = await Promise.all([
-    startTestInfluxd(),
-    startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
-  ]);
-  sim = new FleetSimulator({ inventory: inv, seed: 16 });
-  await sim.start();
-  writeInventory(dir, inv, port);
-  lab = {
-    dir,
-    natsUrls: nats.urls,
-    influxUrl: influx.url,
-    database: 'cluster',
-    inventory: inv,
-    snmpPort: port,
-    interval: `${INTERVAL_MS}ms`,
+  fx = await startClusterFixture({
+    seed: 16,
+    sites: 16,
+    intervalMs: INTERVAL_MS,
     heartbeat: '1s',
     timeout: '5s',
-  };
+  });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(collectors.map((c) => c.kill9()));
-  await sim?.stop();
-  await nats?.stop();
-  await influx?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await fx?.stop();
 });
 
 describe('kill -9 of one of three nats-server nodes', () => {
   it('loses no result and polling goes on', async () => {
-    for (const id of ['col-1', 'col-2', 'col-3']) collectors.push(startCollector(lab, id));
-    await Promise.all(collectors.map((c) => c.joined));
-    const stream = new ResultLog(nats.urls);
-    const devices = inventory.devices.map((d) => d.id);
-    await waitFor(
-      async () => new Set((await stream.update()).map((r) => r.msg.collector)).size === 3,
-      { timeoutMs: 30_000, intervalMs: 500, what: 'results from all three collectors' },
-    );
-    const { replicas, leader } = await streamPlacement(nats.urls);
+    for (const id of ['col-1', 'col-2', 'col-3']) fx.collectors.push(startCollector(fx.lab, id));
+    await Promise.all(fx.collectors.map((c) => c.joined));
+    const stream = new ResultLog(fx.nats.urls);
+    const devices = fx.inventory.devices.map((d) => d.id);
+    await waitFor(async () => new Set((await stream.update()).map((r) => r.msg.collector)).size === 3, {
+      timeoutMs: 30_000,
+      intervalMs: 500,
+      what: 'results from all three collectors',
+    });
+    const { replicas, leader } = await streamPlacement(fx.nats.urls);
     expect(replicas).toBe(3);
-    const victim = nats.nodes.find((n) => n.name === leader) ?? nats.nodes[0];
+    const victim = fx.nats.nodes.find((n) => n.name === leader) ?? fx.nats.nodes[0];
     if (!victim) throw new Error('no nats node');
-    const survivors = nats.urls.filter((u) => u !== victim.url);
+    const survivors = fx.nats.urls.filter((u) => u !== victim.url);
     const killedAt = Date.now();
     await victim.kill9();
 
     // Polling goes on: every device polled again after the kill, each collector still publishing.
     await waitFor(
       async () => {
-        const after = (await stream.update(survivors)).filter((r) => r.msg.probe.timeMs > killedAt + INTERVAL_MS);
+        const after = (await stream.update(survivors)).filter(
+          (r) => r.msg.probe.timeMs > killedAt + INTERVAL_MS,
+        );
         const polled = new Set(after.map((r) => r.msg.probe.deviceId));
         return devices.every((d) => polled.has(d)) && new Set(after.map((r) => r.msg.collector)).size === 3;
       },
       { timeoutMs: 40_000, intervalMs: 1000, what: 'every device polled after the nats-server kill' },
     );
-    await Promise.all(collectors.map((c) => c.stop()));
-    for (const c of collectors)
+    await Promise.all(fx.collectors.map((c) => c.stop()));
+    for (const c of fx.collectors)
       expect(c.output(), `${c.id} lost results at stop`).not.toContain('results not acked at stop are lost');
 
     const results = await stream.update(survivors);
@@ -108,9 +73,10 @@ describe('kill -9 of one of three nats-server nodes', () => {
     let pause = 0;
     for (const d of devices) {
       const times = results.filter((r) => r.msg.probe.deviceId === d).map((r) => r.msg.probe.timeMs);
-      const before = Math.max(...times.filter((t) => t <= killedAt));
+      const before = times.filter((t) => t <= killedAt);
+      if (before.length === 0) continue; // not polled yet when the node died
       const next = Math.min(...times.filter((t) => t > killedAt));
-      pause = Math.max(pause, next - before);
+      pause = Math.max(pause, next - Math.max(...before));
     }
     process.stdout.write(
       `nats-server kill -9 (${victim.name}, the stream leader: ${victim.name === leader}): ${results.length} results, ` +

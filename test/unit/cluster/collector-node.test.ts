@@ -33,8 +33,22 @@ const sites: Site[] = Array.from({ length: 12 }, (_, i) => ({
   criticality: 'low',
 }));
 const devices: Device[] = sites.flatMap((s, i) => [
-  { id: `${s.id}-rtr`, siteId: s.id, role: 'router', host: `127.0.9.${2 * i + 1}`, port: 161, profile: 'generic' },
-  { id: `${s.id}-ap1`, siteId: s.id, role: 'ap', host: `127.0.9.${2 * i + 2}`, port: 161, profile: 'generic' },
+  {
+    id: `${s.id}-rtr`,
+    siteId: s.id,
+    role: 'router',
+    host: `127.0.9.${2 * i + 1}`,
+    port: 161,
+    profile: 'generic',
+  },
+  {
+    id: `${s.id}-ap1`,
+    siteId: s.id,
+    role: 'ap',
+    host: `127.0.9.${2 * i + 2}`,
+    port: 161,
+    profile: 'generic',
+  },
 ]);
 const inventory: Inventory = { sites, devices };
 
@@ -60,7 +74,14 @@ function fakeCluster(clock: FakeClock) {
   };
   const node = (id: string, pins: string[] = []) =>
     new CollectorNode(
-      { clock, log: memoryLogger('warn'), inventory, poller: new ScriptedPoller(clock), writer: idleWriter(), bus },
+      {
+        clock,
+        log: memoryLogger('warn'),
+        inventory,
+        poller: new ScriptedPoller(clock),
+        writer: idleWriter(),
+        bus,
+      },
       {
         cluster: {
           node: id,

@@ -18,7 +18,13 @@ import { encodeMember, type MemberRecord } from '../../../collector/cluster/subj
 import { MemoryBucket } from '../../support/cluster-fakes.ts';
 
 const T0 = Date.UTC(2026, 11, 3, 12);
-const rec = (id: string, pins: string[] = []): MemberRecord => ({ v: 1, id, roles: ['collector'], pins, startedAtMs: T0 });
+const rec = (id: string, pins: string[] = []): MemberRecord => ({
+  v: 1,
+  id,
+  roles: ['collector'],
+  pins,
+  startedAtMs: T0,
+});
 const put = (id: string, createdMs: number, initial = false, pins: string[] = []) => ({
   key: id,
   op: 'PUT' as const,
@@ -47,7 +53,11 @@ describe('the live view: a pure function of observations and now', () => {
   });
 
   it('a current value read at the watch start counts from when it was stored: the long dead stay dead', () => {
-    const obs = observe(observe(new Map(), put('dead', T0 - 3_600_000, true), T0), put('alive', T0 - 800, true), T0);
+    const obs = observe(
+      observe(new Map(), put('dead', T0 - 3_600_000, true), T0),
+      put('alive', T0 - 800, true),
+      T0,
+    );
     expect(ids(liveView(obs, T0, policy))).toEqual(['alive']);
     expect(nextExpiry(obs, T0, policy)).toBe(T0 - 800 + 5000);
     // A server clock ahead of ours cannot make a value newer than now.
@@ -119,7 +129,9 @@ describe('Membership over a KV bucket', () => {
     expect(a.views.at(-1)).toEqual({ at: 7000, ids: ['col-1'] });
     expect(b.views.find((v) => !v.ids.includes('col-2'))?.at).toBe(6000);
     expect(b.m.stats().heartbeatFailures).toBeGreaterThan(3);
-    expect(b.log.records.filter((r) => r.msg === 'heartbeat failed; retrying every heartbeat')).toHaveLength(1);
+    expect(b.log.records.filter((r) => r.msg === 'heartbeat failed; retrying every heartbeat')).toHaveLength(
+      1,
+    );
 
     bucket.cut.delete('col-2');
     await run(clock, 1000);

@@ -106,7 +106,7 @@ describe('pins', () => {
     expect(new Set(ks)).toEqual(new Set(['edge-ks', 'edge-ks-2']));
   });
 
-  it("when the pinned member dies, the unpinned ones take its kecamatan; nothing else moves", () => {
+  it('when the pinned member dies, the unpinned ones take its kecamatan; nothing else moves', () => {
     const a = assign(devices, withEdge);
     const b = assign(devices, three);
     const m = moved(a, b);

@@ -35,7 +35,15 @@ async function settle(clock: FakeClock, ms: number, step = 50): Promise<void> {
 
 function publisher(stream: FakeStream, clock: FakeClock, maxQueue?: number) {
   const log = memoryLogger('debug');
-  const p = new ResultPublisher({ bus: stream, clock, log, collector: 'col-1', startedAtMs: T0, maxQueue, window: 4 });
+  const p = new ResultPublisher({
+    bus: stream,
+    clock,
+    log,
+    collector: 'col-1',
+    startedAtMs: T0,
+    maxQueue,
+    window: 4,
+  });
   return { p, log };
 }
 
@@ -72,7 +80,9 @@ describe('ResultPublisher', () => {
     await settle(clock, 2100);
     expect(p.stats().queued).toBe(0);
     expect(stream.stored.map((s) => s.msg.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(log.records.filter((r) => r.msg === 'publishing results failed; retrying in order')).toHaveLength(1);
+    expect(log.records.filter((r) => r.msg === 'publishing results failed; retrying in order')).toHaveLength(
+      1,
+    );
     expect(log.records.some((r) => r.msg === 'results go through again')).toBe(true);
   });
 
@@ -114,7 +124,9 @@ describe('ResultPublisher', () => {
     await settle(clock, 1100);
     await closing;
     expect(p.stats()).toMatchObject({ queued: 0, dropped: 2 });
-    expect(log.records.some((r) => r.msg === 'results not acked at stop are lost' && r.results === 2)).toBe(true);
+    expect(log.records.some((r) => r.msg === 'results not acked at stop are lost' && r.results === 2)).toBe(
+      true,
+    );
     p.publish(probe(3));
     expect(p.stats().seq).toBe(2);
   });
@@ -145,7 +157,12 @@ function cannedSource(payloads: Uint8Array[]) {
 describe('consumeResults', () => {
   it('acks after the handler; a bad message is terminated and counted; a failed handler is redelivered', async () => {
     const good = (seq: number) => encodeResult({ v: 1, collector: 'col-1', seq, probe: probe(seq) });
-    const { source, outcome } = cannedSource([good(1), new TextEncoder().encode('garbage'), good(2), good(3)]);
+    const { source, outcome } = cannedSource([
+      good(1),
+      new TextEncoder().encode('garbage'),
+      good(2),
+      good(3),
+    ]);
     const seen: number[] = [];
     const log = memoryLogger('debug');
     const feed = await consumeResults(source, {
