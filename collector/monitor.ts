@@ -14,7 +14,8 @@
  * site shows is decided in one place (collector/health/site-state.ts) and read by every surface here.
  */
 import type { Alert, FlapPolicy } from './alerting/alert.ts';
-import type { AreaPolicy } from './alerting/area.ts';
+import type { AreaIncident, AreaPolicy } from './alerting/area.ts';
+import { StoredAreas } from './alerting/area-book.ts';
 import { MaintenanceBook } from './alerting/maintenance-book.ts';
 import { DEFAULT_ONCALL, type OnCallPolicy } from './alerting/oncall.ts';
 import { AlertPipeline } from './alerting/pipeline.ts';
@@ -177,6 +178,8 @@ export class Monitor {
   #started = false;
   #stopped = false;
   #pollingStopped: Promise<void> | undefined;
+  /** Area incidents open in the store when this Monitor was built (a restart, a new leader). */
+  readonly #areasTakenOver: readonly AreaIncident[];
 
   constructor(deps: MonitorDeps, settings: MonitorSettings) {
     this.#deps = deps;
@@ -262,6 +265,10 @@ export class Monitor {
       linkBase: settings.linkBase,
       dispatch: (n, channels) => this.#dispatcher.dispatch(n, channels),
     });
+    // Area incidents live in the store too (issue #15): fenced, and continued by a new leader.
+    this.#areasTakenOver = store
+      ? this.#pipeline.area.keepIn(new StoredAreas(store, clock, log.child({ component: 'area' })))
+      : [];
     this.#incidents = new IncidentLifecycle({
       clock,
       log,
@@ -310,6 +317,10 @@ export class Monitor {
     this.#pollingStopped = undefined;
     await writer.start();
     this.#incidents.start();
+    // An area incident taken over: its notice again, in case the last holder died before sending it (the
+    // ledger skips every channel it went out on).
+    for (const incident of this.#areasTakenOver)
+      this.#pipeline.resume({ kind: 'area', incident, timeMs: clock.now() }, 'routing');
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
     this.#collection.start(inventory.devices.filter(hasSnmp).map((d) => d.id));
     this.#armSiteStates();

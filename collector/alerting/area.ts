@@ -8,7 +8,11 @@
  * silently. The area incident resolves when fewer than half of `minSites` of its sites are still down; those
  * still down then page on their own unless they too come back within the group wait.
  *
- * Time comes from the injected clock; output goes to the two callbacks. No I/O.
+ * Time comes from the injected clock; output goes to the two callbacks. No I/O here: an AreaBook (given by
+ * `keepIn`; collector/alerting/area-book.ts keeps it in the incident store) records each area incident and
+ * which alerts it folded, so a restarted process or a new alerting leader (issue #15) continues an open
+ * area incident: its sites fold into it again in silence, nobody is paged twice, and its recovery goes
+ * out once.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Topology } from '../health/topology.ts';
@@ -45,6 +49,31 @@ export interface AreaIncident {
   readonly totalSites: number;
 }
 
+/**
+ * Where the open area incidents are kept (the incident store: collector/alerting/area-book.ts). Called
+ * before the grouper tells anybody, so what was said is always on record.
+ */
+export interface AreaBook {
+  /** An area incident opened with these alerts folded into it: answers the incident as kept (its id). */
+  opened(incident: AreaIncident, folded: readonly Alert[]): AreaIncident;
+  /** A site failed while the area incident was open: it joined in silence. */
+  folded(incident: AreaIncident, alert: Alert): void;
+  /** A folded site came back. */
+  unfolded(incident: AreaIncident, alert: Alert): void;
+  /** The area incident ended (`incident` is the resolved one). */
+  resolved(incident: AreaIncident): void;
+  /**
+   * What a new holder takes over: the open area incidents, each with the alerts folded into it, and every
+   * open device alert (those of an area's kecamatan that are not folded were paged on their own).
+   */
+  restore(): AreaRestore;
+}
+
+export interface AreaRestore {
+  readonly areas: readonly { readonly incident: AreaIncident; readonly folded: readonly Alert[] }[];
+  readonly open: readonly Alert[];
+}
+
 export interface AreaOutput {
   page(alert: Alert): void;
   area(incident: AreaIncident): void;
@@ -69,6 +98,7 @@ export class AreaGrouper {
   /** Open area incidents by kecamatan, with the alerts folded into them. */
   readonly #areas = new Map<string, { incident: AreaIncident; folded: Map<string, Alert> }>();
   readonly #totals = new Map<string, number>();
+  #book: AreaBook | undefined;
 
   constructor(policy: AreaPolicy, topology: Topology, clock: Clock, out: AreaOutput) {
     this.#policy = policy;
@@ -83,6 +113,31 @@ export class AreaGrouper {
 
   open(): AreaIncident[] {
     return [...this.#areas.values()].map((a) => a.incident);
+  }
+
+  /**
+   * Keep area incidents in `book` from now on, and take over the ones it holds open: their folded alerts
+   * fold again in silence when they fire again (a new process sees them fail anew), and the open alerts of
+   * their kecamatan that were paged on their own keep their own recovery. Returns the area incidents taken
+   * over (their firing notice may be re-offered: the ledger skips what was sent). Call before any offer.
+   */
+  keepIn(book: AreaBook): AreaIncident[] {
+    this.#book = book;
+    const { areas, open } = book.restore();
+    const folded = new Set<string>();
+    for (const { incident, folded: alerts } of areas) {
+      this.#areas.set(incident.kecamatan, { incident, folded: new Map(alerts.map((a) => [a.id, a])) });
+      for (const a of alerts) folded.add(a.id);
+    }
+    for (const a of open) {
+      const kec = this.#topology.site(a.siteId)?.kecamatan;
+      if (!kec) continue;
+      const down = this.#down.get(kec) ?? new Map<string, number>();
+      this.#down.set(kec, down);
+      down.set(a.siteId, a.startedAt);
+      if (this.#areas.has(kec) && !folded.has(a.id)) this.#paged.add(a.id);
+    }
+    return areas.map((a) => a.incident);
   }
 
   offer(alert: Alert): void {
@@ -109,8 +164,16 @@ export class AreaGrouper {
     this.#down.set(kec, down);
     down.set(alert.siteId, now);
     const area = this.#areas.get(kec);
+    if (area && this.#paged.has(alert.id)) {
+      // Paged on its own before the area incident opened, and firing again after a takeover: it stays its
+      // own (the ledger skips the page that was sent), so its recovery goes out too.
+      return this.#out.page(alert);
+    }
     if (area) {
-      area.folded.set(alert.id, alert);
+      if (!area.folded.has(alert.id)) {
+        area.folded.set(alert.id, alert);
+        this.#keep((b) => b.folded(area.incident, alert));
+      }
       return;
     }
     const recent = [...down].filter(([, t]) => t >= now - this.#policy.windowMs).map(([id]) => id);
@@ -150,7 +213,7 @@ export class AreaGrouper {
       this.#held.delete(id);
       folded.set(id, h.alert);
     }
-    const incident: AreaIncident = {
+    const fresh: AreaIncident = {
       id: `area:${kec}@${new Date(now).toISOString()}`,
       status: 'firing',
       kecamatan: kec,
@@ -158,6 +221,7 @@ export class AreaGrouper {
       sites: siteIds.map((id) => this.#siteInfo(id)),
       totalSites: this.#totals.get(kec) ?? siteIds.length,
     };
+    const incident = this.#keep((b) => b.opened(fresh, [...folded.values()])) ?? fresh;
     this.#areas.set(kec, { incident, folded });
     this.#out.area(incident);
   }
@@ -173,6 +237,7 @@ export class AreaGrouper {
     }
     const area = this.#areas.get(kec);
     if (area?.folded.delete(alert.id)) {
+      this.#keep((b) => b.unfolded(area.incident, alert));
       const stillDown = [...area.folded.values()].length;
       if (stillDown < this.#policy.minSites / 2) this.#closeArea(kec);
       return;
@@ -186,13 +251,20 @@ export class AreaGrouper {
     const area = this.#areas.get(kec);
     if (!area) return;
     this.#areas.delete(kec);
-    this.#out.area({ ...area.incident, status: 'resolved', resolvedAt: this.#clock.now() });
+    const resolved: AreaIncident = { ...area.incident, status: 'resolved', resolvedAt: this.#clock.now() };
+    this.#keep((b) => b.resolved(resolved));
+    this.#out.area(resolved);
     // Sites still down after the area recovered are outages of their own, unless they follow the rest
     // back within the group wait.
     const now = this.#clock.now();
     for (const alert of area.folded.values()) {
       this.#held.set(alert.id, { alert, kecamatan: kec, since: now, timer: this.#arm(alert, now, now) });
     }
+  }
+
+  /** A call of the book, when there is one (the book reports its own failures: it never throws here). */
+  #keep<T>(call: (book: AreaBook) => T): T | undefined {
+    return this.#book ? call(this.#book) : undefined;
   }
 
   #siteInfo(id: string): AreaSite {

@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Topology } from '../../health/topology.ts';
-import { AreaGrouper, type AreaIncident, type AreaPolicy } from '../area.ts';
+import { AreaGrouper, type AreaBook, type AreaIncident, type AreaPolicy } from '../area.ts';
 import type { Next, Notice, Stage } from './stage.ts';
 
 export class AreaStage implements Stage {
@@ -31,6 +31,14 @@ export class AreaStage implements Stage {
     this.#next = next;
     if (notice.kind !== 'page' || !this.#grouper) return next(notice);
     this.#grouper.offer(notice.alert);
+  }
+
+  /**
+   * Keep area incidents in `book` (the incident store: collector/alerting/area-book.ts) and take over the
+   * open ones it holds; returns those. Without an area policy nothing is grouped and nothing taken over.
+   */
+  keepIn(book: AreaBook): AreaIncident[] {
+    return this.#grouper?.keepIn(book) ?? [];
   }
 
   /** The area incidents open now (the feeds show them). */

@@ -6,7 +6,8 @@
  * What both stores do is in store-contract.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { systemClock } from '../../../collector/core/clock.ts';
+import { areaKey, StoredAreas } from '../../../collector/alerting/area-book.ts';
+import { FakeClock, systemClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import { PgSessionStore } from '../../../collector/http/pg-session-store.ts';
 import { PgIncidentStore } from '../../../collector/store/pg-store.ts';
@@ -81,6 +82,47 @@ describe('fencing', () => {
       { incident_id: 'i2', type: 'opened' },
     ]);
     expect((await sqlRows(url, 'SELECT term FROM alerting_fence'))[0]?.term).toBe('2');
+    await old.close();
+    await leader.close();
+  });
+
+  it('a deposed store writes no area incident: not opened, not folded, not resolved, and its page cannot be claimed', async () => {
+    const url = await freshDatabase(server().url, 'fence_area');
+    const log = memoryLogger('warn');
+    const old = await PgIncidentStore.open(url, { term: 1, log, clock: systemClock });
+    const clock = new FakeClock(T);
+    const book = new StoredAreas(old, clock, log);
+    const area = {
+      id: 'area:Petang@t1',
+      status: 'firing' as const,
+      kecamatan: 'Petang',
+      startedAt: T,
+      sites: [{ id: 'p1', name: 'Banjar Pelaga', category: 'banjar', criticality: 'low' }],
+      totalSites: 58,
+    };
+    // Term 1 opens an area incident and records it.
+    book.opened(area, []);
+    await old.flush();
+    const leader = await PgIncidentStore.open(url, { term: 2, log, clock: systemClock });
+    expect(leader.openByKey(areaKey('Petang'))?.id).toBe(area.id);
+
+    // Term 1, not knowing yet, folds a site in, resolves it, and opens another: all refused by the fence.
+    old.open(incident(7));
+    book.folded(area, { id: 'i7' } as never);
+    book.resolved({ ...area, status: 'resolved', resolvedAt: T + 10 });
+    await expect(old.flush()).rejects.toBeInstanceOf(StoreDeposedError);
+    // Once deposed the book logs the refusal instead of throwing into the grouper.
+    expect(book.opened({ ...area, id: 'area:Mengwi@t2', kecamatan: 'Mengwi' }, [])).toMatchObject({
+      id: 'area:Mengwi@t2',
+    });
+    expect(log.records.some((r) => String(r.msg).includes('not recorded in the incident store'))).toBe(true);
+    await expect(old.claim(area.id, 'webhook:oncall', 'resolved', T + 11)).rejects.toBeInstanceOf(
+      StoreDeposedError,
+    );
+    expect(await sqlRows(url, 'SELECT id, status FROM incidents ORDER BY seq')).toEqual([
+      { id: area.id, status: 'open' },
+    ]);
+    expect(await sqlRows(url, 'SELECT type FROM incident_events ORDER BY seq')).toEqual([{ type: 'opened' }]);
     await old.close();
     await leader.close();
   });

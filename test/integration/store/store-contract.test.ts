@@ -7,13 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../../collector/core/clock.ts';
+import type { Alert } from '../../../collector/alerting/alert.ts';
+import { areaKey, StoredAreas } from '../../../collector/alerting/area-book.ts';
+import { AreaGrouper, type AreaIncident } from '../../../collector/alerting/area.ts';
+import { FakeClock, systemClock } from '../../../collector/core/clock.ts';
+import { Topology } from '../../../collector/health/topology.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import { PgSessionStore } from '../../../collector/http/pg-session-store.ts';
 import { SessionStore } from '../../../collector/http/session-store.ts';
 import { IncidentStore } from '../../../collector/store/incident-store.ts';
 import { PgIncidentStore } from '../../../collector/store/pg-store.ts';
 import type { IncidentStoreLike, SessionRecord, SessionStoreLike } from '../../../collector/store/store.ts';
+import { testDevice, testSite } from '../../support/fixtures.ts';
 import { freshDatabase, postgresForFile } from '../../support/postgres-db.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netmon-store-contract-'));
@@ -94,6 +99,55 @@ const base = {
   deviceId: 'pkm-petang-i-rtr',
   data: { cause: 'timeout' },
 };
+
+// Area incidents: 40 sites in Petang, 5 in Mengwi (collector/alerting/area.ts over area-book.ts).
+const areaSites = [
+  ...Array.from({ length: 40 }, (_, i) => testSite(`p${i}`, { kecamatan: 'Petang' })),
+  ...Array.from({ length: 5 }, (_, i) => testSite(`m${i}`, { kecamatan: 'Mengwi' })),
+];
+const areaTopology = new Topology({
+  sites: areaSites,
+  devices: areaSites.map((s) => testDevice(`${s.id}-r`, s.id, 'router')),
+});
+const siteAlert = (siteId: string, t: number): Alert => ({
+  id: `device:${siteId}-r@${t}`,
+  status: 'firing',
+  kind: 'device_down',
+  severity: 'low',
+  deviceId: `${siteId}-r`,
+  role: 'router',
+  siteId,
+  startedAt: t,
+  affectedDevices: [],
+  affectedSites: [],
+});
+
+/** An area grouper keeping its incidents in `store`, as the Monitor wires it; what it paged and told. */
+function areaGrouper(store: IncidentStoreLike, clock: FakeClock) {
+  const pages: Alert[] = [];
+  const areas: AreaIncident[] = [];
+  const g = new AreaGrouper({ windowMs: 60_000, minSites: 30, groupWaitMs: 20_000 }, areaTopology, clock, {
+    page: (a) => pages.push(a),
+    area: (i) => areas.push(i),
+  });
+  const takenOver = g.keepIn(new StoredAreas(store, clock, log));
+  return { g, pages, areas, takenOver };
+}
+
+/** A device incident opened as AlertBook opens it (its alert in data), and its firing offered. */
+function deviceDown(store: IncidentStoreLike, g: AreaGrouper, a: Alert): void {
+  store.open({
+    id: a.id,
+    kind: 'device_down',
+    key: `device:${a.deviceId}`,
+    severity: a.severity,
+    openedAt: a.startedAt,
+    siteId: a.siteId,
+    deviceId: a.deviceId,
+    data: { alert: a },
+  });
+  g.offer(a);
+}
 
 /** Everything a store answers, to compare a store with itself reopened. */
 function everything(s: IncidentStoreLike, ids: readonly string[]) {
@@ -251,6 +305,104 @@ describe.each(flavours)('incident store contract: $name', (flavour) => {
     expect(s.suppressions('maintenance')).toEqual([{ id: 'mw-1', sites: ['pkm-abiansemal'] }]);
     expect(s.suppressions('silence')).toEqual([{ id: 'si-1', matchers: [{ key: 'site', value: 'x' }] }]);
     await s.flush();
+  });
+
+  it('keeps maintenance windows and silences for the next holder, who changes them in turn', async () => {
+    const opened = await flavour.incidents();
+    const s = opened.store;
+    const mw = { id: 'mw-1', sites: ['pkm-kuta'], fromMs: T, untilMs: T + 3_600_000, reason: 'PLN' };
+    s.saveSuppression('maintenance', 'mw-1', mw, T);
+    s.saveSuppression('silence', 'si-1', { id: 'si-1', untilMs: T + 60_000 }, T + 1);
+    s.saveSuppression('silence', 'si-2', { id: 'si-2', untilMs: T + 60_000 }, T + 2);
+    expect(s.deleteSuppression('silence', 'si-2')).toBe(true);
+    await s.flush();
+
+    // The next holder (a new alerting leader) sees them as they were left, deletion included.
+    const next = await opened.successor();
+    expect(next.suppressions('maintenance')).toEqual([mw]);
+    expect(next.suppressions('silence')).toEqual([{ id: 'si-1', untilMs: T + 60_000 }]);
+    next.saveSuppression('silence', 'si-3', { id: 'si-3', untilMs: T + 120_000 }, T + 3);
+    expect(next.deleteSuppression('maintenance', 'mw-1')).toBe(true);
+    await next.flush();
+
+    // And the one after it sees what the second changed.
+    const third = await opened.successor();
+    expect(third.suppressions('maintenance')).toEqual([]);
+    expect(third.suppressions('silence')).toEqual([
+      { id: 'si-1', untilMs: T + 60_000 },
+      { id: 'si-3', untilMs: T + 120_000 },
+    ]);
+  });
+
+  it('keeps an area incident and what it folded: the next holder continues it, one page, one recovery', async () => {
+    const opened = await flavour.incidents();
+    const s = opened.store;
+    const clock = new FakeClock(T);
+    const first = areaGrouper(s, clock);
+    expect(first.takenOver).toEqual([]);
+    // 34 sites of Petang fail within 34 s (a power cut): p0 pages on its own, the rest fold into one area.
+    const alerts = Array.from({ length: 34 }, (_, i) => siteAlert(`p${i}`, T + i * 1000));
+    for (const a of alerts) {
+      deviceDown(s, first.g, a);
+      clock.advance(1000);
+    }
+    expect(first.pages.map((p) => p.siteId)).toEqual(['p0']);
+    expect(first.areas).toHaveLength(1);
+    const area = first.areas[0] as AreaIncident;
+    expect(s.openByKey(areaKey('Petang'))).toMatchObject({
+      id: area.id,
+      kind: 'area_outage',
+      status: 'open',
+    });
+    // Its page goes through the ledger like any other: claimed, sent, recorded.
+    expect(await s.claim(area.id, 'webhook:oncall', 'firing', clock.now())).toBe(true);
+    expect(s.markSent(area.id, 'webhook:oncall', 'firing', clock.now())).toBe(true);
+    // p33 comes back while the area is open: unfolded, no page.
+    clock.advance(1000);
+    s.resolve(alerts[33]?.id ?? '', clock.now());
+    first.g.offer({ ...(alerts[33] as Alert), status: 'resolved', resolvedAt: clock.now() });
+    expect(first.pages).toHaveLength(1);
+    await s.flush();
+
+    // The holder dies; the next one takes the area incident over as it was.
+    const next = await opened.successor();
+    const second = areaGrouper(next, clock);
+    expect(second.takenOver).toEqual([area]);
+    expect(second.g.open()).toEqual([area]);
+    expect(next.wasSent(area.id, 'webhook:oncall', 'firing')).toBe(true);
+    expect(await next.claim(area.id, 'webhook:oncall', 'firing', clock.now())).toBe(false);
+    // The new holder sees every site still down fail anew: they fold in silence, p0 is its own page again
+    // (the ledger skips it), and no second area incident opens.
+    clock.advance(5000);
+    for (const a of alerts.slice(0, 33)) second.g.offer(a);
+    expect(second.areas).toEqual([]);
+    expect(second.pages.map((p) => [p.siteId, p.status])).toEqual([['p0', 'firing']]);
+    // They come back: the area resolves once, p0's recovery pages, nobody else.
+    for (const a of alerts.slice(0, 33)) {
+      next.resolve(a.id, clock.now());
+      second.g.offer({ ...a, status: 'resolved', resolvedAt: clock.now() });
+    }
+    clock.advance(60_000);
+    expect(second.areas.map((i) => [i.id, i.status])).toEqual([[area.id, 'resolved']]);
+    expect(second.pages.map((p) => [p.siteId, p.status])).toEqual([
+      ['p0', 'firing'],
+      ['p0', 'resolved'],
+    ]);
+    expect(await next.claim(area.id, 'webhook:oncall', 'resolved', clock.now())).toBe(true);
+    expect(next.markSent(area.id, 'webhook:oncall', 'resolved', clock.now())).toBe(true);
+    expect(next.get(area.id)).toMatchObject({ status: 'resolved', resolvedAt: clock.now() - 60_000 });
+    expect(next.openByKey(areaKey('Petang'))).toBeUndefined();
+    const types = next.timeline(area.id).map((e) => e.type);
+    expect(types.filter((t) => t === 'area_fold')).toHaveLength(33); // p1..p33
+    // p33, then p1..p18: with 14 still down (< minSites / 2) the area resolved; the rest came back in the wait.
+    expect(types.filter((t) => t === 'area_unfold')).toHaveLength(19);
+    expect(types[0]).toBe('opened');
+    expect(types.at(-1)).toBe('notified:resolved');
+    expect(next.notificationsOf(area.id).map((n) => n.kind)).toEqual(['firing', 'resolved']);
+    await next.flush();
+
+    // A third holder has nothing to take over.
+    expect(areaGrouper(await opened.successor(), clock).takenOver).toEqual([]);
   });
 
   it('is durable: closed and opened again, it answers exactly as before', async () => {
