@@ -17,6 +17,7 @@ import { ensurePrivateDir, ensurePrivateFile, tightenFile } from '../core/privat
 import type {
   Incident,
   IncidentEvent,
+  IncidentDetailRecord,
   IncidentFilter,
   IncidentStatus,
   IncidentStoreLike,
@@ -257,6 +258,18 @@ export class IncidentStore implements IncidentStoreLike {
     const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY opened_at DESC, rowid DESC LIMIT ?`;
     return (this.#db.prepare(sql).all(...args, filter.limit) as Row[]).map(fromRow);
+  }
+
+  /** Everything is on disk and read synchronously: the same answer as `list`. */
+  listAsync(filter: IncidentFilter): Promise<Incident[]> {
+    return Promise.resolve(this.list(filter));
+  }
+
+  detailAsync(id: string): Promise<IncidentDetailRecord | undefined> {
+    const incident = this.get(id);
+    return Promise.resolve(
+      incident && { incident, timeline: this.timeline(id), notifications: this.notificationsOf(id) },
+    );
   }
 
   /** What was sent for an incident: channel, kind, when. */

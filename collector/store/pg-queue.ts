@@ -129,6 +129,8 @@ const SCHEMA_LOCK = 150_015;
 
 export class PgWriteQueue {
   readonly #pool: Pool;
+  /** Reads outside the queue (history not held in memory); made at the first read. */
+  #readPool: Pool | undefined;
   readonly #opts: PgQueueOptions;
   readonly #log: Logger;
   readonly #jobs: Job[] = [];
@@ -243,6 +245,39 @@ export class PgWriteQueue {
     return outcome.value as T;
   }
 
+  /**
+   * A read outside the queue, on a connection of its own: what PostgreSQL holds now (writes still queued
+   * are not in it; the store overlays them). Not fenced, not retried: a StoreError says whether to retry.
+   */
+  async read<T>(what: string, job: SqlJob<T>): Promise<T> {
+    if (this.#closed)
+      throw new StoreError('store_closed', `${what} refused: the store is closed`, { retryable: false });
+    if (!this.#readPool) {
+      this.#readPool = new pg.Pool({
+        connectionString: this.#opts.url,
+        max: 2,
+        connectionTimeoutMillis: 5_000,
+        idleTimeoutMillis: 10_000,
+        query_timeout: 30_000,
+        application_name: 'netmon-history',
+      });
+      this.#readPool.on('error', (err) =>
+        this.#log.warn('postgres read connection lost while idle', { err }),
+      );
+    }
+    const pool = this.#readPool;
+    try {
+      return await job({
+        query: async (text, params) => {
+          const r = await pool.query(text, params as unknown[] | undefined);
+          return { rows: r.rows as Record<string, unknown>[], rowCount: r.rowCount ?? 0 };
+        },
+      });
+    } catch (err) {
+      throw storeErrorOf(err, what);
+    }
+  }
+
   /** Resolves when every job queued so far is committed; rejects when one never will be. */
   async flush(): Promise<void> {
     const outcomes = await Promise.all(this.#jobs.map((j) => j.settled));
@@ -302,6 +337,7 @@ export class PgWriteQueue {
       for (const job of this.#jobs.splice(0)) job.finish({ ok: false, error: lost });
     }
     await this.#pool.end().catch((err: unknown) => this.#log.warn('postgres pool end failed', { err }));
+    await this.#readPool?.end().catch((err: unknown) => this.#log.warn('postgres pool end failed', { err }));
   }
 
   #push(what: string, op: SqlJob<unknown>): Job {

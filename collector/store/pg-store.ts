@@ -1,9 +1,14 @@
 /**
  * Incidents in PostgreSQL, for a cluster (issue #15): the IncidentStoreLike of the alerting leader.
  *
- * `open` loads what the store must answer synchronously (every incident, its timeline and ledger, the
- * suppressions) in the same transaction that takes the fence, so the new leader sees everything the one
- * before it committed. Reads answer from memory. A write applies to memory at once (so the pipeline's
+ * `open` loads what the store must answer synchronously in the same transaction that takes the fence, so
+ * the new leader sees everything the one before it committed: every unresolved incident, the recently
+ * closed ones (the `closedInMemory` last resolved, default 1,000, and any resolved within `closedForMs`,
+ * default 1 h, so the recovery of a mass outage still finds its incidents for the ledger), their timelines
+ * and ledger rows, and the suppressions. Older incidents stay in PostgreSQL only: memory is bounded by the
+ * fleet and its recent outages, not by years of history. Synchronous reads answer from memory; the whole
+ * history is read with `listAsync` / `detailAsync` (store.ts: readIncidents, readIncident), which query
+ * PostgreSQL on a connection of their own and lay the writes still queued over what it answers. A write applies to memory at once (so the pipeline's
  * next read sees it) and goes to PostgreSQL through one ordered queue of fenced, idempotent transactions
  * (pg-queue.ts): while PostgreSQL is away they wait and retry, in order; `flush()` resolves once every
  * write so far is committed. A newer term's fence deposes the store: `deposed` turns true, `onDeposed`
@@ -23,6 +28,7 @@ import {
 } from './pg-queue.ts';
 import type {
   Incident,
+  IncidentDetailRecord,
   IncidentEvent,
   IncidentFilter,
   IncidentStoreLike,
@@ -32,11 +38,28 @@ import type {
 } from './store.ts';
 
 /** The queue's options (pg-queue.ts); `term` is this leader's fencing term (> 0: the lease's term). */
-export type PgStoreOptions = Omit<PgQueueOptions, 'url' | 'term'> & { readonly term: number };
+export type PgStoreOptions = Omit<PgQueueOptions, 'url' | 'term'> & {
+  readonly term: number;
+  /** How many of the last resolved incidents stay in memory at least. Default 1,000 (the feeds' list). */
+  readonly closedInMemory?: number | undefined;
+  /** A resolved incident stays in memory at least this long after its resolution. Default 1 h. */
+  readonly closedForMs?: number | undefined;
+};
+
+/** What the store holds in memory now (scripts/bench/pg-store-memory.ts prints it). */
+export interface PgStoreMemory {
+  readonly incidents: number;
+  readonly closed: number;
+  readonly events: number;
+  readonly ledger: number;
+  /** Closed incidents dropped from memory since open (still in PostgreSQL). */
+  readonly evicted: number;
+}
 
 export const INCIDENT_SCHEMA: StoreSchema = {
   component: 'incidents',
-  version: 1,
+  // 2: the index for loading the last resolved ones (the store keeps only those in memory).
+  version: 2,
   sql: `
 CREATE TABLE IF NOT EXISTS incidents (
   id TEXT PRIMARY KEY,
@@ -57,6 +80,7 @@ CREATE TABLE IF NOT EXISTS incidents (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS one_open_per_key ON incidents (key) WHERE status <> 'resolved';
 CREATE INDEX IF NOT EXISTS incidents_opened ON incidents (opened_at);
+CREATE INDEX IF NOT EXISTS incidents_resolved ON incidents (resolved_at, seq) WHERE status = 'resolved';
 CREATE TABLE IF NOT EXISTS incident_events (
   id TEXT PRIMARY KEY,
   seq BIGSERIAL,
@@ -89,7 +113,7 @@ CREATE TABLE IF NOT EXISTS suppressions (
 
 interface Held {
   incident: Incident;
-  /** Creation order: ties of openedAt sort as SQLite's rowid does. */
+  /** Creation order (PostgreSQL's seq for loaded ones): ties of openedAt sort as SQLite's rowid does. */
   readonly seq: number;
 }
 
@@ -111,7 +135,10 @@ interface Suppression {
 }
 
 interface Loaded {
+  /** Every unresolved incident and the recently closed ones, in creation order. */
   readonly incidents: Record<string, unknown>[];
+  /** The highest creation order in the table: new incidents come after it. */
+  readonly maxSeq: number;
   readonly events: Record<string, unknown>[];
   readonly ledger: Record<string, unknown>[];
   readonly suppressions: Record<string, unknown>[];
@@ -121,8 +148,7 @@ const num = (v: unknown): number => Number(v);
 const optNum = (v: unknown): number | undefined => (v === null || v === undefined ? undefined : Number(v));
 /** A TEXT column: a string, or NULL. */
 const optStr = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const ledgerKey = (incidentId: string, channel: string, kind: string): string =>
-  JSON.stringify([incidentId, channel, kind]);
+const ledgerKey = (channel: string, kind: string): string => JSON.stringify([channel, kind]);
 
 function incidentOf(r: Record<string, unknown>): Incident {
   return {
@@ -143,18 +169,44 @@ function incidentOf(r: Record<string, unknown>): Incident {
   };
 }
 
-async function loadAll(sql: Sql): Promise<Loaded> {
-  const incidents = (
-    await sql.query(
-      `SELECT id, kind, key, severity, status, opened_at, acknowledged_at, acknowledged_by, resolved_at,
-         clock_breached_at, escalation_level, site_id, device_id, data::text AS data FROM incidents ORDER BY seq`,
-    )
-  ).rows;
-  const events = (await sql.query('SELECT * FROM incident_events ORDER BY seq')).rows;
-  const ledger = (await sql.query('SELECT * FROM notifications ORDER BY seq')).rows;
-  const suppressions = (await sql.query('SELECT id, type, data::text AS data, created_at FROM suppressions'))
-    .rows;
-  return { incidents, events, ledger, suppressions };
+const COLUMNS = `id, seq, kind, key, severity, status, opened_at, acknowledged_at, acknowledged_by,
+  resolved_at, clock_breached_at, escalation_level, site_id, device_id, data::text AS data`;
+
+/**
+ * What the store holds in memory: the unresolved incidents, the `closed` last resolved and those resolved
+ * since `resolvedSince`, with their timelines and ledger rows (closed null: every incident, as before #15's
+ * bound; the benchmark compares the two).
+ */
+function loadHeld(closed: number | null, resolvedSince: number): (sql: Sql) => Promise<Loaded> {
+  return async (sql) => {
+    const incidents = (
+      await sql.query(
+        `SELECT * FROM (
+           SELECT ${COLUMNS} FROM incidents WHERE status <> 'resolved'
+           UNION ALL
+           (SELECT ${COLUMNS} FROM incidents WHERE status = 'resolved'
+             ORDER BY resolved_at DESC, seq DESC LIMIT $1)
+           UNION ALL
+           SELECT ${COLUMNS} FROM incidents WHERE status = 'resolved' AND resolved_at >= $2
+         ) held ORDER BY seq`,
+        [closed, resolvedSince],
+      )
+    ).rows;
+    const seen = new Set<string>();
+    const unique = incidents.filter((r) => !seen.has(String(r.id)) && seen.add(String(r.id)));
+    const ids = [...seen];
+    const events = (
+      await sql.query('SELECT * FROM incident_events WHERE incident_id = ANY($1) ORDER BY seq', [ids])
+    ).rows;
+    const ledger = (
+      await sql.query('SELECT * FROM notifications WHERE incident_id = ANY($1) ORDER BY seq', [ids])
+    ).rows;
+    const max = (await sql.query('SELECT coalesce(max(seq), 0) AS m FROM incidents')).rows[0]?.m;
+    const suppressions = (
+      await sql.query('SELECT id, type, data::text AS data, created_at FROM suppressions')
+    ).rows;
+    return { incidents: unique, maxSeq: Number(max ?? 0), events, ledger, suppressions };
+  };
 }
 
 // Every statement is idempotent: a transaction whose COMMIT went unanswered is run again (pg-queue.ts).
@@ -185,28 +237,37 @@ const SAVE_SUPPRESSION = `
 INSERT INTO suppressions (id, type, data, created_at) VALUES ($1, $2, $3::jsonb, $4)
 ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type, data = EXCLUDED.data, created_at = EXCLUDED.created_at`;
 
+const DEFAULT_CLOSED_IN_MEMORY = 1000;
+const DEFAULT_CLOSED_FOR_MS = 3_600_000;
+
 export class PgIncidentStore implements IncidentStoreLike {
   readonly #queue: PgWriteQueue;
   readonly #term: number;
+  readonly #opts: PgStoreOptions;
   readonly #incidents = new Map<string, Held>();
   readonly #openByKey = new Map<string, string>();
   readonly #events = new Map<string, IncidentEvent[]>();
-  readonly #ledger = new Map<string, LedgerEntry>();
+  /** incident id → (channel, kind) → entry. */
+  readonly #ledger = new Map<string, Map<string, LedgerEntry>>();
   readonly #suppressions = new Map<string, Suppression>();
+  /** The resolved incidents in memory, in the order they were resolved (the oldest leaves first). */
+  readonly #closed = new Set<string>();
   #seq = 0;
+  #ledgerSeq = 0;
+  #evicted = 0;
 
-  private constructor(queue: PgWriteQueue, term: number, loaded: Loaded) {
+  private constructor(queue: PgWriteQueue, opts: PgStoreOptions, loaded: Loaded) {
     this.#queue = queue;
-    this.#term = term;
-    for (const r of loaded.incidents) this.#hold(incidentOf(r));
-    for (const r of loaded.events)
-      this.#remember({
-        incidentId: String(r.incident_id),
-        timeMs: num(r.time_ms),
-        type: String(r.type),
-        actor: optStr(r.actor),
-        note: optStr(r.note),
-      });
+    this.#term = opts.term;
+    this.#opts = opts;
+    this.#seq = loaded.maxSeq;
+    const rows = loaded.incidents.map((r) => ({ incident: incidentOf(r), seq: num(r.seq) }));
+    for (const { incident, seq } of rows) this.#hold(incident, seq);
+    rows
+      .filter(({ incident }) => incident.status === 'resolved')
+      .sort((a, b) => (a.incident.resolvedAt ?? 0) - (b.incident.resolvedAt ?? 0) || a.seq - b.seq)
+      .forEach(({ incident }) => this.#closed.add(incident.id));
+    for (const r of loaded.events) this.#remember(eventOf(r));
     for (const r of loaded.ledger) {
       const e: LedgerEntry = {
         incidentId: String(r.incident_id),
@@ -215,9 +276,9 @@ export class PgIncidentStore implements IncidentStoreLike {
         state: r.state === 'sent' ? 'sent' : 'claimed',
         term: num(r.term),
         atMs: num(r.at_ms),
-        seq: ++this.#seq,
+        seq: ++this.#ledgerSeq,
       };
-      this.#ledger.set(ledgerKey(e.incidentId, e.channel, e.kind), e);
+      this.#setLedger(e);
     }
     for (const r of loaded.suppressions)
       this.#suppressions.set(String(r.id), {
@@ -225,6 +286,7 @@ export class PgIncidentStore implements IncidentStoreLike {
         json: String(r.data),
         createdAt: num(r.created_at),
       });
+    this.#trim();
   }
 
   /**
@@ -232,12 +294,16 @@ export class PgIncidentStore implements IncidentStoreLike {
    * the fence with `term` and load. Rejects with StoreDeposedError when a newer term already holds it.
    */
   static async open(url: string, opts: PgStoreOptions): Promise<PgIncidentStore> {
+    const closed = opts.closedInMemory ?? DEFAULT_CLOSED_IN_MEMORY;
+    const closedFor = opts.closedForMs ?? DEFAULT_CLOSED_FOR_MS;
+    if (!(closed >= 0) || !(closedFor >= 0))
+      throw new RangeError('incident store: closedInMemory and closedForMs must be >= 0');
     const { queue, loaded } = await PgWriteQueue.open(
       { ...opts, url, log: opts.log.child({ component: 'pg-store' }) },
       INCIDENT_SCHEMA,
-      loadAll,
+      loadHeld(Number.isFinite(closed) ? Math.floor(closed) : null, opts.clock.now() - closedFor),
     );
-    return new PgIncidentStore(queue, opts.term, loaded);
+    return new PgIncidentStore(queue, opts, loaded);
   }
 
   get term(): number {
@@ -251,6 +317,21 @@ export class PgIncidentStore implements IncidentStoreLike {
 
   stats(): PgQueueStats {
     return this.#queue.stats();
+  }
+
+  /** What is held in memory now. */
+  memory(): PgStoreMemory {
+    let ledger = 0;
+    for (const m of this.#ledger.values()) ledger += m.size;
+    let events = 0;
+    for (const l of this.#events.values()) events += l.length;
+    return {
+      incidents: this.#incidents.size,
+      closed: this.#closed.size,
+      events,
+      ledger,
+      evicted: this.#evicted,
+    };
   }
 
   open(input: NewIncident): { incident: Incident; created: boolean } {
@@ -317,27 +398,87 @@ export class PgIncidentStore implements IncidentStoreLike {
     return true;
   }
 
+  /** From memory: every unresolved incident and the recently closed (listAsync: the whole history). */
   list(filter: IncidentFilter): Incident[] {
     if (filter.siteIds?.length === 0) return [];
-    const status = filter.status?.length ? new Set<string>(filter.status) : undefined;
-    const sites = filter.siteIds ? new Set(filter.siteIds) : undefined;
     return [...this.#incidents.values()]
-      .filter(({ incident: i }) => {
-        if (status && !status.has(i.status)) return false;
-        if (sites && (i.siteId === undefined || !sites.has(i.siteId))) return false;
-        if (filter.severity && i.severity !== filter.severity) return false;
-        return filter.sinceMs === undefined || i.openedAt >= filter.sinceMs;
-      })
+      .filter(({ incident }) => matches(incident, filter))
       .sort((a, b) => b.incident.openedAt - a.incident.openedAt || b.seq - a.seq)
       .slice(0, filter.limit < 0 ? undefined : filter.limit) // SQLite: LIMIT -1 is no limit
       .map((h) => h.incident);
   }
 
   notificationsOf(id: string): SentNotification[] {
-    return [...this.#ledger.values()]
-      .filter((e) => e.incidentId === id && e.state === 'sent')
+    return [...(this.#ledger.get(id)?.values() ?? [])]
+      .filter((e) => e.state === 'sent')
       .sort((a, b) => a.atMs - b.atMs || a.seq - b.seq)
       .map((e) => ({ channel: e.channel, kind: e.kind, sentAt: e.atMs }));
+  }
+
+  /**
+   * `list` over the whole history: PostgreSQL's answer with every incident held in memory laid over it
+   * (memory is never older than the database: its writes may still be queued).
+   */
+  async listAsync(filter: IncidentFilter): Promise<Incident[]> {
+    if (filter.siteIds?.length === 0) return [];
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown): string => {
+      args.push(v);
+      return `$${args.length}`;
+    };
+    if (filter.status?.length) where.push(`status = ANY(${arg(filter.status)})`);
+    if (filter.siteIds) where.push(`site_id = ANY(${arg(filter.siteIds)})`);
+    if (filter.severity) where.push(`severity = ${arg(filter.severity)}`);
+    if (filter.sinceMs !== undefined) where.push(`opened_at >= ${arg(filter.sinceMs)}`);
+    // Enough rows that those whose newer state (in memory) no longer matches can be left out.
+    const limit = filter.limit < 0 ? null : filter.limit + this.#incidents.size;
+    const rows = await this.#queue.read('list incidents', (sql) =>
+      sql.query(
+        `SELECT ${COLUMNS} FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY opened_at DESC, seq DESC LIMIT ${arg(limit)}`,
+        args,
+      ),
+    );
+    const byId = new Map<string, { incident: Incident; seq: number }>();
+    for (const r of rows.rows) {
+      const id = String(r.id);
+      if (!this.#incidents.has(id)) byId.set(id, { incident: incidentOf(r), seq: num(r.seq) });
+    }
+    for (const held of this.#incidents.values())
+      if (matches(held.incident, filter)) byId.set(held.incident.id, held);
+    return [...byId.values()]
+      .sort((a, b) => b.incident.openedAt - a.incident.openedAt || b.seq - a.seq)
+      .slice(0, filter.limit < 0 ? undefined : filter.limit)
+      .map((h) => h.incident);
+  }
+
+  /** One incident with its timeline and ledger: from memory when held, else from PostgreSQL. */
+  async detailAsync(id: string): Promise<IncidentDetailRecord | undefined> {
+    const held = this.get(id);
+    if (held) return { incident: held, timeline: this.timeline(id), notifications: this.notificationsOf(id) };
+    return this.#queue.read(`read incident ${id}`, async (sql) => {
+      const r = (await sql.query(`SELECT ${COLUMNS} FROM incidents WHERE id = $1`, [id])).rows[0];
+      if (!r) return undefined;
+      const events = await sql.query(
+        'SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY time_ms, seq',
+        [id],
+      );
+      const sent = await sql.query(
+        `SELECT channel, kind, at_ms FROM notifications WHERE incident_id = $1 AND state = 'sent'
+         ORDER BY at_ms, seq`,
+        [id],
+      );
+      return {
+        incident: incidentOf(r),
+        timeline: events.rows.map(eventOf),
+        notifications: sent.rows.map((n) => ({
+          channel: String(n.channel),
+          kind: String(n.kind),
+          sentAt: num(n.at_ms),
+        })),
+      };
+    });
   }
 
   saveSuppression(type: SuppressionType, id: string, data: unknown, timeMs: number): void {
@@ -393,19 +534,18 @@ export class PgIncidentStore implements IncidentStoreLike {
 
   markSent(incidentId: string, channel: string, kind: string, timeMs: number): boolean {
     this.#known(incidentId);
-    const key = ledgerKey(incidentId, channel, kind);
-    const had = this.#ledger.get(key);
+    const had = this.#ledgerOf(incidentId, channel, kind);
     if (had?.state === 'sent') return false;
     const what = `mark ${kind} sent on ${channel} for ${incidentId}`;
     this.#queue.assertWritable(what);
-    this.#ledger.set(key, {
+    this.#setLedger({
       incidentId,
       channel,
       kind,
       state: 'sent',
       term: this.#term,
       atMs: timeMs,
-      seq: ++this.#seq,
+      seq: ++this.#ledgerSeq,
     });
     const ev: IncidentEvent = { incidentId, timeMs, type: `notified:${kind}`, actor: channel };
     const eventId = this.#remember(ev);
@@ -417,13 +557,12 @@ export class PgIncidentStore implements IncidentStoreLike {
   }
 
   wasSent(incidentId: string, channel: string, kind: string): boolean {
-    return this.#ledger.get(ledgerKey(incidentId, channel, kind))?.state === 'sent';
+    return this.#ledgerOf(incidentId, channel, kind)?.state === 'sent';
   }
 
   async claim(incidentId: string, channel: string, kind: string, timeMs: number): Promise<boolean> {
     this.#known(incidentId);
-    const key = ledgerKey(incidentId, channel, kind);
-    const had = this.#ledger.get(key);
+    const had = this.#ledgerOf(incidentId, channel, kind);
     if (had?.state === 'sent' || (had && had.term >= this.#term)) return false;
     const what = `claim ${kind} on ${channel} for ${incidentId}`;
     const claimId = randomUUID();
@@ -431,16 +570,17 @@ export class PgIncidentStore implements IncidentStoreLike {
       const r = await sql.query(CLAIM, [incidentId, channel, kind, this.#term, claimId, timeMs]);
       return r.rowCount === 1;
     });
-    const now = this.#ledger.get(key);
-    if (took && now?.state !== 'sent')
-      this.#ledger.set(key, {
+    const now = this.#ledgerOf(incidentId, channel, kind);
+    // Still held (a claim on an incident dropped from memory meanwhile is in PostgreSQL all the same).
+    if (took && now?.state !== 'sent' && this.#incidents.has(incidentId))
+      this.#setLedger({
         incidentId,
         channel,
         kind,
         state: 'claimed',
         term: this.#term,
         atMs: timeMs,
-        seq: now?.seq ?? ++this.#seq,
+        seq: now?.seq ?? ++this.#ledgerSeq,
       });
     return took;
   }
@@ -454,18 +594,53 @@ export class PgIncidentStore implements IncidentStoreLike {
     return this.#queue.close();
   }
 
-  #hold(incident: Incident): void {
-    this.#incidents.set(incident.id, { incident, seq: ++this.#seq });
+  #hold(incident: Incident, seq = ++this.#seq): void {
+    this.#incidents.set(incident.id, { incident, seq });
     if (incident.status !== 'resolved') this.#openByKey.set(incident.key, incident.id);
   }
 
   #update(next: Incident): Incident {
     const held = this.#incidents.get(next.id);
     if (!held) throw new Error(`incident ${next.id} vanished`);
+    const resolvedNow = held.incident.status !== 'resolved' && next.status === 'resolved';
     held.incident = next;
     if (next.status === 'resolved' && this.#openByKey.get(next.key) === next.id)
       this.#openByKey.delete(next.key);
+    if (resolvedNow) {
+      this.#closed.add(next.id);
+      this.#trim();
+    }
     return next;
+  }
+
+  /**
+   * Drop the oldest closed incidents from memory (they stay in PostgreSQL: listAsync, detailAsync) while
+   * more than `closedInMemory` are held and the oldest was resolved more than `closedForMs` ago. Their
+   * queued writes carry their own data, so they are committed all the same.
+   */
+  #trim(): void {
+    const keep = this.#opts.closedInMemory ?? DEFAULT_CLOSED_IN_MEMORY;
+    const since = this.#opts.clock.now() - (this.#opts.closedForMs ?? DEFAULT_CLOSED_FOR_MS);
+    for (const id of this.#closed) {
+      if (this.#closed.size <= keep) return;
+      const inc = this.#incidents.get(id)?.incident;
+      if (inc && (inc.resolvedAt ?? 0) >= since) return;
+      this.#closed.delete(id);
+      this.#incidents.delete(id);
+      this.#events.delete(id);
+      this.#ledger.delete(id);
+      this.#evicted++;
+    }
+  }
+
+  #ledgerOf(incidentId: string, channel: string, kind: string): LedgerEntry | undefined {
+    return this.#ledger.get(incidentId)?.get(ledgerKey(channel, kind));
+  }
+
+  #setLedger(e: LedgerEntry): void {
+    const m = this.#ledger.get(e.incidentId) ?? new Map<string, LedgerEntry>();
+    this.#ledger.set(e.incidentId, m);
+    m.set(ledgerKey(e.channel, e.kind), e);
   }
 
   /** Like SQLite's foreign key: events and ledger rows only for incidents that exist. */
@@ -506,6 +681,24 @@ export class PgIncidentStore implements IncidentStoreLike {
       await insertEvent(sql, eventId, ev);
     });
   }
+}
+
+function eventOf(r: Record<string, unknown>): IncidentEvent {
+  return {
+    incidentId: String(r.incident_id),
+    timeMs: num(r.time_ms),
+    type: String(r.type),
+    actor: optStr(r.actor),
+    note: optStr(r.note),
+  };
+}
+
+/** Whether an incident passes `list`'s filter (as SQLite's WHERE does). */
+function matches(i: Incident, filter: IncidentFilter): boolean {
+  if (filter.status?.length && !filter.status.includes(i.status)) return false;
+  if (filter.siteIds && (i.siteId === undefined || !filter.siteIds.includes(i.siteId))) return false;
+  if (filter.severity && i.severity !== filter.severity) return false;
+  return filter.sinceMs === undefined || i.openedAt >= filter.sinceMs;
 }
 
 async function insertEvent(sql: Sql, id: string, ev: IncidentEvent): Promise<void> {

@@ -12,6 +12,10 @@
  * when every write accepted so far is durable. `claim()` is the one asynchronous step of the ledger: a page
  * goes out only after its claim is durable, so a deposed leader (whose claim is refused) cannot send it.
  * test/integration/store/store-contract.test.ts runs one suite against both implementations.
+ *
+ * The synchronous reads answer what alerting needs: every unresolved incident, and the recently closed
+ * ones. The PostgreSQL store keeps only those in memory (its memory is bounded by the fleet, not by the
+ * history); the whole history is read with `readIncidents` / `readIncident`, which await the database.
  */
 import { NetmonError } from '../core/errors.ts';
 
@@ -68,6 +72,13 @@ export interface SentNotification {
 
 export type SuppressionType = 'maintenance' | 'silence';
 
+/** One incident with its timeline and what was sent for it (an incident's page in the API). */
+export interface IncidentDetailRecord {
+  readonly incident: Incident;
+  readonly timeline: IncidentEvent[];
+  readonly notifications: SentNotification[];
+}
+
 export interface IncidentStoreLike {
   /** Open an incident for `key`, or return the one already open (never two open per key). */
   open(input: NewIncident): { incident: Incident; created: boolean };
@@ -108,6 +119,30 @@ export interface IncidentStoreLike {
   /** Resolves when every write accepted so far is durable; rejects with StoreDeposedError if it never will be. */
   flush(): Promise<void>;
   close(): Promise<void> | void;
+  /**
+   * The whole history, as `list` answers it from all of it (PostgreSQL: from the database, with the writes
+   * still queued laid over it). Optional: a store without it answers everything synchronously.
+   */
+  listAsync?(filter: IncidentFilter): Promise<Incident[]>;
+  /** One incident, its timeline and what was sent, also when it is too old to be in memory. Optional. */
+  detailAsync?(id: string): Promise<IncidentDetailRecord | undefined>;
+}
+
+/** Incidents from the whole history (the HTTP API, reports): `listAsync` where the store has it. */
+export function readIncidents(store: IncidentStoreLike, filter: IncidentFilter): Promise<Incident[]> {
+  return store.listAsync ? store.listAsync(filter) : Promise.resolve(store.list(filter));
+}
+
+/** One incident with its timeline and ledger, from the whole history. */
+export function readIncident(
+  store: IncidentStoreLike,
+  id: string,
+): Promise<IncidentDetailRecord | undefined> {
+  if (store.detailAsync) return store.detailAsync(id);
+  const incident = store.get(id);
+  return Promise.resolve(
+    incident && { incident, timeline: store.timeline(id), notifications: store.notificationsOf(id) },
+  );
 }
 
 /** A console session (collector/http/session.ts). */
