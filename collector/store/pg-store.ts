@@ -252,6 +252,13 @@ export class PgIncidentStore implements IncidentStoreLike {
   readonly #suppressions = new Map<string, Suppression>();
   /** The resolved incidents in memory, in the order they were resolved (the oldest leaves first). */
   readonly #closed = new Set<string>();
+  /**
+   * Incidents dropped from memory whose writes may still be queued: the async reads lay them over what
+   * PostgreSQL answers until a flush started after they left has settled (generation: when they left).
+   */
+  readonly #leaving = new Map<string, { held: Held; gen: number }>();
+  #leavingGen = 0;
+  #draining = false;
   #seq = 0;
   #ledgerSeq = 0;
   #evicted = 0;
@@ -432,7 +439,7 @@ export class PgIncidentStore implements IncidentStoreLike {
     if (filter.severity) where.push(`severity = ${arg(filter.severity)}`);
     if (filter.sinceMs !== undefined) where.push(`opened_at >= ${arg(filter.sinceMs)}`);
     // Enough rows that those whose newer state (in memory) no longer matches can be left out.
-    const limit = filter.limit < 0 ? null : filter.limit + this.#incidents.size;
+    const limit = filter.limit < 0 ? null : filter.limit + this.#incidents.size + this.#leaving.size;
     const rows = await this.#queue.read('list incidents', (sql) =>
       sql.query(
         `SELECT ${COLUMNS} FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -443,10 +450,13 @@ export class PgIncidentStore implements IncidentStoreLike {
     const byId = new Map<string, { incident: Incident; seq: number }>();
     for (const r of rows.rows) {
       const id = String(r.id);
-      if (!this.#incidents.has(id)) byId.set(id, { incident: incidentOf(r), seq: num(r.seq) });
+      byId.set(id, { incident: incidentOf(r), seq: num(r.seq) });
     }
-    for (const held of this.#incidents.values())
+    const newest = [...[...this.#leaving.values()].map((l) => l.held), ...this.#incidents.values()];
+    for (const held of newest) {
       if (matches(held.incident, filter)) byId.set(held.incident.id, held);
+      else byId.delete(held.incident.id);
+    }
     return [...byId.values()]
       .sort((a, b) => b.incident.openedAt - a.incident.openedAt || b.seq - a.seq)
       .slice(0, filter.limit < 0 ? undefined : filter.limit)
@@ -457,6 +467,8 @@ export class PgIncidentStore implements IncidentStoreLike {
   async detailAsync(id: string): Promise<IncidentDetailRecord | undefined> {
     const held = this.get(id);
     if (held) return { incident: held, timeline: this.timeline(id), notifications: this.notificationsOf(id) };
+    // Just dropped from memory, its writes maybe still queued: read it once they are committed.
+    if (this.#leaving.has(id)) await this.#queue.flush().catch(() => undefined);
     return this.#queue.read(`read incident ${id}`, async (sql) => {
       const r = (await sql.query(`SELECT ${COLUMNS} FROM incidents WHERE id = $1`, [id])).rows[0];
       if (!r) return undefined;
@@ -626,11 +638,32 @@ export class PgIncidentStore implements IncidentStoreLike {
       const inc = this.#incidents.get(id)?.incident;
       if (inc && (inc.resolvedAt ?? 0) >= since) return;
       this.#closed.delete(id);
+      const held = this.#incidents.get(id);
+      if (held && this.#queue.stats().pending > 0) this.#leave(held);
       this.#incidents.delete(id);
       this.#events.delete(id);
       this.#ledger.delete(id);
       this.#evicted++;
     }
+  }
+
+  /** Keep a dropped incident for the async reads until the writes queued before it left are committed. */
+  #leave(held: Held): void {
+    this.#leaving.set(held.incident.id, { held, gen: ++this.#leavingGen });
+    if (this.#draining) return;
+    this.#draining = true;
+    const drain = (): void => {
+      const upTo = this.#leavingGen;
+      void this.#queue
+        .flush()
+        .catch(() => undefined) // deposed or dropped: the reads say what PostgreSQL holds
+        .then(() => {
+          for (const [id, l] of this.#leaving) if (l.gen <= upTo) this.#leaving.delete(id);
+          if (this.#leaving.size > 0 && !this.#queue.deposed) drain();
+          else this.#draining = false;
+        });
+    };
+    drain();
   }
 
   #ledgerOf(incidentId: string, channel: string, kind: string): LedgerEntry | undefined {

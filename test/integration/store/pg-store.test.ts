@@ -148,6 +148,71 @@ describe('fencing', () => {
   });
 });
 
+describe('bounded memory', () => {
+  it('holds the unresolved and the last closed incidents; the older ones are read from PostgreSQL', async () => {
+    const url = await freshDatabase(server().url, 'bounded');
+    const log = memoryLogger('warn');
+    const clock = new FakeClock(T + 3_600_000);
+    const opts = { log, clock, closedInMemory: 5, closedForMs: 60_000 };
+    const s = await PgIncidentStore.open(url, { ...opts, term: 1 });
+    // 30 incidents; the even ones resolved (15), in order, an hour before now.
+    for (let n = 0; n < 30; n++) {
+      s.open(incident(n));
+      s.addEvent({ incidentId: `i${n}`, timeMs: T + n + 1, type: 'note', note: `n${n}` });
+      if (n % 2 === 0) {
+        s.markSent(`i${n}`, 'telegram:oncall', 'firing', T + n + 2);
+        s.resolve(`i${n}`, T + n + 3);
+      }
+    }
+    expect(s.memory()).toMatchObject({ incidents: 20, closed: 5, evicted: 10 });
+    const held = s.list({ limit: 1000 }).map((i) => i.id);
+    expect(held).toHaveLength(20);
+    expect(held.filter((id) => s.get(id)?.status === 'resolved')).toEqual([
+      'i28',
+      'i26',
+      'i24',
+      'i22',
+      'i20',
+    ]);
+    expect(s.get('i0')).toBeUndefined(); // closed long ago: left memory
+    expect(s.unresolved()).toHaveLength(15);
+    // The whole history, from PostgreSQL with what is still queued laid over it, newest first.
+    const all = await s.listAsync({ limit: 1000 });
+    expect(all.map((i) => i.id)).toEqual(Array.from({ length: 30 }, (_, n) => `i${29 - n}`));
+    expect(all.filter((i) => i.status === 'resolved')).toHaveLength(15);
+    expect((await s.listAsync({ status: ['resolved'], limit: 3 })).map((i) => i.id)).toEqual([
+      'i28',
+      'i26',
+      'i24',
+    ]);
+    await s.flush();
+    const old = await s.detailAsync('i0');
+    expect(old?.incident).toMatchObject({ id: 'i0', status: 'resolved', resolvedAt: T + 3 });
+    expect(old?.timeline.map((e) => e.type)).toEqual(['opened', 'note', 'notified:firing', 'resolved']);
+    expect(old?.notifications).toEqual([{ channel: 'telegram:oncall', kind: 'firing', sentAt: T + 2 }]);
+
+    // Recent resolutions stay in memory past the count (their recoveries' ledger writes must find them).
+    for (const n of [1, 3, 5, 7, 9, 11]) s.resolve(`i${n}`, clock.now() - 1000 + n);
+    expect(s.memory()).toMatchObject({ incidents: 15, closed: 6, evicted: 15 });
+    expect(s.get('i1')?.status).toBe('resolved');
+    expect(s.markSent('i1', 'telegram:oncall', 'resolved', clock.now())).toBe(true);
+    await s.flush();
+
+    // The next holder loads the same bounded set: unresolved, the last 5 closed, and those of the last minute.
+    const next = await PgIncidentStore.open(url, { ...opts, term: 2 });
+    expect(next.memory()).toMatchObject({ incidents: 15, closed: 6 });
+    expect(next.notificationsOf('i1')).toEqual([
+      { channel: 'telegram:oncall', kind: 'resolved', sentAt: clock.now() },
+    ]);
+    expect(next.get('i24')).toBeUndefined();
+    expect((await next.listAsync({ limit: 1000 })).map((i) => [i.id, i.status])).toEqual(
+      (await s.listAsync({ limit: 1000 })).map((i) => [i.id, i.status]),
+    );
+    await s.close();
+    await next.close();
+  });
+});
+
 describe.each([
   {
     // A fast shutdown (SIGINT: what `pg_ctl stop` and systemd do): sessions are cut, a checkpoint is written.

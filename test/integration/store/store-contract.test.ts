@@ -17,7 +17,13 @@ import { PgSessionStore } from '../../../collector/http/pg-session-store.ts';
 import { SessionStore } from '../../../collector/http/session-store.ts';
 import { IncidentStore } from '../../../collector/store/incident-store.ts';
 import { PgIncidentStore } from '../../../collector/store/pg-store.ts';
-import type { IncidentStoreLike, SessionRecord, SessionStoreLike } from '../../../collector/store/store.ts';
+import {
+  readIncident,
+  readIncidents,
+  type IncidentStoreLike,
+  type SessionRecord,
+  type SessionStoreLike,
+} from '../../../collector/store/store.ts';
 import { testDevice, testSite } from '../../support/fixtures.ts';
 import { freshDatabase, postgresForFile } from '../../support/postgres-db.ts';
 
@@ -403,6 +409,39 @@ describe.each(flavours)('incident store contract: $name', (flavour) => {
 
     // A third holder has nothing to take over.
     expect(areaGrouper(await opened.successor(), clock).takenOver).toEqual([]);
+  });
+
+  it('reads the whole history asynchronously as the synchronous reads answer it', async () => {
+    const { store: s } = await flavour.incidents();
+    for (let n = 0; n < 12; n++) {
+      s.open({
+        ...base,
+        id: `h${n}`,
+        key: `device:h${n}`,
+        openedAt: T + (n % 4) * 1000,
+        siteId: `s${n % 3}`,
+      });
+      if (n % 2 === 0) s.resolve(`h${n}`, T + 10_000 + n);
+    }
+    s.markSent('h4', 'telegram:oncall', 'firing', T + 5);
+    s.addEvent({ incidentId: 'h4', timeMs: T + 6, type: 'note', actor: 'wayan', note: 'PLN' });
+    const filters = [
+      { limit: 1000 },
+      { limit: 5 },
+      { status: ['resolved' as const], limit: 1000 },
+      { siteIds: ['s1', 's2'], sinceMs: T + 1000, limit: 1000 },
+      { siteIds: [], limit: 10 },
+      { severity: 'critical', limit: -1 },
+    ];
+    for (const f of filters) expect(await readIncidents(s, f)).toEqual(s.list(f));
+    await s.flush();
+    for (const f of filters) expect(await readIncidents(s, f)).toEqual(s.list(f));
+    expect(await readIncident(s, 'h4')).toEqual({
+      incident: s.get('h4'),
+      timeline: s.timeline('h4'),
+      notifications: s.notificationsOf('h4'),
+    });
+    expect(await readIncident(s, 'nope')).toBeUndefined();
   });
 
   it('is durable: closed and opened again, it answers exactly as before', async () => {
