@@ -10,6 +10,9 @@
  *    paged twice, and the recovery is still sent.
  * 2. PostgreSQL killed and started again during an open incident: alerting resumes (the recovery's claim
  *    waits for PostgreSQL, then the page goes out once); nothing lost, nothing sent twice.
+ * 3. kill -9 of the leader during an open area incident (three of the four sites of Mengwi down: a mass
+ *    outage): the new leader continues it from PostgreSQL; the area is paged once and recovers once, the
+ *    sites folded into it page nothing, the one that paged on its own gets its one recovery.
  *
  * The test watches the cluster the way an operator would: the lease in KV `netmon_leader`, the consumer
  * `alerting`'s delivered sequence (how far the leader has pulled), the pages the receiver got, and the incidents
@@ -102,7 +105,8 @@ beforeAll(async () => {
         alerts: {
           webhooks: [{ name: 'oncall', url: hook.url }],
           flapping: { settle: '1s' },
-          area: { groupWait: '2s' },
+          // Three sites of a kecamatan make a mass outage here (30 in Badung); one site alone pages at once.
+          area: { groupWait: '5s', minSites: 3 },
         },
         log: { level: 'info' },
         cluster: {
@@ -332,4 +336,96 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     await stopNode('alert-b');
     await collector?.stop();
   });
+
+  it('kill -9 of the leader during an open area incident: the new leader continues it, one page, one recovery', async () => {
+    collector = startCollector(lab, 'col-1');
+    await collector.joined;
+    const first = await leaderOf(['alert-a', 'alert-b']);
+    const other = first === 'alert-a' ? 'alert-b' : 'alert-a';
+    await pulledRounds(2, `two rounds pulled by ${first}`);
+    const before = hook.received.length;
+    const cut = inventory.sites.slice(0, 3).map((s) => s.id);
+    const cutRouters = inventory.devices.filter((d) => d.role === 'router' && cut.includes(d.siteId));
+    for (const site of cut) sim.cutSite(site);
+    const areaPages = (): Notification[] =>
+      hook.received.slice(before).filter((p) => p.kind === 'area_outage');
+    const sitePages = (): Notification[] =>
+      hook.received.slice(before).filter((p) => p.kind !== 'area_outage' && p.device?.role === 'router');
+    await waitFor(() => areaPages().some((p) => p.status === 'firing'), {
+      timeoutMs: 30_000,
+      what: 'the area page',
+    });
+    const areaId = areaPages()[0]?.id ?? '';
+    await waitFor(async () => (await ledger(areaId)).includes('firing'), {
+      timeoutMs: 10_000,
+      what: 'the area page recorded as sent in PostgreSQL',
+    });
+    // The first site to fail paged on its own (nothing else was down yet); the others folded into the area.
+    const own = sitePages().map((p) => p.device?.id);
+    expect(own).toHaveLength(1);
+    const open = await sqlRows(
+      pgUrl,
+      "SELECT id, kind, device_id FROM incidents WHERE status != 'resolved' ORDER BY id",
+    );
+    expect(open.filter((r) => r.kind === 'area_outage').map((r) => r.id)).toEqual([areaId]);
+    const downRouters = open.filter((r) => r.kind === 'device_down').map((r) => String(r.device_id));
+    expect(cutRouters.map((d) => d.id).filter((id) => !downRouters.includes(id))).toEqual([]);
+
+    const killedAt = Date.now();
+    await kill9(first);
+    await waitFor(async () => (await lease().catch(() => undefined))?.holder === other, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      what: `${other} leading`,
+    });
+    process.stdout.write(
+      `area failover: ${other} leads ${Date.now() - killedAt} ms after kill -9 of ${first}\n`,
+    );
+    // Two rounds with the sites still down: the new leader sees them fail anew and says nothing new.
+    await pulledRounds(2, `two rounds pulled by ${other} with three sites down`);
+    expect(areaPages().map((p) => p.status)).toEqual(['firing']);
+    expect(sitePages().map((p) => [p.device?.id, p.status])).toEqual([[own[0], 'firing']]);
+
+    for (const site of cut) sim.restoreSite(site);
+    await waitFor(() => areaPages().some((p) => p.status === 'resolved'), {
+      timeoutMs: 30_000,
+      what: `the area's recovery from ${other}`,
+    });
+    await waitFor(() => sitePages().some((p) => p.status === 'resolved'), {
+      timeoutMs: 30_000,
+      what: 'the recovery of the site that paged on its own',
+    });
+    await pulledRounds(2, 'two more rounds after the recovery');
+    expect(areaPages().map((p) => [p.status, p.id])).toEqual([
+      ['firing', areaId],
+      ['resolved', areaId],
+    ]);
+    expect(sitePages().map((p) => [p.device?.id, p.status])).toEqual([
+      [own[0], 'firing'],
+      [own[0], 'resolved'],
+    ]);
+    await waitFor(async () => (await ledger(areaId)).join(',') === 'firing,resolved', {
+      timeoutMs: 10_000,
+      what: 'both area pages recorded as sent',
+    });
+    const rows = await sqlRows(pgUrl, 'SELECT status FROM incidents WHERE id = $1', [areaId]);
+    expect(rows.map((r) => r.status)).toEqual(['resolved']);
+
+    await stopNode(other);
+    await collector?.stop();
+  });
 });
+
+/** Start both candidates and wait for one of them to lead; its name. */
+async function leaderOf(nodes: readonly string[]): Promise<string> {
+  for (const node of nodes) startNode(node);
+  const l = await waitFor(
+    async () => {
+      const held = await lease().catch(() => undefined);
+      return held && nodes.includes(held.holder) ? held : undefined;
+    },
+    { timeoutMs: 60_000, what: 'a leader' },
+  );
+  for (const node of nodes) await candidate(node);
+  return l.holder;
+}
