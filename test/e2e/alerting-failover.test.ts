@@ -413,7 +413,8 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
 
     await stopNode(other);
     await collector?.stop();
-  });
+    // Two processes and a collector to start, three sites to fail and come back, a takeover: past the default.
+  }, 180_000);
 });
 
 /** Start both candidates and wait for one of them to lead; its name. */
