@@ -65,25 +65,11 @@ export class StoredAreas implements AreaBook {
   }
 
   folded(incident: AreaIncident, alert: Alert): void {
-    this.#try('fold an alert into area incident', incident, () =>
-      this.#store.addEvent({
-        incidentId: incident.id,
-        timeMs: this.#clock.now(),
-        type: FOLD,
-        note: alert.id,
-      }),
-    );
+    this.#mark(incident, FOLD, alert);
   }
 
   unfolded(incident: AreaIncident, alert: Alert): void {
-    this.#try('unfold an alert from area incident', incident, () =>
-      this.#store.addEvent({
-        incidentId: incident.id,
-        timeMs: this.#clock.now(),
-        type: UNFOLD,
-        note: alert.id,
-      }),
-    );
+    this.#mark(incident, UNFOLD, alert);
   }
 
   resolved(incident: AreaIncident): void {
@@ -126,6 +112,13 @@ export class StoredAreas implements AreaBook {
       });
     }
     return { areas, open };
+  }
+
+  /** One alert folded into the area incident, or out of it: an event on its timeline. */
+  #mark(incident: AreaIncident, type: typeof FOLD | typeof UNFOLD, alert: Alert): void {
+    this.#try(`${type} ${alert.id}`, incident, () =>
+      this.#store.addEvent({ incidentId: incident.id, timeMs: this.#clock.now(), type, note: alert.id }),
+    );
   }
 
   #try<T>(what: string, incident: AreaIncident, call: () => T): T | undefined {
