@@ -10,7 +10,7 @@
  *    paged twice, and the recovery is still sent.
  * 2. PostgreSQL killed and started again during an open incident: alerting resumes (the recovery's claim
  *    waits for PostgreSQL, then the page goes out once); nothing lost, nothing sent twice.
- * 3. kill -9 of the leader during an open area incident (three of the four sites of Mengwi down: a mass
+ * 3. kill -9 of the leader during an open area incident (three of the six sites of Mengwi down: a mass
  *    outage): the new leader continues it from PostgreSQL; the area is paged once and recovers once, the
  *    sites folded into it page nothing, the one that paged on its own gets its one recovery.
  *
@@ -55,7 +55,8 @@ let hook: WebhookPeer;
 let nc: NatsConnection;
 const children = new Map<string, ChildProcess>();
 const inventory = syntheticInventory({
-  sites: 4,
+  // Sites 1-2 for the first two cases, 4-6 for the area case (so nothing the others left down counts).
+  sites: 6,
   port: 0,
   seed: 15,
   hostOctet: 200 + Math.floor(Math.random() * 20),
@@ -344,7 +345,7 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     const other = first === 'alert-a' ? 'alert-b' : 'alert-a';
     await pulledRounds(2, `two rounds pulled by ${first}`);
     const before = hook.received.length;
-    const cut = inventory.sites.slice(0, 3).map((s) => s.id);
+    const cut = inventory.sites.slice(3, 6).map((s) => s.id);
     const cutRouters = inventory.devices.filter((d) => d.role === 'router' && cut.includes(d.siteId));
     for (const site of cut) sim.cutSite(site);
     const areaPages = (): Notification[] =>
