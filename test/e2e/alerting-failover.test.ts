@@ -31,6 +31,7 @@ import {
 } from '../../scripts/lib/cluster-lab.ts';
 import { startNatsCluster } from '../../scripts/lib/servers/nats-server.ts';
 import { startPostgres } from '../../scripts/lib/servers/postgres.ts';
+import { freeLoopbackPort } from '../../scripts/lib/servers/process.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
@@ -87,7 +88,7 @@ beforeAll(async () => {
     heartbeat: '500ms',
     timeout: '2s',
   };
-  const config = (node: string) => {
+  const config = (node: string, httpPort: number) => {
     const file = join(dir, `${node}.yaml`);
     writeFileSync(
       file,
@@ -98,6 +99,8 @@ beforeAll(async () => {
         snmp: { interval: `${INTERVAL_MS}ms`, jitter: '0ms', timeout: '300ms', retries: 0 },
         health: { downAfterFailures: 2, recheck: '300ms' },
         incidents: { file: `incidents-${node}.db` },
+        // Each candidate serves HTTP on its own port (the leader the API, a standby 503s).
+        http: { host: '127.0.0.1', port: httpPort },
         // Recoveries confirmed after 1 s, and a site down while another is pages after 2 s (not 20 s).
         alerts: {
           webhooks: [{ name: 'oncall', url: hook.url }],
@@ -116,7 +119,7 @@ beforeAll(async () => {
     );
     return file;
   };
-  for (const node of ['alert-a', 'alert-b']) configs.set(node, config(node));
+  for (const node of ['alert-a', 'alert-b']) configs.set(node, config(node, await freeLoopbackPort()));
 });
 
 afterAll(async () => {
