@@ -355,5 +355,6 @@ describe('the console and API in a cluster (real NATS, PostgreSQL, processes, Ch
     sim.restoreDevice(router.id);
     await stopNode('alert-b');
     await collector.stop();
-  });
+    // Process starts (tsx), the browser and a failover on 2 shared cores: 50 s measured, more under load.
+  }, 240_000);
 });
