@@ -107,7 +107,13 @@ beforeAll(async () => {
         health: { downAfterFailures: 2, recheck: '300ms' },
         incidents: { file: `incidents-${node}.db` },
         http: { host: '127.0.0.1', port: httpPort },
-        console: { enabled: true, usersFile: 'users.yaml', secureCookies: false },
+        // Each node its own SQLite sessions file (unused in a cluster): only PostgreSQL can carry a session.
+        console: {
+          enabled: true,
+          usersFile: 'users.yaml',
+          sessionsFile: `sessions-${node}.db`,
+          secureCookies: false,
+        },
         log: { level: 'info' },
         cluster: {
           node,
