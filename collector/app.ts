@@ -56,7 +56,7 @@ import { MonitorApi, type ReportSettings } from './monitor-service.ts';
 import { defaultTargets } from './reports/report.ts';
 import { feedsRouter } from './feeds/routes.ts';
 import { statusRouter } from './http/status-page.ts';
-import { readHistory } from './reports/history.ts';
+import { readHistory, type InfluxSource } from './reports/history.ts';
 import { StatusPage } from './status/status-page.ts';
 import { monitorStatusSource } from './status/source.ts';
 import { CapPushNotifier } from './feeds/push.ts';
@@ -173,17 +173,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log, stopping) : {};
   if (mqtt) mqttMetrics = mqttHealth(mqtt, broker, clock);
   // The console's live events follow the running monitor; its history reads InfluxDB (1.x API).
-  const influx1 = config.influx.api === 'v1' ? config.influx : undefined;
   consoleBackend?.attach({
     monitor,
     inventory: config.inventory,
-    influx: influx1 && {
-      url: influx1.url,
-      database: influx1.database,
-      username: influx1.username,
-      password: influx1.password,
-      timeoutMs: influx1.timeoutMs,
-    },
+    influx: historySource(config),
     mqttClients: broker ? () => broker.stats().connected : undefined,
   });
   let http: RunningHttp;
@@ -253,6 +246,19 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       store.close();
       await consoleBackend?.close();
     },
+  };
+}
+
+/** Where the console's site history reads from: InfluxDB 1.x only; absent otherwise (the route says 503). */
+function historySource(config: MonitorConfig): InfluxSource | undefined {
+  const influx = config.influx;
+  if (influx.api !== 'v1') return undefined;
+  return {
+    url: influx.url,
+    database: influx.database,
+    username: influx.username,
+    password: influx.password,
+    timeoutMs: influx.timeoutMs,
   };
 }
 
@@ -605,18 +611,7 @@ async function startTermFront(
         incidents: stores.incidents,
       })
     : undefined;
-  const influx1 = config.influx.api === 'v1' ? config.influx : undefined;
-  consoleBackend?.attach({
-    monitor,
-    inventory: config.inventory,
-    influx: influx1 && {
-      url: influx1.url,
-      database: influx1.database,
-      username: influx1.username,
-      password: influx1.password,
-      timeoutMs: influx1.timeoutMs,
-    },
-  });
+  consoleBackend?.attach({ monitor, inventory: config.inventory, influx: historySource(config) });
   const reports = reportSettings(config);
   const api = gate.service(new MonitorApi(monitor, stores.incidents, clock, reports));
   const statusPage = startStatusPage(config, monitor, stores.incidents, reports, clock, log);

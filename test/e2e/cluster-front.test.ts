@@ -14,29 +14,18 @@
  *   kill -9 of alert-a: alert-b leads and serves the same incident, the acknowledgement kept, and both
  *     sessions (phone and browser) still valid on it without signing in again (sessions in PostgreSQL).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import {
-  startCollector,
-  writeInventory,
-  type CollectorProcess,
-  type LabSettings,
-} from '../../scripts/lib/cluster-lab.ts';
-import { startNatsCluster } from '../../scripts/lib/servers/nats-server.ts';
+import { startCollector, type CollectorProcess } from '../../scripts/lib/cluster-lab.ts';
 import { startPostgres } from '../../scripts/lib/servers/postgres.ts';
-import { freeLoopbackPort } from '../../scripts/lib/servers/process.ts';
-import { FleetSimulator } from '../../simulator/fleet.ts';
-import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
+import { AlertingCandidates, readLease } from '../support/alerting-candidates.ts';
+import { startClusterFixture, type ClusterFixture } from '../support/cluster-fixture.ts';
 import { launchBrowser, openConsole, signIn, type ConsoleContext } from '../support/console-browser.ts';
 import { addConsoleUser } from '../support/console-users.ts';
-import { startTestInfluxd, type TestServer } from '../support/influx.ts';
-import { freeUdpPort, waitFor } from '../support/ports.ts';
+import { waitFor } from '../support/ports.ts';
 import { freshDatabase } from '../support/postgres-db.ts';
 
 const LEASE_MS = 3000;
@@ -45,145 +34,64 @@ const INTERVAL_MS = 2000;
 const OPERATOR = { name: 'oncall-wayan', password: 'lawar-Kuta-Selatan-88' };
 const NOTE = 'Teknisi menuju lokasi / technician on the way';
 
-let dir: string;
-let nats: Awaited<ReturnType<typeof startNatsCluster>>;
+let fx: ClusterFixture;
 let postgres: Awaited<ReturnType<typeof startPostgres>>;
-let influx: TestServer;
-let sim: FleetSimulator;
 let nc: NatsConnection;
 let browser: Browser;
 let collector: CollectorProcess | undefined;
 const consoles: ConsoleContext[] = [];
-const children = new Map<string, ChildProcess>();
+let candidates: AlertingCandidates;
 /** Each candidate's own HTTP address. */
 const urls = new Map<string, string>();
-const configs = new Map<string, string>();
-const inventory = syntheticInventory({
-  sites: 3,
-  port: 0,
-  seed: 16,
-  hostOctet: 222 + Math.floor(Math.random() * 20),
-});
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'netmon-front-'));
-  // PostgreSQL runs as the `postgres` user when the tests run as root: it must reach its data under here.
-  chmodSync(dir, 0o755);
-  [nats, postgres, influx] = await Promise.all([
-    startNatsCluster({ nodes: 1, dir: join(dir, 'nats') }),
-    startPostgres({ dir: join(dir, 'pg') }),
-    startTestInfluxd(),
-  ]);
-  const pgUrl = await freshDatabase(postgres.url, 'front');
-  const port = await freeUdpPort();
-  const inv = { sites: inventory.sites, devices: inventory.devices.map((d) => ({ ...d, port })) };
-  sim = new FleetSimulator({ inventory: inv, seed: 16 });
-  await sim.start();
-  nc = await connect({ servers: [...nats.urls], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  writeInventory(dir, inv, port);
-  lab = {
-    dir,
-    natsUrls: nats.urls,
-    influxUrl: influx.url,
-    database: 'front',
-    inventory: inv,
-    snmpPort: port,
-    interval: `${INTERVAL_MS}ms`,
+  // Three nats-server nodes, InfluxDB, the simulator on 3 sites, the inventory in a temp dir.
+  fx = await startClusterFixture({
+    seed: 16,
+    sites: 3,
+    intervalMs: INTERVAL_MS,
     heartbeat: '500ms',
     timeout: '2s',
-  };
+  });
+  const { dir } = fx.lab;
+  // PostgreSQL runs as the `postgres` user when the tests run as root: it must reach its data under here.
+  chmodSync(dir, 0o755);
+  postgres = await startPostgres({ dir: join(dir, 'pg') });
+  const pgUrl = await freshDatabase(postgres.url, 'front');
+  nc = await connect({ servers: [...fx.nats.urls], maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   await addConsoleUser(join(dir, 'users.yaml'), OPERATOR.name, 'operator', OPERATOR.password);
-  for (const node of ['alert-a', 'alert-b']) {
-    const httpPort = await freeLoopbackPort();
-    urls.set(node, `http://127.0.0.1:${httpPort}`);
-    const file = join(dir, `${node}.yaml`);
-    writeFileSync(
-      file,
-      stringify({
-        inventory: 'inventory.yaml',
-        influx: { api: 'v1', url: influx.url, database: 'front' },
-        writer: { flushInterval: '200ms', bufferDir: `buffer-${node}` },
-        snmp: { interval: `${INTERVAL_MS}ms`, jitter: '0ms', timeout: '300ms', retries: 0 },
-        health: { downAfterFailures: 2, recheck: '300ms' },
-        incidents: { file: `incidents-${node}.db` },
-        http: { host: '127.0.0.1', port: httpPort },
+  candidates = new AlertingCandidates(dir);
+  for (const node of ['alert-a', 'alert-b'])
+    urls.set(
+      node,
+      await candidates.configure(node, {
+        lab: fx.lab,
+        pgUrl,
+        leaseMs: LEASE_MS,
+        renewMs: RENEW_MS,
         // Each node its own SQLite sessions file (unused in a cluster): only PostgreSQL can carry a session.
-        console: {
-          enabled: true,
-          usersFile: 'users.yaml',
-          sessionsFile: `sessions-${node}.db`,
-          secureCookies: false,
-        },
-        log: { level: 'info' },
-        cluster: {
-          node,
-          roles: ['alerting'],
-          nats: { servers: nats.urls },
-          postgres: { url: pgUrl },
-          leader: { lease: `${LEASE_MS}ms`, renew: `${RENEW_MS}ms` },
-        },
+        more: (n) => ({
+          console: {
+            enabled: true,
+            usersFile: 'users.yaml',
+            sessionsFile: `sessions-${n}.db`,
+            secureCookies: false,
+          },
+        }),
       }),
     );
-    configs.set(node, file);
-  }
   browser = await launchBrowser();
 });
 
 afterAll(async () => {
   for (const c of consoles) await c.context.close().catch(() => undefined);
   await browser?.close();
-  for (const child of children.values())
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  candidates?.killAll();
   await collector?.kill9();
   await nc?.close();
-  await sim?.stop();
-  await nats?.stop();
   await postgres?.stop();
-  await influx?.dispose();
-  if (dir && !process.env.NETMON_KEEP_TEST_DIR) rmSync(dir, { recursive: true, force: true });
-  else if (dir) process.stdout.write(`kept ${dir}\n`);
+  await fx?.stop();
 });
-
-let lab: LabSettings;
-
-/** An alerting candidate as its own process: collector/main.ts on its cluster config. */
-function startNode(node: string): ChildProcess {
-  const log = openSync(join(dir, `${node}.log`), 'a');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'collector/main.ts', '--config', configs.get(node) ?? ''],
-    { stdio: ['ignore', log, 'inherit'] },
-  );
-  closeSync(log);
-  children.set(node, child);
-  return child;
-}
-
-const logOf = (node: string): string => readFileSync(join(dir, `${node}.log`), 'utf8');
-
-async function kill9(node: string): Promise<void> {
-  const child = children.get(node);
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-async function stopNode(node: string): Promise<void> {
-  const child = children.get(node);
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** The lease as the KV holds it. */
-async function lease(): Promise<{ holder: string; term: number; http?: string } | undefined> {
-  const kv = await nc.jetstream().views.kv('netmon_leader');
-  const e = await kv.get('alerting');
-  if (!e || e.operation !== 'PUT') return undefined;
-  return JSON.parse(e.string()) as { holder: string; term: number; http?: string };
-}
 
 const url = (node: string): string => urls.get(node) ?? '';
 
@@ -243,21 +151,21 @@ interface IncidentJson {
 
 describe('the console and API in a cluster (real NATS, PostgreSQL, processes, Chromium)', () => {
   it('served by the leader, 503 with its address on the standby, and kept across a kill -9 of the leader', async () => {
-    const site = inventory.sites[1];
-    const router = inventory.devices.find((d) => d.siteId === site?.id && d.role === 'router');
+    const site = fx.inventory.sites[1];
+    const router = fx.inventory.devices.find((d) => d.siteId === site?.id && d.role === 'router');
     if (!site || !router) throw new Error('no router');
-    collector = startCollector(lab, 'col-1');
+    collector = startCollector(fx.lab, 'col-1');
     await collector.joined;
-    startNode('alert-a');
+    candidates.start('alert-a');
     await waitFor(async () => (await frontOf('alert-a'))?.role === 'leader', {
       timeoutMs: 60_000,
-      what: () => `alert-a serving as leader\n${logOf('alert-a').slice(-2000)}`,
+      what: () => `alert-a serving as leader\n${candidates.log('alert-a').slice(-2000)}`,
     });
-    expect((await lease())?.http).toBe(url('alert-a'));
-    startNode('alert-b');
+    expect((await readLease(nc))?.http).toBe(url('alert-a'));
+    candidates.start('alert-b');
     await waitFor(async () => (await frontOf('alert-b'))?.role === 'standby', {
       timeoutMs: 60_000,
-      what: () => `alert-b answering as standby\n${logOf('alert-b').slice(-2000)}`,
+      what: () => `alert-b answering as standby\n${candidates.log('alert-b').slice(-2000)}`,
     });
 
     // The phone signs in on the leader; the standby refuses it, naming the leader and where it is.
@@ -285,7 +193,7 @@ describe('the console and API in a cluster (real NATS, PostgreSQL, processes, Ch
     await signIn(ops.page, url('alert-a'), OPERATOR.name, OPERATOR.password);
     await ops.page.goto(`${url('alert-a')}/#/incidents`);
 
-    sim.cutDevice(router.id);
+    fx.sim.cutDevice(router.id);
     const incident = await waitFor(
       async () => {
         const r = await api(url('alert-a'), phone, '/incidents?status=open');
@@ -312,21 +220,21 @@ describe('the console and API in a cluster (real NATS, PostgreSQL, processes, Ch
     await ops.page
       .locator(`a.incident-card[data-status=acknowledged]`, { hasText: site.name })
       .waitFor({ timeout: 20_000 });
-    const before = await lease();
+    const before = await readLease(nc);
 
     // kill -9 of the leader: the standby leads and serves the same incident, the sessions still valid.
     const killedAt = Date.now();
-    await kill9('alert-a');
+    await candidates.kill9('alert-a');
     await waitFor(async () => (await frontOf('alert-b'))?.role === 'leader', {
       timeoutMs: 30_000,
       intervalMs: 50,
-      what: () => `alert-b serving as leader\n${logOf('alert-b').slice(-2000)}`,
+      what: () => `alert-b serving as leader\n${candidates.log('alert-b').slice(-2000)}`,
     });
     const servingMs = Date.now() - killedAt;
     process.stdout.write(
       `front door failover: alert-b serving the API ${servingMs} ms after kill -9 of alert-a (lease ${LEASE_MS} ms, renew ${RENEW_MS} ms)\n`,
     );
-    const after = await lease();
+    const after = await readLease(nc);
     expect(after).toMatchObject({ holder: 'alert-b', term: (before?.term ?? 0) + 1, http: url('alert-b') });
     expect((await fetch(`${url('alert-b')}/health`)).status).toBe(200);
 
@@ -358,8 +266,8 @@ describe('the console and API in a cluster (real NATS, PostgreSQL, processes, Ch
     expect(await b.page.locator('form[data-testid=signin]').count()).toBe(0);
     expect(b.problems).toEqual([]);
 
-    sim.restoreDevice(router.id);
-    await stopNode('alert-b');
+    fx.sim.restoreDevice(router.id);
+    await candidates.stop('alert-b');
     await collector.stop();
     // Process starts (tsx), the browser and a failover on 2 shared cores: 50 s measured, more under load.
   }, 240_000);
