@@ -459,8 +459,6 @@ export async function startAlertingRole(
   // Who leads, for the standby's answers: the lease as the node below last read it (none until it runs).
   let leaderView: () => LeaderView | undefined = () => undefined;
   const front = new FrontDoor({ node: cluster.node, leader: () => leaderView() });
-  const http = await listenHttp(front.handler, config.http.listen, undefined, httpLog);
-  log.info('http listening', { url: http.url, role: 'standby' });
   // device_state, site_state and the feed's own points go to InfluxDB, as in one process.
   const writer = sampleWriter(config, clock, log);
   await writer.start();
@@ -473,6 +471,16 @@ export async function startAlertingRole(
   };
   const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
   const settings = monitorSettings(config);
+  // Listening before the election: the lease carries the bound address (port 0 in tests).
+  let http: RunningHttp;
+  try {
+    http = await listenHttp(front.handler, config.http.listen, undefined, httpLog);
+  } catch (err) {
+    await Promise.allSettled(channels.map((c) => c.close()));
+    await writer.stop();
+    throw err;
+  }
+  log.info('http listening', { url: http.url, role: 'standby' });
   const fronts = new Map<number, Promise<TermFront | undefined>>();
   // One gate per term, closed the moment the term ends (even while its HTTP side is still being built).
   const gates = new Map<number, TermGate>();
