@@ -455,7 +455,8 @@ export async function startAlertingRole(
   // Read once for every term: the accounts and the console's files.
   const consoleConfig = config.console?.enabled ? config.console : undefined;
   const users = consoleConfig && (await openUserDirectory(consoleConfig, httpLog, clock));
-  const assets = await buildConsoleOrWarn(config, httpLog);
+  // Built while the election runs (esbuild, ~100 ms on a quiet machine): the first term's routes wait for it.
+  const assets = buildConsoleOrWarn(config, httpLog);
   // Who leads, for the standby's answers: the lease as the node below last read it (none until it runs).
   let leaderView: () => LeaderView | undefined = () => undefined;
   const front = new FrontDoor({ node: cluster.node, leader: () => leaderView() });
@@ -589,7 +590,7 @@ interface TermFrontContext {
   readonly log: Logger;
   readonly front: FrontDoor;
   readonly users: UserDirectory | undefined;
-  readonly assets: ConsoleAssets | undefined;
+  readonly assets: Promise<ConsoleAssets | undefined>;
   readonly channels: readonly ReturnType<typeof createNotifier>[];
 }
 
@@ -634,7 +635,7 @@ async function startTermFront(
   for (const c of ctx.channels) c.updates?.start(actions);
   const publicBase = config.api?.publicBaseUrl ?? listenUrl(config.http.listen);
   const app = buildApp(api, {
-    console: ctx.assets,
+    console: await ctx.assets,
     session: consoleBackend?.session,
     moreRoutes: consoleBackend?.routes,
     tokens: config.api?.tokens ?? [],
