@@ -32,11 +32,17 @@ import type { MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { Monitor, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
-import { AlertingNode } from './cluster/alerting-node.ts';
+import { AlertingNode, type LeaderView } from './cluster/alerting-node.ts';
 import { RemoteCollection } from './cluster/remote-collection.ts';
 import { BusProbeFeed, natsLeaseKv } from './cluster/result-feed.ts';
 import { LEADER_BUCKET } from './cluster/leader.ts';
 import { PgIncidentStore } from './store/pg-store.ts';
+import { PgSessionStore } from './http/pg-session-store.ts';
+import { FrontDoor, TermGate } from './http/front-door.ts';
+import { observeIncidentStore, type ObservedIncidentStore } from './http/live-feed.ts';
+import type { UserDirectory } from './http/accounts.ts';
+import type { IncidentStoreLike } from './store/store.ts';
+import { hostname } from 'node:os';
 import { mqttHealth } from './collection/mqtt-health.ts';
 import { isoWitaOrNull } from './core/time-zone.ts';
 import { systemClock, type Clock } from './core/clock.ts';
@@ -44,13 +50,13 @@ import { ConfigError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
 import { tightenFile } from './core/private-fs.ts';
 import type { Sample } from './core/types.ts';
-import { startHttp, type RunningHttp } from './http/server.ts';
+import { buildApp, listenHttp, startHttp, type RunningHttp } from './http/server.ts';
 import { buildConsole, type ConsoleAssets } from './http/console.ts';
-import { MonitorApi } from './monitor-service.ts';
+import { MonitorApi, type ReportSettings } from './monitor-service.ts';
 import { defaultTargets } from './reports/report.ts';
 import { feedsRouter } from './feeds/routes.ts';
 import { statusRouter } from './http/status-page.ts';
-import { readHistory } from './reports/history.ts';
+import { readHistory, type InfluxSource } from './reports/history.ts';
 import { StatusPage } from './status/status-page.ts';
 import { monitorStatusSource } from './status/source.ts';
 import { CapPushNotifier } from './feeds/push.ts';
@@ -68,7 +74,7 @@ import { loadDetectionTable } from '../config/detection.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
-import { startConsoleBackend, type ConsoleBackend } from './http/console-backend.ts';
+import { openUserDirectory, startConsoleBackend, type ConsoleBackend } from './http/console-backend.ts';
 import { startEmbeddedBroker, type RunningBroker } from '../broker/embedded-broker.ts';
 import { CollectorNode } from './cluster/collector-node.ts';
 import { connectBus, openBucket, type Bus } from './cluster/nats.ts';
@@ -167,17 +173,10 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const { broker, mqtt } = config.mqtt ? await startMqtt(config, monitor, writer, clock, log, stopping) : {};
   if (mqtt) mqttMetrics = mqttHealth(mqtt, broker, clock);
   // The console's live events follow the running monitor; its history reads InfluxDB (1.x API).
-  const influx1 = config.influx.api === 'v1' ? config.influx : undefined;
   consoleBackend?.attach({
     monitor,
     inventory: config.inventory,
-    influx: influx1 && {
-      url: influx1.url,
-      database: influx1.database,
-      username: influx1.username,
-      password: influx1.password,
-      timeoutMs: influx1.timeoutMs,
-    },
+    influx: historySource(config),
     mqttClients: broker ? () => broker.stats().connected : undefined,
   });
   let http: RunningHttp;
@@ -185,39 +184,9 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   try {
     const httpLog = log.child({ component: 'http' });
     const publicBase = config.api?.publicBaseUrl ?? listenUrl(config.http.listen);
-    const reports =
-      config.influx.api === 'v1'
-        ? {
-            source: {
-              url: config.influx.url,
-              database: config.influx.database,
-              username: config.influx.username,
-              password: config.influx.password,
-            },
-            inventory: config.inventory,
-            targets: config.reports?.targets ?? defaultTargets(),
-          }
-        : undefined;
+    const reports = reportSettings(config);
     const api = new MonitorApi(monitor, store, clock, reports);
-    const statusConfig = fromLoader(config.status, 'status');
-    if (statusConfig.enabled) {
-      // The public page: rebuilt from the monitor's state on a timer and after each transition; the
-      // availability figures from InfluxDB in the background (the reports' engine, 1.x API only).
-      const page = new StatusPage({
-        source: monitorStatusSource(monitor, config.inventory, store),
-        clock,
-        log: log.child({ component: 'status-page' }),
-        rebuildMs: statusConfig.rebuildMs,
-        availability: reports && {
-          inventory: config.inventory,
-          read: (fromMs, toMs) => readHistory({ ...reports.source, timeoutMs: 30_000 }, fromMs, toMs),
-          refreshMs: statusConfig.availabilityRefreshMs,
-        },
-      });
-      statusPage = page;
-      monitor.onTransition(() => page.changed());
-      page.start();
-    }
+    statusPage = startStatusPage(config, monitor, store, reports, clock, log);
     // Button presses on Telegram pages act through the same port as the API, as the mapped operator.
     const actions = serviceActions(api, { now: () => clock.now(), addEvent: (ev) => store.addEvent(ev) });
     for (const c of channels) c.updates?.start(actions);
@@ -278,6 +247,64 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await consoleBackend?.close();
     },
   };
+}
+
+/** Where the console's site history reads from: InfluxDB 1.x only; absent otherwise (the route says 503). */
+function historySource(config: MonitorConfig): InfluxSource | undefined {
+  const influx = config.influx;
+  if (influx.api !== 'v1') return undefined;
+  return {
+    url: influx.url,
+    database: influx.database,
+    username: influx.username,
+    password: influx.password,
+    timeoutMs: influx.timeoutMs,
+  };
+}
+
+/** Where reports (and the status page's availability) read from: InfluxDB 1.x only; absent otherwise. */
+function reportSettings(config: MonitorConfig): ReportSettings | undefined {
+  if (config.influx.api !== 'v1') return undefined;
+  return {
+    source: {
+      url: config.influx.url,
+      database: config.influx.database,
+      username: config.influx.username,
+      password: config.influx.password,
+    },
+    inventory: config.inventory,
+    targets: config.reports?.targets ?? defaultTargets(),
+  };
+}
+
+/**
+ * The public status page, when `status.enabled`: rebuilt from the monitor's state on a timer and after
+ * each transition; the availability figures from InfluxDB in the background (the reports' engine, 1.x only).
+ */
+function startStatusPage(
+  config: MonitorConfig,
+  monitor: Monitor,
+  store: IncidentStoreLike,
+  reports: ReportSettings | undefined,
+  clock: Clock,
+  log: Logger,
+): StatusPage | undefined {
+  const statusConfig = fromLoader(config.status, 'status');
+  if (!statusConfig.enabled) return undefined;
+  const page = new StatusPage({
+    source: monitorStatusSource(monitor, config.inventory, store),
+    clock,
+    log: log.child({ component: 'status-page' }),
+    rebuildMs: statusConfig.rebuildMs,
+    availability: reports && {
+      inventory: config.inventory,
+      read: (fromMs, toMs) => readHistory({ ...reports.source, timeoutMs: 30_000 }, fromMs, toMs),
+      refreshMs: statusConfig.availabilityRefreshMs,
+    },
+  });
+  monitor.onTransition(() => page.changed());
+  page.start();
+  return page;
 }
 
 /** The SNMP poller and the disk-buffered InfluxDB writer of the collection role (one process or a cluster's). */
@@ -384,14 +411,33 @@ export async function startClusterRuntime(
 // ─── Cluster: the alerting role (issue #15) ─────────────────────────────────────────────────────────
 //
 //   candidate ─► LeaderElection (KV netmon_leader) ─► elected(term) ─► PgIncidentStore.open(url, term)
+//     (+ PgSessionStore with the same term, when the console is on)
 //     ─► Monitor (health, incidents, alert pipeline, dispatcher) on RemoteCollection
 //        ◄─ probe results: durable consumer `alerting` on NETMON_RESULTS; requestProbe ─► netmon.probe.<id>
-//     deposed ─► halt at once (no pull, no page), stop the Monitor, close the store; back to standby
+//     deposed ─► halt at once (no pull, no page), stop the Monitor, close the stores; back to standby
+//
+//   HTTP (collector/http/front-door.ts): one listener from the start (`http.listen` of this member's config),
+//   its address in the lease. Leader: the term's API, console, sessions, status page, feeds and chat hooks
+//   (termFront below), wired to the term's Monitor when it runs. Standby (or starting): /health 503 naming
+//   the leader, /health/cluster 200, anything else 503 with the leader's address. Deposed: the term's routes
+//   answer nothing more at once, their writes are refused (TermGate), then they are closed.
 //
 // A standby holds no store and no consumer and serves nothing that writes.
 
+/** A term's stores: the incidents (observed for the console's live events) and the console's sessions. */
+interface TermStores {
+  readonly incidents: ObservedIncidentStore<PgIncidentStore>;
+  readonly sessions?: PgSessionStore | undefined;
+  /** Closed the moment the term ends: the HTTP side's writes are refused from then on. */
+  readonly gate: TermGate;
+  close(): Promise<void>;
+}
+
 export interface RunningAlerting {
-  readonly node: AlertingNode<PgIncidentStore, Monitor>;
+  readonly node: AlertingNode<TermStores, Monitor>;
+  /** The candidate's HTTP listener: leader or standby, it answers. */
+  readonly http: RunningHttp;
+  readonly front: FrontDoor;
   stop(): Promise<void>;
 }
 
@@ -405,6 +451,15 @@ export async function startAlertingRole(
   const log = opts.log.child({ role: 'alerting' });
   const url = cluster.postgres?.url;
   if (!url) throw new ConfigError('cluster.postgres.url', 'required with the alerting role');
+  const httpLog = log.child({ component: 'http' });
+  // Read once for every term: the accounts and the console's files.
+  const consoleConfig = config.console?.enabled ? config.console : undefined;
+  const users = consoleConfig && (await openUserDirectory(consoleConfig, httpLog, clock));
+  // Built while the election runs (esbuild, ~100 ms on a quiet machine): the first term's routes wait for it.
+  const assets = buildConsoleOrWarn(config, httpLog);
+  // Who leads, for the standby's answers: the lease as the node below last read it (none until it runs).
+  let leaderView: () => LeaderView | undefined = () => undefined;
+  const front = new FrontDoor({ node: cluster.node, leader: () => leaderView() });
   // device_state, site_state and the feed's own points go to InfluxDB, as in one process.
   const writer = sampleWriter(config, clock, log);
   await writer.start();
@@ -417,13 +472,56 @@ export async function startAlertingRole(
   };
   const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
   const settings = monitorSettings(config);
-  const node = new AlertingNode<PgIncidentStore, Monitor>({
+  // Listening before the election: the lease carries the bound address (port 0 in tests).
+  let http: RunningHttp;
+  try {
+    http = await listenHttp(front.handler, config.http.listen, undefined, httpLog);
+  } catch (err) {
+    await Promise.allSettled(channels.map((c) => c.close()));
+    await writer.stop();
+    throw err;
+  }
+  log.info('http listening', { url: http.url, role: 'standby' });
+  const fronts = new Map<number, Promise<TermFront | undefined>>();
+  // One gate per term, closed the moment the term ends (even while its HTTP side is still being built).
+  const gates = new Map<number, TermGate>();
+  const gateOf = (term: number): TermGate => {
+    const gate = gates.get(term) ?? new TermGate(cluster.node, term);
+    gates.set(term, gate);
+    return gate;
+  };
+  const frontCtx: TermFrontContext = { config, clock, log: httpLog, front, users, assets, channels };
+  const node = new AlertingNode<TermStores, Monitor>({
     clock,
     log,
     lease: natsLeaseKv(() => openBucket(bus.js, LEADER_BUCKET, bus.replicas)),
-    settings: { node: cluster.node, leaseMs: cluster.leader.leaseMs, renewMs: cluster.leader.renewMs },
-    openStore: (term, fenced) => PgIncidentStore.open(url, { term, log, clock, onDeposed: fenced }),
-    buildMonitor: (store, term) =>
+    settings: {
+      node: cluster.node,
+      leaseMs: cluster.leader.leaseMs,
+      renewMs: cluster.leader.renewMs,
+      http: advertisedUrl(http.url),
+    },
+    openStore: async (term, fenced) => {
+      const incidents = await PgIncidentStore.open(url, { term, log, clock, onDeposed: fenced });
+      let sessions: PgSessionStore | undefined;
+      try {
+        // Sessions in PostgreSQL: a person signed in stays signed in across a change of leader.
+        if (consoleConfig) sessions = await PgSessionStore.open(url, { term, log, clock, onDeposed: fenced });
+      } catch (err) {
+        await incidents.close();
+        throw err;
+      }
+      return {
+        incidents: observeIncidentStore(incidents),
+        sessions,
+        gate: gateOf(term),
+        close: async () => {
+          await sessions?.close();
+          await incidents.close();
+        },
+      };
+    },
+    buildMonitor: (stores, term) =>
       new Monitor(
         {
           clock,
@@ -431,7 +529,7 @@ export async function startAlertingRole(
           inventory: config.inventory,
           writer: termWriter,
           notifiers,
-          store,
+          store: stores.incidents,
           collection: ({ onProbe }) =>
             new RemoteCollection(
               {
@@ -447,16 +545,135 @@ export async function startAlertingRole(
         },
         settings,
       ),
+    onElected: (term) => front.starting(term),
+    onLeading: (term, monitor, stores) => {
+      fronts.set(
+        term,
+        startTermFront(frontCtx, term, monitor, stores).catch((err: unknown) => {
+          httpLog.error('the HTTP side of the term did not start; alerting goes on', {
+            term,
+            error: errorMessage(err),
+          });
+          return undefined;
+        }),
+      );
+    },
+    // At once: the term's routes answer nothing more and write nothing; then they are closed.
+    onDeposed: (term) => {
+      gates.get(term)?.close();
+      gates.delete(term);
+      front.standby(term);
+      const f = fronts.get(term);
+      fronts.delete(term);
+      void f?.then((t) => t?.stop());
+    },
   });
+  leaderView = () => node.leader();
   node.start();
   return {
     node,
+    http,
+    front,
     stop: async () => {
       await node.stop();
+      await Promise.allSettled([...fronts.values()].map(async (f) => (await f)?.stop()));
+      await http.close();
       await Promise.allSettled(channels.map((c) => c.close()));
       await writer.stop();
     },
   };
+}
+
+interface TermFrontContext {
+  readonly config: MonitorConfig;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly front: FrontDoor;
+  readonly users: UserDirectory | undefined;
+  readonly assets: Promise<ConsoleAssets | undefined>;
+  readonly channels: readonly ReturnType<typeof createNotifier>[];
+}
+
+/** What a term serves over HTTP, stopped when the term ends. */
+interface TermFront {
+  stop(): Promise<void>;
+}
+
+/**
+ * The leader's HTTP side for one term, on that term's Monitor and stores: the same routes as one process
+ * (server.ts buildApp), with every write behind the term's gate; then the front door points at it.
+ */
+async function startTermFront(
+  ctx: TermFrontContext,
+  term: number,
+  monitor: Monitor,
+  stores: TermStores,
+): Promise<TermFront> {
+  const { config, clock, log, front, gate } = { ...ctx, gate: stores.gate };
+  const feeds = fromLoader(config.feeds, 'feeds');
+  const consoleBackend = config.console?.enabled
+    ? await startConsoleBackend(config.console, {
+        clock,
+        log: log.child({ component: 'console' }),
+        users: ctx.users,
+        sessions: stores.sessions && gate.sessions(stores.sessions),
+        incidents: stores.incidents,
+      })
+    : undefined;
+  consoleBackend?.attach({ monitor, inventory: config.inventory, influx: historySource(config) });
+  const reports = reportSettings(config);
+  const api = gate.service(new MonitorApi(monitor, stores.incidents, clock, reports));
+  const statusPage = startStatusPage(config, monitor, stores.incidents, reports, clock, log);
+  // Telegram buttons act on the leader only (one poller of the bot's updates in the cluster).
+  const actions = serviceActions(api, {
+    now: () => clock.now(),
+    addEvent: (ev) => {
+      gate.check('event');
+      stores.incidents.addEvent(ev);
+    },
+  });
+  for (const c of ctx.channels) c.updates?.start(actions);
+  const publicBase = config.api?.publicBaseUrl ?? listenUrl(config.http.listen);
+  const app = buildApp(api, {
+    console: await ctx.assets,
+    session: consoleBackend?.session,
+    moreRoutes: consoleBackend?.routes,
+    tokens: config.api?.tokens ?? [],
+    log,
+    clock,
+    feedsPublic: config.api?.feedsPublic ?? false,
+    feedKeys: feeds.keys ?? [],
+    status: statusPage && statusRouter(statusPage),
+    feeds: feedsRouter(monitor, {
+      clock,
+      cap: { sender: feeds.sender, senderName: feeds.senderName },
+      baseUrl: `${publicBase}/feeds`,
+      recentMs: feeds.recentMs,
+    }),
+    hooks: ctx.channels.flatMap((c) => (c.updates?.hook ? [c.updates.hook] : [])),
+  });
+  const stop = async (): Promise<void> => {
+    gate.close();
+    await Promise.allSettled(ctx.channels.map(async (c) => c.updates?.stop()));
+    consoleBackend?.hub?.stop(); // open event streams end: the browsers reconnect, to the new leader
+    await statusPage?.stop();
+    await consoleBackend?.close();
+  };
+  // Deposed while this was being built: it never serves.
+  if (!gate.open) {
+    await stop();
+    return { stop: () => Promise.resolve() };
+  }
+  front.lead(term, app, gate);
+  log.info('http serving as leader', { term });
+  return { stop };
+}
+
+/** The address written into the lease: the listener's, with a wildcard host named by this machine. */
+function advertisedUrl(listening: string): string {
+  const u = new URL(listening);
+  if (u.hostname === '0.0.0.0' || u.hostname === '[::]') u.hostname = hostname();
+  return u.origin;
 }
 
 /** The disk-buffered InfluxDB writer of a role (collection, or a cluster's alerting). */

@@ -18,7 +18,7 @@ import type { Clock } from '../core/clock.ts';
 import { NetmonError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { sleep } from '../core/retry.ts';
-import { LeaderElection, type LeaseKv, type LeaseSettings } from './leader.ts';
+import { LeaderElection, RELEASED, type LeaseKv, type LeaseSettings } from './leader.ts';
 
 /** What the node needs of a term's store: it is closed when the term ends. */
 export interface TermStore {
@@ -48,9 +48,23 @@ export interface AlertingNodeDeps<S extends TermStore, M extends TermMonitor> {
   readonly buildMonitor: (store: S, term: number) => M;
   /** Pause between attempts to open the store. Default 1 s. */
   readonly retryMs?: number | undefined;
+  /** Told when this process is elected, before its store opens (its HTTP says "starting" meanwhile). */
+  readonly onElected?: ((term: number) => void) | undefined;
   /** Told when a term's Monitor runs (pulling) and when it has stopped (tests, the status line). */
   readonly onLeading?: ((term: number, monitor: M, store: S) => void) | undefined;
   readonly onStandby?: ((term: number) => void) | undefined;
+  /**
+   * Called synchronously the moment this process stops leading (with the Monitor halted): whatever serves
+   * the term (its HTTP routes) stops writing now, before the term's Monitor and store are closed.
+   */
+  readonly onDeposed?: ((term: number) => void) | undefined;
+}
+
+/** Who leads the alerting, as this node last saw the lease: the holder, its term and HTTP address. */
+export interface LeaderView {
+  readonly node: string;
+  readonly term: number;
+  readonly http?: string | undefined;
 }
 
 interface Term<S, M> {
@@ -111,6 +125,13 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
     return this.#election.term;
   }
 
+  /** The leader as the lease last said (this node once it leads); undefined: none known, or released. */
+  leader(): LeaderView | undefined {
+    const r = this.#election.holder;
+    if (!r || r.renewedAtMs === RELEASED) return undefined;
+    return { node: r.holder, term: r.term, http: r.http };
+  }
+
   pendingTimers(): number {
     return this.#election.pendingTimers();
   }
@@ -119,6 +140,11 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
     if (this.#stopping) return;
     const t: Term<S, M> = { term, halted: false, started: Promise.resolve() };
     this.#current = t;
+    try {
+      this.#deps.onElected?.(term);
+    } catch (err) {
+      this.#deps.log.error('elected hook failed', { term, error: errorMessage(err) });
+    }
     // After the previous term has fully ended (its store closed): never two stores at once here.
     t.started = this.#ended
       .then(() => this.#startTerm(t))
@@ -168,6 +194,11 @@ export class AlertingNode<S extends TermStore, M extends TermMonitor> {
     if (!t || t.term !== term || t.halted) return;
     t.halted = true;
     t.monitor?.halt();
+    try {
+      this.#deps.onDeposed?.(term);
+    } catch (err) {
+      this.#deps.log.error('deposed hook failed', { term, error: errorMessage(err) });
+    }
     this.#ended = this.#ended
       .then(() => this.#endTerm(t))
       .catch((err: unknown) =>

@@ -1,6 +1,6 @@
 /**
  * One alerting authority at a time: a lease in the JetStream KV bucket `netmon_leader`, key `alerting`,
- * value `{ v:1, holder, term, renewedAtMs }` (issue #15, /README.md "Leader election and fencing").
+ * value `{ v:1, holder, term, renewedAtMs, http? }` (issue #15, /README.md "Leader election and fencing").
  *
  *   standby ── read every `renew` ──► key absent: create (term 1)
  *                                     released (renewedAtMs 0): update(revision), term + 1
@@ -43,6 +43,8 @@ export interface LeaseSettings {
   readonly leaseMs: number;
   /** How often the holder renews and a standby reads. Must be well under leaseMs (at most a third). */
   readonly renewMs: number;
+  /** This process's HTTP address, written into the lease while it holds it (standbys point people there). */
+  readonly http?: string | undefined;
 }
 
 /** What the KV holds for the key: absent, or an entry at a revision (record undefined: deleted or unreadable). */
@@ -108,7 +110,7 @@ export function renewWrite(
 ): LeaseWrite {
   return {
     op: 'update',
-    record: { v: 1, holder: s.node, term: state.term, renewedAtMs: now },
+    record: claimRecord(s, state.term, now),
     expectedRevision: state.revision,
   };
 }
@@ -120,7 +122,7 @@ export const RELEASED = 0;
 export function releaseWrite(state: Extract<ElectorState, { role: 'leader' }>, s: LeaseSettings): LeaseWrite {
   return {
     op: 'update',
-    record: { v: 1, holder: s.node, term: state.term, renewedAtMs: RELEASED },
+    record: claimRecord(s, state.term, RELEASED),
     expectedRevision: state.revision,
   };
 }
@@ -134,12 +136,11 @@ export function afterRead(
   now: number,
   s: LeaseSettings,
 ): { readonly state: ElectorState; readonly write?: LeaseWrite | undefined } {
-  if (read === undefined)
-    return { state: STANDBY, write: { op: 'create', record: claimRecord(s.node, 1, now) } };
+  if (read === undefined) return { state: STANDBY, write: { op: 'create', record: claimRecord(s, 1, now) } };
   const { revision, record } = read;
   const takeover = (): LeaseWrite => ({
     op: 'update',
-    record: claimRecord(s.node, (record?.term ?? 0) + 1, now),
+    record: claimRecord(s, (record?.term ?? 0) + 1, now),
     expectedRevision: revision,
   });
   // Deleted, unreadable or released: nobody holds it.
@@ -180,8 +181,9 @@ export function afterWrite(
   return { state };
 }
 
-function claimRecord(node: string, term: number, now: number): LeaseRecord {
-  return { v: 1, holder: node, term, renewedAtMs: now };
+function claimRecord(s: LeaseSettings, term: number, now: number): LeaseRecord {
+  const record: LeaseRecord = { v: 1, holder: s.node, term, renewedAtMs: now };
+  return s.http === undefined ? record : { ...record, http: s.http };
 }
 
 /** Parse a KV value; undefined for anything that is not a lease record (it is then taken over). */
@@ -232,6 +234,8 @@ export class LeaderElection {
   #running = false;
   /** Bumped at every change of role: the outcome of a write sent under an older one is ignored. */
   #epoch = 0;
+  /** The lease as this process last read or wrote it (who leads, and where it serves HTTP). */
+  #lastRecord: LeaseRecord | undefined;
 
   constructor(deps: LeaderElectionDeps) {
     validateLeaseSettings(deps.settings);
@@ -246,6 +250,14 @@ export class LeaderElection {
   get term(): number | undefined {
     const state = this.#state;
     return state.role === 'leader' ? state.term : undefined;
+  }
+
+  /**
+   * Who holds the lease as this process last saw it (a standby reads it every `renew`; the leader's is its
+   * own write); undefined before the first read, or when the key is absent. Released: renewedAtMs 0.
+   */
+  get holder(): LeaseRecord | undefined {
+    return this.#lastRecord;
   }
 
   start(): void {
@@ -312,6 +324,7 @@ export class LeaderElection {
         log.warn('cannot read the alerting lease', { error: errorMessage(err) });
         return;
       }
+      this.#lastRecord = read?.record;
       const current = this.#state;
       if (epoch !== this.#epoch || current.role !== 'standby' || !this.#running) return;
       const next = afterRead(current, read, clock.now(), settings);
@@ -322,6 +335,7 @@ export class LeaderElection {
     const sentAtMs = clock.now();
     const outcome = await kv.write(write);
     if (epoch !== this.#epoch || !this.#running) return;
+    if (outcome.kind === 'ok') this.#lastRecord = write.record;
     if (outcome.kind === 'error') log.warn('alerting lease write failed', { error: outcome.message });
     const { state: after, event } = afterWrite(this.#state, write, outcome, sentAtMs);
     // A renew that comes back after the deadline changes nothing: this process has already stepped down.

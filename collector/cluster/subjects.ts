@@ -4,7 +4,7 @@
  * membership watcher and the alerting node (collector/cluster/leader.ts), so both ends agree by import.
  *
  *   KV  netmon_members / <memberId>      { v:1, id, roles, pins, startedAtMs }   put every heartbeat
- *   KV  netmon_leader  / alerting        { v:1, holder, term, renewedAtMs }     the alerting lease
+ *   KV  netmon_leader  / alerting        { v:1, holder, term, renewedAtMs, http? } the alerting lease
  *   JS  NETMON_RESULTS  netmon.results.<memberId>   { v:1, collector, seq, startedAtMs, probe }
  *       header Nats-Msg-Id: <deviceId>:<timeMs>:<source>   (JetStream drops a repeat within 2 min)
  *   JS  durable pull consumer `alerting` on NETMON_RESULTS (explicit ack)
@@ -73,6 +73,8 @@ export interface LeaderRecord {
   /** The fencing token: previous term + 1 at each takeover. */
   readonly term: number;
   readonly renewedAtMs: number;
+  /** Where the holder serves its HTTP API, console and feeds (a standby names it in its 503s). */
+  readonly http?: string | undefined;
 }
 
 export interface ResultMessage {
@@ -106,6 +108,7 @@ const leaderSchema = z.strictObject({
   holder: name,
   term: z.number().int().min(1),
   renewedAtMs: time,
+  http: z.string().url().max(500).optional(),
 });
 
 const probeSchema = z.strictObject({

@@ -24,7 +24,7 @@ import { UserDirectory } from './accounts.ts';
 import { EventHub, registerEventRoutes } from './events.ts';
 import { HealthMeter } from './health-metrics.ts';
 import { registerHistoryRoutes } from './history.ts';
-import { LiveFeed, ObservedIncidentStore, type LiveMonitor } from './live-feed.ts';
+import { LiveFeed, observeIncidentStore, type LiveMonitor, type ObservedIncidentStore } from './live-feed.ts';
 import type { RouteKit } from './routes/kit.ts';
 import { registerScopePreviewRoutes } from './scope-preview.ts';
 import { parseNoQuery } from './bodies.ts';
@@ -32,6 +32,8 @@ import type { MonitorService } from './service.ts';
 import { SessionManager } from './session.ts';
 import { sessionSecretOf, type SessionHttpOptions } from './session-http.ts';
 import { SessionStore } from './session-store.ts';
+import { IncidentStore } from '../store/incident-store.ts';
+import type { IncidentStoreLike, SessionStoreLike } from '../store/store.ts';
 import { LoginThrottle } from './throttle.ts';
 
 /** What the console needs of the running Monitor (collector/app.ts). */
@@ -59,8 +61,13 @@ export interface ConsoleAttachment {
 export interface ConsoleBackend {
   readonly users: UserDirectory;
   readonly session: SessionHttpOptions;
-  /** The incident store, telling the live events of every change (use it as the monitor's store). */
-  openIncidentStore(file: string): ObservedIncidentStore;
+  /** The SQLite incident store, telling the live events of every change (use it as the monitor's store). */
+  openIncidentStore(file: string): ObservedIncidentStore<IncidentStore>;
+  /**
+   * Any incident store (a cluster leader's PgIncidentStore), telling the live events of every change: use
+   * what it returns as the monitor's store. One store per backend (the last one given is observed).
+   */
+  observeIncidentStore<S extends IncidentStoreLike>(store: S): ObservedIncidentStore<S>;
   /** Subscribe to the running monitor, before the HTTP server starts; later calls are ignored. */
   attach(a: ConsoleAttachment): void;
   /**
@@ -78,11 +85,26 @@ export interface ConsoleBackend {
   close(): Promise<void>;
 }
 
-export async function startConsoleBackend(
+export interface ConsoleBackendDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  /**
+   * Where sessions live: absent, the SQLite file `console.sessionsFile` (one process), opened and closed
+   * here; given (a cluster leader's PgSessionStore), its owner closes it.
+   */
+  readonly sessions?: SessionStoreLike | undefined;
+  /** The accounts, when the caller already read them (a cluster reads them once, not every term). */
+  readonly users?: UserDirectory | undefined;
+  /** The incident store to tell the live events from, when the caller observed it already (a cluster term). */
+  readonly incidents?: ObservedIncidentStore | undefined;
+}
+
+/** The users file as a directory that re-reads it when it changes (read once per process). */
+export async function openUserDirectory(
   config: ConsoleConfig,
-  deps: { clock: Clock; log: Logger },
-): Promise<ConsoleBackend> {
-  const { clock, log } = deps;
+  log: Logger,
+  clock: Clock,
+): Promise<UserDirectory> {
   const users = await UserDirectory.open({
     file: config.usersFile,
     load: loadUsersFile,
@@ -96,7 +118,19 @@ export async function startConsoleBackend(
     log.warn('no console accounts: nobody can sign in (make one: npx tsx scripts/make-user.ts)', {
       usersFile: config.usersFile,
     });
-  const sessionStore = new SessionStore(config.sessionsFile);
+  return users;
+}
+
+export async function startConsoleBackend(
+  config: ConsoleConfig,
+  deps: ConsoleBackendDeps,
+): Promise<ConsoleBackend> {
+  const { clock, log } = deps;
+  const users = deps.users ?? (await openUserDirectory(config, log, clock));
+  // Closed here only when opened here.
+  let ownSessions: SessionStore | undefined;
+  const sessionStore: SessionStoreLike =
+    deps.sessions ?? (ownSessions = new SessionStore(config.sessionsFile));
   const sessions = new SessionManager(
     sessionStore,
     users,
@@ -112,7 +146,7 @@ export async function startConsoleBackend(
     log,
   };
 
-  let store: ObservedIncidentStore | undefined;
+  let store: ObservedIncidentStore | undefined = deps.incidents;
   let feed: LiveFeed | undefined;
   let hub: EventHub | undefined;
   let meter: HealthMeter | undefined;
@@ -127,8 +161,14 @@ export async function startConsoleBackend(
       return hub;
     },
     openIncidentStore: (file) => {
-      store = new ObservedIncidentStore(file);
-      return store;
+      const observed = observeIncidentStore(new IncidentStore(file));
+      store = observed;
+      return observed;
+    },
+    observeIncidentStore: (inner) => {
+      const observed = observeIncidentStore(inner);
+      store = observed;
+      return observed;
     },
     attach: (a) => {
       // Once: a second call (e.g. left by a merge) changes nothing.
@@ -213,7 +253,7 @@ export async function startConsoleBackend(
     close: async () => {
       feed?.stop();
       hub?.stop();
-      sessionStore.close();
+      ownSessions?.close();
       await Promise.resolve();
     },
   };

@@ -21,7 +21,7 @@ import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import { isoWita } from '../core/time-zone.ts';
 import type { Transition } from '../core/types.ts';
-import { IncidentStore, type Incident } from '../store/incident-store.ts';
+import type { Incident, IncidentStoreLike } from '../store/store.ts';
 import type { LiveEventType } from './events.ts';
 
 /** What the feed needs of the Monitor (collector/app.ts). */
@@ -247,45 +247,69 @@ function sinceOf(view: object): number | undefined {
   return undefined;
 }
 
+/** What observeIncidentStore adds to a store: one listener for its incident changes. */
+export interface IncidentChanges {
+  onChange(listener: ((c: IncidentChange) => void) | undefined): void;
+}
+
+/** An incident store (SQLite or PostgreSQL) that tells a listener of its incident changes. */
+export type ObservedIncidentStore<S extends IncidentStoreLike = IncidentStoreLike> = S & IncidentChanges;
+
 /**
  * The incident store, telling a listener when an incident opens, is acknowledged or resolved, whoever
  * did it (the alert book, a settled recovery, an operator over the API). A listener must not throw; one
  * that does is logged by the caller's wrapper, never the store's transaction.
+ *
+ * A decorator over any IncidentStoreLike (SQLite in one process, PgIncidentStore on a cluster's leader):
+ * `open`, `acknowledge` and `resolve` are watched; every other member, including ones a store has beyond
+ * the interface (and ones added to it later), passes through to the store itself, bound to it (the stores
+ * keep their state in #private fields, which only the store itself may read).
  */
-export class ObservedIncidentStore extends IncidentStore {
-  #listener: ((c: IncidentChange) => void) | undefined;
-
-  onChange(listener: ((c: IncidentChange) => void) | undefined): void {
-    this.#listener = listener;
-  }
-
-  override open(...args: Parameters<IncidentStore['open']>): ReturnType<IncidentStore['open']> {
-    const r = super.open(...args);
-    if (r.created) this.#emit(r.incident, r.incident.openedAt);
-    return r;
-  }
-
-  override acknowledge(
-    ...args: Parameters<IncidentStore['acknowledge']>
-  ): ReturnType<IncidentStore['acknowledge']> {
-    const before = this.get(args[0])?.status;
-    const r = super.acknowledge(...args);
-    if (r && r.status !== before) this.#emit(r, r.acknowledgedAt);
-    return r;
-  }
-
-  override resolve(...args: Parameters<IncidentStore['resolve']>): ReturnType<IncidentStore['resolve']> {
-    const before = this.get(args[0])?.status;
-    const r = super.resolve(...args);
-    if (r && r.status !== before) this.#emit(r, r.resolvedAt);
-    return r;
-  }
-
-  #emit(incident: Incident, atMs: number | undefined): void {
+export function observeIncidentStore<S extends IncidentStoreLike>(inner: S): ObservedIncidentStore<S> {
+  let listener: ((c: IncidentChange) => void) | undefined;
+  const emit = (incident: Incident, atMs: number | undefined): void => {
     try {
-      this.#listener?.({ incident, atMs: atMs ?? Date.now() });
+      listener?.({ incident, atMs: atMs ?? Date.now() });
     } catch {
       // the listener (LiveFeed) logs its own failures; a store change must never fail because of it
     }
-  }
+  };
+  const onChange: IncidentChanges['onChange'] = (l) => {
+    listener = l;
+  };
+  const writes: Pick<IncidentStoreLike, 'open' | 'acknowledge' | 'resolve'> = {
+    open: (input) => {
+      const r = inner.open(input);
+      if (r.created) emit(r.incident, r.incident.openedAt);
+      return r;
+    },
+    acknowledge: (id, by, timeMs, note) => {
+      const before = inner.get(id)?.status;
+      const r = inner.acknowledge(id, by, timeMs, note);
+      if (r && r.status !== before) emit(r, r.acknowledgedAt);
+      return r;
+    },
+    resolve: (id, timeMs, actor, note) => {
+      const before = inner.get(id)?.status;
+      const r = inner.resolve(id, timeMs, actor, note);
+      if (r && r.status !== before) emit(r, r.resolvedAt);
+      return r;
+    },
+  };
+  const bound = new Map<PropertyKey, unknown>();
+  return new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'onChange') return onChange;
+      if (prop === 'open' || prop === 'acknowledge' || prop === 'resolve') return writes[prop];
+      // Getters and methods run on the store itself: its #private fields are not the proxy's.
+      const v: unknown = Reflect.get(target, prop, target);
+      if (typeof v !== 'function') return v;
+      let b = bound.get(prop);
+      if (b === undefined) {
+        b = (v as (...a: unknown[]) => unknown).bind(target);
+        bound.set(prop, b);
+      }
+      return b;
+    },
+  }) as ObservedIncidentStore<S>;
 }

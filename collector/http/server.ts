@@ -25,6 +25,7 @@
  * that does not %-decode; the logger redacts tokens from every logged path (core/log.ts).
  */
 import { randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -197,11 +198,15 @@ export function buildApp(service: MonitorService, opts: ApiOptions): express.Exp
 
 /** Listen on `opts.listen` (port 0: any free port) and serve the API. */
 export async function startHttp(service: MonitorService, opts: StartOptions): Promise<RunningHttp> {
-  return listenOn(buildApp(service, opts), opts.listen, opts.limits, opts.log);
+  return listenHttp(buildApp(service, opts), opts.listen, opts.limits, opts.log);
 }
 
-async function listenOn(
-  app: express.Express,
+/**
+ * Listen on `listen` with any handler: a cluster's alerting candidate serves its FrontDoor (front-door.ts),
+ * whose answers follow the election, from one listener for the life of the process.
+ */
+export async function listenHttp(
+  app: RequestListener,
   listen: HttpOptions,
   limits: Partial<ServerLimits> | undefined,
   log: Logger,

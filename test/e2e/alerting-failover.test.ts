@@ -18,13 +18,11 @@
  * `alerting`'s delivered sequence (how far the leader has pulled), the pages the receiver got, and the incidents
  * and ledger rows in PostgreSQL.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import type { Notification } from '../../collector/notify/notification.ts';
 import {
   startCollector,
@@ -36,6 +34,7 @@ import { startNatsCluster } from '../../scripts/lib/servers/nats-server.ts';
 import { startPostgres } from '../../scripts/lib/servers/postgres.ts';
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
+import { AlertingCandidates, readLease } from '../support/alerting-candidates.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { freshDatabase, sqlRows } from '../support/postgres-db.ts';
@@ -53,7 +52,7 @@ let influx: TestServer;
 let sim: FleetSimulator;
 let hook: WebhookPeer;
 let nc: NatsConnection;
-const children = new Map<string, ChildProcess>();
+let candidates: AlertingCandidates;
 const inventory = syntheticInventory({
   // Sites 1-2 for the first two cases, 4-6 for the area case (so nothing the others left down counts).
   sites: 6,
@@ -67,6 +66,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netmon-failover-'));
   // PostgreSQL runs as the `postgres` user when the tests run as root: it must reach its data under here.
   chmodSync(dir, 0o755);
+  candidates = new AlertingCandidates(dir);
   [nats, postgres, influx] = await Promise.all([
     startNatsCluster({ nodes: 3, dir: join(dir, 'nats') }),
     startPostgres({ dir: join(dir, 'pg') }),
@@ -91,42 +91,26 @@ beforeAll(async () => {
     heartbeat: '500ms',
     timeout: '2s',
   };
-  const config = (node: string) => {
-    const file = join(dir, `${node}.yaml`);
-    writeFileSync(
-      file,
-      stringify({
-        inventory: 'inventory.yaml',
-        influx: { api: 'v1', url: influx.url, database: 'failover' },
-        writer: { flushInterval: '200ms', bufferDir: `buffer-${node}` },
-        snmp: { interval: `${INTERVAL_MS}ms`, jitter: '0ms', timeout: '300ms', retries: 0 },
-        health: { downAfterFailures: 2, recheck: '300ms' },
-        incidents: { file: `incidents-${node}.db` },
-        // Recoveries confirmed after 1 s, and a site down while another is pages after 2 s (not 20 s).
+  for (const node of ['alert-a', 'alert-b'])
+    await candidates.configure(node, {
+      lab,
+      pgUrl,
+      leaseMs: LEASE_MS,
+      renewMs: RENEW_MS,
+      // Recoveries confirmed after 1 s, and a site down while another is pages after 2 s (not 20 s).
+      more: () => ({
         alerts: {
           webhooks: [{ name: 'oncall', url: hook.url }],
           flapping: { settle: '1s' },
           // Three sites of a kecamatan make a mass outage here (30 in Badung); one site alone pages at once.
           area: { groupWait: '5s', minSites: 3 },
         },
-        log: { level: 'info' },
-        cluster: {
-          node,
-          roles: ['alerting'],
-          nats: { servers: nats.urls },
-          postgres: { url: pgUrl },
-          leader: { lease: `${LEASE_MS}ms`, renew: `${RENEW_MS}ms` },
-        },
       }),
-    );
-    return file;
-  };
-  for (const node of ['alert-a', 'alert-b']) configs.set(node, config(node));
+    });
 });
 
 afterAll(async () => {
-  for (const child of children.values())
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  candidates?.killAll();
   await collector?.kill9();
   await nc?.close();
   await sim?.stop();
@@ -138,54 +122,15 @@ afterAll(async () => {
   else if (dir) process.stdout.write(`kept ${dir}\n`);
 });
 
-const configs = new Map<string, string>();
 let lab: LabSettings;
 let collector: CollectorProcess | undefined;
 
-/** An alerting candidate as its own process: collector/main.ts on its cluster config. */
-function startNode(node: string): ChildProcess {
-  // Its log (JSON lines) beside its config: NETMON_KEEP_TEST_DIR=1 keeps them to read after a failure.
-  const log = openSync(join(dir, `${node}.log`), 'a');
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'collector/main.ts', '--config', configs.get(node) ?? ''],
-    { stdio: ['ignore', log, 'inherit'] },
-  );
-  closeSync(log);
-  children.set(node, child);
-  return child;
-}
-
 /** A candidate process is up and in the election once it logged so (it reads the lease right after). */
 async function candidate(node: string): Promise<void> {
-  await waitFor(() => readFileSync(join(dir, `${node}.log`), 'utf8').includes('"msg":"alerting candidate"'), {
+  await waitFor(() => candidates.log(node).includes('"msg":"alerting candidate"'), {
     timeoutMs: 60_000,
     what: `${node} in the election`,
   });
-}
-
-async function kill9(node: string): Promise<void> {
-  const child = children.get(node);
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-async function stopNode(node: string): Promise<void> {
-  const child = children.get(node);
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-/** The lease as the KV holds it. */
-async function lease(): Promise<{ holder: string; term: number } | undefined> {
-  const kv = await nc.jetstream().views.kv('netmon_leader');
-  const e = await kv.get('alerting');
-  if (!e || e.operation !== 'PUT') return undefined;
-  return JSON.parse(e.string()) as { holder: string; term: number };
 }
 
 /**
@@ -225,12 +170,12 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     const router = routers[0] ?? '';
     collector = startCollector(lab, 'col-1');
     await collector.joined;
-    startNode('alert-a');
-    await waitFor(async () => (await lease().catch(() => undefined))?.holder === 'alert-a', {
+    candidates.start('alert-a');
+    await waitFor(async () => (await readLease(nc).catch(() => undefined))?.holder === 'alert-a', {
       timeoutMs: 60_000,
       what: 'alert-a leading',
     });
-    startNode('alert-b');
+    candidates.start('alert-b');
     await candidate('alert-b');
     // Two full rounds pulled by the leader: every device seen up, nobody paged.
     await pulledRounds(2, 'two rounds pulled by alert-a');
@@ -246,13 +191,13 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
       timeoutMs: 10_000,
       what: 'the page recorded as sent in PostgreSQL',
     });
-    const before = await lease();
+    const before = await readLease(nc);
 
     const killedAt = Date.now();
-    await kill9('alert-a');
+    await candidates.kill9('alert-a');
     const next = await waitFor(
       async () => {
-        const l = await lease().catch(() => undefined);
+        const l = await readLease(nc).catch(() => undefined);
         return l?.holder === 'alert-b' ? l : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 20, what: 'alert-b leading' },
@@ -297,7 +242,7 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
 
   it('PostgreSQL killed and started again during an open incident: alerting resumes, nothing lost or sent twice', async () => {
     const router = routers[1] ?? '';
-    const leader = (await lease())?.holder ?? '';
+    const leader = (await readLease(nc))?.holder ?? '';
     expect(leader).toBe('alert-b');
     const before = hook.received.length;
     sim.cutDevice(router);
@@ -314,7 +259,7 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     sim.restoreDevice(router);
     await pulledRounds(2, 'two rounds pulled while PostgreSQL is down');
     expect(pagesFor(router).map((p) => p.status)).toEqual(['firing']);
-    expect((await lease())?.holder).toBe('alert-b');
+    expect((await readLease(nc))?.holder).toBe('alert-b');
 
     await postgres.start();
     await waitFor(() => pagesFor(router).some((p) => p.status === 'resolved'), {
@@ -334,7 +279,7 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     const rows = await sqlRows(pgUrl, 'SELECT status FROM incidents WHERE id = $1', [incidentId]);
     expect(rows.map((r) => r.status)).toEqual(['resolved']);
 
-    await stopNode('alert-b');
+    await candidates.stop('alert-b');
     await collector?.stop();
   });
 

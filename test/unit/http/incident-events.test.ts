@@ -1,5 +1,5 @@
 /**
- * Incident changes as the live events tell them: ObservedIncidentStore (a real SQLite store in memory)
+ * Incident changes as the live events tell them: observeIncidentStore (over a real SQLite store in memory)
  * reports each open, acknowledge and resolve once, whoever made it; LiveFeed turns them into `incident`
  * events, and a device back up while its incident stays open into `recovering`.
  */
@@ -7,7 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import type { Transition } from '../../../collector/core/types.ts';
-import { LiveFeed, ObservedIncidentStore, type IncidentChange } from '../../../collector/http/live-feed.ts';
+import {
+  LiveFeed,
+  observeIncidentStore,
+  type IncidentChange,
+  type ObservedIncidentStore,
+} from '../../../collector/http/live-feed.ts';
+import { IncidentStore } from '../../../collector/store/incident-store.ts';
+
+const memoryStore = () => observeIncidentStore(new IncidentStore(':memory:'));
 
 const T0 = Date.UTC(2026, 11, 3, 2, 0);
 
@@ -26,7 +34,7 @@ function opened(store: ObservedIncidentStore, id: string, deviceId: string) {
 
 describe('ObservedIncidentStore', () => {
   it('tells each open, acknowledge and resolve once, with its time', () => {
-    const store = new ObservedIncidentStore(':memory:');
+    const store = memoryStore();
     const seen: IncidentChange[] = [];
     store.onChange((c) => seen.push(c));
     expect(opened(store, 'inc-1', 's1-r').created).toBe(true);
@@ -43,8 +51,27 @@ describe('ObservedIncidentStore', () => {
     store.close();
   });
 
+  it('passes every other member through to the store it decorates (its own methods too)', () => {
+    const inner = new IncidentStore(':memory:');
+    const store = observeIncidentStore(inner);
+    expect(store instanceof IncidentStore).toBe(true);
+    const seen: IncidentChange[] = [];
+    store.onChange((c) => seen.push(c));
+    opened(store, 'inc-1', 's1-r');
+    // Writes made on the store itself are the store's own (not watched); reads see both.
+    inner.acknowledge('inc-1', 'wayan', T0 + 1000);
+    expect(store.get('inc-1')?.status).toBe('acknowledged');
+    expect(store.unresolved().map((i) => i.id)).toEqual(['inc-1']);
+    expect(store.list({ limit: 10 }).map((i) => i.id)).toEqual(['inc-1']);
+    // Bound once, not at every read (the same function each time).
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    expect(store.markSent).toBe(store.markSent);
+    expect(seen.map((c) => c.incident.status)).toEqual(['open']);
+    store.close();
+  });
+
   it('a listener that throws does not fail the store', () => {
-    const store = new ObservedIncidentStore(':memory:');
+    const store = memoryStore();
     store.onChange(() => {
       throw new Error('boom');
     });
@@ -55,7 +82,7 @@ describe('ObservedIncidentStore', () => {
 
 describe('LiveFeed incident events', () => {
   it('publishes incident changes, and `recovering` when a device comes back with its incident open', () => {
-    const store = new ObservedIncidentStore(':memory:');
+    const store = memoryStore();
     const events: [string, unknown][] = [];
     const listeners: ((t: Transition) => void)[] = [];
     let state = 'up';
