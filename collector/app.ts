@@ -343,6 +343,9 @@ export async function startClusterRuntime(
     name: `netmon-${cluster.node}`,
     log: log.child({ component: 'nats' }),
     domain: cluster.domain,
+    hubDomain: cluster.hubDomain,
+    edgeDomains: cluster.edges.map((e) => e.domain),
+    node: cluster.node,
   });
   let collector: CollectorNode | undefined;
   let alerting: RunningAlerting | undefined;

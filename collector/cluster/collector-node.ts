@@ -32,6 +32,8 @@ import { decodeProbeRequest, deviceOfProbeSubject, type MemberRecord } from './s
 /** What the node needs of the bus (collector/cluster/nats.ts's Bus has it). */
 export interface CollectorBus {
   readonly publisher: StreamPublish;
+  /** Where this member's results go (an edge: its leaf's stream); absent: `netmon.results.<node>`. */
+  readonly resultSubject?: string | undefined;
   members(): Promise<MembersStore>;
   subscribeProbes(onRequest: (subject: string, data: Uint8Array) => void): { stop(): void };
 }
@@ -126,6 +128,7 @@ export class CollectorNode {
       log: log.child({ component: 'results' }),
       collector: cluster.node,
       startedAtMs,
+      subject: bus.resultSubject,
     });
     this.#collection.start([]);
     const self: MemberRecord = {
