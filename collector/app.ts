@@ -33,6 +33,7 @@ import { loadProfiles } from '../config/profiles.ts';
 import { Monitor, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
 import { AlertingNode } from './cluster/alerting-node.ts';
+import { EdgeWatch, monitoringLostNotification } from './cluster/edge-watch.ts';
 import { RemoteCollection } from './cluster/remote-collection.ts';
 import { BusProbeFeed, natsLeaseKv } from './cluster/result-feed.ts';
 import { LEADER_BUCKET } from './cluster/leader.ts';
@@ -420,9 +421,33 @@ export async function startAlertingRole(
   };
   const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
   const settings = monitorSettings(config);
+  // The edges' "monitoring lost" incidents (collector/cluster/edge-watch.ts), raised by the leader only.
+  let edgeWatch: EdgeWatch | undefined;
+  const watchEdges = (monitor: Monitor): void => {
+    edgeWatch?.stop();
+    if (cluster.edges.length === 0) return;
+    const watch = new EdgeWatch({
+      store: { watch: async (fn) => (await bus.members()).watch(fn) },
+      clock,
+      log: log.child({ component: 'edges' }),
+      edges: cluster.edges,
+      timeoutMs: cluster.membership.timeoutMs,
+      onEvent: (ev) =>
+        monitor.notifyCluster(monitoringLostNotification(ev, config.inventory.sites), ev.edge.kecamatan[0]),
+    });
+    edgeWatch = watch;
+    watch
+      .start()
+      .catch((err: unknown) => log.error('edge watch did not start', { error: errorMessage(err) }));
+  };
   const node = new AlertingNode<PgIncidentStore, Monitor>({
     clock,
     log,
+    onLeading: (_term, monitor) => watchEdges(monitor),
+    onStandby: () => {
+      edgeWatch?.stop();
+      edgeWatch = undefined;
+    },
     lease: natsLeaseKv(() => openBucket(bus.js, LEADER_BUCKET, bus.replicas)),
     settings: { node: cluster.node, leaseMs: cluster.leader.leaseMs, renewMs: cluster.leader.renewMs },
     openStore: (term, fenced) => PgIncidentStore.open(url, { term, log, clock, onDeposed: fenced }),
@@ -456,6 +481,7 @@ export async function startAlertingRole(
     node,
     stop: async () => {
       await node.stop();
+      edgeWatch?.stop();
       await Promise.allSettled(channels.map((c) => c.close()));
       await writer.stop();
     },
