@@ -33,6 +33,7 @@ import { loadProfiles } from '../config/profiles.ts';
 import { Monitor, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
 import { AlertingNode, type LeaderView } from './cluster/alerting-node.ts';
+import { EdgeWatch, monitoringLostNotification } from './cluster/edge-watch.ts';
 import { RemoteCollection } from './cluster/remote-collection.ts';
 import { BusProbeFeed, natsLeaseKv } from './cluster/result-feed.ts';
 import { LEADER_BUCKET } from './cluster/leader.ts';
@@ -370,6 +371,9 @@ export async function startClusterRuntime(
     name: `netmon-${cluster.node}`,
     log: log.child({ component: 'nats' }),
     domain: cluster.domain,
+    hubDomain: cluster.hubDomain,
+    edgeDomains: cluster.edges.map((e) => e.domain),
+    node: cluster.node,
   });
   let collector: CollectorNode | undefined;
   let alerting: RunningAlerting | undefined;
@@ -491,6 +495,25 @@ export async function startAlertingRole(
     return gate;
   };
   const frontCtx: TermFrontContext = { config, clock, log: httpLog, front, users, assets, channels };
+  // The edges' "monitoring lost" incidents (collector/cluster/edge-watch.ts), raised by the leader only.
+  let edgeWatch: EdgeWatch | undefined;
+  const watchEdges = (monitor: Monitor): void => {
+    edgeWatch?.stop();
+    if (cluster.edges.length === 0) return;
+    const watch = new EdgeWatch({
+      store: { watch: async (fn) => (await bus.members()).watch(fn) },
+      clock,
+      log: log.child({ component: 'edges' }),
+      edges: cluster.edges,
+      timeoutMs: cluster.membership.timeoutMs,
+      onEvent: (ev) =>
+        monitor.notifyCluster(monitoringLostNotification(ev, config.inventory.sites), ev.edge.kecamatan[0]),
+    });
+    edgeWatch = watch;
+    watch
+      .start()
+      .catch((err: unknown) => log.error('edge watch did not start', { error: errorMessage(err) }));
+  };
   const node = new AlertingNode<TermStores, Monitor>({
     clock,
     log,
@@ -547,6 +570,7 @@ export async function startAlertingRole(
       ),
     onElected: (term) => front.starting(term),
     onLeading: (term, monitor, stores) => {
+      watchEdges(monitor);
       fronts.set(
         term,
         startTermFront(frontCtx, term, monitor, stores).catch((err: unknown) => {
@@ -567,6 +591,10 @@ export async function startAlertingRole(
       fronts.delete(term);
       void f?.then((t) => t?.stop());
     },
+    onStandby: () => {
+      edgeWatch?.stop();
+      edgeWatch = undefined;
+    },
   });
   leaderView = () => node.leader();
   node.start();
@@ -576,6 +604,7 @@ export async function startAlertingRole(
     front,
     stop: async () => {
       await node.stop();
+      edgeWatch?.stop();
       await Promise.allSettled([...fronts.values()].map(async (f) => (await f)?.stop()));
       await http.close();
       await Promise.allSettled(channels.map((c) => c.close()));

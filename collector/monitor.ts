@@ -17,7 +17,8 @@ import type { Alert, FlapPolicy } from './alerting/alert.ts';
 import type { AreaIncident, AreaPolicy } from './alerting/area.ts';
 import { StoredAreas } from './alerting/area-book.ts';
 import { MaintenanceBook } from './alerting/maintenance-book.ts';
-import { DEFAULT_ONCALL, type OnCallPolicy } from './alerting/oncall.ts';
+import { DEFAULT_ONCALL, channelsUpTo, type OnCallPolicy } from './alerting/oncall.ts';
+import { routeOf } from './alerting/stages/routing.ts';
 import { AlertPipeline } from './alerting/pipeline.ts';
 import type { MaintenanceWindow, Silence, Suppression } from './alerting/scope.ts';
 import { buildAreaNotification, type Notification } from './notify/notification.ts';
@@ -357,6 +358,16 @@ export class Monitor {
     this.#dispatcher.halt();
     // stop() awaits the same promise and reports its failure; here only the start of it matters.
     this.stopPolling().catch(() => undefined);
+  }
+
+  /**
+   * A notification the cluster raises itself (collector/cluster/edge-watch.ts: monitoring of an edge
+   * lost, and back): routed like an area incident of its kecamatan, sent by this monitor's dispatcher, so
+   * a deposed leader (halted) sends none.
+   */
+  notifyCluster(n: Notification, kecamatan: string | undefined): void {
+    const oncall = this.#settings.oncall ?? DEFAULT_ONCALL;
+    this.#dispatcher.dispatch(n, channelsUpTo(oncall, routeOf(n.kind, n.severity, { kecamatan }), 0));
   }
 
   /** Stop polling, let polls in flight finish, deliver pending notifications, flush every sample. */

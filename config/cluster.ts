@@ -12,6 +12,15 @@
  *     leader: { lease: 5s, renew: 1s }
  *     pin: { kecamatan: [Kuta Selatan] }   # optional: an edge collector polls only these kecamatan
  *     domain: edge-kuta-selatan             # optional: JetStream domain of the leaf node this collector uses
+ *     hubDomain: hub                        # the hub's JetStream domain (required with domain: KV lives there)
+ *     edges:                                # cluster-wide: kecamatan served only by edge collectors
+ *       - { domain: edge-kuta-selatan, kecamatan: [Kuta Selatan] }
+ *
+ * Edges (issue #15): a kecamatan listed under `edges` is polled only by collectors pinned to it, never by the
+ * central ones, even while its edge collectors are silent (an uplink cut: the centre cannot reach those
+ * devices, and polling them from there would page every site as down). The alerting leader raises one
+ * "monitoring lost" incident per edge whose collectors are all gone. Every member gets the same `edges`
+ * list; an edge collector names its own leaf domain in `domain` and is pinned to (some of) its kecamatan.
  *
  * The member id names the member's KV key and its result subject (`netmon.results.<node>`), so it is one
  * NATS subject token: no dots, no spaces. A pinned kecamatan must be one the inventory has (checked in
@@ -38,6 +47,16 @@ export interface ClusterConfig {
   readonly pin?: { readonly kecamatan: readonly string[] } | undefined;
   /** JetStream domain of the leaf node this member talks to (an edge collector). */
   readonly domain?: string | undefined;
+  /** The hub's JetStream domain: where an edge collector (on a leaf node) finds the members bucket. */
+  readonly hubDomain?: string | undefined;
+  /** Kecamatan served only by edge collectors (strict pins), with the leaf domain of each edge. */
+  readonly edges: readonly EdgeConfig[];
+}
+
+/** One edge: a leaf node's JetStream domain and the kecamatan its collectors alone poll. */
+export interface EdgeConfig {
+  readonly domain: string;
+  readonly kecamatan: readonly string[];
 }
 
 /** A duration (`500ms`, `5s`, `1m`, or ms as a number) between min and max ms. */
@@ -99,6 +118,22 @@ export const clusterSchema = z
       .string()
       .regex(DOMAIN, { message: 'a JetStream domain: letters, digits, dashes, underscores' })
       .optional(),
+    hubDomain: z
+      .string()
+      .regex(DOMAIN, { message: 'a JetStream domain: letters, digits, dashes, underscores' })
+      .optional(),
+    edges: z
+      .array(
+        z.strictObject({
+          domain: z.string().regex(DOMAIN, {
+            message: "the edge's leaf JetStream domain: letters, digits, dashes, underscores",
+          }),
+          kecamatan: z
+            .array(z.string().min(1))
+            .min(1, { message: 'name at least one kecamatan the edge serves' }),
+        }),
+      )
+      .default([]),
   })
   .superRefine((c, ctx) => {
     const issue = (path: (string | number)[], message: string) =>
@@ -126,6 +161,51 @@ export const clusterSchema = z
       );
     if (c.pin && !c.roles.includes('collector'))
       issue(['pin'], 'pin applies to the collector role; add collector to roles or remove pin');
+    const edgeOf = new Map<string, string>();
+    c.edges.forEach((e, i) => {
+      if (c.edges.findIndex((x) => x.domain === e.domain) !== i)
+        issue(['edges', i, 'domain'], `edge domain '${e.domain}' is listed twice`);
+      if (e.domain === c.hubDomain)
+        issue(['edges', i, 'domain'], `'${e.domain}' is the hub's domain (hubDomain), not an edge's`);
+      e.kecamatan.forEach((k, j) => {
+        const other = edgeOf.get(k);
+        if (other !== undefined)
+          issue(['edges', i, 'kecamatan', j], `'${k}' is served by edge '${other}' already`);
+        else edgeOf.set(k, e.domain);
+      });
+    });
+    if (c.domain !== undefined) {
+      if (c.hubDomain === undefined)
+        issue(
+          ['hubDomain'],
+          "required with domain: an edge collector reaches the hub's members bucket through its leaf node by the hub's JetStream domain",
+        );
+      else if (c.hubDomain === c.domain) issue(['domain'], `must differ from hubDomain ('${c.hubDomain}')`);
+      const edge = c.edges.find((e) => e.domain === c.domain);
+      if (!edge)
+        issue(
+          ['domain'],
+          `no entry of cluster.edges has domain '${c.domain}': list the edge (its domain and kecamatan) there`,
+        );
+      else if (!c.pin)
+        issue(
+          ['pin'],
+          `an edge collector is pinned to its kecamatan: add pin: { kecamatan: [${edge.kecamatan.join(', ')}] }`,
+        );
+      else
+        c.pin.kecamatan.forEach((k, j) => {
+          if (!edge.kecamatan.includes(k))
+            issue(
+              ['pin', 'kecamatan', j],
+              `'${k}' is not a kecamatan of edge '${edge.domain}' (${edge.kecamatan.join(', ')})`,
+            );
+        });
+      if (c.roles.includes('alerting'))
+        issue(
+          ['roles'],
+          'an edge collector (domain set) has the collector role only: alerting runs at the hub',
+        );
+    }
   })
   .transform((c): ClusterConfig => ({
     node: c.node,
@@ -136,4 +216,6 @@ export const clusterSchema = z
     leader: { leaseMs: c.leader.lease, renewMs: c.leader.renew },
     pin: c.pin,
     domain: c.domain,
+    hubDomain: c.hubDomain,
+    edges: c.edges,
   }));

@@ -10,6 +10,7 @@
  *   maintenance[i].scope.{sites, devices, kecamatan, desa, categories}[j]
  *   alerts.routes[i].match.{kecamatan, categories}[j]
  *   cluster.pin.kecamatan[j]
+ *   cluster.edges[i].kecamatan[j]
  */
 import type { Scope } from '../collector/alerting/scope.ts';
 import type { RouteMatch } from '../collector/alerting/oncall.ts';
@@ -102,7 +103,12 @@ export function crossCheck(
     readonly alerts: {
       readonly oncall?: { readonly routes: readonly { readonly match: RouteMatch }[] } | undefined;
     };
-    readonly cluster?: { readonly pin?: { readonly kecamatan: readonly string[] } | undefined } | undefined;
+    readonly cluster?:
+      | {
+          readonly pin?: { readonly kecamatan: readonly string[] } | undefined;
+          readonly edges?: readonly { readonly kecamatan: readonly string[] }[] | undefined;
+        }
+      | undefined;
   },
   inventory: Pick<Inventory, 'sites' | 'devices'>,
 ): ConfigIssue[] {
@@ -125,6 +131,11 @@ export function crossCheck(
       ['cluster', 'pin', 'kecamatan'],
       known,
       'the pin',
+    ),
+  );
+  (config.cluster?.edges ?? []).forEach((e, i) =>
+    issues.push(
+      ...checkList(e.kecamatan, 'kecamatan', ['cluster', 'edges', i, 'kecamatan'], known, 'the edge'),
     ),
   );
   return issues;

@@ -25,13 +25,15 @@ import { Topology } from '../health/topology.ts';
 import { hasSnmp } from '../liveness/mqtt-liveness.ts';
 import type { DevicePoller, SampleWriterLike } from '../pipeline.ts';
 import { Membership, type MembersStore } from './membership.ts';
-import { handover, ownedBy, type PlacedDevice } from './ownership.ts';
+import { handover, ownedBy, type PlacedDevice, type StrictPins } from './ownership.ts';
 import { ResultPublisher, type PublisherStats, type StreamPublish } from './result-bus.ts';
 import { decodeProbeRequest, deviceOfProbeSubject, type MemberRecord } from './subjects.ts';
 
 /** What the node needs of the bus (collector/cluster/nats.ts's Bus has it). */
 export interface CollectorBus {
   readonly publisher: StreamPublish;
+  /** Where this member's results go (an edge: its leaf's stream); absent: `netmon.results.<node>`. */
+  readonly resultSubject?: string | undefined;
   members(): Promise<MembersStore>;
   subscribeProbes(onRequest: (subject: string, data: Uint8Array) => void): { stop(): void };
 }
@@ -46,7 +48,8 @@ export interface CollectorNodeDeps {
 }
 
 export interface CollectorNodeSettings {
-  readonly cluster: Pick<ClusterConfig, 'node' | 'roles' | 'membership' | 'pin'>;
+  readonly cluster: Pick<ClusterConfig, 'node' | 'roles' | 'membership' | 'pin'> &
+    Partial<Pick<ClusterConfig, 'edges'>>;
   readonly intervalMs: number;
   readonly concurrency: number;
   readonly selfMetricsMs: number;
@@ -66,6 +69,8 @@ export class CollectorNode {
   readonly #deps: CollectorNodeDeps;
   readonly #settings: CollectorNodeSettings;
   readonly #devices: PlacedDevice[];
+  /** The edges' kecamatan: only members pinned to them poll their devices (ownership.ts, strict pins). */
+  readonly #strict: StrictPins;
   readonly #collection: Collection;
   #publisher: ResultPublisher | undefined;
   #membership: Membership | undefined;
@@ -89,6 +94,7 @@ export class CollectorNode {
     this.#devices = deps.inventory.devices
       .filter(hasSnmp)
       .map((d) => ({ id: d.id, kecamatan: kecamatan.get(d.siteId) ?? '' }));
+    this.#strict = new Set((settings.cluster.edges ?? []).flatMap((e) => e.kecamatan));
     this.#collection = new Collection(
       {
         clock: deps.clock,
@@ -122,6 +128,7 @@ export class CollectorNode {
       log: log.child({ component: 'results' }),
       collector: cluster.node,
       startedAtMs,
+      subject: bus.resultSubject,
     });
     this.#collection.start([]);
     const self: MemberRecord = {
@@ -212,7 +219,7 @@ export class CollectorNode {
     }
     if (this.#rejoin) return;
     this.#selfLive = selfLive;
-    const next = new Set(ownedBy(self, this.#devices, collectors));
+    const next = new Set(ownedBy(self, this.#devices, collectors, this.#strict));
     const { acquired, released } = handover(this.#owned, next);
     if (acquired.length === 0 && released.length === 0) return;
     for (const id of released) this.#collection.remove(id);

@@ -8,6 +8,14 @@
  * ever, 250 ms apart; publishes made meanwhile time out after PUBLISH_TIMEOUT_MS and the publisher retries
  * them. Set-up at start is idempotent: a stream, consumer or bucket that exists is used as it is, and two
  * members creating one at the same moment both succeed.
+ *
+ * Edges (issue #15, README "Edge collectors"): an edge collector connects to its kecamatan's leaf node,
+ * which has its own JetStream domain. Its results go to the stream NETMON_EDGE_<DOMAIN> in that domain
+ * (the leaf's own store: it keeps taking them while the uplink is cut); its heartbeats go to the members
+ * bucket in the hub's domain (`hubDomain`, through the leaf link: they fail during a cut, so the hub sees
+ * the edge go silent). A hub member sets NETMON_RESULTS to *source* every configured edge stream across
+ * domains (`external.api = $JS.<domain>.API`): JetStream copies what the edge kept, in order, when the
+ * link returns, from where it left off.
  */
 import {
   AckPolicy,
@@ -35,6 +43,10 @@ import {
   RESULTS_MAX_AGE_MS,
   RESULTS_STREAM,
   RESULTS_SUBJECTS,
+  domainApi,
+  edgeResultSubject,
+  edgeStream,
+  edgeSubjects,
   encodeProbeRequest,
   probeSubject,
 } from './subjects.ts';
@@ -50,8 +62,14 @@ export interface BusOptions {
   /** Connection name the servers show (`netmon-<member>`). */
   readonly name: string;
   readonly log: Logger;
-  /** JetStream domain for the results stream (an edge collector's leaf node); absent: the default. */
+  /** JetStream domain of this member's leaf node (an edge collector); absent: a hub member. */
   readonly domain?: string | undefined;
+  /** The hub's JetStream domain, where an edge member finds the members bucket (required with domain). */
+  readonly hubDomain?: string | undefined;
+  /** Edge domains NETMON_RESULTS sources (a hub member sets the sources; an edge member ignores it). */
+  readonly edgeDomains?: readonly string[] | undefined;
+  /** This member's id (the edge subject names it). */
+  readonly node?: string | undefined;
 }
 
 /** A connected bus: the ports over one NATS connection. */
@@ -61,6 +79,8 @@ export interface Bus {
   /** Stream replicas used: min(3, servers in the cluster). */
   readonly replicas: number;
   readonly publisher: StreamPublish;
+  /** The subject this member's results go to (an edge: its leaf stream's); undefined: the default. */
+  readonly resultSubject?: string | undefined;
   members(): Promise<MembersStore>;
   /** The durable consumer `alerting`, for the alerting leader. */
   consumer(): ConsumerSource;
@@ -102,15 +122,35 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
     }
   })().catch(() => undefined);
   try {
-    const jsm = await nc.jetstreamManager({ timeout: PUBLISH_TIMEOUT_MS });
+    const edge = opts.domain;
+    if (edge !== undefined && (opts.hubDomain === undefined || opts.node === undefined))
+      throw new BusError('nats_setup', 'an edge member (domain) needs hubDomain and node', {
+        retryable: false,
+      });
     const replicas = clusterSize(nc, opts.servers.length);
-    await retrying('the results stream', () => ensureResults(jsm, replicas, log), log);
-    const js = nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS });
-    const results = opts.domain ? nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS, domain: opts.domain }) : js;
+    if (edge === undefined) {
+      const jsm = await nc.jetstreamManager({ timeout: PUBLISH_TIMEOUT_MS });
+      await retrying(
+        'the results stream',
+        () => ensureResults(jsm, replicas, opts.edgeDomains ?? [], log),
+        log,
+      );
+    } else {
+      // The leaf's own JetStream: it answers while the uplink is cut.
+      const jsm = await nc.jetstreamManager({ timeout: PUBLISH_TIMEOUT_MS, domain: edge });
+      await retrying('the edge stream', () => ensureEdgeStream(jsm, edge, log), log);
+    }
+    // Members and the lease live in the hub's domain; a hub member reaches it as the default domain.
+    const js = nc.jetstream({
+      timeout: PUBLISH_TIMEOUT_MS,
+      domain: edge === undefined ? undefined : opts.hubDomain,
+    });
+    const results = edge ? nc.jetstream({ timeout: PUBLISH_TIMEOUT_MS, domain: edge }) : js;
     return {
       connection: nc,
       js,
       replicas,
+      resultSubject: edge && opts.node ? edgeResultSubject(edge, opts.node) : undefined,
       publisher: {
         publish: async (subject, data, msgId) => {
           const ack = await results.publish(subject, data, { msgID: msgId, timeout: PUBLISH_TIMEOUT_MS });
@@ -176,8 +216,60 @@ function clusterSize(nc: NatsConnection, configured: number): number {
 
 const notFound = (err: unknown): boolean => /not found/i.test(errorMessage(err));
 
+/** The stream of an edge in its leaf's domain: one replica (the leaf is one server), kept like the hub's. */
+async function ensureEdgeStream(jsm: JetStreamManager, domain: string, log: Logger): Promise<void> {
+  const name = edgeStream(domain);
+  try {
+    await jsm.streams.info(name);
+  } catch (err) {
+    if (!notFound(err)) throw err;
+    await jsm.streams.add({
+      name,
+      subjects: [edgeSubjects(domain)],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      num_replicas: 1,
+      duplicate_window: nanos(RESULTS_DUPLICATE_WINDOW_MS),
+      max_age: nanos(RESULTS_MAX_AGE_MS),
+    });
+    log.info('edge results stream created', { stream: name, domain });
+  }
+}
+
+/** NETMON_RESULTS sources every edge stream (across domains); a source it lacks is added, none removed. */
+async function ensureEdgeSources(
+  jsm: JetStreamManager,
+  domains: readonly string[],
+  log: Logger,
+): Promise<void> {
+  if (domains.length === 0) return;
+  const info = await jsm.streams.info(RESULTS_STREAM);
+  const have = info.config.sources ?? [];
+  const missing = domains.filter((d) => !have.some((src) => src.name === edgeStream(d)));
+  if (missing.length === 0) return;
+  await jsm.streams.update(RESULTS_STREAM, {
+    ...info.config,
+    sources: [
+      ...have,
+      ...missing.map((d) => ({ name: edgeStream(d), external: { api: domainApi(d), deliver: '' } })),
+    ],
+  });
+  log.info('results stream sources the edges', { edges: missing });
+}
+
 /** The results stream and the alerting consumer, created when absent and used as they are when present. */
-async function ensureResults(jsm: JetStreamManager, replicas: number, log: Logger): Promise<void> {
+async function ensureResults(
+  jsm: JetStreamManager,
+  replicas: number,
+  edgeDomains: readonly string[],
+  log: Logger,
+): Promise<void> {
+  await ensureResultsStream(jsm, replicas, log);
+  await ensureEdgeSources(jsm, edgeDomains, log);
+}
+
+async function ensureResultsStream(jsm: JetStreamManager, replicas: number, log: Logger): Promise<void> {
   try {
     await jsm.streams.info(RESULTS_STREAM);
   } catch (err) {

@@ -11,6 +11,11 @@
  * - Pins: members pinned to kecamatan K are the only eligible ones for K's devices while any of them is
  *   live (an edge collector polls its own kecamatan); otherwise every live unpinned member is eligible. A
  *   pinned member polls nothing outside its pins.
+ * - Strict pins (edges, config/cluster.ts `edges`): the devices of a kecamatan an edge serves are eligible
+ *   only to members pinned to it, even when none of them is live: while an edge's uplink is cut the
+ *   central collectors cannot reach its devices, and taking them over would page every site there as down.
+ *   They stay unpolled (in the centre's view) until the edge is back; alerting tells that as "monitoring
+ *   lost" (collector/cluster/edge-watch.ts), not as outages.
  */
 import { hash32 } from '../core/hash.ts';
 
@@ -32,17 +37,31 @@ export function weight(memberId: string, deviceId: string): number {
   return hash32(memberId, deviceId);
 }
 
+/** Kecamatan whose devices only members pinned to them may poll (the edges'); absent: none. */
+export type StrictPins = ReadonlySet<string>;
+
+const NONE: StrictPins = new Set();
+
 /** The members eligible for a device of kecamatan `kecamatan`. */
-export function eligible(members: readonly OwnerCandidate[], kecamatan: string): OwnerCandidate[] {
+export function eligible(
+  members: readonly OwnerCandidate[],
+  kecamatan: string,
+  strict: StrictPins = NONE,
+): OwnerCandidate[] {
   const pinned = members.filter((m) => m.pins.includes(kecamatan));
-  return pinned.length > 0 ? pinned : members.filter((m) => m.pins.length === 0);
+  if (pinned.length > 0 || strict.has(kecamatan)) return pinned;
+  return members.filter((m) => m.pins.length === 0);
 }
 
 /** The owner of one device among the live members, or undefined when none is eligible. */
-export function ownerOf(device: PlacedDevice, members: readonly OwnerCandidate[]): string | undefined {
+export function ownerOf(
+  device: PlacedDevice,
+  members: readonly OwnerCandidate[],
+  strict: StrictPins = NONE,
+): string | undefined {
   let best: string | undefined;
   let bestWeight = -1;
-  for (const m of eligible(members, device.kecamatan)) {
+  for (const m of eligible(members, device.kecamatan, strict)) {
     const w = weight(m.id, device.id);
     if (w > bestWeight || (w === bestWeight && best !== undefined && m.id < best)) {
       best = m.id;
@@ -56,10 +75,11 @@ export function ownerOf(device: PlacedDevice, members: readonly OwnerCandidate[]
 export function assign(
   devices: readonly PlacedDevice[],
   members: readonly OwnerCandidate[],
+  strict: StrictPins = NONE,
 ): Map<string, string> {
   const out = new Map<string, string>();
   for (const d of devices) {
-    const owner = ownerOf(d, members);
+    const owner = ownerOf(d, members, strict);
     if (owner !== undefined) out.set(d.id, owner);
   }
   return out;
@@ -70,9 +90,10 @@ export function ownedBy(
   self: string,
   devices: readonly PlacedDevice[],
   members: readonly OwnerCandidate[],
+  strict: StrictPins = NONE,
 ): string[] {
   if (!members.some((m) => m.id === self)) return [];
-  return devices.filter((d) => ownerOf(d, members) === self).map((d) => d.id);
+  return devices.filter((d) => ownerOf(d, members, strict) === self).map((d) => d.id);
 }
 
 /** What changes for `self` from one owned set to the next: devices to start and to stop polling. */

@@ -34,6 +34,8 @@ export interface PublisherOptions {
   /** This collector's member id. */
   readonly collector: string;
   readonly startedAtMs: number;
+  /** Subject to publish to; default `netmon.results.<collector>` (an edge: `netmon.edge.<domain>.<collector>`). */
+  readonly subject?: string | undefined;
   /** Results held while NATS is away; more are dropped and counted. Default 100,000 (~30 MB). */
   readonly maxQueue?: number | undefined;
   /** Messages in flight at once. Default 64. */
@@ -80,7 +82,7 @@ export class ResultPublisher {
 
   constructor(opts: PublisherOptions) {
     this.#o = opts;
-    this.#subject = resultSubject(opts.collector);
+    this.#subject = opts.subject ?? resultSubject(opts.collector);
   }
 
   /** Queue one result for the stream (never blocks, never throws). */

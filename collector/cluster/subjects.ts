@@ -7,6 +7,9 @@
  *   KV  netmon_leader  / alerting        { v:1, holder, term, renewedAtMs, http? } the alerting lease
  *   JS  NETMON_RESULTS  netmon.results.<memberId>   { v:1, collector, seq, startedAtMs, probe }
  *       header Nats-Msg-Id: <deviceId>:<timeMs>:<source>   (JetStream drops a repeat within 2 min)
+ *   JS  NETMON_EDGE_<DOMAIN> (in an edge's leaf domain)  netmon.edge.<domain>.<memberId>   same body and header;
+ *       NETMON_RESULTS sources it across domains (api $JS.<domain>.API): kept at the edge while the uplink
+ *       is cut, copied to the hub in order when it returns
  *   JS  durable pull consumer `alerting` on NETMON_RESULTS (explicit ack)
  *   core netmon.probe.<deviceId>  { delayMs }   alerting asks the owner of a device for a probe
  *
@@ -32,6 +35,17 @@ export const PROBE_PREFIX = 'netmon.probe.';
 export const PROBE_SUBJECTS = `${PROBE_PREFIX}>`;
 
 export const resultSubject = (memberId: string): string => `${RESULTS_PREFIX}${memberId}`;
+
+export const EDGE_PREFIX = 'netmon.edge.';
+/** The stream an edge collector publishes to, in its leaf node's own JetStream domain. */
+export const edgeStream = (domain: string): string =>
+  `NETMON_EDGE_${domain.toUpperCase().replace(/[^A-Z0-9_]/g, '_')}`;
+/** Subjects of an edge's stream: not under netmon.results.>, so the hub's stream gets them only by sourcing. */
+export const edgeSubjects = (domain: string): string => `${EDGE_PREFIX}${domain}.>`;
+export const edgeResultSubject = (domain: string, memberId: string): string =>
+  `${EDGE_PREFIX}${domain}.${memberId}`;
+/** The JetStream API of another domain, as a stream source's `external.api` names it. */
+export const domainApi = (domain: string): string => `$JS.${domain}.API`;
 export const probeSubject = (deviceId: string): string => `${PROBE_PREFIX}${deviceId}`;
 
 /** The device a probe request is for (device ids may hold dots: the rest of the subject is the id). */

@@ -13,7 +13,7 @@ export interface Notification {
   readonly schema: 'badung-netmon/alert/v1';
   readonly id: string;
   readonly status: 'firing' | 'resolved';
-  readonly kind: Alert['kind'] | 'area_outage' | 'flapping';
+  readonly kind: Alert['kind'] | 'area_outage' | 'flapping' | 'monitoring_lost';
   readonly severity: Alert['severity'];
   readonly startedAt: string;
   readonly resolvedAt?: string | undefined;

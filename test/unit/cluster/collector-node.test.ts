@@ -72,7 +72,7 @@ function fakeCluster(clock: FakeClock) {
       return { stop: () => probeSubs.delete(fn) };
     },
   };
-  const node = (id: string, pins: string[] = []) =>
+  const node = (id: string, pins: string[] = [], edges: { domain: string; kecamatan: string[] }[] = []) =>
     new CollectorNode(
       {
         clock,
@@ -88,6 +88,7 @@ function fakeCluster(clock: FakeClock) {
           roles: ['collector'],
           membership: { heartbeatMs: HEARTBEAT, timeoutMs: TIMEOUT },
           pin: pins.length > 0 ? { kecamatan: pins } : undefined,
+          edges,
         },
         intervalMs: INTERVAL,
         concurrency: 50,
@@ -198,6 +199,37 @@ describe('CollectorNode', () => {
     const petang = devices.filter((d) => sites.find((s) => s.id === d.siteId)?.kecamatan === 'Petang');
     expect(edge.owned().sort()).toEqual(petang.map((d) => d.id).sort());
     for (const n of nodes) await n.stop();
+  });
+
+  it('an edge cut off keeps polling its kecamatan, and the centre never takes those devices (strict pins)', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const edges = [{ domain: 'edge-petang', kecamatan: ['Petang'] }];
+    const edge = c.node('edge-petang', ['Petang'], edges);
+    const central = [c.node('col-1', [], edges), c.node('col-2', [], edges)];
+    await startAll(clock, [...central, edge]);
+    await advance(clock, INTERVAL, 50);
+    const petang = devices
+      .filter((d) => sites.find((s) => s.id === d.siteId)?.kecamatan === 'Petang')
+      .map((d) => d.id);
+    expect(edge.owned().sort()).toEqual([...petang].sort());
+    const cutAt = clock.now();
+    c.bucket.cut.add('edge-petang');
+    await advance(clock, TIMEOUT + 3 * INTERVAL, 50);
+    // The centre saw the edge go (it is not in their view) and took nothing of it.
+    for (const n of central) {
+      expect(n.stats().members).not.toContain('edge-petang');
+      expect(n.owned().filter((id) => petang.includes(id))).toEqual([]);
+    }
+    // The edge kept polling its own through the cut (its results are kept for when the link returns).
+    expect(edge.owned().sort()).toEqual([...petang].sort());
+    const during = c.stream.stored.filter((s) => s.msg.probe.timeMs > cutAt + TIMEOUT);
+    expect(
+      new Set(during.filter((s) => petang.includes(s.msg.probe.deviceId)).map((s) => s.msg.collector)),
+    ).toEqual(new Set(['edge-petang']));
+    for (const id of petang)
+      expect(during.some((s) => s.msg.probe.deviceId === id && s.msg.collector === 'edge-petang')).toBe(true);
+    for (const n of [...central, edge]) await n.stop();
   });
 
   it('answers a probe request for a device it owns; ignores the others', async () => {

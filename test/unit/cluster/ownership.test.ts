@@ -122,6 +122,40 @@ describe('pins', () => {
   });
 });
 
+describe('strict pins (edges)', () => {
+  const edge = member('edge-ks', ['Kuta Selatan']);
+  const strict = new Set(['Kuta Selatan']);
+  const ks = devices.filter((d) => d.kecamatan === 'Kuta Selatan');
+
+  const cases: [string, OwnerCandidate[], string, string[]][] = [
+    ['edge live: only the edge', [...three, edge], 'Kuta Selatan', ['edge-ks']],
+    ['edge gone: nobody (the centre never takes it)', three, 'Kuta Selatan', []],
+    ['edge gone, other kecamatan: the unpinned ones', three, 'Mengwi', ['col-1', 'col-2', 'col-3']],
+    ['edge live, other kecamatan: the unpinned ones', [...three, edge], 'Kuta', ['col-1', 'col-2', 'col-3']],
+    ['nobody live', [], 'Kuta Selatan', []],
+  ];
+  it.each(cases)('%s', (_what, live, kecamatan, want) => {
+    expect(eligible(live, kecamatan, strict).map((m) => m.id)).toEqual(want);
+  });
+
+  it("when the edge goes silent its devices stay unowned and nobody else's move", () => {
+    const a = assign(devices, [...three, edge], strict);
+    const b = assign(devices, three, strict);
+    expect(ks.every((d) => a.get(d.id) === 'edge-ks')).toBe(true);
+    expect(ks.every((d) => !b.has(d.id))).toBe(true);
+    expect(moved(a, b).length).toBe(ks.length);
+    for (const c of three) {
+      expect(ownedBy(c.id, devices, three, strict).some((id) => ks.some((d) => d.id === id))).toBe(false);
+      expect(ownedBy(c.id, devices, three, strict)).toEqual(ownedBy(c.id, devices, [...three, edge], strict));
+    }
+  });
+
+  it('without strict pins the old rule holds: the centre takes a dead edge over', () => {
+    expect(assign(devices, three).size).toBe(devices.length);
+    expect(ownerOf(ks[0] ?? { id: '', kecamatan: '' }, three, new Set())).toBeDefined();
+  });
+});
+
 describe('handover', () => {
   it('names the devices to start and to stop polling', () => {
     expect(handover(new Set(['a', 'b', 'c']), new Set(['b', 'c', 'd']))).toEqual({

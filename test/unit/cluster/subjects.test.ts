@@ -11,6 +11,10 @@ import {
   decodeProbeRequest,
   decodeResult,
   deviceOfProbeSubject,
+  domainApi,
+  edgeResultSubject,
+  edgeStream,
+  edgeSubjects,
   encodeLeader,
   encodeMember,
   encodeProbeRequest,
@@ -39,6 +43,15 @@ const failed: ProbeResult = {
 };
 
 describe('subjects', () => {
+  it("names an edge's stream, subjects and API: outside netmon.results.>, so the hub gets them only by sourcing", () => {
+    expect(edgeStream('edge-kuta-selatan')).toBe('NETMON_EDGE_EDGE_KUTA_SELATAN');
+    expect(edgeStream('Edge_2')).toBe('NETMON_EDGE_EDGE_2');
+    expect(edgeSubjects('edge-ks')).toBe('netmon.edge.edge-ks.>');
+    expect(edgeResultSubject('edge-ks', 'edge-ks-1')).toBe('netmon.edge.edge-ks.edge-ks-1');
+    expect(edgeResultSubject('edge-ks', 'edge-ks-1').startsWith('netmon.results.')).toBe(false);
+    expect(domainApi('edge-ks')).toBe('$JS.edge-ks.API');
+  });
+
   it('names result and probe subjects; a device id with dots is the whole rest of the subject', () => {
     expect(resultSubject('col-1')).toBe('netmon.results.col-1');
     expect(collectorOfResultSubject('netmon.results.col-1')).toBe('col-1');

@@ -11,6 +11,7 @@ import { parseConfig } from '../../../config/monitor.ts';
 const FILE = join('/tmp', 'netmon.yaml');
 const BASE = `inventory: inv.yaml\ninflux: { api: v1, url: "http://127.0.0.1:8086", database: netmon }\n`;
 const NATS = 'nats: { servers: [nats://127.0.0.1:4222, nats://127.0.0.1:4223] }';
+const EDGE = 'edges: [{ domain: edge-ks, kecamatan: [Kuta Selatan] }]';
 const PG = 'postgres: { url: "postgres://netmon@127.0.0.1:5432/netmon" }';
 const withCluster = (body: string) => `${BASE}cluster:\n${body.replace(/^/gm, '  ')}\n`;
 
@@ -35,13 +36,14 @@ describe('cluster: in the monitor config', () => {
       withCluster(
         [
           'node: col-1',
-          'roles: [collector, alerting]',
+          'roles: [collector]',
           NATS,
-          PG,
           'membership: { heartbeat: 1s, timeout: 5s }',
           'leader: { lease: 5s, renew: 1s }',
           'pin: { kecamatan: [Kuta Selatan] }',
           'domain: edge-kuta-selatan',
+          'hubDomain: hub',
+          'edges: [{ domain: edge-kuta-selatan, kecamatan: [Kuta Selatan] }]',
         ].join('\n'),
       ),
       FILE,
@@ -49,14 +51,30 @@ describe('cluster: in the monitor config', () => {
     );
     expect(c.cluster).toEqual({
       node: 'col-1',
-      roles: ['collector', 'alerting'],
+      roles: ['collector'],
       nats: { servers: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'] },
-      postgres: { url: 'postgres://netmon@127.0.0.1:5432/netmon' },
+      postgres: undefined,
       membership: { heartbeatMs: 1000, timeoutMs: 5000 },
       leader: { leaseMs: 5000, renewMs: 1000 },
       pin: { kecamatan: ['Kuta Selatan'] },
       domain: 'edge-kuta-selatan',
+      hubDomain: 'hub',
+      edges: [{ domain: 'edge-kuta-selatan', kecamatan: ['Kuta Selatan'] }],
     });
+  });
+
+  it('a central member lists the edges too (no domain, no pin): edges default to none', () => {
+    const c = parseConfig(
+      withCluster(
+        `node: alert-1\nroles: [collector, alerting]\n${NATS}\n${PG}\nedges: [{ domain: edge-ks, kecamatan: [Kuta Selatan, Kuta] }]`,
+      ),
+      FILE,
+      {},
+    );
+    expect(c.cluster?.edges).toEqual([{ domain: 'edge-ks', kecamatan: ['Kuta Selatan', 'Kuta'] }]);
+    expect(parseConfig(withCluster(`node: c\nroles: [collector]\n${NATS}`), FILE, {}).cluster?.edges).toEqual(
+      [],
+    );
   });
 
   it('fills membership and leader from their defaults; pin and domain stay absent', () => {
@@ -150,6 +168,56 @@ describe('cluster: in the monitor config', () => {
       /cluster\.domain: a JetStream domain/,
     ],
     ['an unknown key', `node: c\nroles: [collector]\n${NATS}\nreplicas: 3`, /replicas/],
+    [
+      'an edge domain twice',
+      `node: c\nroles: [collector]\n${NATS}\nedges: [{ domain: e1, kecamatan: [Kuta] }, { domain: e1, kecamatan: [Mengwi] }]`,
+      /cluster\.edges\[1\]\.domain: edge domain 'e1' is listed twice/,
+    ],
+    [
+      'a kecamatan under two edges',
+      `node: c\nroles: [collector]\n${NATS}\nedges: [{ domain: e1, kecamatan: [Kuta] }, { domain: e2, kecamatan: [Kuta] }]`,
+      /cluster\.edges\[1\]\.kecamatan\[0\]: 'Kuta' is served by edge 'e1' already/,
+    ],
+    [
+      'an edge without kecamatan',
+      `node: c\nroles: [collector]\n${NATS}\nedges: [{ domain: e1, kecamatan: [] }]`,
+      /cluster\.edges\[0\]\.kecamatan: name at least one kecamatan the edge serves/,
+    ],
+    [
+      'an edge on the hub domain',
+      `node: c\nroles: [collector]\n${NATS}\nhubDomain: hub\nedges: [{ domain: hub, kecamatan: [Kuta] }]`,
+      /cluster\.edges\[0\]\.domain: 'hub' is the hub's domain/,
+    ],
+    [
+      'a domain without hubDomain',
+      `node: c\nroles: [collector]\n${NATS}\npin: { kecamatan: [Kuta Selatan] }\ndomain: edge-ks\n${EDGE}`,
+      /cluster\.hubDomain: required with domain/,
+    ],
+    [
+      'a domain no edge lists',
+      `node: c\nroles: [collector]\n${NATS}\npin: { kecamatan: [Kuta Selatan] }\ndomain: edge-x\nhubDomain: hub\n${EDGE}`,
+      /cluster\.domain: no entry of cluster\.edges has domain 'edge-x'/,
+    ],
+    [
+      'an edge collector without pin',
+      `node: c\nroles: [collector]\n${NATS}\ndomain: edge-ks\nhubDomain: hub\n${EDGE}`,
+      /cluster\.pin: an edge collector is pinned to its kecamatan: add pin: \{ kecamatan: \[Kuta Selatan\] \}/,
+    ],
+    [
+      'an edge collector pinned outside its edge',
+      `node: c\nroles: [collector]\n${NATS}\npin: { kecamatan: [Mengwi] }\ndomain: edge-ks\nhubDomain: hub\n${EDGE}`,
+      /cluster\.pin\.kecamatan\[0\]: 'Mengwi' is not a kecamatan of edge 'edge-ks'/,
+    ],
+    [
+      'an edge collector with the alerting role',
+      `node: c\nroles: [collector, alerting]\n${NATS}\n${PG}\npin: { kecamatan: [Kuta Selatan] }\ndomain: edge-ks\nhubDomain: hub\n${EDGE}`,
+      /cluster\.roles: an edge collector \(domain set\) has the collector role only/,
+    ],
+    [
+      'a domain equal to hubDomain',
+      `node: c\nroles: [collector]\n${NATS}\npin: { kecamatan: [Kuta Selatan] }\ndomain: edge-ks\nhubDomain: edge-ks\n${EDGE}`,
+      /cluster\.domain: must differ from hubDomain/,
+    ],
   ];
   it.each(bad)('refuses %s, naming the key', (_what, body, want) => {
     expect(errorOf(withCluster(body))).toMatch(want);
@@ -181,5 +249,14 @@ describe('cluster: in the monitor config', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0]?.path).toEqual(['cluster', 'pin', 'kecamatan', 0]);
     expect(issues[0]?.message).toMatch(/'Kuta Selatn'.*did you mean 'Kuta Selatan'/);
+    const edges = parseConfig(
+      withCluster(
+        `node: c\nroles: [collector]\n${NATS}\nedges: [{ domain: e1, kecamatan: [Mengwi, Kuta Selatn] }]`,
+      ),
+      FILE,
+      {},
+    );
+    const edgeIssues = crossCheck(edges, inventory);
+    expect(edgeIssues.map((i) => i.path)).toEqual([['cluster', 'edges', 0, 'kecamatan', 1]]);
   });
 });
