@@ -285,7 +285,7 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
 
   it('kill -9 of the leader during an open area incident: the new leader continues it, one page, one recovery', async () => {
     // Whatever an earlier case left running when it failed is gone first (no second process of a name).
-    for (const node of ['alert-a', 'alert-b']) await kill9(node);
+    for (const node of ['alert-a', 'alert-b']) await candidates.kill9(node);
     await collector?.kill9();
     collector = startCollector(lab, 'col-1');
     await collector.joined;
@@ -321,8 +321,8 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     expect(cutRouters.map((d) => d.id).filter((id) => !downRouters.includes(id))).toEqual([]);
 
     const killedAt = Date.now();
-    await kill9(first);
-    await waitFor(async () => (await lease().catch(() => undefined))?.holder === other, {
+    await candidates.kill9(first);
+    await waitFor(async () => (await readLease(nc).catch(() => undefined))?.holder === other, {
       timeoutMs: 30_000,
       intervalMs: 20,
       what: `${other} leading`,
@@ -360,7 +360,7 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     const rows = await sqlRows(pgUrl, 'SELECT status FROM incidents WHERE id = $1', [areaId]);
     expect(rows.map((r) => r.status)).toEqual(['resolved']);
 
-    await stopNode(other);
+    await candidates.stop(other);
     await collector?.stop();
     // Two processes and a collector to start, three sites to fail and come back, a takeover: past the default.
   }, 300_000);
@@ -369,20 +369,20 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
 /** Start the candidates and wait for one of them to take the lease (a newer term than before); its name. */
 async function leaderOf(nodes: readonly string[]): Promise<string> {
   // A clean stop releases the lease but leaves its holder's name: only a newer term is a new leader.
-  const before = (await lease().catch(() => undefined))?.term ?? 0;
+  const before = (await readLease(nc).catch(() => undefined))?.term ?? 0;
   // The logs go on from the earlier cases: a candidate is in the election once it says so once more.
   const said = (node: string): number => {
     try {
-      return readFileSync(join(dir, `${node}.log`), 'utf8').split('"msg":"alerting candidate"').length - 1;
+      return candidates.log(node).split('"msg":"alerting candidate"').length - 1;
     } catch {
       return 0;
     }
   };
   const earlier = new Map(nodes.map((n) => [n, said(n)]));
-  for (const node of nodes) startNode(node);
+  for (const node of nodes) candidates.start(node);
   const l = await waitFor(
     async () => {
-      const held = await lease().catch(() => undefined);
+      const held = await readLease(nc).catch(() => undefined);
       return held && held.term > before && nodes.includes(held.holder) ? held : undefined;
     },
     { timeoutMs: 90_000, what: 'a new leader' },
