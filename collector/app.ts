@@ -60,6 +60,7 @@ import { createNotifier } from './notify/create-notifier.ts';
 import { serviceActions } from './notify/incident-actions.ts';
 import { createSink } from './sinks/create-sink.ts';
 import { SampleWriter } from './sinks/writer.ts';
+import type { SampleWriterLike } from './pipeline.ts';
 import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
 import { AutoProfilePoller } from './sources/snmp/detect.ts';
@@ -318,6 +319,8 @@ export interface ClusterRuntime {
   readonly collector?: CollectorNode | undefined;
   /** The alerting role (a candidate; the leader when elected), when the member has it. */
   readonly alerting?: RunningAlerting | undefined;
+  /** The collector role's share of the devices' MQTT telemetry, when the config has `mqtt:`. */
+  readonly telemetry?: MqttSource | undefined;
   readonly bus: Bus;
   stop(): Promise<void>;
 }
@@ -346,6 +349,7 @@ export async function startClusterRuntime(
   });
   let collector: CollectorNode | undefined;
   let alerting: RunningAlerting | undefined;
+  let telemetry: MqttSource | undefined;
   try {
     if (cluster.roles.includes('collector')) {
       const { poller, writer } = collectionParts(config, clock, log);
@@ -359,11 +363,13 @@ export async function startClusterRuntime(
         },
       );
       await collector.start();
+      if (config.mqtt) telemetry = await startClusterTelemetry(config, writer, clock, log);
     }
     if (cluster.roles.includes('alerting'))
       alerting = await startAlertingRole(config, cluster, bus, { ...opts, clock, log });
   } catch (err) {
     await alerting?.stop().catch(() => undefined);
+    await telemetry?.stop().catch(() => undefined);
     await collector?.stop().catch(() => undefined);
     await bus.close();
     throw err;
@@ -371,9 +377,11 @@ export async function startClusterRuntime(
   return {
     collector,
     alerting,
+    telemetry,
     bus,
     stop: async () => {
       // Inputs first: no more results from this member, then the alerting role drains its pages.
+      await telemetry?.stop();
       await collector?.stop();
       await alerting?.stop();
       await bus.close();
@@ -417,6 +425,7 @@ export async function startAlertingRole(
   };
   const { notifiers, channels } = buildNotifiers(config, clock, log, opts.notifiers);
   const settings = monitorSettings(config);
+  const liveness = config.mqtt && leaderLiveness(config, termWriter, clock, log);
   const node = new AlertingNode<PgIncidentStore, Monitor>({
     clock,
     log,
@@ -447,12 +456,15 @@ export async function startAlertingRole(
         },
         settings,
       ),
+    onLeading: liveness && ((term, monitor) => liveness.lead(term, monitor)),
+    onStandby: liveness && ((term) => liveness.standBy(term)),
   });
   node.start();
   return {
     node,
     stop: async () => {
       await node.stop();
+      await liveness?.close();
       await Promise.allSettled(channels.map((c) => c.close()));
       await writer.stop();
     },
@@ -609,8 +621,16 @@ async function startMqtt(
     await broker?.close();
     throw err;
   }
-  // State out: every transition and alert, for the regency's other systems. The site's state is the
-  // Monitor's (collector/health/site-state.ts), the one the API and the feeds show.
+  publishMonitorState(monitor, mqtt);
+  return { broker, mqtt };
+}
+
+/**
+ * State out: every transition and alert, for the regency's other systems. The site's state is the
+ * Monitor's (collector/health/site-state.ts), the one the API and the feeds show. One process: its
+ * MqttSource; a cluster: the alerting leader's.
+ */
+function publishMonitorState(monitor: Monitor, mqtt: MqttSource): void {
   const siteStatePayload = (siteId: string): Record<string, unknown> => {
     const view = monitor.siteState(siteId);
     const site = monitor.topology.site(siteId);
@@ -627,7 +647,106 @@ async function startMqtt(
   });
   // A recovery confirmed or a window opened or closed changes the site with no device transition.
   monitor.onSiteChange((siteId, timeMs) => mqtt.publishSiteState(siteId, siteStatePayload(siteId), timeMs));
-  return { broker, mqtt };
+}
+
+// ─── Cluster: MQTT (issue #15; README: MQTT in the cluster) ───────────────────────────────────────────
+//
+//   devices ─► external broker (Mosquitto 2) ─┬─ $share/netmon/…/telemetry ─► one collector member each
+//                                             │     ─► its SampleWriter ─► InfluxDB
+//                                             └─ …/status (retained online, Will offline) ─► the alerting
+//                                                   leader only ─► Monitor.reportLiveness ─► health, pages
+//
+// Each leader term opens its own client after its Monitor runs: the retained status of every device
+// arrives on subscribe, so a new leader learns the current state without anyone telling it again.
+
+/** A collector member's share of the telemetry: MQTT 5 shared subscription, samples to its own writer. */
+async function startClusterTelemetry(
+  config: MonitorConfig,
+  writer: SampleWriter,
+  clock: Clock,
+  log: Logger,
+): Promise<MqttSource> {
+  const m = config.mqtt;
+  if (m?.broker.kind !== 'external')
+    throw new ConfigError('mqtt.broker', 'a cluster member needs an external broker (mqtt.url)');
+  const source = new MqttSource({
+    url: m.broker.url,
+    username: m.username,
+    password: m.password,
+    inventory: config.inventory,
+    clock,
+    log: log.child({ component: 'mqtt' }),
+    writer,
+    onLiveness: () => undefined, // never called: a collector member reads no status
+    rateLimit: m.rateLimit,
+    timestampWindow: m.timestampWindow,
+    topics: 'telemetry',
+    shareGroup: TELEMETRY_SHARE_GROUP,
+    clientLabel: 'telemetry',
+  });
+  await source.start();
+  return source;
+}
+
+/** The broker's share group of the collector members (MQTT 5 `$share/<group>/<filter>`). */
+export const TELEMETRY_SHARE_GROUP = 'netmon';
+
+/**
+ * The alerting leader's MQTT: per term, a client on the status topics feeding that term's Monitor and
+ * publishing its state topics; closed when the term ends. A standby has none.
+ */
+function leaderLiveness(
+  config: MonitorConfig,
+  writer: SampleWriterLike,
+  clock: Clock,
+  log: Logger,
+): { lead(term: number, monitor: Monitor): void; standBy(term: number): void; close(): Promise<void> } {
+  const m = config.mqtt;
+  if (m?.broker.kind !== 'external')
+    throw new ConfigError('mqtt.broker', 'a cluster member needs an external broker (mqtt.url)');
+  const url = m.broker.url;
+  const terms = new Map<number, MqttSource>();
+  const end = async (term: number): Promise<void> => {
+    const source = terms.get(term);
+    terms.delete(term);
+    await source
+      ?.stop()
+      .catch((err: unknown) =>
+        log.warn('mqtt liveness client did not close cleanly', { term, error: errorMessage(err) }),
+      );
+  };
+  return {
+    lead: (term, monitor) => {
+      const source = new MqttSource({
+        url,
+        username: m.username,
+        password: m.password,
+        inventory: config.inventory,
+        clock,
+        log: log.child({ component: 'mqtt', term }),
+        writer,
+        // A halted (deposed) Monitor takes no more liveness: Monitor.reportLiveness checks it runs.
+        onLiveness: (ev) => monitor.reportLiveness(ev),
+        rateLimit: m.rateLimit,
+        timestampWindow: m.timestampWindow,
+        topics: 'status',
+        clientLabel: 'liveness',
+      });
+      terms.set(term, source);
+      publishMonitorState(monitor, source);
+      // The client retries on its own while the broker is away; a refusal (login, ACL) is logged loudly.
+      source.start().catch((err: unknown) =>
+        log.error('mqtt liveness not subscribed: devices are not judged by their Will', {
+          term,
+          error: errorMessage(err),
+        }),
+      );
+    },
+    standBy: (term) => void end(term),
+    close: async () => {
+      await Promise.all([...terms.keys()].map(end));
+    },
+  };
 }
 
 /**
