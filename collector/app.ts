@@ -39,7 +39,7 @@ import { LEADER_BUCKET } from './cluster/leader.ts';
 import { PgIncidentStore } from './store/pg-store.ts';
 import { mqttHealth } from './collection/mqtt-health.ts';
 import { isoWitaOrNull } from './core/time-zone.ts';
-import { systemClock, type Clock } from './core/clock.ts';
+import { systemClock, type Clock, type TimerHandle } from './core/clock.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
 import { tightenFile } from './core/private-fs.ts';
@@ -349,7 +349,7 @@ export async function startClusterRuntime(
   });
   let collector: CollectorNode | undefined;
   let alerting: RunningAlerting | undefined;
-  let telemetry: MqttSource | undefined;
+  let telemetry: ClusterTelemetry | undefined;
   try {
     if (cluster.roles.includes('collector')) {
       const { poller, writer } = collectionParts(config, clock, log);
@@ -363,7 +363,7 @@ export async function startClusterRuntime(
         },
       );
       await collector.start();
-      if (config.mqtt) telemetry = await startClusterTelemetry(config, writer, clock, log);
+      if (config.mqtt) telemetry = await startClusterTelemetry(config, cluster.node, writer, clock, log);
     }
     if (cluster.roles.includes('alerting'))
       alerting = await startAlertingRole(config, cluster, bus, { ...opts, clock, log });
@@ -377,7 +377,7 @@ export async function startClusterRuntime(
   return {
     collector,
     alerting,
-    telemetry,
+    telemetry: telemetry?.source,
     bus,
     stop: async () => {
       // Inputs first: no more results from this member, then the alerting role drains its pages.
@@ -659,13 +659,23 @@ function publishMonitorState(monitor: Monitor, mqtt: MqttSource): void {
 // Each leader term opens its own client after its Monitor runs: the retained status of every device
 // arrives on subscribe, so a new leader learns the current state without anyone telling it again.
 
-/** A collector member's share of the telemetry: MQTT 5 shared subscription, samples to its own writer. */
+interface ClusterTelemetry {
+  readonly source: MqttSource;
+  /** Unsubscribe, then write the last health point (before the collector's writer stops). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A collector member's share of the telemetry: MQTT 5 shared subscription, samples to its own writer, and
+ * its health (`monitor`, component mqtt, tag node) with collection's, every min(10 s, interval).
+ */
 async function startClusterTelemetry(
   config: MonitorConfig,
+  node: string,
   writer: SampleWriter,
   clock: Clock,
   log: Logger,
-): Promise<MqttSource> {
+): Promise<ClusterTelemetry> {
   const m = config.mqtt;
   if (m?.broker.kind !== 'external')
     throw new ConfigError('mqtt.broker', 'a cluster member needs an external broker (mqtt.url)');
@@ -685,7 +695,26 @@ async function startClusterTelemetry(
     clientLabel: 'telemetry',
   });
   await source.start();
-  return source;
+  const health = mqttHealth(source, undefined, clock);
+  const write = (): void => writer.push(health().map((p) => ({ ...p, tags: { ...p.tags, node } })));
+  const everyMs = Math.min(10_000, config.snmp.intervalMs);
+  let timer: TimerHandle | undefined;
+  const arm = (): void => {
+    timer = clock.setTimeout(() => {
+      write();
+      arm();
+    }, everyMs);
+  };
+  arm();
+  return {
+    source,
+    stop: async () => {
+      if (timer) clock.clearTimeout(timer);
+      timer = undefined;
+      await source.stop();
+      write();
+    },
+  };
 }
 
 /** The broker's share group of the collector members (MQTT 5 `$share/<group>/<filter>`). */

@@ -36,7 +36,7 @@ import { startNatsCluster } from '../../../scripts/lib/servers/nats-server.ts';
 import { startPostgres } from '../../../scripts/lib/servers/postgres.ts';
 import { FleetSimulator } from '../../../simulator/fleet.ts';
 import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
-import { influxRows, startTestInfluxd, type TestServer } from '../../support/influx.ts';
+import { influxQuery, influxRows, startTestInfluxd, type TestServer } from '../../support/influx.ts';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.ts';
 import { freeUdpPort, waitFor } from '../../support/ports.ts';
 import { freshDatabase, sqlRows } from '../../support/postgres-db.ts';
@@ -320,6 +320,23 @@ describe('MQTT in a cluster (Mosquitto, NATS, PostgreSQL, processes)', () => {
     expect(await telemetryRows()).toBe(sent);
     // Both members take a share (Mosquitto hands a shared subscription's messages round robin).
     for (const n of counts()) expect(n).toBeGreaterThan(0);
+    // Each member's own health point (monitor, component mqtt, tag node) counts what it took.
+    const written = async (): Promise<Record<string, number>> => {
+      const series = await influxQuery(
+        influx.url,
+        DB,
+        "SELECT sum(mqtt_received) AS n FROM monitor WHERE component = 'mqtt' GROUP BY node",
+      );
+      return Object.fromEntries(series.map((x) => [x.tags?.node ?? '', Number(x.values[0]?.[1] ?? 0)]));
+    };
+    await waitFor(
+      async () =>
+        JSON.stringify(await written()) === JSON.stringify({ 'col-1': counts()[0], 'col-2': counts()[1] }),
+      {
+        timeoutMs: 20_000,
+        what: () => `mqtt health points per node matching ${counts().join(', ')}`,
+      },
+    );
     for (const c of collectors) {
       const st = c.telemetry?.stats();
       expect(st?.status).toBe(0); // the status topics are the leader's: no liveness judged here
