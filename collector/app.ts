@@ -364,6 +364,12 @@ export async function startClusterRuntime(
       );
       await collector.start();
       if (config.mqtt) telemetry = await startClusterTelemetry(config, cluster.node, writer, clock, log);
+      // Not silently: the one process runs them, a cluster member does not yet (README: Cluster).
+      const unrun = (['ping', 'traps'] as const).filter((k) => config[k] !== undefined);
+      if (unrun.length > 0)
+        log.warn('not run by a cluster member yet: polling is SNMP (and MQTT telemetry) only', {
+          sections: unrun,
+        });
     }
     if (cluster.roles.includes('alerting'))
       alerting = await startAlertingRole(config, cluster, bus, { ...opts, clock, log });
