@@ -65,6 +65,7 @@ import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
 import { AutoProfilePoller } from './sources/snmp/detect.ts';
 import { startSignals, type RunningSignals } from './sources/signals.ts';
+import { startTraps, type RunningTraps } from './sources/traps/attach.ts';
 import { loadDetectionTable } from '../config/detection.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
@@ -321,6 +322,8 @@ export interface ClusterRuntime {
   readonly alerting?: RunningAlerting | undefined;
   /** The collector role's share of the devices' MQTT telemetry, when the config has `mqtt:`. */
   readonly telemetry?: MqttSource | undefined;
+  /** The collector role's trap receiver, when the config has `traps:` (a trap asks the owner for a poll). */
+  readonly traps?: RunningTraps | undefined;
   readonly bus: Bus;
   stop(): Promise<void>;
 }
@@ -350,6 +353,7 @@ export async function startClusterRuntime(
   let collector: CollectorNode | undefined;
   let alerting: RunningAlerting | undefined;
   let telemetry: ClusterTelemetry | undefined;
+  let traps: RunningTraps | undefined;
   try {
     if (cluster.roles.includes('collector')) {
       const { poller, writer } = collectionParts(config, clock, log);
@@ -364,18 +368,25 @@ export async function startClusterRuntime(
       );
       await collector.start();
       if (config.mqtt) telemetry = await startClusterTelemetry(config, cluster.node, writer, clock, log);
-      // Not silently: the one process runs them, a cluster member does not yet (README: Cluster).
-      const unrun = (['ping', 'traps'] as const).filter((k) => config[k] !== undefined);
-      if (unrun.length > 0)
-        log.warn('not run by a cluster member yet: polling is SNMP (and MQTT telemetry) only', {
-          sections: unrun,
+      // A trap asks for a poll (never a state): any collector that receives one asks the device's owner
+      // over netmon.probe.<id>, as the alerting leader does; its `trap` point goes to this member's writer.
+      if (config.traps)
+        traps = await startTraps(config.traps, {
+          clock,
+          log,
+          inventory: config.inventory,
+          health: { requestProbe: (id) => bus.requestProbe(id, 0) },
+          push: (s) => writer.push(s),
         });
+      // Not silently: the one process runs it, a cluster member does not yet (README: Cluster).
+      if (config.ping) log.warn('ping: is not run by a cluster member yet: it polls SNMP only');
     }
     if (cluster.roles.includes('alerting'))
       alerting = await startAlertingRole(config, cluster, bus, { ...opts, clock, log });
   } catch (err) {
     await alerting?.stop().catch(() => undefined);
     await telemetry?.stop().catch(() => undefined);
+    await traps?.stop().catch(() => undefined);
     await collector?.stop().catch(() => undefined);
     await bus.close();
     throw err;
@@ -384,10 +395,12 @@ export async function startClusterRuntime(
     collector,
     alerting,
     telemetry: telemetry?.source,
+    traps,
     bus,
     stop: async () => {
       // Inputs first: no more results from this member, then the alerting role drains its pages.
       await telemetry?.stop();
+      await traps?.stop();
       await collector?.stop();
       await alerting?.stop();
       await bus.close();
