@@ -28,7 +28,7 @@
  */
 import { dirname } from 'node:path';
 import type { ChannelConfig } from '../config/channels.ts';
-import type { MonitorConfig } from '../config/monitor.ts';
+import type { MonitorConfig, MqttConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { Monitor, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
@@ -619,11 +619,8 @@ async function startMqtt(
     url = m.broker.url;
   }
   const mqtt = new MqttSource({
+    ...mqttClientBase(config, m, clock),
     url,
-    username: m.username,
-    password: m.password,
-    inventory: config.inventory,
-    clock,
     log: log.child({ component: 'mqtt' }),
     writer,
     embedded: broker,
@@ -631,8 +628,6 @@ async function startMqtt(
     onLiveness: (ev) => {
       if (!stopping.value) monitor.reportLiveness(ev);
     },
-    rateLimit: m.rateLimit,
-    timestampWindow: m.timestampWindow,
   });
   try {
     await mqtt.start();
@@ -695,20 +690,11 @@ async function startClusterTelemetry(
   clock: Clock,
   log: Logger,
 ): Promise<ClusterTelemetry> {
-  const m = config.mqtt;
-  if (m?.broker.kind !== 'external')
-    throw new ConfigError('mqtt.broker', 'a cluster member needs an external broker (mqtt.url)');
   const source = new MqttSource({
-    url: m.broker.url,
-    username: m.username,
-    password: m.password,
-    inventory: config.inventory,
-    clock,
+    ...externalMqtt(config, clock),
     log: log.child({ component: 'mqtt' }),
     writer,
     onLiveness: () => undefined, // never called: a collector member reads no status
-    rateLimit: m.rateLimit,
-    timestampWindow: m.timestampWindow,
     topics: 'telemetry',
     shareGroup: TELEMETRY_SHARE_GROUP,
     clientLabel: 'telemetry',
@@ -736,6 +722,29 @@ async function startClusterTelemetry(
   };
 }
 
+/** What every MQTT client of the monitor takes from the config: its account, the inventory, the limits. */
+function mqttClientBase(config: MonitorConfig, m: MqttConfig, clock: Clock) {
+  return {
+    username: m.username,
+    password: m.password,
+    inventory: config.inventory,
+    clock,
+    rateLimit: m.rateLimit,
+    timestampWindow: m.timestampWindow,
+  };
+}
+
+/** A cluster member's MQTT client on the external broker (config/monitor.ts refuses the embedded one). */
+function externalMqtt(
+  config: MonitorConfig,
+  clock: Clock,
+): ReturnType<typeof mqttClientBase> & { url: string } {
+  const m = config.mqtt;
+  if (m?.broker.kind !== 'external')
+    throw new ConfigError('mqtt.broker', 'a cluster member needs an external broker (mqtt.url)');
+  return { ...mqttClientBase(config, m, clock), url: m.broker.url };
+}
+
 /** The broker's share group of the collector members (MQTT 5 `$share/<group>/<filter>`). */
 export const TELEMETRY_SHARE_GROUP = 'netmon';
 
@@ -749,10 +758,7 @@ function leaderLiveness(
   clock: Clock,
   log: Logger,
 ): { lead(term: number, monitor: Monitor): void; standBy(term: number): void; close(): Promise<void> } {
-  const m = config.mqtt;
-  if (m?.broker.kind !== 'external')
-    throw new ConfigError('mqtt.broker', 'a cluster member needs an external broker (mqtt.url)');
-  const url = m.broker.url;
+  const client = externalMqtt(config, clock);
   const terms = new Map<number, MqttSource>();
   const end = async (term: number): Promise<void> => {
     const source = terms.get(term);
@@ -766,17 +772,11 @@ function leaderLiveness(
   return {
     lead: (term, monitor) => {
       const source = new MqttSource({
-        url,
-        username: m.username,
-        password: m.password,
-        inventory: config.inventory,
-        clock,
+        ...client,
         log: log.child({ component: 'mqtt', term }),
         writer,
         // A halted (deposed) Monitor takes no more liveness: Monitor.reportLiveness checks it runs.
         onLiveness: (ev) => monitor.reportLiveness(ev),
-        rateLimit: m.rateLimit,
-        timestampWindow: m.timestampWindow,
         topics: 'status',
         clientLabel: 'liveness',
       });
