@@ -28,7 +28,7 @@
  */
 import { dirname } from 'node:path';
 import type { ChannelConfig } from '../config/channels.ts';
-import type { MonitorConfig } from '../config/monitor.ts';
+import type { MonitorConfig, MqttConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { Monitor, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
@@ -46,7 +46,7 @@ import type { IncidentStoreLike } from './store/store.ts';
 import { hostname } from 'node:os';
 import { mqttHealth } from './collection/mqtt-health.ts';
 import { isoWitaOrNull } from './core/time-zone.ts';
-import { systemClock, type Clock } from './core/clock.ts';
+import { systemClock, type Clock, type TimerHandle } from './core/clock.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
 import { tightenFile } from './core/private-fs.ts';
@@ -67,10 +67,12 @@ import { createNotifier } from './notify/create-notifier.ts';
 import { serviceActions } from './notify/incident-actions.ts';
 import { createSink } from './sinks/create-sink.ts';
 import { SampleWriter } from './sinks/writer.ts';
+import type { SampleWriterLike } from './pipeline.ts';
 import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
 import { SnmpPoller } from './sources/snmp/poller.ts';
 import { AutoProfilePoller } from './sources/snmp/detect.ts';
 import { startSignals, type RunningSignals } from './sources/signals.ts';
+import { startTraps, type RunningTraps } from './sources/traps/attach.ts';
 import { loadDetectionTable } from '../config/detection.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
@@ -346,6 +348,10 @@ export interface ClusterRuntime {
   readonly collector?: CollectorNode | undefined;
   /** The alerting role (a candidate; the leader when elected), when the member has it. */
   readonly alerting?: RunningAlerting | undefined;
+  /** The collector role's share of the devices' MQTT telemetry, when the config has `mqtt:`. */
+  readonly telemetry?: MqttSource | undefined;
+  /** The collector role's trap receiver, when the config has `traps:` (a trap asks the owner for a poll). */
+  readonly traps?: RunningTraps | undefined;
   readonly bus: Bus;
   stop(): Promise<void>;
 }
@@ -377,6 +383,8 @@ export async function startClusterRuntime(
   });
   let collector: CollectorNode | undefined;
   let alerting: RunningAlerting | undefined;
+  let telemetry: ClusterTelemetry | undefined;
+  let traps: RunningTraps | undefined;
   try {
     if (cluster.roles.includes('collector')) {
       const { poller, writer } = collectionParts(config, clock, log);
@@ -390,11 +398,26 @@ export async function startClusterRuntime(
         },
       );
       await collector.start();
+      if (config.mqtt) telemetry = await startClusterTelemetry(config, cluster.node, writer, clock, log);
+      // A trap asks for a poll (never a state): any collector that receives one asks the device's owner
+      // over netmon.probe.<id>, as the alerting leader does; its `trap` point goes to this member's writer.
+      if (config.traps)
+        traps = await startTraps(config.traps, {
+          clock,
+          log,
+          inventory: config.inventory,
+          health: { requestProbe: (id) => bus.requestProbe(id, 0) },
+          push: (s) => writer.push(s),
+        });
+      // Not silently: the one process runs it, a cluster member does not yet (README: Cluster).
+      if (config.ping) log.warn('ping: is not run by a cluster member yet: it polls SNMP only');
     }
     if (cluster.roles.includes('alerting'))
       alerting = await startAlertingRole(config, cluster, bus, { ...opts, clock, log });
   } catch (err) {
     await alerting?.stop().catch(() => undefined);
+    await telemetry?.stop().catch(() => undefined);
+    await traps?.stop().catch(() => undefined);
     await collector?.stop().catch(() => undefined);
     await bus.close();
     throw err;
@@ -402,9 +425,13 @@ export async function startClusterRuntime(
   return {
     collector,
     alerting,
+    telemetry: telemetry?.source,
+    traps,
     bus,
     stop: async () => {
       // Inputs first: no more results from this member, then the alerting role drains its pages.
+      await telemetry?.stop();
+      await traps?.stop();
       await collector?.stop();
       await alerting?.stop();
       await bus.close();
@@ -514,6 +541,7 @@ export async function startAlertingRole(
       .start()
       .catch((err: unknown) => log.error('edge watch did not start', { error: errorMessage(err) }));
   };
+  const liveness = config.mqtt && leaderLiveness(config, termWriter, clock, log);
   const node = new AlertingNode<TermStores, Monitor>({
     clock,
     log,
@@ -571,6 +599,7 @@ export async function startAlertingRole(
     onElected: (term) => front.starting(term),
     onLeading: (term, monitor, stores) => {
       watchEdges(monitor);
+      liveness?.lead(term, monitor);
       fronts.set(
         term,
         startTermFront(frontCtx, term, monitor, stores).catch((err: unknown) => {
@@ -591,7 +620,8 @@ export async function startAlertingRole(
       fronts.delete(term);
       void f?.then((t) => t?.stop());
     },
-    onStandby: () => {
+    onStandby: (term) => {
+      liveness?.standBy(term);
       edgeWatch?.stop();
       edgeWatch = undefined;
     },
@@ -607,6 +637,7 @@ export async function startAlertingRole(
       edgeWatch?.stop();
       await Promise.allSettled([...fronts.values()].map(async (f) => (await f)?.stop()));
       await http.close();
+      await liveness?.close();
       await Promise.allSettled(channels.map((c) => c.close()));
       await writer.stop();
     },
@@ -834,11 +865,8 @@ async function startMqtt(
     url = m.broker.url;
   }
   const mqtt = new MqttSource({
+    ...mqttClientBase(config, m, clock),
     url,
-    username: m.username,
-    password: m.password,
-    inventory: config.inventory,
-    clock,
     log: log.child({ component: 'mqtt' }),
     writer,
     embedded: broker,
@@ -846,8 +874,6 @@ async function startMqtt(
     onLiveness: (ev) => {
       if (!stopping.value) monitor.reportLiveness(ev);
     },
-    rateLimit: m.rateLimit,
-    timestampWindow: m.timestampWindow,
   });
   try {
     await mqtt.start();
@@ -855,8 +881,16 @@ async function startMqtt(
     await broker?.close();
     throw err;
   }
-  // State out: every transition and alert, for the regency's other systems. The site's state is the
-  // Monitor's (collector/health/site-state.ts), the one the API and the feeds show.
+  publishMonitorState(monitor, mqtt);
+  return { broker, mqtt };
+}
+
+/**
+ * State out: every transition and alert, for the regency's other systems. The site's state is the
+ * Monitor's (collector/health/site-state.ts), the one the API and the feeds show. One process: its
+ * MqttSource; a cluster: the alerting leader's.
+ */
+function publishMonitorState(monitor: Monitor, mqtt: MqttSource): void {
   const siteStatePayload = (siteId: string): Record<string, unknown> => {
     const view = monitor.siteState(siteId);
     const site = monitor.topology.site(siteId);
@@ -873,7 +907,140 @@ async function startMqtt(
   });
   // A recovery confirmed or a window opened or closed changes the site with no device transition.
   monitor.onSiteChange((siteId, timeMs) => mqtt.publishSiteState(siteId, siteStatePayload(siteId), timeMs));
-  return { broker, mqtt };
+}
+
+// ─── Cluster: MQTT (issue #15; README: MQTT in the cluster) ───────────────────────────────────────────
+//
+//   devices ─► external broker (Mosquitto 2) ─┬─ $share/netmon/…/telemetry ─► one collector member each
+//                                             │     ─► its SampleWriter ─► InfluxDB
+//                                             └─ …/status (retained online, Will offline) ─► the alerting
+//                                                   leader only ─► Monitor.reportLiveness ─► health, pages
+//
+// Each leader term opens its own client after its Monitor runs: the retained status of every device
+// arrives on subscribe, so a new leader learns the current state without anyone telling it again.
+
+interface ClusterTelemetry {
+  readonly source: MqttSource;
+  /** Unsubscribe, then write the last health point (before the collector's writer stops). */
+  stop(): Promise<void>;
+}
+
+/**
+ * A collector member's share of the telemetry: MQTT 5 shared subscription, samples to its own writer, and
+ * its health (`monitor`, component mqtt, tag node) with collection's, every min(10 s, interval).
+ */
+async function startClusterTelemetry(
+  config: MonitorConfig,
+  node: string,
+  writer: SampleWriter,
+  clock: Clock,
+  log: Logger,
+): Promise<ClusterTelemetry> {
+  const source = new MqttSource({
+    ...externalMqtt(config, clock),
+    log: log.child({ component: 'mqtt' }),
+    writer,
+    onLiveness: () => undefined, // never called: a collector member reads no status
+    topics: 'telemetry',
+    shareGroup: TELEMETRY_SHARE_GROUP,
+    clientLabel: 'telemetry',
+  });
+  await source.start();
+  const health = mqttHealth(source, undefined, clock);
+  const write = (): void => writer.push(health().map((p) => ({ ...p, tags: { ...p.tags, node } })));
+  const everyMs = Math.min(10_000, config.snmp.intervalMs);
+  let timer: TimerHandle | undefined;
+  const arm = (): void => {
+    timer = clock.setTimeout(() => {
+      write();
+      arm();
+    }, everyMs);
+  };
+  arm();
+  return {
+    source,
+    stop: async () => {
+      if (timer) clock.clearTimeout(timer);
+      timer = undefined;
+      await source.stop();
+      write();
+    },
+  };
+}
+
+/** What every MQTT client of the monitor takes from the config: its account, the inventory, the limits. */
+function mqttClientBase(config: MonitorConfig, m: MqttConfig, clock: Clock) {
+  return {
+    username: m.username,
+    password: m.password,
+    inventory: config.inventory,
+    clock,
+    rateLimit: m.rateLimit,
+    timestampWindow: m.timestampWindow,
+  };
+}
+
+/** A cluster member's MQTT client on the external broker (config/monitor.ts refuses the embedded one). */
+function externalMqtt(
+  config: MonitorConfig,
+  clock: Clock,
+): ReturnType<typeof mqttClientBase> & { url: string } {
+  const m = config.mqtt;
+  if (m?.broker.kind !== 'external')
+    throw new ConfigError('mqtt.broker', 'a cluster member needs an external broker (mqtt.url)');
+  return { ...mqttClientBase(config, m, clock), url: m.broker.url };
+}
+
+/** The broker's share group of the collector members (MQTT 5 `$share/<group>/<filter>`). */
+export const TELEMETRY_SHARE_GROUP = 'netmon';
+
+/**
+ * The alerting leader's MQTT: per term, a client on the status topics feeding that term's Monitor and
+ * publishing its state topics; closed when the term ends. A standby has none.
+ */
+function leaderLiveness(
+  config: MonitorConfig,
+  writer: SampleWriterLike,
+  clock: Clock,
+  log: Logger,
+): { lead(term: number, monitor: Monitor): void; standBy(term: number): void; close(): Promise<void> } {
+  const client = externalMqtt(config, clock);
+  const terms = new Map<number, MqttSource>();
+  const end = async (term: number): Promise<void> => {
+    const source = terms.get(term);
+    terms.delete(term);
+    await source
+      ?.stop()
+      .catch((err: unknown) =>
+        log.warn('mqtt liveness client did not close cleanly', { term, error: errorMessage(err) }),
+      );
+  };
+  return {
+    lead: (term, monitor) => {
+      const source = new MqttSource({
+        ...client,
+        log: log.child({ component: 'mqtt', term }),
+        writer,
+        // A halted (deposed) Monitor takes no more liveness: Monitor.reportLiveness checks it runs.
+        onLiveness: (ev) => monitor.reportLiveness(ev),
+        topics: 'status',
+        clientLabel: 'liveness',
+      });
+      terms.set(term, source);
+      publishMonitorState(monitor, source);
+      // The client retries on its own while the broker is away; a refusal (login, ACL) is logged loudly.
+      source.start().catch((err: unknown) =>
+        log.error('mqtt liveness not subscribed: devices are not judged by their Will', {
+          term,
+          error: errorMessage(err),
+        }),
+      );
+    },
+    standBy: (term) => void end(term),
+    close: async () => {
+      await Promise.all([...terms.keys()].map(end));
+    },
+  };
 }
 
 /**

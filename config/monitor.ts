@@ -440,6 +440,17 @@ function monitorSchema(base: string, inventoryOverride: string | undefined) {
       /** One member of a cluster over NATS JetStream (config/cluster.ts); absent: one process, as before. */
       cluster: clusterSchema.optional(),
     })
+    .superRefine((c, ctx) => {
+      // Issue #15: every member would run its own aedes, each seeing a share of the devices; devices and
+      // collectors must meet on one broker (collector/sources/mqtt/mqtt-source.ts, README: MQTT in the cluster).
+      if (c.cluster && c.mqtt?.broker.kind === 'embedded')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['mqtt', 'broker'],
+          message:
+            'a cluster member cannot run the embedded broker: set mqtt.broker: external and mqtt.url to the broker every member and device uses (Mosquitto 2, MQTT 5 shared subscriptions), e.g. mqtt://10.0.0.5:1883',
+        });
+    })
     .transform(({ inventory, ...rest }) => ({ ...rest, inventoryFile: inventory }));
 }
 

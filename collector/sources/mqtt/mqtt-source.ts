@@ -11,6 +11,14 @@
  * around the receive time) is counted by reason, logged with the topic, and dropped; the client and
  * everything else carry on.
  *
+ * In a cluster (issue #15; README: MQTT in the cluster) the same class plays two parts on an external broker:
+ *
+ *   collector member  `topics: 'telemetry'`, `shareGroup: 'netmon'`: MQTT 5, one shared subscription
+ *                     `$share/netmon/netmon/v1/+/+/telemetry`, so the broker hands each message to exactly
+ *                     one collector, whose own writer takes its samples; no status, so no liveness here
+ *   alerting leader   `topics: 'status'`: the status topics alone (retained "online", the Will "offline"),
+ *                     liveness events to the leader's Monitor, as the one process feeds its own
+ *
  * Each device gets a token bucket (rate-limit.ts; default 10 msg/s, bursts of 50), checked before anything
  * is parsed: what is over it is dropped and counted (`rateLimited`, the `mqtt_rate_limited` field of the
  * monitor measurement), with at most one log line per device a minute naming it. An offline status (a
@@ -67,6 +75,29 @@ export interface MqttSourceOptions {
   readonly rateLimit?: RatePolicy | undefined;
   /** How far a telemetry `ts` may be from the receive time; 30 d back, 5 min ahead when absent. */
   readonly timestampWindow?: TimestampWindow | undefined;
+  /**
+   * Which device topics this client reads: both (one process, the default), telemetry alone (a cluster's
+   * collector member) or status alone (a cluster's alerting leader, which judges liveness).
+   */
+  readonly topics?: MqttTopics | undefined;
+  /**
+   * Read telemetry through the MQTT 5 shared subscription `$share/<group>/...` (MQTT 5 §4.8.2): the broker
+   * gives each message to one member of the group. Absent: a plain subscription (every message to us).
+   */
+  readonly shareGroup?: string | undefined;
+  /** A word in the client id, so the broker's log tells the parts apart. Default `collector`. */
+  readonly clientLabel?: string | undefined;
+}
+
+export type MqttTopics = 'all' | 'telemetry' | 'status';
+
+/** The subscriptions of a client: what it reads, shared or not. Pure. */
+export function subscriptionFilters(topics: MqttTopics, shareGroup?: string): string[] {
+  const telemetry = `${PREFIX}/+/+/telemetry`;
+  const filters: string[] = [];
+  if (topics !== 'status') filters.push(shareGroup ? `$share/${shareGroup}/${telemetry}` : telemetry);
+  if (topics !== 'telemetry') filters.push(`${PREFIX}/+/+/status`);
+  return filters;
 }
 
 export interface MqttSourceStats {
@@ -109,14 +140,23 @@ export class MqttSource {
     return { ...this.#stats, invalid: { ...this.#stats.invalid } };
   }
 
+  /**
+   * Connect (retrying while the broker is unreachable) and subscribe. Rejects when the broker refuses the
+   * login or a subscription; resolves without subscribing when stop() came first.
+   */
   async start(): Promise<void> {
-    this.#unfeed = this.#o.embedded?.onDeviceLiveness((ev) => {
-      if (this.#devices.has(ev.deviceId)) this.#liveness(ev);
-    });
-    const client = await mqtt.connectAsync(this.#o.url, {
+    const topics = this.#o.topics ?? 'all';
+    if (topics !== 'telemetry')
+      this.#unfeed = this.#o.embedded?.onDeviceLiveness((ev) => {
+        if (this.#devices.has(ev.deviceId)) this.#liveness(ev);
+      });
+    const label = this.#o.clientLabel ?? 'collector';
+    const client = mqtt.connect(this.#o.url, {
       username: this.#o.username,
       password: this.#o.password.reveal(),
-      clientId: `netmon-collector-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      clientId: `netmon-${label}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      // Shared subscriptions are MQTT 5 (§4.8.2); Mosquitto 2 has them.
+      protocolVersion: this.#o.shareGroup ? 5 : 4,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       keepalive: 30,
@@ -125,15 +165,23 @@ export class MqttSource {
     client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('error', (err) => this.#o.log.warn('mqtt client error', { error: err.message }));
     client.on('reconnect', () => this.#o.log.info('mqtt reconnecting', { url: this.#o.url }));
-    await client.subscribeAsync([`${PREFIX}/+/+/telemetry`, `${PREFIX}/+/+/status`], { qos: 1 });
-    this.#o.log.info('mqtt source subscribed', { url: this.#o.url });
+    await connected(client);
+    if (this.#client !== client) return; // stopped while connecting
+    const filters = subscriptionFilters(topics, this.#o.shareGroup);
+    const granted = await client.subscribeAsync(filters, { qos: 1 });
+    // SUBACK 0x80 and up (MQTT 5 §3.9.3): refused, e.g. an ACL, or a broker without shared subscriptions.
+    const refused = granted.filter((g) => g.qos >= 0x80).map((g) => `${g.topic} (reason ${g.qos})`);
+    if (refused.length > 0)
+      throw new MqttSubscribeError(`the broker at ${this.#o.url} refused: ${refused.join(', ')}`);
+    this.#o.log.info('mqtt source subscribed', { url: this.#o.url, filters });
   }
 
   async stop(): Promise<void> {
     this.#unfeed?.();
     this.#unfeed = undefined;
-    await this.#client?.endAsync();
+    const client = this.#client;
     this.#client = undefined;
+    await client?.endAsync();
   }
 
   /** Current state of a device (and its site) for other systems: retained. */
@@ -213,7 +261,9 @@ export class MqttSource {
       const p = parsePayload(statusSchema, payload);
       if (!p.ok) return this.#invalid('bad_payload', topic, p.reason);
       this.#stats.status++;
-      if (this.#o.embedded) return;
+      // The embedded broker tells liveness first-hand; a telemetry-only member (a cluster's collector)
+      // never judges it: the alerting leader does.
+      if (this.#o.embedded || this.#o.topics === 'telemetry') return;
       // An external broker cannot tell a lapsed keepalive from a dropped socket: both publish the Will.
       const kind: LivenessKind =
         p.value.state === 'online' ? 'connected' : p.value.clean ? 'clean_disconnect' : 'will';
@@ -247,6 +297,33 @@ export class MqttSource {
       this.#o.log.error('mqtt liveness handler failed', { device: ev.deviceId, error: errorMessage(err) });
     }
   }
+}
+
+/** The broker refused a subscription the source needs (not retryable: its ACL or its features). */
+export class MqttSubscribeError extends Error {
+  override readonly name = 'MqttSubscribeError';
+}
+
+/** Resolves on the first CONNACK; rejects on a refused login (the client is ended), or on an end first. */
+function connected(client: MqttClient): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (): void => {
+      client.off('connect', onConnect);
+      client.off('error', onError);
+      client.off('end', onEnd);
+    };
+    const onConnect = (): void => (done(), resolve());
+    const onError = (err: Error): void => {
+      done();
+      client.end(true);
+      reject(err);
+    };
+    // stop() before the first connection: nothing to wait for.
+    const onEnd = (): void => (done(), resolve());
+    client.on('connect', onConnect);
+    client.on('error', onError);
+    client.on('end', onEnd);
+  });
 }
 
 /** An offline status (a Will, or a goodbye): let through even when the device is over its rate. */
