@@ -13,10 +13,10 @@
  *     confirmed) ─► the site's state recomputed
  *
  * The site's state is the monitor's own (Monitor.siteState: one rule for every surface); this module only
- * notices when it changes. As a safety net every site is also re-read every `reconcileMs` (5 s; ~10 ms
- * for the 987 sites). That re-read grows with the fleet (~0.2-0.5 s for 30,000 sites on a busy machine),
+ * notices when it changes. As a safety net every site is also re-read every `reconcileMs` (default: a
+ * minute, or 5 s for a monitor that does not announce site changes; ~10 ms for the 987 sites). That re-read grows with the fleet (~0.2-0.5 s for 30,000 sites on a busy machine),
  * so it is budgeted: the next comes no sooner than the last one's duration / `reconcileBudget` (default
- * 0.02, at most 2 % of a core): for Badung still every 5 s, at 100k devices every 10-25 s.
+ * 0.02, at most 2 % of a core).
  *
  * Times in events are ISO 8601 in WITA (+08:00), as everywhere in the v1 API.
  */
@@ -108,7 +108,8 @@ export class LiveFeed {
     this.#publish = deps.publish;
     this.#clock = deps.clock;
     this.#log = deps.log;
-    this.#reconcileMs = deps.reconcileMs ?? 5000;
+    // With the monitor announcing site changes, the re-read is only a safety net: once a minute.
+    this.#reconcileMs = deps.reconcileMs ?? (deps.monitor.onSiteChange ? 60_000 : 5000);
     this.#reconcileBudget = deps.reconcileBudget ?? 0.02;
     if (!(this.#reconcileBudget > 0 && this.#reconcileBudget <= 1))
       throw new RangeError('LiveFeed: reconcileBudget must be in (0, 1]');

@@ -43,7 +43,7 @@ class ScaledMonitor implements LiveMonitor {
   }
 }
 
-function rig(sites: number) {
+function rig(sites: number, { reconcileMs }: { reconcileMs?: number } = { reconcileMs: 5000 }) {
   const clock = new FakeClock(T0);
   const monitor = new ScaledMonitor(sites);
   const events: { type: string; data: unknown }[] = [];
@@ -53,6 +53,7 @@ function rig(sites: number) {
     clock,
     log: memoryLogger(),
     elapsedMs: () => monitor.cpu,
+    reconcileMs,
   });
   feed.start();
   return { clock, monitor, events, feed };
@@ -98,6 +99,17 @@ describe('LiveFeed at scale', () => {
     expect(large.monitor.reads - start).toBe(60_000);
     large.feed.stop();
     expect(large.clock.pendingTimers()).toBe(0);
+  });
+
+  it('re-reads once a minute by default when the monitor announces site changes', () => {
+    const { clock, monitor, feed } = rig(10, {});
+    const start = monitor.reads;
+    expect(feed.nextRecheckInMs()).toBe(60_000);
+    clock.advance(59_999);
+    expect(monitor.reads).toBe(start);
+    clock.advance(1);
+    expect(monitor.reads).toBe(start + 10);
+    feed.stop();
   });
 
   it('refuses a budget outside (0, 1]', () => {
