@@ -430,21 +430,27 @@ export class Monitor {
     if (device && this.#running) this.#liveness.report(ev, device);
   }
 
-  /** What a site shows now (collector/health/site-state.ts decides it, for every surface). */
+  /**
+   * What a site shows now (collector/health/site-state.ts decides it, for every surface). Read for every
+   * site by the periodic surfaces (status page, live feed, site_state points): one pass over its devices,
+   * one lookup each.
+   */
   siteState(siteId: string): SiteStateView | undefined {
     if (!this.#topology.site(siteId)) return undefined;
-    const devices = this.#topology.devicesOfSite(siteId).map((d) => {
+    const devices: SiteDevice[] = [];
+    const recoveriesConfirmAt: number[] = [];
+    let flapping = false;
+    for (const d of this.#topology.devicesOfSite(siteId)) {
       const h = this.#health.get(d.id);
-      return { id: d.id, role: d.role, state: h?.state ?? 'unknown', since: h?.since ?? 0 };
-    });
-    const recoveriesConfirmAt = devices.flatMap((d) => {
+      devices.push({ id: d.id, role: d.role, state: h?.state ?? 'unknown', since: h?.since ?? 0 });
       const r = this.#incidents.recoveryOf(d.id);
-      return r ? [r.confirmAtMs] : [];
-    });
+      if (r) recoveriesConfirmAt.push(r.confirmAtMs);
+      flapping ||= this.#incidents.isFlapping(d.id);
+    }
     const decision = decideSiteState({
       devices,
       inMaintenance: this.inMaintenance(siteId),
-      flapping: devices.some((d) => this.#incidents.isFlapping(d.id)),
+      flapping,
       recoveriesConfirmAt,
     });
     return { ...decision, devices };

@@ -96,6 +96,11 @@ export class AlertBook {
     return [...this.#open.values()];
   }
 
+  /** The open alert of one device, if any (no copy of the list: site states read it for every device). */
+  openOf(deviceId: string): Alert | undefined {
+    return this.#open.get(deviceId);
+  }
+
   /**
    * An operator resolved the incident by hand (over the API): forget it, so the device's next outage is
    * a new incident. Returns the resolved alert, or undefined when no such alert is open.

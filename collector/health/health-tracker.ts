@@ -70,6 +70,14 @@ export class HealthTracker {
     return new Map(this.#health);
   }
 
+  /**
+   * The last failure (`<reason>: <message>`, or 'internal') of every device whose last poll failed, read
+   * in place: the health figures ask this on every request, and a copy of 100k entries is not free.
+   */
+  *failureCauses(): Generator<string> {
+    for (const h of this.#health.values()) if (h.failures > 0) yield h.lastFailure ?? 'internal';
+  }
+
   countByState(): Record<DeviceState, number> {
     const out: Record<DeviceState, number> = { unknown: 0, up: 0, suspect: 0, down: 0, unreachable: 0 };
     for (const h of this.#health.values()) out[h.state]++;

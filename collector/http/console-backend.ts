@@ -40,7 +40,7 @@ import { LoginThrottle } from './throttle.ts';
 export interface ConsoleMonitor extends LiveMonitor {
   status(): ReturnType<HealthMeterInputs['status']>;
   readonly health: NonNullable<LiveMonitor['health']> & {
-    snapshot(): Map<string, { readonly failures: number; readonly lastFailure?: string | undefined }>;
+    failureCauses(): Iterable<string>;
   };
   readonly topology: LiveMonitor['topology'] & {
     site(id: string): { readonly id: string } | undefined;
@@ -207,10 +207,7 @@ export async function startConsoleBackend(
       meter = new HealthMeter(
         {
           status: () => a.monitor.status(),
-          failing: function* () {
-            for (const d of a.monitor.health.snapshot().values())
-              if (d.failures > 0) yield d.lastFailure ?? 'internal';
-          },
+          failing: () => a.monitor.health.failureCauses(),
           mqttClients: a.mqttClients,
           events: () => h.stats(),
         },

@@ -98,7 +98,8 @@ export class IncidentLifecycle {
 
   /** Whether the device has gone down again before its recovery settled, often enough to be flapping. */
   isFlapping(deviceId: string): boolean {
-    return this.#book.open().some((a) => a.deviceId === deviceId && (a.flaps ?? 0) > 0);
+    // One lookup, not a scan of every open alert: site states ask this for every device of the fleet.
+    return (this.#book.openOf(deviceId)?.flaps ?? 0) > 0;
   }
 
   /** A device changed state: the alert event it causes (if any), already offered to the pipeline. */

@@ -73,6 +73,19 @@ describe('HealthTracker', () => {
     expect(h.tracker.countByState().up).toBe(5);
   });
 
+  it('failureCauses: the last failure of each device whose last poll failed, and only those', () => {
+    const h = harness();
+    for (const id of ['ra', 'a1', 'a2', 'rb', 'b1']) h.probe(id, true, 1_000);
+    expect([...h.tracker.failureCauses()]).toEqual([]);
+    h.probe('b1', false, 60_000);
+    h.probe('a2', false, 60_000);
+    const causes = [...h.tracker.failureCauses()];
+    expect(causes).toHaveLength(2);
+    for (const c of causes) expect(c.split(':')[0]).toBe('timeout');
+    h.probe('a2', true, 70_000);
+    expect([...h.tracker.failureCauses()]).toHaveLength(1);
+  });
+
   it('a router failing goes suspect, asks for a quick recheck, then down after N failures', () => {
     const h = harness(2);
     h.probe('ra', true, 0);

@@ -110,6 +110,67 @@ describe('StatusPage cache', () => {
     void page.stop();
   });
 
+  it('spaces builds by their cost: a slow build (a large fleet) is not repeated after every change', () => {
+    const clock = new FakeClock(T0);
+    const m = fakeMonitor();
+    // A build "takes" buildMs of measured time: what reading 30,000 sites costs.
+    let cpu = 0;
+    let buildMs = 5;
+    const source = {
+      sites: () => {
+        cpu += buildMs;
+        return m.source.sites();
+      },
+      incidents: m.source.incidents,
+    };
+    const page = new StatusPage({
+      source,
+      clock,
+      log: memoryLogger(),
+      rebuildMs: 5000,
+      elapsedMs: () => cpu,
+    });
+    page.start();
+    expect(page.stats()).toMatchObject({ lastBuildMs: 5, periodMs: 5000 });
+    // Cheap builds (5 ms / 0.05 = 100 ms, under the 250 ms change delay): as before.
+    page.changed();
+    clock.advance(250);
+    expect(m.state.reads).toBe(2);
+
+    // Builds of 400 ms: at most 5 % of a core, so 8 s apart, on the timer and after changes alike.
+    buildMs = 400;
+    clock.advance(5000); // the periodic build, measured at 400 ms
+    expect(m.state.reads).toBe(3);
+    expect(page.stats().periodMs).toBe(8000);
+    for (let i = 0; i < 30; i++) {
+      page.changed(); // a transition every quarter second
+      clock.advance(250);
+    }
+    // 7.5 s of changes: one build after a change, 8 s after the last build, not thirty.
+    expect(m.state.reads).toBe(3);
+    clock.advance(500);
+    expect(m.state.reads).toBe(4);
+    // The periodic build starts over from that one: nothing more for 8 s.
+    clock.advance(7900);
+    expect(m.state.reads).toBe(4);
+    clock.advance(100);
+    expect(m.state.reads).toBe(5);
+
+    // Cheap again: back to the configured period and change delay.
+    buildMs = 5;
+    clock.advance(8000);
+    expect(m.state.reads).toBe(6);
+    expect(page.stats().periodMs).toBe(5000);
+    page.changed();
+    clock.advance(250);
+    expect(m.state.reads).toBe(7);
+    void page.stop();
+    expect(clock.pendingTimers()).toBe(0);
+    expect(() => new StatusPage({ source, clock, log: memoryLogger(), buildBudget: 0 })).toThrow(
+      /buildBudget/,
+    );
+  });
+
   it('reads availability in the background, refreshes it, keeps it when a read fails', async () => {
     const clock = new FakeClock(T0);
     const m = fakeMonitor();
