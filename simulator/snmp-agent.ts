@@ -8,6 +8,7 @@
  * because that is what real agents (net-snmp snmpd, RouterOS) do and what v3 clients rely on.
  */
 import { createSocket } from 'node:dgram';
+import { isIP } from 'node:net';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../collector/core/clock.ts';
@@ -89,6 +90,21 @@ const V3_OVERHEAD = 240;
 const TIME_WINDOW_S = 150;
 
 const USM_STATS = [1, 3, 6, 1, 6, 3, 15, 1, 1];
+/**
+ * node:dgram's `lookup` for sockets that only ever send to IP literals (the source of a request): the
+ * address as it is, at once. Anything else is an error, never a name resolution.
+ */
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const f = isIP(address);
+  if (f === 0)
+    callback(Object.assign(new Error(`not an IP address: ${address}`), { code: 'EINVAL' }), address, 0);
+  else callback(null, address, f);
+}
+
 /** #answerRaw's "not mine": the generic path decides. */
 const GENERIC = Symbol('generic');
 const NO_BYTES = Buffer.alloc(0);
@@ -153,7 +169,12 @@ export class SnmpAgent {
   }
 
   async start(): Promise<void> {
-    const socket = createSocket({ type: this.#o.host.includes(':') ? 'udp6' : 'udp4' });
+    // Replies go to the address a request came from, always an IP: no resolver round (dns.lookup and a
+    // nextTick per datagram, node:dgram's default), the answer is handed to the kernel at once.
+    const socket = createSocket({
+      type: this.#o.host.includes(':') ? 'udp6' : 'udp4',
+      lookup: literalLookup,
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         socket.close();
@@ -219,11 +240,14 @@ export class SnmpAgent {
   #send(reply: Buffer, rinfo: RemoteInfo): void {
     const socket = this.#socket;
     if (!socket) return;
-    socket.send(reply, rinfo.port, rinfo.address, (err) => {
-      if (err) this.#o.stats.sendErrors += 1;
-      else this.#o.stats.answered += 1;
-    });
+    socket.send(reply, rinfo.port, rinfo.address, this.#afterSend);
   }
+
+  /** One callback for every send (not a closure per datagram). */
+  readonly #afterSend = (err: Error | null): void => {
+    if (err) this.#o.stats.sendErrors += 1;
+    else this.#o.stats.answered += 1;
+  };
 
   /** Process one datagram; the reply, or undefined to stay silent. Exposed for benchmarks and tests. */
   handle(buf: Buffer): Buffer | undefined {

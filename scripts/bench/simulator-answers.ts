@@ -38,7 +38,12 @@ import { encodeRequest, PduTag } from '../../collector/sources/snmp/v2c-codec.ts
 import { FleetSimulator } from '../../simulator/fleet.ts';
 import { ChildSet, cleanUpOnExit, simulatorArgs, waitForLine } from './children.ts';
 import { makeFleet, inventoryYaml, type RawSite } from './fleet-inventory.ts';
-import { cpuMsOfPid } from './measure.ts';
+/** User and system CPU-ms of a process so far (proc(5) /proc/PID/stat fields 14 and 15). */
+function cpuSplitOf(pid: number): { user: number; system: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: (Number(fields[11]) * 1000) / CLK_TCK, system: (Number(fields[12]) * 1000) / CLK_TCK };
+}
 import { freeUdpPort } from '../../test/support/ports.ts';
 
 const USAGE =
@@ -184,6 +189,7 @@ interface ReplayFigures {
   bytesIn: number;
   wallMs: number;
   simCpuMs: number;
+  simSystemMs: number;
 }
 
 async function replay(reqs: readonly Encoded[], simPid: number): Promise<ReplayFigures> {
@@ -203,7 +209,7 @@ async function replay(reqs: readonly Encoded[], simPid: number): Promise<ReplayF
   let next = 0;
   let id = 0x01000000;
   const t0 = performance.now();
-  const cpu0 = cpuMsOfPid(simPid, CLK_TCK);
+  const cpu0 = cpuSplitOf(simPid);
   const end = t0 + SECONDS * 1000;
   // Paced in 10 ms ticks: each tick sends what the rate owes since the start.
   await new Promise<void>((done) => {
@@ -228,9 +234,10 @@ async function replay(reqs: readonly Encoded[], simPid: number): Promise<ReplayF
   const settle = performance.now() + 2000;
   while (answered < sent && performance.now() < settle) await new Promise((r) => setTimeout(r, 20));
   const wallMs = performance.now() - t0;
-  const simCpuMs = cpuMsOfPid(simPid, CLK_TCK) - cpu0;
+  const cpu1 = cpuSplitOf(simPid);
   for (const s of sockets) s.close();
-  return { sent, answered, bytesIn, wallMs, simCpuMs };
+  const simSystemMs = cpu1.system - cpu0.system;
+  return { sent, answered, bytesIn, wallMs, simCpuMs: cpu1.user - cpu0.user + simSystemMs, simSystemMs };
 }
 
 function procFacts(pid: number): { rssMb: number; fds: number; sockets: number } {
@@ -320,7 +327,7 @@ const perAnswer = f.simCpuMs / f.answered;
 console.log(
   `replay: ${f.sent} sent, ${f.answered} answered (${((f.answered / f.wallMs) * 1000).toFixed(0)}/s for ${(f.wallMs / 1000).toFixed(1)} s), ` +
     `${(f.bytesIn / Math.max(1, f.answered)).toFixed(0)} bytes per answer; simulator ${(f.simCpuMs / f.wallMs).toFixed(2)} cores, ` +
-    `**${perAnswer.toFixed(3)} CPU-ms per answer**, RSS ${facts1.rssMb.toFixed(0)} MB; load ${load()}`,
+    `**${perAnswer.toFixed(3)} CPU-ms per answer** (${(f.simSystemMs / f.answered).toFixed(3)} of it in the kernel), RSS ${facts1.rssMb.toFixed(0)} MB; load ${load()}`,
 );
 console.log(
   `at 30x (1,682 answers/s) that is ${((perAnswer * 1682) / 1000).toFixed(2)} cores for the whole simulated fleet`,
