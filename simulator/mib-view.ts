@@ -82,39 +82,43 @@ function buildView(shape: DeviceModel): MibView {
   add(OID.ifNumber, (m) => int(m.interfaces.length));
 
   // IF-MIB ifTable and ifXTable. Positions, not ifIndex values, key the getters: same shape, same positions.
-  const ifCol = (col: number, f: (i: InterfaceModel, v: () => InterfaceValues) => SnmpValue): void => {
+  // A column reads either the interface's model (names, types, speeds) or its values now (counters), each
+  // getter a plain call: no closure made per varbind answered.
+  const ifStatic = (entry: readonly number[], col: number, f: (i: InterfaceModel) => SnmpValue): void => {
     shape.interfaces.forEach((ifc, pos) => {
-      add([...OID.ifEntry, col, ifc.ifIndex], (m, v) => f(ifAt(m, pos), () => ifValuesAt(v(), pos)));
+      add([...entry, col, ifc.ifIndex], (m) => f(ifAt(m, pos)));
     });
   };
-  const ifXCol = (col: number, f: (i: InterfaceModel, v: () => InterfaceValues) => SnmpValue): void => {
+  const ifLive = (entry: readonly number[], col: number, f: (v: InterfaceValues) => SnmpValue): void => {
     shape.interfaces.forEach((ifc, pos) => {
-      add([...OID.ifXEntry, col, ifc.ifIndex], (m, v) => f(ifAt(m, pos), () => ifValuesAt(v(), pos)));
+      add([...entry, col, ifc.ifIndex], (_m, v) => f(ifValuesAt(v(), pos)));
     });
   };
-  ifCol(1, (i) => int(i.ifIndex));
-  ifCol(2, (i) => str(i.descr));
-  ifCol(3, (i) => int(i.type));
-  ifCol(5, (i) => g32(Math.min(i.speedBps, 4294967295)));
-  ifCol(7, (i) => int(i.adminStatus));
-  ifCol(8, (i) => int(i.operStatus));
-  ifCol(10, (_i, v) => c32(v().inOctets32));
-  ifCol(11, (_i, v) => c32(Number(v().inUcastPkts % 4294967296n)));
-  ifCol(13, (_i, v) => c32(v().inDiscards));
-  ifCol(14, (_i, v) => c32(v().inErrors));
-  ifCol(16, (_i, v) => c32(v().outOctets32));
-  ifCol(17, (_i, v) => c32(Number(v().outUcastPkts % 4294967296n)));
-  ifCol(19, (_i, v) => c32(v().outDiscards));
-  ifCol(20, (_i, v) => c32(v().outErrors));
-  ifXCol(1, (i) => str(i.name));
+  const T = OID.ifEntry;
+  const X = OID.ifXEntry;
+  ifStatic(T, 1, (i) => int(i.ifIndex));
+  ifStatic(T, 2, (i) => str(i.descr));
+  ifStatic(T, 3, (i) => int(i.type));
+  ifStatic(T, 5, (i) => g32(Math.min(i.speedBps, 4294967295)));
+  ifStatic(T, 7, (i) => int(i.adminStatus));
+  ifStatic(T, 8, (i) => int(i.operStatus));
+  ifLive(T, 10, (v) => c32(v.inOctets32));
+  ifLive(T, 11, (v) => c32(Number(v.inUcastPkts % 4294967296n)));
+  ifLive(T, 13, (v) => c32(v.inDiscards));
+  ifLive(T, 14, (v) => c32(v.inErrors));
+  ifLive(T, 16, (v) => c32(v.outOctets32));
+  ifLive(T, 17, (v) => c32(Number(v.outUcastPkts % 4294967296n)));
+  ifLive(T, 19, (v) => c32(v.outDiscards));
+  ifLive(T, 20, (v) => c32(v.outErrors));
+  ifStatic(X, 1, (i) => str(i.name));
   if (!shape.legacy) {
-    ifXCol(6, (_i, v) => c64(v().inOctets));
-    ifXCol(7, (_i, v) => c64(v().inUcastPkts));
-    ifXCol(10, (_i, v) => c64(v().outOctets));
-    ifXCol(11, (_i, v) => c64(v().outUcastPkts));
+    ifLive(X, 6, (v) => c64(v.inOctets));
+    ifLive(X, 7, (v) => c64(v.inUcastPkts));
+    ifLive(X, 10, (v) => c64(v.outOctets));
+    ifLive(X, 11, (v) => c64(v.outUcastPkts));
   }
-  ifXCol(15, (i) => g32(Math.round(i.speedBps / 1_000_000)));
-  ifXCol(18, (i) => str(i.alias));
+  ifStatic(X, 15, (i) => g32(Math.round(i.speedBps / 1_000_000)));
+  ifStatic(X, 18, (i) => str(i.alias));
 
   // Vendor Wi-Fi tables, with the value types the real agents use (../shared/devices/*.snmprec).
   const wifiCol = (
