@@ -100,7 +100,7 @@ export class BerReader {
   }
 }
 
-function decodeSigned(buf: Buffer, start: number, end: number): number {
+export function decodeSigned(buf: Buffer, start: number, end: number): number {
   const len = end - start;
   if (len < 1 || len > 6) throw new BerError(`INTEGER of ${len} bytes`);
   let v = (buf[start] ?? 0) & 0x80 ? -1 : 0;

@@ -24,7 +24,7 @@ import type { Device, Inventory, SnmpCredentials } from '../collector/core/types
 import { buildDeviceModel, deviceValuesAt, wrapOffsets } from './device-model.ts';
 import type { DeviceControl, DeviceModel, DeviceValues } from './device-model.ts';
 import { SimulatorControlError, SimulatorStartError } from './errors.ts';
-import { answerPdu, mibViewFor } from './mib-view.ts';
+import { answerPdu, mibViewFor, planFor, writePlan } from './mib-view.ts';
 import type { MibView } from './mib-view.ts';
 import { SnmpAgent, emptyStats } from './snmp-agent.ts';
 import type { AgentStats } from './snmp-agent.ts';
@@ -192,6 +192,18 @@ export class FleetSimulator {
               () => (values ??= deviceValuesAt(sim.model, sim.control, now)),
               pdu,
               budget,
+            );
+          },
+          answerInto: (type, nonRepeaters, maxRepetitions, key, oids, out) => {
+            const plan = planFor(sim.view, key, type, nonRepeaters, maxRepetitions, oids);
+            if (plan === undefined) return undefined;
+            let values: DeviceValues | undefined;
+            const now = this.#clock.now();
+            return writePlan(
+              plan,
+              sim.model,
+              () => (values ??= deviceValuesAt(sim.model, sim.control, now)),
+              out,
             );
           },
         },
@@ -412,6 +424,16 @@ export class FleetSimulator {
   valuesAt(id: string, tMs: number = this.#clock.now()): DeviceValues {
     const sim = this.#device(id);
     return deviceValuesAt(sim.model, sim.control, tMs);
+  }
+
+  /**
+   * What the device's agent answers to one request datagram, without a socket (undefined: it stays
+   * silent). For benchmarks (scripts/bench/simulator-answers.ts) and tests; the faults apply as on the wire.
+   */
+  answerDatagram(id: string, datagram: Buffer): Buffer | undefined {
+    const sim = this.#device(id);
+    if (this.#snmpStopped.has(id) || this.#isSilent(sim)) return undefined;
+    return sim.agent.handle(datagram);
   }
 
   /** The SNMPv3 engine ID of a device (clients may pin it). */

@@ -12,7 +12,7 @@ import type {
   WifiValues,
 } from './device-model.ts';
 import { Tag, encodeOid } from './ber.ts';
-import { ErrorStatus, PduType, encodeValue, encodeVarbind } from './snmp-message.ts';
+import { ErrorStatus, PduType, encodeValue, encodeVarbind, writeLength } from './snmp-message.ts';
 import type { Pdu, SnmpValue } from './snmp-message.ts';
 
 type Getter = (m: DeviceModel, v: () => DeviceValues) => SnmpValue;
@@ -82,39 +82,43 @@ function buildView(shape: DeviceModel): MibView {
   add(OID.ifNumber, (m) => int(m.interfaces.length));
 
   // IF-MIB ifTable and ifXTable. Positions, not ifIndex values, key the getters: same shape, same positions.
-  const ifCol = (col: number, f: (i: InterfaceModel, v: () => InterfaceValues) => SnmpValue): void => {
+  // A column reads either the interface's model (names, types, speeds) or its values now (counters), each
+  // getter a plain call: no closure made per varbind answered.
+  const ifStatic = (entry: readonly number[], col: number, f: (i: InterfaceModel) => SnmpValue): void => {
     shape.interfaces.forEach((ifc, pos) => {
-      add([...OID.ifEntry, col, ifc.ifIndex], (m, v) => f(ifAt(m, pos), () => ifValuesAt(v(), pos)));
+      add([...entry, col, ifc.ifIndex], (m) => f(ifAt(m, pos)));
     });
   };
-  const ifXCol = (col: number, f: (i: InterfaceModel, v: () => InterfaceValues) => SnmpValue): void => {
+  const ifLive = (entry: readonly number[], col: number, f: (v: InterfaceValues) => SnmpValue): void => {
     shape.interfaces.forEach((ifc, pos) => {
-      add([...OID.ifXEntry, col, ifc.ifIndex], (m, v) => f(ifAt(m, pos), () => ifValuesAt(v(), pos)));
+      add([...entry, col, ifc.ifIndex], (_m, v) => f(ifValuesAt(v(), pos)));
     });
   };
-  ifCol(1, (i) => int(i.ifIndex));
-  ifCol(2, (i) => str(i.descr));
-  ifCol(3, (i) => int(i.type));
-  ifCol(5, (i) => g32(Math.min(i.speedBps, 4294967295)));
-  ifCol(7, (i) => int(i.adminStatus));
-  ifCol(8, (i) => int(i.operStatus));
-  ifCol(10, (_i, v) => c32(v().inOctets32));
-  ifCol(11, (_i, v) => c32(Number(v().inUcastPkts % 4294967296n)));
-  ifCol(13, (_i, v) => c32(v().inDiscards));
-  ifCol(14, (_i, v) => c32(v().inErrors));
-  ifCol(16, (_i, v) => c32(v().outOctets32));
-  ifCol(17, (_i, v) => c32(Number(v().outUcastPkts % 4294967296n)));
-  ifCol(19, (_i, v) => c32(v().outDiscards));
-  ifCol(20, (_i, v) => c32(v().outErrors));
-  ifXCol(1, (i) => str(i.name));
+  const T = OID.ifEntry;
+  const X = OID.ifXEntry;
+  ifStatic(T, 1, (i) => int(i.ifIndex));
+  ifStatic(T, 2, (i) => str(i.descr));
+  ifStatic(T, 3, (i) => int(i.type));
+  ifStatic(T, 5, (i) => g32(Math.min(i.speedBps, 4294967295)));
+  ifStatic(T, 7, (i) => int(i.adminStatus));
+  ifStatic(T, 8, (i) => int(i.operStatus));
+  ifLive(T, 10, (v) => c32(v.inOctets32));
+  ifLive(T, 11, (v) => c32(Number(v.inUcastPkts % 4294967296n)));
+  ifLive(T, 13, (v) => c32(v.inDiscards));
+  ifLive(T, 14, (v) => c32(v.inErrors));
+  ifLive(T, 16, (v) => c32(v.outOctets32));
+  ifLive(T, 17, (v) => c32(Number(v.outUcastPkts % 4294967296n)));
+  ifLive(T, 19, (v) => c32(v.outDiscards));
+  ifLive(T, 20, (v) => c32(v.outErrors));
+  ifStatic(X, 1, (i) => str(i.name));
   if (!shape.legacy) {
-    ifXCol(6, (_i, v) => c64(v().inOctets));
-    ifXCol(7, (_i, v) => c64(v().inUcastPkts));
-    ifXCol(10, (_i, v) => c64(v().outOctets));
-    ifXCol(11, (_i, v) => c64(v().outUcastPkts));
+    ifLive(X, 6, (v) => c64(v.inOctets));
+    ifLive(X, 7, (v) => c64(v.inUcastPkts));
+    ifLive(X, 10, (v) => c64(v.outOctets));
+    ifLive(X, 11, (v) => c64(v.outUcastPkts));
   }
-  ifXCol(15, (i) => g32(Math.round(i.speedBps / 1_000_000)));
-  ifXCol(18, (i) => str(i.alias));
+  ifStatic(X, 15, (i) => g32(Math.round(i.speedBps / 1_000_000)));
+  ifStatic(X, 18, (i) => str(i.alias));
 
   // Vendor Wi-Fi tables, with the value types the real agents use (../shared/devices/*.snmprec).
   const wifiCol = (
@@ -208,31 +212,43 @@ export interface PduAnswer {
 const MAX_BULK_VARBINDS = 2048;
 
 /**
- * The varbinds of one answer, written straight into one scratch buffer and copied out once: the OID TLVs
- * come pre-encoded from the view and the common value types (32-bit unsigned, Counter64, small INTEGER,
- * OCTET STRING) are written in place, so an answer of 150 varbinds costs two allocations instead of
- * about eight per varbind. Other values go through the generic encoder (snmp-message.ts encodeValue);
- * the bytes are the same either way (test/unit/simulator/answer-bytes.test.ts compares them).
+ * The varbinds of one answer, written straight into one scratch buffer: the OID TLVs come pre-encoded
+ * from the view and the common value types (32-bit unsigned, Counter64, small INTEGER, OCTET STRING) are
+ * written in place, so an answer of 150 varbinds costs no allocation per varbind. Other values go
+ * through the generic encoder (snmp-message.ts encodeValue); the bytes are the same either way
+ * (test/unit/simulator/answer-bytes.test.ts compares them). One writer is shared by the process: an
+ * answer is built and copied out synchronously (reset() starts the next one).
  */
-class VarbindWriter {
-  /** Shared by every answer of the process: an answer is built and copied out synchronously. */
-  static #scratch = Buffer.allocUnsafe(70_000);
-  static #u64 = Buffer.alloc(9);
-  readonly #budget: number;
-  readonly #ends: number[] = [];
+export class AnswerWriter {
+  static readonly #scratch = Buffer.allocUnsafe(70_000);
+  static readonly #u64 = Buffer.alloc(9);
+  #budget = 0;
+  #count = 0;
   #pos = 0;
+  /** Where each varbind ends: kept only for finish() (the object API); the wire path needs none. */
+  #ends: number[] | undefined;
 
-  constructor(budget: number) {
-    this.#budget = Math.min(budget, VarbindWriter.#scratch.length);
+  /** Start an answer of at most `budget` bytes of varbinds; `keepEnds` for finish()'s varbind list. */
+  reset(budget: number, keepEnds = false): this {
+    this.#budget = Math.min(budget, AnswerWriter.#scratch.length);
+    this.#count = 0;
+    this.#pos = 0;
+    this.#ends = keepEnds ? [] : undefined;
+    return this;
   }
 
   get count(): number {
-    return this.#ends.length;
+    return this.#count;
+  }
+
+  /** The varbinds written so far: a view of the shared scratch buffer, valid until the next reset(). */
+  get bytes(): Buffer {
+    return AnswerWriter.#scratch.subarray(0, this.#pos);
   }
 
   /** Append one varbind; false (nothing written) when it does not fit the budget. */
   push(oidTlv: Buffer, value: SnmpValue): boolean {
-    const buf = VarbindWriter.#scratch;
+    const buf = AnswerWriter.#scratch;
     const fast = fastValueSize(value);
     const generic = fast < 0 ? encodeValue(value) : undefined;
     const valueSize = generic ? generic.length : fast;
@@ -244,17 +260,19 @@ class VarbindWriter {
     p = writeLength(buf, p, content);
     p += oidTlv.copy(buf, p);
     if (generic) p += generic.copy(buf, p);
-    else p = writeFastValue(buf, p, value, VarbindWriter.#u64);
+    else p = writeFastValue(buf, p, value, AnswerWriter.#u64);
     this.#pos = p;
-    this.#ends.push(p);
+    this.#count++;
+    this.#ends?.push(p);
     return true;
   }
 
+  /** The answer as a PduAnswer (copied out of the scratch buffer), for the object API. */
   finish(errorStatus: number, errorIndex: number): PduAnswer {
-    const bytes = Buffer.from(VarbindWriter.#scratch.subarray(0, this.#pos));
+    const bytes = Buffer.from(this.bytes);
     const varbinds: Buffer[] = [];
     let start = 0;
-    for (const end of this.#ends) {
+    for (const end of this.#ends ?? []) {
       varbinds.push(bytes.subarray(start, end));
       start = end;
     }
@@ -264,25 +282,6 @@ class VarbindWriter {
 
 function lengthSize(len: number): number {
   return len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 4;
-}
-
-/** X.690 definite length, as ber.ts writes it. */
-function writeLength(buf: Buffer, p: number, len: number): number {
-  if (len < 0x80) buf[p++] = len;
-  else if (len < 0x100) {
-    buf[p++] = 0x81;
-    buf[p++] = len;
-  } else if (len < 0x10000) {
-    buf[p++] = 0x82;
-    buf[p++] = len >> 8;
-    buf[p++] = len & 0xff;
-  } else {
-    buf[p++] = 0x83;
-    buf[p++] = (len >> 16) & 0xff;
-    buf[p++] = (len >> 8) & 0xff;
-    buf[p++] = len & 0xff;
-  }
-  return p;
 }
 
 const TAG_OF: Readonly<Record<'counter32' | 'gauge32' | 'timeticks', number>> = {
@@ -307,6 +306,7 @@ function int32Size(v: number): number {
 }
 
 const MAX_U64 = 0xffffffffffffffffn;
+const TWO_53 = 2n ** 53n;
 
 /** The whole TLV size of a value the fast path writes, or -1 for the generic encoder. */
 function fastValueSize(v: SnmpValue): number {
@@ -334,6 +334,17 @@ function fastValueSize(v: SnmpValue): number {
 
 /** Content bytes of an unsigned BER value: minimal, with a leading 0 when the top bit is set. */
 function u64Size(v: bigint): number {
+  // Counters below 2^53 (every simulated one for millennia) are sized as doubles: no BigInt shifts.
+  if (v < TWO_53) {
+    const x = Number(v);
+    let n = 1;
+    let top = x;
+    while (top > 0xff) {
+      top = Math.floor(top / 256);
+      n++;
+    }
+    return top & 0x80 ? n + 1 : n;
+  }
   let n = 1;
   let top = v;
   while (top > 0xffn) {
@@ -375,16 +386,163 @@ function writeFastValue(buf: Buffer, p: number, v: SnmpValue, u64: Buffer): numb
     }
     case 'counter64': {
       const n = u64Size(v.value);
-      u64.writeBigUInt64BE(v.value, 1);
-      u64[0] = 0;
       buf[p++] = Tag.Counter64;
       buf[p++] = n;
+      if (v.value < TWO_53) {
+        // Big-endian from a double: exact below 2^53, and no BigInt arithmetic.
+        let x = Number(v.value);
+        for (let i = n - 1; i >= 0; i--) {
+          buf[p + i] = x % 256;
+          x = Math.floor(x / 256);
+        }
+        return p + n;
+      }
+      u64.writeBigUInt64BE(v.value, 1);
+      u64[0] = 0;
       return p + u64.copy(buf, p, 9 - n, 9);
     }
     default:
       throw new RangeError(`no fast encoding for ${v.type}`);
   }
 }
+
+/** One varbind of a planned answer: a view entry's value at answer time, or a fixed exception. */
+interface PlanStep {
+  readonly oidTlv: Buffer;
+  readonly entry: MibEntry | undefined;
+  /** endOfMibView, noSuchObject or noSuchInstance, when there is no entry. */
+  readonly fixed: SnmpValue;
+}
+
+/**
+ * Which varbinds answer one read request against one view: GET / GETNEXT / GETBULK semantics resolved
+ * once (the lookups, cursors, the repetition and varbind caps), so an answer only fetches values and
+ * writes bytes. It depends on the view and the request only, not on a device's values, so every device
+ * of a shape shares it, and a poller asking the same thing every interval finds it in the view's cache.
+ */
+export interface AnswerPlan {
+  readonly steps: readonly PlanStep[];
+  /** GETBULK: an answer cut short by the budget keeps what fits (RFC 3416 §4.2.3); others say tooBig. */
+  readonly partial: boolean;
+}
+
+/** Plans kept per view; past this the cache starts again (a client asking ever new things). */
+const MAX_PLANS = 512;
+const plansOf = new WeakMap<MibView, Map<string, AnswerPlan>>();
+
+/**
+ * The plan for a GET, GETNEXT or GETBULK (other types: undefined), cached under `key`, which must name
+ * the request exactly (type, non-repeaters and max-repetitions for GETBULK, the OIDs); `oids` is called
+ * only on a miss. Throws BerError for an OID that cannot be encoded.
+ */
+export function planFor(
+  view: MibView,
+  key: string,
+  type: number,
+  nonRepeaters: number,
+  maxRepetitions: number,
+  oids: () => readonly (readonly number[])[],
+): AnswerPlan | undefined {
+  if (type !== PduType.Get && type !== PduType.GetNext && type !== PduType.GetBulk) return undefined;
+  let cache = plansOf.get(view);
+  if (cache === undefined) {
+    cache = new Map();
+    plansOf.set(view, cache);
+  }
+  let plan = cache.get(key);
+  if (plan === undefined) {
+    plan = buildPlan(view, type, nonRepeaters, maxRepetitions, oids());
+    if (cache.size >= MAX_PLANS) cache.clear();
+    cache.set(key, plan);
+  }
+  return plan;
+}
+
+function buildPlan(
+  view: MibView,
+  type: number,
+  nr: number,
+  mr: number,
+  oids: readonly (readonly number[])[],
+): AnswerPlan {
+  const steps: PlanStep[] = [];
+  /** The step after `oid` (its entry, or endOfMibView at `oid`); returns the OID the cursor moves to. */
+  const stepNext = (oid: readonly number[]): readonly number[] => {
+    const e = findNext(view.entries, oid);
+    if (e) {
+      steps.push({ oidTlv: e.oidTlv, entry: e, fixed: END_OF_MIB_VIEW });
+      return e.oid;
+    }
+    steps.push({ oidTlv: encodeOid(oid), entry: undefined, fixed: END_OF_MIB_VIEW });
+    return END;
+  };
+  switch (type) {
+    case PduType.Get:
+      for (const oid of oids) {
+        const e = findExact(view.entries, oid);
+        steps.push(
+          e
+            ? { oidTlv: e.oidTlv, entry: e, fixed: END_OF_MIB_VIEW }
+            : {
+                oidTlv: encodeOid(oid),
+                entry: undefined,
+                fixed: view.objects.has(oid.slice(0, -1).join('.')) ? NO_SUCH_INSTANCE : NO_SUCH_OBJECT,
+              },
+        );
+      }
+      return { steps, partial: false };
+    case PduType.GetNext:
+      for (const oid of oids) stepNext(oid);
+      return { steps, partial: false };
+    default: {
+      const n = oids.length;
+      const nonRepeaters = Math.min(Math.max(0, nr), n);
+      const maxRepetitions = Math.max(0, mr);
+      for (let i = 0; i < nonRepeaters; i++) {
+        const oid = oids[i];
+        if (oid) stepNext(oid);
+      }
+      const cursors = oids.slice(nonRepeaters);
+      if (cursors.length > 0) {
+        repeat: for (let r = 0; r < maxRepetitions; r++) {
+          let allEnded = true;
+          for (let c = 0; c < cursors.length; c++) {
+            if (steps.length >= MAX_BULK_VARBINDS) break repeat;
+            const moved = stepNext(cursors[c] ?? []);
+            // At the end of the view a cursor stays where it was (endOfMibView names the OID asked).
+            if (moved !== END) {
+              allEnded = false;
+              cursors[c] = moved;
+            }
+          }
+          // RFC 3416 §4.2.3: the agent may stop once every repeater has reached the end of the view.
+          if (allEnded) break;
+        }
+      }
+      return { steps, partial: true };
+    }
+  }
+}
+
+/**
+ * Write a plan's varbinds for one device now into `out` (reset by the caller). The error-status: noError,
+ * or tooBig when a GET/GETNEXT, or a GETBULK's first varbind, does not fit the budget (then `out` holds
+ * nothing the answer may use).
+ */
+export function writePlan(
+  plan: AnswerPlan,
+  model: DeviceModel,
+  values: () => DeviceValues,
+  out: AnswerWriter,
+): number {
+  for (const s of plan.steps) {
+    const fits = out.push(s.oidTlv, s.entry ? s.entry.get(model, values) : s.fixed);
+    if (!fits) return plan.partial && out.count > 0 ? ErrorStatus.NoError : ErrorStatus.TooBig;
+  }
+  return ErrorStatus.NoError;
+}
+
+const sharedWriter = new AnswerWriter();
 
 /**
  * Answer a GET, GETNEXT or GETBULK against a view. `budget` is the space left for varbinds in the
@@ -397,70 +555,27 @@ export function answerPdu(
   pdu: Pdu,
   budget: number,
 ): PduAnswer {
-  const out = new VarbindWriter(budget);
-  const tooBig: PduAnswer = { errorStatus: ErrorStatus.TooBig, errorIndex: 0, varbinds: [] };
-  const ok = (): PduAnswer => out.finish(ErrorStatus.NoError, 0);
-  /** The varbind after `oid` (its entry, or endOfMibView at `oid`); returns the OID the cursor moves to. */
-  const pushNext = (oid: readonly number[]): readonly number[] | false => {
-    const e = findNext(view.entries, oid);
-    if (e) return out.push(e.oidTlv, e.get(model, values)) && e.oid;
-    return out.push(encodeOid(oid), END_OF_MIB_VIEW) && END;
-  };
-
-  switch (pdu.type) {
-    case PduType.Get:
-      for (const req of pdu.varbinds) {
-        const e = findExact(view.entries, req.oid);
-        const fits = e
-          ? out.push(e.oidTlv, e.get(model, values))
-          : out.push(encodeOid(req.oid), {
-              type: view.objects.has(req.oid.slice(0, -1).join('.')) ? 'noSuchInstance' : 'noSuchObject',
-            });
-        if (!fits) return tooBig;
-      }
-      break;
-    case PduType.GetNext:
-      for (const req of pdu.varbinds) if (pushNext(req.oid) === false) return tooBig;
-      break;
-    case PduType.GetBulk: {
-      const n = pdu.varbinds.length;
-      const nonRepeaters = Math.min(Math.max(0, pdu.errorStatus), n);
-      const maxRepetitions = Math.max(0, pdu.errorIndex);
-      for (let i = 0; i < nonRepeaters; i++) {
-        const req = pdu.varbinds[i];
-        if (req && pushNext(req.oid) === false) return out.count === 0 ? tooBig : ok();
-      }
-      const cursors = pdu.varbinds.slice(nonRepeaters).map((v) => v.oid);
-      if (cursors.length === 0) break;
-      for (let r = 0; r < maxRepetitions; r++) {
-        let allEnded = true;
-        for (let c = 0; c < cursors.length; c++) {
-          if (out.count >= MAX_BULK_VARBINDS) return ok();
-          const at = cursors[c] ?? [];
-          const moved = pushNext(at);
-          if (moved === false) return out.count === 0 ? tooBig : ok();
-          // At the end of the view a cursor stays where it was (endOfMibView names the OID asked).
-          if (moved !== END) {
-            allEnded = false;
-            cursors[c] = moved;
-          }
-        }
-        // RFC 3416 §4.2.3: the agent may stop once every repeater has reached the end of the view.
-        if (allEnded) break;
-      }
-      break;
-    }
-    default:
-      // SET and anything else: the simulator is read-only (RFC 3416 §4.2.5, notWritable).
-      return {
-        errorStatus: ErrorStatus.NotWritable,
-        errorIndex: 1,
-        varbinds: pdu.varbinds.map(encodeVarbind),
-      };
+  const bulk = pdu.type === PduType.GetBulk;
+  const key = `o${pdu.type}/${bulk ? pdu.errorStatus : 0}/${bulk ? pdu.errorIndex : 0}/${pdu.varbinds.map((v) => v.oid.join('.')).join(' ')}`;
+  const plan = planFor(view, key, pdu.type, pdu.errorStatus, pdu.errorIndex, () =>
+    pdu.varbinds.map((v) => v.oid),
+  );
+  if (plan === undefined) {
+    // SET and anything else: the simulator is read-only (RFC 3416 §4.2.5, notWritable).
+    return {
+      errorStatus: ErrorStatus.NotWritable,
+      errorIndex: 1,
+      varbinds: pdu.varbinds.map(encodeVarbind),
+    };
   }
-  return ok();
+  const out = sharedWriter.reset(budget, true);
+  const status = writePlan(plan, model, values, out);
+  if (status === ErrorStatus.TooBig) return { errorStatus: status, errorIndex: 0, varbinds: [] };
+  return out.finish(status, 0);
 }
 
 const END_OF_MIB_VIEW: SnmpValue = { type: 'endOfMibView' };
-/** pushNext's answer for a cursor at the end of the view. */
+const NO_SUCH_OBJECT: SnmpValue = { type: 'noSuchObject' };
+const NO_SUCH_INSTANCE: SnmpValue = { type: 'noSuchInstance' };
+/** stepNext's answer for a cursor at the end of the view. */
 const END: readonly number[] = [];

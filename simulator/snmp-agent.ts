@@ -8,22 +8,28 @@
  * because that is what real agents (net-snmp snmpd, RouterOS) do and what v3 clients rely on.
  */
 import { createSocket } from 'node:dgram';
+import { isIP } from 'node:net';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Clock, TimerHandle } from '../collector/core/clock.ts';
 import type { SnmpCredentials } from '../collector/core/types.ts';
 import { BerError, SimulatorStartError } from './errors.ts';
-import type { PduAnswer } from './mib-view.ts';
+import { AnswerWriter, type PduAnswer } from './mib-view.ts';
 import {
+  ErrorStatus,
   MsgFlags,
   PduType,
   decodeMessage,
   decodeScopedPdu,
+  decodeVarbindList,
   encodeCommunityMessage,
+  encodeCommunityResponse,
   encodePdu,
   encodeScopedPdu,
   encodeV3Message,
+  scanCommunityRequest,
 } from './snmp-message.ts';
+import type { CommunityRequest } from './snmp-message.ts';
 import type { CommunityMessage, Pdu, V3Message } from './snmp-message.ts';
 import {
   computeMac,
@@ -44,6 +50,20 @@ export interface DeviceResponder {
   replyDelayMs(): number;
   /** Answer a read PDU within `budget` bytes of varbinds. */
   answer(pdu: Pdu, budget: number): PduAnswer;
+  /**
+   * The wire path's answer to a read request (GET, GETNEXT, GETBULK): its varbinds written into `out`
+   * (reset by the agent to the budget). `key` names the request exactly (mib-view.ts planFor); `oids` is
+   * called only when the request is new. Returns the error-status (tooBig: `out` holds nothing to send),
+   * or undefined for any other PDU type (the agent then goes the generic way).
+   */
+  answerInto(
+    type: number,
+    nonRepeaters: number,
+    maxRepetitions: number,
+    key: string,
+    oids: () => readonly (readonly number[])[],
+    out: AnswerWriter,
+  ): number | undefined;
 }
 
 export interface AgentStats {
@@ -70,6 +90,26 @@ const V3_OVERHEAD = 240;
 const TIME_WINDOW_S = 150;
 
 const USM_STATS = [1, 3, 6, 1, 6, 3, 15, 1, 1];
+/**
+ * node:dgram's `lookup` for sockets that only ever send to IP literals (the source of a request): the
+ * address as it is, at once. Anything else is an error, never a name resolution.
+ */
+function literalLookup(
+  address: string,
+  family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const f = isIP(address);
+  if (f === 0)
+    callback(Object.assign(new Error(`not an IP address: ${address}`), { code: 'EINVAL' }), address, 0);
+  else callback(null, address, f);
+}
+
+/** #answerRaw's "not mine": the generic path decides. */
+const GENERIC = Symbol('generic');
+const NO_BYTES = Buffer.alloc(0);
+/** One writer for every agent of the process: answers are built synchronously, one at a time. */
+const writer = new AnswerWriter();
 const UsmReport = {
   unsupportedSecLevels: 1,
   notInTimeWindows: 2,
@@ -129,7 +169,12 @@ export class SnmpAgent {
   }
 
   async start(): Promise<void> {
-    const socket = createSocket({ type: this.#o.host.includes(':') ? 'udp6' : 'udp4' });
+    // Replies go to the address a request came from, always an IP: no resolver round (dns.lookup and a
+    // nextTick per datagram, node:dgram's default), the answer is handed to the kernel at once.
+    const socket = createSocket({
+      type: this.#o.host.includes(':') ? 'udp6' : 'udp4',
+      lookup: literalLookup,
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         socket.close();
@@ -195,18 +240,63 @@ export class SnmpAgent {
   #send(reply: Buffer, rinfo: RemoteInfo): void {
     const socket = this.#socket;
     if (!socket) return;
-    socket.send(reply, rinfo.port, rinfo.address, (err) => {
-      if (err) this.#o.stats.sendErrors += 1;
-      else this.#o.stats.answered += 1;
-    });
+    socket.send(reply, rinfo.port, rinfo.address, this.#afterSend);
   }
+
+  /** One callback for every send (not a closure per datagram). */
+  readonly #afterSend = (err: Error | null): void => {
+    if (err) this.#o.stats.sendErrors += 1;
+    else this.#o.stats.answered += 1;
+  };
 
   /** Process one datagram; the reply, or undefined to stay silent. Exposed for benchmarks and tests. */
   handle(buf: Buffer): Buffer | undefined {
+    // The hot path: an SNMPv2c read request, read in place and answered from a cached plan.
+    const raw = scanCommunityRequest(buf);
+    if (raw !== undefined) {
+      if (raw.version !== 1) return undefined; // SNMPv1 is not served
+      const fast = this.#answerRaw(buf, raw);
+      if (fast !== GENERIC) return fast;
+    }
     const msg = decodeMessage(buf);
     if (msg.version === 3) return this.#handleV3(buf, msg);
     if (msg.version === 1) return this.#handleV2c(msg);
     return undefined; // SNMPv1 is not served
+  }
+
+  /** An SNMPv2c request from its header fields (scanCommunityRequest); GENERIC for what it does not do. */
+  #answerRaw(buf: Buffer, raw: CommunityRequest): Buffer | undefined | typeof GENERIC {
+    const community = this.#community;
+    if (
+      !community ||
+      raw.communityEnd - raw.communityStart !== community.length ||
+      community.compare(buf, raw.communityStart, raw.communityEnd) !== 0
+    ) {
+      return undefined;
+    }
+    const bulk = raw.type === PduType.GetBulk;
+    const nr = bulk ? raw.errorStatus : 0;
+    const mr = bulk ? raw.errorIndex : 0;
+    // The varbind list's bytes name the request: a poller sends the same ones every interval.
+    const key = `r${raw.type}/${nr}/${mr}/${buf.toString('latin1', raw.vblStart, raw.vblEnd)}`;
+    const out = writer.reset(MAX_DATAGRAM - V2C_OVERHEAD - community.length);
+    const status = this.#o.responder.answerInto(
+      raw.type,
+      raw.errorStatus,
+      raw.errorIndex,
+      key,
+      () => decodeVarbindList(buf, raw.vblStart, raw.vblEnd).map((v) => v.oid),
+      out,
+    );
+    if (status === undefined) return GENERIC;
+    return encodeCommunityResponse(
+      1,
+      community,
+      raw.requestId,
+      status,
+      0,
+      status === ErrorStatus.TooBig ? NO_BYTES : out.bytes,
+    );
   }
 
   #handleV2c(msg: CommunityMessage): Buffer | undefined {

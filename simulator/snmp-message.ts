@@ -5,6 +5,7 @@
 import {
   BerReader,
   Tag,
+  decodeSigned,
   encodeInteger,
   encodeNull,
   encodeOctets,
@@ -160,15 +161,112 @@ function decodePdu(r: BerReader): Pdu {
   const requestId = p.readInteger();
   const errorStatus = p.readInteger();
   const errorIndex = p.readInteger();
-  const vbl = p.readConstructed(Tag.Sequence);
+  const vbl = p.readTlv(Tag.Sequence);
+  const varbinds = decodeVarbindList(r.buf, vbl.valueStart, vbl.end);
+  return { type, requestId, errorStatus, errorIndex, varbinds };
+}
+
+const NULL_VALUE: SnmpValue = { type: 'null' };
+
+/** The varbinds of a request's varbind list (the content bytes of its SEQUENCE); values are not kept. */
+export function decodeVarbindList(buf: Buffer, start: number, end: number): Varbind[] {
+  const vbl = new BerReader(buf, start, end);
   const varbinds: Varbind[] = [];
   while (!vbl.atEnd()) {
     const vb = vbl.readConstructed(Tag.Sequence);
     const oid = vb.readOid();
     vb.readTlv(); // the request's value (NULL for reads): not needed
-    varbinds.push({ oid, value: { type: 'null' } });
+    varbinds.push({ oid, value: NULL_VALUE });
   }
-  return { type, requestId, errorStatus, errorIndex, varbinds };
+  return varbinds;
+}
+
+/**
+ * The header fields of a community message (SNMPv1 / SNMPv2c), read in place: where the community and
+ * the varbind list are, no copies and no OID decoding. The agent's hot path (snmp-agent.ts): a poller
+ * sends the same varbind list every interval, so its bytes key a cached answer plan (mib-view.ts) and
+ * the OIDs are decoded only on a miss (decodeVarbindList).
+ */
+export interface CommunityRequest {
+  readonly version: number;
+  readonly communityStart: number;
+  readonly communityEnd: number;
+  readonly type: number;
+  readonly requestId: number;
+  /** errorStatus, or non-repeaters in a GetBulkRequest. */
+  readonly errorStatus: number;
+  /** errorIndex, or max-repetitions in a GetBulkRequest. */
+  readonly errorIndex: number;
+  /** The content of the varbind list SEQUENCE. */
+  readonly vblStart: number;
+  readonly vblEnd: number;
+}
+
+/**
+ * Read a community message's header as decodeMessage would, or undefined when it is not one this reader
+ * takes (SNMPv3, an unusual encoding, anything malformed): the caller then goes the generic way, which
+ * decides, with the same rules, whether to answer. The varbind list's inside is not checked here.
+ */
+export function scanCommunityRequest(buf: Buffer): CommunityRequest | undefined {
+  const end = buf.length;
+  // SEQUENCE { INTEGER version, OCTET STRING community, PDU { INTEGER x3, SEQUENCE varbinds } }
+  let p = tlvStart(buf, 0, end, Tag.Sequence);
+  if (p < 0) return undefined;
+  const msgEnd = tlvEndAt;
+  let q = tlvStart(buf, p, msgEnd, Tag.Integer);
+  if (q < 0 || tlvEndAt - q < 1 || tlvEndAt - q > 6) return undefined;
+  const version = decodeSigned(buf, q, tlvEndAt);
+  if (version !== 0 && version !== 1) return undefined;
+  p = tlvEndAt;
+  q = tlvStart(buf, p, msgEnd, Tag.OctetString);
+  if (q < 0) return undefined;
+  const communityStart = q;
+  const communityEnd = tlvEndAt;
+  p = tlvEndAt;
+  if (p >= msgEnd) return undefined;
+  const type = buf[p] ?? 0;
+  q = tlvStart(buf, p, msgEnd, type);
+  if (q < 0) return undefined;
+  const pduEnd = tlvEndAt;
+  const ints = [0, 0, 0];
+  for (let i = 0; i < 3; i++) {
+    q = tlvStart(buf, q, pduEnd, Tag.Integer);
+    if (q < 0 || tlvEndAt - q < 1 || tlvEndAt - q > 6) return undefined;
+    ints[i] = decodeSigned(buf, q, tlvEndAt);
+    q = tlvEndAt;
+  }
+  const vblStart = tlvStart(buf, q, pduEnd, Tag.Sequence);
+  if (vblStart < 0) return undefined;
+  return {
+    version,
+    communityStart,
+    communityEnd,
+    type,
+    requestId: ints[0] ?? 0,
+    errorStatus: ints[1] ?? 0,
+    errorIndex: ints[2] ?? 0,
+    vblStart,
+    vblEnd: tlvEndAt,
+  };
+}
+
+/** Set by tlvStart: the end of the value it found. One reader at a time (synchronous, no re-entry). */
+let tlvEndAt = 0;
+
+/** The value start of the TLV at `p` (tag `tag`, definite length inside `end`), or -1. */
+function tlvStart(buf: Buffer, p: number, end: number, tag: number): number {
+  if (p + 2 > end || buf[p] !== tag || (tag & 0x1f) === 0x1f) return -1;
+  let len = buf[p + 1] ?? 0;
+  p += 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4 || p + n > end) return -1;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + (buf[p++] ?? 0);
+  }
+  if (p + len > end) return -1;
+  tlvEndAt = p + len;
+  return p;
 }
 
 // ---- encoding ----
@@ -214,6 +312,94 @@ export function encodePdu(pdu: Pdu, encodedVarbinds?: readonly Buffer[]): Buffer
     ],
     pdu.type,
   );
+}
+
+/**
+ * A community message's response, written in one go: `varbinds` are the encoded varbinds (the content of
+ * the varbind list), `community` the request's bytes. The same bytes as encodeCommunityMessage over
+ * encodePdu (test/unit/simulator/answer-bytes.test.ts compares them); one allocation.
+ */
+export function encodeCommunityResponse(
+  version: 0 | 1,
+  community: Buffer,
+  requestId: number,
+  errorStatus: number,
+  errorIndex: number,
+  varbinds: Buffer,
+): Buffer {
+  const ints = intTlvSize(requestId) + intTlvSize(errorStatus) + intTlvSize(errorIndex);
+  const pduBody = ints + 1 + lengthSize(varbinds.length) + varbinds.length;
+  const msgBody = 3 + 1 + lengthSize(community.length) + community.length + 1 + lengthSize(pduBody) + pduBody;
+  const out = Buffer.allocUnsafe(1 + lengthSize(msgBody) + msgBody);
+  let p = 0;
+  out[p++] = Tag.Sequence;
+  p = writeLength(out, p, msgBody);
+  p = writeInt(out, p, version);
+  out[p++] = Tag.OctetString;
+  p = writeLength(out, p, community.length);
+  p += community.copy(out, p);
+  out[p++] = PduType.Response;
+  p = writeLength(out, p, pduBody);
+  p = writeInt(out, p, requestId);
+  p = writeInt(out, p, errorStatus);
+  p = writeInt(out, p, errorIndex);
+  out[p++] = Tag.Sequence;
+  p = writeLength(out, p, varbinds.length);
+  varbinds.copy(out, p);
+  return out;
+}
+
+function lengthSize(len: number): number {
+  return len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 4;
+}
+
+/** X.690 definite length, as ber.ts writes it. */
+export function writeLength(buf: Buffer, p: number, len: number): number {
+  if (len < 0x80) buf[p++] = len;
+  else if (len < 0x100) {
+    buf[p++] = 0x81;
+    buf[p++] = len;
+  } else if (len < 0x10000) {
+    buf[p++] = 0x82;
+    buf[p++] = len >> 8;
+    buf[p++] = len & 0xff;
+  } else {
+    buf[p++] = 0x83;
+    buf[p++] = (len >> 16) & 0xff;
+    buf[p++] = (len >> 8) & 0xff;
+    buf[p++] = len & 0xff;
+  }
+  return p;
+}
+
+/** Content bytes of a minimal two's complement INTEGER (X.690 8.3.2), any safe integer. */
+function intContentSize(v: number): number {
+  let n = 1;
+  let x = v;
+  // Shrink towards 0 or -1 a byte at a time, as encodeInteger does.
+  for (;;) {
+    const b = ((x % 256) + 256) % 256;
+    x = Math.floor(x / 256);
+    if ((x === 0 && (b & 0x80) === 0) || (x === -1 && (b & 0x80) !== 0)) return n;
+    n++;
+  }
+}
+
+function intTlvSize(v: number): number {
+  return 2 + intContentSize(v);
+}
+
+function writeInt(buf: Buffer, p: number, v: number): number {
+  if (!Number.isSafeInteger(v)) throw new BerError(`not an integer: ${v}`);
+  const n = intContentSize(v);
+  buf[p++] = Tag.Integer;
+  buf[p++] = n;
+  let x = v;
+  for (let i = n - 1; i >= 0; i--) {
+    buf[p + i] = ((x % 256) + 256) % 256;
+    x = Math.floor(x / 256);
+  }
+  return p + n;
 }
 
 export function encodeCommunityMessage(version: 0 | 1, community: Buffer, pduBytes: Buffer): Buffer {
