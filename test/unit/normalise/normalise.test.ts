@@ -320,3 +320,44 @@ describe('interfaces matched to the previous poll by ifIndex, whatever the row o
     expect(r.warnings).toEqual(['ifIndex 2 (ether2) is gone']);
   });
 });
+
+describe('tag sets shared across polls (issue #14: built once per device and row)', () => {
+  const wifi = [{ index: '1', ssid: 'Badung Free WiFi', radio: '2.4GHz', clients: 3 }];
+  const poll = (t: number, name: string, ssid = 'Badung Free WiFi') =>
+    normalise(undefined, reading(t, 100, [ifc({ name })], [{ ...wifi[0]!, ssid }]), ctx).samples;
+  const byMeasurement = (samples: Sample[], m: string) => samples.find((s) => s.measurement === m)!.tags;
+
+  it('the next poll gets the very same frozen tag objects, with the same content as before', () => {
+    const a = poll(T0, 'ether1');
+    const b = poll(T0 + 30_000, 'ether1');
+    for (const m of ['device', 'interface', 'wifi']) {
+      expect(byMeasurement(b, m)).toBe(byMeasurement(a, m));
+      expect(Object.isFrozen(byMeasurement(a, m))).toBe(true);
+    }
+    expect(byMeasurement(a, 'device')).toEqual(deviceTags(site, device));
+    expect(byMeasurement(a, 'interface')).toEqual({
+      ...deviceTags(site, device),
+      ifIndex: '1',
+      ifName: 'ether1',
+    });
+    expect(byMeasurement(a, 'wifi')).toEqual({
+      ...deviceTags(site, device),
+      index: '1',
+      ssid: 'Badung Free WiFi',
+      radio: '2.4GHz',
+    });
+  });
+
+  it('a renamed interface, a new SSID or a new site object gets new tags', () => {
+    const a = poll(T0, 'ether1');
+    const b = poll(T0 + 30_000, 'wan');
+    expect(byMeasurement(b, 'interface').ifName).toBe('wan');
+    const c = poll(T0 + 60_000, 'wan', 'Badung Guest');
+    expect(byMeasurement(c, 'wifi').ssid).toBe('Badung Guest');
+    expect(byMeasurement(c, 'device')).toBe(byMeasurement(a, 'device'));
+    const moved = { ...site, name: 'Balai Banjar Baru' };
+    const d = normalise(undefined, reading(T0, 100, [ifc()]), { site: moved, device }).samples;
+    expect(byMeasurement(d, 'device').site_name).toBe('Balai Banjar Baru');
+    expect(byMeasurement(d, 'interface').site_name).toBe('Balai Banjar Baru');
+  });
+});
