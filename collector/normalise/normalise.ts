@@ -16,7 +16,7 @@
  *   - an increase beyond 100 Gbit/s (or the link, if faster): a discontinuity, no rate, a warning
  *   - sysUpTime frozen at the same value: not a reboot (the counters still show a restart), a warning
  */
-import type { Device, DeviceReading, InterfaceReading, Sample, Site, WifiReading } from '../core/types.ts';
+import type { Device, DeviceReading, InterfaceReading, Sample, Site } from '../core/types.ts';
 
 export interface NormaliseContext {
   readonly site: Site;
@@ -131,12 +131,21 @@ export function normalise(
 
   // Tags are built with their keys in sorted order (the order line protocol writes them in), so the
   // encoder does not sort them per sample; the set of tags is deviceTags() (schema.ts) plus the
-  // measurement's own. They are the same poll after poll: see tagMemoOf.
+  // measurement's own. Written out per measurement: no spread, no intermediate objects.
   const deviceFields: Record<string, number> = { reachable: 1, rebooted: rebooted ? 1 : 0 };
   if (cur.sysUpTimeCs !== undefined) deviceFields.uptime_s = cur.sysUpTimeCs / 100;
   if (ctx.pollMs !== undefined) deviceFields.poll_ms = ctx.pollMs;
-  const memo = tagMemoOf(site, device);
-  samples.push({ measurement: 'device', tags: memo.device, fields: deviceFields, timeMs: cur.timeMs });
+  const deviceTagSet: Record<string, string> = {
+    category: site.category,
+    desa: site.desa,
+    device: device.id,
+    kecamatan: site.kecamatan,
+    profile: device.profile,
+    role: device.role,
+    site: site.id,
+    site_name: site.name,
+  };
+  samples.push({ measurement: 'device', tags: deviceTagSet, fields: deviceFields, timeMs: cur.timeMs });
 
   const dtS = prev ? (cur.timeMs - prev.timeMs) / 1000 : 0;
   if (prev && dtS <= 0) warnings.push(`poll time did not advance (${dtS}s): no rates`);
@@ -175,12 +184,19 @@ export function normalise(
       }
     }
     if (fields === undefined) continue;
-    samples.push({
-      measurement: 'interface',
-      tags: interfaceTags(memo, site, device, ifc),
-      fields,
-      timeMs: cur.timeMs,
-    });
+    const tags: Record<string, string> = {
+      category: site.category,
+      desa: site.desa,
+      device: device.id,
+      ifIndex: String(ifc.ifIndex),
+      ifName: ifc.name || `if${ifc.ifIndex}`,
+      kecamatan: site.kecamatan,
+      profile: device.profile,
+      role: device.role,
+      site: site.id,
+      site_name: site.name,
+    };
+    samples.push({ measurement: 'interface', tags, fields, timeMs: cur.timeMs });
   }
   if (prevIfs !== undefined && !sameRows) {
     const now = new Set(cur.interfaces.map((i) => i.ifIndex));
@@ -189,12 +205,20 @@ export function normalise(
   }
 
   for (const w of cur.wifi) {
-    samples.push({
-      measurement: 'wifi',
-      tags: wifiTags(memo, site, device, w),
-      fields: { clients: w.clients },
-      timeMs: cur.timeMs,
-    });
+    const tags: Record<string, string> = {
+      category: site.category,
+      desa: site.desa,
+      device: device.id,
+      index: w.index,
+      kecamatan: site.kecamatan,
+      profile: device.profile,
+    };
+    if (w.radio) tags.radio = w.radio;
+    tags.role = device.role;
+    tags.site = site.id;
+    tags.site_name = site.name;
+    if (w.ssid) tags.ssid = w.ssid;
+    samples.push({ measurement: 'wifi', tags, fields: { clients: w.clients }, timeMs: cur.timeMs });
   }
   return { samples, rebooted, warnings };
 }
@@ -252,93 +276,4 @@ function addRates(
 /** A bit rate as the cap of a counter: bits for octet counters, smallest frames for packet counters. */
 function perUnit(bps: number, octets: boolean): number {
   return octets ? bps : bps / MIN_FRAME_BITS;
-}
-
-type Tags = Readonly<Record<string, string>>;
-
-/**
- * A device's tag sets, built once and shared by every poll's samples (issue #14: ten 10-key objects per
- * poll were the collector's largest allocation after the readings themselves). They are frozen, so no
- * holder can change another poll's tags, and so the writer's validation and the line-protocol encoder
- * may remember what they worked out for each (validate.ts, line-protocol.ts). A cache of a pure result:
- * the samples are the same with it or without it. Keyed by the Device object and checked against the
- * Site object, so an inventory reload (new objects) builds them afresh and the old ones are collected
- * with their device; per device, at most MAX_MEMO_ROWS rows of each kind are kept (a device whose
- * interface names change every poll cannot grow it without bound).
- */
-interface TagMemo {
-  readonly site: Site;
-  readonly device: Tags;
-  readonly interfaces: Map<number, { readonly name: string; readonly tags: Tags }>;
-  readonly wifi: Map<string, { readonly radio: string; readonly ssid: string; readonly tags: Tags }>;
-}
-
-const MAX_MEMO_ROWS = 1024;
-const tagMemos = new WeakMap<Device, TagMemo>();
-
-function tagMemoOf(site: Site, device: Device): TagMemo {
-  const memo = tagMemos.get(device);
-  if (memo !== undefined && memo.site === site) return memo;
-  const fresh: TagMemo = {
-    site,
-    device: Object.freeze({
-      category: site.category,
-      desa: site.desa,
-      device: device.id,
-      kecamatan: site.kecamatan,
-      profile: device.profile,
-      role: device.role,
-      site: site.id,
-      site_name: site.name,
-    }),
-    interfaces: new Map(),
-    wifi: new Map(),
-  };
-  tagMemos.set(device, fresh);
-  return fresh;
-}
-
-function interfaceTags(memo: TagMemo, site: Site, device: Device, ifc: InterfaceReading): Tags {
-  const name = ifc.name || `if${ifc.ifIndex}`;
-  const known = memo.interfaces.get(ifc.ifIndex);
-  if (known !== undefined && known.name === name) return known.tags;
-  const tags = Object.freeze({
-    category: site.category,
-    desa: site.desa,
-    device: device.id,
-    ifIndex: String(ifc.ifIndex),
-    ifName: name,
-    kecamatan: site.kecamatan,
-    profile: device.profile,
-    role: device.role,
-    site: site.id,
-    site_name: site.name,
-  });
-  if (memo.interfaces.size >= MAX_MEMO_ROWS) memo.interfaces.clear();
-  memo.interfaces.set(ifc.ifIndex, { name, tags });
-  return tags;
-}
-
-function wifiTags(memo: TagMemo, site: Site, device: Device, w: WifiReading): Tags {
-  const radio = w.radio ?? '';
-  const ssid = w.ssid ?? '';
-  const known = memo.wifi.get(w.index);
-  if (known !== undefined && known.radio === radio && known.ssid === ssid) return known.tags;
-  const tags: Record<string, string> = {
-    category: site.category,
-    desa: site.desa,
-    device: device.id,
-    index: w.index,
-    kecamatan: site.kecamatan,
-    profile: device.profile,
-  };
-  if (radio) tags.radio = radio;
-  tags.role = device.role;
-  tags.site = site.id;
-  tags.site_name = site.name;
-  if (ssid) tags.ssid = ssid;
-  Object.freeze(tags);
-  if (memo.wifi.size >= MAX_MEMO_ROWS) memo.wifi.clear();
-  memo.wifi.set(w.index, { radio, ssid, tags });
-  return tags;
 }

@@ -93,7 +93,16 @@ function encodeFloat(v: number): string {
 const SPECS = SCHEMA as Record<string, MeasurementSpec>;
 
 export function encodeSample(sample: Sample): string {
-  let line = escapeMeasurement(sample.measurement) + encodeTags(sample.tags);
+  let line = escapeMeasurement(sample.measurement);
+  // Sorted tags: InfluxDB's recommendation, and a stable series key for the same tag set. normalise.ts
+  // builds its tags in sorted order, so the common case walks them as they are, with no key array built
+  // and sorted per sample; any other order is sorted here.
+  const tags = sample.tags;
+  if (keysSorted(tags)) {
+    for (const key in tags) line = appendTag(line, key, tags[key]);
+  } else {
+    for (const key of Object.keys(tags).sort()) line = appendTag(line, key, tags[key]);
+  }
   const spec = Object.hasOwn(SPECS, sample.measurement) ? SPECS[sample.measurement] : undefined;
   const fields = sample.fields;
   let sep = ' ';
@@ -105,33 +114,6 @@ export function encodeSample(sample: Sample): string {
     sep = ',';
   }
   return `${line} ${sample.timeMs}`;
-}
-
-/**
- * The tags of frozen tag sets, encoded: normalise.ts shares one frozen tag set per device and interface
- * across polls (a frozen object of strings cannot change), so their part of the line is built once.
- * Weak: an entry goes with its tag set.
- */
-const encodedTags = new WeakMap<object, string>();
-
-/** ",key=value" for each tag, in sorted key order. */
-function encodeTags(tags: Readonly<Record<string, string>>): string {
-  const frozen = typeof tags === 'object' && tags !== null && Object.isFrozen(tags);
-  if (frozen) {
-    const known = encodedTags.get(tags);
-    if (known !== undefined) return known;
-  }
-  // Sorted tags: InfluxDB's recommendation, and a stable series key for the same tag set. normalise.ts
-  // builds its tags in sorted order, so the common case walks them as they are, with no key array built
-  // and sorted per sample; any other order is sorted here.
-  let line = '';
-  if (keysSorted(tags)) {
-    for (const key in tags) line = appendTag(line, key, tags[key]);
-  } else {
-    for (const key of Object.keys(tags).sort()) line = appendTag(line, key, tags[key]);
-  }
-  if (frozen) encodedTags.set(tags, line);
-  return line;
 }
 
 function appendTag(line: string, key: string, value: string | undefined): string {

@@ -51,9 +51,21 @@ export function validateSample(sample: Sample): Validation {
       `${sample.measurement}: timeMs ${sample.timeMs} is after 2262-04-11T23:47:16.854Z, the last time InfluxDB can store (2^63 - 1 ns)`,
     );
   }
+  const tagNames = tagSetOf(spec);
   const tags = sample.tags;
-  const tagProblem = validTags.get(tags) === spec ? undefined : checkTags(sample.measurement, spec, tags);
-  if (tagProblem !== undefined) return tagProblem;
+  // for...in with an own-property check: the same keys as Object.entries, without an array per sample.
+  for (const key in tags) {
+    if (!Object.hasOwn(tags, key)) continue;
+    const value: unknown = tags[key];
+    if (!tagNames.has(key)) return bad(`${sample.measurement}: unknown tag '${key}'`);
+    if (typeof value !== 'string') return bad(`${sample.measurement}: tag '${key}' is not a string`);
+    if (NEWLINE.test(value)) return bad(`${sample.measurement}: tag '${key}' contains a newline`);
+    if (UNWRITABLE_BACKSLASH.test(value)) {
+      return bad(
+        `${sample.measurement}: tag '${key}' has a backslash before a comma, equals sign or space, or at the end (InfluxDB cannot store it): ${JSON.stringify(value)}`,
+      );
+    }
+  }
   const fields = sample.fields;
   let fieldCount = 0;
   for (const key in fields) {
@@ -67,37 +79,6 @@ export function validateSample(sample: Sample): Validation {
   }
   if (fieldCount === 0) return bad(`${sample.measurement}: no fields`);
   return OK;
-}
-
-/**
- * Tag sets found valid for a measurement's spec, for the frozen ones only (normalise.ts shares one frozen
- * tag set per device and interface across polls; a frozen object cannot change after it was checked):
- * each is checked once, not on every poll. Weak: a tag set goes when its device's samples do.
- */
-const validTags = new WeakMap<object, MeasurementSpec>();
-
-/** The first problem of a sample's tags, or undefined (and a frozen tag set remembered as valid). */
-function checkTags(
-  measurement: string,
-  spec: MeasurementSpec,
-  tags: Readonly<Record<string, string>>,
-): Validation | undefined {
-  const tagNames = tagSetOf(spec);
-  // for...in with an own-property check: the same keys as Object.entries, without an array per sample.
-  for (const key in tags) {
-    if (!Object.hasOwn(tags, key)) continue;
-    const value: unknown = tags[key];
-    if (!tagNames.has(key)) return bad(`${measurement}: unknown tag '${key}'`);
-    if (typeof value !== 'string') return bad(`${measurement}: tag '${key}' is not a string`);
-    if (NEWLINE.test(value)) return bad(`${measurement}: tag '${key}' contains a newline`);
-    if (UNWRITABLE_BACKSLASH.test(value)) {
-      return bad(
-        `${measurement}: tag '${key}' has a backslash before a comma, equals sign or space, or at the end (InfluxDB cannot store it): ${JSON.stringify(value)}`,
-      );
-    }
-  }
-  if (typeof tags === 'object' && tags !== null && Object.isFrozen(tags)) validTags.set(tags, spec);
-  return undefined;
 }
 
 /** Split a batch into the samples to send and the rejected ones, keeping order. */

@@ -143,17 +143,3 @@ describe('tag order and memoised escaping', () => {
     expect(body.endsWith('\n')).toBe(false);
   });
 });
-
-describe('frozen tag sets are encoded once', () => {
-  it('gives the same line as the same tags not frozen, poll after poll', () => {
-    const tags = { site_name: 'Banjar Tegal, Kuta', device: 'r1', site: 'bdg-001', kecamatan: '' };
-    const plain: Sample = { measurement: 'device', tags, fields: { reachable: 1 }, timeMs: 5 };
-    const frozen: Sample = { ...plain, tags: Object.freeze({ ...tags }) };
-    const want = 'device,device=r1,site=bdg-001,site_name=Banjar\\ Tegal\\,\\ Kuta reachable=1i 5';
-    expect(encodeSample(plain)).toBe(want);
-    expect(encodeSample(frozen)).toBe(want);
-    expect(encodeSample({ ...frozen, timeMs: 6, fields: { reachable: 0 } })).toBe(
-      want.replace('reachable=1i 5', 'reachable=0i 6'),
-    );
-  });
-});

@@ -91,31 +91,3 @@ describe('partitionSamples', () => {
     expect(invalid[0]?.reason).toMatch(/device\.reachable: expected integer/);
   });
 });
-
-describe('frozen tag sets are checked once (normalise.ts shares them across polls)', () => {
-  it('a frozen valid tag set stays valid; it is still checked against each measurement', () => {
-    const tags = Object.freeze({ site: 'bdg-001', device: 'r1', ifIndex: '3' });
-    const iface: Sample = { measurement: 'interface', tags, fields: { in_bps: 1 }, timeMs: 0 };
-    expect(validateSample(iface)).toEqual({ ok: true });
-    expect(validateSample(iface)).toEqual({ ok: true });
-    // ifIndex is not a tag of `device`: valid for one measurement is not valid for all.
-    expect(validateSample({ ...iface, measurement: 'device', fields: { reachable: 1 } })).toEqual({
-      ok: false,
-      reason: "device: unknown tag 'ifIndex'",
-    });
-  });
-
-  it('a tag set that is not frozen is checked every time (it may have changed)', () => {
-    const tags: Record<string, string> = { site: 'bdg-001', device: 'r1' };
-    const s: Sample = { ...good, tags };
-    expect(validateSample(s)).toEqual({ ok: true });
-    tags.site = 'bad\nsite';
-    expect(validateSample(s)).toEqual({ ok: false, reason: "device: tag 'site' contains a newline" });
-  });
-
-  it('a frozen tag set with a bad value is refused every time, not remembered', () => {
-    const s: Sample = { ...good, tags: Object.freeze({ site: 'a\nb' }) };
-    expect(validateSample(s).ok).toBe(false);
-    expect(validateSample(s).ok).toBe(false);
-  });
-});
