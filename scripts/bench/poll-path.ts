@@ -144,7 +144,7 @@ const replayClient: SnmpClient = {
     const first = recordings.get(cursor.device)?.[cursor.index]?.replies[0];
     const vbs = first?.reply.slice(0, first.nr).map((c) => c[0]);
     return vbs?.every((v) => v !== undefined)
-      ? Promise.resolve(vbs as VarBind[])
+      ? Promise.resolve(vbs)
       : Promise.reject(new Error('replay: no scalars recorded'));
   },
   getBulk: (_oids, nr) => {
