@@ -47,9 +47,20 @@ export interface DecodeOptions {
 const IF_SPEED_MAX = 4294967295;
 const MAX_IF_INDEX = 2147483647; // InterfaceIndex ::= Integer32 (1..2147483647)
 const ZERO = 48; // '0'
+const TWO_64 = 2n ** 64n;
 
-type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
-const bad = (reason: string): { ok: false; reason: string } => ({ ok: false, reason });
+/**
+ * A value that did not decode, and why. A decoder returns the value itself or a Bad: no result object per
+ * varbind (about a hundred varbinds a poll), only one per value that is wrong.
+ */
+class Bad {
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+type Decoded<T> = T | Bad;
+const bad = (reason: string): Bad => new Bad(reason);
 
 function describe(vb: VarBind): string {
   return vb.type === 'noSuchObject' || vb.type === 'noSuchInstance' || vb.type === 'endOfMibView'
@@ -63,34 +74,34 @@ function uint(vb: VarBind, types: readonly VarBind['type'][]): Decoded<number> {
   if (typeof vb.value !== 'number' || !Number.isInteger(vb.value) || vb.value < 0) {
     return bad(`expected a non-negative integer, got ${describe(vb)}`);
   }
-  return { ok: true, value: vb.value };
+  return vb.value;
 }
 
 function int(vb: VarBind): Decoded<number> {
   if (vb.type !== 'Integer' || typeof vb.value !== 'number')
     return bad(`expected Integer, got ${describe(vb)}`);
-  return { ok: true, value: vb.value };
+  return vb.value;
 }
 
 /** An enumerated INTEGER: anything outside the MIB's range is a broken agent, not a new state. */
 function enumInt(min: number, max: number): (vb: VarBind) => Decoded<number> {
   return (vb) => {
     const d = int(vb);
-    if (!d.ok) return d;
-    return d.value >= min && d.value <= max ? d : bad(`expected ${min}..${max}, got ${d.value}`);
+    if (d instanceof Bad) return d;
+    return d >= min && d <= max ? d : bad(`expected ${min}..${max}, got ${d}`);
   };
 }
 
 function counter32(vb: VarBind): Decoded<bigint> {
   const d = uint(vb, ['Counter32']);
-  return d.ok ? { ok: true, value: BigInt(d.value) } : d;
+  return d instanceof Bad ? d : BigInt(d);
 }
 
 function counter64(vb: VarBind): Decoded<bigint> {
   if (vb.type !== 'Counter64' || typeof vb.value !== 'bigint')
     return bad(`expected Counter64, got ${describe(vb)}`);
-  if (vb.value < 0n || vb.value >= 2n ** 64n) return bad(`Counter64 out of range: ${vb.value}`);
-  return { ok: true, value: vb.value };
+  if (vb.value < 0n || vb.value >= TWO_64) return bad(`Counter64 out of range: ${vb.value}`);
+  return vb.value;
 }
 
 /** DisplayString / SnmpAdminString: text, with trailing NULs (some agents pad) removed. */
@@ -102,7 +113,7 @@ function text(vb: VarBind): Decoded<string> {
       ? vb.value
       : '';
   // Most values have no trailing NUL: the regular expression only for those that do.
-  return { ok: true, value: raw.charCodeAt(raw.length - 1) === 0 ? raw.replace(/\0+$/, '') : raw };
+  return raw.charCodeAt(raw.length - 1) === 0 ? raw.replace(/\0+$/, '') : raw;
 }
 
 type IfValue = number | bigint | string;
@@ -182,8 +193,8 @@ export function decodeReading(
     upVb.type !== 'endOfMibView'
   ) {
     const d = uint(upVb, ['TimeTicks']);
-    if (d.ok) sysUpTimeCs = d.value;
-    else warn(upVb.oid, 'sysUpTime', d.reason);
+    if (d instanceof Bad) warn(upVb.oid, 'sysUpTime', d.reason);
+    else sysUpTimeCs = d;
   }
 
   // Interfaces: one row per valid ifIndex seen in any column.
@@ -196,13 +207,13 @@ export function decodeReading(
         continue;
       }
       const d = IF_DECODERS[field](vb);
-      if (!d.ok) {
+      if (d instanceof Bad) {
         warn(vb.oid, field, d.reason);
         continue;
       }
       let row = rows.get(ifIndex);
       if (!row) rows.set(ifIndex, (row = {}));
-      row[field] = d.value;
+      row[field] = d;
     }
   }
   for (const o of profile.overrides) applyOverride(o, rows, raw, warn);
@@ -247,9 +258,9 @@ function applyOverride(
       }
     }
     const d = vb.type === 'Integer' ? int(vb) : uint(vb, ['Gauge32', 'Counter32']);
-    const mapped = d.ok ? (o.map ? o.map.get(d.value) : d.value) : undefined;
-    if (!d.ok || mapped === undefined) {
-      warn(vb.oid, o.field, d.ok ? `value ${d.value} is not in the override's map` : d.reason);
+    const mapped = d instanceof Bad ? undefined : o.map ? o.map.get(d) : d;
+    if (d instanceof Bad || mapped === undefined) {
+      warn(vb.oid, o.field, d instanceof Bad ? d.reason : `value ${d} is not in the override's map`);
     } else {
       const row = rows.get(ifIndex);
       if (row) row[o.field] = mapped;
@@ -326,7 +337,7 @@ type Warn = (oid: string, field: string, reason: string) => void;
 function count(vb: VarBind): Decoded<number> {
   if (vb.type === 'OctetString') {
     const t = text(vb);
-    if (t.ok && /^\s*\d{1,9}\s*$/.test(t.value)) return { ok: true, value: Number(t.value) };
+    if (!(t instanceof Bad) && /^\s*\d{1,9}\s*$/.test(t)) return Number(t);
   }
   return uint(vb, ['Integer', 'Gauge32', 'Counter32']);
 }
@@ -334,8 +345,7 @@ function count(vb: VarBind): Decoded<number> {
 /** A label column's text: OctetString as text, a number as its decimal. */
 function labelText(vb: VarBind): Decoded<string> {
   if (vb.type === 'OctetString') return text(vb);
-  if (typeof vb.value === 'number' || typeof vb.value === 'bigint')
-    return { ok: true, value: String(vb.value) };
+  if (typeof vb.value === 'number' || typeof vb.value === 'bigint') return String(vb.value);
   return bad(`expected a text or a number, got ${describe(vb)}`);
 }
 
@@ -344,7 +354,7 @@ function indexLabel(l: WifiLabel, index: string): Decoded<string> {
   const parts = index.split('.').map(Number);
   if (l.kind === 'indexNumber') {
     const p = parts[l.part];
-    return p === undefined ? bad(`index "${index}" has no part ${l.part}`) : { ok: true, value: String(p) };
+    return p === undefined ? bad(`index "${index}" has no part ${l.part}`) : String(p);
   }
   const bytes = l.kind === 'indexString' ? parts.slice(l.skip) : [];
   if (l.kind === 'indexString' && !l.implied) {
@@ -352,7 +362,7 @@ function indexLabel(l: WifiLabel, index: string): Decoded<string> {
     if (n === undefined || n !== bytes.length) return bad(`index "${index}" is not a length-prefixed string`);
   }
   if (bytes.some((b) => !(b >= 0 && b <= 255))) return bad(`index "${index}" is not a string`);
-  return { ok: true, value: Buffer.from(bytes).toString('utf8') };
+  return Buffer.from(bytes).toString('utf8');
 }
 
 interface Row {
@@ -388,15 +398,15 @@ function decodeMetric(
         }
         const d = count(vb);
         const row = rows.get(index);
-        if (!d.ok) {
+        if (d instanceof Bad) {
           // Warned only if the row is kept: a filtered-out row (another extend script) may hold anything.
           const bad = { oid: vb.oid, reason: d.reason };
           if (row) row.bad = bad;
           else rows.set(index, { index, clients: 0, bad });
         } else if (row) {
-          row.clients += d.value;
+          row.clients += d;
           row.sources?.push(vb.oid);
-        } else rows.set(index, { index, clients: d.value, sources: trace ? [vb.oid] : undefined });
+        } else rows.set(index, { index, clients: d, sources: trace ? [vb.oid] : undefined });
       }
     }
   } else {
@@ -408,11 +418,11 @@ function decodeMetric(
         continue;
       }
       const t = m.ssid?.kind === 'value' || m.radio?.kind === 'value' ? labelText(vb) : undefined;
-      if (t && !t.ok) {
+      if (t instanceof Bad) {
         warn(vb.oid, 'count', t.reason);
         continue;
       }
-      rows.set(index, { index, clients: 1, value: t?.value, sources: trace ? [vb.oid] : undefined });
+      rows.set(index, { index, clients: 1, value: t, sources: trace ? [vb.oid] : undefined });
     }
   }
   if (rows.size === 0) return;
@@ -515,8 +525,8 @@ function labelsOf(
   if (l.kind === 'column') {
     for (const vb of raw.columns.get(l.oid) ?? []) {
       const d = labelText(vb);
-      if (d.ok) out.set(oidSuffix(l.oid, vb.oid), d.value);
-      else warn(vb.oid, field, d.reason);
+      if (d instanceof Bad) warn(vb.oid, field, d.reason);
+      else out.set(oidSuffix(l.oid, vb.oid), d);
     }
     return out;
   }
@@ -526,8 +536,8 @@ function labelsOf(
       if (row.value !== undefined) out.set(row.index, row.value);
     } else {
       const d = indexLabel(l, row.index);
-      if (d.ok) out.set(row.index, d.value);
-      else warn(`${base}.${row.index}`, field, d.reason);
+      if (d instanceof Bad) warn(`${base}.${row.index}`, field, d.reason);
+      else out.set(row.index, d);
     }
   }
   return out;

@@ -42,6 +42,7 @@ export interface SocketPoolStats {
 }
 
 type SendCallback = (error: Error | null, bytes?: number) => void;
+const noop = (): void => undefined;
 
 /** One real socket and the sessions that use it. */
 class Carrier {
@@ -88,6 +89,13 @@ export class SharedSocket extends EventEmitter {
   /** net-snmp waits for a reply (it ref'd the socket): the carrier must hold the event loop open. */
   refd = false;
   #closed = false;
+  /**
+   * The last address and port sent to, when the address was an IP, and their route key: a session sends
+   * to one agent, so the IP check and the key string are worked out once, not per request.
+   */
+  #lastAddress = '';
+  #lastPort = -1;
+  #lastKey = '';
 
   constructor(pool: SocketPool, type: SocketType) {
     super();
@@ -103,18 +111,34 @@ export class SharedSocket extends EventEmitter {
     address: string,
     callback?: SendCallback,
   ): void {
-    const done: SendCallback = callback ?? (() => undefined);
-    const go = (ip: string): void => {
-      const carrier = this.#closed ? undefined : this.#pool.carrierFor(this);
-      if (!carrier) return done(new Error('Not running'));
-      this.#pool.route(this, carrier, `${ip}:${port}`);
-      carrier.socket.send(buffer, offset, length, port, ip, done);
-    };
-    if (isIP(address) !== 0) return go(address);
+    const done: SendCallback = callback ?? noop;
+    if (address === this.#lastAddress && port === this.#lastPort)
+      return this.#sendTo(buffer, offset, length, port, address, this.#lastKey, done);
+    if (isIP(address) !== 0) {
+      this.#lastAddress = address;
+      this.#lastPort = port;
+      this.#lastKey = `${address}:${port}`;
+      return this.#sendTo(buffer, offset, length, port, address, this.#lastKey, done);
+    }
     lookup(address, { family: this.type === 'udp6' ? 6 : 4 }, (err, ip) => {
       if (err) done(err);
-      else go(ip);
+      else this.#sendTo(buffer, offset, length, port, ip, `${ip}:${port}`, done);
     });
+  }
+
+  #sendTo(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    port: number,
+    ip: string,
+    key: string,
+    done: SendCallback,
+  ): void {
+    const carrier = this.#closed ? undefined : this.#pool.carrierFor(this);
+    if (!carrier) return done(new Error('Not running'));
+    this.#pool.route(this, carrier, key);
+    carrier.socket.send(buffer, offset, length, port, ip, done);
   }
 
   ref(): this {
