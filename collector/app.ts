@@ -29,8 +29,7 @@
 import { dirname } from 'node:path';
 import type { ChannelConfig } from '../config/channels.ts';
 import type { MonitorConfig } from '../config/monitor.ts';
-import { loadProfiles } from '../config/profiles.ts';
-import { Monitor, type MonitorSettings } from './monitor.ts';
+import { Monitor, type CollectionFactory, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
 import { AlertingNode } from './cluster/alerting-node.ts';
 import { RemoteCollection } from './cluster/remote-collection.ts';
@@ -38,6 +37,11 @@ import { BusProbeFeed, natsLeaseKv } from './cluster/result-feed.ts';
 import { LEADER_BUCKET } from './cluster/leader.ts';
 import { PgIncidentStore } from './store/pg-store.ts';
 import { mqttHealth } from './collection/mqtt-health.ts';
+import { collectionParts, sampleWriter } from './collection/collection-parts.ts';
+import type { SampleWriter } from './sinks/writer.ts';
+import { WorkerCollection } from './collection/worker-collection.ts';
+import { resolveWorkers } from './collection/worker-plan.ts';
+import { availableParallelism } from 'node:os';
 import { isoWitaOrNull } from './core/time-zone.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
@@ -58,13 +62,8 @@ import { LogNotifier } from './notify/log-notifier.ts';
 import type { Notifier } from './notify/notifier.ts';
 import { createNotifier } from './notify/create-notifier.ts';
 import { serviceActions } from './notify/incident-actions.ts';
-import { createSink } from './sinks/create-sink.ts';
-import { SampleWriter } from './sinks/writer.ts';
 import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
-import { SnmpPoller } from './sources/snmp/poller.ts';
-import { AutoProfilePoller } from './sources/snmp/detect.ts';
 import { startSignals, type RunningSignals } from './sources/signals.ts';
-import { loadDetectionTable } from '../config/detection.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
@@ -140,6 +139,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       notifiers,
       store,
       extraMetrics: () => mqttMetrics?.() ?? [],
+      collection: workerCollection(config, clock, log, writer, () => mqttMetrics?.() ?? []),
     },
     monitorSettings(config),
   );
@@ -278,36 +278,6 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       await consoleBackend?.close();
     },
   };
-}
-
-/** The SNMP poller and the disk-buffered InfluxDB writer of the collection role (one process or a cluster's). */
-function collectionParts(
-  config: MonitorConfig,
-  clock: Clock,
-  log: Logger,
-): { poller: AutoProfilePoller; writer: SampleWriter } {
-  const snmpPoller = new SnmpPoller({
-    timeoutMs: config.snmp.timeoutMs,
-    retries: config.snmp.retries,
-    maxRepetitions: config.snmp.maxRepetitions,
-    profiles: loadProfiles(),
-    clock,
-    onDecodeWarning: (device, w) =>
-      log.warn('bad value in SNMP response', {
-        device: device.id,
-        oid: w.oid,
-        field: w.field,
-        reason: w.reason,
-      }),
-  });
-  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
-  const poller = new AutoProfilePoller(snmpPoller, {
-    table: loadDetectionTable(),
-    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
-    log: log.child({ component: 'detect' }),
-  });
-  const writer = sampleWriter(config, clock, log);
-  return { poller, writer };
 }
 
 // ---- a cluster member (issue #15, config/cluster.ts) -----------------------------------------------------
@@ -459,17 +429,38 @@ export async function startAlertingRole(
   };
 }
 
-/** The disk-buffered InfluxDB writer of a role (collection, or a cluster's alerting). */
-function sampleWriter(config: MonitorConfig, clock: Clock, log: Logger): SampleWriter {
-  return new SampleWriter({
-    sink: createSink(config.influx),
-    clock,
-    log: log.child({ component: 'writer' }),
-    batchSize: config.writer.batchSize,
-    flushIntervalMs: config.writer.flushIntervalMs,
-    bufferDir: config.writer.bufferDir,
-    maxBufferBytes: config.writer.maxBufferBytes,
-  });
+/**
+ * `snmp.workers` above 1 (or auto on a machine of several cores): collection in worker threads that share
+ * the fleet (collector/collection/worker-collection.ts); otherwise undefined, the Monitor's own Collection.
+ */
+function workerCollection(
+  config: MonitorConfig,
+  clock: Clock,
+  log: Logger,
+  writer: SampleWriter,
+  extraMetrics: () => Sample[],
+): CollectionFactory | undefined {
+  const workers = resolveWorkers(config.snmp.workers, availableParallelism());
+  if (workers <= 1) return undefined;
+  return ({ onProbe }) =>
+    new WorkerCollection(
+      {
+        clock,
+        log: log.child({ component: 'collection' }),
+        inventory: config.inventory,
+        config,
+        writer,
+        onProbe,
+        extraMetrics,
+      },
+      {
+        workers,
+        intervalMs: config.snmp.intervalMs,
+        jitterMs: config.snmp.jitterMs,
+        concurrency: config.snmp.concurrency,
+        selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
+      },
+    );
 }
 
 /** The Monitor's settings from the config: the same for one process and for a cluster's alerting leader. */

@@ -144,6 +144,13 @@ const snmpSchema = z
     retries: int(0, 10, 1),
     concurrency: int(1, 10_000, 256),
     maxRepetitions: int(1, 200, 25),
+    // Collection threads (collector/collection/worker-collection.ts): absent or 1, the main thread polls
+    // (one event loop); N, N worker threads share the fleet; auto, one per core.
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(1).max(64)], {
+        message: "snmp.workers must be 'auto' or a whole number of threads from 1 to 64",
+      })
+      .optional(),
   })
   .superRefine((s, ctx) => {
     if (s.jitter >= s.interval)
