@@ -39,7 +39,8 @@ import { PgIncidentStore } from './store/pg-store.ts';
 import { mqttHealth } from './collection/mqtt-health.ts';
 import { collectionParts, sampleWriter } from './collection/collection-parts.ts';
 import type { SampleWriter } from './sinks/writer.ts';
-import { WorkerCollection } from './collection/worker-collection.ts';
+import { WorkerCollection, mergeWriterStats } from './collection/worker-collection.ts';
+import type { SampleWriterLike } from './pipeline.ts';
 import { resolveWorkers } from './collection/worker-plan.ts';
 import { availableParallelism } from 'node:os';
 import { isoWitaOrNull } from './core/time-zone.ts';
@@ -129,17 +130,19 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const store = consoleBackend
     ? consoleBackend.openIncidentStore(config.incidents.file)
     : new IncidentStore(config.incidents.file);
+  // snmp.workers > 1: collection in worker threads; the Monitor's writer figures include theirs.
+  const workers = workerCollection(config, clock, log, writer, () => mqttMetrics?.() ?? []);
   const monitor = new Monitor(
     {
       clock,
       log,
       inventory: config.inventory,
       poller,
-      writer,
+      writer: workers?.writer ?? writer,
       notifiers,
       store,
       extraMetrics: () => mqttMetrics?.() ?? [],
-      collection: workerCollection(config, clock, log, writer, () => mqttMetrics?.() ?? []),
+      collection: workers?.factory,
     },
     monitorSettings(config),
   );
@@ -439,11 +442,12 @@ function workerCollection(
   log: Logger,
   writer: SampleWriter,
   extraMetrics: () => Sample[],
-): CollectionFactory | undefined {
+): { factory: CollectionFactory; writer: SampleWriterLike } | undefined {
   const workers = resolveWorkers(config.snmp.workers, availableParallelism());
   if (workers <= 1) return undefined;
-  return ({ onProbe }) =>
-    new WorkerCollection(
+  let collection: WorkerCollection | undefined;
+  const factory: CollectionFactory = ({ onProbe }) => {
+    collection = new WorkerCollection(
       {
         clock,
         log: log.child({ component: 'collection' }),
@@ -461,6 +465,16 @@ function workerCollection(
         selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
       },
     );
+    return collection;
+  };
+  // The main thread's writer, whose figures (health, /api/v1/health) add the workers' writers.
+  const combined: SampleWriterLike = {
+    push: (samples) => writer.push(samples),
+    start: () => writer.start(),
+    stop: () => writer.stop(),
+    stats: () => mergeWriterStats([writer.stats(), collection?.writerStats()]),
+  };
+  return { factory, writer: combined };
 }
 
 /** The Monitor's settings from the config: the same for one process and for a cluster's alerting leader. */
