@@ -29,6 +29,7 @@ import type { SampleWriterLike, WriterStats } from '../pipeline.ts';
 import type { SchedulerLoad, SchedulerStats } from '../scheduler/scheduler.ts';
 import type { PollCounts } from './collection.ts';
 import type { CollectionConfig } from './collection-parts.ts';
+import { PollTally } from './poll-tally.ts';
 import { decodeBatch } from './probe-batch.ts';
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerStatsMessage } from './worker-protocol.ts';
 import { ownerIndex, packSecrets, splitDevices, type WorkerShare } from './worker-plan.ts';
@@ -94,9 +95,7 @@ export class WorkerCollection implements CollectionPort {
   readonly #settings: WorkerCollectionSettings;
   #slots: Slot[] = [];
   #owner = new Map<string, number>();
-  #polls = { ok: 0, failed: 0, rounds: 0 };
-  readonly #roundSeen = new Set<string>();
-  #roundSize = 0;
+  readonly #tally = new PollTally();
   #running = false;
   #selfTimer: TimerHandle | undefined;
   #stopped: Promise<void> | undefined;
@@ -113,7 +112,7 @@ export class WorkerCollection implements CollectionPort {
     this.#stopped = undefined;
     const shares = splitDevices(this.#deps.inventory, deviceIds, this.#settings.workers);
     this.#owner = ownerIndex(shares);
-    this.#roundSize = this.#owner.size;
+    this.#tally.resize(this.#owner.size);
     this.#slots = shares.map((share, index) => ({
       index,
       share,
@@ -155,7 +154,7 @@ export class WorkerCollection implements CollectionPort {
 
   /** Probe results taken from the workers (ok/failed), and rounds: every device heard from since the last. */
   polls(): PollCounts {
-    return { ...this.#polls };
+    return this.#tally.counts();
   }
 
   schedulerStats(): SchedulerStats {
@@ -312,17 +311,11 @@ export class WorkerCollection implements CollectionPort {
   }
 
   #take(p: ProbeResult): void {
-    if (p.ok) this.#polls.ok++;
-    else this.#polls.failed++;
+    this.#tally.add(p.deviceId, p.ok);
     try {
       this.#deps.onProbe(p);
     } catch (err) {
       this.#deps.log.error('probe result not applied', { device: p.deviceId, error: errorMessage(err) });
-    }
-    this.#roundSeen.add(p.deviceId);
-    if (this.#roundSeen.size >= this.#roundSize) {
-      this.#polls.rounds++;
-      this.#roundSeen.clear();
     }
   }
 

@@ -8,6 +8,7 @@ import {
   workerName,
 } from '../../../collector/collection/worker-plan.ts';
 import { mergeSchedulerStats, mergeWriterStats } from '../../../collector/collection/worker-collection.ts';
+import { PollTally } from '../../../collector/collection/poll-tally.ts';
 import { Secret } from '../../../collector/core/secret.ts';
 import type { Device, Inventory, Site } from '../../../collector/core/types.ts';
 
@@ -181,5 +182,20 @@ describe('merged figures of several workers', () => {
       failures: 2,
       lastError: 'influx down',
     });
+  });
+});
+
+describe('PollTally', () => {
+  it('counts ok and failed, and a round when every device has been heard from', () => {
+    const t = new PollTally(3);
+    t.add('a', true);
+    t.add('a', false); // twice before the others: still one device of three
+    t.add('b', true);
+    expect(t.counts()).toEqual({ ok: 2, failed: 1, rounds: 0 });
+    t.add('c', true);
+    expect(t.counts()).toEqual({ ok: 3, failed: 1, rounds: 1 });
+    t.resize(1);
+    t.add('z', false);
+    expect(t.counts()).toEqual({ ok: 3, failed: 2, rounds: 2 });
   });
 });
