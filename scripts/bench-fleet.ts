@@ -428,7 +428,9 @@ async function runSize(size: number): Promise<SizeResult> {
   const threads1 = threadCpuMs(collector.pid, CLK_TCK);
   const stat1 = procStat();
   const windowMs = performance.now() - w0;
-  const eventLoops = WORKERS === undefined ? 1 : 1 + (WORKERS === 'auto' ? CPUS : WORKERS);
+  // Worker threads when snmp.workers resolves above 1 (auto: one per core); 1 is the main thread alone.
+  const threadsOfWorkers = WORKERS === undefined ? 1 : WORKERS === 'auto' ? CPUS : WORKERS;
+  const eventLoops = threadsOfWorkers > 1 ? 1 + threadsOfWorkers : 1;
   const busiest = WORKERS === undefined ? null : busiestThreads(threads0, threads1, windowMs, eventLoops);
   const after = await health();
   const load = loadavg()
@@ -493,7 +495,7 @@ async function runSize(size: number): Promise<SizeResult> {
       cpus: CPUS,
       writerBacklog: partial.writerBacklog,
       writesPerS: partial.writesPerS,
-      collectorThreads: busiest ? { eventLoops, busiest } : undefined,
+      collectorThreads: busiest && eventLoops > 1 ? { eventLoops, busiest } : undefined,
     }),
   };
 
