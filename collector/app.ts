@@ -29,8 +29,7 @@
 import { dirname } from 'node:path';
 import type { ChannelConfig } from '../config/channels.ts';
 import type { MonitorConfig, MqttConfig } from '../config/monitor.ts';
-import { loadProfiles } from '../config/profiles.ts';
-import { Monitor, type MonitorSettings } from './monitor.ts';
+import { Monitor, type CollectionFactory, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
 import { AlertingNode, type LeaderView } from './cluster/alerting-node.ts';
 import { EdgeWatch, monitoringLostNotification } from './cluster/edge-watch.ts';
@@ -45,6 +44,12 @@ import type { UserDirectory } from './http/accounts.ts';
 import type { IncidentStoreLike } from './store/store.ts';
 import { hostname } from 'node:os';
 import { mqttHealth } from './collection/mqtt-health.ts';
+import { collectionParts, sampleWriter } from './collection/collection-parts.ts';
+import type { SampleWriter } from './sinks/writer.ts';
+import { WorkerCollection, mergeWriterStats } from './collection/worker-collection.ts';
+import type { SampleWriterLike } from './pipeline.ts';
+import { resolveWorkers } from './collection/worker-plan.ts';
+import { availableParallelism } from 'node:os';
 import { isoWitaOrNull } from './core/time-zone.ts';
 import { systemClock, type Clock, type TimerHandle } from './core/clock.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
@@ -65,15 +70,9 @@ import { LogNotifier } from './notify/log-notifier.ts';
 import type { Notifier } from './notify/notifier.ts';
 import { createNotifier } from './notify/create-notifier.ts';
 import { serviceActions } from './notify/incident-actions.ts';
-import { createSink } from './sinks/create-sink.ts';
-import { SampleWriter } from './sinks/writer.ts';
-import type { SampleWriterLike } from './pipeline.ts';
 import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
-import { SnmpPoller } from './sources/snmp/poller.ts';
-import { AutoProfilePoller } from './sources/snmp/detect.ts';
 import { startSignals, type RunningSignals } from './sources/signals.ts';
 import { startTraps, type RunningTraps } from './sources/traps/attach.ts';
-import { loadDetectionTable } from '../config/detection.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
 import { Accounts, hashPassword, type Account } from '../broker/accounts.ts';
@@ -139,16 +138,19 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const store = consoleBackend
     ? consoleBackend.openIncidentStore(config.incidents.file)
     : new IncidentStore(config.incidents.file);
+  // snmp.workers > 1: collection in worker threads; the Monitor's writer figures include theirs.
+  const workers = workerCollection(config, clock, log, writer, () => mqttMetrics?.() ?? []);
   const monitor = new Monitor(
     {
       clock,
       log,
       inventory: config.inventory,
       poller,
-      writer,
+      writer: workers?.writer ?? writer,
       notifiers,
       store,
       extraMetrics: () => mqttMetrics?.() ?? [],
+      collection: workers?.factory,
     },
     monitorSettings(config),
   );
@@ -308,36 +310,6 @@ function startStatusPage(
   monitor.onTransition(() => page.changed());
   page.start();
   return page;
-}
-
-/** The SNMP poller and the disk-buffered InfluxDB writer of the collection role (one process or a cluster's). */
-function collectionParts(
-  config: MonitorConfig,
-  clock: Clock,
-  log: Logger,
-): { poller: AutoProfilePoller; writer: SampleWriter } {
-  const snmpPoller = new SnmpPoller({
-    timeoutMs: config.snmp.timeoutMs,
-    retries: config.snmp.retries,
-    maxRepetitions: config.snmp.maxRepetitions,
-    profiles: loadProfiles(),
-    clock,
-    onDecodeWarning: (device, w) =>
-      log.warn('bad value in SNMP response', {
-        device: device.id,
-        oid: w.oid,
-        field: w.field,
-        reason: w.reason,
-      }),
-  });
-  // `profile: auto` devices (the inventory's default) are detected before their first poll (issue #13).
-  const poller = new AutoProfilePoller(snmpPoller, {
-    table: loadDetectionTable(),
-    client: { timeoutMs: config.snmp.timeoutMs, retries: config.snmp.retries },
-    log: log.child({ component: 'detect' }),
-  });
-  const writer = sampleWriter(config, clock, log);
-  return { poller, writer };
 }
 
 // ---- a cluster member (issue #15, config/cluster.ts) -----------------------------------------------------
@@ -736,17 +708,49 @@ function advertisedUrl(listening: string): string {
   return u.origin;
 }
 
-/** The disk-buffered InfluxDB writer of a role (collection, or a cluster's alerting). */
-function sampleWriter(config: MonitorConfig, clock: Clock, log: Logger): SampleWriter {
-  return new SampleWriter({
-    sink: createSink(config.influx),
-    clock,
-    log: log.child({ component: 'writer' }),
-    batchSize: config.writer.batchSize,
-    flushIntervalMs: config.writer.flushIntervalMs,
-    bufferDir: config.writer.bufferDir,
-    maxBufferBytes: config.writer.maxBufferBytes,
-  });
+/**
+ * `snmp.workers` above 1 (or auto on a machine of several cores): collection in worker threads that share
+ * the fleet (collector/collection/worker-collection.ts); otherwise undefined, the Monitor's own Collection.
+ */
+function workerCollection(
+  config: MonitorConfig,
+  clock: Clock,
+  log: Logger,
+  writer: SampleWriter,
+  extraMetrics: () => Sample[],
+): { factory: CollectionFactory; writer: SampleWriterLike } | undefined {
+  const workers = resolveWorkers(config.snmp.workers, availableParallelism());
+  if (workers <= 1) return undefined;
+  let collection: WorkerCollection | undefined;
+  const factory: CollectionFactory = ({ onProbe }) => {
+    collection = new WorkerCollection(
+      {
+        clock,
+        log: log.child({ component: 'collection' }),
+        inventory: config.inventory,
+        config,
+        writer,
+        onProbe,
+        extraMetrics,
+      },
+      {
+        workers,
+        intervalMs: config.snmp.intervalMs,
+        jitterMs: config.snmp.jitterMs,
+        concurrency: config.snmp.concurrency,
+        selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
+      },
+    );
+    return collection;
+  };
+  // The main thread's writer, whose figures (health, /api/v1/health) add the workers' writers.
+  const combined: SampleWriterLike = {
+    push: (samples) => writer.push(samples),
+    start: () => writer.start(),
+    stop: () => writer.stop(),
+    stats: () => mergeWriterStats([writer.stats(), collection?.writerStats()]),
+  };
+  return { factory, writer: combined };
 }
 
 /** The Monitor's settings from the config: the same for one process and for a cluster's alerting leader. */

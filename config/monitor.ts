@@ -136,6 +136,8 @@ const influxSchema = z
   )
   .transform((i) => withMs(i, 'timeout'));
 
+const WORKERS_MSG = { message: "snmp.workers must be 'auto' or a whole number of threads from 1 to 64" };
+
 const snmpSchema = z
   .strictObject({
     interval: duration('60s'),
@@ -144,6 +146,14 @@ const snmpSchema = z
     retries: int(0, 10, 1),
     concurrency: int(1, 10_000, 256),
     maxRepetitions: int(1, 200, 25),
+    // Collection threads (collector/collection/worker-collection.ts): absent or 1, the main thread polls
+    // (one event loop); N, N worker threads share the fleet; auto, one per core.
+    workers: z
+      .union(
+        [z.literal('auto'), z.number().int(WORKERS_MSG).min(1, WORKERS_MSG).max(64, WORKERS_MSG)],
+        WORKERS_MSG,
+      )
+      .optional(),
   })
   .superRefine((s, ctx) => {
     if (s.jitter >= s.interval)

@@ -6,7 +6,7 @@
  * Stops by itself.
  *
  *   npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 60] [--window 60] [--sims N]
- *                                  [--sink influxd|victoria|null] [--cpu-prof DIR]
+ *                                  [--sink influxd|victoria|null] [--workers N|auto] [--cpu-prof DIR]
  *
  * For each size in turn: generate the fleet (size copies of the Badung inventory, each on loopback
  * addresses 127.B.x.y of its own second octet B, ids of copy k prefixed "xk-"; 30x is 100,941 devices),
@@ -42,6 +42,10 @@
  * is SNMP only (no MQTT broker and no MQTT devices), so what is measured is the SNMP collection path end
  * to end.
  * --cpu-prof DIR runs the collector under `node --cpu-prof` and leaves its profile in DIR when it stops.
+ * --workers N|auto sets `snmp.workers` (collection in N worker threads, collector/collection/
+ * worker-collection.ts); absent, the example config's setting (one event loop). With workers the CPU of
+ * each of the collector's threads is read too (/proc/PID/task): the verdict judges its busiest thread
+ * (one event loop each), not the process, and devices/core is devices per core the collector used.
  */
 import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -55,6 +59,7 @@ import type { SchedulerStats } from '../collector/scheduler/scheduler.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../test/support/ports.ts';
 import { ChildSet, cleanUpOnExit, simulatorArgs, waitForLine, type Child } from './bench/children.ts';
 import {
+  busiestThreads,
   fleetVerdict,
   machineBusyCores,
   memorySlopes,
@@ -63,14 +68,14 @@ import {
   type SinkKind,
 } from './bench/fleet-figures.ts';
 import { inventoryYaml, makeFleet, shardSites } from './bench/fleet-inventory.ts';
-import { cpuMsOfPid } from './bench/measure.ts';
+import { cpuMsOfPid, threadCpuMs } from './bench/measure.ts';
 import { startInfluxd } from './lib/servers/influxd.ts';
 import type { RunningServer } from './lib/servers/process.ts';
 import { startVictoriaMetrics } from './lib/servers/victoria-metrics.ts';
 import { parseCommandArgs, usageError } from './lib/cli.ts';
 
 const USAGE =
-  'usage: npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 30|60] [--window 60] [--sims N] [--sink influxd|victoria|null] [--cpu-prof DIR]';
+  'usage: npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 30|60] [--window 60] [--sims N] [--sink influxd|victoria|null] [--workers N|auto] [--cpu-prof DIR]';
 const HELP = `${USAGE}
 
   Runs the whole collector (as npm start does: simulator + influxd + collector/main.ts) on fleets of
@@ -84,6 +89,8 @@ const HELP = `${USAGE}
   --sims N          simulator processes (default: one per 6,000 devices, 2 from 10,000 on)
   --sink KIND       influxd (default: InfluxDB 1.x, as npm start), victoria (VictoriaMetrics, 2.x write
                     API) or null (a counting HTTP sink, no database: for scale runs; said in the table)
+  --workers N|auto  collection worker threads (snmp.workers); default: the example config's (one event
+                    loop). The verdict then judges the collector's busiest thread
   --cpu-prof DIR    run the collector under node --cpu-prof, profiles written to DIR
   -h, --help        this text`;
 
@@ -94,6 +101,7 @@ const args = parseCommandArgs('bench-fleet', HELP, {
   sims: { type: 'string' },
   sink: { type: 'string', default: 'influxd' },
   'cpu-prof': { type: 'string' },
+  workers: { type: 'string' },
 });
 const usage = (message: string): never => usageError('bench-fleet', USAGE, message);
 const int = (name: string, raw: string, min: number, max: number): number => {
@@ -110,6 +118,8 @@ const SINKS: readonly SinkKind[] = ['influxd', 'victoria', 'null'];
 const SINK =
   SINKS.find((k) => k === args.sink) ??
   usage(`--sink must be one of ${SINKS.join(', ')}, got "${args.sink}"`);
+const WORKERS: number | 'auto' | undefined =
+  args.workers === undefined || args.workers === 'auto' ? args.workers : int('workers', args.workers, 1, 64);
 const CPU_PROF = args['cpu-prof'] === undefined ? undefined : resolve(args['cpu-prof']);
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const CPUS = cpus().length;
@@ -155,6 +165,7 @@ function writeConfig(
   doc.setIn(['writer', 'bufferDir'], join(at, 'buffer'));
   doc.setIn(['incidents', 'file'], join(at, 'incidents.db'));
   doc.setIn(['snmp', 'interval'], `${INTERVAL_S}s`);
+  if (WORKERS !== undefined) doc.setIn(['snmp', 'workers'], WORKERS);
   doc.deleteIn(['mqtt']);
   // Ping and traps off: the figures are SNMP polling's, as before (and 10162 is one fixed port).
   doc.deleteIn(['ping']);
@@ -226,6 +237,10 @@ interface SizeResult {
   sinkProc: ProcFigures;
   collectorOpenFiles: number;
   devicesPerCore: number;
+  /** `--workers` as given (undefined: one event loop). */
+  workers: number | 'auto' | undefined;
+  /** Cores of the collector's busiest threads over the window, highest first (with workers). */
+  busiestThreads: number[] | null;
   /** Busy cores of the whole machine over the window (/proc/stat), every process on it. */
   machineBusyCores: number;
   simulatorSaturated: boolean;
@@ -391,6 +406,7 @@ async function runSize(size: number): Promise<SizeResult> {
   ];
   const before = await health();
   const cpu0 = procs.map((p) => cpuMsOfPid(p.pid, CLK_TCK));
+  const threads0 = threadCpuMs(collector.pid, CLK_TCK);
   const stat0 = procStat();
   const w0 = performance.now();
   const rssMax = procs.map((p) => rssMb(p.pid));
@@ -409,8 +425,13 @@ async function runSize(size: number): Promise<SizeResult> {
     if (collector.proc.exitCode !== null) throw new Error(`collector exited; its log: ${logFile}`);
   }
   const cpu1 = procs.map((p) => cpuMsOfPid(p.pid, CLK_TCK));
+  const threads1 = threadCpuMs(collector.pid, CLK_TCK);
   const stat1 = procStat();
   const windowMs = performance.now() - w0;
+  // Worker threads when snmp.workers resolves above 1 (auto: one per core); 1 is the main thread alone.
+  const threadsOfWorkers = WORKERS === undefined ? 1 : WORKERS === 'auto' ? CPUS : WORKERS;
+  const eventLoops = threadsOfWorkers > 1 ? 1 + threadsOfWorkers : 1;
+  const busiest = WORKERS === undefined ? null : busiestThreads(threads0, threads1, windowMs, eventLoops);
   const after = await health();
   const load = loadavg()
     .map((l) => l.toFixed(2))
@@ -455,6 +476,8 @@ async function runSize(size: number): Promise<SizeResult> {
     sinkProc: sinkFig,
     collectorOpenFiles: maxOpenFiles,
     devicesPerCore: collectorFig.cores > 0 ? fleet.devices / collectorFig.cores : NaN,
+    workers: WORKERS,
+    busiestThreads: busiest,
     machineBusyCores: machineBusyCores(stat0, stat1, CPUS),
     simulatorSaturated: simFigs.some((f) => f.cores > 0.9),
     overload: after.scheduler.overload ?? null,
@@ -472,6 +495,7 @@ async function runSize(size: number): Promise<SizeResult> {
       cpus: CPUS,
       writerBacklog: partial.writerBacklog,
       writesPerS: partial.writesPerS,
+      collectorThreads: busiest && eventLoops > 1 ? { eventLoops, busiest } : undefined,
     }),
   };
 
@@ -492,7 +516,7 @@ const SINK_NOTE: Readonly<Record<SinkKind, string>> = {
 
 function table(results: readonly SizeResult[]): string {
   const sinkName = results[0]?.sinkProc.name ?? 'sink';
-  const head = `| size | devices | polls/s done / due | late | overruns | failed | collector cores | collector CPU-ms/poll | collector RSS MB | RSS KB/device | heap MB min-max | heap KB/device | open files | devices/core | simulator cores (procs) | simulator CPU-ms/poll | ${sinkName} cores | ${sinkName} CPU-ms/poll | ${sinkName} RSS MB | samples written/s | machine busy cores | first round s | load avg |`;
+  const head = `| size | devices | polls/s done / due | late | overruns | failed | collector cores | collector CPU-ms/poll | collector RSS MB | RSS KB/device | heap MB min-max | heap KB/device | open files | devices/core | workers | busiest threads cores | simulator cores (procs) | simulator CPU-ms/poll | ${sinkName} cores | ${sinkName} CPU-ms/poll | ${sinkName} RSS MB | samples written/s | machine busy cores | first round s | load avg |`;
   const sep = `|${head
     .split('|')
     .slice(1, -1)
@@ -516,6 +540,8 @@ function table(results: readonly SizeResult[]): string {
       r.collectorHeap ? kb(r.collectorHeap.minMb, r.devices) : '-',
       r.collectorOpenFiles,
       f(r.devicesPerCore, 0),
+      r.workers ?? '-',
+      r.busiestThreads ? r.busiestThreads.map((c) => f(c)).join(', ') : '-',
       `${f(simCores)} (${r.sims})${r.simulatorSaturated ? ' saturated' : ''}`,
       f(simMs),
       f(r.sinkProc.cores),
@@ -532,7 +558,7 @@ function table(results: readonly SizeResult[]): string {
 
 async function main(): Promise<void> {
   console.log(
-    `bench-fleet: sizes ${SIZES.join(',')} x Badung, interval ${INTERVAL_S} s, window ${WINDOW_S} s, sink ${SINK}, ${CPUS} CPUs, load average ${loadavg()
+    `bench-fleet: sizes ${SIZES.join(',')} x Badung, interval ${INTERVAL_S} s, window ${WINDOW_S} s, sink ${SINK}, workers ${WORKERS ?? 'none (one event loop)'}, ${CPUS} CPUs, load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
@@ -556,7 +582,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `\nFleet benchmark, interval ${INTERVAL_S} s, window ${WINDOW_S} s (npx tsx scripts/bench-fleet.ts --sizes ${SIZES.join(',')} --interval ${INTERVAL_S} --window ${WINDOW_S} --sink ${SINK}${SIMS === undefined ? '' : ` --sims ${SIMS}`}); ${SINK_NOTE[SINK]}; the simulator in its own processes:\n`,
+    `\nFleet benchmark, interval ${INTERVAL_S} s, window ${WINDOW_S} s (npx tsx scripts/bench-fleet.ts --sizes ${SIZES.join(',')} --interval ${INTERVAL_S} --window ${WINDOW_S} --sink ${SINK}${SIMS === undefined ? '' : ` --sims ${SIMS}`}${WORKERS === undefined ? '' : ` --workers ${WORKERS}`}); ${SINK_NOTE[SINK]}; the simulator in its own processes:\n`,
   );
   console.log(table(results));
   console.log('\nVerdicts:');

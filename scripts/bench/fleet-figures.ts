@@ -110,6 +110,28 @@ export interface VerdictInput {
   /** Samples waiting in the collector's writer at the end of the window. */
   readonly writerBacklog: number;
   readonly writesPerS: number;
+  /**
+   * The collector's threads, when it polls in worker threads (`--workers`): its event loops (main thread
+   * + workers) and the cores of its busiest threads over the window, highest first. Absent: one event
+   * loop, judged by the process's cores as before.
+   */
+  readonly collectorThreads?:
+    { readonly eventLoops: number; readonly busiest: readonly number[] } | undefined;
+}
+
+/**
+ * The cores each thread used between two reads of threadCpuMs, highest first: the busiest `n`. A thread
+ * that started within the window counts from zero; one that ended is left out.
+ */
+export function busiestThreads(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+  windowMs: number,
+  n: number,
+): number[] {
+  const cores: number[] = [];
+  for (const [tid, ms] of after) cores.push((ms - (before.get(tid) ?? 0)) / windowMs);
+  return cores.sort((a, b) => b - a).slice(0, n);
 }
 
 const c2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
@@ -127,25 +149,32 @@ export function fleetVerdict(v: VerdictInput): string {
   const other = Math.max(0, v.machineBusyCores - ours);
   const shares = `collector ${c2(v.collector.cores)} + simulators ${c2(sims)} (${v.simulators.length}) + ${v.sink.name} ${c2(v.sink.cores)} + other processes ${c2(other)} = ${c2(v.machineBusyCores)} of ${v.cpus} cores busy`;
   const need = (v.collector.cpuMsPerPoll * v.pollsDuePerS) / 1000;
+  const loops = v.collectorThreads?.eventLoops ?? 1;
+  const busiest = v.collectorThreads?.busiest[0] ?? v.collector.cores;
+  const threads = v.collectorThreads
+    ? `; its ${loops} event loops (main + ${loops - 1} workers), busiest threads ${v.collectorThreads.busiest.map(c2).join(', ')} cores`
+    : '';
   const collectorNeed = `at its ${c2(v.collector.cpuMsPerPoll)} CPU-ms per poll the collector needs ${c2(need)} of a core for the ${v.pollsDuePerS.toFixed(0)} polls/s due`;
   const backlog =
     v.writerBacklog > Math.max(10_000, v.writesPerS * 10)
       ? `; writes fell behind (${v.writerBacklog} samples waiting in the collector's writer: the ${v.sink.name}, or the collector's own writing)`
       : '';
   if (v.pollsDonePerS >= KEPT_UP * v.pollsDuePerS)
-    return `kept up: ${v.pollsDonePerS.toFixed(0)} of ${v.pollsDuePerS.toFixed(0)} polls/s done (${shares})${backlog}`;
+    return `kept up: ${v.pollsDonePerS.toFixed(0)} of ${v.pollsDuePerS.toFixed(0)} polls/s done (${shares}${threads})${backlog}`;
   const lead = `${v.pollsDonePerS.toFixed(0)} of ${v.pollsDuePerS.toFixed(0)} polls/s done; saturated first:`;
-  if (v.collector.cores > SATURATED_CORES)
+  if (!v.collectorThreads && v.collector.cores > SATURATED_CORES)
     return `${lead} THE COLLECTOR (${c2(v.collector.cores)} of its event loop's core; ${collectorNeed}) (${shares})${backlog}`;
+  if (v.collectorThreads && busiest > SATURATED_CORES)
+    return `${lead} THE COLLECTOR (a thread at ${c2(busiest)} of a core, ${c2(v.collector.cores)} cores in all${threads}; ${collectorNeed}) (${shares})${backlog}`;
   const sim = v.simulators.reduce<ProcShare | undefined>(
     (worst, s) => (s.cores > SATURATED_CORES && (!worst || s.cores > worst.cores) ? s : worst),
     undefined,
   );
   // Whether the collector would fit in its one core at the polls due, had it the machine to itself.
   const then =
-    need > SATURATED_CORES
-      ? `; the collector would be the next limit: ${collectorNeed}, more than its one event loop has`
-      : `, not the collector: ${collectorNeed}`;
+    need > SATURATED_CORES * loops
+      ? `; the collector would be the next limit: ${collectorNeed}, more than its ${loops === 1 ? 'one event loop has' : `${loops} event loops have`}`
+      : `, not the collector: ${collectorNeed}${threads}`;
   if (sim)
     return `${lead} the simulator (${sim.name} at ${c2(sim.cores)} of a core)${then} (${shares})${backlog}`;
   if (v.machineBusyCores >= SATURATED_CORES * v.cpus)

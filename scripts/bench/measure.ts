@@ -2,7 +2,7 @@
  * The arithmetic of the SNMP benchmark: CPU time of a process from /proc/PID/stat, latency percentiles,
  * and one poller's figures. Pure except cpuMsOfPid, which reads /proc.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /**
  * utime + stime of /proc/PID/stat in clock ticks (proc(5): fields 14 and 15). The command name (field 2)
@@ -82,4 +82,27 @@ export function figuresOf(run: RawRun): RunFigures {
     requestsPerPoll: run.requestsPerPoll,
     firstFailure: run.firstFailure,
   };
+}
+
+/**
+ * CPU milliseconds each thread of a process has used so far (/proc/PID/task/TID/stat), by thread id. A
+ * thread that ended is absent; one that cannot be read is skipped.
+ */
+export function threadCpuMs(pid: number, clockTicksPerS: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const ticks = cpuTicksOfStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      out.set(Number(tid), (ticks * 1000) / clockTicksPerS);
+    } catch {
+      // ended between the listing and the read
+    }
+  }
+  return out;
 }

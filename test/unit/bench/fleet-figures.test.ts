@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  busiestThreads,
   fleetVerdict,
   machineBusyCores,
   memorySlopes,
@@ -122,5 +123,47 @@ describe('fleetVerdict', () => {
       /saturated first: the sink; writes fell behind \(500000 samples waiting in the collector's writer: the null sink, or/,
     );
     expect(fleetVerdict({ ...base, pollsDonePerS: 1000 })).toMatch(/nothing on CPU/);
+  });
+
+  it('with worker threads: a process over one core is not saturated until one of its threads is', () => {
+    const threaded = { eventLoops: 3, busiest: [0.7, 0.65, 0.1] };
+    const spread = fleetVerdict({
+      ...base,
+      pollsDonePerS: 1000,
+      machineBusyCores: 1.97,
+      collector: { name: 'collector', cores: 1.5, cpuMsPerPoll: 0.9 },
+      collectorThreads: threaded,
+    });
+    expect(spread).toMatch(/saturated first: the machine's CPU/);
+    expect(spread).toMatch(
+      /its 3 event loops \(main \+ 2 workers\), busiest threads 0\.70, 0\.65, 0\.10 cores/,
+    );
+    const full = fleetVerdict({
+      ...base,
+      pollsDonePerS: 1000,
+      collector: { name: 'collector', cores: 1.5, cpuMsPerPoll: 0.9 },
+      collectorThreads: { eventLoops: 3, busiest: [0.96, 0.5, 0.04] },
+    });
+    expect(full).toMatch(/saturated first: THE COLLECTOR \(a thread at 0\.96 of a core, 1\.50 cores in all/);
+    expect(fleetVerdict({ ...base, collectorThreads: threaded })).toMatch(
+      /^kept up: .*busiest threads 0\.70/,
+    );
+  });
+});
+
+describe('busiestThreads', () => {
+  it('gives the cores of the busiest threads over the window, highest first; new threads from zero', () => {
+    const before = new Map([
+      [1, 1000],
+      [2, 500],
+      [3, 100],
+    ]);
+    const after = new Map([
+      [1, 1900], // 0.9 of a core over 1 s
+      [2, 700], // 0.2
+      [4, 400], // started in the window: 0.4
+    ]);
+    expect(busiestThreads(before, after, 1000, 2)).toEqual([0.9, 0.4]);
+    expect(busiestThreads(before, after, 1000, 5)).toEqual([0.9, 0.4, 0.2]);
   });
 });
