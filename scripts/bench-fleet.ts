@@ -124,8 +124,11 @@ const CPU_PROF = args['cpu-prof'] === undefined ? undefined : resolve(args['cpu-
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const CPUS = cpus().length;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** Devices one simulator process is given at most (its sockets, and a core's worth of answers). */
-const DEVICES_PER_SIM = 6000;
+/**
+ * Devices one simulator process is given at most (its sockets, and its share of the answers: 0.12 CPU-ms per
+ * answer, `scripts/bench/simulator-answers.ts`, so 15,000 devices at 60 s cost it about a tenth of a core).
+ */
+const DEVICES_PER_SIM = 15_000;
 const MEMORY_REPORT = pathToFileURL(join(ROOT, 'scripts/bench/memory-report.ts')).href;
 
 const children = new ChildSet();

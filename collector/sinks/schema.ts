@@ -167,7 +167,7 @@ export const SCHEMA = {
   },
   monitor: {
     description:
-      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer, overload), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped), component cluster (a cluster member: members, devices owned, results on the bus), component alerting (a cluster's alerting leader: results taken, duplicate, stale). Tag node: the cluster member that wrote it (absent in one process).",
+      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer, overload), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped), component cluster (a cluster member: members, devices owned, results on the bus), component alerting (a cluster's alerting leader: results taken, duplicate, stale). Tag node: the cluster member that wrote it, or in one process the collection worker thread (collection-worker-K, with snmp.workers above 1); absent in one process polling on its main thread.",
     tags: ['component', 'node'],
     fields: {
       period_s: f('float', 's', 'Time since the previous point (0 for the heartbeat at start)'),
