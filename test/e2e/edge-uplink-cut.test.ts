@@ -174,7 +174,7 @@ const logOf = (node: string): string => readFileSync(join(dir, `${node}.log`), '
 
 async function stopNode(node: string): Promise<void> {
   const child = children.get(node);
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;

@@ -99,7 +99,8 @@ export class AlertingCandidates {
 
   async #end(node: string, signal: NodeJS.Signals): Promise<void> {
     const child = this.#children.get(node);
-    if (!child || child.exitCode !== null) return;
+    // Gone already (exited, or killed by a signal: then exitCode stays null): no 'exit' event will come.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
     child.kill(signal);
     await exited;

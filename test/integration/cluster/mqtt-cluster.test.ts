@@ -38,7 +38,7 @@ import { FleetSimulator } from '../../../simulator/fleet.ts';
 import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
 import { influxQuery, influxRows, startTestInfluxd, type TestServer } from '../../support/influx.ts';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.ts';
-import { freeUdpPort, waitFor } from '../../support/ports.ts';
+import { freeTcpPort, freeUdpPort, waitFor } from '../../support/ports.ts';
 import { freshDatabase, sqlRows } from '../../support/postgres-db.ts';
 import { startWebhookPeer, type WebhookPeer } from '../../support/webhook-peer.ts';
 
@@ -117,7 +117,11 @@ function writeInventory(inv: Inventory, port: number): void {
   );
 }
 
+/** Each alerting candidate serves HTTP on a port of its own (the leader the API, a standby 503s). */
+const httpPorts = new Map<string, number>();
+
 function writeConfig(node: string, roles: string[]): string {
+  const httpPort = httpPorts.get(node);
   const file = join(dir, `${node}.yaml`);
   writeFileSync(
     file,
@@ -134,6 +138,7 @@ function writeConfig(node: string, roles: string[]): string {
         area: { groupWait: '2s' },
       },
       log: { level: 'info' },
+      ...(httpPort === undefined ? {} : { http: { host: '127.0.0.1', port: httpPort } }),
       mqtt: {
         broker: 'external',
         url: mosq.url,
@@ -159,6 +164,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'netmon-mqtt-cluster-'));
   // PostgreSQL runs as the `postgres` user when the tests run as root: it must reach its data under here.
   chmodSync(dir, 0o755);
+  for (const node of ['alert-a', 'alert-b']) httpPorts.set(node, await freeTcpPort());
   const users: Record<string, string> = { [COLLECTOR.user]: COLLECTOR.password };
   for (const s of sensors) users[s.id] = pw(s.id);
   [nats, postgres, influx, mosq] = await Promise.all([
@@ -238,7 +244,7 @@ const logOf = (node: string): string => readFileSync(join(dir, `${node}.log`), '
 
 async function kill9(node: string): Promise<void> {
   const child = children.get(node);
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
   await exited;
@@ -246,7 +252,7 @@ async function kill9(node: string): Promise<void> {
 
 async function stopNode(node: string): Promise<void> {
   const child = children.get(node);
-  if (!child || child.exitCode !== null) return;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
