@@ -72,16 +72,42 @@ export class Pinger {
 
   constructor(o: PingerOptions) {
     this.#o = o;
-    for (const t of o.targets) {
-      const e = this.#hosts.get(t.host) ?? { targets: [], dueAt: 0 };
-      e.targets.push(t);
-      this.#hosts.set(t.host, e);
-      this.#byDevice.set(t.deviceId, e);
-    }
+    this.#place(o.targets, () => 0);
   }
 
   get size(): number {
     return this.#hosts.size;
+  }
+
+  /** The devices pinged now. */
+  deviceIds(): string[] {
+    return [...this.#byDevice.keys()];
+  }
+
+  /**
+   * Ping these targets from now on (a cluster member's devices follow ownership). An address already
+   * pinged keeps its schedule; a new one is due at once (while running); one no longer listed is
+   * dropped, and a result for it from the round in flight is neither observed nor written.
+   */
+  setTargets(targets: readonly PingTarget[]): void {
+    const before = new Map([...this.#hosts].map(([h, e]) => [h, e.dueAt]));
+    const now = this.#o.clock.now();
+    this.#hosts.clear();
+    this.#byDevice.clear();
+    this.#place(targets, (host) => before.get(host) ?? now);
+    if (this.#running && !this.#round) this.#arm();
+  }
+
+  #place(targets: readonly PingTarget[], dueAt: (host: string) => number): void {
+    for (const t of targets) {
+      let e = this.#hosts.get(t.host);
+      if (!e) {
+        e = { targets: [], dueAt: dueAt(t.host) };
+        this.#hosts.set(t.host, e);
+      }
+      e.targets.push(t);
+      this.#byDevice.set(t.deviceId, e);
+    }
   }
 
   start(): void {
