@@ -251,8 +251,7 @@ describe('Pinger.setTargets: the targets follow ownership (a cluster member)', (
       log: createLogger({ level: 'error', write: () => undefined }),
       batch: (hosts) =>
         new Promise<FpingParse>((resolve) => {
-          finish = () =>
-            resolve(parseFpingOutput(hosts.map((x) => `${x} : 0.1 0.2`).join('\n'), hosts, 2));
+          finish = () => resolve(parseFpingOutput(hosts.map((x) => `${x} : 0.1 0.2`).join('\n'), hosts, 2));
         }),
       targets: pick(['fast', 'other']),
       recheckMs: 2000,
