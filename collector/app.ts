@@ -72,6 +72,7 @@ import { createNotifier } from './notify/create-notifier.ts';
 import { serviceActions } from './notify/incident-actions.ts';
 import { keepRetention, type RetentionSetup } from './sinks/retention-setup.ts';
 import { startSignals, type RunningSignals } from './sources/signals.ts';
+import { watchPing } from './sources/ping/attach.ts';
 import { startTraps, type RunningTraps } from './sources/traps/attach.ts';
 import { IncidentStore } from './store/incident-store.ts';
 import { MqttSource } from './sources/mqtt/mqtt-source.ts';
@@ -367,6 +368,8 @@ export async function startClusterRuntime(
           intervalMs: config.snmp.intervalMs,
           concurrency: config.snmp.concurrency,
           selfMetricsMs: Math.min(10_000, config.snmp.intervalMs),
+          // Its owned devices pinged, results on the results stream with its polls (collector-node.ts).
+          ping: config.ping,
         },
       );
       await collector.start();
@@ -381,8 +384,6 @@ export async function startClusterRuntime(
           health: { requestProbe: (id) => bus.requestProbe(id, 0) },
           push: (s) => writer.push(s),
         });
-      // Not silently: the one process runs it, a cluster member does not yet (README: Cluster).
-      if (config.ping) log.warn('ping: is not run by a cluster member yet: it polls SNMP only');
     }
     if (cluster.roles.includes('alerting'))
       alerting = await startAlertingRole(config, cluster, bus, { ...opts, clock, log });
@@ -514,6 +515,14 @@ export async function startAlertingRole(
       .catch((err: unknown) => log.error('edge watch did not start', { error: errorMessage(err) }));
   };
   const liveness = config.mqtt && leaderLiveness(config, termWriter, clock, log);
+  // The term's tracker sees the owners' ping results: its ping requests go to the owner (netmon.probe,
+  // kind ping), its "SNMP not answering" warnings are logged and written as in one process.
+  let pingWatch: { readonly term: number; readonly off: () => void } | undefined;
+  const unwatchPing = (term: number): void => {
+    if (pingWatch?.term !== term) return;
+    pingWatch.off();
+    pingWatch = undefined;
+  };
   const node = new AlertingNode<TermStores, Monitor>({
     clock,
     log,
@@ -571,6 +580,16 @@ export async function startAlertingRole(
     onElected: (term) => front.starting(term),
     onLeading: (term, monitor, stores) => {
       watchEdges(monitor);
+      pingWatch?.off();
+      pingWatch = {
+        term,
+        off: watchPing(monitor.health, {
+          log: log.child({ component: 'ping', term }),
+          inventory: config.inventory,
+          push: (s) => termWriter.push(s),
+          requestPing: (id) => bus.requestProbe(id, 0, 'ping'),
+        }),
+      };
       liveness?.lead(term, monitor);
       fronts.set(
         term,
@@ -585,6 +604,7 @@ export async function startAlertingRole(
     },
     // At once: the term's routes answer nothing more and write nothing; then they are closed.
     onDeposed: (term) => {
+      unwatchPing(term);
       gates.get(term)?.close();
       gates.delete(term);
       front.standby(term);
@@ -593,6 +613,7 @@ export async function startAlertingRole(
       void f?.then((t) => t?.stop());
     },
     onStandby: (term) => {
+      unwatchPing(term);
       liveness?.standBy(term);
       edgeWatch?.stop();
       edgeWatch = undefined;

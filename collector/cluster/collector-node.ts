@@ -4,7 +4,10 @@
  *   membership (KV heartbeats, live view) ─► ownership (rendezvous, pins) ─► add / remove ─┐
  *   Collection: aligned Scheduler ─► SNMP poller ─► normalise ─► SampleWriter ─► InfluxDB  │ (own disk buffer)
  *              └─► every ProbeResult ─► ResultPublisher ─► JetStream NETMON_RESULTS ◄───────┘
- *   netmon.probe.<device> (from alerting) ─► requestProbe, for the devices it owns
+ *   Ping (with `ping:`): Pinger (fping) over the owned devices ─► ping samples ─► SampleWriter
+ *              └─► every ping ProbeResult ─► the same ResultPublisher (same seq)
+ *   netmon.probe.<device> (from alerting) ─► requestProbe (kind poll) or an immediate ping (kind ping),
+ *              for the devices it owns
  *
  * Handover rules (README: Cluster):
  * - Turns are aligned to the wall clock (scheduler.ts `aligned`): every collector would poll a device at
@@ -13,9 +16,12 @@
  * - A member that joins waits one heartbeat before it takes any device, so the others have seen it (and
  *   released theirs) first; a member that dies is dropped by the others `timeout` after its last heartbeat
  *   and its devices polled at their next slots: the worst takeover delay is timeout + one interval.
+ * - Ping targets follow ownership too (Pinger.setTargets): a device taken over is pinged at once (a ping
+ *   twice in one interval harms nothing), one handed back is pinged no more.
  * - A clean stop stops polling first, then deletes the member's key: the others take over at once.
  */
 import type { ClusterConfig } from '../../config/cluster.ts';
+import type { PingConfig } from '../../config/ping.ts';
 import { Collection } from '../collection/collection.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -24,6 +30,9 @@ import type { Inventory, Sample } from '../core/types.ts';
 import { Topology } from '../health/topology.ts';
 import { hasSnmp } from '../liveness/mqtt-liveness.ts';
 import type { DevicePoller, SampleWriterLike } from '../pipeline.ts';
+import { createPinger, pingTargets } from '../sources/ping/attach.ts';
+import type { PingBatch } from '../sources/ping/fping.ts';
+import type { Pinger, PingTarget } from '../sources/ping/pinger.ts';
 import { Membership, type MembersStore } from './membership.ts';
 import { handover, ownedBy, type PlacedDevice, type StrictPins } from './ownership.ts';
 import { ResultPublisher, type PublisherStats, type StreamPublish } from './result-bus.ts';
@@ -45,6 +54,8 @@ export interface CollectorNodeDeps {
   readonly poller: DevicePoller;
   readonly writer: SampleWriterLike;
   readonly bus: CollectorBus;
+  /** Tests may run another PingBatch; default fping. */
+  readonly pingBatch?: PingBatch | undefined;
 }
 
 export interface CollectorNodeSettings {
@@ -53,6 +64,8 @@ export interface CollectorNodeSettings {
   readonly intervalMs: number;
   readonly concurrency: number;
   readonly selfMetricsMs: number;
+  /** The config's `ping:` section: ping the devices this member owns. */
+  readonly ping?: PingConfig | undefined;
   /** How long stop() waits for NATS to ack the last results. Default 5 s. */
   readonly flushTimeoutMs?: number | undefined;
 }
@@ -63,6 +76,8 @@ export interface CollectorNodeStats {
   readonly handovers: number;
   readonly publisher: PublisherStats;
   readonly badProbeRequests: number;
+  /** Devices this member pings now (owned and pinged; 0 without `ping:`). */
+  readonly pinged: number;
 }
 
 export class CollectorNode {
@@ -72,6 +87,9 @@ export class CollectorNode {
   /** The edges' kecamatan: only members pinned to them poll their devices (ownership.ts, strict pins). */
   readonly #strict: StrictPins;
   readonly #collection: Collection;
+  /** With `ping:`: every pinged device's target; the Pinger gets the owned ones. */
+  readonly #pingTargets: readonly PingTarget[];
+  readonly #pinger: Pinger | undefined;
   #publisher: ResultPublisher | undefined;
   #membership: Membership | undefined;
   #probes: { stop(): void } | undefined;
@@ -114,6 +132,17 @@ export class CollectorNode {
         metricTags: { node: settings.cluster.node },
       },
     );
+    this.#pingTargets = settings.ping ? pingTargets(deps.inventory, settings.ping) : [];
+    this.#pinger =
+      settings.ping &&
+      createPinger(settings.ping, {
+        clock: deps.clock,
+        log: deps.log.child({ component: 'ping' }),
+        batch: deps.pingBatch,
+        targets: [],
+        observe: (probe) => this.#publisher?.publish(probe),
+        push: (samples) => deps.writer.push(samples),
+      });
   }
 
   /** Join: writer, publisher, membership (one heartbeat to settle), then the devices this member owns. */
@@ -131,6 +160,15 @@ export class CollectorNode {
       subject: bus.resultSubject,
     });
     this.#collection.start([]);
+    this.#pinger?.start();
+    const pingOnly = this.#settings.ping
+      ? this.#deps.inventory.devices.filter((d) => d.ping === 'only').map((d) => d.id)
+      : [];
+    if (pingOnly.length > 0)
+      log.warn('ping-only devices are not watched by a cluster member yet: they have no owner', {
+        devices: pingOnly.length,
+        first: pingOnly.slice(0, 5),
+      });
     const self: MemberRecord = {
       v: 1,
       id: cluster.node,
@@ -181,6 +219,7 @@ export class CollectorNode {
         retries: 0,
       },
       badProbeRequests: this.#badProbeRequests,
+      pinged: this.#pinger?.deviceIds().length ?? 0,
     };
   }
 
@@ -189,7 +228,7 @@ export class CollectorNode {
     this.#stopping = true;
     if (this.#rejoin) this.#deps.clock.clearTimeout(this.#rejoin);
     this.#rejoin = undefined;
-    await this.#collection.stop();
+    await Promise.all([this.#collection.stop(), this.#pinger?.stop()]);
     this.#probes?.stop();
     await this.#membership?.stop();
     this.#collection.writeSelfMetrics();
@@ -225,6 +264,7 @@ export class CollectorNode {
     for (const id of released) this.#collection.remove(id);
     for (const id of acquired) this.#collection.add(id);
     this.#owned = next;
+    this.#pinger?.setTargets(this.#pingTargets.filter((t) => next.has(t.deviceId)));
     this.#handovers++;
     this.#deps.log.info('devices handed over', {
       members: this.#members,
@@ -245,7 +285,8 @@ export class CollectorNode {
       return;
     }
     try {
-      this.#collection.requestProbe(id, req.value.delayMs);
+      if (req.value.kind === 'ping') this.#pinger?.request(id);
+      else this.#collection.requestProbe(id, req.value.delayMs);
     } catch (err) {
       this.#deps.log.error('probe request failed', { device: id, error: errorMessage(err) });
     }

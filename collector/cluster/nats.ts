@@ -49,6 +49,7 @@ import {
   edgeSubjects,
   encodeProbeRequest,
   probeSubject,
+  type ProbeKind,
 } from './subjects.ts';
 
 /** A JetStream publish or API call not answered within this is failed (and retried by its caller). */
@@ -87,7 +88,7 @@ export interface Bus {
   /** Every probe request (`netmon.probe.<deviceId>`) to `onRequest`. */
   subscribeProbes(onRequest: (subject: string, data: Uint8Array) => void): { stop(): void };
   /** Ask the owner of a device for a probe (core NATS: at most once; the alerting side asks again). */
-  requestProbe(deviceId: string, delayMs: number): void;
+  requestProbe(deviceId: string, delayMs: number, kind?: ProbeKind): void;
   /** Flush and close (subscriptions drained). */
   close(): Promise<void>;
 }
@@ -172,8 +173,8 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
         });
         return { stop: () => sub.unsubscribe() };
       },
-      requestProbe: (deviceId, delayMs) =>
-        nc.publish(probeSubject(deviceId), encodeProbeRequest({ delayMs })),
+      requestProbe: (deviceId, delayMs, kind) =>
+        nc.publish(probeSubject(deviceId), encodeProbeRequest(kind ? { delayMs, kind } : { delayMs })),
       close: async () => {
         if (!nc.isClosed()) await nc.drain();
       },

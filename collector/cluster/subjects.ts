@@ -11,7 +11,8 @@
  *       NETMON_RESULTS sources it across domains (api $JS.<domain>.API): kept at the edge while the uplink
  *       is cut, copied to the hub in order when it returns
  *   JS  durable pull consumer `alerting` on NETMON_RESULTS (explicit ack)
- *   core netmon.probe.<deviceId>  { delayMs }   alerting asks the owner of a device for a probe
+ *   core netmon.probe.<deviceId>  { delayMs, kind? }   alerting asks the owner of a device for a probe:
+ *       kind 'poll' (or none) an SNMP poll, 'ping' a ping at once (the owner's Pinger; delayMs unused)
  *
  * Decoders never throw: a payload that is not what its subject carries gives `{ ok: false, error }` with
  * what was wrong, so the receiver counts it, logs it and goes on (a bad message is never a crash).
@@ -101,8 +102,12 @@ export interface ResultMessage {
   readonly probe: ProbeResult;
 }
 
+/** What the owner does: an SNMP poll (absent: a poll, as before ping in a cluster) or a ping now. */
+export type ProbeKind = 'poll' | 'ping';
+
 export interface ProbeRequest {
   readonly delayMs: number;
+  readonly kind?: ProbeKind | undefined;
 }
 
 /** Epoch ms: Date.now() gives whole ms, a slot time may be fractional (scheduler.ts phaseOf). */
@@ -149,6 +154,7 @@ const resultSchema = z.strictObject({
 
 const probeRequestSchema = z.strictObject({
   delayMs: z.number().int().min(0).max(3_600_000),
+  kind: z.enum(['poll', 'ping']).optional(),
 });
 
 const utf8 = new TextEncoder();

@@ -9,7 +9,7 @@ import type { PingConfig } from '../../../config/ping.ts';
 import type { Clock } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
-import type { Device, Inventory, Sample, Site } from '../../core/types.ts';
+import type { Device, Inventory, ProbeResult, Sample, Site } from '../../core/types.ts';
 import type { HealthTracker, HealthWarning } from '../../health/health-tracker.ts';
 import { deviceTags } from '../../sinks/schema.ts';
 import { fpingBatch, type PingBatch } from './fping.ts';
@@ -52,11 +52,21 @@ export function pingTargets(inventory: Inventory, config: PingConfig): PingTarge
   });
 }
 
-export function startPing(config: PingConfig, deps: PingDeps): RunningPing {
-  const log = deps.log.child({ component: 'ping' });
-  const pinger = new Pinger({
+/** What a Pinger needs besides the config: where its results go. */
+export interface PingerDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly observe: (probe: ProbeResult) => void;
+  readonly push: (samples: Sample[]) => void;
+  readonly targets: readonly PingTarget[];
+  readonly batch?: PingBatch | undefined;
+}
+
+/** A Pinger on Debian's fping with the config's settings (one process, and a cluster's collector member). */
+export function createPinger(config: PingConfig, deps: PingerDeps): Pinger {
+  return new Pinger({
     clock: deps.clock,
-    log,
+    log: deps.log,
     batch:
       deps.batch ??
       fpingBatch({
@@ -66,17 +76,42 @@ export function startPing(config: PingConfig, deps: PingDeps): RunningPing {
         periodMs: config.periodMs,
         intervalMs: config.packetIntervalMs,
       }),
-    targets: pingTargets(deps.inventory, config),
+    targets: deps.targets,
     recheckMs: config.recheckMs,
     batchSize: config.batchSize,
     parallel: config.parallel,
-    observe: (p) => deps.health.observe(p),
+    observe: deps.observe,
     push: deps.push,
   });
+}
+
+export interface PingWatchDeps {
+  readonly log: Logger;
+  readonly inventory: Inventory;
+  /** Where the `device_warning` points go. */
+  readonly push: (samples: Sample[]) => void;
+  /** Ping this device now: the local Pinger, or (the cluster's leader) a request to the device's owner. */
+  readonly requestPing: (deviceId: string) => void;
+}
+
+/**
+ * The health tracker's side of ping: its requests for an immediate ping, and the "SNMP not answering"
+ * warning made visible (a WARN log line in both languages, a `device_warning` point; the API reads
+ * HealthTracker.warnings()). The one process and the cluster's alerting leader both use it. Returns the
+ * unsubscribe.
+ */
+export function watchPing(health: HealthTracker, deps: PingWatchDeps): () => void {
+  const { log } = deps;
   const sites = new Map(deps.inventory.sites.map((s) => [s.id, s]));
   const devices = new Map(deps.inventory.devices.map((d) => [d.id, d]));
-  const offPing = deps.health.onPingRequest((id) => pinger.request(id));
-  const offWarn = deps.health.onWarning((w) => {
+  const offPing = health.onPingRequest((id) => {
+    try {
+      deps.requestPing(id);
+    } catch (err) {
+      log.warn('ping request not sent', { device: id, error: errorMessage(err) });
+    }
+  });
+  const offWarn = health.onWarning((w) => {
     try {
       const d = devices.get(w.deviceId);
       const s = d && sites.get(d.siteId);
@@ -94,6 +129,28 @@ export function startPing(config: PingConfig, deps: PingDeps): RunningPing {
       log.error('warning not recorded', { device: w.deviceId, error: errorMessage(err) });
     }
   });
+  return () => {
+    offPing();
+    offWarn();
+  };
+}
+
+export function startPing(config: PingConfig, deps: PingDeps): RunningPing {
+  const log = deps.log.child({ component: 'ping' });
+  const pinger = createPinger(config, {
+    clock: deps.clock,
+    log,
+    batch: deps.batch,
+    targets: pingTargets(deps.inventory, config),
+    observe: (p) => deps.health.observe(p),
+    push: deps.push,
+  });
+  const off = watchPing(deps.health, {
+    log,
+    inventory: deps.inventory,
+    push: deps.push,
+    requestPing: (id) => pinger.request(id),
+  });
   pinger.start();
   log.info('ping started', {
     addresses: pinger.size,
@@ -103,8 +160,7 @@ export function startPing(config: PingConfig, deps: PingDeps): RunningPing {
   return {
     pinger,
     stop: async () => {
-      offPing();
-      offWarn();
+      off();
       await pinger.stop();
     },
   };

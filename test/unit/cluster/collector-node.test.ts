@@ -12,6 +12,8 @@ import { FakeClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import type { Device, Inventory, Site } from '../../../collector/core/types.ts';
 import type { SampleWriterLike } from '../../../collector/pipeline.ts';
+import type { PingConfig } from '../../../config/ping.ts';
+import { parseFpingOutput, type FpingParse } from '../../../collector/sources/ping/fping-output.ts';
 import { nextSlot, phaseOf } from '../../../collector/scheduler/scheduler.ts';
 import { FakeStream, MemoryBucket } from '../../support/cluster-fakes.ts';
 import { ScriptedPoller, advance } from '../../support/monitor-fakes.ts';
@@ -72,7 +74,14 @@ function fakeCluster(clock: FakeClock) {
       return { stop: () => probeSubs.delete(fn) };
     },
   };
-  const node = (id: string, pins: string[] = [], edges: { domain: string; kecamatan: string[] }[] = []) =>
+  /** The addresses each node's fake fping was given, per run. */
+  const pinged = new Map<string, string[][]>();
+  const node = (
+    id: string,
+    pins: string[] = [],
+    edges: { domain: string; kecamatan: string[] }[] = [],
+    ping?: PingConfig,
+  ) =>
     new CollectorNode(
       {
         clock,
@@ -81,6 +90,10 @@ function fakeCluster(clock: FakeClock) {
         poller: new ScriptedPoller(clock),
         writer: idleWriter(),
         bus,
+        pingBatch: (hosts): Promise<FpingParse> => {
+          pinged.set(id, [...(pinged.get(id) ?? []), [...hosts]]);
+          return Promise.resolve(parseFpingOutput(hosts.map((h) => `${h} : 0.1`).join('\n'), hosts, 1));
+        },
       },
       {
         cluster: {
@@ -93,12 +106,14 @@ function fakeCluster(clock: FakeClock) {
         intervalMs: INTERVAL,
         concurrency: 50,
         selfMetricsMs: 10_000,
+        ping,
       },
     );
-  const requestProbe = (deviceId: string) => {
-    for (const fn of probeSubs) fn(probeSubject(deviceId), encodeProbeRequest({ delayMs: 0 }));
+  const requestProbe = (deviceId: string, kind?: 'ping') => {
+    for (const fn of probeSubs)
+      fn(probeSubject(deviceId), encodeProbeRequest(kind ? { delayMs: 0, kind } : { delayMs: 0 }));
   };
-  return { bucket, stream, node, requestProbe };
+  return { bucket, stream, node, requestProbe, pinged };
 }
 
 async function startAll(clock: FakeClock, nodes: CollectorNode[]): Promise<void> {
@@ -260,5 +275,78 @@ describe('CollectorNode', () => {
     expect(c.bucket.values.has('col-2')).toBe(false);
     await nodes[0]?.stop();
     expect(clock.pendingTimers()).toBe(0);
+  });
+});
+
+describe('CollectorNode with ping:', () => {
+  const ping: PingConfig = {
+    intervalMs: 60_000,
+    fastIntervalMs: 60_000,
+    fastCriticalities: [],
+    recheckMs: 2000,
+    count: 1,
+    timeoutMs: 500,
+    periodMs: 100,
+    packetIntervalMs: 1,
+    batchSize: 100,
+    parallel: 1,
+    fping: 'fping',
+  };
+  const hostOf = new Map(devices.map((d) => [d.host, d.id]));
+  const idsPinged = (runs: readonly string[][] | undefined): string[] =>
+    (runs ?? []).flat().map((h) => hostOf.get(h) ?? h);
+
+  it('pings the devices it owns, on its results stream with its polls; takes over what a leaver pinged', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const [a, b] = [c.node('col-1', [], [], ping), c.node('col-2', [], [], ping)];
+    await startAll(clock, [a, b]);
+    await advance(clock, 100, 50);
+    expect(a.stats().pinged).toBe(a.owned().length);
+    expect(new Set(idsPinged(c.pinged.get('col-1')))).toEqual(new Set(a.owned()));
+    expect(new Set(idsPinged(c.pinged.get('col-2')))).toEqual(new Set(b.owned()));
+    const pingResults = c.stream.stored.filter((s) => s.msg.probe.source === 'ping');
+    expect(new Set(pingResults.map((s) => `${s.msg.collector}:${s.msg.probe.deviceId}`))).toEqual(
+      new Set([...a.owned().map((id) => `col-1:${id}`), ...b.owned().map((id) => `col-2:${id}`)]),
+    );
+
+    // A ping request (kind ping) makes the owner ping at once, and nobody else; a poll request still polls.
+    const [target] = b.owned();
+    if (!target) throw new Error('col-2 owns nothing');
+    c.pinged.clear();
+    c.requestProbe(target, 'ping');
+    await advance(clock, 10, 10);
+    expect(c.pinged.get('col-1')).toBeUndefined();
+    expect(idsPinged(c.pinged.get('col-2'))).toEqual([target]);
+
+    // col-2 leaves: col-1 pings its devices at once (no wait for an interval).
+    c.pinged.clear();
+    const bOwned = b.owned();
+    await b.stop();
+    await advance(clock, 100, 50);
+    expect(new Set(idsPinged(c.pinged.get('col-1')))).toEqual(new Set(bOwned));
+    expect(a.stats().pinged).toBe(devices.length);
+    await a.stop();
+    // Pings and polls share one numbering per collector, without a gap.
+    for (const id of ['col-1', 'col-2']) {
+      const seqs = c.stream.stored.filter((s) => s.msg.collector === id).map((s) => s.msg.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    }
+  });
+
+  it('without ping: a ping request pings nothing', async () => {
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock);
+    const a = c.node('col-1');
+    await startAll(clock, [a]);
+    await advance(clock, 10, 10);
+    const [target] = a.owned();
+    if (!target) throw new Error('col-1 owns nothing');
+    c.requestProbe(target, 'ping');
+    await advance(clock, 10, 10);
+    expect(c.pinged.size).toBe(0);
+    expect(c.stream.stored.filter((s) => s.msg.probe.source === 'ping')).toEqual([]);
+    expect(a.stats().pinged).toBe(0);
+    await a.stop();
   });
 });

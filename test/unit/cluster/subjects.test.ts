@@ -89,6 +89,10 @@ describe('codecs', () => {
       ok: true,
       value: { delayMs: 300 },
     });
+    expect(decodeProbeRequest(encodeProbeRequest({ delayMs: 0, kind: 'ping' }))).toEqual({
+      ok: true,
+      value: { delayMs: 0, kind: 'ping' },
+    });
   });
 
   const badResults: [string, Uint8Array, RegExp][] = [
@@ -149,5 +153,8 @@ describe('codecs', () => {
     );
     expect(errorOf(decodeProbeRequest(bytes('{"delayMs":-5}')))).toMatch(/^probe request: delayMs:/);
     expect(errorOf(decodeProbeRequest(bytes('now please')))).toBe('probe request: not JSON (10 bytes)');
+    expect(errorOf(decodeProbeRequest(bytes('{"delayMs":0,"kind":"trace"}')))).toMatch(
+      /^probe request: kind:/,
+    );
   });
 });
