@@ -194,27 +194,19 @@ describe('ping on collector members', () => {
     if (!firstPing) throw new Error(`no first ping of ${id}`);
     const stoppedAt = Date.now();
     sim.stopSnmp(id);
-    const failed = await waitFor(
-      async () =>
-        (await results.update()).find(
-          (r) =>
-            r.msg.probe.deviceId === id &&
-            r.msg.probe.source === 'snmp' &&
-            !r.msg.probe.ok &&
-            r.msg.probe.timeMs >= stoppedAt,
-        ),
-      { timeoutMs: 10_000, intervalMs: 200, what: `a failed poll of ${id}` },
-    );
-    const asked = await waitFor(
-      async () =>
-        (await results.update()).find(
-          (r) =>
-            r.msg.probe.deviceId === id &&
-            r.msg.probe.source === 'ping' &&
-            r.msg.probe.timeMs >= failed.msg.probe.timeMs,
-        ),
-      { timeoutMs: 10_000, intervalMs: 200, what: `a ping of ${id} after its failed poll` },
-    );
+    // The first result of the device from `source` at or after `fromMs`, as the stream shows it.
+    const next = (source: string, fromMs: number, what: string) =>
+      waitFor(
+        async () =>
+          (await results.update()).find(
+            (r) =>
+              r.msg.probe.deviceId === id && r.msg.probe.source === source && r.msg.probe.timeMs >= fromMs,
+          ),
+        { timeoutMs: 10_000, intervalMs: 200, what },
+      );
+    const failed = await next('snmp', stoppedAt, `a poll of ${id} after snmp-stop`);
+    expect(failed.msg.probe.ok).toBe(false);
+    const asked = await next('ping', failed.msg.probe.timeMs, `a ping of ${id} after its failed poll`);
     process.stdout.write(
       `ping request: ${id} pinged by ${asked.msg.collector} ${asked.msg.probe.timeMs - failed.msg.probe.timeMs} ms after its failed poll (its ping interval: ${PING_INTERVAL_MS} ms, last ping ${asked.msg.probe.timeMs - firstPing.msg.probe.timeMs} ms before)\n`,
     );
