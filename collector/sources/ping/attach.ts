@@ -3,7 +3,8 @@
  * feeds its results to the health tracker (the same state machine SNMP feeds), pings at once what the
  * tracker asks for, and makes the "SNMP not answering" warning visible: a WARN log line in both
  * languages, a `device_warning` point, and HealthTracker.warnings() for the API. The warning pages
- * nobody: it is not an outage (README: Ping).
+ * nobody: it is not an outage (README: Ping). A cluster member builds its Pinger with createPinger; the
+ * alerting leader watches its tracker with watchPing (README: Traps and ping on collector members).
  */
 import type { PingConfig } from '../../../config/ping.ts';
 import type { Clock } from '../../core/clock.ts';
