@@ -57,9 +57,10 @@ export function memberConfig(
   // MQTT in a cluster goes through an external broker; this demo runs SNMP only.
   delete cfg['mqtt'];
   // The simulator sends its traps to the example's one port: collector-1 receives them (and asks each
-  // device's owner for the poll); two receivers on one port would not start. No ping in a cluster yet.
+  // device's owner for the poll); two receivers on one port would not start. Each collector pings the
+  // devices it owns; an alerting candidate pings nothing (its ping requests go to the owners).
   if (m.node !== 'collector-1') delete cfg['traps'];
-  delete cfg['ping'];
+  if (!m.roles.includes('collector')) delete cfg['ping'];
   cfg['http'] = { ...obj('http'), port: m.httpPort };
   cfg['api'] = { ...obj('api'), tokensFile: join(where.root, 'var/api-tokens.yaml') };
   cfg['console'] = {

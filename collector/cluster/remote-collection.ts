@@ -165,13 +165,16 @@ export class RemoteCollection implements CollectionPort {
         this.#deps.log.debug('stale probe result: history only', { device: p.deviceId, timeMs: p.timeMs });
       return;
     }
-    if (p.ok) this.#polls.ok++;
-    else this.#polls.failed++;
+    // A ping is a second signal, not a poll: it feeds health, not the poll counts or the rounds.
+    const poll = p.source !== 'ping';
+    if (poll && p.ok) this.#polls.ok++;
+    else if (poll) this.#polls.failed++;
     try {
       this.#deps.onProbe(p);
     } catch (err) {
       this.#deps.log.error('probe result not applied', { device: p.deviceId, error: errorMessage(err) });
     }
+    if (!poll) return;
     this.#roundSeen.add(p.deviceId);
     if (this.#roundSeen.size >= this.#devices.size) {
       this.#polls.rounds++;

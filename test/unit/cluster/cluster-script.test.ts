@@ -35,9 +35,10 @@ describe('scripts/cluster.ts member configs', () => {
     expect(a.cluster?.postgres?.url).toBe(where.postgresUrl);
     expect(c.http.listen.port).toBe(8091);
     expect(JSON.stringify(c)).toContain(join(where.dir, 'collector-2', 'buffer'));
-    // One trap receiver (collector-1, on the port the simulator sends to); no ping in a cluster yet.
+    // One trap receiver (collector-1, on the port the simulator sends to); every collector pings what it owns.
     expect(c.traps).toBeUndefined();
-    expect(c.ping).toBeUndefined();
+    expect(c.ping?.intervalMs).toBeGreaterThan(0);
+    expect(a.ping).toBeUndefined();
     const first = memberConfig(example, { node: 'collector-1', roles: ['collector'], httpPort: 8090 }, where);
     expect(parseConfig(stringify(first), join(where.dir, 'collector-1.yaml')).traps?.port).toBeGreaterThan(0);
     // The example config is not changed for the next member.

@@ -94,6 +94,10 @@ class ScriptedFleet implements ProbeFeed {
   emit(id: string, timeMs: number): void {
     for (let i = 0; i < this.copies; i++) this.#onProbe?.(probe(id, timeMs, !this.cut.has(id)));
   }
+  /** A ping result of the owner (the second signal), as a collector member with `ping:` publishes it. */
+  emitPing(id: string, timeMs: number, ok: boolean): void {
+    this.#onProbe?.(probe(id, timeMs, ok, 'ping'));
+  }
   publish(deviceId: string, delayMs: number): void {
     this.requests.push({ deviceId, delayMs });
     this.clock.setTimeout(() => this.emit(deviceId, this.clock.now()), delayMs);
@@ -194,6 +198,20 @@ describe('Monitor on a remote collection', () => {
     await advance(clock, 2 * MIN, 1000);
     expect(channel.sent).toEqual([]);
     expect(monitor.health.get('pkm-petang-1-r1')?.state).toBe('up');
+    await monitor.stop();
+  });
+
+  it('a ping result reaches health but is not a poll: the poll counts and rounds stay as they were', async () => {
+    const { clock, fleet, monitor, remote } = setup();
+    await monitor.start();
+    await advance(clock, MIN, 1000);
+    const before = monitor.status().polls;
+    const fresh = remote.counts().fresh;
+    fleet.emitPing('pkm-petang-1-r1', clock.now() - 900, true);
+    fleet.emitPing('pkm-petang-1-r1', clock.now() - 800, true);
+    fleet.emitPing('pkm-petang-1-ap1', clock.now() - 700, true);
+    expect(remote.counts().fresh).toBe(fresh + 3);
+    expect(monitor.status().polls).toEqual(before);
     await monitor.stop();
   });
 
