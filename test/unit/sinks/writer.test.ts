@@ -69,9 +69,10 @@ function setup(over: Partial<SampleWriterOptions> = {}) {
     ...over,
   };
   const w = new SampleWriter(opts);
-  /** Let pending promise chains (the fake sink's writes) run. */
+  /** Let pending promise chains (the fake sink's writes) run, and the disk buffer's writes finish. */
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    await w.whenIdle();
   };
   /** Advance fake time tick by tick, letting each flush finish. */
   const run = async (ms: number): Promise<void> => {
@@ -243,10 +244,11 @@ describe('SampleWriter', () => {
   });
 
   it('memory is bounded: past maxMemorySamples, samples spill to disk and are still written in order', async () => {
-    const { w, sink, run } = setup({ maxMemorySamples: 30, batchSize: 10 });
+    const { w, sink, run, settle } = setup({ maxMemorySamples: 30, batchSize: 10 });
     // Not started: nothing is written, so memory would grow without the bound.
     for (let i = 0; i < 10; i++) w.push(samples(10));
     expect(w.stats().buffered).toBe(100);
+    await settle(); // the spill is asynchronous
     expect(readdirSync(join(dir, 'buffer')).some((f) => f.startsWith('seg-'))).toBe(true);
     await w.start();
     await run(1000);
