@@ -248,6 +248,7 @@ export class DiskQueue {
 
   /** Read the head segment's lines, if not yet in memory, without blocking the event loop. */
   loadHead(): Promise<void> {
+    if (!this.#segments[0] || this.#segments[0].lines) return Promise.resolve(); // no wait for an append
     this.#ioPending++;
     const run = this.#io.then(async () => {
       const head = this.#segments[0];

@@ -27,7 +27,7 @@ import type { Logger } from '../core/log.ts';
 import { backoffMs, type RetryPolicy } from '../core/retry.ts';
 import type { Sample } from '../core/types.ts';
 import type { SampleWriterLike, WriterStats } from '../pipeline.ts';
-import { BufferWriteError, DiskQueue } from './disk-queue.ts';
+import { BufferWriteError, DiskQueue, type QueuedBatch } from './disk-queue.ts';
 import { PartialWriteError, type SampleSink } from './sink.ts';
 import { validateSample } from './validate.ts';
 
@@ -294,10 +294,7 @@ export class SampleWriter implements SampleWriterLike {
       return;
     }
     while (!this.#pastStop()) {
-      // Oldest first: what waits on disk (once what is on its way there has arrived), then memory.
-      await this.#spillDone();
-      await this.#disk.loadHead();
-      const queued = this.#disk.peek();
+      const queued = await this.#oldestOnDisk();
       if (queued) {
         if (!(await this.#write(queued.samples))) {
           this.#disk.nack(queued);
@@ -319,6 +316,19 @@ export class SampleWriter implements SampleWriterLike {
         this.#spillAll();
         return;
       }
+    }
+  }
+
+  /**
+   * Oldest first: what waits on disk, then what is on its way there (waited for only when the disk has
+   * nothing else: a group being fsync'd does not hold up the batches before it), then memory.
+   */
+  async #oldestOnDisk(): Promise<QueuedBatch | undefined> {
+    for (;;) {
+      await this.#disk.loadHead();
+      const queued = this.#disk.peek();
+      if (queued || !this.#spillTask) return queued;
+      await this.#spillDone();
     }
   }
 
