@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -255,6 +256,35 @@ describe('SampleWriter', () => {
     await w.start();
     await run(1000);
     expect(times(sink.written)).toEqual(range(100));
+    await w.stop();
+  });
+
+  it('while the sink is down, what a flush tick spills goes to disk as one group: one fsync', async () => {
+    const { w, sink, settle, run } = setup();
+    await w.start();
+    sink.fail = down;
+    w.push(samples(10));
+    await settle();
+    w.push(samples(35)); // 3 full batches and 5 more, in memory until the next tick
+    const probe = await open(process.execPath, 'r');
+    const proto = Object.getPrototypeOf(probe) as { sync: (...a: unknown[]) => Promise<void> };
+    await probe.close();
+    const original = proto.sync;
+    let syncs = 0;
+    proto.sync = function (this: unknown, ...args: unknown[]) {
+      syncs++;
+      return original.apply(this, args);
+    };
+    try {
+      await run(1000);
+    } finally {
+      proto.sync = original;
+    }
+    expect(syncs).toBe(1);
+    expect(w.stats()).toMatchObject({ buffered: 45, onDisk: 45 });
+    sink.fail = undefined;
+    await run(5000);
+    expect(times(sink.written)).toEqual(range(45));
     await w.stop();
   });
 
