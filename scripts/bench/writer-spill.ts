@@ -15,17 +15,17 @@
  * Printed per phase: samples/s accepted (pushed), CPU-ms per 1,000 samples (this process: the writer,
  * its disk buffer and the HTTP client), the event loop's delay (perf_hooks monitorEventLoopDelay
  * p50/p99/max: what a poll timer in the same process would wait), fsyncs a second (every fsync/fdatasync
- * the process makes, counted by wrapping node:fs's functions, which still do the work), the highest RSS, and
+ * the process makes, counted by wrapping node:fs's functions, which still do the work: test/support/fsync-counter.ts), the highest RSS, and
  * the time to drain once the sink is back. The last line is the same as JSON.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Sample } from '../../collector/core/types.ts';
+import { startFsyncCounter } from '../../test/support/fsync-counter.ts';
 import { parseCommandLine } from '../lib/cli.ts';
 
 const USAGE =
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   if (sinkMode !== 'slow' && sinkMode !== 'down')
     throw new Error(`writer-spill: --sink must be slow or down, not "${sinkMode}"`);
 
-  const fsyncs = await countFsyncs();
+  const fsyncs = await startFsyncCounter();
   // Imported after the fs functions are wrapped, so their bindings are the counting ones.
   const { systemClock } = await import('../../collector/core/clock.ts');
   const { memoryLogger } = await import('../../collector/core/log.ts');
@@ -209,32 +209,6 @@ async function main(): Promise<void> {
     JSON.stringify({ sink: sinkMode, delayMs, rate, seconds, batchSize, load, behind, drain, end: final }),
   );
   process.exit(0);
-}
-
-/** Wrap every fsync of node:fs (sync, callback, promise) with a counter; each still calls the original. */
-async function countFsyncs(): Promise<{ count: number }> {
-  const counter = { count: 0 };
-  const mod = fs as unknown as Record<string, (...a: unknown[]) => unknown>;
-  for (const name of ['fsyncSync', 'fdatasyncSync', 'fsync', 'fdatasync']) {
-    const original = mod[name]!;
-    mod[name] = function (this: unknown, ...args: unknown[]) {
-      counter.count++;
-      return original.apply(this, args);
-    };
-  }
-  syncBuiltinESMExports();
-  // FileHandle's prototype, reached through a handle (the class is not exported).
-  const h = await fs.promises.open(process.execPath, 'r');
-  const proto = Object.getPrototypeOf(h) as Record<string, (...a: unknown[]) => unknown>;
-  await h.close();
-  for (const name of ['sync', 'datasync']) {
-    const original = proto[name]!;
-    proto[name] = function (this: unknown, ...args: unknown[]) {
-      counter.count++;
-      return original.apply(this, args);
-    };
-  }
-  return counter;
 }
 
 /** A device poll's samples (9), for one of 3,000 devices, with a timestamp per sample that only grows. */

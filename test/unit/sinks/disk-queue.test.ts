@@ -1,10 +1,10 @@
 import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../collector/core/types.ts';
 import { BufferWriteError, DiskQueue, type DiskQueueOptions } from '../../../collector/sinks/disk-queue.ts';
+import { startFsyncCounter } from '../../support/fsync-counter.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -40,22 +40,14 @@ function drain(q: DiskQueue): string[] {
 
 const segments = (): string[] => readdirSync(dir).filter((n) => n.startsWith('seg-'));
 
-/** Count FileHandle.sync() calls (the fsyncs of appendGroup) while `fn` runs; each still does the work. */
+/** Count the fsyncs made while `fn` runs. */
 async function countingSyncs<T>(fn: () => Promise<T>): Promise<{ result: T; syncs: number }> {
-  const probe = await open(process.execPath, 'r');
-  const proto = Object.getPrototypeOf(probe) as { sync: (...a: unknown[]) => Promise<void> };
-  await probe.close();
-  const original = proto.sync;
-  let syncs = 0;
-  proto.sync = function (this: unknown, ...args: unknown[]) {
-    syncs++;
-    return original.apply(this, args);
-  };
+  const fsyncs = await startFsyncCounter();
   try {
     const result = await fn();
-    return { result, syncs };
+    return { result, syncs: fsyncs.count };
   } finally {
-    proto.sync = original;
+    fsyncs.stop();
   }
 }
 

@@ -1,5 +1,4 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,6 +8,7 @@ import { memoryLogger } from '../../../collector/core/log.ts';
 import type { Sample } from '../../../collector/core/types.ts';
 import { PartialWriteError, type SampleSink } from '../../../collector/sinks/sink.ts';
 import { SampleWriter, type SampleWriterOptions } from '../../../collector/sinks/writer.ts';
+import { startFsyncCounter } from '../../support/fsync-counter.ts';
 
 /** A sink whose behaviour the test sets: 'ok', a retryable outage, or an error thrown per call. */
 class FakeSink implements SampleSink {
@@ -266,21 +266,13 @@ describe('SampleWriter', () => {
     w.push(samples(10));
     await settle();
     w.push(samples(35)); // 3 full batches and 5 more, in memory until the next tick
-    const probe = await open(process.execPath, 'r');
-    const proto = Object.getPrototypeOf(probe) as { sync: (...a: unknown[]) => Promise<void> };
-    await probe.close();
-    const original = proto.sync;
-    let syncs = 0;
-    proto.sync = function (this: unknown, ...args: unknown[]) {
-      syncs++;
-      return original.apply(this, args);
-    };
+    const fsyncs = await startFsyncCounter();
     try {
       await run(1000);
     } finally {
-      proto.sync = original;
+      fsyncs.stop();
     }
-    expect(syncs).toBe(1);
+    expect(fsyncs.count).toBe(1);
     expect(w.stats()).toMatchObject({ buffered: 45, onDisk: 45 });
     sink.fail = undefined;
     await run(5000);
