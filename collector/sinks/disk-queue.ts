@@ -7,8 +7,9 @@
  *   ack                        "<seq> <lines>": how many lines of segment <seq> are already written
  *
  * appendGroup() is the writer's path (group commit): every batch handed over since the last group went to
- * disk is written with one write and one fsync per segment it touches, asynchronously (the fsync runs on
- * libuv's thread pool, not on the event loop that also polls). Appends and loads of the head segment run
+ * disk is written with one write and one fsync per segment it touches, asynchronously (the write and the
+ * fsync run on libuv's thread pool, not on the event loop that also polls; each batch is encoded in an
+ * event-loop turn of its own). Appends and loads of the head segment run
  * one at a time, in order. append() is the synchronous path (one batch, fsync'd before it returns) for
  * a writer that has already stopped.
  *
@@ -50,6 +51,7 @@ import {
 } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { errorMessage, NetmonError } from '../core/errors.ts';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../core/private-fs.ts';
 import type { Sample } from '../core/types.ts';
@@ -78,6 +80,12 @@ interface Chunk {
   readonly lines: string[];
   bytes: number;
   samples: number;
+}
+
+/** A batch as the line that stores it. */
+interface Encoded {
+  readonly line: string;
+  readonly samples: number;
 }
 
 /** A batch handed out by peek(): give it back with ack() or nack(). */
@@ -226,7 +234,9 @@ export class DiskQueue {
   /** Append one batch durably (fsync'd before it returns), on the event loop. Throws on I/O errors. */
   append(batch: readonly Sample[]): void {
     if (this.#ioPending > 0) throw new Error('DiskQueue: append() while an appendGroup() is in progress');
-    const chunks = this.#plan([batch]);
+    const chunks = this.#plan(
+      batch.length > 0 ? [{ line: JSON.stringify(batch), samples: batch.length }] : [],
+    );
     let done = 0;
     let failure: unknown;
     try {
@@ -307,7 +317,14 @@ export class DiskQueue {
   }
 
   async #appendAsync(batches: readonly (readonly Sample[])[]): Promise<void> {
-    const chunks = this.#plan(batches);
+    // One batch (5,000 samples: a few ms) encoded per event-loop turn, so that polls run in between.
+    const encoded: Encoded[] = [];
+    for (const batch of batches) {
+      if (batch.length === 0) continue;
+      if (encoded.length > 0) await setImmediate();
+      encoded.push({ line: JSON.stringify(batch), samples: batch.length });
+    }
+    const chunks = this.#plan(encoded);
     let done = 0;
     let failure: unknown;
     try {
@@ -328,13 +345,11 @@ export class DiskQueue {
   }
 
   /** Which segment each batch goes to: the tail while it is writable and not full, then new ones. */
-  #plan(batches: readonly (readonly Sample[])[]): Chunk[] {
+  #plan(encoded: readonly Encoded[]): Chunk[] {
     const chunks: Chunk[] = [];
     let chunk: Chunk | undefined;
     const tail = this.#segments.at(-1);
-    for (const batch of batches) {
-      if (batch.length === 0) continue;
-      const line = JSON.stringify(batch);
+    for (const { line, samples } of encoded) {
       const size = Buffer.byteLength(line) + 1;
       const full = chunk ? chunk.seg.bytes + chunk.bytes >= this.#segmentBytes : true;
       if (!chunk || full) {
@@ -357,7 +372,7 @@ export class DiskQueue {
       }
       chunk.lines.push(line);
       chunk.bytes += size;
-      chunk.samples += batch.length;
+      chunk.samples += samples;
     }
     return chunks;
   }
