@@ -9,9 +9,8 @@
  * appendGroup() is the writer's path (group commit): every batch handed over since the last group went to
  * disk is written with one write and one fsync per segment it touches, asynchronously (the write and the
  * fsync run on libuv's thread pool, not on the event loop that also polls; each batch is encoded in an
- * event-loop turn of its own). Appends and loads of the head segment run
- * one at a time, in order. append() is the synchronous path (one batch, fsync'd before it returns) for
- * a writer that has already stopped.
+ * event-loop turn of its own). Appends and loads of the head segment run one at a time, in order. append()
+ * is the synchronous path (one batch, fsync'd before it returns) for a writer that has already stopped.
  *
  * peek() hands out the oldest batch and marks it in flight; ack() moves past it; nack() leaves it at the
  * head for the next try. A batch is parsed only when it is handed out (one line at a time, not the whole
