@@ -235,27 +235,28 @@ export class SampleWriter implements SampleWriterLike {
     this.#spilling += batch.length;
   }
 
-  /** One group commit at a time; what is queued meanwhile goes in the next group. */
+  /**
+   * One group commit at a time (#spillTask: the group being written); what is queued meanwhile goes in
+   * the next group, started as soon as this one is on disk.
+   */
   #startSpill(): void {
     if (this.#spillTask || this.#spillQueue.length === 0) return;
-    this.#spillTask = this.#spillGroups().finally(() => {
+    const group = this.#spillQueue;
+    this.#spillQueue = [];
+    this.#spillTask = this.#spillGroup(group).finally(() => {
       this.#spillTask = undefined;
       this.#startSpill();
     });
   }
 
-  async #spillGroups(): Promise<void> {
-    while (this.#spillQueue.length > 0) {
-      const group = this.#spillQueue;
-      this.#spillQueue = [];
-      const samples = group.reduce((n, b) => n + b.length, 0);
-      try {
-        await this.#disk.appendGroup(group);
-      } catch (err) {
-        this.#diskFailed(err instanceof BufferWriteError ? err.lostSamples : samples, err);
-      } finally {
-        this.#spilling -= samples;
-      }
+  async #spillGroup(group: readonly Sample[][]): Promise<void> {
+    const samples = group.reduce((n, b) => n + b.length, 0);
+    try {
+      await this.#disk.appendGroup(group);
+    } catch (err) {
+      this.#diskFailed(err instanceof BufferWriteError ? err.lostSamples : samples, err);
+    } finally {
+      this.#spilling -= samples;
     }
   }
 
@@ -321,14 +322,15 @@ export class SampleWriter implements SampleWriterLike {
 
   /**
    * Oldest first: what waits on disk, then what is on its way there (waited for only when the disk has
-   * nothing else: a group being fsync'd does not hold up the batches before it), then memory.
+   * nothing else: a group being fsync'd does not hold up the batches before it, and the writer waits for
+   * one group, not until spilling stops, which it may not while the sink is slow), then memory.
    */
   async #oldestOnDisk(): Promise<QueuedBatch | undefined> {
     for (;;) {
       await this.#disk.loadHead();
       const queued = this.#disk.peek();
       if (queued || !this.#spillTask) return queued;
-      await this.#spillDone();
+      await this.#spillTask;
     }
   }
 
