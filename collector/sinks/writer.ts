@@ -5,8 +5,18 @@
  *
  *   push() ─► validate ─► memory (bounded) ─► flush every flushIntervalMs or batchSize ─► sink.write()
  *                │                 │                                                        │ retryable failure
- *                ▼                 └── spill while the sink is down or memory is full ──► DiskQueue ◄┘
- *          invalid: counted, logged                                     drains first when the sink is back
+ *                ▼                 └── spill while the sink is down, or the overflow ────► DiskQueue ◄┘
+ *          invalid: counted, logged    past the memory bound (group commit, async)   drains first when back
+ *
+ * Spilling is cheap and off the event loop (issue #14: a writer that falls behind must not get slower per
+ * sample, nor stall the polls sharing its event loop): while the sink is slow, memory keeps the newest
+ * maxMemorySamples and only the oldest overflow goes to disk, a batch at a time; the batches handed over
+ * while the previous group is being written go to disk together, in one write and one fsync
+ * (DiskQueue.appendGroup, on libuv's thread pool). While the sink is down, everything in memory goes to
+ * disk at every flush tick, so a crash then loses at most one flush interval of samples.
+ *
+ * Order: oldest first (disk, then what is on its way to disk, then memory), except a batch whose write
+ * failed while newer samples were already being spilled: it is written after them.
  *
  * Accounting: every pushed sample ends up counted exactly once as written, invalid or dropped (buffer
  * bound, or a non-retryable rejection by the server), or is still buffered. Nothing is silent.
@@ -17,7 +27,7 @@ import type { Logger } from '../core/log.ts';
 import { backoffMs, type RetryPolicy } from '../core/retry.ts';
 import type { Sample } from '../core/types.ts';
 import type { SampleWriterLike, WriterStats } from '../pipeline.ts';
-import { DiskQueue } from './disk-queue.ts';
+import { BufferWriteError, DiskQueue, type QueuedBatch } from './disk-queue.ts';
 import { PartialWriteError, type SampleSink } from './sink.ts';
 import { validateSample } from './validate.ts';
 
@@ -52,6 +62,11 @@ export class SampleWriter implements SampleWriterLike {
   #pending: Sample[] = [];
   /** Samples taken from #pending and being written right now (still counted as buffered). */
   #inFlight = 0;
+  /** Batches taken from memory for the disk buffer, oldest first, waiting for the next group commit. */
+  #spillQueue: Sample[][] = [];
+  /** Samples in #spillQueue and in the group being written to disk (still counted as buffered). */
+  #spilling = 0;
+  #spillTask: Promise<void> | undefined;
   #timer: TimerHandle | undefined;
   #flushing: Promise<void> | undefined;
   #running = false;
@@ -129,18 +144,28 @@ export class SampleWriter implements SampleWriterLike {
       }
     }
     if (invalid > 0) this.#countInvalid(invalid, firstReason);
-    if (this.#stopped || this.#pending.length > this.#maxMemory) this.#spill();
-    else if (this.#running && this.#pending.length >= this.#o.batchSize && !this.#down)
-      void this.#flush(false);
+    if (this.#stopped) {
+      // After stop(): straight to disk, before push() returns (nothing is left to write it later).
+      if (this.#spillTask || this.#flushing) this.#spillAll();
+      else this.#spillNow();
+      return;
+    }
+    if (this.#pending.length > this.#maxMemory) this.#spillOverflow();
+    if (this.#running && this.#pending.length >= this.#o.batchSize && !this.#down) void this.#flush(false);
   }
 
   stats(): WriterStats {
     return {
       ...this.#stats,
-      buffered: this.#pending.length + this.#inFlight + this.#disk.samples,
+      buffered: this.#pending.length + this.#inFlight + this.#spilling + this.#disk.samples,
       onDisk: this.#disk.samples,
       lastError: this.#lastError,
     };
+  }
+
+  /** Resolves once no flush and no spill to disk is in progress (for tests and benchmarks). */
+  async whenIdle(): Promise<void> {
+    while (this.#flushing || this.#spillTask) await (this.#flushing ?? this.#spillTask);
   }
 
   /** Write what can be written now. Never rejects; concurrent calls share one flush. */
@@ -171,7 +196,8 @@ export class SampleWriter implements SampleWriterLike {
     this.#retryAt = 0; // one last try, even while the sink is down
     await this.flush();
     this.#stopBy = undefined;
-    this.#spill();
+    this.#spillAll();
+    await this.#spillDone();
     this.#logInvalidSummary(true);
     if (this.#disk.samples > 0) {
       this.#o.log.warn('samples kept on disk for the next start', {
@@ -190,51 +216,121 @@ export class SampleWriter implements SampleWriterLike {
     }, this.#o.flushIntervalMs);
   }
 
-  /** Everything in memory to disk, in order, a batch per line. */
-  #spill(): void {
-    while (this.#pending.length > 0) this.#toDisk(this.#pending.splice(0, this.#o.batchSize));
+  /** Everything in memory on its way to disk, in order, a batch per line. */
+  #spillAll(): void {
+    while (this.#pending.length > 0) this.#queueSpill(this.#pending.splice(0, this.#o.batchSize));
+    this.#startSpill();
   }
 
-  #toDisk(batch: Sample[]): void {
-    try {
-      this.#disk.append(batch);
-    } catch (err) {
-      // Disk full or not writable: these samples cannot be kept. Count them; push() never throws.
-      this.#stats.dropped += batch.length;
-      this.#lastError = errorMessage(err);
-      this.#o.log.error('samples dropped: cannot write the disk buffer', {
-        samples: batch.length,
-        droppedTotal: this.#stats.dropped,
-        dir: this.#o.bufferDir,
-        error: errorMessage(err),
-      });
+  /** Memory over its bound: the oldest samples, whole batches, on their way to disk; the newest stay. */
+  #spillOverflow(): void {
+    while (this.#pending.length > this.#maxMemory) {
+      this.#queueSpill(this.#pending.splice(0, this.#o.batchSize));
     }
+    this.#startSpill();
+  }
+
+  #queueSpill(batch: Sample[]): void {
+    this.#spillQueue.push(batch);
+    this.#spilling += batch.length;
+  }
+
+  /**
+   * One group commit at a time (#spillTask: the group being written); what is queued meanwhile goes in
+   * the next group, started as soon as this one is on disk.
+   */
+  #startSpill(): void {
+    if (this.#spillTask || this.#spillQueue.length === 0) return;
+    const group = this.#spillQueue;
+    this.#spillQueue = [];
+    this.#spillTask = this.#spillGroup(group).finally(() => {
+      this.#spillTask = undefined;
+      this.#startSpill();
+    });
+  }
+
+  async #spillGroup(group: readonly Sample[][]): Promise<void> {
+    const samples = group.reduce((n, b) => n + b.length, 0);
+    try {
+      await this.#disk.appendGroup(group);
+    } catch (err) {
+      this.#diskFailed(err instanceof BufferWriteError ? err.lostSamples : samples, err);
+    } finally {
+      this.#spilling -= samples;
+    }
+  }
+
+  /** Until everything handed to the disk buffer is on disk (or counted as dropped). */
+  async #spillDone(): Promise<void> {
+    while (this.#spillTask) await this.#spillTask;
+  }
+
+  /** Synchronously, for push() after stop(): the process may exit right after. */
+  #spillNow(): void {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#o.batchSize);
+      try {
+        this.#disk.append(batch);
+      } catch (err) {
+        this.#diskFailed(batch.length, err);
+      }
+    }
+  }
+
+  /** Disk full or not writable: these samples cannot be kept. Count them; push() never throws. */
+  #diskFailed(samples: number, err: unknown): void {
+    this.#stats.dropped += samples;
+    this.#lastError = errorMessage(err);
+    this.#o.log.error('samples dropped: cannot write the disk buffer', {
+      samples,
+      droppedTotal: this.#stats.dropped,
+      dir: this.#o.bufferDir,
+      error: errorMessage(err),
+    });
   }
 
   async #flushLoop(all: boolean): Promise<void> {
     if (this.#down && this.#o.clock.now() < this.#retryAt) {
-      this.#spill(); // keep memory bounded and the samples safe while waiting
+      this.#spillAll(); // keep memory bounded and the samples safe while waiting
       return;
     }
-    // Oldest first: what waits on disk, then memory.
-    for (let queued = this.#disk.peek(); queued && !this.#pastStop(); queued = this.#disk.peek()) {
-      if (!(await this.#write(queued.samples))) {
-        this.#disk.nack(queued);
-        this.#spill();
-        return;
+    while (!this.#pastStop()) {
+      const queued = await this.#oldestOnDisk();
+      if (queued) {
+        if (!(await this.#write(queued.samples))) {
+          this.#disk.nack(queued);
+          this.#spillAll();
+          return;
+        }
+        this.#disk.ack(queued);
+        continue;
       }
-      this.#disk.ack(queued);
-    }
-    while (this.#pending.length >= (all ? 1 : this.#o.batchSize) && !this.#pastStop()) {
+      if (this.#pending.length < (all ? 1 : this.#o.batchSize)) return;
       const batch = this.#pending.splice(0, this.#o.batchSize);
       this.#inFlight = batch.length;
       const done = await this.#write(batch);
       this.#inFlight = 0;
       if (!done) {
-        this.#toDisk(batch);
-        this.#spill();
+        // Ahead of what memory still holds; behind a group that was already being spilled, if any.
+        this.#spillQueue.unshift(batch);
+        this.#spilling += batch.length;
+        this.#spillAll();
         return;
       }
+    }
+  }
+
+  /**
+   * Oldest first: what waits on disk, then what is on its way there (waited for only when the disk has
+   * nothing else: a group being fsync'd does not hold up the batches before it, and the writer waits for
+   * one group, not until spilling stops, which it may not while the sink is slow), then memory.
+   */
+  async #oldestOnDisk(): Promise<QueuedBatch | undefined> {
+    for (;;) {
+      await this.#disk.loadHead();
+      const queued = this.#disk.peek();
+      if (queued || !this.#spillTask) return queued;
+      await this.#spillTask;
     }
   }
 

@@ -1,9 +1,10 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../collector/core/types.ts';
-import { DiskQueue, type DiskQueueOptions } from '../../../collector/sinks/disk-queue.ts';
+import { BufferWriteError, DiskQueue, type DiskQueueOptions } from '../../../collector/sinks/disk-queue.ts';
+import { startFsyncCounter } from '../../support/fsync-counter.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -38,6 +39,17 @@ function drain(q: DiskQueue): string[] {
 }
 
 const segments = (): string[] => readdirSync(dir).filter((n) => n.startsWith('seg-'));
+
+/** Count the fsyncs made while `fn` runs. */
+async function countingSyncs<T>(fn: () => Promise<T>): Promise<{ result: T; syncs: number }> {
+  const fsyncs = await startFsyncCounter();
+  try {
+    const result = await fn();
+    return { result, syncs: fsyncs.count };
+  } finally {
+    fsyncs.stop();
+  }
+}
 
 describe('DiskQueue', () => {
   it('is a FIFO across segments and deletes a segment once it is read', () => {
@@ -154,6 +166,68 @@ describe('DiskQueue', () => {
     const left = drain(q);
     expect(left).not.toContain('d1');
     expect(left.length * 3 + q.dropped).toBe(60);
+  });
+
+  it('appendGroup: one write and one fsync per group, resolved means on disk, groups kept in order', async () => {
+    const q = queue();
+    const { syncs } = await countingSyncs(async () => {
+      const first = q.appendGroup([batch(1), batch(2), batch(3)]);
+      const second = q.appendGroup([batch(4)]); // queued behind the first, not interleaved
+      expect(q.samples).toBe(0); // counted once on disk
+      await Promise.all([first, second]);
+    });
+    expect(syncs).toBe(2);
+    expect(q.samples).toBe(12);
+    expect(segments()).toHaveLength(1);
+    expect(drain(queue())).toEqual(['d1', 'd2', 'd3', 'd4']); // what a restart finds
+  });
+
+  it('a group larger than a segment spans segments, an fsync each, and is read back in order', async () => {
+    const q = queue({ segmentBytes: 600 });
+    const { syncs } = await countingSyncs(() =>
+      q.appendGroup(Array.from({ length: 8 }, (_, i) => batch(i + 1))),
+    );
+    expect(segments().length).toBeGreaterThan(1);
+    expect(syncs).toBe(segments().length);
+    await q.loadHead();
+    expect(drain(q)).toEqual(['d1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8']);
+    expect(segments()).toEqual([]);
+  });
+
+  it('a segment read to its end while an append to it is in progress is kept, and the new batch is read', async () => {
+    const q = queue();
+    await q.appendGroup([batch(1)]);
+    await q.loadHead();
+    const first = q.peek()!;
+    const appending = q.appendGroup([batch(2)]);
+    await new Promise((r) => setImmediate(r)); // the append has started: its file is being written
+    q.ack(first);
+    await appending;
+    await q.loadHead();
+    expect(drain(q)).toEqual(['d2']);
+    expect(queue().samples).toBe(0);
+  });
+
+  it('a group that cannot be written rejects with BufferWriteError and the samples lost; the queue keeps the rest', async () => {
+    const q = queue();
+    await q.appendGroup([batch(1)]);
+    rmSync(dir, { recursive: true });
+    writeFileSync(dir, 'not a directory');
+    const err: unknown = await q.appendGroup([batch(2), batch(3, 5)]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BufferWriteError);
+    expect(err).toMatchObject({ lostSamples: 8, retryable: false });
+    expect((err as Error).message).toMatch(/cannot write the disk buffer/);
+    expect(q.samples).toBe(3);
+    rmSync(dir);
+  });
+
+  it('the synchronous append is refused while a group is being written (it would overtake it)', async () => {
+    const q = queue();
+    const group = q.appendGroup([batch(1)]);
+    expect(() => q.append(batch(2))).toThrow(/appendGroup/);
+    await group;
+    q.append(batch(3));
+    expect(drain(q)).toEqual(['d1', 'd3']);
   });
 
   it('rejects a non-positive bound', () => {

@@ -1,13 +1,14 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { SinkError } from '../../../collector/core/errors.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import type { Sample } from '../../../collector/core/types.ts';
 import { PartialWriteError, type SampleSink } from '../../../collector/sinks/sink.ts';
 import { SampleWriter, type SampleWriterOptions } from '../../../collector/sinks/writer.ts';
+import { startFsyncCounter } from '../../support/fsync-counter.ts';
 
 /** A sink whose behaviour the test sets: 'ok', a retryable outage, or an error thrown per call. */
 class FakeSink implements SampleSink {
@@ -69,9 +70,10 @@ function setup(over: Partial<SampleWriterOptions> = {}) {
     ...over,
   };
   const w = new SampleWriter(opts);
-  /** Let pending promise chains (the fake sink's writes) run. */
+  /** Let pending promise chains (the fake sink's writes) run, and the disk buffer's writes finish. */
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    await w.whenIdle();
   };
   /** Advance fake time tick by tick, letting each flush finish. */
   const run = async (ms: number): Promise<void> => {
@@ -243,14 +245,63 @@ describe('SampleWriter', () => {
   });
 
   it('memory is bounded: past maxMemorySamples, samples spill to disk and are still written in order', async () => {
-    const { w, sink, run } = setup({ maxMemorySamples: 30, batchSize: 10 });
+    const { w, sink, run, settle } = setup({ maxMemorySamples: 30, batchSize: 10 });
     // Not started: nothing is written, so memory would grow without the bound.
     for (let i = 0; i < 10; i++) w.push(samples(10));
     expect(w.stats().buffered).toBe(100);
+    await settle(); // the spill is asynchronous
+    // Only the overflow went to disk, whole batches, oldest first; the newest 30 stay in memory.
+    expect(w.stats()).toMatchObject({ buffered: 100, onDisk: 70 });
     expect(readdirSync(join(dir, 'buffer')).some((f) => f.startsWith('seg-'))).toBe(true);
     await w.start();
     await run(1000);
     expect(times(sink.written)).toEqual(range(100));
+    await w.stop();
+  });
+
+  it('while the sink is down, what a flush tick spills goes to disk as one group: one fsync', async () => {
+    const { w, sink, settle, run } = setup();
+    await w.start();
+    sink.fail = down;
+    w.push(samples(10));
+    await settle();
+    w.push(samples(35)); // 3 full batches and 5 more, in memory until the next tick
+    const fsyncs = await startFsyncCounter();
+    try {
+      await run(1000);
+    } finally {
+      fsyncs.stop();
+    }
+    expect(fsyncs.count).toBe(1);
+    expect(w.stats()).toMatchObject({ buffered: 45, onDisk: 45 });
+    sink.fail = undefined;
+    await run(5000);
+    expect(times(sink.written)).toEqual(range(45));
+    await w.stop();
+  });
+
+  it('a slow sink: memory keeps the newest samples, the overflow waits on disk, all written once in order', async () => {
+    const { w, sink } = setup({ maxMemorySamples: 30, batchSize: 10 });
+    await w.start();
+    // Every write waits until the test lets it finish: the database is slow, not down.
+    const gates: (() => void)[] = [];
+    const write = sink.write.bind(sink);
+    sink.write = async (batch) => {
+      await new Promise<void>((r) => gates.push(r));
+      await write(batch);
+    };
+    w.push(samples(10)); // a full batch: its write starts and hangs
+    await vi.waitFor(() => expect(gates).toHaveLength(1));
+    w.push(samples(50)); // 50 in memory, bound 30: the oldest 20 spill (the disk write is asynchronous)
+    await vi.waitFor(() => expect(w.stats().onDisk).toBe(20));
+    expect(w.stats()).toMatchObject({ written: 0, buffered: 60, failures: 0 });
+    while (w.stats().written < 60) {
+      const before = w.stats().written;
+      gates.shift()?.();
+      await vi.waitFor(() => expect(w.stats().written).toBeGreaterThan(before));
+    }
+    expect(times(sink.written)).toEqual(range(60));
+    expect(w.stats()).toMatchObject({ written: 60, buffered: 0, dropped: 0, onDisk: 0 });
     await w.stop();
   });
 
