@@ -25,7 +25,7 @@ import { startConsoleBackend } from '../../collector/http/console-backend.ts';
 import { Monitor } from '../../collector/monitor.ts';
 import { consoleSchema } from '../../config/console.ts';
 import { parseInventory } from '../../config/inventory.ts';
-import { RecordingChannel, ScriptedPoller, advance } from '../../test/support/monitor-fakes.ts';
+import { RecordingChannel, ScriptedPoller, advance, nullWriter } from '../../test/support/monitor-fakes.ts';
 import { parseCommandLine } from '../lib/cli.ts';
 import { inventoryYaml, makeFleet } from './fleet-inventory.ts';
 
@@ -57,15 +57,11 @@ const monitor = new Monitor(
     log,
     inventory,
     poller,
-    writer: {
-      push: () => undefined,
-      start: () => Promise.resolve(),
-      stop: () => Promise.resolve(),
-      stats: () => ({ written: 0, buffered: 0, dropped: 0, invalid: 0, failures: 0 }),
-    },
+    writer: nullWriter(),
     notifiers: [channel],
     store,
   },
+  // As the example config polls (30 s), with recoveries resolved at once (no flapping settle).
   {
     intervalMs: 30_000,
     jitterMs: 5000,
@@ -73,7 +69,6 @@ const monitor = new Monitor(
     downAfterFailures: 2,
     recheckMs: 5000,
     selfMetricsMs: 60_000,
-    siteStateMs: 60_000,
   },
 );
 backend.attach({ monitor, inventory });
