@@ -7,7 +7,8 @@
  *   first round   every SNMP device's unknown -> up (the live feed asks for each one's open incident)
  *   outage        the router of every Nth site cut: down and unreachable, incidents opened, pages claimed,
  *                 sent to a recording channel and marked sent in the ledger
- *   recovery      the routers back: up, the incidents resolved, their recovery notices sent
+ *   recovery      the routers back: up, recovering, and after the 2 min settle of the example config the
+ *                 incidents resolved and their recovery notices sent
  *   quiet round   a poll round without a transition (what the phases above cost besides the polls)
  *
  * For A/B comparisons of the store and the feed (issue #14): nothing but this process is measured, and
@@ -61,7 +62,7 @@ const monitor = new Monitor(
     notifiers: [channel],
     store,
   },
-  // As the example config polls (30 s), with recoveries resolved at once (no flapping settle).
+  // As the example config: polls every 30 s, a recovery settles after 2 min up (flapping: settle 2m).
   {
     intervalMs: 30_000,
     jitterMs: 5000,
@@ -69,6 +70,7 @@ const monitor = new Monitor(
     downAfterFailures: 2,
     recheckMs: 5000,
     selfMetricsMs: 60_000,
+    flapping: { settleMs: 120_000, flapThreshold: 2 },
   },
 );
 backend.attach({ monitor, inventory });
@@ -113,7 +115,7 @@ async function phase(name: string, fakeMs: number, before?: () => void): Promise
 await phase('first round', 35_000);
 for (let c = 0; c < CYCLES; c++) {
   await phase('outage', 60_000, () => routers.forEach((id) => poller.cut.add(id)));
-  await phase('recovery', 60_000, () => poller.cut.clear());
+  await phase('recovery', 180_000, () => poller.cut.clear());
   await phase('quiet round', 30_000);
 }
 await monitor.stop();
