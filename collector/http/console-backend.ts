@@ -35,6 +35,7 @@ import { SessionStore } from './session-store.ts';
 import { IncidentStore } from '../store/incident-store.ts';
 import type { IncidentStoreLike, SessionStoreLike } from '../store/store.ts';
 import { LoginThrottle } from './throttle.ts';
+import { OpenDeviceIncidents } from './open-device-incidents.ts';
 
 /** What the console needs of the running Monitor (collector/app.ts). */
 export interface ConsoleMonitor extends LiveMonitor {
@@ -187,18 +188,20 @@ export async function startConsoleBackend(
         health,
       });
       const h = hub;
-      const incidents = store;
+      // A device's unresolved incident, from one map kept by the store's changes (not a query per
+      // transition: issue #14).
+      const openIncidents = store && new OpenDeviceIncidents(store);
       feed = new LiveFeed({
         monitor: a.monitor,
         publish: (t, d) => h.publish(t, d),
         clock,
         log,
-        // The alert book keys a device's incident `device:<id>` (collector/alerting/alert.ts).
-        openIncidentOf: incidents && ((deviceId) => incidents.openByKey(`device:${deviceId}`)),
+        openIncidentOf: openIncidents && ((deviceId) => openIncidents.of(deviceId)),
       });
       const f = feed;
       store?.onChange((c) => {
         try {
+          openIncidents?.changed(c.incident);
           f.incidentChanged(c);
         } catch (err) {
           log.error('incident event failed', { error: errorMessage(err) });

@@ -40,9 +40,28 @@ const fromRow = (r: Row): SessionRecord => ({
   lastSeenAt: r.last_seen_at,
 });
 
+/** Every statement of the store, prepared once when it opens (`prepare` compiles the SQL at each call). */
+function prepareStatements(db: Database.Database) {
+  return {
+    insert: db.prepare<[string, string, string, number, number]>(
+      `INSERT INTO sessions (id_hash, username, csrf_token, created_at, last_seen_at)
+       VALUES (?, ?, ?, ?, ?)`,
+    ),
+    get: db.prepare<[string], Row>('SELECT * FROM sessions WHERE id_hash = ?'),
+    touch: db.prepare<[number, string]>('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?'),
+    delete: db.prepare<[string]>('DELETE FROM sessions WHERE id_hash = ?'),
+    deleteUser: db.prepare<[string]>('DELETE FROM sessions WHERE username = ?'),
+    deleteExpired: db.prepare<[number, number]>(
+      'DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?',
+    ),
+    count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM sessions'),
+  };
+}
+
 export class SessionStore implements SessionStoreLike {
   readonly #db: Database.Database;
   readonly #file: string;
+  readonly #sql: ReturnType<typeof prepareStatements>;
 
   /** `file` ':memory:' for unit tests. */
   constructor(file: string) {
@@ -55,6 +74,7 @@ export class SessionStore implements SessionStoreLike {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = NORMAL');
     this.#db.exec(SCHEMA_SQL);
+    this.#sql = prepareStatements(this.#db);
     this.#privateFiles();
   }
 
@@ -68,41 +88,34 @@ export class SessionStore implements SessionStoreLike {
   }
 
   insert(s: SessionRecord): void {
-    this.#db
-      .prepare(
-        `INSERT INTO sessions (id_hash, username, csrf_token, created_at, last_seen_at)
-         VALUES (?, ?, ?, ?, ?)`,
-      )
-      .run(s.idHash, s.username, s.csrfToken, s.createdAt, s.lastSeenAt);
+    this.#sql.insert.run(s.idHash, s.username, s.csrfToken, s.createdAt, s.lastSeenAt);
   }
 
   get(idHash: string): SessionRecord | undefined {
-    const r = this.#db.prepare('SELECT * FROM sessions WHERE id_hash = ?').get(idHash) as Row | undefined;
+    const r = this.#sql.get.get(idHash);
     return r && fromRow(r);
   }
 
   touch(idHash: string, timeMs: number): void {
-    this.#db.prepare('UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?').run(timeMs, idHash);
+    this.#sql.touch.run(timeMs, idHash);
   }
 
   delete(idHash: string): boolean {
-    return this.#db.prepare('DELETE FROM sessions WHERE id_hash = ?').run(idHash).changes === 1;
+    return this.#sql.delete.run(idHash).changes === 1;
   }
 
   /** Sign a user out everywhere (e.g. their account was removed). */
   deleteUser(username: string): number {
-    return this.#db.prepare('DELETE FROM sessions WHERE username = ?').run(username).changes;
+    return this.#sql.deleteUser.run(username).changes;
   }
 
   /** Remove sessions idle since before `idleBefore` or created before `createdBefore`. */
   deleteExpired(idleBefore: number, createdBefore: number): number {
-    return this.#db
-      .prepare('DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?')
-      .run(idleBefore, createdBefore).changes;
+    return this.#sql.deleteExpired.run(idleBefore, createdBefore).changes;
   }
 
   count(): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM sessions').get() as { n: number }).n;
+    return this.#sql.count.get()?.n ?? 0;
   }
 
   #privateFiles(): void {

@@ -177,7 +177,9 @@ export class IncidentLifecycle {
       const reading = readClock(oncall, { severity, openedAt: inc.openedAt }, now);
       if (!reading.breached) continue;
       const clockMs = oncall.clocksMs[severity];
-      const alert = this.#book.open().find((a) => a.id === inc.id);
+      // One lookup by device, not a copy and scan of every open alert per incident (O(open²) per check).
+      const own = inc.deviceId === undefined ? undefined : this.#book.openOf(inc.deviceId);
+      const alert = own?.id === inc.id ? own : undefined;
       if (store.markClockBreached(inc.id, reading.deadlineMs, `clock ${Math.round(clockMs / 60_000)} min`)) {
         log.warn('incident clock breached', { incident: inc.id, severity, site: inc.siteId });
         if (alert) this.#incidentPoint(alert, 'clock_breached', reading.deadlineMs);
@@ -234,7 +236,7 @@ export class IncidentLifecycle {
   #recovering(t: Transition): void {
     const { topology, store, notifiers, dispatcher, log, pipeline } = this.#deps;
     const recovery = this.#book.recoveryOf(t.deviceId);
-    const open = this.#book.open().find((a) => a.deviceId === t.deviceId);
+    const open = this.#book.openOf(t.deviceId);
     if (!recovery || !open || recovery.sinceMs !== t.timeMs || pipeline.maintenance.suppression(open.id))
       return;
     const device = topology.device(open.deviceId);

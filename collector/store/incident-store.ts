@@ -10,6 +10,12 @@
  *
  * It is the SQLite implementation of IncidentStoreLike (store.ts): its term is always 0 and every write is
  * durable when the call returns, so `flush()` has nothing to wait for and `claim()` answers at once.
+ *
+ * Every statement is prepared once, when the store opens (`prepareStatements`), and every transaction
+ * function made once: better-sqlite3's `prepare` compiles the SQL each time it is called, and the live
+ * feed asks `openByKey` on every device transition (issue #14: 0.4 s of CPU in one profile of the first
+ * poll round at the Badung load). `list` builds its SQL from the filter: those statements are prepared on
+ * first use and kept per SQL text (a bounded number).
  */
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
@@ -87,6 +93,86 @@ CREATE TABLE IF NOT EXISTS suppressions (
 );
 `;
 
+interface EventRow {
+  incident_id: string;
+  time_ms: number;
+  type: string;
+  actor: string | null;
+  note: string | null;
+}
+
+/** A row of the notifications ledger as `notificationsOf` reads it. */
+interface SentRow {
+  channel: string;
+  kind: string;
+  sent_at: number;
+}
+
+type Ledger3 = [incidentId: string, channel: string, kind: string];
+
+/** Every fixed statement of the store, prepared once on an open (and migrated) database. */
+function prepareStatements(db: Database.Database) {
+  return {
+    insertIncident: db.prepare<[Record<string, unknown>]>(
+      `INSERT INTO incidents (id, kind, key, severity, status, opened_at, site_id, device_id, data)
+       VALUES (@id, @kind, @key, @severity, 'open', @openedAt, @siteId, @deviceId, @data)`,
+    ),
+    acknowledge: db.prepare<[number, string, string]>(
+      `UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND status = 'open'`,
+    ),
+    resolve: db.prepare<[number, string]>(
+      `UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND status != 'resolved'`,
+    ),
+    markClockBreached: db.prepare<[number, string]>(
+      'UPDATE incidents SET clock_breached_at = ? WHERE id = ? AND clock_breached_at IS NULL',
+    ),
+    escalate: db.prepare<[number, string, number]>(
+      `UPDATE incidents SET escalation_level = ? WHERE id = ? AND escalation_level < ? AND status = 'open'`,
+    ),
+    notificationsOf: db.prepare<[string], SentRow>(
+      `SELECT channel, kind, sent_at FROM notifications WHERE incident_id = ? AND state = 'sent' ORDER BY sent_at`,
+    ),
+    saveSuppression: db.prepare<[string, SuppressionType, string, number]>(
+      'INSERT OR REPLACE INTO suppressions (id, type, data, created_at) VALUES (?, ?, ?, ?)',
+    ),
+    deleteSuppression: db.prepare<[string, SuppressionType]>(
+      'DELETE FROM suppressions WHERE id = ? AND type = ?',
+    ),
+    suppressions: db.prepare<[SuppressionType], { data: string }>(
+      'SELECT data FROM suppressions WHERE type = ? ORDER BY created_at, id',
+    ),
+    get: db.prepare<[string], Row>('SELECT * FROM incidents WHERE id = ?'),
+    openByKey: db.prepare<[string], Row>(`SELECT * FROM incidents WHERE key = ? AND status != 'resolved'`),
+    unresolved: db.prepare<[], Row>(
+      `SELECT * FROM incidents WHERE status != 'resolved' ORDER BY opened_at, rowid`,
+    ),
+    timeline: db.prepare<[string], EventRow>(
+      'SELECT * FROM incident_events WHERE incident_id = ? ORDER BY time_ms, rowid',
+    ),
+    markSent: db.prepare<[...Ledger3, number]>(
+      `INSERT INTO notifications (incident_id, channel, kind, sent_at, state, term) VALUES (?, ?, ?, ?, 'sent', 0)
+       ON CONFLICT (incident_id, channel, kind) DO UPDATE SET state = 'sent', sent_at = excluded.sent_at
+       WHERE notifications.state = 'claimed'`,
+    ),
+    wasSent: db.prepare<Ledger3>(
+      `SELECT 1 FROM notifications WHERE incident_id = ? AND channel = ? AND kind = ? AND state = 'sent'`,
+    ),
+    ledgerState: db.prepare<Ledger3, { state: string }>(
+      'SELECT state FROM notifications WHERE incident_id = ? AND channel = ? AND kind = ?',
+    ),
+    claim: db.prepare<[...Ledger3, number]>(
+      `INSERT INTO notifications (incident_id, channel, kind, sent_at, state, term) VALUES (?, ?, ?, ?, 'claimed', 0)
+       ON CONFLICT (incident_id, channel, kind) DO UPDATE SET sent_at = excluded.sent_at`,
+    ),
+    event: db.prepare<[string, number, string, string | null, string | null]>(
+      'INSERT INTO incident_events (incident_id, time_ms, type, actor, note) VALUES (?, ?, ?, ?, ?)',
+    ),
+  };
+}
+
+/** `list` statements kept per SQL text; past this many (site scopes of many sizes) the cache starts over. */
+const LIST_STATEMENTS_KEPT = 64;
+
 function fromRow(r: Row): Incident {
   return {
     id: r.id,
@@ -118,8 +204,19 @@ function privateDatabaseFiles(file: string): void {
 
 export class IncidentStore implements IncidentStoreLike {
   readonly #db: Database.Database;
+  readonly #sql: ReturnType<typeof prepareStatements>;
+  /** `list`'s statements by SQL text (its WHERE depends on the filter), prepared on first use. */
+  readonly #listStatements = new Map<string, Database.Statement<(string | number)[], Row>>();
   /** Claims this process made: a claim in the table but not here was left by an earlier process. */
   readonly #claimed = new Set<string>();
+  // The transactions, each made once (better-sqlite3 builds four wrapper functions per `transaction()`).
+  readonly #openTx: (input: NewIncident) => { incident: Incident; created: boolean };
+  readonly #acknowledgeTx: (id: string, by: string, timeMs: number, note?: string) => Incident | undefined;
+  readonly #resolveTx: (id: string, timeMs: number, actor?: string, note?: string) => Incident | undefined;
+  readonly #markClockBreachedTx: (id: string, timeMs: number, note?: string) => boolean;
+  readonly #escalateTx: (id: string, level: number, timeMs: number, contact: string) => boolean;
+  readonly #markSentTx: (incidentId: string, channel: string, kind: string, timeMs: number) => boolean;
+  readonly #claimTx: (incidentId: string, channel: string, kind: string, timeMs: number) => boolean;
 
   /** `file` ':memory:' for unit tests. */
   constructor(file: string) {
@@ -132,6 +229,67 @@ export class IncidentStore implements IncidentStoreLike {
     this.#db.pragma('foreign_keys = ON');
     this.#db.exec(SCHEMA_SQL);
     this.#migrate();
+    // After the migration: the statements name its columns.
+    const sql = (this.#sql = prepareStatements(this.#db));
+    const tx = <A extends unknown[], R>(fn: (...args: A) => R): ((...args: A) => R) =>
+      this.#db.transaction(fn);
+
+    this.#openTx = tx((input: NewIncident) => {
+      const existing = this.openByKey(input.key);
+      if (existing) return { incident: existing, created: false };
+      sql.insertIncident.run({
+        ...input,
+        siteId: input.siteId ?? null,
+        deviceId: input.deviceId ?? null,
+        data: JSON.stringify(input.data),
+      });
+      this.#event({ incidentId: input.id, timeMs: input.openedAt, type: 'opened' });
+      const created = this.get(input.id);
+      if (!created) throw new Error(`incident ${input.id} vanished`);
+      return { incident: created, created: true };
+    });
+
+    this.#acknowledgeTx = tx((id: string, by: string, timeMs: number, note?: string) => {
+      const res = sql.acknowledge.run(timeMs, by, id);
+      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'acknowledged', actor: by, note });
+      return this.get(id);
+    });
+
+    this.#resolveTx = tx((id: string, timeMs: number, actor?: string, note?: string) => {
+      const res = sql.resolve.run(timeMs, id);
+      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'resolved', actor, note });
+      return this.get(id);
+    });
+
+    this.#markClockBreachedTx = tx((id: string, timeMs: number, note?: string) => {
+      const res = sql.markClockBreached.run(timeMs, id);
+      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'clock_breached', note });
+      return res.changes === 1;
+    });
+
+    this.#escalateTx = tx((id: string, level: number, timeMs: number, contact: string) => {
+      const res = sql.escalate.run(level, id, level);
+      if (res.changes === 1)
+        this.#event({ incidentId: id, timeMs, type: `escalated:${level}`, note: `to ${contact}` });
+      return res.changes === 1;
+    });
+
+    this.#markSentTx = tx((incidentId: string, channel: string, kind: string, timeMs: number) => {
+      // A claim (state 'claimed') becomes the record of the send; a row already 'sent' stays as it was.
+      const res = sql.markSent.run(incidentId, channel, kind, timeMs);
+      this.#claimed.delete(ledgerKey(incidentId, channel, kind));
+      if (res.changes === 1) this.#event({ incidentId, timeMs, type: `notified:${kind}`, actor: channel });
+      return res.changes === 1;
+    });
+
+    this.#claimTx = tx((incidentId: string, channel: string, kind: string, timeMs: number): boolean => {
+      const key = ledgerKey(incidentId, channel, kind);
+      const row = sql.ledgerState.get(incidentId, channel, kind);
+      if (row?.state === 'sent' || (row && this.#claimed.has(key))) return false;
+      sql.claim.run(incidentId, channel, kind, timeMs);
+      this.#claimed.add(key);
+      return true;
+    });
   }
 
   /** Columns added after the first release, for databases created before them. */
@@ -154,6 +312,7 @@ export class IncidentStore implements IncidentStoreLike {
   }
 
   close(): void {
+    this.#listStatements.clear();
     this.#db.close();
   }
 
@@ -164,74 +323,25 @@ export class IncidentStore implements IncidentStoreLike {
 
   /** Open an incident for `key`, or return the one already open (never two open per key). */
   open(input: NewIncident): { incident: Incident; created: boolean } {
-    return this.#db.transaction(() => {
-      const existing = this.openByKey(input.key);
-      if (existing) return { incident: existing, created: false };
-      this.#db
-        .prepare(
-          `INSERT INTO incidents (id, kind, key, severity, status, opened_at, site_id, device_id, data)
-           VALUES (@id, @kind, @key, @severity, 'open', @openedAt, @siteId, @deviceId, @data)`,
-        )
-        .run({
-          ...input,
-          siteId: input.siteId ?? null,
-          deviceId: input.deviceId ?? null,
-          data: JSON.stringify(input.data),
-        });
-      this.#event({ incidentId: input.id, timeMs: input.openedAt, type: 'opened' });
-      const created = this.get(input.id);
-      if (!created) throw new Error(`incident ${input.id} vanished`);
-      return { incident: created, created: true };
-    })();
+    return this.#openTx(input);
   }
 
   acknowledge(id: string, by: string, timeMs: number, note?: string): Incident | undefined {
-    return this.#db.transaction(() => {
-      const res = this.#db
-        .prepare(
-          `UPDATE incidents SET status = 'acknowledged', acknowledged_at = ?, acknowledged_by = ? WHERE id = ? AND status = 'open'`,
-        )
-        .run(timeMs, by, id);
-      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'acknowledged', actor: by, note });
-      return this.get(id);
-    })();
+    return this.#acknowledgeTx(id, by, timeMs, note);
   }
 
   resolve(id: string, timeMs: number, actor?: string, note?: string): Incident | undefined {
-    return this.#db.transaction(() => {
-      const res = this.#db
-        .prepare(
-          `UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE id = ? AND status != 'resolved'`,
-        )
-        .run(timeMs, id);
-      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'resolved', actor, note });
-      return this.get(id);
-    })();
+    return this.#resolveTx(id, timeMs, actor, note);
   }
 
   /** Record that the incident's clock ran out unacknowledged. False when already recorded. */
   markClockBreached(id: string, timeMs: number, note?: string): boolean {
-    return this.#db.transaction(() => {
-      const res = this.#db
-        .prepare('UPDATE incidents SET clock_breached_at = ? WHERE id = ? AND clock_breached_at IS NULL')
-        .run(timeMs, id);
-      if (res.changes === 1) this.#event({ incidentId: id, timeMs, type: 'clock_breached', note });
-      return res.changes === 1;
-    })();
+    return this.#markClockBreachedTx(id, timeMs, note);
   }
 
   /** Raise the escalation level (never lowers it). False when it was already there. */
   escalate(id: string, level: number, timeMs: number, contact: string): boolean {
-    return this.#db.transaction(() => {
-      const res = this.#db
-        .prepare(
-          `UPDATE incidents SET escalation_level = ? WHERE id = ? AND escalation_level < ? AND status = 'open'`,
-        )
-        .run(level, id, level);
-      if (res.changes === 1)
-        this.#event({ incidentId: id, timeMs, type: `escalated:${level}`, note: `to ${contact}` });
-      return res.changes === 1;
-    })();
+    return this.#escalateTx(id, level, timeMs, contact);
   }
 
   /** Incidents, newest first, filtered in SQL. */
@@ -257,7 +367,19 @@ export class IncidentStore implements IncidentStoreLike {
     }
     const sql = `SELECT * FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY opened_at DESC, rowid DESC LIMIT ?`;
-    return (this.#db.prepare(sql).all(...args, filter.limit) as Row[]).map(fromRow);
+    return this.#listStatement(sql)
+      .all(...args, filter.limit)
+      .map(fromRow);
+  }
+
+  #listStatement(sql: string): Database.Statement<(string | number)[], Row> {
+    let stmt = this.#listStatements.get(sql);
+    if (!stmt) {
+      if (this.#listStatements.size >= LIST_STATEMENTS_KEPT) this.#listStatements.clear();
+      stmt = this.#db.prepare<(string | number)[], Row>(sql);
+      this.#listStatements.set(sql, stmt);
+    }
+    return stmt;
   }
 
   /** Everything is on disk and read synchronously: the same answer as `list`. */
@@ -274,32 +396,22 @@ export class IncidentStore implements IncidentStoreLike {
 
   /** What was sent for an incident: channel, kind, when. */
   notificationsOf(id: string): SentNotification[] {
-    return (
-      this.#db
-        .prepare(
-          `SELECT channel, kind, sent_at FROM notifications WHERE incident_id = ? AND state = 'sent' ORDER BY sent_at`,
-        )
-        .all(id) as { channel: string; kind: string; sent_at: number }[]
-    ).map((r) => ({ channel: r.channel, kind: r.kind, sentAt: r.sent_at }));
+    return this.#sql.notificationsOf
+      .all(id)
+      .map((r) => ({ channel: r.channel, kind: r.kind, sentAt: r.sent_at }));
   }
 
   /** Maintenance windows and silences created over the API (config windows live in the config). */
   saveSuppression(type: SuppressionType, id: string, data: unknown, timeMs: number): void {
-    this.#db
-      .prepare('INSERT OR REPLACE INTO suppressions (id, type, data, created_at) VALUES (?, ?, ?, ?)')
-      .run(id, type, JSON.stringify(data), timeMs);
+    this.#sql.saveSuppression.run(id, type, JSON.stringify(data), timeMs);
   }
 
   deleteSuppression(type: SuppressionType, id: string): boolean {
-    return this.#db.prepare('DELETE FROM suppressions WHERE id = ? AND type = ?').run(id, type).changes === 1;
+    return this.#sql.deleteSuppression.run(id, type).changes === 1;
   }
 
   suppressions(type: SuppressionType): unknown[] {
-    return (
-      this.#db.prepare('SELECT data FROM suppressions WHERE type = ? ORDER BY created_at, id').all(type) as {
-        data: string;
-      }[]
-    ).map((r) => JSON.parse(r.data) as unknown);
+    return this.#sql.suppressions.all(type).map((r) => JSON.parse(r.data) as unknown);
   }
 
   addEvent(ev: IncidentEvent): void {
@@ -307,36 +419,22 @@ export class IncidentStore implements IncidentStoreLike {
   }
 
   get(id: string): Incident | undefined {
-    const r = this.#db.prepare('SELECT * FROM incidents WHERE id = ?').get(id) as Row | undefined;
+    const r = this.#sql.get.get(id);
     return r && fromRow(r);
   }
 
   openByKey(key: string): Incident | undefined {
-    const r = this.#db.prepare(`SELECT * FROM incidents WHERE key = ? AND status != 'resolved'`).get(key) as
-      Row | undefined;
+    const r = this.#sql.openByKey.get(key);
     return r && fromRow(r);
   }
 
   /** Open and acknowledged incidents, oldest first: what a restarted monitor takes over. */
   unresolved(): Incident[] {
-    return (
-      this.#db
-        .prepare(`SELECT * FROM incidents WHERE status != 'resolved' ORDER BY opened_at, rowid`)
-        .all() as Row[]
-    ).map(fromRow);
+    return this.#sql.unresolved.all().map(fromRow);
   }
 
   timeline(id: string): IncidentEvent[] {
-    const rows = this.#db
-      .prepare('SELECT * FROM incident_events WHERE incident_id = ? ORDER BY time_ms, rowid')
-      .all(id) as {
-      incident_id: string;
-      time_ms: number;
-      type: string;
-      actor: string | null;
-      note: string | null;
-    }[];
-    return rows.map((r) => ({
+    return this.#sql.timeline.all(id).map((r) => ({
       incidentId: r.incident_id,
       timeMs: r.time_ms,
       type: r.type,
@@ -350,29 +448,11 @@ export class IncidentStore implements IncidentStoreLike {
    * already been sent: the caller must not send it again.
    */
   markSent(incidentId: string, channel: string, kind: string, timeMs: number): boolean {
-    return this.#db.transaction(() => {
-      // A claim (state 'claimed') becomes the record of the send; a row already 'sent' stays as it was.
-      const res = this.#db
-        .prepare(
-          `INSERT INTO notifications (incident_id, channel, kind, sent_at, state, term) VALUES (?, ?, ?, ?, 'sent', 0)
-           ON CONFLICT (incident_id, channel, kind) DO UPDATE SET state = 'sent', sent_at = excluded.sent_at
-           WHERE notifications.state = 'claimed'`,
-        )
-        .run(incidentId, channel, kind, timeMs);
-      this.#claimed.delete(ledgerKey(incidentId, channel, kind));
-      if (res.changes === 1) this.#event({ incidentId, timeMs, type: `notified:${kind}`, actor: channel });
-      return res.changes === 1;
-    })();
+    return this.#markSentTx(incidentId, channel, kind, timeMs);
   }
 
   wasSent(incidentId: string, channel: string, kind: string): boolean {
-    return (
-      this.#db
-        .prepare(
-          `SELECT 1 FROM notifications WHERE incident_id = ? AND channel = ? AND kind = ? AND state = 'sent'`,
-        )
-        .get(incidentId, channel, kind) !== undefined
-    );
+    return this.#sql.wasSent.get(incidentId, channel, kind) !== undefined;
   }
 
   /**
@@ -381,27 +461,11 @@ export class IncidentStore implements IncidentStoreLike {
    * once more rather than never, as before claims existed.
    */
   async claim(incidentId: string, channel: string, kind: string, timeMs: number): Promise<boolean> {
-    const key = ledgerKey(incidentId, channel, kind);
-    return this.#db.transaction((): boolean => {
-      const row = this.#db
-        .prepare('SELECT state FROM notifications WHERE incident_id = ? AND channel = ? AND kind = ?')
-        .get(incidentId, channel, kind) as { state: string } | undefined;
-      if (row?.state === 'sent' || (row && this.#claimed.has(key))) return false;
-      this.#db
-        .prepare(
-          `INSERT INTO notifications (incident_id, channel, kind, sent_at, state, term) VALUES (?, ?, ?, ?, 'claimed', 0)
-           ON CONFLICT (incident_id, channel, kind) DO UPDATE SET sent_at = excluded.sent_at`,
-        )
-        .run(incidentId, channel, kind, timeMs);
-      this.#claimed.add(key);
-      return true;
-    })();
+    return this.#claimTx(incidentId, channel, kind, timeMs);
   }
 
   #event(ev: IncidentEvent): void {
-    this.#db
-      .prepare('INSERT INTO incident_events (incident_id, time_ms, type, actor, note) VALUES (?, ?, ?, ?, ?)')
-      .run(ev.incidentId, ev.timeMs, ev.type, ev.actor ?? null, ev.note ?? null);
+    this.#sql.event.run(ev.incidentId, ev.timeMs, ev.type, ev.actor ?? null, ev.note ?? null);
   }
 }
 

@@ -4,7 +4,7 @@ import { SnmpError } from '../../collector/core/errors.ts';
 import type { Device, DeviceReading } from '../../collector/core/types.ts';
 import type { Notification } from '../../collector/notify/notification.ts';
 import type { Notifier } from '../../collector/notify/notifier.ts';
-import type { DevicePoller } from '../../collector/pipeline.ts';
+import type { DevicePoller, SampleWriterLike } from '../../collector/pipeline.ts';
 
 /** Answers every device at once, except those in `cut` (an SNMP timeout). */
 export class ScriptedPoller implements DevicePoller {
@@ -22,6 +22,16 @@ export class ScriptedPoller implements DevicePoller {
     });
   }
   close(): void {}
+}
+
+/** A writer that drops every sample, for the Monitor where no sample is looked at. */
+export function nullWriter(): SampleWriterLike {
+  return {
+    push: () => undefined,
+    start: () => Promise.resolve(),
+    stop: () => Promise.resolve(),
+    stats: () => ({ written: 0, buffered: 0, dropped: 0, invalid: 0, failures: 0 }),
+  };
 }
 
 /** A notification channel that keeps what it was sent. */
