@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 # shellcheck source=scripts/lib/apt.sh
 source scripts/lib/apt.sh
 ensure_node_modules .
-ensure_debs influxdb nats-server postgresql
+ensure_debs influxdb nats-server postgresql fping snmp
 exec node --import tsx scripts/cluster.ts "$@"

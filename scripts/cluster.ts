@@ -10,7 +10,15 @@
  *                              [--inventory var/badung.inventory.yaml]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
@@ -129,6 +137,11 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stopAll('SIGINT'));
   process.on('SIGTERM', () => void stopAll('SIGTERM'));
 
+  // var/ is private (0700: sessions, tokens); run as root, PostgreSQL runs as `postgres` and must pass
+  // through it to var/cluster/postgres: searchable (0711), still not listable, its files still 0600.
+  const varDir = join(root, 'var');
+  if (dir.startsWith(`${varDir}/`) && process.getuid?.() === 0 && (statSync(varDir).mode & 0o001) === 0)
+    chmodSync(varDir, (statSync(varDir).mode & 0o777) | 0o011);
   console.log('Starting three nats-server nodes (JetStream), PostgreSQL and InfluxDB under', dir);
   const [nats, db, influx] = await Promise.all([
     startNatsCluster({ dir: join(dir, 'nats'), nodes: 3 }),

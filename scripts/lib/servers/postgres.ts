@@ -9,7 +9,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { connect } from 'node:net';
 import { freeLoopbackPort, requireBinary, startProcess } from './process.ts';
 
@@ -39,6 +39,23 @@ export interface PostgresOptions {
 
 export const POSTGRES_USER = 'netmon';
 export const POSTGRES_DB = 'netmon';
+
+/**
+ * The server, run as another user, must reach its data: every directory above `dir` searchable by it. A
+ * private parent (0700, e.g. the project's var/) stops initdb with "Permission denied": say which and how.
+ */
+function mustReach(dir: string, uid: number): void {
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    const st = statSync(d);
+    const searchable = st.uid === uid ? (st.mode & 0o100) !== 0 : (st.mode & 0o001) !== 0;
+    if (!searchable)
+      throw new Error(
+        `PostgreSQL runs as the postgres user (uid ${uid}) and cannot reach ${dir}: ${d} is mode ` +
+          `${(st.mode & 0o777).toString(8)}; make it searchable (chmod o+x ${d}) or put the data elsewhere`,
+      );
+    if (dirname(d) === d) return;
+  }
+}
 
 /** uid/gid to run as: ourselves, or the `postgres` user when we are root. */
 function runAs(): { uid?: number; gid?: number } {
@@ -78,6 +95,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<Postgres> {
   const dir = resolve(opts.dir);
   const data = join(dir, 'pgdata');
   mkdirSync(dir, { recursive: true });
+  if (who.uid !== undefined) mustReach(dir, who.uid);
   const fresh = !existsSync(join(data, 'PG_VERSION'));
   if (fresh) {
     mkdirSync(data, { recursive: true, mode: 0o700 });
