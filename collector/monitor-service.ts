@@ -4,6 +4,7 @@
  */
 import type { IncidentLiveState, Monitor } from './monitor.ts';
 import type { Alert } from './alerting/alert.ts';
+import { MONITORING_LOST_KIND, monitoringLostTexts } from './alerting/edge-book.ts';
 import { isoWita, isoWitaOrNull } from './core/time-zone.ts';
 import {
   scopeMatches,
@@ -345,6 +346,11 @@ function incidentTexts(
   topology: Topology,
   recovery: IncidentLiveState['recovery'],
 ): { title: Bilingual; summary: Bilingual } {
+  if (inc.kind === MONITORING_LOST_KIND) {
+    const sites = topology.siteIds().flatMap((id) => topology.site(id) ?? []);
+    const texts = monitoringLostTexts(inc, sites);
+    if (texts) return texts;
+  }
   const stored = inc.data.alert as Alert | undefined;
   const site = inc.siteId === undefined ? undefined : topology.site(inc.siteId);
   const device = inc.deviceId === undefined ? undefined : topology.device(inc.deviceId);
