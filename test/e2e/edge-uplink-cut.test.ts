@@ -39,7 +39,7 @@ import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
 import { readLease } from '../support/alerting-candidates.ts';
-import { freshDatabase, sqlRows } from '../support/postgres-db.ts';
+import { freshDatabase, ledgerSent, sqlRows } from '../support/postgres-db.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
 const INTERVAL_MS = 2000;
@@ -207,14 +207,7 @@ async function stopNode(node: string): Promise<void> {
 }
 
 /** What the ledger in PostgreSQL records as sent to the webhook for an incident. */
-async function ledger(incidentId: string): Promise<string[]> {
-  const rows = await sqlRows(
-    pgUrl,
-    "SELECT kind FROM notifications WHERE incident_id = $1 AND channel = 'webhook:oncall' AND state = 'sent' ORDER BY kind",
-    [incidentId],
-  );
-  return rows.map((r) => String(r.kind));
-}
+const ledger = (incidentId: string): Promise<string[]> => ledgerSent(pgUrl, incidentId);
 
 /** How many results the edge's own stream (in the leaf's domain) holds. */
 async function edgeKept(): Promise<number> {

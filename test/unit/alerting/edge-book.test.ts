@@ -16,6 +16,7 @@ import { FakeClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
 import type { Inventory, Sample } from '../../../collector/core/types.ts';
 import { Monitor } from '../../../collector/monitor.ts';
+import { incidentView } from '../../../collector/monitor-service.ts';
 import { IncidentStore } from '../../../collector/store/incident-store.ts';
 import { MemoryBucket } from '../../support/cluster-fakes.ts';
 import { testDevice, testSite } from '../../support/fixtures.ts';
@@ -135,6 +136,22 @@ async function leader(file: string, clock: FakeClock, members: Members) {
 
 const stateOf = (m: Monitor, site: string) => m.siteState(site)?.state;
 
+/** A leader over a fresh store whose edge is cut off until its incident is open and paged; then it dies. */
+async function lostThenKilled(name: string) {
+  const clock = new FakeClock(T);
+  const members = new Members(clock);
+  const file = join(dir, `${name}.db`);
+  await members.beat();
+  const a = await leader(file, clock, members);
+  await members.run(4000);
+  members.cut();
+  await members.run(8000);
+  const id = a.store.openByKey(edgeKey('edge-ks'))?.id ?? '';
+  expect(a.pages()).toEqual([['monitoring_lost', 'firing', id]]);
+  await a.kill();
+  return { clock, members, file, id };
+}
+
 describe('"monitoring lost" in the incident store', () => {
   it('one incident per loss, paged once through the ledger; its sites not monitored; resolved with one recovery', async () => {
     const clock = new FakeClock(T);
@@ -162,10 +179,15 @@ describe('"monitoring lost" in the incident store', () => {
     expect(sincePoints.some((p) => p.tags.site === 'bjr-pelaga-1')).toBe(true);
     expect(sincePoints.some((p) => p.tags.site === 'bjr-jimbaran-1')).toBe(false);
     // The API's title says what it is, in both languages.
-    expect(monitoringLostTexts(a.store.get(id)!, inventory.sites)?.title).toEqual({
+    const view = incidentView(a.store.get(id)!, a.monitor.topology, {});
+    expect(view).toMatchObject({ kind: 'monitoring_lost', status: 'open', siteId: null });
+    expect(view.title).toEqual({
       id: 'PEMANTAUAN TERPUTUS: Kec. Kuta Selatan (2 lokasi, status tidak diketahui)',
       en: 'MONITORING LOST: Kuta Selatan (2 sites, state unknown)',
     });
+    expect(view.summary.en).toMatch(
+      /^\[MONITORING LOST\] Monitoring of Kuta Selatan district lost since 12:0\d WITA/,
+    );
 
     members.restore();
     await members.run(3000);
@@ -190,17 +212,7 @@ describe('"monitoring lost" in the incident store', () => {
   });
 
   it('a new leader elected during the cut continues the incident: no second page, exactly one recovery', async () => {
-    const clock = new FakeClock(T);
-    const members = new Members(clock);
-    const file = join(dir, 'failover.db');
-    await members.beat();
-    const a = await leader(file, clock, members);
-    await members.run(4000);
-    members.cut();
-    await members.run(8000);
-    const id = a.store.openByKey(edgeKey('edge-ks'))?.id ?? '';
-    expect(a.pages()).toEqual([['monitoring_lost', 'firing', id]]);
-    await a.kill();
+    const { clock, members, file, id } = await lostThenKilled('failover');
 
     // B is elected while the edge is still cut off: it takes the incident over.
     await members.run(2000);
@@ -223,16 +235,7 @@ describe('"monitoring lost" in the incident store', () => {
   });
 
   it('an edge back while no leader was up: the next leader resolves the incident at once, one recovery', async () => {
-    const clock = new FakeClock(T);
-    const members = new Members(clock);
-    const file = join(dir, 'gap.db');
-    await members.beat();
-    const a = await leader(file, clock, members);
-    members.cut();
-    await members.run(8000);
-    const id = a.store.openByKey(edgeKey('edge-ks'))?.id ?? '';
-    expect(a.pages()).toEqual([['monitoring_lost', 'firing', id]]);
-    await a.kill();
+    const { clock, members, file, id } = await lostThenKilled('gap');
 
     members.restore();
     await members.run(5000);

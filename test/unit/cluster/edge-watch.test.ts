@@ -103,6 +103,36 @@ describe('judgeEdges', () => {
   });
 });
 
+describe('EdgeWatch started from the incidents open in the store (a new leader)', () => {
+  it('a lost edge still gone raises nothing; back resolves the stored incident under its own id', async () => {
+    const clock = new FakeClock(T);
+    const bucket = new MemoryBucket(clock);
+    const events: EdgeEvent[] = [];
+    const w = new EdgeWatch({
+      store: bucket.store(),
+      clock,
+      log: memoryLogger('error'),
+      edges: [KS],
+      timeoutMs: 2000,
+      lost: [
+        { domain: 'edge-ks', incidentId: 'monitoring:edge-ks:42', lostAtMs: T - 60_000 },
+        // An edge no longer in the config: not watched.
+        { domain: 'edge-gone', incidentId: 'monitoring:edge-gone:7', lostAtMs: T - 60_000 },
+      ],
+      onEvent: (e) => events.push(e),
+    });
+    await w.start();
+    expect(w.lost()).toEqual(['edge-ks']);
+    await advance(clock, 10_000, 500);
+    expect(events).toEqual([]);
+    await bucket.store().put(edgeKs.id, encodeMember(edgeKs));
+    expect(events.map((e) => [e.kind, e.incidentId, e.lostAtMs])).toEqual([
+      ['back', 'monitoring:edge-ks:42', T - 60_000],
+    ]);
+    w.stop();
+  });
+});
+
 describe('the monitoring-lost notification', () => {
   const site = (id: string, kecamatan: string): Site => ({
     id,
