@@ -180,7 +180,12 @@ describe('"monitoring lost" in the incident store', () => {
     expect(sincePoints.some((p) => p.tags.site === 'bjr-jimbaran-1')).toBe(false);
     // The API's title says what it is, in both languages.
     const view = incidentView(a.store.get(id)!, a.monitor.topology, {});
-    expect(view).toMatchObject({ kind: 'monitoring_lost', status: 'open', siteId: null });
+    expect(view).toMatchObject({
+      kind: 'monitoring_lost',
+      status: 'open',
+      siteId: null,
+      kecamatan: 'Kuta Selatan',
+    });
     expect(view.title).toEqual({
       id: 'PEMANTAUAN TERPUTUS: Kec. Kuta Selatan (2 lokasi, status tidak diketahui)',
       en: 'MONITORING LOST: Kuta Selatan (2 sites, state unknown)',
