@@ -468,7 +468,8 @@ export class Monitor {
    * one lookup each.
    */
   siteState(siteId: string): SiteStateView | undefined {
-    if (!this.#topology.site(siteId)) return undefined;
+    const site = this.#topology.site(siteId);
+    if (!site) return undefined;
     const devices: SiteDevice[] = [];
     const recoveriesConfirmAt: number[] = [];
     let flapping = false;
@@ -479,13 +480,12 @@ export class Monitor {
       if (r) recoveriesConfirmAt.push(r.confirmAtMs);
       flapping ||= this.#incidents.isFlapping(d.id);
     }
-    const site = this.#topology.site(siteId);
     const decision = decideSiteState({
       devices,
       inMaintenance: this.inMaintenance(siteId),
       flapping,
       recoveriesConfirmAt,
-      notMonitoredSince: site && this.#edges.lostSince(site.kecamatan),
+      notMonitoredSince: this.#edges.lostSince(site.kecamatan),
     });
     return { ...decision, devices };
   }
