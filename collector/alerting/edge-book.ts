@@ -90,22 +90,20 @@ export class EdgeBook {
    * every channel it went out on, so a page already sent is not sent twice).
    */
   resume(): void {
-    for (const l of this.#takenOver)
-      if (this.#lost.get(l.domain) === l) this.#page({ ...eventOf(l, 'lost'), atMs: l.lostAtMs });
+    for (const l of this.#takenOver) if (this.#lost.get(l.domain) === l) this.#page(eventOf(l, 'lost'));
   }
 
   /**
-   * An edge lost: its incident opened (or the one already open for the edge continued: nothing new is
-   * paged for it beyond what the ledger lets through). An edge back: its open incident resolved and its recovery paged. Returns the incident
-   * the event was about, with the id and start the store keeps.
+   * An edge lost: its incident opened and paged (an incident this book holds open for the edge already is
+   * continued: nothing is paged). An edge back: its open incident resolved, under the id the store keeps,
+   * and its recovery paged.
    */
-  record(ev: EdgeEvent): LostEdgeIncident | undefined {
+  record(ev: EdgeEvent): void {
     const { store, log } = this.#d;
     const domain = ev.edge.domain;
     const ctx = { incident: ev.incidentId, edge: domain };
     if (ev.kind === 'lost') {
-      const open = this.#lost.get(domain);
-      if (open) return open;
+      if (this.#lost.has(domain)) return;
       const data: EdgeData = { domain, kecamatan: ev.edge.kecamatan };
       const kept = store
         ? tryStore(log, 'open monitoring-lost incident', ctx, () =>
@@ -129,7 +127,7 @@ export class EdgeBook {
       // One open already for the edge (kept.created false): continued under its id; the ledger skips the
       // channels its page already went out on.
       this.#page({ ...ev, incidentId: lost.incidentId, lostAtMs: lost.lostAtMs });
-      return lost;
+      return;
     }
     const open = this.#lost.get(domain);
     const incidentId = open?.incidentId ?? ev.incidentId;
@@ -140,7 +138,6 @@ export class EdgeBook {
         store.resolve(incidentId, ev.atMs, undefined, `collectors back: ${ev.collectors.join(', ')}`),
       );
     this.#page({ ...ev, incidentId, lostAtMs });
-    return open;
   }
 
   #page(ev: EdgeEvent): void {
