@@ -32,7 +32,7 @@ import type { MonitorConfig, MqttConfig } from '../config/monitor.ts';
 import { Monitor, type CollectionFactory, type MonitorSettings } from './monitor.ts';
 import type { ClusterConfig } from '../config/cluster.ts';
 import { AlertingNode, type LeaderView } from './cluster/alerting-node.ts';
-import { EdgeWatch, monitoringLostNotification } from './cluster/edge-watch.ts';
+import { EdgeWatch } from './cluster/edge-watch.ts';
 import { RemoteCollection } from './cluster/remote-collection.ts';
 import { BusProbeFeed, natsLeaseKv } from './cluster/result-feed.ts';
 import { LEADER_BUCKET } from './cluster/leader.ts';
@@ -495,7 +495,9 @@ export async function startAlertingRole(
     return gate;
   };
   const frontCtx: TermFrontContext = { config, clock, log: httpLog, front, users, assets, channels };
-  // The edges' "monitoring lost" incidents (collector/cluster/edge-watch.ts), raised by the leader only.
+  // The edges' "monitoring lost" incidents (collector/cluster/edge-watch.ts), raised by the leader only,
+  // kept in the store by its Monitor (collector/alerting/edge-book.ts): each term's watch starts from the
+  // incidents open there, so a new leader continues them.
   let edgeWatch: EdgeWatch | undefined;
   const watchEdges = (monitor: Monitor): void => {
     edgeWatch?.stop();
@@ -506,8 +508,8 @@ export async function startAlertingRole(
       log: log.child({ component: 'edges' }),
       edges: cluster.edges,
       timeoutMs: cluster.membership.timeoutMs,
-      onEvent: (ev) =>
-        monitor.notifyCluster(monitoringLostNotification(ev, config.inventory.sites), ev.edge.kecamatan[0]),
+      lost: monitor.lostEdges(),
+      onEvent: (ev) => monitor.edgeEvent(ev),
     });
     edgeWatch = watch;
     watch

@@ -4,6 +4,7 @@
  */
 import type { IncidentLiveState, Monitor } from './monitor.ts';
 import type { Alert } from './alerting/alert.ts';
+import { lostEdgeOf, MONITORING_LOST_KIND, monitoringLostTexts } from './alerting/edge-book.ts';
 import { isoWita, isoWitaOrNull } from './core/time-zone.ts';
 import {
   scopeMatches,
@@ -333,7 +334,11 @@ export function incidentView(inc: Incident, topology: Topology, live: IncidentLi
     siteId: inc.siteId ?? null,
     siteName: site?.name ?? null,
     category: site?.category ?? null,
-    kecamatan: site?.kecamatan ?? null,
+    // A "monitoring lost" incident has no site: its place is the edge's kecamatan.
+    kecamatan:
+      site?.kecamatan ??
+      (inc.kind === MONITORING_LOST_KIND ? lostEdgeOf(inc)?.kecamatan.join(', ') : undefined) ??
+      null,
     desa: site?.desa ?? null,
     ...incidentTexts(inc, topology, recovering ? live.recovery : undefined),
   };
@@ -345,6 +350,11 @@ function incidentTexts(
   topology: Topology,
   recovery: IncidentLiveState['recovery'],
 ): { title: Bilingual; summary: Bilingual } {
+  if (inc.kind === MONITORING_LOST_KIND) {
+    const sites = topology.siteIds().flatMap((id) => topology.site(id) ?? []);
+    const texts = monitoringLostTexts(inc, sites);
+    if (texts) return texts;
+  }
   const stored = inc.data.alert as Alert | undefined;
   const site = inc.siteId === undefined ? undefined : topology.site(inc.siteId);
   const device = inc.deviceId === undefined ? undefined : topology.device(inc.deviceId);

@@ -16,11 +16,13 @@
 import type { Alert, FlapPolicy } from './alerting/alert.ts';
 import type { AreaIncident, AreaPolicy } from './alerting/area.ts';
 import { StoredAreas } from './alerting/area-book.ts';
+import { EdgeBook, type LostEdgeIncident } from './alerting/edge-book.ts';
 import { MaintenanceBook } from './alerting/maintenance-book.ts';
 import { DEFAULT_ONCALL, channelsUpTo, type OnCallPolicy } from './alerting/oncall.ts';
 import { routeOf } from './alerting/stages/routing.ts';
 import { AlertPipeline } from './alerting/pipeline.ts';
 import type { MaintenanceWindow, Silence, Suppression } from './alerting/scope.ts';
+import type { EdgeEvent } from './cluster/edge-watch.ts';
 import { buildAreaNotification, type Notification } from './notify/notification.ts';
 import { Collection, type PollCounts } from './collection/collection.ts';
 import type { Clock } from './core/clock.ts';
@@ -169,6 +171,8 @@ export class Monitor {
   readonly #pipeline: AlertPipeline;
   readonly #incidents: IncidentLifecycle;
   readonly #maintenance: MaintenanceBook;
+  /** "Monitoring lost" incidents of the edges (a cluster's alerting leader raises them). */
+  readonly #edges: EdgeBook;
   readonly #listeners = new Set<(t: Transition, alert: Alert | undefined) => void>();
   readonly #siteListeners = new Set<(siteId: string, timeMs: number) => void>();
   #startedAt = 0;
@@ -270,6 +274,14 @@ export class Monitor {
     this.#areasTakenOver = store
       ? this.#pipeline.area.keepIn(new StoredAreas(store, clock, log.child({ component: 'area' })))
       : [];
+    // "Monitoring lost" of an edge lives in the store too: continued by a new leader, never raised twice.
+    this.#edges = new EdgeBook({
+      store,
+      clock,
+      log: log.child({ component: 'edges' }),
+      sites: deps.inventory.sites,
+      send: (n, kecamatan) => this.notifyCluster(n, kecamatan),
+    });
     this.#incidents = new IncidentLifecycle({
       clock,
       log,
@@ -322,6 +334,7 @@ export class Monitor {
     // ledger skips every channel it went out on).
     for (const incident of this.#areasTakenOver)
       this.#pipeline.resume({ kind: 'area', incident, timeMs: clock.now() }, 'routing');
+    this.#edges.resume();
     // Sensors speak only MQTT: their liveness comes from the broker, not from polls.
     this.#collection.start(inventory.devices.filter(hasSnmp).map((d) => d.id));
     this.#armSiteStates();
@@ -368,6 +381,25 @@ export class Monitor {
   notifyCluster(n: Notification, kecamatan: string | undefined): void {
     const oncall = this.#settings.oncall ?? DEFAULT_ONCALL;
     this.#dispatcher.dispatch(n, channelsUpTo(oncall, routeOf(n.kind, n.severity, { kecamatan }), 0));
+  }
+
+  /**
+   * Monitoring of an edge lost, or back (collector/cluster/edge-watch.ts, on the alerting leader): its
+   * "monitoring lost" incident opened or resolved in the store and paged (collector/alerting/edge-book.ts);
+   * the sites of its kecamatan show `not_monitored` while it is open.
+   */
+  edgeEvent(ev: EdgeEvent): void {
+    this.#edges.record(ev);
+    const sites = this.#deps.inventory.sites.filter((s) => ev.edge.kecamatan.includes(s.kecamatan));
+    this.#siteChanged(
+      sites.map((s) => s.id),
+      this.#deps.clock.now(),
+    );
+  }
+
+  /** The edges whose "monitoring lost" incident is open: the leader's edge watch starts from them. */
+  lostEdges(): LostEdgeIncident[] {
+    return this.#edges.lost();
   }
 
   /** Stop polling, let polls in flight finish, deliver pending notifications, flush every sample. */
@@ -436,7 +468,8 @@ export class Monitor {
    * one lookup each.
    */
   siteState(siteId: string): SiteStateView | undefined {
-    if (!this.#topology.site(siteId)) return undefined;
+    const site = this.#topology.site(siteId);
+    if (!site) return undefined;
     const devices: SiteDevice[] = [];
     const recoveriesConfirmAt: number[] = [];
     let flapping = false;
@@ -452,6 +485,7 @@ export class Monitor {
       inMaintenance: this.inMaintenance(siteId),
       flapping,
       recoveriesConfirmAt,
+      notMonitoredSince: this.#edges.lostSince(site.kecamatan),
     });
     return { ...decision, devices };
   }
@@ -588,7 +622,8 @@ export class Monitor {
     for (const id of this.#topology.siteIds()) {
       const site = this.#topology.site(id);
       const view = this.siteState(id);
-      if (site && view) samples.push(siteStateSample(site, view, now));
+      // Not monitored (its edge lost): nothing is known, so no point (availability leaves the time out).
+      if (site && view && view.state !== 'not_monitored') samples.push(siteStateSample(site, view, now));
     }
     this.#deps.writer.push(samples);
   }

@@ -11,11 +11,11 @@
  * goes on in memory and the dispatcher, halted on deposition, sends nothing.
  */
 import type { Clock } from '../core/clock.ts';
-import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
 import type { Incident, IncidentStoreLike } from '../store/store.ts';
 import type { Alert } from './alert.ts';
 import type { AreaBook, AreaIncident, AreaRestore, AreaSite } from './area.ts';
+import { tryStore } from './store-call.ts';
 
 export const AREA_INCIDENT_KIND = 'area_outage';
 export const areaKey = (kecamatan: string): string => `area:${kecamatan}`;
@@ -122,16 +122,7 @@ export class StoredAreas implements AreaBook {
   }
 
   #try<T>(what: string, incident: AreaIncident, call: () => T): T | undefined {
-    try {
-      return call();
-    } catch (err) {
-      this.#log.error(`${what} failed: not recorded in the incident store`, {
-        incident: incident.id,
-        kecamatan: incident.kecamatan,
-        error: errorMessage(err),
-      });
-      return undefined;
-    }
+    return tryStore(this.#log, what, { incident: incident.id, kecamatan: incident.kecamatan }, call);
   }
 }
 

@@ -9,7 +9,9 @@
  * timeout after the last heartbeat) and the time in; the new state and the events out. An edge never seen
  * since this leader began watching gets one membership timeout of grace (the leader just started, the
  * edge's heartbeats may be on their way) before it counts as lost. EdgeWatch below feeds it from the
- * members bucket; the alerting leader turns its events into notifications (monitoringLostNotification).
+ * members bucket; the alerting leader turns its events into incidents in the store and their pages
+ * (collector/alerting/edge-book.ts), and starts each watch from the incidents the store holds open, so a
+ * new leader continues an incident instead of raising it again.
  */
 import type { EdgeConfig } from '../../config/cluster.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
@@ -35,6 +37,18 @@ export interface EdgeStatus {
   readonly served: boolean;
   /** When it was lost (an open "monitoring lost" incident); absent while served or not yet judged. */
   readonly lostAtMs?: number | undefined;
+  /**
+   * The open incident's id, when it was not opened by this judgement (taken over from the incident store:
+   * a new leader continues it); absent: incidentIdOf(edge, lostAtMs).
+   */
+  readonly incidentId?: string | undefined;
+}
+
+/** An open "monitoring lost" incident as the incident store holds it (collector/alerting/edge-book.ts). */
+export interface LostEdge {
+  readonly domain: string;
+  readonly incidentId: string;
+  readonly lostAtMs: number;
 }
 
 export type EdgeStates = ReadonlyMap<string, EdgeStatus>;
@@ -82,7 +96,7 @@ export function judgeEdges(
         events.push({
           kind: 'back',
           edge,
-          incidentId: incidentIdOf(edge, before.lostAtMs),
+          incidentId: before.incidentId ?? incidentIdOf(edge, before.lostAtMs),
           lostAtMs: before.lostAtMs,
           atMs: nowMs,
           collectors,
@@ -164,6 +178,11 @@ export interface EdgeWatchOptions {
   readonly edges: readonly EdgeConfig[];
   /** The membership timeout: a member not heard from for this long is gone (and the grace at start). */
   readonly timeoutMs: number;
+  /**
+   * The edges already lost when this watch starts (the incidents open in the store): judged as lost from
+   * the first moment, so they raise nothing new, and `back` resolves them under their own ids.
+   */
+  readonly lost?: readonly LostEdge[] | undefined;
   readonly onEvent: (ev: EdgeEvent) => void;
 }
 
@@ -188,6 +207,12 @@ export class EdgeWatch {
     if (this.#o.edges.length === 0) return;
     this.#running = true;
     this.#startedAtMs = this.#o.clock.now();
+    const known = new Set(this.#o.edges.map((e) => e.domain));
+    this.#states = new Map(
+      (this.#o.lost ?? [])
+        .filter((l) => known.has(l.domain))
+        .map((l) => [l.domain, { served: false, lostAtMs: l.lostAtMs, incidentId: l.incidentId }]),
+    );
     this.#watch = await this.#o.store.watch((ev) => this.#onEvent(ev));
     this.#judge();
   }

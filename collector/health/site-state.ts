@@ -4,6 +4,8 @@
  * site's devices, its maintenance and its open incidents → the state.
  *
  * Worst first:
+ *   not_monitored the edge collector of its kecamatan is lost ("monitoring lost", collector/cluster/
+ *                 edge-watch.ts): what its devices last showed is stale, so neither down nor up
  *   maintenance   inside a maintenance window or silence (an outage there pages nobody)
  *   flapping      a device of it keeps going down and up (its incident counted flaps)
  *   down          a device of it is down
@@ -15,7 +17,7 @@
 import type { DeviceState, Sample, Site } from '../core/types.ts';
 import { siteTags } from '../sinks/schema.ts';
 
-export type SiteStateName = DeviceState | 'maintenance' | 'flapping' | 'recovering';
+export type SiteStateName = DeviceState | 'maintenance' | 'flapping' | 'recovering' | 'not_monitored';
 
 /** Every state a site can show, for query validation and docs. */
 export const SITE_STATES = [
@@ -27,6 +29,7 @@ export const SITE_STATES = [
   'maintenance',
   'flapping',
   'recovering',
+  'not_monitored',
 ] as const satisfies readonly SiteStateName[];
 
 /** `state_code` of the `site_state` measurement (collector/sinks/schema.ts documents it). */
@@ -39,6 +42,7 @@ export const SITE_STATE_CODE: Readonly<Record<SiteStateName, number>> = {
   maintenance: 4,
   flapping: 5,
   recovering: 6,
+  not_monitored: 7,
 };
 
 export interface SiteDevice {
@@ -57,6 +61,8 @@ export interface SiteFacts {
   readonly flapping: boolean;
   /** When each recovery of the site's devices that is still settling will be confirmed (ms). */
   readonly recoveriesConfirmAt: readonly number[];
+  /** Since when nothing monitors the site (its edge is lost); absent while it is monitored. */
+  readonly notMonitoredSince?: number | undefined;
 }
 
 export interface SiteStateDecision {
@@ -66,12 +72,22 @@ export interface SiteStateDecision {
   readonly inMaintenance: boolean;
   /** While a recovery settles: when the last one is confirmed (ms); absent otherwise. */
   readonly recoveryConfirmAt?: number | undefined;
+  /** State `not_monitored`: since when. */
+  readonly notMonitoredSince?: number | undefined;
 }
 
 const OUT_FIRST: readonly DeviceState[] = ['down', 'unreachable'];
 const REST_FIRST: readonly DeviceState[] = ['suspect', 'unknown', 'up'];
 
 export function decideSiteState(f: SiteFacts): SiteStateDecision {
+  // Nobody monitors it: what its devices last showed may be long stale, so it is not said to be up.
+  if (f.notMonitoredSince !== undefined)
+    return {
+      state: 'not_monitored',
+      up: false,
+      inMaintenance: f.inMaintenance,
+      notMonitoredSince: f.notMonitoredSince,
+    };
   const has = (s: DeviceState) => f.devices.some((d) => d.state === s);
   const out = OUT_FIRST.find(has);
   const settling = f.recoveriesConfirmAt.length > 0;

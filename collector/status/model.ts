@@ -23,6 +23,11 @@ export interface StatusSiteInput {
   readonly kecamatan: string;
   readonly desa: string;
   readonly inMaintenance: boolean;
+  /**
+   * Nothing monitors it now (its kecamatan's edge collector is cut off: "monitoring lost"): what its
+   * devices last showed is stale, so the page says neither working nor down.
+   */
+  readonly notMonitored?: boolean | undefined;
   /** Role and state of each device; ids are used to match incidents and never copied out. */
   readonly devices: readonly { readonly role: string; readonly state: string; readonly since: number }[];
 }
@@ -59,7 +64,7 @@ export interface StatusInput {
   readonly availability?: StatusAvailability | undefined;
 }
 
-export type PublicSiteStatus = 'working' | 'down' | 'maintenance' | 'unknown';
+export type PublicSiteStatus = 'working' | 'down' | 'maintenance' | 'unknown' | 'unmonitored';
 
 export interface Counts {
   readonly sites: number;
@@ -67,6 +72,8 @@ export interface Counts {
   readonly down: number;
   readonly maintenance: number;
   readonly unknown: number;
+  /** Not monitored now ("monitoring lost": the edge collector of its kecamatan is cut off). */
+  readonly unmonitored: number;
 }
 
 export interface PublicOutage {
@@ -111,6 +118,7 @@ const WORKING_STATES: ReadonlySet<string> = new Set(['up', 'suspect', 'recoverin
 
 /** One site's public status, and since when it is down (when it is). */
 export function siteStatus(s: StatusSiteInput): { status: PublicSiteStatus; sinceMs?: number } {
+  if (s.notMonitored) return { status: 'unmonitored' };
   const known = s.devices.filter((d) => d.state !== 'unknown');
   const routers = s.devices.filter((d) => d.role === 'router');
   const aps = s.devices.filter((d) => d.role === 'ap');
@@ -132,6 +140,7 @@ const zero = (): { -readonly [K in keyof Counts]: Counts[K] } => ({
   down: 0,
   maintenance: 0,
   unknown: 0,
+  unmonitored: 0,
 });
 
 export function buildPublicStatus(input: StatusInput): PublicStatus {

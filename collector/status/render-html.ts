@@ -74,6 +74,7 @@ ${tile('ok', t.working, 'Wi-Fi berfungsi', 'Wi-Fi working')}
 ${tile('down', t.down, 'Gangguan', 'Not working')}
 ${tile('mt', t.maintenance, 'Pemeliharaan', 'Maintenance')}
 ${tile('unk', t.unknown, 'Belum diketahui', 'Not yet known')}
+${t.unmonitored > 0 ? tile('unk', t.unmonitored, 'Pemantauan terputus', 'Monitoring lost') : ''}
 </div>`;
 }
 
@@ -82,6 +83,31 @@ function countCells(c: Counts): string {
 }
 
 const COUNT_HEADS = `<th class="n">${bi('Berfungsi', 'Working')}</th><th class="n">${bi('Gangguan', 'Down')}</th><th class="n wide">${bi('Pemeliharaan', 'Maintenance')}</th>`;
+
+/**
+ * Kecamatan whose sites nobody monitors now (their edge collector is cut off from the centre): said
+ * plainly, so nobody reads their sites as working, nor as down. Empty when there are none.
+ */
+function unmonitored(s: PublicStatus): string {
+  const lost = s.byKecamatan.filter((k) => k.unmonitored > 0);
+  if (lost.length === 0) return '';
+  const items = lost
+    .map(
+      (k) =>
+        `<li class="mt"><div class="site">Kec. ${escapeHtml(k.kecamatan)}</div><div class="where">${bi(
+          `${k.unmonitored} lokasi: status tidak diketahui, bukan berarti mati`,
+          `${k.unmonitored} sites: state unknown, which does not mean they are down`,
+        )}</div></li>`,
+    )
+    .join('\n');
+  return `<section>
+<h2>${bi('Pemantauan terputus', 'Monitoring lost')} (${lost.length})</h2>
+<ul class="outages">
+${items}
+</ul>
+</section>
+`;
+}
 
 function outageItem(o: PublicOutage): string {
   const badge = o.maintenance
@@ -141,7 +167,7 @@ ${tiles(s.totals)}
 <h2>${bi('Gangguan saat ini', 'Current outages')} (${s.outages.length})</h2>
 ${outages}
 </section>
-<section>
+${unmonitored(s)}<section>
 <h2>${bi('Per kecamatan', 'By district')}</h2>
 <div class="scroll"><table>
 <thead><tr><th>Kecamatan</th>${COUNT_HEADS}<th class="n">${bi('30 hari', '30 days')}</th><th class="n">${bi('90 hari', '90 days')}</th></tr></thead>

@@ -32,6 +32,7 @@ export function monitorStatusSource(
             kecamatan: site.kecamatan,
             desa: site.desa,
             inMaintenance: view.inMaintenance,
+            notMonitored: view.state === 'not_monitored',
             devices: view.devices.map((d) => ({ role: d.role, state: d.state, since: d.since })),
           },
         ];

@@ -102,6 +102,9 @@ export const SITE_STATES = [
   { code: 4, state: 'maintenance', color: 'blue', id: 'pemeliharaan', en: 'maintenance' },
   { code: 5, state: 'flapping', color: 'purple', id: 'tidak stabil', en: 'flapping' },
   { code: 6, state: 'recovering', color: 'light-green', id: 'memulih', en: 'recovering' },
+  // The monitor writes no site_state point while a site is not monitored (its edge lost): mapped for
+  // completeness, counted by no panel.
+  { code: 7, state: 'not_monitored', color: 'text', id: 'pemantauan terputus', en: 'monitoring lost' },
 ] as const;
 
 /** Value mappings: a state code shows as its bilingual name in its colour. */

@@ -18,7 +18,9 @@ const lastPerSite = (groupBy: string) =>
 /** One query per state: how many sites are in it, grouped by `by` (or in all). */
 function countsByState(by?: string): InfluxQL[] {
   const inner = lastPerSite(by ? `"site", "${by}"` : '"site"');
-  const shown = SITE_STATES.filter((s) => s.state !== 'suspect' && s.state !== 'unknown');
+  const shown = SITE_STATES.filter(
+    (s) => s.state !== 'suspect' && s.state !== 'unknown' && s.state !== 'not_monitored',
+  );
   return shown.map((s, i) => {
     const q = new InfluxQL(
       `SELECT count("state_code") AS "${s.en}" FROM (${inner}) WHERE "state_code" = ${s.code}${by ? ` GROUP BY "${by}"` : ''}`,
@@ -42,7 +44,9 @@ export function overviewDashboard(): dashboard.DashboardBuilder {
     .graphMode(common.BigValueGraphMode.None)
     .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']))
     .overrides(
-      SITE_STATES.filter((s) => s.state !== 'suspect' && s.state !== 'unknown').map((s) => ({
+      SITE_STATES.filter(
+        (s) => s.state !== 'suspect' && s.state !== 'unknown' && s.state !== 'not_monitored',
+      ).map((s) => ({
         matcher: {
           id: 'byFrameRefID',
           options: String.fromCharCode(

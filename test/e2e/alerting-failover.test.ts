@@ -37,7 +37,7 @@ import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { AlertingCandidates, readLease } from '../support/alerting-candidates.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
-import { freshDatabase, sqlRows } from '../support/postgres-db.ts';
+import { freshDatabase, ledgerSent, sqlRows } from '../support/postgres-db.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
 const LEASE_MS = 3000;
@@ -156,14 +156,7 @@ async function pulledRounds(rounds: number, what: string): Promise<void> {
 
 const pagesFor = (device: string): Notification[] => hook.received.filter((p) => p.device?.id === device);
 
-async function ledger(incidentId: string): Promise<string[]> {
-  const rows = await sqlRows(
-    pgUrl,
-    "SELECT kind FROM notifications WHERE incident_id = $1 AND channel = 'webhook:oncall' AND state = 'sent' ORDER BY kind",
-    [incidentId],
-  );
-  return rows.map((r) => String(r.kind));
-}
+const ledger = (incidentId: string): Promise<string[]> => ledgerSent(pgUrl, incidentId);
 
 describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
   it('kill -9 of the leader during an open incident: a new leader within the bound, no page twice, the recovery sent', async () => {

@@ -6,11 +6,14 @@
  *   records every page; as processes of collector/main.ts: a central collector and an alerting leader on
  *   the hub, and an edge collector pinned to Kuta Selatan on the leaf.
  *
- * Cut the uplink for two minutes (the poll interval is 2 s), then restore it. Asserted: no result lost
- * (every collector's seq complete in NETMON_RESULTS, the edge's in order), exactly one "monitoring lost"
- * incident opened and resolved, no page about any site or device (the centre never polled Kuta Selatan),
- * and the edge's results from the cut arrive after the link returns (how many, and how long they took, is
- * printed).
+ * Cut the uplink for two minutes (the poll interval is 2 s), then restore it. An alerting standby waits
+ * beside the leader; during the cut the leader is killed -9 and the standby takes over. Asserted: no result
+ * lost (every collector's seq complete in NETMON_RESULTS, the edge's in order), exactly one "monitoring
+ * lost" incident (in PostgreSQL, one row; its firing page once, from the first leader; its recovery once,
+ * from the second, same id), the public status page of whichever leads shows Kuta Selatan's sites as not
+ * monitored during the cut and not after, no page about any site or device (the centre never polled Kuta
+ * Selatan), and the edge's results from the cut arrive after the link returns (how many, how long they
+ * took and how long the takeover took is printed).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,7 +38,8 @@ import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
-import { freshDatabase } from '../support/postgres-db.ts';
+import { readLease } from '../support/alerting-candidates.ts';
+import { freshDatabase, ledgerSent, sqlRows } from '../support/postgres-db.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
 const INTERVAL_MS = 2000;
@@ -56,6 +60,8 @@ let hubNc: NatsConnection;
 let leafNc: NatsConnection;
 let inv: Inventory;
 const children = new Map<string, ChildProcess>();
+/** Each member's HTTP port (a free one: the alerting role serves the API and the status page). */
+const httpPorts = new Map<string, number>();
 
 const base = syntheticInventory({
   sites: 6,
@@ -118,7 +124,7 @@ afterAll(async () => {
 const EDGES = [{ domain: DOMAIN, kecamatan: [EDGE_KEC] }];
 
 /** One member's config: every member lists the edge; the edge collector talks to its leaf only. */
-function config(node: string, role: 'collector' | 'alerting' | 'edge'): string {
+function config(node: string, role: 'collector' | 'alerting' | 'edge', httpPort: number): string {
   const file = join(dir, `${node}.yaml`);
   const cluster =
     role === 'edge'
@@ -146,6 +152,8 @@ function config(node: string, role: 'collector' | 'alerting' | 'edge'): string {
       snmp: { interval: `${INTERVAL_MS}ms`, jitter: '0ms', timeout: '400ms', retries: 0 },
       health: { downAfterFailures: 2, recheck: '300ms' },
       incidents: { file: `incidents-${node}.db` },
+      http: { host: '127.0.0.1', port: httpPort },
+      status: { rebuild: '1s' },
       alerts: { webhooks: [{ name: 'oncall', url: hook.url }], flapping: { settle: '1s' } },
       log: { level: 'info' },
       cluster: {
@@ -160,8 +168,10 @@ function config(node: string, role: 'collector' | 'alerting' | 'edge'): string {
 }
 
 /** A member as its own process (collector/main.ts), its log beside its config. */
-function startNode(node: string, role: 'collector' | 'alerting' | 'edge'): void {
-  const file = config(node, role);
+async function startNode(node: string, role: 'collector' | 'alerting' | 'edge'): Promise<void> {
+  const port = await freeLoopbackPort();
+  httpPorts.set(node, port);
+  const file = config(node, role, port);
   const log = openSync(join(dir, `${node}.log`), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', 'collector/main.ts', '--config', file], {
     stdio: ['ignore', log, 'inherit'],
@@ -172,6 +182,22 @@ function startNode(node: string, role: 'collector' | 'alerting' | 'edge'): void 
 
 const logOf = (node: string): string => readFileSync(join(dir, `${node}.log`), 'utf8');
 
+/** kill -9: the process gets no chance to release its lease or finish anything. */
+async function kill9(node: string): Promise<void> {
+  const child = children.get(node);
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+/** How many sites the public status page (/status.json) of `node` counts as not monitored now. */
+async function unmonitored(node: string): Promise<number | undefined> {
+  const r = await fetch(`http://127.0.0.1:${httpPorts.get(node) ?? 0}/status.json`).catch(() => undefined);
+  if (!r?.ok) return undefined;
+  return ((await r.json()) as { totals: { unmonitored?: number } }).totals.unmonitored;
+}
+
 async function stopNode(node: string): Promise<void> {
   const child = children.get(node);
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
@@ -179,6 +205,9 @@ async function stopNode(node: string): Promise<void> {
   child.kill('SIGTERM');
   await exited;
 }
+
+/** What the ledger in PostgreSQL records as sent to the webhook for an incident. */
+const ledger = (incidentId: string): Promise<string[]> => ledgerSent(pgUrl, incidentId);
 
 /** How many results the edge's own stream (in the leaf's domain) holds. */
 async function edgeKept(): Promise<number> {
@@ -192,17 +221,23 @@ describe('edge collector behind a flaky uplink (real NATS leaf node, proxy, proc
     async () => {
       // The collectors first, then the leader: an edge not seen within one membership timeout of the
       // leader's start would rightly count as lost (edge-watch.ts), which is not this scenario.
-      startNode('col-1', 'collector');
-      startNode('edge-ks', 'edge');
+      await startNode('col-1', 'collector');
+      await startNode('edge-ks', 'edge');
       for (const node of ['col-1', 'edge-ks'])
         await waitFor(() => logOf(node).includes('collector joined the cluster'), {
           timeoutMs: 90_000,
           what: `${node} joined`,
         });
-      startNode('alert-a', 'alerting');
+      await startNode('alert-a', 'alerting');
       await waitFor(() => logOf('alert-a').includes('alerting leader running'), {
         timeoutMs: 90_000,
         what: 'alert-a leading',
+      });
+      // The standby, ready to take over.
+      await startNode('alert-b', 'alerting');
+      await waitFor(() => logOf('alert-b').includes('alerting candidate'), {
+        timeoutMs: 90_000,
+        what: 'alert-b standing by',
       });
       const stream = new ResultLog(hub.urls);
       // Both collectors' results reach the hub's stream (the edge's by sourcing), every device polled.
@@ -231,6 +266,36 @@ describe('edge collector behind a flaky uplink (real NATS leaf node, proxy, proc
       );
       expect(lost.text.id).toMatch(/Pemantauan Kec\. Kuta Selatan terputus/);
       expect(lost.text.en).toMatch(/Monitoring of Kuta Selatan district lost/);
+      // An incident in PostgreSQL, its page recorded in the ledger; the sites not monitored on the page.
+      await waitFor(async () => (await ledger(lost.id)).includes('firing'), {
+        timeoutMs: 10_000,
+        what: 'the monitoring-lost page recorded as sent',
+      });
+      await waitFor(async () => (await unmonitored('alert-a')) === ksSites.size, {
+        timeoutMs: 15_000,
+        what: "alert-a's status page: Kuta Selatan not monitored",
+      });
+
+      // The leader dies during the cut; the standby takes the incident over from PostgreSQL.
+      const killedAt = Date.now();
+      await kill9('alert-a');
+      await waitFor(async () => (await readLease(hubNc).catch(() => undefined))?.holder === 'alert-b', {
+        timeoutMs: 30_000,
+        intervalMs: 50,
+        what: 'alert-b leading',
+      });
+      await waitFor(() => logOf('alert-b').includes('alerting leader running'), {
+        timeoutMs: 30_000,
+        what: 'alert-b running',
+      });
+      const tookOverMs = Date.now() - killedAt;
+      await waitFor(async () => (await unmonitored('alert-b')) === ksSites.size, {
+        timeoutMs: 15_000,
+        what: "alert-b's status page: Kuta Selatan not monitored",
+      });
+      process.stdout.write(
+        `edge: alert-a killed -9 ${killedAt - cutAt} ms into the cut; alert-b leading ${tookOverMs} ms later, the incident continued (status page: ${ksSites.size} sites not monitored after ${Date.now() - killedAt} ms)\n`,
+      );
       // The edge keeps polling and keeping its results all through the cut (its leaf stores them).
       await waitFor(async () => (await edgeKept()) > keptAtCut + 10 * ksDevices.size, {
         timeoutMs: 60_000,
@@ -259,6 +324,10 @@ describe('edge collector behind a flaky uplink (real NATS leaf node, proxy, proc
         `edge: ${keptAtRestore - atHubBefore} results kept through the ${CUT_MS / 1000} s cut reached the hub within ${arrivedMs} ms of the restore; monitoring back after ${back.durationS ?? '?'} s\n`,
       );
       expect(back.id).toBe(lost.id);
+      await waitFor(async () => (await unmonitored('alert-b')) === 0, {
+        timeoutMs: 15_000,
+        what: "alert-b's status page: Kuta Selatan monitored again",
+      });
 
       // Two more rounds after the restore: every device polled again, nothing else paged.
       const after = Date.now();
@@ -271,7 +340,7 @@ describe('edge collector behind a flaky uplink (real NATS leaf node, proxy, proc
         { timeoutMs: 30_000, intervalMs: 500, what: 'a round after the restore' },
       );
       // The leader first: an edge collector's clean stop is itself a loss of the edge's monitoring.
-      await stopNode('alert-a');
+      await stopNode('alert-b');
       await stopNode('edge-ks');
       await stopNode('col-1');
 
@@ -301,6 +370,10 @@ describe('edge collector behind a flaky uplink (real NATS leaf node, proxy, proc
         ['monitoring_lost', 'resolved', lost.id],
       ]);
       expect(hook.received.filter((n) => n.device !== undefined || n.site !== undefined)).toEqual([]);
+      // One incident in the store, resolved; each page sent once.
+      const rows = await sqlRows(pgUrl, "SELECT id, status FROM incidents WHERE kind = 'monitoring_lost'");
+      expect(rows.map((r) => [r.id, r.status])).toEqual([[lost.id, 'resolved']]);
+      expect(await ledger(lost.id)).toEqual(['firing', 'resolved']);
     },
     CUT_MS + 300_000,
   );

@@ -60,3 +60,17 @@ export async function sqlRows(
     await client.end();
   }
 }
+
+/** The kinds (firing, resolved, ...) the ledger records as sent on `channel` for an incident, sorted. */
+export async function ledgerSent(
+  url: string,
+  incidentId: string,
+  channel = 'webhook:oncall',
+): Promise<string[]> {
+  const rows = await sqlRows(
+    url,
+    "SELECT kind FROM notifications WHERE incident_id = $1 AND channel = $2 AND state = 'sent' ORDER BY kind",
+    [incidentId, channel],
+  );
+  return rows.map((r) => String(r.kind));
+}

@@ -10,6 +10,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Alert } from '../../../collector/alerting/alert.ts';
 import { areaKey, StoredAreas } from '../../../collector/alerting/area-book.ts';
 import { AreaGrouper, type AreaIncident } from '../../../collector/alerting/area.ts';
+import { EdgeBook, edgeKey } from '../../../collector/alerting/edge-book.ts';
+import type { EdgeEvent } from '../../../collector/cluster/edge-watch.ts';
+import type { Notification } from '../../../collector/notify/notification.ts';
 import { FakeClock, systemClock } from '../../../collector/core/clock.ts';
 import { Topology } from '../../../collector/health/topology.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
@@ -409,6 +412,94 @@ describe.each(flavours)('incident store contract: $name', (flavour) => {
 
     // A third holder has nothing to take over.
     expect(areaGrouper(await opened.successor(), clock).takenOver).toEqual([]);
+  });
+
+  it('keeps a "monitoring lost" incident: the next holder continues it, one page, one recovery', async () => {
+    const opened = await flavour.incidents();
+    const s = opened.store;
+    const clock = new FakeClock(T);
+    const edge = { domain: 'edge-petang', kecamatan: ['Petang'] };
+    const edgeBook = (store: IncidentStoreLike) => {
+      const sent: Notification[] = [];
+      const book = new EdgeBook({ store, clock, log, sites: areaSites, send: (n) => sent.push(n) });
+      return { book, sent, pages: () => sent.map((n) => [n.kind, n.status, n.id]) };
+    };
+    const lostAt = T + 4000;
+    const lost: EdgeEvent = {
+      kind: 'lost',
+      edge,
+      incidentId: `monitoring:edge-petang:${lostAt}`,
+      lostAtMs: lostAt,
+      atMs: lostAt,
+      collectors: [],
+    };
+    const first = edgeBook(s);
+    expect(first.book.lost()).toEqual([]);
+    first.book.record(lost);
+    const id = lost.incidentId;
+    expect(s.openByKey(edgeKey('edge-petang'))).toMatchObject({
+      id,
+      kind: 'monitoring_lost',
+      severity: 'high',
+      status: 'open',
+      openedAt: lostAt,
+    });
+    expect(first.book.lostSince('Petang')).toBe(lostAt);
+    expect(first.book.lostSince('Mengwi')).toBeUndefined();
+    expect(first.pages()).toEqual([['monitoring_lost', 'firing', id]]);
+    expect(first.sent[0]?.affected.sites).toHaveLength(40);
+    // Its page goes through the ledger: claimed, sent, recorded.
+    expect(await s.claim(id, 'webhook:oncall', 'firing', clock.now())).toBe(true);
+    expect(s.markSent(id, 'webhook:oncall', 'firing', clock.now())).toBe(true);
+    // Judged lost again (a watch restarted): the same incident, no page.
+    first.book.record({ ...lost, incidentId: 'monitoring:edge-petang:999', lostAtMs: lostAt + 9000 });
+    expect(first.pages()).toHaveLength(1);
+    await s.flush();
+
+    // The holder dies during the cut; the next one takes the incident over as it was.
+    const next = await opened.successor();
+    const second = edgeBook(next);
+    expect(second.book.lost()).toEqual([
+      { domain: 'edge-petang', kecamatan: ['Petang'], incidentId: id, lostAtMs: lostAt },
+    ]);
+    expect(next.wasSent(id, 'webhook:oncall', 'firing')).toBe(true);
+    expect(await next.claim(id, 'webhook:oncall', 'firing', clock.now())).toBe(false);
+    // Its page offered again in case it was never sent: the ledger refuses it (sent already).
+    second.book.resume();
+    expect(second.pages()).toEqual([['monitoring_lost', 'firing', id]]);
+    // A loss judged by the new leader's watch for the same edge continues it: nothing new opens.
+    second.book.record({ ...lost, incidentId: `monitoring:edge-petang:${lostAt + 20_000}` });
+    expect(second.pages()).toHaveLength(1);
+    expect(
+      next
+        .list({ limit: 10 })
+        .filter((i) => i.kind === 'monitoring_lost')
+        .map((i) => i.id),
+    ).toEqual([id]);
+
+    // The edge is back: resolved under its id, one recovery, claimed once.
+    clock.advance(120_000);
+    second.book.record({ ...lost, kind: 'back', atMs: clock.now(), collectors: ['edge-petang-1'] });
+    expect(second.pages()).toEqual([
+      ['monitoring_lost', 'firing', id],
+      ['monitoring_lost', 'resolved', id],
+    ]);
+    expect(second.sent[1]?.durationS).toBe(Math.round((clock.now() - lostAt) / 1000));
+    expect(next.get(id)).toMatchObject({ status: 'resolved', resolvedAt: clock.now() });
+    expect(next.openByKey(edgeKey('edge-petang'))).toBeUndefined();
+    expect(await next.claim(id, 'webhook:oncall', 'resolved', clock.now())).toBe(true);
+    expect(next.markSent(id, 'webhook:oncall', 'resolved', clock.now())).toBe(true);
+    expect(next.notificationsOf(id).map((n) => n.kind)).toEqual(['firing', 'resolved']);
+    expect(second.book.lostSince('Petang')).toBeUndefined();
+    await next.flush();
+
+    // A third holder has nothing to take over; the whole history still has it.
+    const third = await opened.successor();
+    expect(edgeBook(third).book.lost()).toEqual([]);
+    expect((await readIncident(third, id))?.incident).toMatchObject({
+      kind: 'monitoring_lost',
+      status: 'resolved',
+    });
   });
 
   it('reads the whole history asynchronously as the synchronous reads answer it', async () => {

@@ -12,6 +12,7 @@ import {
   servingCollectors,
   type EdgeEvent,
   type EdgeStates,
+  type EdgeWatchOptions,
 } from '../../../collector/cluster/edge-watch.ts';
 import { encodeMember, type MemberRecord } from '../../../collector/cluster/subjects.ts';
 import { FakeClock } from '../../../collector/core/clock.ts';
@@ -100,6 +101,42 @@ describe('judgeEdges', () => {
     expect(a.events[0]?.incidentId).toBe(`monitoring:edge-ks:${T + 7000}`);
     expect(b.events[0]?.incidentId).toBe(a.events[0]?.incidentId);
     expect(b.events[0]?.collectors).toEqual(['edge-ks-1']);
+  });
+});
+
+/** A watch over KS on fake time and an in-memory members bucket, with what it raised. */
+function watchOnFakeTime(timeoutMs: number, lost?: EdgeWatchOptions['lost']) {
+  const clock = new FakeClock(T);
+  const bucket = new MemoryBucket(clock);
+  const events: EdgeEvent[] = [];
+  const w = new EdgeWatch({
+    store: bucket.store(),
+    clock,
+    log: memoryLogger('error'),
+    edges: [KS],
+    timeoutMs,
+    lost,
+    onEvent: (e) => events.push(e),
+  });
+  return { clock, bucket, events, w };
+}
+
+describe('EdgeWatch started from the incidents open in the store (a new leader)', () => {
+  it('a lost edge still gone raises nothing; back resolves the stored incident under its own id', async () => {
+    const { clock, bucket, events, w } = watchOnFakeTime(2000, [
+      { domain: 'edge-ks', incidentId: 'monitoring:edge-ks:42', lostAtMs: T - 60_000 },
+      // An edge no longer in the config: not watched.
+      { domain: 'edge-gone', incidentId: 'monitoring:edge-gone:7', lostAtMs: T - 60_000 },
+    ]);
+    await w.start();
+    expect(w.lost()).toEqual(['edge-ks']);
+    await advance(clock, 10_000, 500);
+    expect(events).toEqual([]);
+    await bucket.store().put(edgeKs.id, encodeMember(edgeKs));
+    expect(events.map((e) => [e.kind, e.incidentId, e.lostAtMs])).toEqual([
+      ['back', 'monitoring:edge-ks:42', T - 60_000],
+    ]);
+    w.stop();
   });
 });
 
@@ -207,17 +244,7 @@ describe('EdgeWatch on fake time', () => {
   });
 
   it('an edge never seen is lost once the grace (one timeout) is over; no edges, no watch', async () => {
-    const clock = new FakeClock(T);
-    const bucket = new MemoryBucket(clock);
-    const events: EdgeEvent[] = [];
-    const w = new EdgeWatch({
-      store: bucket.store(),
-      clock,
-      log: memoryLogger('error'),
-      edges: [KS],
-      timeoutMs: TIMEOUT,
-      onEvent: (e) => events.push(e),
-    });
+    const { clock, bucket, events, w } = watchOnFakeTime(TIMEOUT);
     await w.start();
     await advance(clock, TIMEOUT - 100, 50);
     expect(events).toEqual([]);

@@ -124,6 +124,18 @@ describe('decideSiteState', () => {
       'maintenance',
       true,
     ],
+    [
+      'not monitored (its edge lost): neither up nor down, whatever its devices last showed',
+      facts([['router', 'up']], { notMonitoredSince: T - 60_000 }),
+      'not_monitored',
+      false,
+    ],
+    [
+      'not monitored beats a stale down and maintenance',
+      facts([['router', 'down']], { notMonitoredSince: T - 60_000, inMaintenance: true, flapping: true }),
+      'not_monitored',
+      false,
+    ],
   ])('%s', (_name, f, state, up) => {
     const d = decideSiteState(f);
     expect(d.state).toBe(state);

@@ -175,7 +175,14 @@ describe('buildPublicStatus', () => {
   });
 
   it('counts per kecamatan and category, and in total', () => {
-    expect(status.totals).toEqual({ sites: 5, working: 1, down: 2, maintenance: 1, unknown: 1 });
+    expect(status.totals).toEqual({
+      sites: 5,
+      working: 1,
+      down: 2,
+      maintenance: 1,
+      unknown: 1,
+      unmonitored: 0,
+    });
     expect(
       status.byKecamatan.map((k) => [k.kecamatan, k.sites, k.working, k.down, k.maintenance, k.unknown]),
     ).toEqual([
@@ -239,6 +246,33 @@ describe('buildPublicStatus', () => {
     const calm = buildPublicStatus({ nowMs: T0, sites: [sites[2]!], incidents: [] });
     expect(calm.outages).toEqual([]);
     expect(renderStatusHtml(calm)).toContain('Tidak ada gangguan saat ini.');
+  });
+
+  it('sites nobody monitors (their edge lost) are neither working nor down: "Pemantauan terputus"', () => {
+    const lost = buildPublicStatus({
+      nowMs: T0,
+      sites: [
+        // Its router was down when last heard: stale, so it is not listed as an outage.
+        site('k1', [['router', 'down', T0 - 600_000]], { kecamatan: 'Kuta Selatan', notMonitored: true }),
+        site('k2', [['router', 'up']], { kecamatan: 'Kuta Selatan', notMonitored: true }),
+        sites[2]!,
+      ],
+      incidents: [],
+    });
+    expect(lost.totals).toMatchObject({ sites: 3, working: 1, down: 0, unmonitored: 2 });
+    expect(lost.outages).toEqual([]);
+    expect(lost.byKecamatan.map((k) => [k.kecamatan, k.working, k.unmonitored])).toEqual([
+      ['Kuta Selatan', 0, 2],
+      ['Petang', 1, 0],
+    ]);
+    const html = renderStatusHtml(lost);
+    expect(html).toContain('Pemantauan terputus');
+    expect(html).toContain('Monitoring lost');
+    expect(html).toContain('2 lokasi: status tidak diketahui, bukan berarti mati');
+    expect(html).toContain('2 sites: state unknown, which does not mean they are down');
+    expect(statusJson(lost)).toMatchObject({ totals: { unmonitored: 2 } });
+    // Nothing of it when every site is monitored.
+    expect(renderStatusHtml(status)).not.toContain('Pemantauan terputus');
   });
 
   it('isoWitaMinute drops seconds', () => {

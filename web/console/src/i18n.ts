@@ -119,6 +119,7 @@ const T = {
   'state.flapping': ['Naik-turun', 'Flapping'],
   'state.suspect': ['Dicurigai', 'Suspect'],
   'state.unknown': ['Tidak diketahui', 'Unknown'],
+  'state.not_monitored': ['Pemantauan terputus', 'Monitoring lost'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type TextKey = keyof typeof T;

@@ -11,6 +11,7 @@ export const SITE_STATES = [
   'flapping',
   'recovering',
   'maintenance',
+  'not_monitored',
   'unknown',
   'up',
 ] as const;
@@ -45,6 +46,8 @@ const LOOKS: Record<string, StateLook> = {
   },
   // hollow square
   unknown: { colour: '#7a7a7a', path: 'M3 3h14v14H3Z', hollow: true },
+  // hollow triangle pointing up: nobody monitors it now (its edge collector is cut off), state unknown
+  not_monitored: { colour: '#7a7a7a', path: 'M10 2l8 15H2Z', hollow: true },
 };
 
 export function lookOf(state: string): StateLook {
