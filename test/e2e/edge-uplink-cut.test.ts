@@ -38,7 +38,7 @@ import { FleetSimulator } from '../../simulator/fleet.ts';
 import { syntheticInventory } from '../../simulator/synthetic-inventory.ts';
 import { startTestInfluxd, type TestServer } from '../support/influx.ts';
 import { freeUdpPort, waitFor } from '../support/ports.ts';
-import { readLease } from '../support/alerting-candidates.ts';
+import { endProcess, readLease } from '../support/alerting-candidates.ts';
 import { freshDatabase, ledgerSent, sqlRows } from '../support/postgres-db.ts';
 import { startWebhookPeer, type WebhookPeer } from '../support/webhook-peer.ts';
 
@@ -183,13 +183,7 @@ async function startNode(node: string, role: 'collector' | 'alerting' | 'edge'):
 const logOf = (node: string): string => readFileSync(join(dir, `${node}.log`), 'utf8');
 
 /** kill -9: the process gets no chance to release its lease or finish anything. */
-async function kill9(node: string): Promise<void> {
-  const child = children.get(node);
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
+const kill9 = (node: string): Promise<void> => endProcess(children.get(node), 'SIGKILL');
 
 /** How many sites the public status page (/status.json) of `node` counts as not monitored now. */
 async function unmonitored(node: string): Promise<number | undefined> {
@@ -198,13 +192,7 @@ async function unmonitored(node: string): Promise<number | undefined> {
   return ((await r.json()) as { totals: { unmonitored?: number } }).totals.unmonitored;
 }
 
-async function stopNode(node: string): Promise<void> {
-  const child = children.get(node);
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
+const stopNode = (node: string): Promise<void> => endProcess(children.get(node), 'SIGTERM');
 
 /** What the ledger in PostgreSQL records as sent to the webhook for an incident. */
 const ledger = (incidentId: string): Promise<string[]> => ledgerSent(pgUrl, incidentId);

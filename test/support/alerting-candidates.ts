@@ -98,13 +98,17 @@ export class AlertingCandidates {
   }
 
   async #end(node: string, signal: NodeJS.Signals): Promise<void> {
-    const child = this.#children.get(node);
-    // Gone already (exited, or killed by a signal: then exitCode stays null): no 'exit' event will come.
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await exited;
+    await endProcess(this.#children.get(node), signal);
   }
+}
+
+/** Send `signal` to a child and resolve when it has exited; at once if it is gone already (or absent). */
+export async function endProcess(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  // Gone already (exited, or killed by a signal: then exitCode stays null): no 'exit' event will come.
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
 }
 
 /** The alerting lease as the KV `netmon_leader` holds it. */

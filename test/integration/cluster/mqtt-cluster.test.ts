@@ -36,6 +36,7 @@ import { startNatsCluster } from '../../../scripts/lib/servers/nats-server.ts';
 import { startPostgres } from '../../../scripts/lib/servers/postgres.ts';
 import { FleetSimulator } from '../../../simulator/fleet.ts';
 import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
+import { endProcess } from '../../support/alerting-candidates.ts';
 import { influxQuery, influxRows, startTestInfluxd, type TestServer } from '../../support/influx.ts';
 import { startMosquitto, type Mosquitto } from '../../support/mosquitto.ts';
 import { freeTcpPort, freeUdpPort, waitFor } from '../../support/ports.ts';
@@ -242,21 +243,8 @@ function startNode(node: string): ChildProcess {
 
 const logOf = (node: string): string => readFileSync(join(dir, `${node}.log`), 'utf8');
 
-async function kill9(node: string): Promise<void> {
-  const child = children.get(node);
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
-
-async function stopNode(node: string): Promise<void> {
-  const child = children.get(node);
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
+const kill9 = (node: string): Promise<void> => endProcess(children.get(node), 'SIGKILL');
+const stopNode = (node: string): Promise<void> => endProcess(children.get(node), 'SIGTERM');
 
 async function lease(): Promise<{ holder: string; term: number } | undefined> {
   const kv = await nc.jetstream().views.kv('netmon_leader');
