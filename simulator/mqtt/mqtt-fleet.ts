@@ -7,6 +7,7 @@
  * fleet drops its MQTT devices too.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { systemClock, type Clock, type TimerHandle } from '../../collector/core/clock.ts';
 import type { Logger } from '../../collector/core/log.ts';
 import type { Device, Inventory } from '../../collector/core/types.ts';
 import type { FleetSimulator } from '../fleet.ts';
@@ -19,12 +20,15 @@ export interface MqttFleetOptions {
   readonly sim?: FleetSimulator | undefined;
   readonly intervalMs?: number | undefined;
   readonly log: Logger;
+  /** Timers and the telemetry's time; the system clock unless a test drives it. */
+  readonly clock?: Clock | undefined;
 }
 
 interface SimDevice {
   readonly device: Device;
   client?: MqttClient | undefined;
-  timer?: NodeJS.Timeout | undefined;
+  /** The next telemetry (the first at a random offset, so the fleet does not publish in one burst). */
+  timer?: TimerHandle | undefined;
   state: 'connected' | 'dropped' | 'disconnected' | 'connecting';
 }
 
@@ -33,10 +37,12 @@ const telemetryTopic = (d: Device): string => `netmon/v1/${d.siteId}/${d.id}/tel
 
 export class MqttFleet {
   readonly #o: MqttFleetOptions;
+  readonly #clock: Clock;
   readonly #devices = new Map<string, SimDevice>();
 
   constructor(opts: MqttFleetOptions) {
     this.#o = opts;
+    this.#clock = opts.clock ?? systemClock;
     for (const d of opts.inventory.devices)
       if (d.mqtt) this.#devices.set(d.id, { device: d, state: 'disconnected' });
   }
@@ -127,8 +133,9 @@ export class MqttFleet {
     return d;
   }
 
+  /** No timer of the device is left: a stopped simulator exits at once, a dropped device publishes nothing. */
   #halt(d: SimDevice): void {
-    if (d.timer) clearInterval(d.timer);
+    if (d.timer) this.#clock.clearTimeout(d.timer);
     d.timer = undefined;
   }
 
@@ -156,12 +163,13 @@ export class MqttFleet {
       client.publish(statusTopic(dev), JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
       this.#halt(d);
       const every = this.#o.intervalMs ?? 30_000;
-      const publish = (): void =>
+      const publish = (): void => {
+        d.timer = this.#clock.setTimeout(publish, every);
         void client
           .publishAsync(telemetryTopic(dev), JSON.stringify(this.#telemetry(dev)), { qos: 0 })
           .catch(() => undefined);
-      setTimeout(publish, Math.floor(Math.random() * Math.min(every, 5000)));
-      d.timer = setInterval(publish, every);
+      };
+      d.timer = this.#clock.setTimeout(publish, Math.floor(Math.random() * Math.min(every, 5000)));
     });
     client.on('error', (err) =>
       this.#o.log.debug('simulated mqtt device error', { device: dev.id, error: err.message }),
@@ -169,7 +177,7 @@ export class MqttFleet {
   }
 
   #telemetry(dev: Device): Record<string, unknown> {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (dev.role === 'sensor' || !this.#o.sim || this.#o.sim.isMqttOnly(dev.id))
       return sensorTelemetry(dev.id, now, process.uptime());
     return routerTelemetry(dev.id, this.#o.sim.valuesAt(dev.id, now), now);
