@@ -7,6 +7,7 @@
  *
  *   npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 60] [--window 60] [--sims N]
  *                                  [--sink influxd|victoria|null] [--workers N|auto] [--cpu-prof DIR]
+ *                                  [--node-args="FLAGS"]
  *
  * For each size in turn: generate the fleet (size copies of the Badung inventory, each on loopback
  * addresses 127.B.x.y of its own second octet B, ids of copy k prefixed "xk-"; 30x is 100,941 devices),
@@ -42,6 +43,8 @@
  * is SNMP only (no MQTT broker and no MQTT devices), so what is measured is the SNMP collection path end
  * to end.
  * --cpu-prof DIR runs the collector under `node --cpu-prof` and leaves its profile in DIR when it stops.
+ * --node-args="FLAGS" gives the collector's node these flags (space-separated), e.g. V8's GC settings
+ * for an A/B against the default (none, as scripts/start.sh runs it).
  * --workers N|auto sets `snmp.workers` (collection in N worker threads, collector/collection/
  * worker-collection.ts); absent, the example config's setting (one event loop). With workers the CPU of
  * each of the collector's threads is read too (/proc/PID/task): the verdict judges its busiest thread
@@ -75,7 +78,7 @@ import { startVictoriaMetrics } from './lib/servers/victoria-metrics.ts';
 import { parseCommandArgs, usageError } from './lib/cli.ts';
 
 const USAGE =
-  'usage: npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 30|60] [--window 60] [--sims N] [--sink influxd|victoria|null] [--workers N|auto] [--cpu-prof DIR]';
+  'usage: npx tsx scripts/bench-fleet.ts [--sizes 1,3,10,30] [--interval 30|60] [--window 60] [--sims N] [--sink influxd|victoria|null] [--workers N|auto] [--cpu-prof DIR] [--node-args="FLAGS"]';
 const HELP = `${USAGE}
 
   Runs the whole collector (as npm start does: simulator + influxd + collector/main.ts) on fleets of
@@ -92,6 +95,7 @@ const HELP = `${USAGE}
   --workers N|auto  collection worker threads (snmp.workers); default: the example config's (one event
                     loop). The verdict then judges the collector's busiest thread
   --cpu-prof DIR    run the collector under node --cpu-prof, profiles written to DIR
+  --node-args=FLAGS the collector's node flags, space-separated (default none, as npm start)
   -h, --help        this text`;
 
 const args = parseCommandArgs('bench-fleet', HELP, {
@@ -102,6 +106,7 @@ const args = parseCommandArgs('bench-fleet', HELP, {
   sink: { type: 'string', default: 'influxd' },
   'cpu-prof': { type: 'string' },
   workers: { type: 'string' },
+  'node-args': { type: 'string' },
 });
 const usage = (message: string): never => usageError('bench-fleet', USAGE, message);
 const int = (name: string, raw: string, min: number, max: number): number => {
@@ -121,6 +126,9 @@ const SINK =
 const WORKERS: number | 'auto' | undefined =
   args.workers === undefined || args.workers === 'auto' ? args.workers : int('workers', args.workers, 1, 64);
 const CPU_PROF = args['cpu-prof'] === undefined ? undefined : resolve(args['cpu-prof']);
+const NODE_ARGS: readonly string[] =
+  args['node-args'] === undefined ? [] : args['node-args'].split(/\s+/).filter((a) => a !== '');
+for (const a of NODE_ARGS) if (!a.startsWith('--')) usage(`--node-args takes node flags (--...), got "${a}"`);
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 const CPUS = cpus().length;
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -340,15 +348,18 @@ async function runSize(size: number): Promise<SizeResult> {
   mkdirSync(dirname(logFile), { recursive: true });
   const logFd = openSync(logFile, 'w');
   const memoryFile = join(at, 'collector-memory.json');
-  const nodeArgs = CPU_PROF
-    ? [
-        '--cpu-prof',
-        '--cpu-prof-dir',
-        CPU_PROF,
-        '--cpu-prof-name',
-        `collector-x${size}-${Date.now()}.cpuprofile`,
-      ]
-    : [];
+  const nodeArgs = [
+    ...NODE_ARGS,
+    ...(CPU_PROF
+      ? [
+          '--cpu-prof',
+          '--cpu-prof-dir',
+          CPU_PROF,
+          '--cpu-prof-name',
+          `collector-x${size}-${Date.now()}.cpuprofile`,
+        ]
+      : []),
+  ];
   const collector = await children.start(
     'collector',
     process.execPath,
@@ -585,7 +596,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    `\nFleet benchmark, interval ${INTERVAL_S} s, window ${WINDOW_S} s (npx tsx scripts/bench-fleet.ts --sizes ${SIZES.join(',')} --interval ${INTERVAL_S} --window ${WINDOW_S} --sink ${SINK}${SIMS === undefined ? '' : ` --sims ${SIMS}`}${WORKERS === undefined ? '' : ` --workers ${WORKERS}`}); ${SINK_NOTE[SINK]}; the simulator in its own processes:\n`,
+    `\nFleet benchmark, interval ${INTERVAL_S} s, window ${WINDOW_S} s (npx tsx scripts/bench-fleet.ts --sizes ${SIZES.join(',')} --interval ${INTERVAL_S} --window ${WINDOW_S} --sink ${SINK}${SIMS === undefined ? '' : ` --sims ${SIMS}`}${WORKERS === undefined ? '' : ` --workers ${WORKERS}`}${args['node-args'] === undefined ? '' : ` --node-args="${NODE_ARGS.join(' ')}"`}); collector node flags: ${NODE_ARGS.join(' ') || 'none'}; ${SINK_NOTE[SINK]}; the simulator in its own processes:\n`,
   );
   console.log(table(results));
   console.log('\nVerdicts:');
