@@ -1,19 +1,8 @@
-import { createSocket } from 'node:dgram';
-
 /** A TCP port on 127.0.0.1 that was free a moment ago (tests never use fixed ports). */
 export { freeLoopbackPort as freeTcpPort } from '../../scripts/lib/servers/process.ts';
 
-/** A UDP port on 127.0.0.1 that was free a moment ago. */
-export async function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const sock = createSocket('udp4');
-    sock.once('error', reject);
-    sock.bind(0, '127.0.0.1', () => {
-      const port = sock.address().port;
-      sock.close(() => resolve(port));
-    });
-  });
-}
+/** A UDP port on 127.0.0.1 that was free a moment ago, outside the kernel's ephemeral range. */
+export { freeLoopbackUdpPort as freeUdpPort } from '../../scripts/lib/servers/free-port.ts';
 
 /** Poll `check` until it returns a truthy value or the deadline passes. Never a bare sleep. */
 export async function waitFor<T>(

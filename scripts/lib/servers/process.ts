@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 
 /** A started server. `restart()` and `start()` keep the port and the data directory. */
 export interface RunningServer {
@@ -37,18 +36,8 @@ export function requireBinary(path: string, debPackage: string): void {
   }
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** A TCP port on 127.0.0.1 that was free a moment ago, outside the kernel's ephemeral range (free-port.ts). */
+export { freeLoopbackPort } from './free-port.ts';
 
 export interface ProcessSpec {
   /** For messages: "influxd", "victoria-metrics". */
