@@ -33,6 +33,8 @@ export interface NormaliseResult {
 
 const TWO_32 = 2n ** 32n;
 const TWO_64 = 2n ** 64n;
+/** Counters up to here are exact as doubles, and so are their differences. */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const UPTIME_WRAP_CS = 2 ** 32;
 /** Above this a wrapped 32-bit counter is not believed when the interface speed is unknown. */
 export const MAX_PLAUSIBLE_BPS = 100e9;
@@ -239,14 +241,29 @@ function addRates(
     const b = ifc[key];
     if (a === undefined || b === undefined) continue;
     const bits: 32 | 64 = readingWidth ? ifc.counterBits : 32;
-    const d = counterDelta(a, b, bits);
-    if (!d.ok) {
-      warnings.push(`ifIndex ${ifc.ifIndex} ${key}: ${d.reason}: no rate`);
+    // counterDelta's answer without its result object and bigint per counter (issue #14: eight counters
+    // an interface, every poll): the same checks, and the delta in doubles, exact below 2^53.
+    const wrapped = b < a;
+    if (
+      a < 0n ||
+      b < 0n ||
+      b >= (bits === 32 ? TWO_32 : TWO_64) ||
+      a >= (bits === 32 ? TWO_32 : TWO_64) ||
+      (wrapped && bits === 64)
+    ) {
+      const d = counterDelta(a, b, bits);
+      warnings.push(`ifIndex ${ifc.ifIndex} ${key}: ${d.ok ? 'no delta' : d.reason}: no rate`);
       continue;
     }
-    const rate = (Number(d.delta) * scale) / dtS;
+    const delta =
+      a <= MAX_SAFE && b <= MAX_SAFE
+        ? wrapped
+          ? Number(b) + 2 ** 32 - Number(a)
+          : Number(b) - Number(a)
+        : Number(wrapped ? b + TWO_32 - a : b - a);
+    const rate = (delta * scale) / dtS;
     const unit = octets ? 'bit/s' : '/s';
-    if (d.wrapped) {
+    if (wrapped) {
       // A decrease is a wrap only if the traffic it implies fits the link; otherwise the counter was reset
       // (cleared, or the agent restarted without sysUpTime showing it) and the "wrap" would be a spike.
       const cap = perUnit(knownBps ?? MAX_PLAUSIBLE_BPS, octets);

@@ -215,6 +215,27 @@ describe('normalise', () => {
     expect(ok.warnings).toEqual([]);
   });
 
+  it('rates are counterDelta over the time, exactly, below and above 2^53 and across a 32-bit wrap', () => {
+    const cases: [bigint, bigint, 32 | 64][] = [
+      [10n, 25n, 64],
+      [2n ** 53n - 7n, 2n ** 53n + 1_000_003n, 64], // across the doubles' exact range
+      [2n ** 63n, 2n ** 63n + 123_456_789n, 64],
+      [4294967000n, 200n, 32],
+      [4_000_000_000n, 4_000_125_001n, 32],
+    ];
+    for (const [a, b, bits] of cases) {
+      const before = ifc({ counterBits: bits, speedBps: 10e9, inOctets: a, outOctets: a, inUcastPkts: a });
+      const after = ifc({ counterBits: bits, speedBps: 10e9, inOctets: b, outOctets: a, inUcastPkts: b });
+      const r = normalise(reading(T0, 1000, [before]), reading(T0 + 7_000, 1700, [after]), ctx);
+      const d = counterDelta(a, b, bits);
+      if (!d.ok) throw new Error(d.reason);
+      const fields = iface(r.samples)?.fields;
+      expect(fields?.in_bps, `${a} → ${b}`).toBe((Number(d.delta) * 8) / 7);
+      expect(fields?.in_pps, `${a} → ${b}`).toBe(Number(d.delta) / 7);
+      expect(fields?.out_bps).toBe(0);
+    }
+  });
+
   it('time not advancing gives no rate', () => {
     const a = reading(T0, 100, [ifc()]);
     const r = normalise(a, reading(T0, 100, [ifc({ inOctets: 5n })]), ctx);
