@@ -264,6 +264,36 @@ describe('normalise', () => {
   });
 });
 
+describe('tag sets are shared between polls while they stay the same', () => {
+  const tagsOf = (r: { samples: Sample[] }) => r.samples.map((s) => s.tags);
+  it('the same tags object again; a new one, with the new values, when a row or the site changes', () => {
+    const dev = { ...device, id: 'tags-shared' }; // a Device object of its own: nothing made before
+    const c = { site, device: dev };
+    const w = (ssid: string) => [{ index: '1', ssid, clients: 3 }];
+    const first = normalise(undefined, reading(T0, 100, [ifc(), ifc({ ifIndex: 2 })], w('A')), c);
+    const second = normalise(
+      undefined,
+      reading(T0 + 60_000, 6100, [ifc(), ifc({ ifIndex: 2, name: 'wan' })], w('B')),
+      c,
+    );
+    const [d1, i1a, i1b, w1] = tagsOf(first);
+    const [d2, i2a, i2b, w2] = tagsOf(second);
+    expect(d2).toBe(d1);
+    expect(i2a).toBe(i1a);
+    expect(i2b).not.toBe(i1b);
+    expect(i2b).toMatchObject({ ifIndex: '2', ifName: 'wan', device: 'tags-shared' });
+    expect(i1b).toMatchObject({ ifIndex: '2', ifName: 'ether1' }); // the first poll's points keep theirs
+    expect(w2).not.toBe(w1);
+    expect([w1?.ssid, w2?.ssid]).toEqual(['A', 'B']);
+    for (const t of [...tagsOf(first), ...tagsOf(second)]) expect(Object.isFrozen(t)).toBe(true);
+    // A reloaded inventory: another Site object, renamed.
+    const renamed = { ...site, name: 'Renamed' };
+    const third = normalise(undefined, reading(T0, 100, [ifc()]), { site: renamed, device: dev });
+    expect(tagsOf(third)[0]).not.toBe(d1);
+    expect(tagsOf(third).map((t) => t.site_name)).toEqual(['Renamed', 'Renamed']);
+  });
+});
+
 describe('tags: deviceTags() plus the measurement own, keys in sorted order', () => {
   const cases: [string, DeviceReading['wifi']][] = [
     ['SSID and radio', [{ index: '3', ssid: 'Badung Free WiFi', radio: 'na', clients: 17 }]],
