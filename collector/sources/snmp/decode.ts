@@ -92,9 +92,18 @@ function enumInt(min: number, max: number): (vb: VarBind) => Decoded<number> {
   };
 }
 
+/**
+ * The bigints 0 .. 1023, made once. Error and discard counters are zero or small on most interfaces, poll
+ * after poll; a bigint is a value (immutable, compared by value), so sharing one changes nothing, and
+ * saves one allocation per counter per poll that would live as long as the reading (issue #14).
+ */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
 function counter32(vb: VarBind): Decoded<bigint> {
   const d = uint(vb, ['Counter32']);
-  return d instanceof Bad ? d : BigInt(d);
+  if (d instanceof Bad) return d;
+  // Inside the bounds only: a read past an array's end is a slow path of its own.
+  return d < SMALL_BIGINTS.length ? (SMALL_BIGINTS[d] ?? BigInt(d)) : BigInt(d);
 }
 
 function counter64(vb: VarBind): Decoded<bigint> {
