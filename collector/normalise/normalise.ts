@@ -16,7 +16,7 @@
  *   - an increase beyond 100 Gbit/s (or the link, if faster): a discontinuity, no rate, a warning
  *   - sysUpTime frozen at the same value: not a reboot (the counters still show a restart), a warning
  */
-import type { Device, DeviceReading, InterfaceReading, Sample, Site } from '../core/types.ts';
+import type { Device, DeviceReading, InterfaceReading, Sample, Site, WifiReading } from '../core/types.ts';
 
 export interface NormaliseContext {
   readonly site: Site;
@@ -33,6 +33,8 @@ export interface NormaliseResult {
 
 const TWO_32 = 2n ** 32n;
 const TWO_64 = 2n ** 64n;
+/** Counters up to here are exact as doubles, and so are their differences. */
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const UPTIME_WRAP_CS = 2 ** 32;
 /** Above this a wrapped 32-bit counter is not believed when the interface speed is unknown. */
 export const MAX_PLAUSIBLE_BPS = 100e9;
@@ -135,17 +137,8 @@ export function normalise(
   const deviceFields: Record<string, number> = { reachable: 1, rebooted: rebooted ? 1 : 0 };
   if (cur.sysUpTimeCs !== undefined) deviceFields.uptime_s = cur.sysUpTimeCs / 100;
   if (ctx.pollMs !== undefined) deviceFields.poll_ms = ctx.pollMs;
-  const deviceTagSet: Record<string, string> = {
-    category: site.category,
-    desa: site.desa,
-    device: device.id,
-    kecamatan: site.kecamatan,
-    profile: device.profile,
-    role: device.role,
-    site: site.id,
-    site_name: site.name,
-  };
-  samples.push({ measurement: 'device', tags: deviceTagSet, fields: deviceFields, timeMs: cur.timeMs });
+  const tagSets = tagSetsOf(site, device);
+  samples.push({ measurement: 'device', tags: tagSets.device, fields: deviceFields, timeMs: cur.timeMs });
 
   const dtS = prev ? (cur.timeMs - prev.timeMs) / 1000 : 0;
   if (prev && dtS <= 0) warnings.push(`poll time did not advance (${dtS}s): no rates`);
@@ -184,18 +177,7 @@ export function normalise(
       }
     }
     if (fields === undefined) continue;
-    const tags: Record<string, string> = {
-      category: site.category,
-      desa: site.desa,
-      device: device.id,
-      ifIndex: String(ifc.ifIndex),
-      ifName: ifc.name || `if${ifc.ifIndex}`,
-      kecamatan: site.kecamatan,
-      profile: device.profile,
-      role: device.role,
-      site: site.id,
-      site_name: site.name,
-    };
+    const tags = interfaceTags(tagSets, i, site, device, ifc);
     samples.push({ measurement: 'interface', tags, fields, timeMs: cur.timeMs });
   }
   if (prevIfs !== undefined && !sameRows) {
@@ -204,23 +186,97 @@ export function normalise(
       if (!now.has(old.ifIndex)) warnings.push(`ifIndex ${old.ifIndex} (${old.name}) is gone`);
   }
 
-  for (const w of cur.wifi) {
-    const tags: Record<string, string> = {
-      category: site.category,
-      desa: site.desa,
-      device: device.id,
-      index: w.index,
-      kecamatan: site.kecamatan,
-      profile: device.profile,
-    };
-    if (w.radio) tags.radio = w.radio;
-    tags.role = device.role;
-    tags.site = site.id;
-    tags.site_name = site.name;
-    if (w.ssid) tags.ssid = w.ssid;
+  for (let i = 0; i < cur.wifi.length; i++) {
+    const w = cur.wifi[i];
+    if (w === undefined) continue;
+    const tags = wifiTags(tagSets, i, site, device, w);
     samples.push({ measurement: 'wifi', tags, fields: { clients: w.clients }, timeMs: cur.timeMs });
   }
   return { samples, rebooted, warnings };
+}
+
+// ---- tag sets ----------------------------------------------------------------------------------------
+//
+// A device's tags are the same poll after poll: the device's own, and each interface's and Wi-Fi row's
+// as long as the row holds the same ifIndex and name (index, radio, SSID). Each tag set is made once and
+// shared by the points of every poll until it changes (issue #14: a ten-tag object per point, every poll,
+// kept alive until its batch is written, is what the garbage collector copies). They are frozen: a point
+// never changes its tags, and a shared set cannot be changed under another point. What is kept per device
+// is the last sets made at each row position (rows are matched the same way above), so it does not grow
+// with interfaces that come and go; it is dropped with the Device object (an inventory reload makes new ones).
+
+type Tags = Readonly<Record<string, string>>;
+
+interface TagSets {
+  readonly site: Site;
+  readonly device: Tags;
+  /** By row position: the ifIndex and name each was made for. */
+  readonly interfaces: { ifIndex: number; name: string; tags: Tags }[];
+  readonly wifi: { index: string; radio: string | undefined; ssid: string | undefined; tags: Tags }[];
+}
+
+const tagSetMemo = new WeakMap<Device, TagSets>();
+
+function tagSetsOf(site: Site, device: Device): TagSets {
+  let sets = tagSetMemo.get(device);
+  if (sets === undefined || sets.site !== site) {
+    // Keys in sorted order: the order line protocol writes them in (see line-protocol.ts).
+    const tags: Tags = Object.freeze({
+      category: site.category,
+      desa: site.desa,
+      device: device.id,
+      kecamatan: site.kecamatan,
+      profile: device.profile,
+      role: device.role,
+      site: site.id,
+      site_name: site.name,
+    });
+    sets = { site, device: tags, interfaces: [], wifi: [] };
+    tagSetMemo.set(device, sets);
+  }
+  return sets;
+}
+
+function interfaceTags(sets: TagSets, row: number, site: Site, device: Device, ifc: InterfaceReading): Tags {
+  const name = ifc.name || `if${ifc.ifIndex}`;
+  const known = sets.interfaces[row];
+  if (known !== undefined && known.ifIndex === ifc.ifIndex && known.name === name) return known.tags;
+  const tags: Tags = Object.freeze({
+    category: site.category,
+    desa: site.desa,
+    device: device.id,
+    ifIndex: String(ifc.ifIndex),
+    ifName: name,
+    kecamatan: site.kecamatan,
+    profile: device.profile,
+    role: device.role,
+    site: site.id,
+    site_name: site.name,
+  });
+  sets.interfaces[row] = { ifIndex: ifc.ifIndex, name, tags };
+  return tags;
+}
+
+function wifiTags(sets: TagSets, row: number, site: Site, device: Device, w: WifiReading): Tags {
+  const known = sets.wifi[row];
+  if (known !== undefined && known.index === w.index && known.radio === w.radio && known.ssid === w.ssid)
+    return known.tags;
+  const tags: Record<string, string> = {
+    category: site.category,
+    desa: site.desa,
+    device: device.id,
+    index: w.index,
+    kecamatan: site.kecamatan,
+    profile: device.profile,
+  };
+  if (w.radio) tags.radio = w.radio;
+  tags.role = device.role;
+  tags.site = site.id;
+  tags.site_name = site.name;
+  if (w.ssid) tags.ssid = w.ssid;
+  Object.freeze(tags);
+  sets.wifi[row] = { index: w.index, radio: w.radio, ssid: w.ssid, tags };
+  return tags;
 }
 
 /** The rate fields of one interface added to `fields` (created when the first one is), which is returned. */
@@ -239,14 +295,29 @@ function addRates(
     const b = ifc[key];
     if (a === undefined || b === undefined) continue;
     const bits: 32 | 64 = readingWidth ? ifc.counterBits : 32;
-    const d = counterDelta(a, b, bits);
-    if (!d.ok) {
-      warnings.push(`ifIndex ${ifc.ifIndex} ${key}: ${d.reason}: no rate`);
+    // counterDelta's answer without its result object and bigint per counter (issue #14: eight counters
+    // an interface, every poll): the same checks, and the delta in doubles, exact below 2^53.
+    const wrapped = b < a;
+    if (
+      a < 0n ||
+      b < 0n ||
+      b >= (bits === 32 ? TWO_32 : TWO_64) ||
+      a >= (bits === 32 ? TWO_32 : TWO_64) ||
+      (wrapped && bits === 64)
+    ) {
+      const d = counterDelta(a, b, bits);
+      warnings.push(`ifIndex ${ifc.ifIndex} ${key}: ${d.ok ? 'no delta' : d.reason}: no rate`);
       continue;
     }
-    const rate = (Number(d.delta) * scale) / dtS;
+    const delta =
+      a <= MAX_SAFE && b <= MAX_SAFE
+        ? wrapped
+          ? Number(b) + 2 ** 32 - Number(a)
+          : Number(b) - Number(a)
+        : Number(wrapped ? b + TWO_32 - a : b - a);
+    const rate = (delta * scale) / dtS;
     const unit = octets ? 'bit/s' : '/s';
-    if (d.wrapped) {
+    if (wrapped) {
       // A decrease is a wrap only if the traffic it implies fits the link; otherwise the counter was reset
       // (cleared, or the agent restarted without sysUpTime showing it) and the "wrap" would be a spike.
       const cap = perUnit(knownBps ?? MAX_PLAUSIBLE_BPS, octets);

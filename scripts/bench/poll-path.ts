@@ -15,11 +15,15 @@
  * (as influx-v1.ts does, without sending it). The replay clock follows the recorded times, so rates are
  * computed as live; one replayed poll in --recordings per device starts the recordings over (its
  * sysUpTime goes back: a reboot, no rates).
+ *
+ * Besides CPU and GC time it prints the bytes allocated per poll (the heap's growth between collections)
+ * and the bytes per poll that survived a scavenge (copied or promoted: what a scavenge costs), figures
+ * that the machine's load does not move, for A/B runs on a busy machine.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GCProfiler } from 'node:v8';
+import { GCProfiler, getHeapStatistics } from 'node:v8';
 import { parseInventory } from '../../config/inventory.ts';
 import { loadProfiles } from '../../config/profiles.ts';
 import { systemClock, type Clock } from '../../collector/core/clock.ts';
@@ -204,8 +208,23 @@ async function pollOnce(d: Device, index: number, cycle: number): Promise<void> 
   writer.push(result.samples);
 }
 
-async function run(polls: number): Promise<{ cpuUs: number; gcMs: number; wallMs: number }> {
+interface RunFigures {
+  readonly cpuUs: number;
+  readonly gcMs: number;
+  readonly wallMs: number;
+  /** Bytes allocated per poll: what the heap grew by between collections (and before and after them). */
+  readonly allocated: number;
+  /** Bytes per poll that survived a scavenge (copied in the young generation or promoted): its work. */
+  readonly survived: number;
+}
+
+type GcStats = NonNullable<ReturnType<GCProfiler['stop']>>['statistics'][number]['afterGC'];
+const spaceUsed = (s: GcStats, name: string): number =>
+  s.heapSpaceStatistics.find((x) => x.spaceName === name)?.spaceUsedSize ?? 0;
+
+async function run(polls: number): Promise<RunFigures> {
   const gc = new GCProfiler();
+  const heap0 = getHeapStatistics().used_heap_size;
   gc.start();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -222,9 +241,31 @@ async function run(polls: number): Promise<{ cpuUs: number; gcMs: number; wallMs
   await writer.flush();
   const cpu = process.cpuUsage(cpu0);
   const wallMs = performance.now() - t0;
+  const heap1 = getHeapStatistics().used_heap_size;
+  const stats = gc.stop()?.statistics ?? [];
   // cost: microseconds per collection (node's GCProfiler).
-  const gcMs = (gc.stop()?.statistics ?? []).reduce((sum, e) => sum + e.cost / 1000, 0);
-  return { cpuUs: (cpu.user + cpu.system) / polls, gcMs: gcMs / polls, wallMs };
+  const gcMs = stats.reduce((sum, e) => sum + e.cost / 1000, 0);
+  let allocated = 0;
+  let survived = 0;
+  let usedAfter = heap0;
+  for (const e of stats) {
+    allocated += e.beforeGC.heapStatistics.usedHeapSize - usedAfter;
+    usedAfter = e.afterGC.heapStatistics.usedHeapSize;
+    if (e.gcType === 'Scavenge') {
+      survived +=
+        spaceUsed(e.afterGC, 'new_space') +
+        spaceUsed(e.afterGC, 'old_space') -
+        spaceUsed(e.beforeGC, 'old_space');
+    }
+  }
+  allocated += heap1 - usedAfter;
+  return {
+    cpuUs: (cpu.user + cpu.system) / polls,
+    gcMs: gcMs / polls,
+    wallMs,
+    allocated: allocated / polls,
+    survived: survived / polls,
+  };
 }
 
 await run(Math.min(POLLS, 20_000)); // warm-up: V8 compiles the hot paths
@@ -235,7 +276,8 @@ const r = await run(POLLS);
 console.log(
   `poll-path: ${POLLS} polls: ${r.cpuUs.toFixed(1)} CPU-us per poll (GC ${(r.gcMs * 1000).toFixed(1)} us of it), ` +
     `${(samples / POLLS).toFixed(2)} samples and ${(encodedBytes / POLLS).toFixed(0)} line-protocol bytes per poll, ` +
-    `${(warnings / POLLS).toFixed(3)} warnings per poll, wall ${(r.wallMs / 1000).toFixed(1)} s`,
+    `${(warnings / POLLS).toFixed(3)} warnings per poll, wall ${(r.wallMs / 1000).toFixed(1)} s; ` +
+    `${(r.allocated / 1024).toFixed(1)} KB allocated and ${(r.survived / 1024).toFixed(2)} KB surviving scavenges per poll`,
 );
 await writer.stop();
 process.exit(0);

@@ -92,9 +92,18 @@ function enumInt(min: number, max: number): (vb: VarBind) => Decoded<number> {
   };
 }
 
+/**
+ * The bigints 0 .. 1023, made once. Error and discard counters are zero or small on most interfaces, poll
+ * after poll; a bigint is a value (immutable, compared by value), so sharing one changes nothing, and
+ * saves one allocation per counter per poll that would live as long as the reading (issue #14).
+ */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
 function counter32(vb: VarBind): Decoded<bigint> {
   const d = uint(vb, ['Counter32']);
-  return d instanceof Bad ? d : BigInt(d);
+  if (d instanceof Bad) return d;
+  // Inside the bounds only: a read past an array's end is a slow path of its own.
+  return d < SMALL_BIGINTS.length ? (SMALL_BIGINTS[d] ?? BigInt(d)) : BigInt(d);
 }
 
 function counter64(vb: VarBind): Decoded<bigint> {
@@ -198,7 +207,7 @@ export function decodeReading(
   }
 
   // Interfaces: one row per valid ifIndex seen in any column.
-  const rows = new Map<number, Partial<Record<InterfaceField, IfValue>>>();
+  const rows = new Map<number, IfRow>();
   for (const [field, base] of interfaceColumnsOf(profile)) {
     for (const vb of raw.columns.get(base) ?? []) {
       const ifIndex = inSubtree(base, vb.oid) ? ifIndexAt(vb.oid, base.length + 1) : undefined;
@@ -212,7 +221,7 @@ export function decodeReading(
         continue;
       }
       let row = rows.get(ifIndex);
-      if (!row) rows.set(ifIndex, (row = {}));
+      if (!row) rows.set(ifIndex, (row = emptyRow()));
       row[field] = d;
     }
   }
@@ -224,9 +233,14 @@ export function decodeReading(
     if (ifIndex < last) ordered = false;
     last = ifIndex;
   }
-  const entries = [...rows.entries()];
-  if (!ordered) entries.sort(([a], [b]) => a - b);
-  const interfaces = entries.map(([ifIndex, row]) => interfaceFrom(ifIndex, row, profile, warn));
+  const interfaces: InterfaceReading[] = [];
+  if (ordered) {
+    // forEach: no [ifIndex, row] pair per row, no array of them.
+    rows.forEach((row, ifIndex) => interfaces.push(interfaceFrom(ifIndex, row, profile, warn)));
+  } else {
+    const entries = [...rows.entries()].sort(([a], [b]) => a - b);
+    for (const [ifIndex, row] of entries) interfaces.push(interfaceFrom(ifIndex, row, profile, warn));
+  }
 
   const wifi: WifiReading[] = [];
   const sources: string[][] | undefined = opts.trace ? [] : undefined;
@@ -239,12 +253,7 @@ export function decodeReading(
 }
 
 /** The override's vendor value replaces the IF-MIB one (see InterfaceOverride in config/profiles.ts). */
-function applyOverride(
-  o: InterfaceOverride,
-  rows: Map<number, Partial<Record<InterfaceField, IfValue>>>,
-  raw: RawPoll,
-  warn: Warn,
-): void {
+function applyOverride(o: InterfaceOverride, rows: Map<number, IfRow>, raw: RawPoll, warn: Warn): void {
   for (const vb of raw.columns.get(o.column) ?? []) {
     let ifIndex: number | undefined;
     if (o.interface !== undefined) {
@@ -264,13 +273,47 @@ function applyOverride(
     } else {
       const row = rows.get(ifIndex);
       if (row) row[o.field] = mapped;
-      else rows.set(ifIndex, { [o.field]: mapped });
+      else {
+        const fresh = emptyRow();
+        fresh[o.field] = mapped;
+        rows.set(ifIndex, fresh);
+      }
     }
     if (o.interface !== undefined) return; // one interface: its first row
   }
 }
 
-type IfRow = Partial<Record<InterfaceField, IfValue>>;
+/** One interface's values as decoded, by field (undefined: not in the reply, or not decoded). */
+type IfRow = Record<InterfaceField, IfValue | undefined>;
+
+/**
+ * A row with every field there from the start: one object of its final shape, rather than an empty one
+ * whose property storage is grown and copied as its twenty fields come in (issue #14: per row, per poll).
+ */
+function emptyRow(): IfRow {
+  return {
+    descr: undefined,
+    name: undefined,
+    alias: undefined,
+    type: undefined,
+    adminStatus: undefined,
+    operStatus: undefined,
+    speed: undefined,
+    highSpeed: undefined,
+    inOctets: undefined,
+    outOctets: undefined,
+    hcInOctets: undefined,
+    hcOutOctets: undefined,
+    inUcastPkts: undefined,
+    outUcastPkts: undefined,
+    hcInUcastPkts: undefined,
+    hcOutUcastPkts: undefined,
+    inErrors: undefined,
+    outErrors: undefined,
+    inDiscards: undefined,
+    outDiscards: undefined,
+  };
+}
 const numOf = (row: IfRow, f: InterfaceField): number | undefined => {
   const v = row[f];
   return typeof v === 'number' ? v : undefined;
@@ -286,7 +329,7 @@ const strOf = (row: IfRow, f: InterfaceField): string | undefined => {
 
 function interfaceFrom(
   ifIndex: number,
-  row: Partial<Record<InterfaceField, IfValue>>,
+  row: IfRow,
   profile: Profile,
   warn: (oid: string, field: string, reason: string) => void,
 ): InterfaceReading {

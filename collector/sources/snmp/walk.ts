@@ -116,7 +116,10 @@ export async function walkColumns(
   const unique = uniqueBases(bases);
   // Per column, by position in `unique`: what it collected and where its cursor stands. Arrays, not maps
   // keyed by OID strings: no hashing of long strings per varbind.
-  const collected: VarBind[][] = unique.map(() => []);
+  // Each column's array is made when its first reply comes (undefined until then).
+  const collected: (VarBind[] | undefined)[] = new Array<VarBind[] | undefined>(unique.length).fill(
+    undefined,
+  );
   const cursors: string[] = unique.slice();
   const active: number[] = unique.map((_, i) => i);
   let reps = Math.max(1, Math.floor(opts.maxRepetitions));
@@ -159,12 +162,13 @@ export async function walkColumns(
     for (let k = 0; k < active.length; k++) {
       const col = active[k] ?? 0;
       const base = unique[col] ?? '';
-      const out = collected[col] ?? [];
+      const out = collected[col];
       const vbs = reply[nr + k];
       // Cursors inside the base are compared from the first index arc on: the base itself is equal.
       const from = base.length + 1;
       let prev = cursors[col] ?? base;
       let done = false;
+      let taken = 0;
       if (vbs !== undefined) {
         for (const vb of vbs) {
           // The end of the column: the agent said so, or the OID left the base (the next column).
@@ -177,7 +181,7 @@ export async function walkColumns(
               retryable: false,
             });
           }
-          out.push(vb);
+          taken++;
           prev = vb.oid;
           progressed = true;
           if (++total > maxVarbinds) {
@@ -186,6 +190,10 @@ export async function walkColumns(
             });
           }
         }
+        // The column's first varbinds are taken in one copy of the right size (most columns end in the
+        // first reply); later ones are appended.
+        if (out === undefined) collected[col] = vbs.slice(0, taken);
+        else for (let t = 0; t < taken; t++) out.push(vbs[t] as VarBind);
       }
       cursors[col] = prev;
       // Compacted in place: the columns that go on keep their order.
@@ -204,11 +212,26 @@ export async function walkColumns(
   return { columns, requests, fallbacks, repetitions: reps, scalars };
 }
 
-/** The bases without a leading dot, each once, in the order given. */
-function uniqueBases(bases: readonly string[]): string[] {
+/**
+ * The bases without a leading dot, each once, in the order given. Worked out once per array of bases
+ * (the poller passes the same array, its profile's request plan, poll after poll), and again if the
+ * array's contents changed since.
+ */
+const uniqueMemo = new WeakMap<readonly string[], { readonly given: string[]; readonly unique: string[] }>();
+function uniqueBases(bases: readonly string[]): readonly string[] {
+  const memo = uniqueMemo.get(bases);
+  if (memo !== undefined && sameStrings(memo.given, bases)) return memo.unique;
   const seen = new Set<string>();
   for (const b of bases) seen.add(b.charCodeAt(0) === DOT ? b.slice(1) : b);
-  return [...seen];
+  const unique = [...seen];
+  uniqueMemo.set(bases, { given: bases.slice(), unique });
+  return unique;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Every varbind under one OID. */

@@ -215,6 +215,27 @@ describe('normalise', () => {
     expect(ok.warnings).toEqual([]);
   });
 
+  it('rates are counterDelta over the time, exactly, below and above 2^53 and across a 32-bit wrap', () => {
+    const cases: [bigint, bigint, 32 | 64][] = [
+      [10n, 25n, 64],
+      [2n ** 53n - 7n, 2n ** 53n + 1_000_003n, 64], // across the doubles' exact range
+      [2n ** 63n, 2n ** 63n + 123_456_789n, 64],
+      [4294967000n, 200n, 32],
+      [4_000_000_000n, 4_000_125_001n, 32],
+    ];
+    for (const [a, b, bits] of cases) {
+      const before = ifc({ counterBits: bits, speedBps: 10e9, inOctets: a, outOctets: a, inUcastPkts: a });
+      const after = ifc({ counterBits: bits, speedBps: 10e9, inOctets: b, outOctets: a, inUcastPkts: b });
+      const r = normalise(reading(T0, 1000, [before]), reading(T0 + 7_000, 1700, [after]), ctx);
+      const d = counterDelta(a, b, bits);
+      if (!d.ok) throw new Error(d.reason);
+      const fields = iface(r.samples)?.fields;
+      expect(fields?.in_bps, `${a} → ${b}`).toBe((Number(d.delta) * 8) / 7);
+      expect(fields?.in_pps, `${a} → ${b}`).toBe(Number(d.delta) / 7);
+      expect(fields?.out_bps).toBe(0);
+    }
+  });
+
   it('time not advancing gives no rate', () => {
     const a = reading(T0, 100, [ifc()]);
     const r = normalise(a, reading(T0, 100, [ifc({ inOctets: 5n })]), ctx);
@@ -240,6 +261,36 @@ describe('normalise', () => {
     for (const s of r.samples)
       for (const k of Object.keys(s.fields))
         expect(fieldType(s.measurement, k), `${s.measurement}.${k}`).toBeDefined();
+  });
+});
+
+describe('tag sets are shared between polls while they stay the same', () => {
+  const tagsOf = (r: { samples: Sample[] }) => r.samples.map((s) => s.tags);
+  it('the same tags object again; a new one, with the new values, when a row or the site changes', () => {
+    const dev = { ...device, id: 'tags-shared' }; // a Device object of its own: nothing made before
+    const c = { site, device: dev };
+    const w = (ssid: string) => [{ index: '1', ssid, clients: 3 }];
+    const first = normalise(undefined, reading(T0, 100, [ifc(), ifc({ ifIndex: 2 })], w('A')), c);
+    const second = normalise(
+      undefined,
+      reading(T0 + 60_000, 6100, [ifc(), ifc({ ifIndex: 2, name: 'wan' })], w('B')),
+      c,
+    );
+    const [d1, i1a, i1b, w1] = tagsOf(first);
+    const [d2, i2a, i2b, w2] = tagsOf(second);
+    expect(d2).toBe(d1);
+    expect(i2a).toBe(i1a);
+    expect(i2b).not.toBe(i1b);
+    expect(i2b).toMatchObject({ ifIndex: '2', ifName: 'wan', device: 'tags-shared' });
+    expect(i1b).toMatchObject({ ifIndex: '2', ifName: 'ether1' }); // the first poll's points keep theirs
+    expect(w2).not.toBe(w1);
+    expect([w1?.ssid, w2?.ssid]).toEqual(['A', 'B']);
+    for (const t of [...tagsOf(first), ...tagsOf(second)]) expect(Object.isFrozen(t)).toBe(true);
+    // A reloaded inventory: another Site object, renamed.
+    const renamed = { ...site, name: 'Renamed' };
+    const third = normalise(undefined, reading(T0, 100, [ifc()]), { site: renamed, device: dev });
+    expect(tagsOf(third)[0]).not.toBe(d1);
+    expect(tagsOf(third).map((t) => t.site_name)).toEqual(['Renamed', 'Renamed']);
   });
 });
 

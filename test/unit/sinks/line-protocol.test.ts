@@ -130,6 +130,60 @@ describe('tag order and memoised escaping', () => {
     expect(escapeMeasurement('a b,c')).toBe('a\\ b\\,c');
   });
 
+  it('a batch is the same string whatever its text and values (the byte writer and the string path)', () => {
+    const site = { site: 'bdg-001', site_name: 'Pura Ulun Danu, Bedugul = 1', kecamatan: 'Kuta Selatan' };
+    const odd: Sample[] = [
+      {
+        measurement: 'device',
+        tags: site,
+        fields: { reachable: 1, uptime_s: 12.34, poll_ms: 0.5 },
+        timeMs: 1,
+      },
+      // Tags not in sorted order, an empty tag value, a backslash, quotes.
+      {
+        measurement: 'interface',
+        tags: { ifName: 'ge-0/0/1 "wan"', device: 'C:\\r1', desa: '', ifIndex: '7' },
+        fields: { in_bps: 8000.000001, out_bps: -0, speed_bps: 1e21, oper_status: 1 },
+        timeMs: 1_733_300_000_123,
+      },
+      // Integer fields given fractions, negative and large numbers; floats near the safe-integer limit.
+      {
+        measurement: 'device',
+        tags: { device: 'x' },
+        fields: { reachable: 3.7, poll_ms: -12, uptime_s: 2 ** 53 + 2, rebooted: -0.25 },
+        timeMs: 0,
+      },
+      { measurement: 'device', tags: {}, fields: { failure: 'say "hi" \\ back', reachable: 0 }, timeMs: 9 },
+      { measurement: 'm e,x', tags: { 'k=1': 'v 1' }, fields: { f: true, g: false, h: 'x' }, timeMs: 3 },
+      { measurement: 'wifi', tags: { ssid: 'Kafe', index: '1.2' }, fields: { clients: 12 }, timeMs: 5 },
+    ];
+    const nonAscii: Sample[] = [
+      {
+        measurement: 'wifi',
+        tags: { ssid: 'Warung Bu Komang ᬩᬮᬶ', site_name: 'Café' },
+        fields: { clients: 1 },
+        timeMs: 2,
+      },
+      { measurement: 'wifi', tags: { ssid: 'lone \ud800 surrogate' }, fields: { clients: 1 }, timeMs: 2 },
+      { measurement: 'device', tags: { device: 'ok' }, fields: { failure: 'Zeitüberschreitung' }, timeMs: 2 },
+    ];
+    for (const batch of [odd, ...nonAscii.map((s) => [...odd, s])]) {
+      expect(encodeBatch(batch)).toBe(batch.map(encodeSample).join('\n'));
+    }
+    expect(encodeBatch(odd).split('\n')[2]).toBe(
+      'device,device=x reachable=3i,poll_ms=-12,uptime_s=9007199254740994,rebooted=0i 0',
+    );
+    // A batch larger than the writer's buffer, after one with text it leaves to the string path.
+    const many: Sample[] = Array.from({ length: 3000 }, (_, i) => ({
+      measurement: 'interface',
+      tags: { ...site, device: `d${i}`, ifIndex: String(i) },
+      fields: { in_bps: i / 3, out_bps: i * 1000, oper_status: (i % 7) + 1 },
+      timeMs: 1_733_300_000_000 + i,
+    }));
+    expect(encodeBatch(many)).toBe(many.map(encodeSample).join('\n'));
+    expect(encodeBatch(many).length).toBeGreaterThan(64 * 1024);
+  });
+
   it('a batch of many samples is their lines joined by newlines', () => {
     const samples: Sample[] = Array.from({ length: 50 }, (_, i) => ({
       measurement: 'device',

@@ -54,6 +54,12 @@ describe('decodeReading: interfaces', () => {
     expect(warnings.map((w) => w.field)).toEqual(['hcOctets']);
   });
 
+  it('Counter32 values as their bigints, small (shared) and large alike', () => {
+    const values = [0, 1, 1023, 1024, 65_535, 4294967295];
+    const { reading } = decode(values.map((v, i) => num(`${IF}.10.${i + 1}`, 'Counter32', v)));
+    expect(reading.interfaces.map((i) => i.inOctets)).toEqual(values.map((v) => BigInt(v)));
+  });
+
   it.each([
     ['ifSpeed below saturation', 100_000_000, 100, 100_000_000],
     ['ifSpeed saturated: ifHighSpeed', 4294967295, 10_000, 10_000_000_000],

@@ -54,6 +54,21 @@ describe('walkColumns', () => {
     expect(r.fallbacks).toBe(0);
   });
 
+  it('the same array of bases walked again, and changed in place, walks what it holds now', async () => {
+    const agent = new DroppingAgent(1000);
+    const bases = [COLS[0]!, `.${COLS[0]!}`];
+    const first = await walkColumns(agent, bases, { maxRepetitions: 5 });
+    expect([...first.columns.keys()]).toEqual([COLS[0]]);
+    const again = await walkColumns(agent, bases, { maxRepetitions: 5 });
+    expect([...again.columns.keys()]).toEqual([COLS[0]]);
+    expect(again.columns.get(COLS[0]!)).toEqual(first.columns.get(COLS[0]!));
+    expect(again.columns.get(COLS[0]!)).not.toBe(first.columns.get(COLS[0]!)); // a reading of its own
+    bases[1] = COLS[1]!;
+    const changed = await walkColumns(agent, bases, { maxRepetitions: 5 });
+    expect([...changed.columns.keys()]).toEqual(COLS);
+    expect(changed.columns.get(COLS[1]!)?.length).toBe(ROWS);
+  });
+
   it('halves the repetitions when a reply is dropped, and reports what worked', async () => {
     const agent = new DroppingAgent(8); // 2 columns x 4 repetitions fit
     const r = await walkColumns(agent, COLS, { maxRepetitions: 25 });
