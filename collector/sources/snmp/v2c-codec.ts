@@ -229,26 +229,34 @@ function readHeader(buf: Buffer, p: number, end: number, tag: number, what: stri
   return readLengthAt(buf, p + 1, end, what);
 }
 
-function readLengthAt(buf: Buffer, p: number, end: number, what: string): number {
+/**
+ * What an error names: `what`, with the varbind's OID after it when there is one. Built only when an error
+ * is thrown (a string per varbind on the normal path was garbage for nothing).
+ */
+const named = (what: string, oid: string | undefined): string =>
+  oid === undefined ? what : `${what} ${oid}`;
+
+function readLengthAt(buf: Buffer, p: number, end: number, what: string, oid?: string): number {
   let len = buf[p++] ?? 0;
   if (len & 0x80) {
     const n = len & 0x7f;
-    if (n === 0) throw new DecodeError(`${what}: indefinite length`);
-    if (n > 4 || p + n > end) throw new DecodeError(`${what}: bad length`);
+    if (n === 0) throw new DecodeError(`${named(what, oid)}: indefinite length`);
+    if (n > 4 || p + n > end) throw new DecodeError(`${named(what, oid)}: bad length`);
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + (buf[p++] ?? 0);
   }
-  if (p + len > end) throw new DecodeError(`${what}: length ${len} past the end of its container`);
+  if (p + len > end)
+    throw new DecodeError(`${named(what, oid)}: length ${len} past the end of its container`);
   tlvEnd = p + len;
   return p;
 }
 
 /** INTEGER content [p, end) as net-snmp read it: two's complement, any length that stays a safe integer. */
-function intAt(buf: Buffer, p: number, end: number, what: string): number {
-  if (end <= p) throw new DecodeError(`${what}: zero-length integer`);
+function intAt(buf: Buffer, p: number, end: number, what: string, oid?: string): number {
+  if (end <= p) throw new DecodeError(`${named(what, oid)}: zero-length integer`);
   let v = (buf[p] ?? 0) & 0x80 ? (buf[p] ?? 0) - 256 : (buf[p] ?? 0);
   for (let i = p + 1; i < end; i++) v = v * 256 + (buf[i] ?? 0);
-  if (!Number.isSafeInteger(v)) throw new DecodeError(`${what}: integer too large`);
+  if (!Number.isSafeInteger(v)) throw new DecodeError(`${named(what, oid)}: integer too large`);
   return v;
 }
 
@@ -399,7 +407,7 @@ export function decodeVarbinds(buf: Buffer, start: number, end: number): VarBind
     const tag = buf[vp] ?? 0;
     const type = TYPE_OF_TAG[tag];
     if (type === undefined) throw new DecodeError(`varbind ${oid}: unknown type 0x${tag.toString(16)}`);
-    const c = readLengthAt(buf, vp + 1, vbEnd, `varbind ${oid}`);
+    const c = readLengthAt(buf, vp + 1, vbEnd, 'varbind', oid);
     const e = tlvEnd;
     out.push({ oid, type, value: valueOf(buf, tag, c, e, oid) });
     p = vbEnd;
@@ -413,11 +421,11 @@ function valueOf(buf: Buffer, tag: number, c: number, e: number, oid: string): V
     case 0x44: // Opaque
       return buf.subarray(c, e);
     case 0x02: // Integer
-      return intAt(buf, c, e, `varbind ${oid}`);
+      return intAt(buf, c, e, 'varbind', oid);
     case 0x41: // Counter32
     case 0x42: // Gauge32
     case 0x43: // TimeTicks
-      return intAt(buf, c, e, `varbind ${oid}`) >>> 0;
+      return intAt(buf, c, e, 'varbind', oid) >>> 0;
     case 0x46: // Counter64
       if (e <= c) throw new DecodeError(`varbind ${oid}: empty Counter64`);
       return unsignedBig(buf, c, e);
@@ -427,7 +435,7 @@ function valueOf(buf: Buffer, tag: number, c: number, e: number, oid: string): V
       if (e - c !== 4) throw new DecodeError(`varbind ${oid}: IpAddress of ${e - c} bytes`);
       return `${buf[c]}.${buf[c + 1]}.${buf[c + 2]}.${buf[c + 3]}`;
     case 0x01: // Boolean
-      return intAt(buf, c, e, `varbind ${oid}`) !== 0;
+      return intAt(buf, c, e, 'varbind', oid) !== 0;
     case 0x03: // BitString, as net-snmp gave it: the bits as a string of 0 and 1
       return bitString(buf, c, e);
     default: // Null and the three exceptions
