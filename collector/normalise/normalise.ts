@@ -102,14 +102,30 @@ export function counterDelta(
   cur: bigint,
   bits: 32 | 64,
 ): { ok: true; delta: bigint; wrapped: boolean } | { ok: false; reason: string } {
+  const problem = deltaProblem(prev, cur, bits);
+  if (problem !== undefined) return { ok: false, reason: problem };
+  if (cur >= prev) return { ok: true, delta: cur - prev, wrapped: false };
+  return { ok: true, delta: cur + TWO_32 - prev, wrapped: true };
+}
+
+/** Why `prev -> cur` gives no delta, or undefined when it gives one (a decrease of a 32-bit counter: a wrap). */
+function deltaProblem(prev: bigint, cur: bigint, bits: 32 | 64): string | undefined {
   // A reading's counters come from the decoder, which keeps Counter32 values below 2^32; anything else is
   // a caller's mistake, and a "wrap" computed from it would be negative.
   const limit = bits === 32 ? TWO_32 : TWO_64;
   if (prev < 0n || cur < 0n || prev >= limit || cur >= limit)
-    return { ok: false, reason: `value out of the ${bits}-bit range (${prev} → ${cur})` };
-  if (cur >= prev) return { ok: true, delta: cur - prev, wrapped: false };
-  if (bits === 32) return { ok: true, delta: cur + TWO_32 - prev, wrapped: true };
-  return { ok: false, reason: 'counter went backwards (reset)' };
+    return `value out of the ${bits}-bit range (${prev} → ${cur})`;
+  if (cur < prev && bits === 64) return 'counter went backwards (reset)';
+  return undefined;
+}
+
+/**
+ * counterDelta's delta for a pair deltaProblem passed, as a double (exact below 2^53) without its result
+ * object and bigints (issue #14: eight counters an interface, every poll). A decrease is a 32-bit wrap.
+ */
+function deltaOf(prev: bigint, cur: bigint): number {
+  if (cur < prev) return Number(cur) + 2 ** 32 - Number(prev);
+  return prev <= MAX_SAFE && cur <= MAX_SAFE ? Number(cur) - Number(prev) : Number(cur - prev);
 }
 
 export function normalise(
@@ -295,26 +311,13 @@ function addRates(
     const b = ifc[key];
     if (a === undefined || b === undefined) continue;
     const bits: 32 | 64 = readingWidth ? ifc.counterBits : 32;
-    // counterDelta's answer without its result object and bigint per counter (issue #14: eight counters
-    // an interface, every poll): the same checks, and the delta in doubles, exact below 2^53.
-    const wrapped = b < a;
-    if (
-      a < 0n ||
-      b < 0n ||
-      b >= (bits === 32 ? TWO_32 : TWO_64) ||
-      a >= (bits === 32 ? TWO_32 : TWO_64) ||
-      (wrapped && bits === 64)
-    ) {
-      const d = counterDelta(a, b, bits);
-      warnings.push(`ifIndex ${ifc.ifIndex} ${key}: ${d.ok ? 'no delta' : d.reason}: no rate`);
+    const problem = deltaProblem(a, b, bits);
+    if (problem !== undefined) {
+      warnings.push(`ifIndex ${ifc.ifIndex} ${key}: ${problem}: no rate`);
       continue;
     }
-    const delta =
-      a <= MAX_SAFE && b <= MAX_SAFE
-        ? wrapped
-          ? Number(b) + 2 ** 32 - Number(a)
-          : Number(b) - Number(a)
-        : Number(wrapped ? b + TWO_32 - a : b - a);
+    const wrapped = b < a;
+    const delta = deltaOf(a, b);
     const rate = (delta * scale) / dtS;
     const unit = octets ? 'bit/s' : '/s';
     if (wrapped) {
