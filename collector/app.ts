@@ -52,6 +52,7 @@ import { resolveWorkers } from './collection/worker-plan.ts';
 import { availableParallelism } from 'node:os';
 import { isoWitaOrNull } from './core/time-zone.ts';
 import { systemClock, type Clock, type TimerHandle } from './core/clock.ts';
+import { eventLoopUtilisation } from './scheduler/admission.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
 import { tightenFile } from './core/private-fs.ts';
@@ -117,8 +118,18 @@ export interface Runtime {
 export interface RuntimeOptions {
   readonly log: Logger;
   readonly clock?: Clock | undefined;
+  /**
+   * The event loop's utilisation, for the collection's back-pressure (scheduler/admission.ts). Default:
+   * the real loop's, measured only on the system clock (a test on fake time passes its own or none).
+   */
+  readonly loopUtilisation?: (() => number) | undefined;
   /** Extra channels (tests add a recorder; issue #4 adds Telegram, e-mail, MQTT). */
   readonly notifiers?: readonly Notifier[] | undefined;
+}
+
+/** The loop utilisation the collection's back-pressure reads: given, or the real loop's on real time. */
+function loopUtilisationOf(opts: RuntimeOptions): (() => number) | undefined {
+  return opts.loopUtilisation ?? (opts.clock ? undefined : eventLoopUtilisation());
 }
 
 export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions): Promise<Runtime> {
@@ -152,6 +163,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       store,
       extraMetrics: () => mqttMetrics?.() ?? [],
       collection: workers?.factory,
+      loopUtilisation: loopUtilisationOf(opts),
     },
     monitorSettings(config),
   );
@@ -362,7 +374,15 @@ export async function startClusterRuntime(
     if (cluster.roles.includes('collector')) {
       const { poller, writer } = collectionParts(config, clock, log);
       collector = new CollectorNode(
-        { clock, log, inventory: config.inventory, poller, writer, bus },
+        {
+          clock,
+          log,
+          inventory: config.inventory,
+          poller,
+          writer,
+          bus,
+          loopUtilisation: loopUtilisationOf(opts),
+        },
         {
           cluster,
           intervalMs: config.snmp.intervalMs,

@@ -116,6 +116,8 @@ export interface MonitorDeps {
   readonly extraMetrics?: (() => Sample[]) | undefined;
   /** Durable incidents and the ledger of sent notifications; without it alerts live in memory only. */
   readonly store?: IncidentStoreLike | undefined;
+  /** The event loop's utilisation, for the local Collection's back-pressure; absent: not measured. */
+  readonly loopUtilisation?: (() => number) | undefined;
 }
 
 export interface MonitorStatus {
@@ -208,6 +210,7 @@ export class Monitor {
             writer: deps.writer,
             extraMetrics: deps.extraMetrics,
             onProbe,
+            loopUtilisation: deps.loopUtilisation,
           },
           {
             intervalMs: settings.intervalMs,

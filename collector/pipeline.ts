@@ -28,4 +28,6 @@ export interface SampleWriterLike {
   start(): Promise<void>;
   stop(): Promise<void>;
   stats(): WriterStats;
+  /** Its memory is over its bound: polls should wait (scheduler/admission.ts). Absent: never. */
+  congested?(): boolean;
 }

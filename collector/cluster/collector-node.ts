@@ -56,6 +56,8 @@ export interface CollectorNodeDeps {
   readonly bus: CollectorBus;
   /** Tests may run another PingBatch; default fping. */
   readonly pingBatch?: PingBatch | undefined;
+  /** The event loop's utilisation, for back-pressure (collection.ts); absent: not measured. */
+  readonly loopUtilisation?: (() => number) | undefined;
 }
 
 export interface CollectorNodeSettings {
@@ -122,6 +124,7 @@ export class CollectorNode {
         writer: deps.writer,
         onProbe: (probe) => this.#publisher?.publish(probe),
         extraMetrics: () => [this.#metrics()],
+        loopUtilisation: deps.loopUtilisation,
       },
       {
         intervalMs: settings.intervalMs,

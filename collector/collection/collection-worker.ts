@@ -8,6 +8,7 @@
  * Worker -> main: { t: 'ready' } | { t: 'probes', batch, stats } | { t: 'stats', stats }
  *   | { t: 'log', level, msg, fields } | { t: 'stopped' } | { t: 'failed', error }.
  */
+import { eventLoopUtilisation } from '../scheduler/admission.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -77,6 +78,8 @@ function run(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
         batcher.add(p);
         if (batcher.size >= init.batchMax) flush();
       },
+      // This worker's own loop: a full one holds its polls, not the other workers'.
+      loopUtilisation: eventLoopUtilisation(),
     },
     settings,
   );

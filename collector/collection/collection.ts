@@ -12,6 +12,7 @@ import type { DeviceReading, ProbeFailureReason, ProbeResult, Sample } from '../
 import type { Topology } from '../health/topology.ts';
 import { normalise } from '../normalise/normalise.ts';
 import type { DevicePoller, SampleWriterLike } from '../pipeline.ts';
+import { Admission, type AdmissionStats } from '../scheduler/admission.ts';
 import { CRITICALITY_RANK, Scheduler, overloadFields, type SchedulerStats } from '../scheduler/scheduler.ts';
 import { deviceTags } from '../sinks/schema.ts';
 
@@ -25,6 +26,12 @@ export interface CollectionDeps {
   readonly onProbe: (probe: ProbeResult) => void;
   /** Health points of the other components (the MQTT side), written with collection's own. */
   readonly extraMetrics?: (() => Sample[]) | undefined;
+  /**
+   * The event loop's utilisation since the previous call (scheduler/admission.ts eventLoopUtilisation):
+   * polls are held while the loop is full. Absent: not measured (unit tests on fake time); polls are then
+   * held only while the writer is congested.
+   */
+  readonly loopUtilisation?: (() => number) | undefined;
 }
 
 export interface CollectionSettings {
@@ -59,12 +66,14 @@ export class Collection {
   readonly #deps: CollectionDeps;
   readonly #settings: CollectionSettings;
   readonly #scheduler: Scheduler;
+  /** Back-pressure: polls wait while the loop is full or the writer congested. */
+  readonly #admission: Admission;
   /** The counter memory: each device's previous reading. */
   readonly #previous = new Map<string, DeviceReading>();
   #polls = { ok: 0, failed: 0, rounds: 0 };
   readonly #roundSeen = new Set<string>();
   #roundSize = 0;
-  #sincePoint = newSincePoint(0, 0);
+  #sincePoint = newSincePoint(0, 0, undefined);
   #selfTimer: TimerHandle | undefined;
   /** Probes asked for later (a recheck): tracked, so stop() clears every one. */
   readonly #probeTimers = new Set<TimerHandle>();
@@ -74,6 +83,12 @@ export class Collection {
   constructor(deps: CollectionDeps, settings: CollectionSettings) {
     this.#deps = deps;
     this.#settings = settings;
+    const writer = deps.writer;
+    this.#admission = new Admission({
+      clock: deps.clock,
+      loopUtilisation: deps.loopUtilisation,
+      writerCongested: () => writer.congested?.() ?? false,
+    });
     this.#scheduler = new Scheduler({
       clock: deps.clock,
       log: deps.log.child({ component: 'scheduler' }),
@@ -84,6 +99,7 @@ export class Collection {
       // Past capacity, critical sites' devices are polled first (scheduler.ts, overload).
       priority: (id) => CRITICALITY_RANK[deps.topology.siteOfDevice(id)?.criticality ?? 'low'],
       aligned: settings.aligned,
+      gate: this.#admission,
     });
   }
 
@@ -95,8 +111,9 @@ export class Collection {
   start(deviceIds: readonly string[]): void {
     this.#running = true;
     this.#stopped = undefined;
-    this.#sincePoint = newSincePoint(0, this.#deps.clock.now());
+    this.#sincePoint = newSincePoint(0, this.#deps.clock.now(), this.#admission.stats());
     this.#roundSize = deviceIds.length;
+    this.#admission.start();
     this.#scheduler.start([...deviceIds]);
     this.writeSelfMetrics();
     this.#armSelfMetrics();
@@ -139,6 +156,7 @@ export class Collection {
     this.#selfTimer = undefined;
     for (const t of this.#probeTimers) this.#deps.clock.clearTimeout(t);
     this.#probeTimers.clear();
+    this.#admission.stop();
     this.#stopped ??= this.#scheduler.stop();
     return this.#stopped;
   }
@@ -153,7 +171,7 @@ export class Collection {
 
   /** Timers collection holds now (tests prove stop() leaves none). */
   pendingTimers(): number {
-    return this.#probeTimers.size + (this.#selfTimer ? 1 : 0);
+    return this.#probeTimers.size + (this.#selfTimer ? 1 : 0) + (this.#admission.stats().checking ? 1 : 0);
   }
 
   async #poll(id: string): Promise<void> {
@@ -221,6 +239,7 @@ export class Collection {
     const { writer, clock, log } = this.#deps;
     const w = writer.stats();
     const now = clock.now();
+    const held = this.#admission.stats();
     writer.push([
       {
         measurement: 'monitor',
@@ -232,6 +251,8 @@ export class Collection {
           written: Math.max(0, w.written - this.#sincePoint.written),
           buffered: w.buffered,
           ...overloadFields(this.#scheduler.load()),
+          held_event_loop_s: (held.heldMs.event_loop - this.#sincePoint.held.event_loop) / 1000,
+          held_writer_s: (held.heldMs.writer - this.#sincePoint.held.writer) / 1000,
           dropped: w.dropped,
           invalid: w.invalid,
           ...Object.fromEntries(FAILURE_REASONS.map((r) => [`failures_${r}`, this.#sincePoint.byReason[r]])),
@@ -239,7 +260,7 @@ export class Collection {
         timeMs: now,
       },
     ]);
-    this.#sincePoint = newSincePoint(w.written, now);
+    this.#sincePoint = newSincePoint(w.written, now, held);
     try {
       const extra = this.#deps.extraMetrics?.() ?? [];
       if (extra.length > 0) writer.push(extra);
@@ -249,12 +270,13 @@ export class Collection {
   }
 }
 
-function newSincePoint(written: number, sinceMs: number) {
+function newSincePoint(written: number, sinceMs: number, admission: AdmissionStats | undefined) {
   const byReason = Object.fromEntries(FAILURE_REASONS.map((r) => [r, 0])) as Record<
     ProbeFailureReason,
     number
   >;
-  return { polls: 0, failures: 0, written, byReason, sinceMs };
+  const held = { ...(admission?.heldMs ?? { event_loop: 0, writer: 0 }) };
+  return { polls: 0, failures: 0, written, byReason, sinceMs, held };
 }
 
 function failureReason(err: unknown): ProbeFailureReason {

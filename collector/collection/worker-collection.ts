@@ -391,6 +391,8 @@ export function mergeSchedulerStats(list: readonly (SchedulerStats | undefined)[
           completedPerSecond: sum(loads.map((l) => l.completedPerSecond)),
           sustainablePerSecond: sum(loads.map((l) => l.sustainablePerSecond)),
           oldestWaitMs: Math.max(...loads.map((l) => l.oldestWaitMs)),
+          // Any worker held: the writer's reason first (memory), as decideAdmission ranks them.
+          heldBy: loads.find((l) => l.heldBy === 'writer')?.heldBy ?? loads.find((l) => l.heldBy)?.heldBy,
         };
   return { jobs, running, queued, started, overruns, late, maxLagMs, overload };
 }

@@ -20,12 +20,17 @@
  * at the rate the collector can sustain, the lateness spread over all of them. The queue busy without a
  * break for `overloadAfterMs` is the overload state (stats().overload), with the completion rate
  * measured meanwhile: the polls per second the collector sustains.
+ *
+ * Back-pressure (`gate`, scheduler/admission.ts): while the gate is closed (the event loop is full, or the
+ * writer cannot keep what is collected) no regular turn starts; turns wait in the same queue, so a held
+ * collector is an overloaded one, with the same fairness. Expedited turns are never held.
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { Logger } from '../core/log.ts';
 import type { Criticality } from '../core/types.ts';
 import { errorMessage } from '../core/errors.ts';
 import { hashString } from '../core/hash.ts';
+import type { AdmissionGate, HoldReason } from './admission.ts';
 import { IndexedHeap } from './heap.ts';
 
 export interface SchedulerOptions {
@@ -58,6 +63,8 @@ export interface SchedulerOptions {
    * turns phased from the start time, with jitter (the embedded monitor).
    */
   readonly aligned?: boolean | undefined;
+  /** Back-pressure: regular turns start only while the gate is open (scheduler/admission.ts). */
+  readonly gate?: AdmissionGate | undefined;
 }
 
 /** Whether the jobs keep up with the turns due, and the rates that say so. */
@@ -75,6 +82,8 @@ export interface SchedulerLoad {
   readonly sustainablePerSecond: number;
   /** How long the oldest waiting turn has waited (0 when none waits). */
   readonly oldestWaitMs: number;
+  /** Why regular turns are held right now (the gate), if they are. */
+  readonly heldBy?: HoldReason | undefined;
 }
 
 export interface SchedulerStats {
@@ -95,6 +104,8 @@ interface Entry {
   readonly id: string;
   readonly rank: number;
   running: boolean;
+  /** Waiting as an expedited turn: started even while the gate holds regular ones. */
+  expedited: boolean;
   /** When the turn now waiting was due (its start minus this is its lag). */
   dueAt: number;
   /** Order among waiting turns: dueAt plus rank x step (expedited turns: far ahead). */
@@ -132,6 +143,7 @@ export class Scheduler {
   #late = 0;
   #maxLagMs = 0;
   #active = false;
+  #unsubscribeGate: (() => void) | undefined;
   readonly #inFlight = new Set<Promise<void>>();
   /** Since when turns have waited for a slot without a break (undefined: none waits). */
   #busySince: number | undefined;
@@ -154,6 +166,9 @@ export class Scheduler {
   /** Start scheduling the given ids, their first turns spread over one interval (aligned: at their slots). */
   start(ids: readonly string[]): void {
     this.#active = true;
+    this.#unsubscribeGate ??= this.#opts.gate?.subscribe(() => {
+      if (this.#active) this.#pump();
+    });
     const now = this.#opts.clock.now();
     for (const id of ids) this.add(id, this.#firstTurn(id, now));
     this.#arm();
@@ -170,6 +185,7 @@ export class Scheduler {
       id,
       rank,
       running: false,
+      expedited: false,
       dueAt: firstAt,
       readyKey: firstAt,
       nextDue: firstAt,
@@ -203,15 +219,19 @@ export class Scheduler {
     if (this.#ready.has(entry)) {
       // Already waiting (overload): it goes to the front, keeping the time its turn fell due.
       entry.readyKey = Math.min(entry.readyKey, front);
+      entry.expedited = true;
       this.#ready.update(entry);
+      this.#pump();
       return;
     }
-    this.#enqueue(entry, now, front);
+    this.#enqueue(entry, now, front, true);
   }
 
   /** Stop scheduling and wait for the jobs in flight to finish. */
   async stop(): Promise<void> {
     this.#active = false;
+    this.#unsubscribeGate?.();
+    this.#unsubscribeGate = undefined;
     if (this.#timer) this.#opts.clock.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
@@ -252,6 +272,7 @@ export class Scheduler {
       completedPerSecond: round2(completed),
       sustainablePerSecond: round2(overloaded && busyMs > 0 ? (this.#busyDone * 1000) / busyMs : cap),
       oldestWaitMs: Math.round(oldestWaitMs),
+      heldBy: this.#opts.gate?.heldBy,
     };
   }
 
@@ -304,21 +325,26 @@ export class Scheduler {
       this.#overruns++;
       return;
     }
-    this.#enqueue(entry, dueAt, dueAt + entry.rank * this.#stepMs, false);
+    this.#enqueue(entry, dueAt, dueAt + entry.rank * this.#stepMs, false, false);
   }
 
-  #enqueue(entry: Entry, dueAt: number, key: number, pump = true): void {
+  #enqueue(entry: Entry, dueAt: number, key: number, expedited: boolean, pump = true): void {
     entry.dueAt = dueAt;
     entry.readyKey = key;
+    entry.expedited = expedited;
     this.#ready.push(entry);
     if (pump) this.#pump();
   }
 
   #pump(): void {
     const now = this.#opts.clock.now();
+    const gate = this.#opts.gate;
     while (this.#running < this.#opts.concurrency && this.#ready.size > 0) {
+      // Held: only expedited turns (always at the front of the queue) start; the gate's opening pumps again.
+      if (gate?.heldBy !== undefined && !(this.#ready.peek() as Entry).expedited) break;
       const entry = this.#ready.pop() as Entry;
       entry.running = true;
+      entry.expedited = false;
       const lag = now - entry.dueAt;
       if (lag > this.#maxLagMs) this.#maxLagMs = lag;
       if (lag > (this.#opts.lateAfterMs ?? 1000)) this.#late++;

@@ -196,6 +196,16 @@ export const SCHEMA = {
         'Polls per second the collector sustains: measured while overloaded, else the in-flight cap bound',
       ),
       oldest_wait_ms: f('integer', 'ms', 'How long the oldest turn waiting for a poll slot has waited'),
+      held_event_loop_s: f(
+        'float',
+        's',
+        'Time since the previous point that polls were held because the event loop was full (back-pressure)',
+      ),
+      held_writer_s: f(
+        'float',
+        's',
+        "Time since the previous point that polls were held because the writer's memory was full",
+      ),
       mqtt_clients: f('integer', 'clients', 'MQTT clients connected to the embedded broker (component mqtt)'),
       mqtt_received: f(
         'integer',

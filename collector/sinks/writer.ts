@@ -14,6 +14,8 @@
  * while the previous group is being written go to disk together, in one write and one fsync
  * (DiskQueue.appendGroup, on libuv's thread pool). While the sink is down, everything in memory goes to
  * disk at every flush tick, so a crash then loses at most one flush interval of samples.
+ * Memory past twice its bound (the spill itself falls behind) is congestion(): polls are held until the
+ * disk has caught up (scheduler/admission.ts, which also holds them while the event loop is full).
  *
  * Order: oldest first (disk, then what is on its way to disk, then memory), except a batch whose write
  * failed while newer samples were already being spilled: it is written after them.
@@ -152,6 +154,15 @@ export class SampleWriter implements SampleWriterLike {
     }
     if (this.#pending.length > this.#maxMemory) this.#spillOverflow();
     if (this.#running && this.#pending.length >= this.#o.batchSize && !this.#down) void this.#flush(false);
+  }
+
+  /**
+   * More samples in memory, neither written nor on disk, than twice the memory bound: the spill to disk
+   * does not keep up (a slow disk, or an event loop too busy to feed it). Polls are held meanwhile
+   * (scheduler/admission.ts), which bounds the writer's memory whatever the database does.
+   */
+  congested(): boolean {
+    return this.#pending.length + this.#inFlight + this.#spilling > 2 * this.#maxMemory;
   }
 
   stats(): WriterStats {

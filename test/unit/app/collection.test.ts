@@ -69,7 +69,7 @@ describe('Collection', () => {
     await advance(clock, 6000, 1000);
     expect(probes.length).toBe(before + 1);
     collection.requestProbe('pkm-petang-1-r1', 5000);
-    expect(collection.pendingTimers()).toBe(2); // the recheck and the self-metrics heartbeat
+    expect(collection.pendingTimers()).toBe(3); // the recheck, the self-metrics heartbeat, the admission check
     await collection.stop();
     expect(collection.pendingTimers()).toBe(0);
     expect(clock.pendingTimers()).toBe(0);

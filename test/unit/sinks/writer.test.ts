@@ -259,6 +259,20 @@ describe('SampleWriter', () => {
     await w.stop();
   });
 
+  it('congested while more than twice its memory bound waits for the disk; not once the spill caught up', async () => {
+    const { w, settle } = setup({ maxMemorySamples: 30, batchSize: 10 });
+    // Not started (nothing written): 70 samples in one go, the overflow on its way to disk.
+    w.push(samples(70));
+    expect(w.congested()).toBe(true); // 70 in memory > 2 x 30: polls would be held (scheduler/admission.ts)
+    await settle();
+    expect(w.stats()).toMatchObject({ buffered: 70, onDisk: 40 });
+    expect(w.congested()).toBe(false); // 30 in memory: at its bound, not past it
+    w.push(samples(30));
+    expect(w.congested()).toBe(false); // 60: spilling, within twice the bound
+    await settle();
+    await w.stop();
+  });
+
   it('while the sink is down, what a flush tick spills goes to disk as one group: one fsync', async () => {
     const { w, sink, settle, run } = setup();
     await w.start();
