@@ -8,8 +8,9 @@
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { NetmonError, errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { DeviceReading, ProbeFailureReason, ProbeResult, Sample } from '../core/types.ts';
+import type { ProbeFailureReason, ProbeResult, Sample } from '../core/types.ts';
 import type { Topology } from '../health/topology.ts';
+import { CounterMemory } from '../normalise/counter-memory.ts';
 import { normalise } from '../normalise/normalise.ts';
 import type { DevicePoller, SampleWriterLike } from '../pipeline.ts';
 import { Admission, type AdmissionStats } from '../scheduler/admission.ts';
@@ -68,8 +69,8 @@ export class Collection {
   readonly #scheduler: Scheduler;
   /** Back-pressure: polls wait while the loop is full or the writer congested. */
   readonly #admission: Admission;
-  /** The counter memory: each device's previous reading. */
-  readonly #previous = new Map<string, DeviceReading>();
+  /** The counter memory: of each device's previous reading, what rates need (compact: counter-memory.ts). */
+  readonly #previous = new CounterMemory();
   #polls = { ok: 0, failed: 0, rounds: 0 };
   readonly #roundSeen = new Set<string>();
   #roundSize = 0;
@@ -186,7 +187,7 @@ export class Collection {
       const durationMs = clock.now() - started;
       probe = { deviceId: id, timeMs: reading.timeMs, ok: true, durationMs, source: 'snmp' };
       const result = normalise(this.#previous.get(id), reading, { site, device, pollMs: durationMs });
-      this.#previous.set(id, reading);
+      this.#previous.set(reading);
       for (const w of result.warnings) log.warn('counter warning', { device: id, warning: w });
       writer.push(result.samples);
       this.#polls.ok++;

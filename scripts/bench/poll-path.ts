@@ -30,6 +30,7 @@ import { systemClock, type Clock } from '../../collector/core/clock.ts';
 import { memoryLogger } from '../../collector/core/log.ts';
 import type { Device, Sample } from '../../collector/core/types.ts';
 import { Topology } from '../../collector/health/topology.ts';
+import { CounterMemory } from '../../collector/normalise/counter-memory.ts';
 import { normalise } from '../../collector/normalise/normalise.ts';
 import { SnmpPoller } from '../../collector/sources/snmp/poller.ts';
 import { openSnmpClient, type SnmpClient, type VarBind } from '../../collector/sources/snmp/session.ts';
@@ -185,7 +186,8 @@ const writer = new SampleWriter({
   maxMemorySamples: 1e6,
 });
 await writer.start();
-const previous = new Map<string, Awaited<ReturnType<SnmpPoller['poll']>>>();
+// The counter memory as collection.ts keeps it (compact, rewritten in place).
+const previous = new CounterMemory();
 let warnings = 0;
 let samples = 0;
 
@@ -202,7 +204,7 @@ async function pollOnce(d: Device, index: number, cycle: number): Promise<void> 
   const site = topology.siteOfDevice(source);
   if (!site) return;
   const result = normalise(previous.get(d.id), reading, { site, device: d, pollMs: clock.now() - started });
-  previous.set(d.id, reading);
+  previous.set(reading);
   warnings += result.warnings.length;
   samples += result.samples.length;
   writer.push(result.samples);

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DeviceReading, InterfaceReading } from '../../../collector/core/types.ts';
+import { CounterMemory } from '../../../collector/normalise/counter-memory.ts';
 import { MAX_PLAUSIBLE_BPS, normalise } from '../../../collector/normalise/normalise.ts';
 import { fieldType } from '../../../collector/sinks/schema.ts';
 import { smallInventory } from '../../support/fixtures.ts';
@@ -135,5 +136,30 @@ describe('normalise on arbitrary reading pairs', () => {
     expect(problems).toEqual([]);
     expect(rates).toBeGreaterThan(1000);
     expect(rebooted).toBeGreaterThan(0);
+  });
+
+  it('the compact counter memory gives normalise the same samples and warnings as the reading itself', () => {
+    const r = rng(0x5eed);
+    const memory = new CounterMemory();
+    let compared = 0;
+    for (let run = 0; run < 200; run++) {
+      let prev: DeviceReading = {
+        deviceId: ctx.device.id,
+        timeMs: 1_700_000_000_000,
+        sysUpTimeCs: r() < 0.9 ? Math.floor(r() * 2 ** 32) : undefined,
+        interfaces: [1, 2, 3].map((ix) => randomInterface(r, ix, r() < 0.5 ? 32 : 64)),
+        wifi: [{ index: '1', clients: 3 }],
+      };
+      memory.set(prev);
+      for (let step = 0; step < 10; step++) {
+        const cur = next(r, prev);
+        expect(normalise(memory.get(ctx.device.id), cur, ctx)).toEqual(normalise(prev, cur, ctx));
+        compared++;
+        memory.set(cur);
+        prev = cur;
+      }
+    }
+    expect(compared).toBe(2000);
+    expect(memory.size).toBe(1);
   });
 });
