@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
-import { Scheduler, phaseOf } from '../../../collector/scheduler/scheduler.ts';
+import { Scheduler, phaseOf, slotOf } from '../../../collector/scheduler/scheduler.ts';
 
 /** A job whose completion the test controls. */
 function controllableJobs(clock: FakeClock) {
@@ -215,5 +215,75 @@ describe('Scheduler', () => {
     expect(s.stats()).toMatchObject({ late: 1, maxLagMs: 2_500 });
     await jobs.finish('b');
     await s.stop();
+  });
+});
+
+describe('Scheduler timer coalescing (coalesceMs)', () => {
+  function run(opts: { coalesceMs?: number; aligned?: boolean }) {
+    const clock = new FakeClock(0);
+    let fires = 0;
+    const counting = {
+      now: () => clock.now(),
+      setTimeout: (fn: () => void, ms: number) =>
+        clock.setTimeout(() => {
+          fires++;
+          fn();
+        }, ms),
+      clearTimeout: (h: Parameters<FakeClock['clearTimeout']>[0]) => clock.clearTimeout(h),
+    };
+    const starts: { id: string; at: number }[] = [];
+    const s = new Scheduler({
+      clock: counting,
+      log: memoryLogger(),
+      intervalMs: 10_000,
+      jitterMs: 0,
+      concurrency: 1000,
+      run: async (id) => {
+        starts.push({ id, at: clock.now() });
+      },
+      ...opts,
+    });
+    const ids = Array.from({ length: 500 }, (_, i) => `dev-${i}`);
+    return { clock, s, ids, starts, fires: () => fires };
+  }
+
+  it('takes the turns of the next coalesceMs with the one due: fewer wake-ups, none late, none more than coalesceMs early', async () => {
+    const plain = run({});
+    plain.s.start(plain.ids);
+    await advance(plain.clock, 30_000);
+    const merged = run({ coalesceMs: 100 });
+    merged.s.start(merged.ids);
+    await advance(merged.clock, 30_000);
+    // The same turns: every device three times (coalesced, a few due just after the 30 s have started too).
+    expect(merged.starts.length).toBeGreaterThanOrEqual(plain.starts.length);
+    expect(merged.starts.length).toBeLessThanOrEqual(plain.starts.length + 10);
+    expect(merged.starts.length).toBeGreaterThanOrEqual(1400);
+    // 500 turns per 10 s, 100 ms apart on average when coalesced: far fewer timer fires.
+    expect(plain.fires()).toBeGreaterThan(1400);
+    expect(merged.fires()).toBeLessThan(plain.fires() / 3);
+    // Each start within [due - 100 ms, due + the 100 ms test step] of the uncoalesced start.
+    const byId = (list: { id: string; at: number }[]) => {
+      const m = new Map<string, number[]>();
+      for (const r of list) m.set(r.id, [...(m.get(r.id) ?? []), r.at]);
+      return m;
+    };
+    const p = byId(plain.starts);
+    for (const [id, times] of byId(merged.starts)) {
+      (p.get(id) ?? []).forEach((t, i) =>
+        expect(Math.abs((times[i] ?? Infinity) - t)).toBeLessThanOrEqual(100),
+      );
+    }
+    await plain.s.stop();
+    await merged.s.stop();
+  });
+
+  it('is off with aligned turns (a turn never starts before its slot)', async () => {
+    const a = run({ coalesceMs: 100, aligned: true });
+    a.s.start(a.ids);
+    await advance(a.clock, 30_000);
+    // Each start in the first 100 ms test step of its slot, none in the 100 ms before it.
+    expect(a.starts.length).toBeGreaterThanOrEqual(1000);
+    for (const r of a.starts) expect(r.at - slotOf(r.id, 10_000, r.at)).toBeLessThanOrEqual(100);
+    await a.s.stop();
   });
 });
