@@ -17,18 +17,10 @@
  * 0..2^64-1: only bad input, which normalise reports) is kept as it is.
  */
 import type { DeviceReading, InterfaceReading } from '../core/types.ts';
+import { COUNTER_KEYS } from './normalise.ts';
 
 /** The raw counters of an interface, in the order they are stored. */
-const COUNTERS = [
-  'inOctets',
-  'outOctets',
-  'inUcastPkts',
-  'outUcastPkts',
-  'inErrors',
-  'outErrors',
-  'inDiscards',
-  'outDiscards',
-] as const satisfies readonly (keyof InterfaceReading)[];
+const COUNTERS = COUNTER_KEYS;
 const K = COUNTERS.length;
 const MAX_U64 = (1n << 64n) - 1n;
 

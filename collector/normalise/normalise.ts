@@ -48,15 +48,18 @@ const UPTIME_SLACK_RATIO = 0.02;
 /** The smallest Ethernet frame on the wire (64 bytes + preamble + inter-frame gap), for packet-rate caps. */
 const MIN_FRAME_BITS = 84 * 8;
 
-type CounterKey =
-  | 'inOctets'
-  | 'outOctets'
-  | 'inUcastPkts'
-  | 'outUcastPkts'
-  | 'inErrors'
-  | 'outErrors'
-  | 'inDiscards'
-  | 'outDiscards';
+/** The raw counters of an interface reading, the ones rates are made from. */
+export const COUNTER_KEYS = [
+  'inOctets',
+  'outOctets',
+  'inUcastPkts',
+  'outUcastPkts',
+  'inErrors',
+  'outErrors',
+  'inDiscards',
+  'outDiscards',
+] as const satisfies readonly (keyof InterfaceReading)[];
+type CounterKey = (typeof COUNTER_KEYS)[number];
 
 /** `readingWidth`: the counter has the reading's width (counterBits); the others are always 32-bit. */
 const RATE_FIELDS: readonly {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceReading, InterfaceReading } from '../../../collector/core/types.ts';
 import { CounterMemory } from '../../../collector/normalise/counter-memory.ts';
-import { MAX_PLAUSIBLE_BPS, normalise } from '../../../collector/normalise/normalise.ts';
+import { COUNTER_KEYS, MAX_PLAUSIBLE_BPS, normalise } from '../../../collector/normalise/normalise.ts';
 import { fieldType } from '../../../collector/sinks/schema.ts';
 import { smallInventory } from '../../support/fixtures.ts';
 
@@ -26,16 +26,7 @@ function rng(seed: number): () => number {
 const inv = smallInventory();
 const ctx = { site: inv.sites[0]!, device: inv.devices[0]! };
 const SPEEDS = [undefined, 0, 10e6, 100e6, 1e9, 10e9];
-const COUNTERS = [
-  'inOctets',
-  'outOctets',
-  'inUcastPkts',
-  'outUcastPkts',
-  'inErrors',
-  'outErrors',
-  'inDiscards',
-  'outDiscards',
-] as const;
+const COUNTERS = COUNTER_KEYS;
 
 function randomCounter(r: () => number, bits: 32 | 64): bigint | undefined {
   const p = r();
@@ -90,6 +81,17 @@ function next(r: () => number, prev: DeviceReading): DeviceReading {
   return { ...prev, timeMs: prev.timeMs + dtMs, sysUpTimeCs, interfaces };
 }
 
+/** A run's first reading: three interfaces of random widths, sysUpTime mostly known. */
+function firstReading(r: () => number): DeviceReading {
+  return {
+    deviceId: ctx.device.id,
+    timeMs: 1_700_000_000_000,
+    sysUpTimeCs: r() < 0.9 ? Math.floor(r() * 2 ** 32) : undefined,
+    interfaces: [1, 2, 3].map((ix) => randomInterface(r, ix, r() < 0.5 ? 32 : 64)),
+    wifi: [{ index: '1', clients: 3 }],
+  };
+}
+
 describe('normalise on arbitrary reading pairs', () => {
   it('never a negative, non-finite or implausible rate; every sample fits the schema', () => {
     const r = rng(0xbadd06);
@@ -100,13 +102,7 @@ describe('normalise on arbitrary reading pairs', () => {
     let rates = 0;
     let rebooted = 0;
     for (let run = 0; run < 200; run++) {
-      let prev: DeviceReading = {
-        deviceId: ctx.device.id,
-        timeMs: 1_700_000_000_000,
-        sysUpTimeCs: r() < 0.9 ? Math.floor(r() * 2 ** 32) : undefined,
-        interfaces: [1, 2, 3].map((ix) => randomInterface(r, ix, r() < 0.5 ? 32 : 64)),
-        wifi: [{ index: '1', clients: 3 }],
-      };
+      let prev = firstReading(r);
       for (let step = 0; step < 10; step++) {
         const cur = next(r, prev);
         const res = normalise(prev, cur, ctx);
@@ -143,13 +139,7 @@ describe('normalise on arbitrary reading pairs', () => {
     const memory = new CounterMemory();
     let compared = 0;
     for (let run = 0; run < 200; run++) {
-      let prev: DeviceReading = {
-        deviceId: ctx.device.id,
-        timeMs: 1_700_000_000_000,
-        sysUpTimeCs: r() < 0.9 ? Math.floor(r() * 2 ** 32) : undefined,
-        interfaces: [1, 2, 3].map((ix) => randomInterface(r, ix, r() < 0.5 ? 32 : 64)),
-        wifi: [{ index: '1', clients: 3 }],
-      };
+      let prev = firstReading(r);
       memory.set(prev);
       for (let step = 0; step < 10; step++) {
         const cur = next(r, prev);
