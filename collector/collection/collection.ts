@@ -159,8 +159,9 @@ export class Collection {
     this.#selfTimer = undefined;
     for (const t of this.#probeTimers) this.#deps.clock.clearTimeout(t);
     this.#probeTimers.clear();
-    this.#admission.stop();
+    // The scheduler first: the admission's stop opens its gate, which must not start the held turns.
     this.#stopped ??= this.#scheduler.stop();
+    this.#admission.stop();
     return this.#stopped;
   }
 

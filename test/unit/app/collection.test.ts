@@ -14,7 +14,7 @@ import { ScriptedPoller, advance } from '../../support/monitor-fakes.ts';
 
 const MIN = 60_000;
 
-function setup() {
+function setup(loopUtilisation?: () => number) {
   const clock = new FakeClock(Date.parse('2026-11-23T10:00:00+08:00'));
   const poller = new ScriptedPoller(clock);
   const probes: ProbeResult[] = [];
@@ -32,6 +32,7 @@ function setup() {
         stats: () => ({ written: samples.length, buffered: 0, dropped: 0, invalid: 0, failures: 0 }),
       },
       onProbe: (p) => probes.push(p),
+      loopUtilisation,
     },
     { intervalMs: MIN, jitterMs: 0, concurrency: 4, selfMetricsMs: MIN },
   );
@@ -72,6 +73,21 @@ describe('Collection', () => {
     expect(collection.pendingTimers()).toBe(3); // the recheck, the self-metrics heartbeat, the admission check
     await collection.stop();
     expect(collection.pendingTimers()).toBe(0);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('stop() while the gate holds turns starts none of them (the gate opening on stop is not a turn)', async () => {
+    let utilisation = 0;
+    const { clock, probes, collection } = setup(() => utilisation);
+    collection.start(['pkm-petang-1-r1', 'pkm-petang-1-ap1', 'bjr-pelaga-1-r1']);
+    utilisation = 1; // the loop is full from the first check on
+    await advance(clock, 300, 100);
+    expect(collection.schedulerStats().overload?.heldBy).toBe('event_loop');
+    const before = probes.length;
+    await advance(clock, 2 * MIN, 1000);
+    expect(probes.length).toBe(before); // held: nothing started
+    await collection.stop();
+    expect(probes.length).toBe(before);
     expect(clock.pendingTimers()).toBe(0);
   });
 });
