@@ -18,7 +18,7 @@
  * counted, and the holder stays connected. The owner itself may still take its id over (a device
  * reconnecting before the broker noticed its old socket die).
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
@@ -269,6 +269,14 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         broker.handle,
       )
     : createServer(broker.handle);
+  // Every socket, from its accept on: one that has not finished its CONNECT (a device still being
+  // authenticated, or one that never sends it) is no aedes client yet, so aedes' close leaves it open, and
+  // the server's close would wait for it for as long as its peer keeps it (measured: for ever).
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -289,7 +297,9 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     close: async () => {
       listeners.clear();
       await new Promise<void>((r) => broker.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
     },
   };
 }

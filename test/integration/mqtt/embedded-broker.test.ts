@@ -3,6 +3,7 @@
  * its own payload size limit, and liveness from its connection events even for a device that sets no Will
  * and says nothing on its status topic.
  */
+import { connect } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Accounts, hashPassword, type Account } from '../../../broker/accounts.ts';
@@ -108,5 +109,27 @@ describe('embedded broker', () => {
       ['bjr-1-env', 'connected'],
       ['bjr-1-r1', 'connected'],
     ]);
+  });
+
+  it('closes with a connection open that never finished its CONNECT (no aedes client holds it)', async () => {
+    const own = await startEmbeddedBroker({
+      host: '127.0.0.1',
+      port: 0,
+      accounts: new Accounts([account('bjr-1-r1', 'device', 'bjr-1-r1')]),
+      log: memoryLogger('error'),
+    });
+    const silent = connect(Number(new URL(own.url).port), '127.0.0.1');
+    await new Promise<void>((r) => silent.once('connect', () => r()));
+    const device = await mqtt.connectAsync(own.url, {
+      username: 'bjr-1-r1',
+      password: 'pw-bjr-1-r1',
+      reconnectPeriod: 0,
+    });
+    const ended = new Promise<void>((r) => silent.once('close', () => r()));
+    // Before: the server's close waited for the silent socket as long as its peer kept it open.
+    await own.close();
+    await ended;
+    await waitFor(() => !device.connected);
+    device.end(true);
   });
 });
