@@ -112,6 +112,8 @@ export const API_BASE = '/api/v1';
 export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
 const REALM = 'badung-netmon';
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** How long close() lets requests in progress finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 3_000;
 
 interface Locals {
   requestId: string;
@@ -227,8 +229,19 @@ export async function listenHttp(
     connections: stats,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Keep-alive connections of idle clients would hold close() open until they time out.
+        // Requests in progress get a grace to finish; past it their connections are cut, so a slow or
+        // stuck client cannot hold the monitor's stop.
+        const grace = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        grace.unref();
+        // Keep-alive connections of idle clients would hold close() open until they time out: closed now,
+        // and those of requests that finish meanwhile as they fall idle.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50);
+        sweep.unref();
+        server.close(() => {
+          clearTimeout(grace);
+          clearInterval(sweep);
+          resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -8,6 +8,7 @@
  */
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, memoryLogger, type LogRecord } from '../../../collector/core/log.ts';
 import { generateToken } from '../../../collector/http/auth.ts';
@@ -366,4 +367,52 @@ describe('long-lived responses', () => {
       reason: 'max_connections',
     });
   });
+
+  it('close() lets a request in progress finish, then cuts one that is still open after its grace', async () => {
+    const stuck = express.Router();
+    let answer: (() => void) | undefined;
+    stuck.get('/status/slow', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part');
+      answer = () => res.end(' and the rest');
+    });
+    stuck.get('/status/stuck', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part'); // and never more: a client (or a bug) that holds the response open
+    });
+    const { http } = await serve({ status: stuck });
+    const get = (url: string) =>
+      new Promise<{ body: () => string; ended: Promise<boolean> }>((resolve, reject) => {
+        const req = request(url, { agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          const ended = new Promise<boolean>((r) => {
+            res.on('end', () => r(true));
+            res.on('aborted', () => r(false));
+            res.on('error', () => r(false));
+          });
+          resolve({ body: () => body, ended });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const slow = await get(`${http.url}/status/slow`);
+    const closing = http.close();
+    answer?.();
+    expect(await slow.ended).toBe(true);
+    expect(slow.body()).toBe('part and the rest');
+    const t1 = Date.now();
+    await closing;
+    expect(Date.now() - t1).toBeLessThan(2_000); // its connection closed as it fell idle, not at the grace
+    // The server is closed now; a second server for the stuck response.
+    const again = await serve({ status: stuck });
+    const held = await get(`${again.http.url}/status/stuck`);
+    const t0 = Date.now();
+    await again.http.close();
+    const tookMs = Date.now() - t0;
+    expect(await held.ended).toBe(false); // cut, not finished
+    expect(tookMs).toBeGreaterThanOrEqual(2_500);
+    expect(tookMs).toBeLessThan(10_000);
+  }, 20_000);
 });
