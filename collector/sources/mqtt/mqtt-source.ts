@@ -25,7 +25,7 @@
  * device's Will) is never dropped for this: it is how an external broker tells the device went away.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Clock } from '../../core/clock.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { errorMessage } from '../../core/errors.ts';
 import type { Logger } from '../../core/log.ts';
 import type { Secret } from '../../core/secret.ts';
@@ -111,6 +111,8 @@ export interface MqttSourceStats {
 
 /** At most one "rate limit" line per device this often. */
 const RATE_LOG_EVERY_MS = 60_000;
+/** How long stop() waits for a clean end (messages in flight acknowledged) before it closes the connection. */
+const END_GRACE_MS = 2_000;
 
 export class MqttSource {
   readonly #o: MqttSourceOptions;
@@ -181,7 +183,21 @@ export class MqttSource {
     this.#unfeed = undefined;
     const client = this.#client;
     this.#client = undefined;
-    await client?.endAsync();
+    if (!client) return;
+    // A clean end waits for its messages in flight to be acknowledged; a broker that is gone or stuck
+    // would hold the monitor's stop for ever: after END_GRACE_MS the connection is closed regardless.
+    let timer: TimerHandle | undefined;
+    const graceOver = new Promise<'late'>((resolve) => {
+      timer = this.#o.clock.setTimeout(() => resolve('late'), END_GRACE_MS);
+    });
+    const how = await Promise.race([client.endAsync().then(() => 'clean' as const), graceOver]);
+    if (timer) this.#o.clock.clearTimeout(timer);
+    if (how === 'late') {
+      this.#o.log.warn('mqtt client did not end cleanly in time: closing its connection', {
+        graceMs: END_GRACE_MS,
+      });
+      await client.endAsync(true);
+    }
   }
 
   /** Current state of a device (and its site) for other systems: retained. */
