@@ -56,6 +56,7 @@ import { eventLoopUtilisation } from './scheduler/admission.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
 import { tightenFile } from './core/private-fs.ts';
+import { Shutdown, type StopProgress } from './core/shutdown.ts';
 import type { Sample } from './core/types.ts';
 import { buildApp, listenHttp, startHttp, type RunningHttp } from './http/server.ts';
 import { buildConsole, type ConsoleAssets } from './http/console.ts';
@@ -113,6 +114,8 @@ export interface Runtime {
   readonly signals: RunningSignals;
   /** Stops polling, delivers pending notifications, flushes samples (or persists them to the buffer). */
   stop(): Promise<void>;
+  /** While stop() runs: the part it waits on (core/shutdown.ts). */
+  stopProgress(): StopProgress | undefined;
 }
 
 export interface RuntimeOptions {
@@ -238,6 +241,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     throw err;
   }
   log.info('http listening', { url: http.url });
+  const shutdown = new Shutdown(clock, log);
   return {
     monitor,
     store,
@@ -246,23 +250,26 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
     mqtt,
     statusPage,
     signals,
+    stopProgress: () => shutdown.progress(),
     stop: async () => {
       stopping.value = true;
+      const step = shutdown.step.bind(shutdown);
       // Inputs first: once polling has stopped, closing the rest is not seen as devices going down.
-      await monitor.stopPolling();
-      await signals.stop();
+      await step('polling', () => monitor.stopPolling());
+      await step('ping and traps', () => signals.stop());
       // No presses acted on while the monitor stops.
-      await Promise.allSettled(channels.map(async (c) => c.updates?.stop()));
+      await step('chat updates', () => Promise.allSettled(channels.map(async (c) => c.updates?.stop())));
       consoleBackend?.hub?.stop(); // open event streams would hold the server's close
-      await http.close();
-      await statusPage?.stop();
-      await mqtt?.stop();
-      await broker?.close();
+      await step('http', () => http.close());
+      await step('status page', () => statusPage?.stop());
+      await step('mqtt', () => mqtt?.stop());
+      await step('mqtt broker', () => broker?.close());
       retention?.stop();
-      await monitor.stop();
-      await Promise.allSettled(channels.map((c) => c.close()));
-      store.close();
-      await consoleBackend?.close();
+      await step('monitor (notifications, samples)', () => monitor.stop());
+      await step('channels', () => Promise.allSettled(channels.map((c) => c.close())));
+      await step('incident store', () => store.close());
+      await step('console', () => consoleBackend?.close());
+      shutdown.done();
     },
   };
 }
@@ -339,6 +346,8 @@ export interface ClusterRuntime {
   readonly traps?: RunningTraps | undefined;
   readonly bus: Bus;
   stop(): Promise<void>;
+  /** While stop() runs: the part it waits on (core/shutdown.ts). */
+  stopProgress(): StopProgress | undefined;
 }
 
 /**
@@ -415,19 +424,23 @@ export async function startClusterRuntime(
     await bus.close();
     throw err;
   }
+  const shutdown = new Shutdown(clock, log);
   return {
     collector,
     alerting,
     telemetry: telemetry?.source,
     traps,
     bus,
+    stopProgress: () => shutdown.progress(),
     stop: async () => {
+      const step = shutdown.step.bind(shutdown);
       // Inputs first: no more results from this member, then the alerting role drains its pages.
-      await telemetry?.stop();
-      await traps?.stop();
-      await collector?.stop();
-      await alerting?.stop();
-      await bus.close();
+      await step('mqtt telemetry', () => telemetry?.stop());
+      await step('traps', () => traps?.stop());
+      await step('collector role', () => collector?.stop());
+      await step('alerting role', () => alerting?.stop());
+      await step('nats', () => bus.close());
+      shutdown.done();
     },
   };
 }

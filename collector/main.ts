@@ -17,7 +17,10 @@ import { loadConfig, type MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
-import { startClusterRuntime, startRuntime } from './app.ts';
+import { startClusterRuntime, startRuntime, type ClusterRuntime, type Runtime } from './app.ts';
+
+/** A stop still running after this long logs, every this long, the part it waits on. */
+const SLOW_STOP_MS = 3_000;
 import { parseCommandArgs, usageError } from '../scripts/lib/cli.ts';
 
 const USAGE = `usage: collector/main.ts --config FILE [--check [--json]]
@@ -120,11 +123,11 @@ async function main(): Promise<number> {
       log.warn('second signal while starting: exiting now', { signal });
       process.exit(1);
     }
-    log.info('already stopping', { signal });
+    log.info('already stopping', { signal, waitingFor: runtime?.stopProgress() });
   };
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
-  let runtime;
+  let runtime: Runtime | ClusterRuntime | undefined;
   try {
     // A cluster member (config/cluster.ts) runs its roles over NATS; without `cluster:`, the one process.
     runtime = config.cluster
@@ -144,7 +147,18 @@ async function main(): Promise<number> {
       onSignal = resolve;
     }));
   log.info('stopping', { signal });
-  await runtime.stop();
+  // A stop that takes long says which part it waits on (start.sh kills the collector after 10 s).
+  const running = runtime;
+  const slow = setInterval(() => {
+    const waitingFor = running.stopProgress();
+    if (waitingFor) log.warn('still stopping', { waitingFor });
+  }, SLOW_STOP_MS);
+  slow.unref();
+  try {
+    await running.stop();
+  } finally {
+    clearInterval(slow);
+  }
   log.info('stopped', { signal });
   return 0;
 }
