@@ -16,7 +16,8 @@
 # inventory, instead of the one the config names), NETMON_HTTP_PORT, NETMON_INFLUX_PORT, NETMON_MQTT_PORT,
 # NETMON_TRAP_PORT (the example config's trap receiver, default 10162), NETMON_SIM_CONTROL (host:port of
 # the simulator's control API), NETMON_VAR_DIR (this script's pid file, logs and InfluxDB's data; default
-# var), NETMON_STOP_TIMEOUT (seconds the collector gets to stop, default 10).
+# var), NETMON_STOP_TIMEOUT (seconds the collector gets to stop, default 30: its writer alone may
+# take 10 s to flush before it keeps the rest on disk).
 #
 # Ping and traps (the example config has both): fping needs raw ICMP sockets; this script checks that it
 # can ping and says how to fix it when it cannot (the monitor then runs on SNMP alone). The simulator gets
@@ -38,7 +39,7 @@ VAR=${NETMON_VAR_DIR:-var}
 export NETMON_VAR_DIR=$VAR
 CONFIG=${NETMON_CONFIG:-config/netmon.example.yaml}
 SIM_CONTROL=${NETMON_SIM_CONTROL:-127.0.0.1:8161}
-STOP_TIMEOUT=${NETMON_STOP_TIMEOUT:-10}
+STOP_TIMEOUT=${NETMON_STOP_TIMEOUT:-30}
 # The example config reads these; a config of your own may too.
 export NETMON_INFLUX_PORT=${NETMON_INFLUX_PORT:-8086}
 export NETMON_INFLUX_URL=${NETMON_INFLUX_URL:-http://127.0.0.1:$NETMON_INFLUX_PORT}
