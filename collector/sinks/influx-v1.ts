@@ -9,7 +9,7 @@
  */
 import type { Sample } from '../core/types.ts';
 import { InfluxV1Client, type InfluxV1Connection } from '../influx/v1.ts';
-import { encodeBatch } from './line-protocol.ts';
+import { encodeBatchPieces } from './line-protocol.ts';
 import { quoteIdent } from './retention.ts';
 import type { SampleSink } from './sink.ts';
 
@@ -39,7 +39,7 @@ export class InfluxV1Sink implements SampleSink {
 
   async write(batch: readonly Sample[]): Promise<void> {
     if (batch.length === 0) return;
-    await this.#client.write(encodeBatch(batch), {
+    await this.#client.write(encodeBatchPieces(batch), {
       database: this.#opts.database,
       retentionPolicy: this.#opts.retentionPolicy,
     });

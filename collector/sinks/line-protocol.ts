@@ -137,8 +137,26 @@ function keysSorted(o: object): boolean {
 export function encodeBatch(samples: readonly Sample[]): string {
   const n = writeBatch(samples);
   // One flat string per batch (the request body), read from the bytes in one step.
-  return n < 0 ? joinLines(samples) : latin1(out, n);
+  return n < 0 ? joinLines(samples) : latin1(out, 0, n);
 }
+
+/**
+ * The same body as encodeBatch, in pieces of at most PIECE_CHARS characters (cut anywhere: they are
+ * written one after the other as one request body). A whole batch is one string of hundreds of KB, which
+ * V8 allocates in its old generation; pieces this size are young and die there (issue #14: the writer's
+ * bodies made most of the collector's mark-compacts).
+ */
+export function encodeBatchPieces(samples: readonly Sample[]): string[] {
+  const n = writeBatch(samples);
+  if (n < 0) return [joinLines(samples)];
+  const pieces: string[] = [];
+  for (let from = 0; from < n; from += PIECE_CHARS)
+    pieces.push(latin1(out, from, Math.min(n, from + PIECE_CHARS)));
+  return pieces;
+}
+
+/** Under V8's largest young object (128 KB), with room to spare. */
+export const PIECE_CHARS = 32 * 1024;
 
 /** The same batch, one string per line joined: for text the byte writer leaves to it (see writeBatch). */
 function joinLines(samples: readonly Sample[]): string {
@@ -168,9 +186,9 @@ let bail = false;
 
 const latin1Slice = (Buffer.prototype as { latin1Slice?: (start: number, end: number) => string })
   .latin1Slice;
-/** The first `n` bytes as a string (Buffer's latin1Slice skips toString's encoding dispatch). */
-function latin1(buf: Buffer, n: number): string {
-  return latin1Slice !== undefined ? latin1Slice.call(buf, 0, n) : buf.toString('latin1', 0, n);
+/** Bytes `from` to `to` as a string (Buffer's latin1Slice skips toString's encoding dispatch). */
+function latin1(buf: Buffer, from: number, to: number): string {
+  return latin1Slice !== undefined ? latin1Slice.call(buf, from, to) : buf.toString('latin1', from, to);
 }
 
 function room(bytes: number): void {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../../collector/core/types.ts';
 import {
   encodeBatch,
+  encodeBatchPieces,
+  PIECE_CHARS,
   encodeFieldValue,
   encodeSample,
   escapeKey,
@@ -182,6 +184,14 @@ describe('tag order and memoised escaping', () => {
     }));
     expect(encodeBatch(many)).toBe(many.map(encodeSample).join('\n'));
     expect(encodeBatch(many).length).toBeGreaterThan(64 * 1024);
+    // In pieces (what the InfluxDB 1.x write sends): the same body, none of them longer than PIECE_CHARS.
+    for (const batch of [many, odd, ...nonAscii.map((s) => [...odd, s]), []]) {
+      const pieces = encodeBatchPieces(batch);
+      expect(pieces.join('')).toBe(encodeBatch(batch));
+      if (batch === many) expect(pieces.length).toBeGreaterThan(2);
+      const longest = Math.max(0, ...pieces.map((p) => p.length));
+      if (batch === many || batch === odd) expect(longest).toBeLessThanOrEqual(PIECE_CHARS);
+    }
   });
 
   it('a batch of many samples is their lines joined by newlines', () => {
