@@ -246,13 +246,7 @@ export class InfluxV1Client {
       }
       if (status >= 300) throw httpSinkError(what, status, text, header(res, 'retry-after'));
     } catch (err) {
-      if (err instanceof SinkError) throw err;
-      if (watchdog.fired)
-        throw new SinkError('timeout', `${what}: no data within ${this.#timeoutMs} ms`, {
-          retryable: true,
-          cause: err,
-        });
-      throw networkSinkError(what, err, this.#timeoutMs);
+      throw this.#streamFailure(what, err, watchdog);
     } finally {
       watchdog.disarm();
     }
@@ -338,6 +332,17 @@ export class InfluxV1Client {
     });
   }
 
+  /** A failure while a request or its answer streamed: ours as it is, silence as `timeout`, else the network's. */
+  #streamFailure(what: string, err: unknown, watchdog: Watchdog): SinkError {
+    if (err instanceof SinkError) return err;
+    if (watchdog.fired)
+      return new SinkError('timeout', `${what}: no data within ${this.#timeoutMs} ms`, {
+        retryable: true,
+        cause: err,
+      });
+    return networkSinkError(what, err, this.#timeoutMs);
+  }
+
   /** The Pool's error as a SinkError. */
   #failure(op: string, err: unknown, seen: Seen): SinkError {
     const what = `${this.name} ${op}`;
@@ -401,13 +406,7 @@ export class InfluxV1Client {
         }
       }
     } catch (err) {
-      if (err instanceof SinkError) throw err;
-      if (watchdog.fired)
-        throw new SinkError('timeout', `${what}: no data within ${this.#timeoutMs} ms`, {
-          retryable: true,
-          cause: err,
-        });
-      throw networkSinkError(what, err, this.#timeoutMs);
+      throw this.#streamFailure(what, err, watchdog);
     } finally {
       watchdog.disarm();
       if (!res.readableEnded) res.destroy(); // a consumer that stopped early, or a refusal mid-stream
