@@ -18,10 +18,10 @@ import { loadProfiles } from '../config/profiles.ts';
 import { createLogger } from './core/log.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
 import { startClusterRuntime, startRuntime, type ClusterRuntime, type Runtime } from './app.ts';
+import { parseCommandArgs, usageError } from '../scripts/lib/cli.ts';
 
 /** A stop still running after this long logs, every this long, the part it waits on. */
 const SLOW_STOP_MS = 3_000;
-import { parseCommandArgs, usageError } from '../scripts/lib/cli.ts';
 
 const USAGE = `usage: collector/main.ts --config FILE [--check [--json]]
 
@@ -147,7 +147,7 @@ async function main(): Promise<number> {
       onSignal = resolve;
     }));
   log.info('stopping', { signal });
-  // A stop that takes long says which part it waits on (start.sh kills the collector after 10 s).
+  // A stop that takes long says which part it waits on (start.sh kills the collector after 30 s).
   const running = runtime;
   const slow = setInterval(() => {
     const waitingFor = running.stopProgress();
