@@ -56,6 +56,7 @@ import { eventLoopUtilisation } from './scheduler/admission.ts';
 import { ConfigError, errorMessage } from './core/errors.ts';
 import type { Logger } from './core/log.ts';
 import { tightenFile } from './core/private-fs.ts';
+import { processMemoryPoint } from './collection/thread-memory.ts';
 import { Shutdown, type StopProgress } from './core/shutdown.ts';
 import type { Sample } from './core/types.ts';
 import { buildApp, listenHttp, startHttp, type RunningHttp } from './http/server.ts';
@@ -153,8 +154,11 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
   const store = consoleBackend
     ? consoleBackend.openIncidentStore(config.incidents.file)
     : new IncidentStore(config.incidents.file);
+  // The process's memory (real only on the system clock: a test on fake time writes none), then MQTT's.
+  const processMetrics = opts.clock ? () => [] : () => [processMemoryPoint(clock)];
+  const extraMetrics = (): Sample[] => [...processMetrics(), ...(mqttMetrics?.() ?? [])];
   // snmp.workers > 1: collection in worker threads; the Monitor's writer figures include theirs.
-  const workers = workerCollection(config, clock, log, writer, () => mqttMetrics?.() ?? []);
+  const workers = workerCollection(config, clock, log, writer, extraMetrics);
   const monitor = new Monitor(
     {
       clock,
@@ -164,7 +168,7 @@ export async function startRuntime(config: MonitorConfig, opts: RuntimeOptions):
       writer: workers?.writer ?? writer,
       notifiers,
       store,
-      extraMetrics: () => mqttMetrics?.() ?? [],
+      extraMetrics,
       collection: workers?.factory,
       loopUtilisation: loopUtilisationOf(opts),
     },

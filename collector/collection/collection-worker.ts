@@ -19,6 +19,7 @@ import { Collection, type CollectionSettings } from './collection.ts';
 import { collectionParts, type CollectionConfig } from './collection-parts.ts';
 import { ProbeBatcher, transferList } from './probe-batch.ts';
 import { unpackSecrets } from './worker-plan.ts';
+import { threadMemoryFields } from './thread-memory.ts';
 import type { MainMessage, WorkerInit, WorkerMessage, WorkerStatsMessage } from './worker-protocol.ts';
 
 /** A Logger whose lines are logged by the main thread's logger (with the worker's name bound there). */
@@ -80,6 +81,8 @@ function run(port: NonNullable<typeof parentPort>, init: WorkerInit): void {
       },
       // This worker's own loop: a full one holds its polls, not the other workers'.
       loopUtilisation: eventLoopUtilisation(),
+      // Each worker's own V8 heap, in its point (the process's RSS is the main thread's point).
+      memory: () => threadMemoryFields(false),
     },
     settings,
   );

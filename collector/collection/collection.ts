@@ -33,6 +33,8 @@ export interface CollectionDeps {
    * held only while the writer is congested.
    */
   readonly loopUtilisation?: (() => number) | undefined;
+  /** Fields of this thread's memory for its `monitor` point (thread-memory.ts); absent: none. */
+  readonly memory?: (() => Record<string, number>) | undefined;
 }
 
 export interface CollectionSettings {
@@ -260,6 +262,7 @@ export class Collection {
           dropped: w.dropped,
           invalid: w.invalid,
           ...Object.fromEntries(FAILURE_REASONS.map((r) => [`failures_${r}`, this.#sincePoint.byReason[r]])),
+          ...this.#deps.memory?.(),
         },
         timeMs: now,
       },

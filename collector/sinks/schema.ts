@@ -167,7 +167,7 @@ export const SCHEMA = {
   },
   monitor: {
     description:
-      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer, overload), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped), component cluster (a cluster member: members, devices owned, results on the bus), component alerting (a cluster's alerting leader: results taken, duplicate, stale). Tag node: the cluster member that wrote it, or in one process the collection worker thread (collection-worker-K, with snmp.workers above 1); absent in one process polling on its main thread.",
+      "The monitor's own health every 10 s (or every poll interval when shorter), and at start and stop: its heartbeat. Component collector (polls, failures by reason, writer, overload; a worker's heap), component process (one process: its RSS and the main thread's heap), component mqtt (broker clients, messages), component ping (fping runs), component traps (traps received and dropped), component cluster (a cluster member: members, devices owned, results on the bus), component alerting (a cluster's alerting leader: results taken, duplicate, stale). Tag node: the cluster member that wrote it, or in one process the collection worker thread (collection-worker-K, with snmp.workers above 1); absent in one process polling on its main thread.",
     tags: ['component', 'node'],
     fields: {
       period_s: f('float', 's', 'Time since the previous point (0 for the heartbeat at start)'),
@@ -206,6 +206,13 @@ export const SCHEMA = {
         's',
         "Time since the previous point that polls were held because the writer's memory was full",
       ),
+      rss_mb: f('float', 'MB', "The process's resident memory (component process)"),
+      heap_used_mb: f(
+        'float',
+        'MB',
+        "V8 heap in use: the main thread's (component process), a worker's (component collector)",
+      ),
+      heap_total_mb: f('float', 'MB', 'V8 heap reserved by the same thread'),
       mqtt_clients: f('integer', 'clients', 'MQTT clients connected to the embedded broker (component mqtt)'),
       mqtt_received: f(
         'integer',

@@ -171,6 +171,17 @@ describe('WorkerCollection (2 worker threads, fleet simulator, influxd)', () => 
       { timeoutMs: 20_000, intervalMs: 500, what: 'monitor points of both workers' },
     );
     expect(workers.map((r) => r.value).sort()).toEqual(['collection-worker-1', 'collection-worker-2']);
+    // Each worker's point carries its own V8 heap (the memory goal of issue #14, per thread).
+    const heaps = await influxRows(
+      influx.url,
+      DB,
+      `SELECT last("heap_used_mb") AS used, last("heap_total_mb") AS total FROM "monitor" WHERE "component" = 'collector' GROUP BY "node"`,
+    );
+    expect(heaps).toHaveLength(2);
+    for (const h of heaps) {
+      expect(Number(h.used)).toBeGreaterThan(1);
+      expect(Number(h.total)).toBeGreaterThanOrEqual(Number(h.used));
+    }
     collection.writeSelfMetrics();
     expect(mainPoints.some((p) => p.tags.component === 'mqtt')).toBe(true);
   });

@@ -11,6 +11,8 @@ import type { ProbeResult, Sample } from '../../../collector/core/types.ts';
 import { Topology } from '../../../collector/health/topology.ts';
 import { smallInventory } from '../../support/fixtures.ts';
 import { ScriptedPoller, advance } from '../../support/monitor-fakes.ts';
+import { processMemoryPoint } from '../../../collector/collection/thread-memory.ts';
+import { validateSample } from '../../../collector/sinks/validate.ts';
 
 const MIN = 60_000;
 
@@ -89,5 +91,36 @@ describe('Collection', () => {
     await collection.stop();
     expect(probes.length).toBe(before);
     expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it("writes its thread's memory in its monitor point, and the process point validates", async () => {
+    const clock = new FakeClock(Date.parse('2026-11-23T10:00:00+08:00'));
+    const samples: Sample[] = [];
+    const collection = new Collection(
+      {
+        clock,
+        log: memoryLogger('error'),
+        topology: new Topology(smallInventory()),
+        poller: new ScriptedPoller(clock),
+        writer: {
+          push: (s) => void samples.push(...s),
+          start: () => Promise.resolve(),
+          stop: () => Promise.resolve(),
+          stats: () => ({ written: 0, buffered: 0, dropped: 0, invalid: 0, failures: 0 }),
+        },
+        onProbe: () => undefined,
+        memory: () => ({ heap_used_mb: 41.5, heap_total_mb: 64 }),
+        extraMetrics: () => [processMemoryPoint(clock)],
+      },
+      { intervalMs: MIN, jitterMs: 0, concurrency: 4, selfMetricsMs: MIN },
+    );
+    collection.writeSelfMetrics();
+    const own = samples.find((s) => s.measurement === 'monitor' && s.tags.component === 'collector');
+    expect(own?.fields).toMatchObject({ heap_used_mb: 41.5, heap_total_mb: 64 });
+    const proc = samples.find((s) => s.tags.component === 'process');
+    expect(Number(proc?.fields.rss_mb)).toBeGreaterThan(1);
+    expect(Number(proc?.fields.heap_used_mb)).toBeGreaterThan(1);
+    for (const s of samples) expect(validateSample(s)).toEqual({ ok: true });
+    await collection.stop();
   });
 });
