@@ -99,8 +99,15 @@ function enumInt(min: number, max: number): (vb: VarBind) => Decoded<number> {
  */
 const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
 
+// The type lists uint() takes, made once (an array literal in a call is an array per call).
+const COUNTER32: readonly VarBind['type'][] = ['Counter32'];
+const GAUGE_OR_INTEGER: readonly VarBind['type'][] = ['Gauge32', 'Integer'];
+const GAUGE_OR_COUNTER: readonly VarBind['type'][] = ['Gauge32', 'Counter32'];
+const TIMETICKS: readonly VarBind['type'][] = ['TimeTicks'];
+const COUNT_TYPES: readonly VarBind['type'][] = ['Integer', 'Gauge32', 'Counter32'];
+
 function counter32(vb: VarBind): Decoded<bigint> {
-  const d = uint(vb, ['Counter32']);
+  const d = uint(vb, COUNTER32);
   if (d instanceof Bad) return d;
   // Inside the bounds only: a read past an array's end is a slow path of its own.
   return d < SMALL_BIGINTS.length ? (SMALL_BIGINTS[d] ?? BigInt(d)) : BigInt(d);
@@ -133,8 +140,8 @@ const IF_DECODERS: Readonly<Record<InterfaceField, (vb: VarBind) => Decoded<IfVa
   type: enumInt(1, 2147483647), // IANAifType
   adminStatus: enumInt(1, 3), // RFC 2863: up, down, testing
   operStatus: enumInt(1, 7), // up, down, testing, unknown, dormant, notPresent, lowerLayerDown
-  speed: (vb) => uint(vb, ['Gauge32', 'Integer']),
-  highSpeed: (vb) => uint(vb, ['Gauge32', 'Integer']),
+  speed: (vb) => uint(vb, GAUGE_OR_INTEGER),
+  highSpeed: (vb) => uint(vb, GAUGE_OR_INTEGER),
   inOctets: counter32,
   outOctets: counter32,
   inUcastPkts: counter32,
@@ -186,23 +193,30 @@ export function decodeReading(
   meta: { readonly deviceId: string; readonly timeMs: number },
   opts: DecodeOptions = {},
 ): DecodeResult {
-  const warnings: DecodeWarning[] = [];
-  const warn = (oid: string, field: string, reason: string): void => {
-    warnings.push({ oid, field, reason });
-  };
+  // No closures here (nor in decodeMetric): tsx names each closure it makes (esbuild keepNames), a
+  // defineProperty per closure per poll that showed in the profile (issue #14).
+  const ws: DecodeWarning[] = [];
 
   // Scalars: sysUpTime.0 (absent on some agents, e.g. the iosxe recording: not an error).
   let sysUpTimeCs: number | undefined;
   const upOid = profile.scalars.sysUpTime;
-  const upVb = upOid === undefined ? undefined : raw.scalars.find((vb) => vb.oid === upOid);
+  let upVb: VarBind | undefined;
+  if (upOid !== undefined) {
+    for (const vb of raw.scalars) {
+      if (vb.oid === upOid) {
+        upVb = vb;
+        break;
+      }
+    }
+  }
   if (
     upVb &&
     upVb.type !== 'noSuchObject' &&
     upVb.type !== 'noSuchInstance' &&
     upVb.type !== 'endOfMibView'
   ) {
-    const d = uint(upVb, ['TimeTicks']);
-    if (d instanceof Bad) warn(upVb.oid, 'sysUpTime', d.reason);
+    const d = uint(upVb, TIMETICKS);
+    if (d instanceof Bad) warn(ws, upVb.oid, 'sysUpTime', d.reason);
     else sysUpTimeCs = d;
   }
 
@@ -212,12 +226,12 @@ export function decodeReading(
     for (const vb of raw.columns.get(base) ?? []) {
       const ifIndex = inSubtree(base, vb.oid) ? ifIndexAt(vb.oid, base.length + 1) : undefined;
       if (ifIndex === undefined) {
-        warn(vb.oid, field, `index "${oidSuffix(base, vb.oid)}" is not an ifIndex`);
+        warn(ws, vb.oid, field, `index "${oidSuffix(base, vb.oid)}" is not an ifIndex`);
         continue;
       }
       const d = IF_DECODERS[field](vb);
       if (d instanceof Bad) {
-        warn(vb.oid, field, d.reason);
+        warn(ws, vb.oid, field, d.reason);
         continue;
       }
       let row = rows.get(ifIndex);
@@ -225,7 +239,7 @@ export function decodeReading(
       row[field] = d;
     }
   }
-  for (const o of profile.overrides) applyOverride(o, rows, raw, warn);
+  for (const o of profile.overrides) applyOverride(o, rows, raw, ws);
   // Rows come in ifIndex order from a walk: sorted only when they do not.
   let ordered = true;
   let last = -1;
@@ -235,25 +249,27 @@ export function decodeReading(
   }
   const interfaces: InterfaceReading[] = [];
   if (ordered) {
-    // forEach: no [ifIndex, row] pair per row, no array of them.
-    rows.forEach((row, ifIndex) => interfaces.push(interfaceFrom(ifIndex, row, profile, warn)));
+    // By key: no [ifIndex, row] pair per row, no array of them.
+    for (const ifIndex of rows.keys()) {
+      interfaces.push(interfaceFrom(ifIndex, rows.get(ifIndex) as IfRow, profile, ws));
+    }
   } else {
     const entries = [...rows.entries()].sort(([a], [b]) => a - b);
-    for (const [ifIndex, row] of entries) interfaces.push(interfaceFrom(ifIndex, row, profile, warn));
+    for (const [ifIndex, row] of entries) interfaces.push(interfaceFrom(ifIndex, row, profile, ws));
   }
 
   const wifi: WifiReading[] = [];
   const sources: string[][] | undefined = opts.trace ? [] : undefined;
-  for (const m of profile.wifiMetrics) decodeMetric(m, raw, warn, wifi, sources);
+  for (const m of profile.wifiMetrics) decodeMetric(m, raw, ws, wifi, sources);
   return {
     reading: { deviceId: meta.deviceId, timeMs: meta.timeMs, sysUpTimeCs, interfaces, wifi },
-    warnings,
+    warnings: ws,
     wifiSources: sources,
   };
 }
 
 /** The override's vendor value replaces the IF-MIB one (see InterfaceOverride in config/profiles.ts). */
-function applyOverride(o: InterfaceOverride, rows: Map<number, IfRow>, raw: RawPoll, warn: Warn): void {
+function applyOverride(o: InterfaceOverride, rows: Map<number, IfRow>, raw: RawPoll, ws: Warnings): void {
   for (const vb of raw.columns.get(o.column) ?? []) {
     let ifIndex: number | undefined;
     if (o.interface !== undefined) {
@@ -262,14 +278,14 @@ function applyOverride(o: InterfaceOverride, rows: Map<number, IfRow>, raw: RawP
     } else {
       ifIndex = ifIndexOf(oidSuffix(o.column, vb.oid));
       if (ifIndex === undefined) {
-        warn(vb.oid, o.field, `index "${oidSuffix(o.column, vb.oid)}" is not an ifIndex`);
+        warn(ws, vb.oid, o.field, `index "${oidSuffix(o.column, vb.oid)}" is not an ifIndex`);
         continue;
       }
     }
-    const d = vb.type === 'Integer' ? int(vb) : uint(vb, ['Gauge32', 'Counter32']);
+    const d = vb.type === 'Integer' ? int(vb) : uint(vb, GAUGE_OR_COUNTER);
     const mapped = d instanceof Bad ? undefined : o.map ? o.map.get(d) : d;
     if (d instanceof Bad || mapped === undefined) {
-      warn(vb.oid, o.field, d instanceof Bad ? d.reason : `value ${d} is not in the override's map`);
+      warn(ws, vb.oid, o.field, d instanceof Bad ? d.reason : `value ${d} is not in the override's map`);
     } else {
       const row = rows.get(ifIndex);
       if (row) row[o.field] = mapped;
@@ -327,18 +343,18 @@ const strOf = (row: IfRow, f: InterfaceField): string | undefined => {
   return typeof v === 'string' ? v : undefined;
 };
 
-function interfaceFrom(
-  ifIndex: number,
-  row: IfRow,
-  profile: Profile,
-  warn: (oid: string, field: string, reason: string) => void,
-): InterfaceReading {
+function interfaceFrom(ifIndex: number, row: IfRow, profile: Profile, ws: Warnings): InterfaceReading {
   // RFC 2863 section 3.1.6: 64-bit counters where the interface has them, for both directions at once,
   // so in and out never mix widths.
   const hc = bigOf(row, 'hcInOctets') !== undefined && bigOf(row, 'hcOutOctets') !== undefined;
   if (!hc && (bigOf(row, 'hcInOctets') !== undefined || bigOf(row, 'hcOutOctets') !== undefined)) {
     const base = profile.interfaces.hcInOctets ?? profile.interfaces.hcOutOctets ?? '';
-    warn(`${base}.${ifIndex}`, 'hcOctets', 'only one direction has a 64-bit counter: using the 32-bit ones');
+    warn(
+      ws,
+      `${base}.${ifIndex}`,
+      'hcOctets',
+      'only one direction has a 64-bit counter: using the 32-bit ones',
+    );
   }
   const speed = numOf(row, 'speed');
   const highSpeed = numOf(row, 'highSpeed');
@@ -374,7 +390,12 @@ function interfaceFrom(
   };
 }
 
-type Warn = (oid: string, field: string, reason: string) => void;
+/** The warnings of one decode, appended to as they come. */
+type Warnings = DecodeWarning[];
+
+function warn(ws: Warnings, oid: string, field: string, reason: string): void {
+  ws.push({ oid, field, reason });
+}
 
 /** A station count: Integer/Gauge32/Counter32, or a decimal text (net-snmp `extend` output lines). */
 function count(vb: VarBind): Decoded<number> {
@@ -382,7 +403,7 @@ function count(vb: VarBind): Decoded<number> {
     const t = text(vb);
     if (!(t instanceof Bad) && /^\s*\d{1,9}\s*$/.test(t)) return Number(t);
   }
-  return uint(vb, ['Integer', 'Gauge32', 'Counter32']);
+  return uint(vb, COUNT_TYPES);
 }
 
 /** A label column's text: OctetString as text, a number as its decimal. */
@@ -425,7 +446,7 @@ interface Row {
 function decodeMetric(
   m: WifiMetric,
   raw: RawPoll,
-  warn: Warn,
+  ws: Warnings,
   out: WifiReading[],
   sources: string[][] | undefined,
 ): void {
@@ -436,7 +457,7 @@ function decodeMetric(
       for (const vb of raw.columns.get(col) ?? []) {
         const index = oidSuffix(col, vb.oid);
         if (!/^\d+(\.\d+)*$/.test(index)) {
-          warn(vb.oid, 'clients', `index "${index}" is not a table index`);
+          warn(ws, vb.oid, 'clients', `index "${index}" is not a table index`);
           continue;
         }
         const d = count(vb);
@@ -457,12 +478,12 @@ function decodeMetric(
     for (const vb of raw.columns.get(col) ?? []) {
       const index = oidSuffix(col, vb.oid);
       if (!/^\d+(\.\d+)*$/.test(index)) {
-        warn(vb.oid, 'count', `index "${index}" is not a table index`);
+        warn(ws, vb.oid, 'count', `index "${index}" is not a table index`);
         continue;
       }
       const t = m.ssid?.kind === 'value' || m.radio?.kind === 'value' ? labelText(vb) : undefined;
       if (t instanceof Bad) {
-        warn(vb.oid, 'count', t.reason);
+        warn(ws, vb.oid, 'count', t.reason);
         continue;
       }
       rows.set(index, { index, clients: 1, value: t, sources: trace ? [vb.oid] : undefined });
@@ -471,34 +492,23 @@ function decodeMetric(
   if (rows.size === 0) return;
 
   const base = m.value.kind === 'count' ? m.value.column : (m.value.columns[0] ?? '');
-  const ssids = labelsOf(m.ssid, 'ssid', base, rows, raw, warn);
-  const radios = labelsOf(m.radio, 'radio', base, rows, raw, warn);
-  const keep = (row: Row): boolean => {
-    if (m.match.length > 0 && !kept(row)) return false;
-    if (row.bad) warn(row.bad.oid, 'clients', row.bad.reason);
-    return row.bad === undefined;
-  };
-  const kept = (row: Row): boolean => {
-    for (const f of m.match) {
-      const v = (f.label === 'ssid' ? ssids : radios)?.get(row.index) ?? '';
-      if (f.re.test(v) !== f.keep) return false;
-    }
-    return true;
-  };
-  const push = (index: string, clients: number, ssid?: string, radio?: string, src?: string[]): void => {
-    out.push({
-      index: m.prefix + index,
-      clients,
-      ssid: ssid === '' ? undefined : ssid,
-      radio: radio === '' ? undefined : radio,
-    });
-    if (sources) sources.push(src ?? []);
-  };
-
+  const ssids = labelsOf(m.ssid, 'ssid', base, rows, raw, ws);
+  const radios = labelsOf(m.radio, 'radio', base, rows, raw, ws);
   const g = m.groupBy;
   if (g === undefined) {
     for (const row of rows.values()) {
-      if (keep(row)) push(row.index, row.clients, ssids?.get(row.index), radios?.get(row.index), row.sources);
+      if (keepRow(m, row, ssids, radios, ws)) {
+        pushRow(
+          m,
+          out,
+          sources,
+          row.index,
+          row.clients,
+          ssids?.get(row.index),
+          radios?.get(row.index),
+          row.sources,
+        );
+      }
     }
     return;
   }
@@ -514,7 +524,7 @@ function decodeMetric(
     }
   >();
   for (const row of rows.values()) {
-    if (!keep(row)) continue;
+    if (!keepRow(m, row, ssids, radios, ws)) continue;
     const ssid = ssids?.get(row.index);
     const radio = radios?.get(row.index);
     const key =
@@ -543,7 +553,10 @@ function decodeMetric(
     }
   }
   for (const [key, grp] of groups) {
-    push(
+    pushRow(
+      m,
+      out,
+      sources,
       key,
       grp.clients,
       grp.mixed[0] ? undefined : grp.ssid,
@@ -551,6 +564,41 @@ function decodeMetric(
       grp.src,
     );
   }
+}
+
+/** Whether a row passes the metric's filters and decoded (a bad value of a kept row is warned about). */
+function keepRow(
+  m: WifiMetric,
+  row: Row,
+  ssids: ReadonlyMap<string, string> | undefined,
+  radios: ReadonlyMap<string, string> | undefined,
+  ws: Warnings,
+): boolean {
+  for (const f of m.match) {
+    const v = (f.label === 'ssid' ? ssids : radios)?.get(row.index) ?? '';
+    if (f.re.test(v) !== f.keep) return false;
+  }
+  if (row.bad) warn(ws, row.bad.oid, 'clients', row.bad.reason);
+  return row.bad === undefined;
+}
+
+function pushRow(
+  m: WifiMetric,
+  out: WifiReading[],
+  sources: string[][] | undefined,
+  index: string,
+  clients: number,
+  ssid: string | undefined,
+  radio: string | undefined,
+  src: string[] | undefined,
+): void {
+  out.push({
+    index: m.prefix + index,
+    clients,
+    ssid: ssid === '' ? undefined : ssid,
+    radio: radio === '' ? undefined : radio,
+  });
+  if (sources) sources.push(src ?? []);
 }
 
 /** Each row's label, or undefined when the metric has none. */
@@ -561,14 +609,14 @@ function labelsOf(
   base: string,
   rows: ReadonlyMap<string, Row>,
   raw: RawPoll,
-  warn: Warn,
+  ws: Warnings,
 ): Map<string, string> | undefined {
   if (l === undefined) return undefined;
   const out = new Map<string, string>();
   if (l.kind === 'column') {
     for (const vb of raw.columns.get(l.oid) ?? []) {
       const d = labelText(vb);
-      if (d instanceof Bad) warn(vb.oid, field, d.reason);
+      if (d instanceof Bad) warn(ws, vb.oid, field, d.reason);
       else out.set(oidSuffix(l.oid, vb.oid), d);
     }
     return out;
@@ -579,7 +627,7 @@ function labelsOf(
       if (row.value !== undefined) out.set(row.index, row.value);
     } else {
       const d = indexLabel(l, row.index);
-      if (d instanceof Bad) warn(`${base}.${row.index}`, field, d.reason);
+      if (d instanceof Bad) warn(ws, `${base}.${row.index}`, field, d.reason);
       else out.set(row.index, d);
     }
   }
