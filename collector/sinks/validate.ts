@@ -51,20 +51,12 @@ export function validateSample(sample: Sample): Validation {
       `${sample.measurement}: timeMs ${sample.timeMs} is after 2262-04-11T23:47:16.854Z, the last time InfluxDB can store (2^63 - 1 ns)`,
     );
   }
-  const tagNames = tagSetOf(spec);
   const tags = sample.tags;
-  // for...in with an own-property check: the same keys as Object.entries, without an array per sample.
-  for (const key in tags) {
-    if (!Object.hasOwn(tags, key)) continue;
-    const value: unknown = tags[key];
-    if (!tagNames.has(key)) return bad(`${sample.measurement}: unknown tag '${key}'`);
-    if (typeof value !== 'string') return bad(`${sample.measurement}: tag '${key}' is not a string`);
-    if (NEWLINE.test(value)) return bad(`${sample.measurement}: tag '${key}' contains a newline`);
-    if (UNWRITABLE_BACKSLASH.test(value)) {
-      return bad(
-        `${sample.measurement}: tag '${key}' has a backslash before a comma, equals sign or space, or at the end (InfluxDB cannot store it): ${JSON.stringify(value)}`,
-      );
-    }
+  if (validTags.get(tags) !== spec) {
+    const problem = tagsProblem(sample.measurement, spec, tags);
+    if (problem !== undefined) return bad(problem);
+    // Frozen sets only: one that can change could be changed after it was checked.
+    if (Object.isFrozen(tags)) validTags.set(tags, spec);
   }
   const fields = sample.fields;
   let fieldCount = 0;
@@ -79,6 +71,34 @@ export function validateSample(sample: Sample): Validation {
   }
   if (fieldCount === 0) return bad(`${sample.measurement}: no fields`);
   return OK;
+}
+
+/**
+ * Tag sets that passed, with the measurement they passed for. normalise.ts shares one frozen tag set
+ * between the points of every poll of a device (see there): it is checked once, not once per point
+ * (issue #14: the tag checks were most of the writer's validation). Weak: a set goes with its points.
+ */
+const validTags = new WeakMap<object, MeasurementSpec>();
+
+/** Why a tag set cannot be written for this measurement, or undefined when it can. */
+function tagsProblem(
+  measurement: string,
+  spec: MeasurementSpec,
+  tags: Readonly<Record<string, unknown>>,
+): string | undefined {
+  const tagNames = tagSetOf(spec);
+  // for...in with an own-property check: the same keys as Object.entries, without an array per sample.
+  for (const key in tags) {
+    if (!Object.hasOwn(tags, key)) continue;
+    const value: unknown = tags[key];
+    if (!tagNames.has(key)) return `${measurement}: unknown tag '${key}'`;
+    if (typeof value !== 'string') return `${measurement}: tag '${key}' is not a string`;
+    if (NEWLINE.test(value)) return `${measurement}: tag '${key}' contains a newline`;
+    if (UNWRITABLE_BACKSLASH.test(value)) {
+      return `${measurement}: tag '${key}' has a backslash before a comma, equals sign or space, or at the end (InfluxDB cannot store it): ${JSON.stringify(value)}`;
+    }
+  }
+  return undefined;
 }
 
 /** Split a batch into the samples to send and the rejected ones, keeping order. */
