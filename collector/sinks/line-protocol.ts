@@ -280,7 +280,7 @@ function writeBatch(samples: readonly Sample[]): number {
       if (value === undefined || !Object.hasOwn(fields, key)) continue;
       const type = spec !== undefined && Object.hasOwn(spec.fields, key) ? spec.fields[key]?.type : undefined;
       putByte(sep);
-      putAscii(escapeKey(key));
+      putKey(key);
       putByte(EQUALS);
       putFieldValue(value, type);
       sep = COMMA;
@@ -300,7 +300,30 @@ function putTag(key: string, value: string | undefined): void {
     return;
   }
   putByte(COMMA);
-  putAscii(escapeKey(key));
+  putKey(key);
   putByte(EQUALS);
-  putAscii(escapeKey(value));
+  putKey(value);
+}
+
+/**
+ * escapeKey(s) written: copied in one pass that looks for the characters to escape on the way (most
+ * names and tag values have none), rather than one pass to look and another to copy.
+ */
+function putKey(s: string): void {
+  const len = s.length;
+  room(len);
+  const buf = out;
+  const start = at;
+  let p = start;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c === COMMA || c === SPACE || c === EQUALS) {
+      at = start;
+      putAscii(memoised(keyMemo, s, escapeKeyNow));
+      return;
+    }
+    if (c > 0x7f) bail = true;
+    buf[p++] = c;
+  }
+  at = p;
 }
