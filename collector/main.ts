@@ -13,6 +13,8 @@
  * what would run (with --json: one JSON object, for scripts/start.sh) and exits: 0 valid, 2 not. It starts
  * nothing and opens no port.
  */
+// First: V8's settings for this process, before any module's code runs (see v8-tuning.ts).
+import './core/v8-tuning.ts';
 import { loadConfig, type MonitorConfig } from '../config/monitor.ts';
 import { loadProfiles } from '../config/profiles.ts';
 import { createLogger } from './core/log.ts';

@@ -7,12 +7,13 @@
  * of the reading is kept.
  */
 import type { InterfaceReading, DeviceReading, WifiReading } from '../../core/types.ts';
-import type {
-  InterfaceField,
-  InterfaceOverride,
-  Profile,
-  WifiLabel,
-  WifiMetric,
+import {
+  INTERFACE_FIELDS,
+  type InterfaceField,
+  type InterfaceOverride,
+  type Profile,
+  type WifiLabel,
+  type WifiMetric,
 } from '../../../config/profiles.ts';
 import type { VarBind } from './session.ts';
 import { inSubtree, oidSuffix } from './walk.ts';
@@ -176,12 +177,25 @@ function ifIndexAt(oid: string, from: number): number | undefined {
   return n <= MAX_IF_INDEX ? n : undefined;
 }
 
-/** A profile's interface columns as [field, base OID] pairs, made once per profile object. */
-const interfaceColumns = new WeakMap<Profile, readonly (readonly [InterfaceField, string])[]>();
-function interfaceColumnsOf(profile: Profile): readonly (readonly [InterfaceField, string])[] {
+/** A profile's interface column: its field, the field's slot in a row, its base OID and its decoder. */
+interface IfColumn {
+  readonly field: InterfaceField;
+  readonly slot: number;
+  readonly base: string;
+  readonly decode: (vb: VarBind) => Decoded<IfValue>;
+}
+
+/** A profile's interface columns, made once per profile object. */
+const interfaceColumns = new WeakMap<Profile, readonly IfColumn[]>();
+function interfaceColumnsOf(profile: Profile): readonly IfColumn[] {
   let cols = interfaceColumns.get(profile);
   if (cols === undefined) {
-    cols = Object.entries(profile.interfaces) as [InterfaceField, string][];
+    cols = (Object.entries(profile.interfaces) as [InterfaceField, string][]).map(([field, base]) => ({
+      field,
+      slot: SLOT[field],
+      base,
+      decode: IF_DECODERS[field],
+    }));
     interfaceColumns.set(profile, cols);
   }
   return cols;
@@ -222,21 +236,21 @@ export function decodeReading(
 
   // Interfaces: one row per valid ifIndex seen in any column.
   const rows = new Map<number, IfRow>();
-  for (const [field, base] of interfaceColumnsOf(profile)) {
+  for (const { field, slot, base, decode } of interfaceColumnsOf(profile)) {
     for (const vb of raw.columns.get(base) ?? []) {
       const ifIndex = inSubtree(base, vb.oid) ? ifIndexAt(vb.oid, base.length + 1) : undefined;
       if (ifIndex === undefined) {
         warn(ws, vb.oid, field, `index "${oidSuffix(base, vb.oid)}" is not an ifIndex`);
         continue;
       }
-      const d = IF_DECODERS[field](vb);
+      const d = decode(vb);
       if (d instanceof Bad) {
         warn(ws, vb.oid, field, d.reason);
         continue;
       }
       let row = rows.get(ifIndex);
       if (!row) rows.set(ifIndex, (row = emptyRow()));
-      row[field] = d;
+      row[slot] = d;
     }
   }
   for (const o of profile.overrides) applyOverride(o, rows, raw, ws);
@@ -273,7 +287,8 @@ function applyOverride(o: InterfaceOverride, rows: Map<number, IfRow>, raw: RawP
   for (const vb of raw.columns.get(o.column) ?? []) {
     let ifIndex: number | undefined;
     if (o.interface !== undefined) {
-      for (const [i, row] of rows) if (row.name === o.interface || row.descr === o.interface) ifIndex = i;
+      for (const [i, row] of rows)
+        if (row[F_NAME] === o.interface || row[F_DESCR] === o.interface) ifIndex = i;
       if (ifIndex === undefined) return; // the interface is not there (yet): IF-MIB's value stays
     } else {
       ifIndex = ifIndexOf(oidSuffix(o.column, vb.oid));
@@ -288,10 +303,10 @@ function applyOverride(o: InterfaceOverride, rows: Map<number, IfRow>, raw: RawP
       warn(ws, vb.oid, o.field, d instanceof Bad ? d.reason : `value ${d} is not in the override's map`);
     } else {
       const row = rows.get(ifIndex);
-      if (row) row[o.field] = mapped;
+      if (row) row[SLOT[o.field]] = mapped;
       else {
         const fresh = emptyRow();
-        fresh[o.field] = mapped;
+        fresh[SLOT[o.field]] = mapped;
         rows.set(ifIndex, fresh);
       }
     }
@@ -299,47 +314,34 @@ function applyOverride(o: InterfaceOverride, rows: Map<number, IfRow>, raw: RawP
   }
 }
 
-/** One interface's values as decoded, by field (undefined: not in the reply, or not decoded). */
-type IfRow = Record<InterfaceField, IfValue | undefined>;
-
 /**
- * A row with every field there from the start: one object of its final shape, rather than an empty one
- * whose property storage is grown and copied as its twenty fields come in (issue #14: per row, per poll).
+ * One interface's values as decoded, by field slot (INTERFACE_FIELDS order; undefined: not in the reply,
+ * or not decoded). An array, not an object keyed by field name: a varbind's value is stored at a number,
+ * where a store under one of twenty names at the same place in the code is a slow, megamorphic one
+ * (issue #14: per varbind, per poll).
  */
+type IfRow = (IfValue | undefined)[];
+
+/** Each interface field's slot in an IfRow. */
+const SLOT = Object.fromEntries(INTERFACE_FIELDS.map((f, i) => [f, i])) as Record<InterfaceField, number>;
+const F_DESCR = SLOT.descr;
+const F_NAME = SLOT.name;
+
 function emptyRow(): IfRow {
-  return {
-    descr: undefined,
-    name: undefined,
-    alias: undefined,
-    type: undefined,
-    adminStatus: undefined,
-    operStatus: undefined,
-    speed: undefined,
-    highSpeed: undefined,
-    inOctets: undefined,
-    outOctets: undefined,
-    hcInOctets: undefined,
-    hcOutOctets: undefined,
-    inUcastPkts: undefined,
-    outUcastPkts: undefined,
-    hcInUcastPkts: undefined,
-    hcOutUcastPkts: undefined,
-    inErrors: undefined,
-    outErrors: undefined,
-    inDiscards: undefined,
-    outDiscards: undefined,
-  };
+  const row: IfRow = new Array<IfValue | undefined>(INTERFACE_FIELDS.length);
+  return row.fill(undefined);
 }
+
 const numOf = (row: IfRow, f: InterfaceField): number | undefined => {
-  const v = row[f];
+  const v = row[SLOT[f]];
   return typeof v === 'number' ? v : undefined;
 };
 const bigOf = (row: IfRow, f: InterfaceField): bigint | undefined => {
-  const v = row[f];
+  const v = row[SLOT[f]];
   return typeof v === 'bigint' ? v : undefined;
 };
 const strOf = (row: IfRow, f: InterfaceField): string | undefined => {
-  const v = row[f];
+  const v = row[SLOT[f]];
   return typeof v === 'string' ? v : undefined;
 };
 
