@@ -28,6 +28,12 @@ export interface DecodeWarning {
 export interface RawPoll {
   readonly scalars: readonly VarBind[];
   readonly columns: ReadonlyMap<string, readonly VarBind[]>;
+  /**
+   * Every varbind of `columns.get(base)` lies under `base`, as walkColumns makes sure (walk.ts): the
+   * decoder then does not check each one again (issue #14: the prefix check of each varbind, made twice,
+   * was a sixth of the poll path's CPU).
+   */
+  readonly inside?: boolean | undefined;
 }
 
 export interface DecodeResult {
@@ -238,7 +244,8 @@ export function decodeReading(
   const rows = new Map<number, IfRow>();
   for (const { field, slot, base, decode } of interfaceColumnsOf(profile)) {
     for (const vb of raw.columns.get(base) ?? []) {
-      const ifIndex = inSubtree(base, vb.oid) ? ifIndexAt(vb.oid, base.length + 1) : undefined;
+      const ifIndex =
+        raw.inside === true || inSubtree(base, vb.oid) ? ifIndexAt(vb.oid, base.length + 1) : undefined;
       if (ifIndex === undefined) {
         warn(ws, vb.oid, field, `index "${oidSuffix(base, vb.oid)}" is not an ifIndex`);
         continue;

@@ -157,7 +157,11 @@ export class SnmpPoller {
       entry.rows = rows;
       const { reading, warnings } = decodeReading(
         profile,
-        { scalars: plan.scalarOids.length > 0 ? (scalars ?? NO_SCALARS) : NO_SCALARS, columns: walk.columns },
+        {
+          scalars: plan.scalarOids.length > 0 ? (scalars ?? NO_SCALARS) : NO_SCALARS,
+          columns: walk.columns,
+          inside: true,
+        },
         { deviceId: device.id, timeMs },
       );
       return {
