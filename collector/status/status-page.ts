@@ -47,7 +47,7 @@ export interface StatusPageOptions {
   readonly source: StatusSource;
   readonly clock: Clock;
   readonly log: Logger;
-  /** Rebuild at least this often. Default 5 s. */
+  /** Rebuild at least this often. Default 15 s. */
   readonly rebuildMs?: number | undefined;
   /** After a change is signalled, rebuild within this long (changes in a burst make one rebuild). Default 250 ms. */
   readonly changeDelayMs?: number | undefined;
@@ -217,7 +217,7 @@ export class StatusPage {
   }
 
   #periodMs(): number {
-    return Math.max(this.#opts.rebuildMs ?? 5000, Math.round(this.#budgetGapMs()));
+    return Math.max(this.#opts.rebuildMs ?? 15_000, Math.round(this.#budgetGapMs()));
   }
 
   #armRebuild(): void {

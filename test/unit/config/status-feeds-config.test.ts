@@ -21,7 +21,7 @@ const errorOf = (text: string): string => {
 describe('status: and feeds.keys in the monitor config', () => {
   it('the status page is on by default, every 5 s, availability every 10 min', () => {
     const c = parseConfig(base(), FILE, {});
-    expect(c.status).toEqual({ enabled: true, rebuildMs: 5000, availabilityRefreshMs: 600_000 });
+    expect(c.status).toEqual({ enabled: true, rebuildMs: 15_000, availabilityRefreshMs: 600_000 });
     expect(c.feeds?.keys).toEqual([]);
   });
 
