@@ -10,7 +10,9 @@
  *   scheduler   collector/scheduler/scheduler.ts, every device added
  *   poller      the SNMP poller's per-device state after one real poll each (sessions, detection, learned
  *               repetitions) against the fleet simulator in this process, for the first --poll devices
- *   previous    the readings kept for counter deltas (collector/collection: one DeviceReading per device)
+ *   counter     what collection keeps of each device's last reading for its rates (normalise/counter-memory.ts),
+ *               each reading put through normalise as collection does (its tag sets are kept per device and
+ *               counted with the poller's part)
  *
  *   npx tsx scripts/bench/memory-per-device.ts [--size 3] [--poll 3000]
  *
@@ -20,9 +22,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { systemClock } from '../../collector/core/clock.ts';
 import type { Logger } from '../../collector/core/log.ts';
-import type { Device, DeviceReading, Inventory } from '../../collector/core/types.ts';
+import type { Device, Inventory } from '../../collector/core/types.ts';
 import { HealthTracker } from '../../collector/health/health-tracker.ts';
 import { Topology } from '../../collector/health/topology.ts';
+import { CounterMemory } from '../../collector/normalise/counter-memory.ts';
+import { normalise } from '../../collector/normalise/normalise.ts';
 import { Scheduler } from '../../collector/scheduler/scheduler.ts';
 import { AutoProfilePoller } from '../../collector/sources/snmp/detect.ts';
 import { SnmpPoller } from '../../collector/sources/snmp/poller.ts';
@@ -139,14 +143,17 @@ async function main(): Promise<void> {
     client: { timeoutMs: 2000, retries: 1 },
     log: quiet,
   });
-  const previous = new Map<string, DeviceReading>();
+  const previous = new CounterMemory();
   const pollAll = async (list: readonly Device[]): Promise<number> => {
     let failed = 0;
     for (let i = 0; i < list.length; i += 64)
       await Promise.all(
         list.slice(i, i + 64).map(async (d) => {
           try {
-            previous.set(d.id, await poller.poll(d));
+            const reading = await poller.poll(d);
+            const site = topology.siteOfDevice(d.id);
+            if (site !== undefined) normalise(previous.get(d.id), reading, { site, device: d });
+            previous.set(reading);
           } catch {
             failed++;
           }
@@ -158,22 +165,22 @@ async function main(): Promise<void> {
   const warm = polled.slice(0, 64);
   const rest = polled.slice(64);
   await pollAll(warm);
-  previous.clear();
+  for (const d of warm) previous.delete(d.id);
   const h5 = heapMb();
   const failed = await pollAll(rest);
   const h6 = heapMb();
   const kept = previous.size;
-  previous.clear();
+  for (const d of rest) previous.delete(d.id);
   const h7 = heapMb();
-  report('poller (sessions, detection)', h7 - h5, rest.length);
-  report('previous readings (counter memory)', h6 - h7, kept);
+  report('poller (sessions, detection) + tag sets', h7 - h5, rest.length);
+  report('counter memory', h6 - h7, kept);
   if (failed > 0) console.log(`(${failed} polls failed: their readings are missing from the last line)`);
 
   // Polling twice more: what stays per device once every device has been polled a few times.
   await pollAll(rest);
   await pollAll(rest);
   const h8 = heapMb();
-  report('poller + readings after 2 more polls', h8 - h5, rest.length);
+  report('poller + counter memory after 2 more', h8 - h5, rest.length);
 
   poller.close();
   await sim.stop();
