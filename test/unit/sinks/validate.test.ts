@@ -78,27 +78,27 @@ describe('validateSample', () => {
     expect(v.ok).toBe(false);
     expect(v.ok ? '' : v.reason).toContain(reason);
   });
-});
 
-it('checks a shared frozen tag set once per measurement, and a tag set that can change every time', () => {
-  // A frozen set that passed for 'interface' is not thereby good for 'device' (no ifIndex tag there).
-  const ifTags = Object.freeze({ device: 'r1', ifIndex: '3', ifName: 'ether3' });
-  const ifSample: Sample = { measurement: 'interface', tags: ifTags, fields: { in_bps: 1 }, timeMs: 0 };
-  expect(validateSample(ifSample)).toEqual({ ok: true });
-  expect(validateSample(ifSample)).toEqual({ ok: true });
-  const asDevice = validateSample({ ...ifSample, measurement: 'device', fields: { reachable: 1 } });
-  expect(asDevice.ok ? '' : asDevice.reason).toBe("device: unknown tag 'ifIndex'");
-  // The fields are still checked on every sample of a known tag set.
-  const badField = validateSample({ ...ifSample, fields: { in_bps: Number.NaN } });
-  expect(badField.ok ? '' : badField.reason).toContain('interface.in_bps: expected a finite float');
+  it('checks a shared frozen tag set once per measurement, and a tag set that can change every time', () => {
+    // A frozen set that passed for 'interface' is not thereby good for 'device' (no ifIndex tag there).
+    const ifTags = Object.freeze({ device: 'r1', ifIndex: '3', ifName: 'ether3' });
+    const ifSample: Sample = { measurement: 'interface', tags: ifTags, fields: { in_bps: 1 }, timeMs: 0 };
+    expect(validateSample(ifSample)).toEqual({ ok: true });
+    expect(validateSample(ifSample)).toEqual({ ok: true });
+    const asDevice = validateSample({ ...ifSample, measurement: 'device', fields: { reachable: 1 } });
+    expect(asDevice.ok ? '' : asDevice.reason).toBe("device: unknown tag 'ifIndex'");
+    // The fields are still checked on every sample of a known tag set.
+    const badField = validateSample({ ...ifSample, fields: { in_bps: Number.NaN } });
+    expect(badField.ok ? '' : badField.reason).toContain('interface.in_bps: expected a finite float');
 
-  // Not frozen: changed after it passed, it is checked again.
-  const tags: Record<string, string> = { site: 'bdg-001' };
-  const sample: Sample = { measurement: 'device', tags, fields: { reachable: 1 }, timeMs: 0 };
-  expect(validateSample(sample)).toEqual({ ok: true });
-  tags.site = 'line\nbreak';
-  const after = validateSample(sample);
-  expect(after.ok ? '' : after.reason).toBe("device: tag 'site' contains a newline");
+    // Not frozen: changed after it passed, it is checked again.
+    const tags: Record<string, string> = { site: 'bdg-001' };
+    const sample: Sample = { measurement: 'device', tags, fields: { reachable: 1 }, timeMs: 0 };
+    expect(validateSample(sample)).toEqual({ ok: true });
+    tags.site = 'line\nbreak';
+    const after = validateSample(sample);
+    expect(after.ok ? '' : after.reason).toBe("device: tag 'site' contains a newline");
+  });
 });
 
 describe('partitionSamples', () => {
