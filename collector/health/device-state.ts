@@ -106,17 +106,13 @@ export function applyProbe(
   policy: HealthPolicy,
 ): Step {
   const now = probe.timeMs;
-  const heard = { ...remember(h, probe), agentFailuresPingOk: countWhilePingOk(h, probe) };
   if (probe.ok) {
-    const up: DeviceHealth = {
-      ...withState(heard, 'up', now),
-      failures: 0,
-      firstFailureAt: undefined,
-      lastOkAt: now,
-    };
+    // Every probe of a healthy device ends here: one new object, no spreads.
+    const up = remember(h, probe, 'up', h.state === 'up' ? h.since : now, 0, undefined, now);
     const w = judgeWarning(h, up, policy, now);
     return { next: w.next, verifyParent: false, warning: w.warning };
   }
+  const heard = remember(h, probe, h.state, h.since, h.failures, h.firstFailureAt, h.lastOkAt);
   const reason = probe.failure ? `${probe.failure.reason}: ${probe.failure.message}` : 'failed';
   if (probe.source === 'ping' && heard.agent?.ok) {
     // ICMP may be filtered or a packet lost: only a failing agent makes it a failure. Ask SNMP once, when
@@ -156,18 +152,41 @@ function countWhilePingOk(h: DeviceHealth, probe: ProbeResult): number {
   return h.ping?.ok === true ? (h.agentFailuresPingOk ?? 0) + 1 : 0;
 }
 
-/** Record what the probe's signal said. */
-function remember(h: DeviceHealth, probe: ProbeResult): DeviceHealth {
-  const key = probe.source === 'ping' ? 'ping' : 'agent';
-  const was = h[key];
-  const sameRun = was !== undefined && was.ok === probe.ok;
-  const memory: SignalMemory = {
+/**
+ * Record what the probe's signal said (and the count of agent failures while ping answered), with the
+ * state fields given. Every field is named, so each device's health has one shape.
+ */
+function remember(
+  h: DeviceHealth,
+  probe: ProbeResult,
+  state: DeviceState,
+  since: number,
+  failures: number,
+  firstFailureAt: number | undefined,
+  lastOkAt: number | undefined,
+): DeviceHealth {
+  return {
+    state,
+    since,
+    failures,
+    firstFailureAt,
+    lastOkAt,
+    lastFailure: h.lastFailure,
+    ping: probe.source === 'ping' ? signalHeard(h.ping, probe) : h.ping,
+    agent: probe.source === 'ping' ? h.agent : signalHeard(h.agent, probe),
+    warning: h.warning,
+    agentFailuresPingOk: countWhilePingOk(h, probe),
+  };
+}
+
+/** A signal's memory after it spoke. */
+function signalHeard(was: SignalMemory | undefined, probe: ProbeResult): SignalMemory {
+  return {
     ok: probe.ok,
     atMs: probe.timeMs,
     failures: probe.ok ? 0 : (was?.failures ?? 0) + 1,
-    sinceMs: sameRun ? was.sinceMs : probe.timeMs,
+    sinceMs: was !== undefined && was.ok === probe.ok ? was.sinceMs : probe.timeMs,
   };
-  return { ...h, [key]: memory };
 }
 
 /**
