@@ -8,8 +8,9 @@
  *     the old path, for comparison.
  *   - SNMPv3: net-snmp's Session (USM, keys, encryption), its callbacks, values and error zoo mapped here.
  *
- * Sessions do not open a UDP socket each: they send through a bounded pool of shared sockets
- * (socket-pool.ts, net-snmp's `dgramModule` option), so the open files do not grow with the fleet.
+ * Sessions do not open a UDP socket each, so the open files do not grow with the fleet: v2c sessions send
+ * through the process's v2c transport (v2c-transport.ts: shared sockets, replies matched by request id),
+ * net-snmp's through a bounded pool of shared sockets (socket-pool.ts, its `dgramModule` option).
  *
  * Retries are done here, not by net-snmp (its sessions are created with retries: 0), so a caller can ask
  * for a single attempt: the bulk walk's too-big fallback (walk.ts) must not wait out every retry of a
@@ -21,6 +22,7 @@ import type { Device, ProbeFailureReason, SnmpAuthProtocol, SnmpPrivProtocol } f
 import { walkSubtree } from './walk.ts';
 import { SocketPool } from './socket-pool.ts';
 import { V2cError, V2cSession, type Done } from './v2c-session.ts';
+import { V2cTransport } from './v2c-transport.ts';
 
 /** SMI value types (RFC 2578) and the three SNMPv2 per-varbind exceptions (RFC 3416 section 4.2). */
 export type VarBindType =
@@ -81,8 +83,10 @@ export interface SnmpClient {
 export interface SnmpClientOptions {
   readonly timeoutMs: number;
   readonly retries: number;
-  /** The UDP sockets the client's session sends through (default: the process's shared pool). */
+  /** The UDP sockets a net-snmp session sends through (default: the process's shared pool). */
   readonly sockets?: SocketPool | undefined;
+  /** What a v2c session of the own codec sends through (default: the process's shared transport). */
+  readonly v2c?: V2cTransport | undefined;
   /**
    * Who encodes and decodes SNMPv2c: `own` (v2c-codec.ts, the default) or `net-snmp` (the library's
    * Session, as before issue #14; for benchmarks and the tests that compare the two). v3 is net-snmp's.
@@ -91,7 +95,8 @@ export interface SnmpClientOptions {
 }
 
 /**
- * Real UDP sockets every SNMP client of the process shares (socket-pool.ts): the count stays bounded.
+ * Real UDP sockets every SNMP client of the process shares, at most, in the v2c transport and in the
+ * socket pool each (v2c-transport.ts, socket-pool.ts): the count stays bounded.
  * Not fewer: libuv reads at most 32 datagrams from a socket per turn of the event loop, and a reply
  * left in a socket's buffer while the loop runs its timers can time out there. 64 sockets read up to
  * 2,048 replies a turn, more than the in-flight cap (snmp.concurrency, 256 by default) can have pending.
@@ -105,6 +110,13 @@ let sharedPool: SocketPool | undefined;
  */
 export function sharedSocketPool(): SocketPool {
   return (sharedPool ??= new SocketPool({ size: SHARED_SOCKETS }));
+}
+
+let sharedTransport: V2cTransport | undefined;
+
+/** The process's v2c transport, made on first use (one for the process, as the pool). */
+export function sharedV2cTransport(): V2cTransport {
+  return (sharedTransport ??= new V2cTransport({ size: SHARED_SOCKETS }));
 }
 
 /** An SNMP request failed. `code` is the ProbeFailureReason; `status` is the agent's error-status, if any. */
@@ -319,7 +331,7 @@ class SessionClient implements SnmpClient {
           port: device.port,
           community: creds.community.reveal(),
           timeoutMs: opts.timeoutMs,
-          sockets: opts.sockets ?? sharedSocketPool(),
+          transport: opts.v2c ?? sharedV2cTransport(),
           onUnparseable: unparseable,
         });
       } else {

@@ -1,23 +1,25 @@
 /**
- * One SNMPv2c agent's requests: GET and GETBULK over a pooled UDP socket (socket-pool.ts), encoded and
- * decoded by v2c-codec.ts. The transport under session.ts's client for v2c devices (net-snmp keeps v3).
+ * One SNMPv2c agent's requests: GET and GETBULK, encoded and decoded by v2c-codec.ts, sent through the
+ * process's v2c transport (v2c-transport.ts: shared sockets, one table of requests in flight). The
+ * transport under session.ts's client for v2c devices (net-snmp keeps v3). A session is kept per device,
+ * so it holds only its agent's address and community: nothing is kept between requests.
  *
- * What it does per request, as net-snmp's Session did: a request id of its own, one timer, the reply
- * matched by id (replies to other sessions on the same socket, and late replies to a request that timed
- * out, are ignored), then checked: version and community as sent, a GetResponse, error-status 0, and
- * for a GET one varbind per OID asked. Retries are the caller's (session.ts). Failures are V2cError with
- * the ProbeFailureReason they stand for; a send error (ECONNREFUSED, an unknown host) is passed as it is.
+ * What it does per request, as net-snmp's Session did: a request id (the transport's, unique in the
+ * process), one timer, the reply matched by id and source address (replies to other sessions, and late
+ * replies to a request that timed out, are ignored), then checked: version and community as sent, a
+ * GetResponse, error-status 0, and for a GET one varbind per OID asked. Retries are the caller's
+ * (session.ts). Failures are V2cError with the ProbeFailureReason they stand for; a send error
+ * (ECONNREFUSED, an unknown host) is passed as it is.
  *
  * Differences, on purpose: a reply that matches a request but does not parse fails that request at once
  * as `decode` (net-snmp dropped it and let the request time out); and no error message carries the
  * community (net-snmp's community mismatch message printed both).
  */
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
 import { errorMessage } from '../../core/errors.ts';
-import type { ProbeFailureReason } from '../../core/types.ts';
 import type { VarBind } from './session.ts';
-import type { SharedSocket, SocketPool } from './socket-pool.ts';
 import {
-  decodeHeader,
   decodeVarbinds,
   encodeRequest,
   ERROR_STATUS,
@@ -25,21 +27,11 @@ import {
   VERSION_2C,
   type MessageHeader,
 } from './v2c-codec.ts';
+import { V2cError, type RequestOwner, type V2cTransport } from './v2c-transport.ts';
+
+export { V2cError } from './v2c-transport.ts';
 
 export type Done<T> = (err: Error | null, result?: T) => void;
-
-/** A failed request, with the ProbeFailureReason it stands for and the agent's error-status name. */
-export class V2cError extends Error {
-  override readonly name = 'V2cError';
-  readonly reason: ProbeFailureReason;
-  readonly status: string | undefined;
-
-  constructor(reason: ProbeFailureReason, message: string, status?: string) {
-    super(message);
-    this.reason = reason;
-    this.status = status;
-  }
-}
 
 export interface V2cSessionOptions {
   readonly host: string;
@@ -47,43 +39,33 @@ export interface V2cSessionOptions {
   readonly community: string;
   /** Per request. */
   readonly timeoutMs: number;
-  readonly sockets: SocketPool;
+  readonly transport: V2cTransport;
   /** A datagram from the agent that is not an SNMP reply at all (no request id to blame). */
   readonly onUnparseable?: ((err: unknown) => void) | undefined;
 }
 
-interface Pending {
-  readonly done: Done<VarBind[]>;
-  timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** Request ids stay in 1 .. 2^31 - 1 (a positive INTEGER32, RFC 3416 section 3). */
-const MAX_REQUEST_ID = 0x7fffffff;
-
-export class V2cSession {
+export class V2cSession implements RequestOwner {
   readonly #host: string;
+  /** The host's address family when it is an IP address; 0 for a name (looked up per request). */
+  readonly #family: 0 | 4 | 6;
   readonly #port: number;
   readonly #community: Buffer;
   readonly #timeoutMs: number;
-  readonly #socket: SharedSocket;
+  readonly #transport: V2cTransport;
   readonly #onUnparseable: ((err: unknown) => void) | undefined;
-  readonly #pending = new Map<number, Pending>();
-  #nextId: number;
+  /** Requests of this session in flight: close() looks for them only when there are some. */
+  #inFlight = 0;
   #closed = false;
 
   constructor(opts: V2cSessionOptions) {
     this.#host = opts.host;
+    const family = isIP(opts.host);
+    this.#family = family === 4 || family === 6 ? family : 0;
     this.#port = opts.port;
     this.#community = Buffer.from(opts.community, 'utf8');
     this.#timeoutMs = opts.timeoutMs;
+    this.#transport = opts.transport;
     this.#onUnparseable = opts.onUnparseable;
-    // Sequential from a random start: two sessions to one agent (poller and detection) share its
-    // replies, and each must not take the other's for its own.
-    this.#nextId = 1 + Math.floor(Math.random() * 0x3fffffff);
-    this.#socket = opts.sockets.createSocket('udp4');
-    this.#socket.on('message', (msg: Buffer) => this.#onMessage(msg));
-    // The real socket went away: what is in flight fails; the next request goes through another one.
-    this.#socket.on('close', () => this.#failAll('socket closed'));
   }
 
   get(oids: readonly string[], done: Done<VarBind[]>): void {
@@ -109,12 +91,18 @@ export class V2cSession {
     });
   }
 
-  /** Requests in flight fail (`internal`); the socket goes back to the pool. */
+  /** Requests in flight fail (`internal`); later ones are refused. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#failAll('session closed');
-    this.#socket.close();
+    // The error is made only when there is one to fail: closing an idle session (each of them, at
+    // shutdown or when the inventory changes) builds no Error, whose stack capture costs more than the rest.
+    if (this.#inFlight > 0) this.#transport.cancel(this, new V2cError('internal', 'session closed'));
+  }
+
+  /** RequestOwner: the transport got a datagram from this agent that is not SNMP. */
+  unparseable(err: unknown): void {
+    this.#onUnparseable?.(err);
   }
 
   #request(
@@ -125,8 +113,7 @@ export class V2cSession {
     done: Done<VarBind[]>,
   ): void {
     if (this.#closed) return done(new V2cError('internal', 'session closed'));
-    const id = this.#nextId;
-    this.#nextId = id >= MAX_REQUEST_ID ? 1 : id + 1;
+    const id = this.#transport.nextId();
     let buf: Buffer;
     try {
       buf = encodeRequest({
@@ -140,51 +127,24 @@ export class V2cSession {
     } catch (err) {
       return done(new V2cError('internal', errorMessage(err)));
     }
-    const pending: Pending = { done, timer: undefined };
-    this.#pending.set(id, pending);
-    if (this.#pending.size === 1) this.#socket.ref();
-    pending.timer = setTimeout(() => {
-      if (this.#take(id)) done(new V2cError('timeout', 'no response (timeout)'));
-    }, this.#timeoutMs);
-    this.#socket.send(buf, 0, buf.length, this.#port, this.#host, (err) => {
-      if (err && this.#take(id)) done(err);
-    });
-  }
-
-  /** The request with this id, no longer pending (its timer cleared); undefined if there is none. */
-  #take(id: number): Pending | undefined {
-    const p = this.#pending.get(id);
-    if (p === undefined) return undefined;
-    this.#pending.delete(id);
-    clearTimeout(p.timer);
-    if (this.#pending.size === 0) this.#socket.unref();
-    return p;
-  }
-
-  /**
-   * Every request in flight fails (`internal`). The error is made only when there is one: closing an idle
-   * session (each of them, at shutdown or when the inventory changes) then builds no Error, whose stack
-   * capture costs more than the rest of close().
-   */
-  #failAll(message: string): void {
-    if (this.#pending.size === 0) return;
-    const err = new V2cError('internal', message);
-    for (const id of [...this.#pending.keys()]) this.#take(id)?.done(err);
-  }
-
-  #onMessage(msg: Buffer): void {
-    let h: MessageHeader;
-    try {
-      h = decodeHeader(msg);
-    } catch (err) {
-      this.#onUnparseable?.(err);
+    this.#inFlight++;
+    const settled = (err: Error | null, msg?: Buffer, h?: MessageHeader): void => {
+      this.#inFlight--;
+      if (err || msg === undefined || h === undefined)
+        return done(err ?? new V2cError('internal', 'no reply'));
+      const reply = replyOf(msg, h, this.#community);
+      if (reply instanceof Error) done(reply);
+      else done(null, reply);
+    };
+    if (this.#family !== 0) {
+      this.#transport.send(this, id, buf, this.#host, this.#port, this.#family, this.#timeoutMs, settled);
       return;
     }
-    const p = this.#take(h.requestId);
-    if (p === undefined) return; // another session's, or too late
-    const reply = replyOf(msg, h, this.#community);
-    if (reply instanceof Error) p.done(reply);
-    else p.done(null, reply);
+    lookup(this.#host, (err, ip, family) => {
+      if (err) return settled(err);
+      if (this.#closed) return settled(new V2cError('internal', 'session closed'));
+      this.#transport.send(this, id, buf, ip, this.#port, family === 6 ? 6 : 4, this.#timeoutMs, settled);
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The collector's open files do not grow with the fleet: ~400 devices of the fleet simulator polled by the
- * real poller over net-snmp, through a pool of 4 UDP sockets (socket-pool.ts). Counts the process's file
- * descriptors in /proc/self/fd around it.
+ * real poller through 4 UDP sockets, with the own v2c codec (v2c-transport.ts) and with net-snmp's
+ * sessions (socket-pool.ts). Counts the process's file descriptors in /proc/self/fd around it.
  */
 import { readdirSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
@@ -10,6 +10,7 @@ import type { Device } from '../../../collector/core/types.ts';
 import { SnmpPoller } from '../../../collector/sources/snmp/poller.ts';
 import { openSnmpClient } from '../../../collector/sources/snmp/session.ts';
 import { SocketPool } from '../../../collector/sources/snmp/socket-pool.ts';
+import { V2cTransport } from '../../../collector/sources/snmp/v2c-transport.ts';
 import { loadProfiles } from '../../../config/profiles.ts';
 import { FleetSimulator } from '../../../simulator/fleet.ts';
 import { syntheticInventory } from '../../../simulator/synthetic-inventory.ts';
@@ -38,48 +39,61 @@ afterAll(async () => {
 });
 
 describe('SNMP sockets', () => {
-  it('polls hundreds of devices through a bounded number of UDP sockets', async () => {
-    expect(devices.length).toBeGreaterThan(350);
-    const pool = new SocketPool({ size: 4 });
-    const poller = new SnmpPoller({
-      timeoutMs: 5000,
-      retries: 1,
-      maxRepetitions: 25,
-      profiles: loadProfiles(),
-      openClient: (d, o) => openSnmpClient(d, { ...o, sockets: pool }),
-    });
-    const before = openFds();
-    let maxDuring = before;
-    try {
-      // Two rounds, 64 polls in flight at a time, as the scheduler's cap would.
-      for (let round = 0; round < 2; round++) {
-        const queue = [...devices];
-        const failures: string[] = [];
-        const worker = async (): Promise<void> => {
-          for (let d = queue.shift(); d; d = queue.shift()) {
-            const id = d.id;
-            await poller.poll(d).then(
-              (r) => expect(r.sysUpTimeCs).toBeGreaterThan(0),
-              (err: unknown) => failures.push(`${id}: ${String(err)}`),
-            );
-            maxDuring = Math.max(maxDuring, openFds());
-          }
-        };
-        await Promise.all(Array.from({ length: 64 }, worker));
-        expect(failures).toEqual([]);
+  it.each(['own', 'net-snmp'] as const)(
+    'polls hundreds of devices through 4 UDP sockets (%s codec)',
+    async (codec) => {
+      expect(devices.length).toBeGreaterThan(350);
+      const pool = new SocketPool({ size: 4 });
+      const v2c = new V2cTransport({ size: 4 });
+      const poller = new SnmpPoller({
+        timeoutMs: 5000,
+        retries: 1,
+        maxRepetitions: 25,
+        profiles: loadProfiles(),
+        openClient: (d, o) => openSnmpClient(d, { ...o, sockets: pool, v2c, codec }),
+      });
+      const before = openFds();
+      let maxDuring = before;
+      try {
+        // Two rounds, 64 polls in flight at a time, as the scheduler's cap would.
+        for (let round = 0; round < 2; round++) {
+          const queue = [...devices];
+          const failures: string[] = [];
+          const worker = async (): Promise<void> => {
+            for (let d = queue.shift(); d; d = queue.shift()) {
+              const id = d.id;
+              await poller.poll(d).then(
+                (r) => expect(r.sysUpTimeCs).toBeGreaterThan(0),
+                (err: unknown) => failures.push(`${id}: ${String(err)}`),
+              );
+              maxDuring = Math.max(maxDuring, openFds());
+            }
+          };
+          await Promise.all(Array.from({ length: 64 }, worker));
+          expect(failures).toEqual([]);
+        }
+        if (codec === 'own') {
+          expect(v2c.stats()).toEqual({ sockets: 4, inFlight: 0, stray: 0 });
+          expect(pool.stats()).toMatchObject({ sockets: 0, sessions: 0 });
+        } else {
+          expect(pool.stats()).toMatchObject({ sockets: 4, sessions: devices.length, unrouted: 0 });
+          expect(v2c.stats().sockets).toBe(0);
+        }
+        // A session per device is kept (the poller's cache), yet at most 4 new files are open.
+        expect(maxDuring - before).toBeLessThanOrEqual(4);
+      } finally {
+        poller.close();
+        pool.close();
+        v2c.close();
       }
-      expect(pool.stats()).toMatchObject({ sockets: 4, sessions: devices.length, unrouted: 0 });
-      // A session per device is kept (the poller's cache), yet at most 4 new files are open.
-      expect(maxDuring - before).toBeLessThanOrEqual(4);
-    } finally {
-      poller.close();
-      pool.close();
-    }
-    expect(pool.stats()).toMatchObject({ sockets: 0, sessions: 0 });
-    // Closed sockets release their descriptors (dgram closes asynchronously).
-    await new Promise((r) => setImmediate(r));
-    expect(openFds()).toBeLessThanOrEqual(before);
-  }, 180_000);
+      expect(pool.stats()).toMatchObject({ sockets: 0, sessions: 0 });
+      expect(v2c.stats()).toMatchObject({ sockets: 0, inFlight: 0 });
+      // Closed sockets release their descriptors (dgram closes asynchronously).
+      await new Promise((r) => setImmediate(r));
+      expect(openFds()).toBeLessThanOrEqual(before);
+    },
+    180_000,
+  );
 
   it('routes replies by source: two sessions on one socket, an unknown sender dropped and counted', async () => {
     const pool = new SocketPool({ size: 1 });
