@@ -229,9 +229,11 @@ type Tags = Readonly<Record<string, string>>;
 interface TagSets {
   readonly site: Site;
   readonly device: Tags;
-  /** By row position: the ifIndex and name each was made for. */
-  readonly interfaces: { ifIndex: number; name: string; tags: Tags }[];
-  readonly wifi: { index: string; radio: string | undefined; ssid: string | undefined; tags: Tags }[];
+  /** By row position (the tag set holds the name it was made for; its ifIndex is beside it, as a number). */
+  readonly interfaces: Tags[];
+  readonly ifIndex: number[];
+  /** By row position; each set holds the index, radio and SSID it was made for. */
+  readonly wifi: Tags[];
 }
 
 const tagSetMemo = new WeakMap<Device, TagSets>();
@@ -250,7 +252,7 @@ function tagSetsOf(site: Site, device: Device): TagSets {
       site: site.id,
       site_name: site.name,
     });
-    sets = { site, device: tags, interfaces: [], wifi: [] };
+    sets = { site, device: tags, interfaces: [], ifIndex: [], wifi: [] };
     tagSetMemo.set(device, sets);
   }
   return sets;
@@ -259,7 +261,7 @@ function tagSetsOf(site: Site, device: Device): TagSets {
 function interfaceTags(sets: TagSets, row: number, site: Site, device: Device, ifc: InterfaceReading): Tags {
   const name = ifc.name || `if${ifc.ifIndex}`;
   const known = sets.interfaces[row];
-  if (known !== undefined && known.ifIndex === ifc.ifIndex && known.name === name) return known.tags;
+  if (known !== undefined && sets.ifIndex[row] === ifc.ifIndex && known.ifName === name) return known;
   const tags: Tags = Object.freeze({
     category: site.category,
     desa: site.desa,
@@ -272,14 +274,21 @@ function interfaceTags(sets: TagSets, row: number, site: Site, device: Device, i
     site: site.id,
     site_name: site.name,
   });
-  sets.interfaces[row] = { ifIndex: ifc.ifIndex, name, tags };
+  sets.interfaces[row] = tags;
+  sets.ifIndex[row] = ifc.ifIndex;
   return tags;
 }
 
 function wifiTags(sets: TagSets, row: number, site: Site, device: Device, w: WifiReading): Tags {
   const known = sets.wifi[row];
-  if (known !== undefined && known.index === w.index && known.radio === w.radio && known.ssid === w.ssid)
-    return known.tags;
+  // An empty radio or SSID is no tag: the set made for it has none.
+  if (
+    known !== undefined &&
+    known.index === w.index &&
+    known.radio === (w.radio || undefined) &&
+    known.ssid === (w.ssid || undefined)
+  )
+    return known;
   const tags: Record<string, string> = {
     category: site.category,
     desa: site.desa,
@@ -294,7 +303,7 @@ function wifiTags(sets: TagSets, row: number, site: Site, device: Device, w: Wif
   tags.site_name = site.name;
   if (w.ssid) tags.ssid = w.ssid;
   Object.freeze(tags);
-  sets.wifi[row] = { index: w.index, radio: w.radio, ssid: w.ssid, tags };
+  sets.wifi[row] = tags;
   return tags;
 }
 

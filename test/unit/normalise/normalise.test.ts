@@ -286,6 +286,21 @@ describe('tag sets are shared between polls while they stay the same', () => {
     expect(w2).not.toBe(w1);
     expect([w1?.ssid, w2?.ssid]).toEqual(['A', 'B']);
     for (const t of [...tagsOf(first), ...tagsOf(second)]) expect(Object.isFrozen(t)).toBe(true);
+    // Unchanged rows again (a Wi-Fi row with no radio and an empty SSID too); an ifIndex that moved is new.
+    const bare = [{ index: '2', ssid: '', clients: 1 }];
+    const next = (t: number, ifIndex: number) =>
+      tagsOf(
+        normalise(undefined, reading(t, 6100, [ifc({ ifIndex }), ifc({ ifIndex: 2, name: 'wan' })], bare), c),
+      );
+    const [, i3a, i3b, w3] = next(T0 + 120_000, 1);
+    const [, i4a, i4b, w4] = next(T0 + 180_000, 7);
+    expect(i3b).toBe(i2b);
+    expect(w4).toBe(w3);
+    expect(w3).not.toHaveProperty('ssid');
+    expect(i3a).toBe(i1a);
+    expect(i4a).not.toBe(i3a);
+    expect(i4a).toMatchObject({ ifIndex: '7', ifName: 'ether1' });
+    expect(i4b).toBe(i2b);
     // A reloaded inventory: another Site object, renamed.
     const renamed = { ...site, name: 'Renamed' };
     const third = normalise(undefined, reading(T0, 100, [ifc()]), { site: renamed, device: dev });
