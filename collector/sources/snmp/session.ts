@@ -309,7 +309,8 @@ function netSnmpTransport(session: snmp.Session): Transport {
 
 class SessionClient implements SnmpClient {
   readonly #transport: Transport;
-  readonly #where: string;
+  /** Kept for error messages (which name it), not a string made per device up front. */
+  readonly #device: Device;
   readonly #attempts: number;
   /** Time of the last reply that could not be parsed: a timeout after it is reported as `decode`. */
   #lastDecodeErrorAt = -Infinity;
@@ -317,7 +318,7 @@ class SessionClient implements SnmpClient {
   #closed = false;
 
   constructor(device: Device, opts: SnmpClientOptions) {
-    this.#where = `${device.id} (${device.host}:${device.port})`;
+    this.#device = device;
     this.#attempts = Math.max(1, opts.retries + 1);
     const unparseable = (err: unknown): void => {
       this.#lastDecodeErrorAt = performance.now();
@@ -372,6 +373,11 @@ class SessionClient implements SnmpClient {
     } catch {
       // Already closed by the library after a socket error: nothing to release.
     }
+  }
+
+  /** The device, as error messages name it. */
+  get #where(): string {
+    return `${this.#device.id} (${this.#device.host}:${this.#device.port})`;
   }
 
   async #request<T>(opts: RequestOptions, send: (done: Done<T>) => void): Promise<T> {
