@@ -17,6 +17,7 @@
  * 0..2^64-1: only bad input, which normalise reports) is kept as it is.
  */
 import type { DeviceReading, InterfaceReading } from '../core/types.ts';
+import { intern } from './intern.ts';
 import { COUNTER_KEYS } from './normalise.ts';
 
 /** The raw counters of an interface, in the order they are stored. */
@@ -84,7 +85,10 @@ export class CounterMemory {
     }
     let e = this.#byDevice.get(reading.deviceId);
     if (e === undefined || 'raw' in e || e.capacity < rows) {
+      // Room for exactly these rows (an array grown one index at a time keeps room for 17).
       const old = e !== undefined && !('raw' in e) ? e.names : [];
+      const names = new Array<string>(rows);
+      for (let i = 0; i < old.length && i < rows; i++) names[i] = old[i] as string;
       const buffer = new ArrayBuffer(rows * W * 8);
       e = {
         timeMs: 0,
@@ -93,7 +97,7 @@ export class CounterMemory {
         capacity: rows,
         head: new Float64Array(buffer),
         counters: new BigUint64Array(buffer),
-        names: old,
+        names,
       };
       this.#byDevice.set(reading.deviceId, e);
     }
@@ -103,7 +107,8 @@ export class CounterMemory {
     for (let i = 0; i < rows; i++) {
       const ifc = reading.interfaces[i] as InterfaceReading;
       const at = i * W;
-      if (e.names[i] !== ifc.name) e.names[i] = ifc.name;
+      // The name is kept from poll to poll: one copy for every device that has it (intern.ts).
+      if (e.names[i] !== ifc.name) e.names[i] = intern(ifc.name);
       let present = 0;
       for (let k = 0; k < K; k++) {
         const v = ifc[COUNTERS[k]!];

@@ -17,6 +17,7 @@
  *   - sysUpTime frozen at the same value: not a reboot (the counters still show a restart), a warning
  */
 import type { Device, DeviceReading, InterfaceReading, Sample, Site, WifiReading } from '../core/types.ts';
+import { intern } from './intern.ts';
 
 export interface NormaliseContext {
   readonly site: Site;
@@ -157,6 +158,8 @@ export function normalise(
   if (cur.sysUpTimeCs !== undefined) deviceFields.uptime_s = cur.sysUpTimeCs / 100;
   if (ctx.pollMs !== undefined) deviceFields.poll_ms = ctx.pollMs;
   const tagSets = tagSetsOf(site, device);
+  tagSets.interfaces = sized(tagSets.interfaces, cur.interfaces.length);
+  tagSets.wifi = sized(tagSets.wifi, cur.wifi.length);
   samples.push({ measurement: 'device', tags: tagSets.device, fields: deviceFields, timeMs: cur.timeMs });
 
   const dtS = prev ? (cur.timeMs - prev.timeMs) / 1000 : 0;
@@ -229,11 +232,10 @@ type Tags = Readonly<Record<string, string>>;
 interface TagSets {
   readonly site: Site;
   readonly device: Tags;
-  /** By row position (the tag set holds the name it was made for; its ifIndex is beside it, as a number). */
-  readonly interfaces: Tags[];
-  readonly ifIndex: number[];
+  /** By row position; each set holds the ifIndex and name it was made for (and is made again when they change). */
+  interfaces: Tags[];
   /** By row position; each set holds the index, radio and SSID it was made for. */
-  readonly wifi: Tags[];
+  wifi: Tags[];
 }
 
 const tagSetMemo = new WeakMap<Device, TagSets>();
@@ -252,7 +254,7 @@ function tagSetsOf(site: Site, device: Device): TagSets {
       site: site.id,
       site_name: site.name,
     });
-    sets = { site, device: tags, interfaces: [], ifIndex: [], wifi: [] };
+    sets = { site, device: tags, interfaces: [], wifi: [] };
     tagSetMemo.set(device, sets);
   }
   return sets;
@@ -261,13 +263,14 @@ function tagSetsOf(site: Site, device: Device): TagSets {
 function interfaceTags(sets: TagSets, row: number, site: Site, device: Device, ifc: InterfaceReading): Tags {
   const name = ifc.name || `if${ifc.ifIndex}`;
   const known = sets.interfaces[row];
-  if (known !== undefined && sets.ifIndex[row] === ifc.ifIndex && known.ifName === name) return known;
+  // String(n) of a small integer comes from V8's number-string cache: no string made per poll.
+  if (known !== undefined && known.ifName === name && known.ifIndex === String(ifc.ifIndex)) return known;
   const tags: Tags = Object.freeze({
     category: site.category,
     desa: site.desa,
     device: device.id,
-    ifIndex: String(ifc.ifIndex),
-    ifName: name,
+    ifIndex: intern(String(ifc.ifIndex)),
+    ifName: intern(name),
     kecamatan: site.kecamatan,
     profile: device.profile,
     role: device.role,
@@ -275,7 +278,6 @@ function interfaceTags(sets: TagSets, row: number, site: Site, device: Device, i
     site_name: site.name,
   });
   sets.interfaces[row] = tags;
-  sets.ifIndex[row] = ifc.ifIndex;
   return tags;
 }
 
@@ -293,18 +295,30 @@ function wifiTags(sets: TagSets, row: number, site: Site, device: Device, w: Wif
     category: site.category,
     desa: site.desa,
     device: device.id,
-    index: w.index,
+    index: intern(w.index),
     kecamatan: site.kecamatan,
     profile: device.profile,
   };
-  if (w.radio) tags.radio = w.radio;
+  if (w.radio) tags.radio = intern(w.radio);
   tags.role = device.role;
   tags.site = site.id;
   tags.site_name = site.name;
-  if (w.ssid) tags.ssid = w.ssid;
+  if (w.ssid) tags.ssid = intern(w.ssid);
   Object.freeze(tags);
   sets.wifi[row] = tags;
   return tags;
+}
+
+/**
+ * The list with room for `rows` (its own rows kept): a new array of exactly that length when it is
+ * shorter. An array grown one index at a time takes room for 17 (136 bytes, kept for the device's
+ * lifetime) where a device has a handful of rows.
+ */
+function sized<T>(list: T[], rows: number): T[] {
+  if (list.length >= rows) return list;
+  const grown = new Array<T>(rows);
+  for (let i = 0; i < list.length; i++) grown[i] = list[i] as T;
+  return grown;
 }
 
 /** The rate fields of one interface added to `fields` (created when the first one is), which is returned. */
