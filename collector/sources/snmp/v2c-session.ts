@@ -44,6 +44,23 @@ export interface V2cSessionOptions {
   readonly onUnparseable?: ((err: unknown) => void) | undefined;
 }
 
+/**
+ * Communities are few (a fleet shares a handful): one Buffer each, shared by the sessions that use it,
+ * not one per session (read only: the encoder copies it into each request). Bounded, in case an
+ * inventory gives every device its own.
+ */
+const communities = new Map<string, Buffer>();
+
+function communityBuffer(community: string): Buffer {
+  let b = communities.get(community);
+  if (b === undefined) {
+    if (communities.size >= 1024) communities.clear();
+    b = Buffer.from(community, 'utf8');
+    communities.set(community, b);
+  }
+  return b;
+}
+
 export class V2cSession implements RequestOwner {
   readonly #host: string;
   /** The host's address family when it is an IP address; 0 for a name (looked up per request). */
@@ -62,7 +79,7 @@ export class V2cSession implements RequestOwner {
     const family = isIP(opts.host);
     this.#family = family === 4 || family === 6 ? family : 0;
     this.#port = opts.port;
-    this.#community = Buffer.from(opts.community, 'utf8');
+    this.#community = communityBuffer(opts.community);
     this.#timeoutMs = opts.timeoutMs;
     this.#transport = opts.transport;
     this.#onUnparseable = opts.onUnparseable;
