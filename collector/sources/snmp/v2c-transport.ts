@@ -1,6 +1,6 @@
 /**
  * The UDP under every SNMPv2c session of the own codec (v2c-session.ts): a bounded number of sockets and
- * one table of the requests in flight, matched to their replies by request id.
+ * one table of the requests in flight (request-table.ts), matched to their replies by request id.
  *
  * Why not a socket (or a pooled socket object) per session (issue #14): a session is kept per device, so
  * whatever a session holds is multiplied by the fleet. Routed by the reply's source address, as
@@ -22,6 +22,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket, type SocketType } from 'node:dgram';
 import type { ProbeFailureReason } from '../../core/types.ts';
+import { RequestTable } from './request-table.ts';
 import { decodeHeader, type MessageHeader } from './v2c-codec.ts';
 
 export interface V2cTransportOptions {
@@ -84,16 +85,12 @@ export class V2cError extends Error {
   }
 }
 
-/** Request ids stay in 1 .. 2^31 - 1 (a positive INTEGER32, RFC 3416 section 3). */
-const MAX_REQUEST_ID = 0x7fffffff;
-
 export class V2cTransport {
   readonly #size: number;
   readonly #recvBufferSize: number;
   readonly #carriers: Record<SocketType, Carrier[]> = { udp4: [], udp6: [] };
-  readonly #pending = new Map<number, Request>();
+  readonly #pending = new RequestTable<Request>();
   #turn = 0;
-  #nextId = 1 + Math.floor(Math.random() * 0x3fffffff);
   #stray = 0;
   #closed = false;
 
@@ -107,10 +104,7 @@ export class V2cTransport {
 
   /** A request id not in flight, for the next request (encoded into the message before it is sent). */
   nextId(): number {
-    let id = this.#nextId;
-    while (this.#pending.has(id)) id = id >= MAX_REQUEST_ID ? 1 : id + 1;
-    this.#nextId = id >= MAX_REQUEST_ID ? 1 : id + 1;
-    return id;
+    return this.#pending.nextId();
   }
 
   /**
@@ -131,7 +125,7 @@ export class V2cTransport {
     const carrier = this.#closed ? undefined : this.#carrier(family === 6 ? 'udp6' : 'udp4');
     if (carrier === undefined) return done(new V2cError('internal', 'transport closed'));
     const r: Request = { id, owner, done, ip, port, carrier, timer: undefined };
-    this.#pending.set(id, r);
+    this.#pending.add(r);
     if (carrier.waiting++ === 0) carrier.socket.ref();
     r.timer = setTimeout(() => this.#fail(r, new V2cError('timeout', 'no response (timeout)')), timeoutMs);
     carrier.socket.send(msg, 0, msg.length, port, ip, (err) => {
@@ -141,7 +135,7 @@ export class V2cTransport {
 
   /** Fail every request in flight for `owner` (its session closed). */
   cancel(owner: RequestOwner, err: Error): void {
-    for (const r of [...this.#pending.values()]) if (r.owner === owner) this.#fail(r, err);
+    for (const r of this.#pending.entries()) if (r.owner === owner) this.#fail(r, err);
   }
 
   stats(): V2cTransportStats {
@@ -194,7 +188,7 @@ export class V2cTransport {
   /** Not SNMP: the requests waiting on its sender hear of it (a timeout then says why); else counted. */
   #unparseable(err: unknown, rinfo: RemoteInfo): void {
     let blamed = false;
-    for (const r of this.#pending.values()) {
+    for (const r of this.#pending.entries()) {
       if (r.port !== rinfo.port || r.ip !== rinfo.address) continue;
       blamed = true;
       r.owner.unparseable(err);
@@ -204,8 +198,7 @@ export class V2cTransport {
 
   /** No longer in flight: out of the table, its timer cleared, its socket's hold released. */
   #settle(r: Request): boolean {
-    if (this.#pending.get(r.id) !== r) return false;
-    this.#pending.delete(r.id);
+    if (!this.#pending.delete(r)) return false;
     clearTimeout(r.timer);
     if (--r.carrier.waiting === 0 && !r.carrier.closed) r.carrier.socket.unref();
     return true;
@@ -228,6 +221,6 @@ export class V2cTransport {
       // already closed
     }
     const err = new V2cError('internal', 'socket closed');
-    for (const r of [...this.#pending.values()]) if (r.carrier === carrier) this.#fail(r, err);
+    for (const r of this.#pending.entries()) if (r.carrier === carrier) this.#fail(r, err);
   }
 }
