@@ -153,7 +153,8 @@ export class Scheduler {
   #maxLagMs = 0;
   #active = false;
   #unsubscribeGate: (() => void) | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  /** What stop() waits on while jobs are in flight: resolved when the last one ends. */
+  #drain: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
   /** Since when turns have waited for a slot without a break (undefined: none waits). */
   #busySince: number | undefined;
   /** Jobs completed since #busySince. */
@@ -249,7 +250,15 @@ export class Scheduler {
     this.#timerAt = Infinity;
     this.#ready.clear();
     this.#idle();
-    await Promise.allSettled([...this.#inFlight]);
+    // A count, not a set of the jobs' promises: a long-lived collection with an entry in and out per poll
+    // costs GC work (request-table.ts says why).
+    if (this.#running === 0) return;
+    if (this.#drain === undefined) {
+      let resolve = (): void => {};
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#drain = { promise, resolve };
+    }
+    await this.#drain.promise;
   }
 
   stats(): SchedulerStats {
@@ -363,9 +372,7 @@ export class Scheduler {
       if (lag > (this.#opts.lateAfterMs ?? 1000)) this.#late++;
       this.#running++;
       this.#started++;
-      const job = this.#runJob(entry, now);
-      this.#inFlight.add(job);
-      void job.finally(() => this.#inFlight.delete(job));
+      void this.#runJob(entry, now);
     }
     if (this.#ready.size === 0) this.#idle();
     else if (this.#busySince === undefined) {
@@ -393,6 +400,10 @@ export class Scheduler {
       if (this.#busySince !== undefined) this.#busyDone++;
       const ms = Math.max(1, now - startedAt);
       this.#meanJobMs = this.#meanJobMs === 0 ? ms : this.#meanJobMs * 0.99 + ms * 0.01;
+      if (this.#running === 0 && this.#drain !== undefined) {
+        this.#drain.resolve();
+        this.#drain = undefined;
+      }
       if (this.#active) this.#pump();
     }
   }

@@ -141,6 +141,35 @@ describe('Scheduler', () => {
     await s.stop();
   });
 
+  it('stop() waits for every job in flight (each caller), starts no more, and returns at once when idle', async () => {
+    const clock = new FakeClock(0);
+    const jobs = controllableJobs(clock);
+    const s = new Scheduler({
+      clock,
+      log: memoryLogger(),
+      intervalMs: 1_000,
+      jitterMs: 0,
+      concurrency: 10,
+      run: jobs.run,
+    });
+    s.start(['a', 'b', 'c']);
+    await advance(clock, 1_000);
+    expect([...jobs.pending.keys()].sort()).toEqual(['a', 'b', 'c']);
+    const stopped: string[] = [];
+    const first = s.stop().then(() => stopped.push('first'));
+    const second = s.stop().then(() => stopped.push('second'));
+    await jobs.finish('a');
+    await jobs.finish('b');
+    expect(stopped).toEqual([]);
+    await jobs.finish('c');
+    await Promise.all([first, second]);
+    expect(stopped.sort()).toEqual(['first', 'second']);
+    const started = jobs.runs.length;
+    await advance(clock, 3_000);
+    expect(jobs.runs.length).toBe(started);
+    await s.stop();
+  });
+
   it('logs a throwing job and keeps scheduling it', async () => {
     const clock = new FakeClock(0);
     const log = memoryLogger();
