@@ -15,6 +15,13 @@
  *   at `timeout`. A pinned member (an edge collector behind a flaky uplink) keeps counting itself: it keeps
  *   polling its kecamatan through the cut, its results queued until the link returns.
  * - A record that does not decode is counted and logged, and changes nothing.
+ * - A watch that stalls is replaced. The KV watch is an ordered consumer on one server; when that server
+ *   dies, the client may take from 10 s to over 30 s to notice and recreate it (seen in
+ *   test/integration/cluster/nats-failover.test.ts), or give up and end the watch. Meanwhile this member's
+ *   puts are acked but never come back, so it would fence itself while the others still count it: its
+ *   devices polled by nobody. A put acked `2 x heartbeat` ago whose revision the watch has not delivered
+ *   means the watch is stalled: it is stopped and a new one started (current values first, each counted
+ *   from when it was stored, so nothing is judged live that was not).
  */
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
@@ -30,11 +37,14 @@ export interface MemberEvent {
   readonly createdMs: number;
   /** Delivered as a current value when the watch started, not as a change seen live. */
   readonly initial: boolean;
+  /** The bucket's sequence number of this change (a put's ack names the same one). */
+  readonly revision: number;
 }
 
 /** The KV bucket, as membership needs it (collector/cluster/nats.ts implements it). */
 export interface MembersStore {
-  put(key: string, value: Uint8Array): Promise<void>;
+  /** Resolves with the revision the bucket stored it at. */
+  put(key: string, value: Uint8Array): Promise<number>;
   delete(key: string): Promise<void>;
   /** Watch every key; resolves once the current values have been delivered. */
   watch(onEvent: (event: MemberEvent) => void): Promise<{ stop(): void }>;
@@ -113,6 +123,8 @@ export interface MembershipStats {
   readonly heartbeats: number;
   readonly heartbeatFailures: number;
   readonly badRecords: number;
+  /** Watches replaced because this member's acked puts did not come back through them. */
+  readonly rewatches: number;
 }
 
 /** The membership of this process: heartbeats out, the live view in, a callback when it changes. */
@@ -129,8 +141,15 @@ export class Membership {
   #started = false;
   #lastIds = '';
   readonly #listeners: ((live: readonly MemberRecord[]) => void)[] = [];
-  #stats = { heartbeats: 0, heartbeatFailures: 0, badRecords: 0 };
+  #stats = { heartbeats: 0, heartbeatFailures: 0, badRecords: 0, rewatches: 0 };
   #failingSince: number | undefined;
+  /** The oldest of this member's acked puts the watch has not delivered yet (its revision is the newest). */
+  #unseen: { revision: number; ackedAtMs: number } | undefined;
+  /** The newest revision of this member's key the watch delivered (it may come before the put's ack). */
+  #ownSeenRevision = 0;
+  /** Bumped per watch: events of a watch that was replaced are ignored. */
+  #watchGen = 0;
+  #rewatching: Promise<void> | undefined;
 
   constructor(opts: MembershipOptions) {
     this.#o = opts;
@@ -146,7 +165,7 @@ export class Membership {
   /** Watch the bucket (current values first), put the first heartbeat, then one every heartbeatMs. */
   async start(): Promise<void> {
     this.#running = true;
-    this.#watch = await this.#o.store.watch((ev) => this.#onEvent(ev));
+    this.#watch = await this.#startWatch();
     await this.#beat();
     this.#started = true;
     this.#armBeat();
@@ -176,6 +195,7 @@ export class Membership {
     this.#beatTimer = undefined;
     this.#expiryTimer = undefined;
     await this.#beating;
+    await this.#rewatching;
     try {
       await this.#o.store.delete(this.#o.self.id);
     } catch (err) {
@@ -194,6 +214,7 @@ export class Membership {
       this.#beatTimer = undefined;
       // One put at a time: a put still waiting (NATS away) is not stacked on.
       if (!this.#beating) void this.#beat();
+      if (this.#watchStalled()) this.#rewatching ??= this.#rewatch();
       this.#armBeat();
     }, this.#o.heartbeatMs);
   }
@@ -202,7 +223,9 @@ export class Membership {
     const { store, self, clock, log } = this.#o;
     const run = (async () => {
       try {
-        await store.put(self.id, encodeMember(self));
+        const revision = await store.put(self.id, encodeMember(self));
+        if (revision > this.#ownSeenRevision)
+          this.#unseen = { revision, ackedAtMs: this.#unseen?.ackedAtMs ?? clock.now() };
         this.#stats.heartbeats++;
         if (this.#failingSince !== undefined)
           log.info('heartbeats go through again', {
@@ -227,7 +250,52 @@ export class Membership {
     return this.#beating;
   }
 
+  #startWatch(): Promise<{ stop(): void }> {
+    const gen = ++this.#watchGen;
+    return this.#o.store.watch((ev) => {
+      if (gen === this.#watchGen) this.#onEvent(ev);
+    });
+  }
+
+  /** An acked put of this member not delivered by the watch within two heartbeats. */
+  #watchStalled(): boolean {
+    const u = this.#unseen;
+    return u !== undefined && this.#o.clock.now() - u.ackedAtMs >= 2 * this.#o.heartbeatMs;
+  }
+
+  /** Stop the watch and start another; a start that fails is tried again at the next heartbeat. */
+  async #rewatch(): Promise<void> {
+    const { clock, log, self } = this.#o;
+    const u = this.#unseen;
+    log.warn('members watch stalled: own heartbeat not seen through it; watching again', {
+      member: self.id,
+      revision: u?.revision,
+      ackedMsAgo: u ? clock.now() - u.ackedAtMs : undefined,
+    });
+    this.#stats.rewatches++;
+    this.#watch?.stop();
+    this.#watch = undefined;
+    try {
+      const watch = await this.#startWatch();
+      if (this.#running) this.#watch = watch;
+      else watch.stop();
+      // Judged afresh from now: the new watch gets two heartbeats to deliver this member's puts.
+      if (this.#unseen) this.#unseen = { ...this.#unseen, ackedAtMs: clock.now() };
+    } catch (err) {
+      log.warn('members watch could not be started again; trying at the next heartbeat', {
+        member: self.id,
+        error: errorMessage(err),
+      });
+    } finally {
+      this.#rewatching = undefined;
+    }
+  }
+
   #onEvent(ev: MemberEvent): void {
+    if (ev.key === this.#o.self.id) {
+      this.#ownSeenRevision = Math.max(this.#ownSeenRevision, ev.revision);
+      if (this.#unseen && this.#ownSeenRevision >= this.#unseen.revision) this.#unseen = undefined;
+    }
     let record: MemberRecord | undefined;
     if (ev.op === 'PUT') {
       const d = decodeMember(ev.value);

@@ -321,9 +321,7 @@ export function openBucket(js: JetStreamClient, name: string, replicas: number):
 
 function membersStore(kv: KV, log: Logger): MembersStore {
   return {
-    put: async (key, value) => {
-      await kv.put(key, value);
-    },
+    put: (key, value) => kv.put(key, value),
     delete: (key) => kv.delete(key),
     watch: async (onEvent) => {
       // Values stored before the watch began are the bucket's current values (membership.ts: `initial`).
@@ -340,6 +338,7 @@ function membersStore(kv: KV, log: Logger): MembersStore {
             value: e.value,
             createdMs,
             initial: createdMs < startedMs,
+            revision: e.revision,
           };
           onEvent(event);
         }

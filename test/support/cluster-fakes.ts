@@ -8,30 +8,58 @@ import type { MemberEvent, MembersStore } from '../../collector/cluster/membersh
 import type { StreamPublish } from '../../collector/cluster/result-bus.ts';
 import { decodeResult, type ResultMessage } from '../../collector/cluster/subjects.ts';
 
-/** An in-memory KV bucket: puts are seen by every watch at once; a member's puts can be cut off. */
+/**
+ * An in-memory KV bucket: puts are seen by every watch at once; a member's puts can be cut off, and the
+ * watches running can be stalled (they deliver nothing more, as an ordered consumer whose server died).
+ */
 export class MemoryBucket {
-  readonly values = new Map<string, { value: Uint8Array; createdMs: number }>();
+  readonly values = new Map<string, { value: Uint8Array; createdMs: number; revision: number }>();
   readonly #watchers = new Set<(e: MemberEvent) => void>();
   readonly cut = new Set<string>();
+  #revision = 0;
+  /** Watches started, in all. */
+  watches = 0;
+  /** This many next watch starts fail (a stream without a leader). */
+  failWatches = 0;
   constructor(readonly clock: FakeClock) {}
 
   store(): MembersStore {
     return {
       put: async (key, value) => {
         if (this.cut.has(key)) throw new Error('no responders');
-        this.values.set(key, { value, createdMs: this.clock.now() });
-        this.#emit({ key, op: 'PUT', value, createdMs: this.clock.now(), initial: false });
+        const revision = ++this.#revision;
+        this.values.set(key, { value, createdMs: this.clock.now(), revision });
+        this.#emit({ key, op: 'PUT', value, createdMs: this.clock.now(), initial: false, revision });
+        return revision;
       },
       delete: async (key) => {
         this.values.delete(key);
-        this.#emit({ key, op: 'DEL', value: new Uint8Array(), createdMs: this.clock.now(), initial: false });
+        const revision = ++this.#revision;
+        this.#emit({
+          key,
+          op: 'DEL',
+          value: new Uint8Array(),
+          createdMs: this.clock.now(),
+          initial: false,
+          revision,
+        });
       },
       watch: async (onEvent) => {
+        if (this.failWatches > 0) {
+          this.failWatches--;
+          throw new Error('TIMEOUT');
+        }
+        this.watches++;
         for (const [key, v] of this.values) onEvent({ key, op: 'PUT', ...v, initial: true });
         this.#watchers.add(onEvent);
         return { stop: () => this.#watchers.delete(onEvent) };
       },
     };
+  }
+
+  /** Every watch running now goes silent (new watches work). */
+  stallWatches(): void {
+    this.#watchers.clear();
   }
 
   #emit(e: MemberEvent): void {

@@ -136,8 +136,62 @@ describe('Membership over a KV bucket', () => {
     bucket.cut.delete('col-2');
     await run(clock, 1000);
     expect(ids(a.m.live())).toEqual(['col-1', 'col-2']);
+    // A watch that delivers a member's put before its ack is not taken for a stalled one.
+    expect(a.m.stats().rewatches + b.m.stats().rewatches).toBe(0);
+    expect(bucket.watches).toBe(2);
     await a.m.stop();
     await b.m.stop();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a watch that stalls is replaced two heartbeats on: nobody fences itself or drops the others', async () => {
+    const clock = new FakeClock(T0);
+    const bucket = new MemoryBucket(clock);
+    const a = member(bucket, 'col-1');
+    const b = member(bucket, 'col-2');
+    await a.m.start();
+    await b.m.start();
+    await run(clock, 2000);
+    bucket.stallWatches(); // as when the server of the watches' consumer dies: puts acked, nothing delivered
+    await run(clock, 10_000);
+    for (const x of [a, b]) {
+      expect(x.views.filter((v) => v.at >= 2000)).toEqual([]);
+      expect(ids(x.m.live())).toEqual(['col-1', 'col-2']);
+      expect(x.m.stats().rewatches).toBe(1);
+      expect(x.log.records.map((r) => r.msg)).toEqual([
+        'members watch stalled: own heartbeat not seen through it; watching again',
+      ]);
+    }
+    expect(bucket.watches).toBe(4);
+    await a.m.stop();
+    await b.m.stop();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('a watch that cannot be started again is tried at each heartbeat; fenced meanwhile, back after', async () => {
+    const clock = new FakeClock(T0);
+    const bucket = new MemoryBucket(clock);
+    const a = member(bucket, 'col-1');
+    await a.m.start();
+    await run(clock, 2000);
+    bucket.stallWatches();
+    bucket.failWatches = 3; // the stream has no leader for a while
+    await run(clock, 12_000);
+    expect(a.log.records.map((r) => r.msg)).toEqual([
+      'members watch stalled: own heartbeat not seen through it; watching again',
+      'members watch could not be started again; trying at the next heartbeat',
+      'members watch stalled: own heartbeat not seen through it; watching again',
+      'members watch could not be started again; trying at the next heartbeat',
+      'members watch stalled: own heartbeat not seen through it; watching again',
+      'members watch could not be started again; trying at the next heartbeat',
+      'members watch stalled: own heartbeat not seen through it; watching again',
+    ]);
+    // Its last put seen at 2000: fenced at 6000 (timeout - heartbeat), back with the watch at 8000.
+    expect(a.views.filter((v) => v.at >= 2000)).toEqual([
+      { at: 6000, ids: [] },
+      { at: 8000, ids: ['col-1'] },
+    ]);
+    await a.m.stop();
     expect(clock.pendingTimers()).toBe(0);
   });
 
@@ -159,7 +213,7 @@ describe('Membership over a KV bucket', () => {
   it('a new observer does not count a member whose last heartbeat is older than the timeout', async () => {
     const clock = new FakeClock(T0);
     const bucket = new MemoryBucket(clock);
-    bucket.values.set('ghost', { value: encodeMember(rec('ghost')), createdMs: T0 - 60_000 });
+    bucket.values.set('ghost', { value: encodeMember(rec('ghost')), createdMs: T0 - 60_000, revision: 0 });
     const a = member(bucket, 'col-1');
     await a.m.start();
     expect(ids(a.m.live())).toEqual(['col-1']);
