@@ -189,6 +189,12 @@ export interface EdgeWatchOptions {
 /**
  * The alerting leader's watch over the edges: the members bucket (observer only, no heartbeat of its
  * own), judged at every change and whenever a member's timeout runs out.
+ *
+ * A watch can stall when the nats-server holding its consumer dies (membership.ts); with no puts of its
+ * own this watch cannot see that directly, but every live member puts each heartbeat (at most half a
+ * timeout apart), so a watch that delivered nothing for half a timeout is either over a dead cluster or
+ * stalled. Before such a watch raises "monitoring lost", it is replaced and the edges judged again on
+ * what the new one delivers (each current value counted from when it was stored).
  */
 export class EdgeWatch {
   readonly #o: EdgeWatchOptions;
@@ -198,6 +204,12 @@ export class EdgeWatch {
   #watch: { stop(): void } | undefined;
   #timer: TimerHandle | undefined;
   #running = false;
+  /** When the watch last delivered anything, and when the watch in use was started. */
+  #lastEventMs = -Infinity;
+  #watchStartedMs = -Infinity;
+  /** Bumped per watch: events of a watch that was replaced are ignored. */
+  #watchGen = 0;
+  #rewatching = false;
 
   constructor(opts: EdgeWatchOptions) {
     this.#o = opts;
@@ -213,8 +225,46 @@ export class EdgeWatch {
         .filter((l) => known.has(l.domain))
         .map((l) => [l.domain, { served: false, lostAtMs: l.lostAtMs, incidentId: l.incidentId }]),
     );
-    this.#watch = await this.#o.store.watch((ev) => this.#onEvent(ev));
+    this.#watch = await this.#startWatch();
     this.#judge();
+  }
+
+  #startWatch(): Promise<{ stop(): void }> {
+    const gen = ++this.#watchGen;
+    this.#watchStartedMs = this.#o.clock.now();
+    return this.#o.store.watch((ev) => {
+      if (gen === this.#watchGen) this.#onEvent(ev);
+    });
+  }
+
+  /** Silent for half a timeout, and this silence not yet checked with a new watch. */
+  #silent(now: number): boolean {
+    return now - this.#lastEventMs >= this.#o.timeoutMs / 2 && this.#watchStartedMs <= this.#lastEventMs;
+  }
+
+  /** A new watch in place of this one (its observations start afresh), then the edges judged again. */
+  async #rewatch(): Promise<void> {
+    const { clock, log } = this.#o;
+    this.#rewatching = true;
+    log.warn('members watch silent before an edge would be judged lost; watching again', {
+      silentMs: clock.now() - this.#lastEventMs,
+    });
+    const before = this.#obs;
+    this.#watch?.stop();
+    this.#watch = undefined;
+    this.#obs = new Map();
+    try {
+      const watch = await this.#startWatch();
+      if (this.#running) this.#watch = watch;
+      else watch.stop();
+    } catch (err) {
+      // Judged on what was seen before: the edges whose members timed out are lost.
+      this.#obs = before;
+      log.warn('members watch could not be started again', { error: errorMessage(err) });
+    } finally {
+      this.#rewatching = false;
+    }
+    if (this.#running) this.#judge();
   }
 
   stop(): void {
@@ -235,6 +285,7 @@ export class EdgeWatch {
   }
 
   #onEvent(ev: MemberEvent): void {
+    this.#lastEventMs = this.#o.clock.now();
     let record: MemberRecord | undefined;
     if (ev.op === 'PUT') {
       const d = decodeMember(ev.value);
@@ -254,6 +305,13 @@ export class EdgeWatch {
       startedAtMs: this.#startedAtMs,
       graceMs: timeoutMs,
     });
+    if (this.#rewatching) return; // judged again once the new watch is in
+    if (r.events.some((e) => e.kind === 'lost') && this.#silent(now)) {
+      if (this.#timer) clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      void this.#rewatch();
+      return;
+    }
     this.#states = r.states;
     for (const ev of r.events) {
       log.warn(ev.kind === 'lost' ? 'EDGE MONITORING LOST' : 'EDGE MONITORING BACK', {

@@ -243,6 +243,50 @@ describe('EdgeWatch on fake time', () => {
     expect(w.pendingTimers()).toBe(0);
   });
 
+  it('a watch that stalls is replaced before it raises monitoring lost; a real loss is still raised', async () => {
+    const clock = new FakeClock(T);
+    const bucket = new MemoryBucket(clock);
+    const store = bucket.store();
+    const events: EdgeEvent[] = [];
+    const log = memoryLogger('warn');
+    const w = new EdgeWatch({
+      store,
+      clock,
+      log,
+      edges: [KS],
+      timeoutMs: TIMEOUT,
+      onEvent: (e) => events.push(e),
+    });
+    const beat = async () => {
+      for (const m of [edgeKs, central]) if (!bucket.cut.has(m.id)) await store.put(m.id, encodeMember(m));
+    };
+    await beat();
+    await w.start();
+    await advance(clock, 2 * HEARTBEAT, 50);
+    bucket.stallWatches(); // the server of the watch's consumer died: every put still stored
+    for (let i = 0; i < 20; i++) {
+      await advance(clock, HEARTBEAT, 50);
+      await beat();
+    }
+    expect(events).toEqual([]);
+    expect(bucket.watches).toBe(2);
+    expect(log.records.map((r) => r.msg)).toEqual([
+      'members watch silent before an edge would be judged lost; watching again',
+    ]);
+    // The edge's collector really goes: lost one timeout after its last heartbeat, on the new watch.
+    bucket.cut.add(edgeKs.id);
+    const cutAt = clock.now();
+    for (let i = 0; i < 10; i++) {
+      await advance(clock, HEARTBEAT, 50);
+      await beat();
+    }
+    expect(events.map((e) => e.kind)).toEqual(['lost']);
+    expect(events[0]?.lostAtMs).toBeLessThanOrEqual(cutAt + TIMEOUT);
+    expect(bucket.watches).toBe(2);
+    w.stop();
+    expect(w.pendingTimers()).toBe(0);
+  });
+
   it('an edge never seen is lost once the grace (one timeout) is over; no edges, no watch', async () => {
     const { clock, bucket, events, w } = watchOnFakeTime(TIMEOUT);
     await w.start();
