@@ -18,6 +18,9 @@
  *   and its devices polled at their next slots: the worst takeover delay is timeout + one interval.
  * - Ping targets follow ownership too (Pinger.setTargets): a device taken over is pinged at once (a ping
  *   twice in one interval harms nothing), one handed back is pinged no more.
+ * - Ping-only devices (`ping: only`, no SNMP) are owned like the others, by the same rendezvous, when the
+ *   members have `ping:`: their owner pings them and never polls them; a probe request for one, of either
+ *   kind, is a ping. Without `ping:` nobody watches them, and every member says so at start.
  * - A clean stop stops polling first, then deletes the member's key: the others take over at once.
  */
 import type { ClusterConfig } from '../../config/cluster.ts';
@@ -26,11 +29,11 @@ import { Collection } from '../collection/collection.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
 import { errorMessage } from '../core/errors.ts';
 import type { Logger } from '../core/log.ts';
-import type { Inventory, Sample } from '../core/types.ts';
+import type { Device, Inventory, Sample } from '../core/types.ts';
 import { Topology } from '../health/topology.ts';
 import { hasSnmp } from '../liveness/mqtt-liveness.ts';
 import type { DevicePoller, SampleWriterLike } from '../pipeline.ts';
-import { createPinger, pingTargets } from '../sources/ping/attach.ts';
+import { createPinger, isPinged, pingTargets } from '../sources/ping/attach.ts';
 import type { PingBatch } from '../sources/ping/fping.ts';
 import type { Pinger, PingTarget } from '../sources/ping/pinger.ts';
 import { Membership, type MembersStore } from './membership.ts';
@@ -86,6 +89,10 @@ export class CollectorNode {
   readonly #deps: CollectorNodeDeps;
   readonly #settings: CollectorNodeSettings;
   readonly #devices: PlacedDevice[];
+  /** The placed devices polled over SNMP (the others are ping-only). */
+  readonly #snmp: ReadonlySet<string>;
+  /** Ping-only devices nobody watches (this member has no `ping:`). */
+  readonly #unwatched: readonly string[];
   /** The edges' kecamatan: only members pinned to them poll their devices (ownership.ts, strict pins). */
   readonly #strict: StrictPins;
   readonly #collection: Collection;
@@ -111,9 +118,13 @@ export class CollectorNode {
     this.#settings = settings;
     const topology = new Topology(deps.inventory);
     const kecamatan = new Map(deps.inventory.sites.map((s) => [s.id, s.kecamatan]));
+    // Placed by ownership: the SNMP devices, and with `ping:` the ping-only ones (pinged, never polled).
+    const pingOnly = (d: Device): boolean => d.ping === 'only' && isPinged(d);
+    this.#snmp = new Set(deps.inventory.devices.filter(hasSnmp).map((d) => d.id));
     this.#devices = deps.inventory.devices
-      .filter(hasSnmp)
+      .filter((d) => this.#snmp.has(d.id) || (settings.ping !== undefined && pingOnly(d)))
       .map((d) => ({ id: d.id, kecamatan: kecamatan.get(d.siteId) ?? '' }));
+    this.#unwatched = settings.ping ? [] : deps.inventory.devices.filter(pingOnly).map((d) => d.id);
     this.#strict = new Set((settings.cluster.edges ?? []).flatMap((e) => e.kecamatan));
     this.#collection = new Collection(
       {
@@ -164,13 +175,10 @@ export class CollectorNode {
     });
     this.#collection.start([]);
     this.#pinger?.start();
-    const pingOnly = this.#settings.ping
-      ? this.#deps.inventory.devices.filter((d) => d.ping === 'only').map((d) => d.id)
-      : [];
-    if (pingOnly.length > 0)
-      log.warn('ping-only devices are not watched by a cluster member yet: they have no owner', {
-        devices: pingOnly.length,
-        first: pingOnly.slice(0, 5),
+    if (this.#unwatched.length > 0)
+      log.warn('ping-only devices are not watched: this member has no ping: section', {
+        devices: this.#unwatched.length,
+        first: this.#unwatched.slice(0, 5),
       });
     const self: MemberRecord = {
       v: 1,
@@ -264,8 +272,8 @@ export class CollectorNode {
     const next = new Set(ownedBy(self, this.#devices, collectors, this.#strict));
     const { acquired, released } = handover(this.#owned, next);
     if (acquired.length === 0 && released.length === 0) return;
-    for (const id of released) this.#collection.remove(id);
-    for (const id of acquired) this.#collection.add(id);
+    for (const id of released) if (this.#snmp.has(id)) this.#collection.remove(id);
+    for (const id of acquired) if (this.#snmp.has(id)) this.#collection.add(id);
     this.#owned = next;
     this.#pinger?.setTargets(this.#pingTargets.filter((t) => next.has(t.deviceId)));
     this.#handovers++;
@@ -288,7 +296,7 @@ export class CollectorNode {
       return;
     }
     try {
-      if (req.value.kind === 'ping') this.#pinger?.request(id);
+      if (req.value.kind === 'ping' || !this.#snmp.has(id)) this.#pinger?.request(id);
       else this.#collection.requestProbe(id, req.value.delayMs);
     } catch (err) {
       this.#deps.log.error('probe request failed', { device: id, error: errorMessage(err) });

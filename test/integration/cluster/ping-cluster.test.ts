@@ -6,8 +6,9 @@
  *   the alerting leader and two collector members, in this process (startClusterRuntime, what main.ts
  *   runs with `cluster:`); the leader has no `ping:` section, the collectors have one.
  *
- * 1. Each device is pinged by its owner only; the ping results are on the results stream (with the
- *    member's polls, one seq) and the `ping` points in InfluxDB (the members' own writers).
+ * 1. Each device is pinged by its owner only, a ping-only one (no SNMP) included and never polled; the
+ *    ping results are on the results stream (with the member's polls, one seq) and the `ping` points in
+ *    InfluxDB (the members' own writers).
  * 2. `snmp-stop` on one device (the simulator's agent silent, the address still answers ping): its
  *    owner's SNMP poll fails; the leader's tracker, whose last ping answer predates that, asks the owner
  *    for a ping (netmon.probe.<id>, kind ping) and the owner pings at once, long before the device's 60 s
@@ -21,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startClusterRuntime, type ClusterRuntime } from '../../../collector/app.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
+import type { Device, Site } from '../../../collector/core/types.ts';
 import { hasSnmp } from '../../../collector/liveness/mqtt-liveness.ts';
 import { loadConfig } from '../../../config/monitor.ts';
 import { ResultLog, writeInventory } from '../../../scripts/lib/cluster-lab.ts';
@@ -51,6 +53,18 @@ const base = syntheticInventory({
   hostOctet: 160 + Math.floor(Math.random() * 20),
 });
 const snmpDevices = base.devices.filter(hasSnmp);
+// One more site, watched by ping alone (no SNMP on its device): owned like the others, pinged, never polled.
+const pingOnlySite: Site = { ...(base.sites[0] as Site), id: 'site-ping-only', name: 'Banjar Ping Only' };
+const pingOnly: Device = {
+  id: 'site-ping-only-isp',
+  siteId: pingOnlySite.id,
+  role: 'router',
+  host: `127.${base.devices[0]?.host.split('.')[1] ?? '160'}.250.1`,
+  port: 161,
+  profile: 'generic',
+  ping: 'only',
+};
+const watched = [...snmpDevices, pingOnly];
 
 function writeConfig(node: string, roles: string[], extra: Record<string, unknown>, pgUrl?: string): string {
   const file = join(dir, `${node}.yaml`);
@@ -89,7 +103,10 @@ beforeAll(async () => {
   ]);
   const pgUrl = await freshDatabase(postgres.url, 'pingcluster');
   const port = await freeUdpPort();
-  const inv = { sites: base.sites, devices: base.devices.map((d) => ({ ...d, port })) };
+  const inv = {
+    sites: [...base.sites, pingOnlySite],
+    devices: [...base.devices.map((d) => ({ ...d, port })), { ...pingOnly, port }],
+  };
   sim = new FleetSimulator({ inventory: inv, seed: 23 });
   await sim.start();
   writeInventory(dir, inv, port);
@@ -152,13 +169,13 @@ describe('ping on collector members', () => {
       () =>
         c1.collector?.owned().length !== 0 &&
         c2.collector?.owned().length !== 0 &&
-        (c1.collector?.owned().length ?? 0) + (c2.collector?.owned().length ?? 0) === snmpDevices.length,
+        (c1.collector?.owned().length ?? 0) + (c2.collector?.owned().length ?? 0) === watched.length,
       { timeoutMs: 20_000, what: 'the fleet shared between col-1 and col-2' },
     );
     const pings = await waitFor(
       async () => {
         const got = (await results.update()).filter((r) => r.msg.probe.source === 'ping');
-        return snmpDevices.every((d) => got.some((r) => r.msg.probe.deviceId === d.id)) ? got : undefined;
+        return watched.every((d) => got.some((r) => r.msg.probe.deviceId === d.id)) ? got : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 300, what: 'a ping result for every device' },
     );
@@ -167,7 +184,12 @@ describe('ping on collector members', () => {
     expect(c2.collector.stats().handovers).toBe(1);
     for (const r of pings) expect(r.msg.collector).toBe(ownerOf(r.msg.probe.deviceId));
     expect(pings.every((r) => r.msg.probe.ok)).toBe(true);
-    expect(c1.collector.stats().pinged + c2.collector.stats().pinged).toBe(snmpDevices.length);
+    expect(c1.collector.stats().pinged + c2.collector.stats().pinged).toBe(watched.length);
+    // The ping-only device: pinged by its owner, never polled.
+    expect(ownerOf(pingOnly.id)).toBeDefined();
+    expect(
+      results.all.filter((r) => r.msg.probe.deviceId === pingOnly.id && r.msg.probe.source !== 'ping'),
+    ).toEqual([]);
     // Polls and pings share each member's numbering, without a gap.
     for (const id of ['col-1', 'col-2']) {
       const seqs = results.all.filter((r) => r.msg.collector === id).map((r) => r.msg.seq);
@@ -178,7 +200,7 @@ describe('ping on collector members', () => {
       async () => {
         const rows = await influxRows(influx.url, DB, 'SELECT * FROM "ping"');
         const seen = new Set(rows.map((r) => String(r.device)));
-        return snmpDevices.every((d) => seen.has(d.id));
+        return watched.every((d) => seen.has(d.id));
       },
       { timeoutMs: 10_000, what: 'a ping point for every device in InfluxDB' },
     );

@@ -62,7 +62,7 @@ const idleWriter = (): SampleWriterLike => ({
 });
 
 /** The fake cluster: one bucket, one stream, the probe subscriptions of every node. */
-function fakeCluster(clock: FakeClock) {
+function fakeCluster(clock: FakeClock, inv: Inventory = inventory) {
   const bucket = new MemoryBucket(clock);
   const stream = new FakeStream();
   const probeSubs = new Set<(subject: string, data: Uint8Array) => void>();
@@ -76,6 +76,12 @@ function fakeCluster(clock: FakeClock) {
   };
   /** The addresses each node's fake fping was given, per run. */
   const pinged = new Map<string, string[][]>();
+  const logs = new Map<string, ReturnType<typeof memoryLogger>>();
+  const logOf = (id: string) => {
+    const log = logs.get(id) ?? memoryLogger('warn');
+    logs.set(id, log);
+    return log;
+  };
   const node = (
     id: string,
     pins: string[] = [],
@@ -85,8 +91,8 @@ function fakeCluster(clock: FakeClock) {
     new CollectorNode(
       {
         clock,
-        log: memoryLogger('warn'),
-        inventory,
+        log: logOf(id),
+        inventory: inv,
         poller: new ScriptedPoller(clock),
         writer: idleWriter(),
         bus,
@@ -113,7 +119,7 @@ function fakeCluster(clock: FakeClock) {
     for (const fn of probeSubs)
       fn(probeSubject(deviceId), encodeProbeRequest(kind ? { delayMs: 0, kind } : { delayMs: 0 }));
   };
-  return { bucket, stream, node, requestProbe, pinged };
+  return { bucket, stream, node, requestProbe, pinged, logs };
 }
 
 async function startAll(clock: FakeClock, nodes: CollectorNode[]): Promise<void> {
@@ -332,6 +338,81 @@ describe('CollectorNode with ping:', () => {
       const seqs = c.stream.stored.filter((s) => s.msg.collector === id).map((s) => s.msg.seq);
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));
     }
+  });
+
+  it('ping-only devices are owned too: pinged by their owner, never polled; any probe request is a ping', async () => {
+    // Four more sites whose one device answers ping only (no SNMP on it).
+    const extra: Site[] = [12, 13, 14, 15].map(
+      (i) => ({ ...sites[0], id: `site-${i}`, name: `Site ${i}` }) as Site,
+    );
+    const pingOnly: Device[] = extra.map((site, i) => ({
+      id: `${site.id}-rtr`,
+      siteId: site.id,
+      role: 'router',
+      host: `127.0.9.${100 + i}`,
+      port: 161,
+      profile: 'generic',
+      ping: 'only',
+    }));
+    const ids = pingOnly.map((d) => d.id);
+    const byHost = new Map(pingOnly.map((d) => [d.host, d.id]));
+    const pingedIds = (node: string) => idsPinged(c.pinged.get(node)).map((h) => byHost.get(h) ?? h);
+    const clock = new FakeClock(T0);
+    const c = fakeCluster(clock, { sites: [...sites, ...extra], devices: [...devices, ...pingOnly] });
+    const [a, b] = [c.node('col-1', [], [], ping), c.node('col-2', [], [], ping)];
+    await startAll(clock, [a, b]);
+    await advance(clock, 3 * INTERVAL, 50);
+    // Each is owned by exactly one member, which pings it; nobody polls it.
+    for (const id of ids)
+      expect([a.owned().includes(id), b.owned().includes(id)].filter(Boolean)).toHaveLength(1);
+    expect(a.owned().length + b.owned().length).toBe(devices.length + ids.length);
+    for (const [node, m] of [
+      ['col-1', a],
+      ['col-2', b],
+    ] as const) {
+      const mine = ids.filter((id) => m.owned().includes(id));
+      expect(
+        pingedIds(node)
+          .filter((id) => ids.includes(id))
+          .sort(),
+      ).toEqual(mine.sort());
+    }
+    const polled = c.stream.stored
+      .filter((r) => r.msg.probe.source === 'snmp')
+      .map((r) => r.msg.probe.deviceId);
+    expect(polled.filter((id) => ids.includes(id))).toEqual([]);
+    expect(new Set(polled).size).toBe(devices.length);
+    // A poll request for a ping-only device is a ping, by its owner.
+    const target = ids[0] ?? '';
+    const owner = a.owned().includes(target) ? 'col-1' : 'col-2';
+    c.pinged.clear();
+    c.requestProbe(target);
+    await advance(clock, 10, 10);
+    expect(pingedIds(owner)).toEqual([target]);
+    expect(c.pinged.size).toBe(1);
+    // The owner leaves: the other takes its ping-only devices and pings them at once.
+    const [leaver, stayer, stayerId] = owner === 'col-1' ? [a, b, 'col-2'] : [b, a, 'col-1'];
+    const theirs = ids.filter((id) => leaver.owned().includes(id));
+    expect(theirs).toContain(target);
+    c.pinged.clear();
+    await leaver.stop();
+    await advance(clock, 100, 50);
+    expect(theirs.filter((id) => !stayer.owned().includes(id))).toEqual([]);
+    expect(theirs.filter((id) => !pingedIds(stayerId).includes(id))).toEqual([]);
+    await stayer.stop();
+
+    // Without ping: nobody owns them, and the member says they are not watched.
+    const clock2 = new FakeClock(T0);
+    const c2 = fakeCluster(clock2, { sites: [...sites, ...extra], devices: [...devices, ...pingOnly] });
+    const lone = c2.node('col-3');
+    await startAll(clock2, [lone]);
+    expect(lone.owned().filter((id) => ids.includes(id))).toEqual([]);
+    expect(
+      c2.logs.get('col-3')?.records.find((r) => r.msg.startsWith('ping-only devices are not watched')),
+    ).toMatchObject({
+      devices: 4,
+    });
+    await lone.stop();
   });
 
   it('without ping: a ping request pings nothing', async () => {
