@@ -63,7 +63,7 @@ export function writeInventory(dir: string, inventory: Inventory, port: number):
         upstream: undefined,
         devices: inventory.devices
           .filter((d) => d.siteId === s.id)
-          .map((d) => ({ id: d.id, role: d.role, host: d.host, profile: d.profile })),
+          .map((d) => ({ id: d.id, role: d.role, host: d.host, profile: d.profile, ping: d.ping })),
       })),
     }),
   );

@@ -188,7 +188,9 @@ describe('ping on collector members', () => {
     // The ping-only device: pinged by its owner, never polled.
     expect(ownerOf(pingOnly.id)).toBeDefined();
     expect(
-      results.all.filter((r) => r.msg.probe.deviceId === pingOnly.id && r.msg.probe.source !== 'ping'),
+      results.all
+        .filter((r) => r.msg.probe.deviceId === pingOnly.id && r.msg.probe.source !== 'ping')
+        .map((r) => JSON.stringify(r.msg)),
     ).toEqual([]);
     // Polls and pings share each member's numbering, without a gap.
     for (const id of ['col-1', 'col-2']) {
