@@ -375,6 +375,10 @@ function consumerSource(js: JetStreamClient): ConsumerSource {
           messages.stop();
           await done;
         },
+        ended: done.then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
       };
     },
   };

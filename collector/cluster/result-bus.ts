@@ -235,9 +235,16 @@ export interface BusMessage {
   term(): void;
 }
 
+/** A pull running: stop() ends it; `ended` settles when it ends, stopped or by itself (with its error). */
+export interface RunningPull {
+  stop(): Promise<void>;
+  /** Resolves when the pull ends, with its error if it failed; never rejects. */
+  readonly ended: Promise<unknown>;
+}
+
 /** A pull of the durable consumer: calls `onMessage` for each message, one at a time, in stream order. */
 export interface ConsumerSource {
-  consume(onMessage: (m: BusMessage) => Promise<void>): Promise<{ stop(): Promise<void> }>;
+  consume(onMessage: (m: BusMessage) => Promise<void>): Promise<RunningPull>;
 }
 
 export interface ResultFeedStats {
@@ -249,6 +256,8 @@ export interface ResultFeedStats {
 export interface ResultFeed {
   stats(): ResultFeedStats;
   stop(): Promise<void>;
+  /** Resolves when the pull ends (stopped, or by itself: its error); never rejects. */
+  readonly ended: Promise<unknown>;
 }
 
 /**
@@ -288,5 +297,5 @@ export async function consumeResults(
       m.nak(opts.retryMs ?? 1000);
     }
   });
-  return { stats: () => ({ ...stats }), stop: () => running.stop() };
+  return { stats: () => ({ ...stats }), stop: () => running.stop(), ended: running.ended };
 }

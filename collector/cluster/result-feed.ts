@@ -61,7 +61,11 @@ export function natsLeaseKv(open: () => Promise<KV>, key = LEADER_KEY): LeaseKv 
   };
 }
 
-/** The results consumer as a ProbeFeed; a pull that cannot start is tried again every second. */
+/**
+ * The results consumer as a ProbeFeed; a pull that cannot start is tried again every second, and a pull
+ * that ends by itself (the client gave up on the consumer: a subscription error, the consumer deleted
+ * under it) is started again: a leader that silently stopped reading results would page nothing.
+ */
 export class BusProbeFeed implements ProbeFeed {
   readonly #source: ConsumerSource;
   readonly #clock: Clock;
@@ -102,7 +106,7 @@ export class BusProbeFeed implements ProbeFeed {
   async #pull(onProbe: (probe: ProbeResult) => void): Promise<void> {
     while (this.#running && !this.#feed) {
       try {
-        this.#feed = await consumeResults(this.#source, {
+        const feed = await consumeResults(this.#source, {
           log: this.#log,
           handler: (msg) => {
             // Stopped (deposed): not acked, so the next leader gets it.
@@ -110,6 +114,8 @@ export class BusProbeFeed implements ProbeFeed {
             onProbe(msg.probe);
           },
         });
+        this.#feed = feed;
+        void feed.ended.then((why) => this.#ended(feed, why, onProbe));
       } catch (err) {
         this.#log.warn('cannot pull the results; trying again', { error: errorMessage(err) });
         await sleep(this.#clock, 1000);
@@ -117,5 +123,16 @@ export class BusProbeFeed implements ProbeFeed {
     }
     // Stopped while the pull was starting.
     if (!this.#running) await this.#end();
+  }
+
+  /** A pull ended: if nobody stopped it, pull again. */
+  #ended(feed: ResultFeed, why: unknown, onProbe: (probe: ProbeResult) => void): void {
+    if (!this.#running || this.#feed !== feed) return;
+    this.#log.warn('the results pull ended by itself; pulling again', {
+      error: why === undefined ? undefined : errorMessage(why),
+      handled: feed.stats().handled,
+    });
+    this.#feed = undefined;
+    this.#loop = this.#pull(onProbe);
   }
 }

@@ -148,7 +148,9 @@ function cannedSource(payloads: Uint8Array[]) {
         };
         await onMessage(m);
       }
-      return { stop: async () => undefined };
+      let stopped: () => void = () => undefined;
+      const ended = new Promise<unknown>((resolve) => (stopped = () => resolve(undefined)));
+      return { stop: async () => stopped(), ended };
     },
   };
   return { source, outcome };
