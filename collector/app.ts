@@ -565,7 +565,7 @@ export async function startAlertingRole(
   const node = new AlertingNode<TermStores, Monitor>({
     clock,
     log,
-    lease: natsLeaseKv(() => openBucket(bus.js, LEADER_BUCKET, bus.replicas)),
+    lease: natsLeaseKv(() => openBucket(bus.js, LEADER_BUCKET, bus.replicas, log)),
     settings: {
       node: cluster.node,
       leaseMs: cluster.leader.leaseMs,

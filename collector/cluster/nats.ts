@@ -160,7 +160,7 @@ export async function connectBus(opts: BusOptions): Promise<Bus> {
       },
       members: async () =>
         membersStore(
-          await retrying('the members bucket', () => openBucket(js, MEMBERS_BUCKET, replicas), log),
+          await retrying('the members bucket', () => openBucket(js, MEMBERS_BUCKET, replicas, log), log),
           log,
         ),
       consumer: () => consumerSource(js),
@@ -273,6 +273,7 @@ async function ensureResults(
 async function ensureResultsStream(jsm: JetStreamManager, replicas: number, log: Logger): Promise<void> {
   try {
     await jsm.streams.info(RESULTS_STREAM);
+    await ensureReplicas(jsm, RESULTS_STREAM, replicas, log);
   } catch (err) {
     if (!notFound(err)) throw err;
     try {
@@ -314,9 +315,47 @@ async function ensureResultsStream(jsm: JetStreamManager, replicas: number, log:
   }
 }
 
-/** A KV bucket (created when absent, bound as it is when present): history 1, keys kept a day at most. */
-export function openBucket(js: JetStreamClient, name: string, replicas: number): Promise<KV> {
-  return js.views.kv(name, { history: 1, replicas, ttl: 24 * 3_600_000 });
+/**
+ * A KV bucket (created when absent, bound as it is when present): history 1, keys kept a day at most; one
+ * made with fewer replicas than the cluster has is raised (ensureReplicas).
+ */
+export async function openBucket(
+  js: JetStreamClient,
+  name: string,
+  replicas: number,
+  log: Logger,
+): Promise<KV> {
+  const kv = await js.views.kv(name, { history: 1, replicas, ttl: 24 * 3_600_000 });
+  await ensureReplicas(await js.jetstreamManager(), `KV_${name}`, replicas, log);
+  return kv;
+}
+
+/**
+ * A stream present with fewer replicas than the cluster has (made by a start on one server, or by a tool
+ * that created it first with the default of one) is a single point of failure: the node holding it dies
+ * and nobody can read it. It is raised to `replicas` (JetStream copies it to the new peers), with a warning;
+ * a raise the server refuses is logged and the stream used as it is.
+ */
+export async function ensureReplicas(
+  jsm: JetStreamManager,
+  stream: string,
+  replicas: number,
+  log: Logger,
+): Promise<void> {
+  const info = await jsm.streams.info(stream);
+  const had = info.config.num_replicas;
+  if (had >= replicas) return;
+  try {
+    await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });
+    log.warn('stream had fewer replicas than the cluster has: raised', { stream, from: had, to: replicas });
+  } catch (err) {
+    log.error('stream has fewer replicas than the cluster has and could not be raised', {
+      stream,
+      replicas: had,
+      wanted: replicas,
+      error: errorMessage(err),
+    });
+  }
 }
 
 function membersStore(kv: KV, log: Logger): MembersStore {
@@ -352,11 +391,19 @@ function membersStore(kv: KV, log: Logger): MembersStore {
   };
 }
 
+/**
+ * How long one pull request waits on the server. The client expects heartbeats every half of it and
+ * pulls again after two missed: at the client's default (30 s), the leader read nothing for 41 s after
+ * kill -9 of the nats-server leading the results stream (test/e2e/alerting-failover.test.ts, run twice),
+ * at 5 s for 10-14 s. Idle, it costs one request every 5 s.
+ */
+const PULL_EXPIRES_MS = 5000;
+
 function consumerSource(js: JetStreamClient): ConsumerSource {
   return {
     consume: async (onMessage) => {
       const consumer = await js.consumers.get(RESULTS_STREAM, ALERTING_CONSUMER);
-      const messages = await consumer.consume({ max_messages: 256 });
+      const messages = await consumer.consume({ max_messages: 256, expires: PULL_EXPIRES_MS });
       const done = (async () => {
         for await (const m of messages) {
           const msg: BusMessage = {

@@ -13,6 +13,9 @@
  * 3. kill -9 of the leader during an open area incident (three of the six sites of Mengwi down: a mass
  *    outage): the new leader continues it from PostgreSQL; the area is paged once and recovers once, the
  *    sites folded into it page nothing, the one that paged on its own gets its one recovery.
+ * 4. kill -9 of the nats-server that leads the results stream, with a leader and a collector running: the
+ *    leader pulls again once the stream has a new leader, and a router cut after the kill is paged once
+ *    and recovers once (the pull, the members watch and the lease all live through the node's death).
  *
  * The test watches the cluster the way an operator would: the lease in KV `netmon_leader`, the consumer
  * `alerting`'s delivered sequence (how far the leader has pulled), the pages the receiver got, and the incidents
@@ -26,6 +29,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification } from '../../collector/notify/notification.ts';
 import {
   startCollector,
+  streamPlacement,
   writeInventory,
   type CollectorProcess,
   type LabSettings,
@@ -357,6 +361,93 @@ describe('alerting leader failover (real NATS, PostgreSQL, processes)', () => {
     await collector?.stop();
     // Two processes and a collector to start, three sites to fail and come back, a takeover: past the default.
   }, 300_000);
+
+  it('kill -9 of the nats-server leading the results stream: the leader reads on, a cut after it pages once', async () => {
+    for (const node of ['alert-a', 'alert-b']) await candidates.kill9(node);
+    await collector?.kill9();
+    collector = startCollector(lab, 'col-1');
+    await collector.joined;
+    await leaderOf(['alert-a', 'alert-b']);
+    await pulledRounds(2, 'two rounds pulled before the nats-server kill');
+    const before = hook.received.length;
+    const { leader: streamLeader } = await streamPlacement(nats.urls);
+    const victim = nats.nodes.find((n) => n.name === streamLeader) ?? nats.nodes[0];
+    if (!victim) throw new Error('no nats node');
+    const killedAt = Date.now();
+    await victim.kill9();
+    // The stream elects a new leader; reads of it fail until then.
+    const { last } = await waitFor(() => results().catch(() => undefined), {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'the results stream answering after the kill',
+    });
+    let seen = 'nothing read yet';
+    await waitFor(
+      async () => {
+        const r = await results().catch((err: unknown) => {
+          seen = `read failed: ${String(err)}`;
+          return undefined;
+        });
+        if (r) seen = `stream at ${r.last}, pulled to ${r.pulled} (from ${last})`;
+        const jsm = await nc.jetstreamManager();
+        for (const name of ['KV_netmon_leader', 'KV_netmon_members', 'NETMON_RESULTS']) {
+          const i = await jsm.streams.info(name).catch((err: unknown) => String(err));
+          seen +=
+            typeof i === 'string'
+              ? `; ${name}: ${i}`
+              : `; ${name}: R${i.config.num_replicas} leader ${i.cluster?.leader} replicas ${JSON.stringify(i.cluster?.replicas)}`;
+        }
+        const ci = await jsm.consumers
+          .info('NETMON_RESULTS', 'alerting')
+          .catch((err: unknown) => String(err));
+        seen +=
+          typeof ci === 'string'
+            ? `; consumer: ${ci}`
+            : `; consumer: R${ci.config.num_replicas} leader ${ci.cluster?.leader} replicas ${JSON.stringify(ci.cluster?.replicas)}`;
+        return (r?.pulled ?? 0) >= last + 2 * inventory.devices.length;
+      },
+      {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: () =>
+          `two rounds pulled by the leader after the nats-server kill: ${seen}\n` +
+          ['alert-a', 'alert-b'].map((n) => `--- ${n}:\n${candidates.log(n).slice(-3000)}`).join('\n'),
+      },
+    );
+    const readingMs = Date.now() - killedAt;
+    // 10-14 s here (the stream's election, then the next pull); 41 s with the client's 30 s pull expiry.
+    expect(readingMs).toBeLessThan(30_000);
+
+    const router = routers[2] ?? '';
+    const cutAt = Date.now();
+    sim.cutDevice(router);
+    await waitFor(() => pagesFor(router).some((p) => p.status === 'firing'), {
+      timeoutMs: 30_000,
+      what: `a page for ${router} after the nats-server kill`,
+    });
+    const pagedMs = Date.now() - cutAt;
+    sim.restoreDevice(router);
+    await waitFor(() => pagesFor(router).some((p) => p.status === 'resolved'), {
+      timeoutMs: 30_000,
+      what: `the recovery of ${router}`,
+    });
+    const incidentId = pagesFor(router)[0]?.id ?? '';
+    expect(pagesFor(router).map((p) => [p.status, p.id])).toEqual([
+      ['firing', incidentId],
+      ['resolved', incidentId],
+    ]);
+    expect(hook.received.slice(before).filter((p) => p.device?.id !== router)).toEqual([]);
+    await waitFor(async () => (await ledger(incidentId)).join(',') === 'firing,resolved', {
+      timeoutMs: 10_000,
+      what: 'both pages recorded as sent',
+    });
+    process.stdout.write(
+      `nats-server kill -9 (${victim.name}, the results stream's leader): the leader reading two rounds after it ` +
+        `${readingMs} ms later; a router cut then paged after ${pagedMs} ms\n`,
+    );
+    await collector?.stop();
+    for (const node of ['alert-a', 'alert-b']) await candidates.stop(node);
+  }, 240_000);
 });
 
 /** Start the candidates and wait for one of them to take the lease (a newer term than before); its name. */

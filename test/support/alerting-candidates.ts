@@ -115,7 +115,9 @@ export async function endProcess(child: ChildProcess | undefined, signal: NodeJS
 export async function readLease(
   nc: NatsConnection,
 ): Promise<{ holder: string; term: number; http?: string | undefined } | undefined> {
-  const kv = await nc.jetstream().views.kv('netmon_leader');
+  // Bound only: a reader that created the bucket would make it with one replica (the client's default),
+  // and the node holding it would be a single point of failure for the cluster under test.
+  const kv = await nc.jetstream().views.kv('netmon_leader', { bindOnly: true });
   const e = await kv.get('alerting');
   if (!e || e.operation !== 'PUT') return undefined;
   return JSON.parse(e.string()) as { holder: string; term: number; http?: string | undefined };

@@ -2,7 +2,9 @@
  * The alerting lease on a real JetStream KV (three nats-server nodes): the compare-and-set writes the
  * election relies on (create refused on an existing key, update refused at a stale revision, both read as
  * 'conflict'), and two candidates electing one leader, handing over on a clean stop (term + 1) and on the
- * loss of the leader's connection (after the lease).
+ * loss of the leader's connection (after the lease). And a bucket or the results stream that someone made
+ * with one replica (the client's default) is raised to the cluster's three when a member opens it: at one,
+ * the node holding it is a single point of failure (found when a test helper created the lease bucket first).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEADER_BUCKET, LeaderElection, type LeaseRecord } from '../../../collector/cluster/leader.ts';
 import { connectBus, openBucket, type Bus } from '../../../collector/cluster/nats.ts';
+import { RESULTS_STREAM, RESULTS_SUBJECTS } from '../../../collector/cluster/subjects.ts';
 import { natsLeaseKv } from '../../../collector/cluster/result-feed.ts';
 import { systemClock } from '../../../collector/core/clock.ts';
 import { memoryLogger } from '../../../collector/core/log.ts';
@@ -19,6 +22,7 @@ import { waitFor } from '../../support/ports.ts';
 const dir = mkdtempSync(join(tmpdir(), 'netmon-leader-nats-'));
 let nats: Awaited<ReturnType<typeof startNatsCluster>> | undefined;
 const buses: Bus[] = [];
+const log = memoryLogger('warn');
 
 beforeAll(async () => {
   nats = await startNatsCluster({ nodes: 3, dir });
@@ -31,7 +35,7 @@ afterAll(async () => {
 
 async function bus(name: string): Promise<Bus> {
   if (!nats) throw new Error('nats did not start');
-  const b = await connectBus({ servers: nats.urls, name, log: memoryLogger('error') });
+  const b = await connectBus({ servers: nats.urls, name, log });
   buses.push(b);
   return b;
 }
@@ -41,7 +45,7 @@ const rec = (holder: string, term: number): LeaseRecord => ({ v: 1, holder, term
 describe('the lease on JetStream KV', () => {
   it('create and update are compare-and-set: a lost race is a conflict, not an error', async () => {
     const b = await bus('cas');
-    const kv = natsLeaseKv(() => openBucket(b.js, LEADER_BUCKET, b.replicas), 'cas-test');
+    const kv = natsLeaseKv(() => openBucket(b.js, LEADER_BUCKET, b.replicas, log), 'cas-test');
     expect(await kv.read()).toBeUndefined();
     const first = await kv.write({ op: 'create', record: rec('a', 1) });
     if (first.kind !== 'ok') throw new Error(`create failed: ${JSON.stringify(first)}`);
@@ -62,7 +66,7 @@ describe('the lease on JetStream KV', () => {
     const election = async (node: string) => {
       const b = await bus(node);
       const e = new LeaderElection({
-        kv: natsLeaseKv(() => openBucket(b.js, LEADER_BUCKET, b.replicas), 'handover-test'),
+        kv: natsLeaseKv(() => openBucket(b.js, LEADER_BUCKET, b.replicas, log), 'handover-test'),
         clock: systemClock,
         log: memoryLogger('error'),
         settings: { ...settings, node },
@@ -77,7 +81,7 @@ describe('the lease on JetStream KV', () => {
     await waitFor(() => a.e.term === 1, { what: 'a elected' });
     b.e.start();
     // b reads while a renews, through more than two leases' worth of renewals: it never leads.
-    const reader = natsLeaseKv(() => openBucket(a.b.js, LEADER_BUCKET, a.b.replicas), 'handover-test');
+    const reader = natsLeaseKv(() => openBucket(a.b.js, LEADER_BUCKET, a.b.replicas, log), 'handover-test');
     const first = (await reader.read())?.revision ?? 0;
     let renewals = 0;
     await waitFor(
@@ -112,5 +116,34 @@ describe('the lease on JetStream KV', () => {
     ]);
     await a.e.stop();
     await b.e.stop();
+  });
+});
+
+describe('replicas', () => {
+  it('a bucket and the results stream made with one replica are raised to the cluster size', async () => {
+    const b = await bus('replicas');
+    expect(b.replicas).toBe(3);
+    const jsm = await b.connection.jetstreamManager();
+    const replicasOf = async (stream: string) => (await jsm.streams.info(stream)).config.num_replicas;
+    // The bucket, made first by someone with the client's default of one replica.
+    await b.js.views.kv('raise_test', { history: 1 });
+    expect(await replicasOf('KV_raise_test')).toBe(1);
+    const kv = await openBucket(b.js, 'raise_test', b.replicas, log);
+    expect(await replicasOf('KV_raise_test')).toBe(3);
+    // Writable again once the new replicas have their leader (a put may get a 503 until then).
+    await waitFor(() => kv.put('k', new TextEncoder().encode('v')), { timeoutMs: 20_000, what: 'a put' });
+    expect((await kv.get('k'))?.string()).toBe('v');
+    // The results stream, made again with one replica: the next member to connect raises it.
+    await jsm.streams.delete(RESULTS_STREAM);
+    await jsm.streams.add({ name: RESULTS_STREAM, subjects: [RESULTS_SUBJECTS], num_replicas: 1 });
+    await bus('replicas-2');
+    expect(await replicasOf(RESULTS_STREAM)).toBe(3);
+    const raised = log.records.filter(
+      (r) => r.msg === 'stream had fewer replicas than the cluster has: raised',
+    );
+    expect(raised.map((r) => [r.stream, r.from, r.to])).toEqual([
+      ['KV_raise_test', 1, 3],
+      [RESULTS_STREAM, 1, 3],
+    ]);
   });
 });
