@@ -349,6 +349,12 @@ export async function ensureReplicas(
     await jsm.streams.update(stream, { ...info.config, num_replicas: replicas });
     log.warn('stream had fewer replicas than the cluster has: raised', { stream, from: had, to: replicas });
   } catch (err) {
+    // An update whose answer was lost (a loaded server) may have gone through: read it back.
+    const now = await jsm.streams.info(stream).catch(() => undefined);
+    if (now && now.config.num_replicas >= replicas) {
+      log.warn('stream had fewer replicas than the cluster has: raised', { stream, from: had, to: replicas });
+      return;
+    }
     log.error('stream has fewer replicas than the cluster has and could not be raised', {
       stream,
       replicas: had,
