@@ -12,7 +12,7 @@ import { waitFor } from '../../support/ports.ts';
 
 const INTERVAL_MS = 2000;
 /** Membership timeout 5 s, an election of the members bucket and an interval, with room for a slow host. */
-const PAUSE_LIMIT_MS = 20_000;
+const PAUSE_LIMIT_MS = 25_000;
 
 let fx: ClusterFixture;
 
